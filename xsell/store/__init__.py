@@ -1,0 +1,1 @@
+"""Redis state of xsell: key layout, Lua scripts, and the async store."""

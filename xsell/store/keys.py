@@ -1,0 +1,86 @@
+"""Redis key layout, designed for Redis Cluster.
+
+Every key carries a hash tag so that the keys one Lua script touches share a slot:
+
+========================  ====================================  ===============================
+key                       type                                  what
+========================  ====================================  ===============================
+NS:{i:ITEM}:p             zset  partner -> weight               co-purchase weight (decayed)
+NS:{i:ITEM}:c             zset  partner -> weight               add-to-cart co-add weight
+NS:{i:ITEM}:h             hash  L                               forward-decay landmark of p, c
+NS:{i:ITEM}:m             zset  marker -> applied-at ms         recent event ids (dedup guard)
+NS:{g}:pop                zset  item -> weight                  decayed order count per item
+NS:{g}:meta               hash  N, L, created, version          decayed order total, landmark
+NS:{g}:cat                hash  item -> JSON                    catalogue (category, price ...)
+NS:{g}:m                  zset  marker -> applied-at ms         recent event ids (dedup guard)
+NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
+NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
+NS:{e:S:EVENT}            string                                event fully applied (TTL)
+========================  ====================================  ===============================
+
+Ids are embedded with ``%``-escaping of ``%``, ``{`` and ``}``, so an id can never move a key to
+another slot or collide with another id's keys; ``:`` and ``*`` are harmless inside a key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def escape(ident: str) -> str:
+    """Make an id safe inside a hash tag (injective: ``%`` is escaped first)."""
+    return ident.replace("%", "%25").replace("{", "%7B").replace("}", "%7D")
+
+
+@dataclass(frozen=True, slots=True)
+class ItemKeys:
+    pairs: str
+    cart_pairs: str
+    info: str
+    markers: str
+
+    def for_signal(self, signal: str) -> list[str]:
+        """KEYS of APPLY_PAIRS for one target: incremented zset first, then its sibling."""
+        if signal == "p":
+            return [self.pairs, self.cart_pairs, self.info, self.markers]
+        return [self.cart_pairs, self.pairs, self.info, self.markers]
+
+
+@dataclass(frozen=True, slots=True)
+class Keys:
+    """Builds every key name of one namespace."""
+
+    ns: str = "xs"
+
+    def item(self, item_id: str) -> ItemKeys:
+        base = f"{self.ns}:{{i:{escape(item_id)}}}"
+        return ItemKeys(f"{base}:p", f"{base}:c", f"{base}:h", f"{base}:m")
+
+    @property
+    def popularity(self) -> str:
+        return f"{self.ns}:{{g}}:pop"
+
+    @property
+    def meta(self) -> str:
+        return f"{self.ns}:{{g}}:meta"
+
+    @property
+    def catalog(self) -> str:
+        return f"{self.ns}:{{g}}:cat"
+
+    @property
+    def global_markers(self) -> str:
+        return f"{self.ns}:{{g}}:m"
+
+    def cart(self, user_id: str) -> str:
+        return f"{self.ns}:{{u:{escape(user_id)}}}:cart"
+
+    def history(self, user_id: str) -> str:
+        return f"{self.ns}:{{u:{escape(user_id)}}}:hist"
+
+    def done(self, stream: str, event_id: str) -> str:
+        return f"{self.ns}:{{e:{stream}:{escape(event_id)}}}"
+
+    def pattern(self) -> str:
+        """SCAN pattern of every key of this namespace."""
+        return f"{self.ns}:*"

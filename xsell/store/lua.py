@@ -1,0 +1,200 @@
+"""Lua scripts of the store. Each is a constant with its KEYS / ARGV / returns contract; the
+store loads each once (SCRIPT LOAD) and calls it by SHA, reloading after a Redis restart.
+
+All scripts are idempotent per marker (event id): running one twice with the same marker
+changes nothing, which is what makes Kafka's at-least-once delivery an exactly-once effect.
+Numbers cross into Redis as ``%.17g`` strings so no precision is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from models.decay import RESCALE_AFTER_HALF_LIVES
+
+
+@dataclass(frozen=True)
+class LuaScript:
+    name: str
+    source: str
+    sha: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha", hashlib.sha1(self.source.encode()).hexdigest())
+
+
+_PRELUDE = f"""
+local RESCALE = {RESCALE_AFTER_HALF_LIVES}
+local function fmt(x) return string.format('%.17g', x) end
+-- forward-decay weight of an event at ts for a key whose landmark lives in hash h.
+-- Moves the landmark (rescaling the given zsets) when the weight would pass 2^RESCALE.
+local function decay_weight(h, field, zsets, ts, hl, base)
+  if hl <= 0 then return base end
+  local L = tonumber(redis.call('HGET', h, field))
+  if not L then
+    L = ts
+    redis.call('HSET', h, field, fmt(ts))
+  end
+  local e = (ts - L) / hl
+  if e > RESCALE then
+    local f = 2 ^ (-e)
+    for _, z in ipairs(zsets) do
+      local flat = redis.call('ZRANGE', z, 0, -1, 'WITHSCORES')
+      for i = 1, #flat, 2 do
+        redis.call('ZADD', z, fmt(tonumber(flat[i + 1]) * f), flat[i])
+      end
+    end
+    if field == 'L' and h ~= zsets[1] then
+      local n = tonumber(redis.call('HGET', h, 'N'))
+      if n then redis.call('HSET', h, 'N', fmt(n * f)) end
+    end
+    redis.call('HSET', h, field, fmt(ts))
+    e = 0
+  end
+  return base * 2 ^ e
+end
+-- true when marker was not seen on zset m before (and records it)
+local function first_time(m, marker, now, window)
+  if redis.call('ZSCORE', m, marker) then return false end
+  redis.call('ZREMRANGEBYSCORE', m, '-inf', now - window)
+  redis.call('ZADD', m, now, marker)
+  redis.call('PEXPIRE', m, window)
+  return true
+end
+"""
+
+APPLY_PAIRS = LuaScript(
+    "apply_pairs",
+    _PRELUDE
+    + """
+-- KEYS[4j-3 .. 4j], for target item j = 1..T: the pair zset to increment, its sibling pair
+--   zset (rescaled with it), the item hash (field L = landmark), the item's marker zset.
+-- ARGV[1] marker (event id), ARGV[2] event ts (s), ARGV[3] half-life (s, 0 = no decay),
+-- ARGV[4] base weight, ARGV[5] max neighbours kept (0 = all), ARGV[6] now (ms),
+-- ARGV[7] marker window (ms), ARGV[8] mode: 'all' = each target pairs with every other partner;
+--   'star' = partner 1 is the hub: the hub pairs with every partner, the others with the hub.
+-- ARGV[9] T, ARGV[10 .. 9+T] target ids, ARGV[10+T ..] partner ids.
+-- Pruning: when a zset holds more than cap + cap/4 partners, the lightest are removed down to
+--   cap (ties: lowest member first), so pruning is amortised and deterministic.
+-- returns: the number of targets applied now (targets already applied under the marker: 0).
+local marker = ARGV[1]
+local ts, hl, base = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local cap, now, window = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local mode, T = ARGV[8], tonumber(ARGV[9])
+local first = 10 + T
+local hub = ARGV[first]
+local applied = 0
+for j = 1, T do
+  local zinc, zsib, h, m = KEYS[4 * j - 3], KEYS[4 * j - 2], KEYS[4 * j - 1], KEYS[4 * j]
+  local target = ARGV[9 + j]
+  if first_time(m, marker, now, window) then
+    local w = fmt(decay_weight(h, 'L', {zinc, zsib}, ts, hl, base))
+    for p = first, #ARGV do
+      local other = ARGV[p]
+      if other ~= target and (mode == 'all' or target == hub or other == hub) then
+        redis.call('ZINCRBY', zinc, w, other)
+      end
+    end
+    if cap > 0 then
+      local card = redis.call('ZCARD', zinc)
+      if card > cap + math.floor(cap / 4) then
+        redis.call('ZREMRANGEBYRANK', zinc, 0, card - cap - 1)
+      end
+    end
+    applied = applied + 1
+  end
+end
+return applied
+""",
+)
+
+APPLY_POPULARITY = LuaScript(
+    "apply_popularity",
+    _PRELUDE
+    + """
+-- KEYS[1] popularity zset, KEYS[2] meta hash (N = order total, L = landmark), KEYS[3] markers.
+-- ARGV[1] marker, ARGV[2] ts (s), ARGV[3] half-life (s), ARGV[4] now (ms), ARGV[5] window (ms),
+-- ARGV[6 ..] the order's distinct item ids.
+-- returns: 1 when applied now, 0 when the marker was already applied.
+if not first_time(KEYS[3], ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])) then return 0 end
+redis.call('HSETNX', KEYS[2], 'created', ARGV[4])
+local w = fmt(decay_weight(KEYS[2], 'L', {KEYS[1]}, tonumber(ARGV[2]), tonumber(ARGV[3]), 1))
+for i = 6, #ARGV do redis.call('ZINCRBY', KEYS[1], w, ARGV[i]) end
+redis.call('HINCRBYFLOAT', KEYS[2], 'N', w)
+return 1
+""",
+)
+
+CART_UPDATE = LuaScript(
+    "cart_update",
+    """
+-- KEYS[1] the user's cart hash (item -> "ts|event_id").
+-- ARGV[1] 'add' | 'remove', ARGV[2] item id, ARGV[3] ts (s), ARGV[4] event id,
+-- ARGV[5] cart TTL (s).
+-- returns: {pair, cart}: pair = 1 when this add makes new co-add pairs (the item was not in the
+--   cart, or was added by this very event: a redelivery), else 0; cart = flat list
+--   item, ts, item, ts ... of the cart *before* this event, without this item.
+local cart, item, op, eid = KEYS[1], ARGV[2], ARGV[1], ARGV[4]
+local flat = redis.call('HGETALL', cart)
+local before = {}
+local prior = nil
+for i = 1, #flat, 2 do
+  local sep = string.find(flat[i + 1], '|', 1, true)
+  local ts = string.sub(flat[i + 1], 1, sep - 1)
+  if flat[i] == item then
+    prior = string.sub(flat[i + 1], sep + 1)
+  else
+    before[#before + 1] = flat[i]
+    before[#before + 1] = ts
+  end
+end
+local pair = 0
+if op == 'add' then
+  if prior == nil or prior == eid then pair = 1 end
+  if prior == nil then redis.call('HSET', cart, item, ARGV[3] .. '|' .. eid) end
+  redis.call('EXPIRE', cart, tonumber(ARGV[5]))
+else
+  redis.call('HDEL', cart, item)
+end
+return {pair, before}
+""",
+)
+
+PURCHASE_USER = LuaScript(
+    "purchase_user",
+    """
+-- KEYS[1] the user's cart hash, KEYS[2] the user's purchase history hash (item -> last ts).
+-- ARGV[1] ts (s), ARGV[2 ..] the order's item ids.
+-- Records the purchase in the history (keeping the latest ts per item) and empties the cart.
+-- returns: the number of items whose history entry changed.
+local ts = tonumber(ARGV[1])
+local changed = 0
+for i = 2, #ARGV do
+  local old = tonumber(redis.call('HGET', KEYS[2], ARGV[i]))
+  if old == nil or old < ts then
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[1])
+    changed = changed + 1
+  end
+end
+redis.call('DEL', KEYS[1])
+return changed
+""",
+)
+
+READ_ITEM = LuaScript(
+    "read_item",
+    """
+-- KEYS[1] co-purchase zset, KEYS[2] co-add zset, KEYS[3] item hash (landmark L).
+-- ARGV[1] how many top partners of each zset to return.
+-- returns: {L or false, {partner, weight, ...} of KEYS[1], {partner, weight, ...} of KEYS[2]}
+local k = tonumber(ARGV[1]) - 1
+return {
+  redis.call('HGET', KEYS[3], 'L'),
+  redis.call('ZRANGE', KEYS[1], 0, k, 'REV', 'WITHSCORES'),
+  redis.call('ZRANGE', KEYS[2], 0, k, 'REV', 'WITHSCORES'),
+}
+""",
+)
+
+ALL_SCRIPTS = (APPLY_PAIRS, APPLY_POPULARITY, CART_UPDATE, PURCHASE_USER, READ_ITEM)

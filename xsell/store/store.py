@@ -1,0 +1,195 @@
+"""The xsell store: applies events to Redis exactly once and reads what ranking needs.
+
+Applying a micro-batch of events takes four pipelined round trips, whatever its size:
+
+1. ``check``:   which events are already fully applied (done markers);
+2. ``users``:   carts and purchase histories (user slot), purchase pairs and popularity
+                (item and global slots), catalogue updates;
+3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2;
+4. ``done``:    mark the batch's events as fully applied.
+
+Every script records its event id in its own slot (markers), so a batch that dies half-way is
+completed, not doubled, when Kafka redelivers it; the done markers keep replays of old events
+(``xsell replay`` twice) from counting again for ``dedup_retention_days``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from config.settings import Settings
+from models.events import CartEvent, CatalogItem, Event, ForgetUser, PurchaseEvent
+from xsell.store.client import Call, RedisClient, Runner, connect
+from xsell.store.keys import Keys
+from xsell.store.lua import APPLY_PAIRS, APPLY_POPULARITY, CART_UPDATE, PURCHASE_USER
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Effect:
+    """What applying one event did, and the context ranking needs for it."""
+
+    event: Event
+    duplicate: bool = False
+    cart: list[str] = field(default_factory=list)  # cart before the event, most recent first
+
+
+def stream_of(event: Event) -> str:
+    if isinstance(event, CartEvent):
+        return "c"
+    if isinstance(event, CatalogItem):
+        return "k"
+    return "o"
+
+
+def catalog_json(item: CatalogItem) -> str:
+    return json.dumps(
+        {"category": item.category, "price": item.price, "stock": item.stock,
+         "active": item.active, "name": item.name},
+        separators=(",", ":"),
+    )
+
+
+class Store:
+    """Async facade over Redis for the worker, backfill, evaluation and CLI."""
+
+    def __init__(self, client: RedisClient, settings: Settings) -> None:
+        self.client = client
+        self.settings = settings
+        self.keys = Keys(settings.key_namespace)
+        self.runner = Runner(client, settings)
+
+    @classmethod
+    async def open(cls, settings: Settings) -> Store:
+        store = cls(connect(settings), settings)
+        await store.runner.load_scripts()
+        return store
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    # --- writes --------------------------------------------------------------------------
+    async def apply(self, events: Sequence[Event]) -> list[Effect]:
+        """Apply a micro-batch exactly once (see module doc); effects in event order."""
+        effects = [Effect(e) for e in events]
+        done_keys = [self.keys.done(stream_of(e), _event_id(e)) for e in events]
+        trackable = [i for i, e in enumerate(events) if not isinstance(e, CatalogItem)]
+        seen = await self.runner.run([("EXISTS", done_keys[i]) for i in trackable])
+        for i, exists in zip(trackable, seen, strict=True):
+            effects[i].duplicate = bool(exists)
+
+        now_ms = int(time.time() * 1000)
+        calls: list[Call] = []
+        cart_slots: list[int] = []
+        for i, eff in enumerate(effects):
+            if eff.duplicate:
+                if isinstance(eff.event, CartEvent):  # context only: read, never mutate
+                    cart_slots.append(i)
+                    calls.append(("HGETALL", self.keys.cart(eff.event.user_id)))
+                continue
+            new_calls = self._calls_for(eff.event, now_ms)
+            if isinstance(eff.event, CartEvent):
+                cart_slots.append(i)
+            calls.extend(new_calls)
+        results = await self.runner.run(calls)
+
+        cart_results = iter(r for r, c in zip(results, calls, strict=True) if _is_cart_read(c))
+        co_adds: list[Call] = []
+        for i in cart_slots:
+            eff, result = effects[i], next(cart_results)
+            assert isinstance(eff.event, CartEvent)
+            pair, before = _cart_result(result, eff.event.item_id, eff.duplicate)
+            eff.cart = before
+            if pair and not eff.duplicate and eff.event.type == "add_to_cart" and before:
+                partners = before[: self.settings.max_items_per_order - 1]
+                co_adds.append(self._pairs_call(
+                    eff.event.event_id, eff.event.ts, "c", self.settings.cart_weight,
+                    "star", [eff.event.item_id, *partners], [eff.event.item_id, *partners],
+                    now_ms, signal="c"))
+        await self.runner.run(co_adds)
+
+        ttl = int(self.settings.dedup_retention_days * 86400)
+        await self.runner.run(
+            [("SET", done_keys[i], "1", "EX", ttl) for i in trackable if not effects[i].duplicate]
+        )
+        return effects
+
+    def _calls_for(self, event: Event, now_ms: int) -> list[Call]:
+        k, s = self.keys, self.settings
+        if isinstance(event, CartEvent):
+            op = "add" if event.type == "add_to_cart" else "remove"
+            return [(CART_UPDATE, [k.cart(event.user_id)],
+                     [op, event.item_id, _num(event.ts), event.event_id, s.cart_ttl_seconds])]
+        if isinstance(event, PurchaseEvent):
+            items = event.distinct_items()
+            calls: list[Call] = []
+            if event.user_id is not None:
+                calls.append((PURCHASE_USER, [k.cart(event.user_id), k.history(event.user_id)],
+                              [_num(event.ts), *items]))
+            paired = items[: s.max_items_per_order]
+            if len(paired) >= 2:
+                calls.append(self._pairs_call(event.event_id, event.ts, "o", 1.0, "all",
+                                              paired, paired, now_ms, signal="p"))
+            calls.append((APPLY_POPULARITY, [k.popularity, k.meta, k.global_markers],
+                          ["o:" + event.event_id, _num(event.ts), _num(s.half_life_seconds),
+                           now_ms, s.dedup_window_seconds * 1000, *items]))
+            return calls
+        if isinstance(event, CatalogItem):
+            return [("HSET", k.catalog, event.item_id, catalog_json(event))]
+        if isinstance(event, ForgetUser):
+            return [("DEL", k.cart(event.user_id), k.history(event.user_id))]
+        raise TypeError(f"unknown event {type(event).__name__}")
+
+    def _pairs_call(self, event_id: str, ts: float, stream: str, base: float, mode: str,
+                    targets: list[str], partners: list[str], now_ms: int, *, signal: str) -> Call:
+        s = self.settings
+        keys = [key for t in targets for key in self.keys.item(t).for_signal(signal)]
+        args: list[Any] = [f"{stream}:{event_id}", _num(ts), _num(s.half_life_seconds),
+                           _num(base), s.max_neighbors, now_ms, s.dedup_window_seconds * 1000,
+                           mode, len(targets), *targets, *partners]
+        return (APPLY_PAIRS, keys, args)
+
+    async def flush_namespace(self) -> int:
+        """Delete every key of this namespace (tests, evaluation). Returns the count."""
+        deleted = 0
+        batch: list[str] = []
+        async for key in self.client.scan_iter(match=self.keys.pattern(), count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                deleted += await self._delete(batch)
+                batch = []
+        return deleted + await self._delete(batch)
+
+    async def _delete(self, keys: Iterable[str]) -> int:
+        results = await self.runner.run([("DEL", key) for key in keys])
+        return int(sum(results))
+
+
+def _event_id(event: Event) -> str:
+    return event.item_id if isinstance(event, CatalogItem) else event.event_id
+
+
+def _num(x: float) -> str:
+    return repr(float(x))
+
+
+def _is_cart_read(call: Call) -> bool:
+    return call[0] is CART_UPDATE or call[0] == "HGETALL"
+
+
+def _cart_result(result: Any, item_id: str, duplicate: bool) -> tuple[int, list[str]]:
+    """(pair flag, cart before the event without the item, most recent first)."""
+    if duplicate:  # HGETALL: item -> "ts|event_id"
+        flat = [(i, v.split("|", 1)[0]) for i, v in result.items() if i != item_id]
+        pair = 0
+    else:
+        pair, raw = int(result[0]), result[1]
+        flat = list(zip(raw[::2], raw[1::2], strict=True))
+    flat.sort(key=lambda iv: (-float(iv[1]), iv[0]))
+    return pair, [i for i, _ in flat]
