@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -62,12 +63,18 @@ class _Child:
             raise XsellError(f"{self.name} is not running")
         return self.proc.pid
 
+    env: dict[str, str] | None = None
+
+    def wait_ready(self, timeout: float) -> None:
+        wait_for_port(self.port, timeout, self.proc)
+
     def start(self, timeout: float = 20.0) -> None:
         with open(self.logfile, "ab") as out:
             self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
+                                         stdin=subprocess.DEVNULL, start_new_session=True,
+                                         env=self.env)
         try:
-            wait_for_port(self.port, timeout, self.proc)
+            self.wait_ready(timeout)
         except XsellError as exc:
             self.stop()
             tail = self.logfile.read_text(errors="replace")[-2000:]
@@ -139,3 +146,36 @@ class LocalBroker(_Child):
     @property
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+
+class LocalWorker(_Child):
+    """An ``xsell worker`` process with the given ``XSELL_*`` environment."""
+
+    name = "xsell-worker"
+    READY = "[^Worker]: Ready"
+
+    def __init__(self, env: dict[str, str]) -> None:
+        super().__init__(port=0)
+        self.env = {**os.environ, **env}
+        self._seen = 0
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "xsell.cli", "worker"]
+
+    def wait_ready(self, timeout: float) -> None:
+        """Wait for the next ``[^Worker]: Ready`` line (partitions assigned)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise XsellError(f"worker exited with {self.proc.returncode}")
+            if self.logfile.read_text(errors="replace").count(self.READY) > self._seen:
+                self._seen += 1
+                return
+            time.sleep(0.1)
+        raise XsellError(f"worker not ready within {timeout}s")
+
+    def start(self, timeout: float = 60.0) -> None:
+        super().start(timeout)
+
+    def log_text(self) -> str:
+        return self.logfile.read_text(errors="replace")

@@ -24,17 +24,17 @@ class LuaScript:
         object.__setattr__(self, "sha", hashlib.sha1(self.source.encode()).hexdigest())
 
 
-_PRELUDE = f"""
-local RESCALE = {RESCALE_AFTER_HALF_LIVES}
+_PRELUDE = """
+local RESCALE = @RESCALE@
 local function fmt(x) return string.format('%.17g', x) end
 -- forward-decay weight of an event at ts for a key whose landmark lives in hash h.
 -- Moves the landmark (rescaling the given zsets) when the weight would pass 2^RESCALE.
-local function decay_weight(h, field, zsets, ts, hl, base)
+local function decay_weight(h, zsets, ts, hl, base)
   if hl <= 0 then return base end
-  local L = tonumber(redis.call('HGET', h, field))
+  local L = tonumber(redis.call('HGET', h, 'L'))
   if not L then
     L = ts
-    redis.call('HSET', h, field, fmt(ts))
+    redis.call('HSET', h, 'L', fmt(ts))
   end
   local e = (ts - L) / hl
   if e > RESCALE then
@@ -45,14 +45,26 @@ local function decay_weight(h, field, zsets, ts, hl, base)
         redis.call('ZADD', z, fmt(tonumber(flat[i + 1]) * f), flat[i])
       end
     end
-    if field == 'L' and h ~= zsets[1] then
-      local n = tonumber(redis.call('HGET', h, 'N'))
-      if n then redis.call('HSET', h, 'N', fmt(n * f)) end
-    end
-    redis.call('HSET', h, field, fmt(ts))
+    local n = tonumber(redis.call('HGET', h, 'N'))  -- the order total lives beside L
+    if n then redis.call('HSET', h, 'N', fmt(n * f)) end
+    redis.call('HSET', h, 'L', fmt(ts))
     e = 0
   end
   return base * 2 ^ e
+end
+-- zset z: score(member) += w for every member of list ms, with two calls per chunk instead of
+-- one ZINCRBY per member (same double arithmetic as ZINCRBY, several times faster)
+local function add_weight(z, ms, w)
+  for from = 1, #ms, 500 do
+    local upto = math.min(from + 499, #ms)
+    local cur = redis.call('ZMSCORE', z, unpack(ms, from, upto))
+    local args = {}
+    for i = from, upto do
+      args[#args + 1] = fmt((tonumber(cur[i - from + 1]) or 0) + w)
+      args[#args + 1] = ms[i]
+    end
+    redis.call('ZADD', z, unpack(args))
+  end
 end
 -- true when marker was not seen on zset m before (and records it)
 local function first_time(m, marker, now, window)
@@ -62,7 +74,7 @@ local function first_time(m, marker, now, window)
   redis.call('PEXPIRE', m, window)
   return true
 end
-"""
+""".replace("@RESCALE@", repr(RESCALE_AFTER_HALF_LIVES))
 
 APPLY_PAIRS = LuaScript(
     "apply_pairs",
@@ -89,13 +101,15 @@ for j = 1, T do
   local zinc, zsib, h, m = KEYS[4 * j - 3], KEYS[4 * j - 2], KEYS[4 * j - 1], KEYS[4 * j]
   local target = ARGV[9 + j]
   if first_time(m, marker, now, window) then
-    local w = fmt(decay_weight(h, 'L', {zinc, zsib}, ts, hl, base))
+    local w = decay_weight(h, {zinc, zsib}, ts, hl, base)
+    local others = {}
     for p = first, #ARGV do
       local other = ARGV[p]
       if other ~= target and (mode == 'all' or target == hub or other == hub) then
-        redis.call('ZINCRBY', zinc, w, other)
+        others[#others + 1] = other
       end
     end
+    add_weight(zinc, others, w)
     if cap > 0 then
       local card = redis.call('ZCARD', zinc)
       if card > cap + math.floor(cap / 4) then
@@ -113,15 +127,20 @@ APPLY_POPULARITY = LuaScript(
     "apply_popularity",
     _PRELUDE
     + """
--- KEYS[1] popularity zset, KEYS[2] meta hash (N = order total, L = landmark), KEYS[3] markers.
+-- KEYS[1] popularity zset, KEYS[2] meta hash (N = order total, L = landmark, T = latest event
+--   ts, created = first write in ms), KEYS[3] markers.
 -- ARGV[1] marker, ARGV[2] ts (s), ARGV[3] half-life (s), ARGV[4] now (ms), ARGV[5] window (ms),
 -- ARGV[6 ..] the order's distinct item ids.
 -- returns: 1 when applied now, 0 when the marker was already applied.
 if not first_time(KEYS[3], ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])) then return 0 end
 redis.call('HSETNX', KEYS[2], 'created', ARGV[4])
-local w = fmt(decay_weight(KEYS[2], 'L', {KEYS[1]}, tonumber(ARGV[2]), tonumber(ARGV[3]), 1))
-for i = 6, #ARGV do redis.call('ZINCRBY', KEYS[1], w, ARGV[i]) end
-redis.call('HINCRBYFLOAT', KEYS[2], 'N', w)
+local latest = tonumber(redis.call('HGET', KEYS[2], 'T'))
+if not latest or tonumber(ARGV[2]) > latest then redis.call('HSET', KEYS[2], 'T', ARGV[2]) end
+local w = (decay_weight(KEYS[2], {KEYS[1]}, tonumber(ARGV[2]), tonumber(ARGV[3]), 1))
+local items = {}
+for i = 6, #ARGV do items[#items + 1] = ARGV[i] end
+add_weight(KEYS[1], items, w)
+redis.call('HINCRBYFLOAT', KEYS[2], 'N', fmt(w))
 return 1
 """,
 )
