@@ -9,7 +9,7 @@ of an item, N = decayed order total, ``sim`` one of :mod:`models.similarity`, an
 factor: the item just added says most about what comes next. The explanation ("because") names
 the anchor with the largest contribution, its co-purchase weight with b and the confidence
 P(b | anchor). Rules (:mod:`models.rules`) filter and label; popular items pad a short list,
-labelled ``popular``.
+labelled ``popular`` (the same rules apply to them, an upsell of any cart item included).
 """
 
 from __future__ import annotations
@@ -136,7 +136,9 @@ def rank(inp: RankInput, params: RankParams) -> list[Offer]:
         for item_id, weight in inp.popular:
             if len(offers) >= params.k:
                 break
-            if allowed(item_id):
+            item = inp.catalog.get(item_id)
+            upsell = any(is_upsell(item, inp.catalog.get(a)) for a in inp.anchors)
+            if allowed(item_id) and not (upsell and rules.exclude_upsell):
                 offers.append(Offer(item_id, weight / top if top > 0 else 0.0, "popular", None))
                 chosen.add(item_id)
     return offers

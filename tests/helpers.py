@@ -1,0 +1,99 @@
+"""Shared helpers of the integration tests: state dumps and a small Kafka test client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from kafka import KafkaConsumer
+
+from config.settings import Settings
+from xsell.kafka_admin import producer, send_json
+from xsell.store.store import Store
+
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+async def dump_state(store: Store, *, include_users: bool = True) -> dict[str, Any]:
+    """Every model key of the namespace and its value; dedup markers and bookkeeping excluded."""
+    state: dict[str, Any] = {}
+    async for key in store.client.scan_iter(match=store.keys.pattern(), count=1000):
+        if key.endswith(":m") or ":{e:" in key:
+            continue
+        if not include_users and ":{u:" in key:
+            continue
+        kind = await store.client.type(key)
+        if kind == "zset":
+            state[key] = dict(await store.client.zrange(key, 0, -1, withscores=True))
+        elif kind == "hash":
+            value = await store.client.hgetall(key)
+            value.pop("created", None)
+            state[key] = value
+        else:
+            state[key] = await store.client.get(key)
+    return state
+
+
+async def open_store(settings: Settings) -> Store:
+    return await Store.open(settings)
+
+
+def snapshot(settings: Settings, **kwargs: Any) -> dict[str, Any]:
+    async def go() -> dict[str, Any]:
+        store = await Store.open(settings)
+        try:
+            return await dump_state(store, **kwargs)
+        finally:
+            await store.close()
+
+    return run(go())
+
+
+class Bus:
+    """Produce JSON to, and collect JSON from, the xsell topics of one test."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.producer = producer(settings)
+        self.consumers: dict[str, KafkaConsumer] = {}
+
+    def send(self, topic: str, key: str | None, value: Any) -> None:
+        send_json(self.producer, self.settings.topic(topic), key, value)
+        self.producer.flush()
+
+    def collect(self, topic: str, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """The next ``count`` records of ``topic`` (fails the test on timeout)."""
+        consumer = self.consumers.get(topic)
+        if consumer is None:
+            consumer = KafkaConsumer(self.settings.topic(topic),
+                                     bootstrap_servers=self.settings.broker_list,
+                                     auto_offset_reset="earliest", group_id=None)
+            self.consumers[topic] = consumer
+        out: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(out) < count and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=200, max_records=count - len(out)).values():
+                out.extend(json.loads(r.value) for r in records)
+        assert len(out) >= count, f"{topic}: got {len(out)} of {count} records in {timeout}s"
+        return out
+
+    def close(self) -> None:
+        self.producer.close()
+        for consumer in self.consumers.values():
+            consumer.close()
+
+
+def wait_until(predicate: Any, timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

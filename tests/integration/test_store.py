@@ -1,0 +1,204 @@
+"""The Redis store against a real redis-server: exact counts, exactly-once effects, caps,
+decay, carts and the key layout."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from redis.cluster import key_slot
+
+from config.settings import Settings
+from models.events import CartEvent, CatalogItem, ForgetUser, OrderLine, PurchaseEvent
+from tests.helpers import dump_state, run
+from xsell.inspect_state import neighbours
+from xsell.store.lua import APPLY_PAIRS
+from xsell.store.store import Store
+
+pytestmark = pytest.mark.integration
+
+
+def order(n: int, items: list[str], user: str | None = None, ts: float = 1000.0) -> PurchaseEvent:
+    return PurchaseEvent(f"e{n}", f"o{n}", user, ts + n, tuple(OrderLine(i) for i in items))
+
+
+GOLDEN = [["a", "b", "c"], ["a", "b"], ["b", "d"], ["a", "a", "b"]]  # "a" twice: counts once
+
+
+async def _with_store(settings: Settings, fn: Callable[[Store], Any]) -> Any:
+    store = await Store.open(settings)
+    try:
+        return await fn(store)
+    finally:
+        await store.close()
+
+
+def test_golden_baskets_give_exact_counts(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+
+    async def go(store: Store) -> None:
+        await store.apply([order(i, items) for i, items in enumerate(GOLDEN)])
+        k = store.keys
+        assert dict(await store.client.zrange(k.item("a").pairs, 0, -1, withscores=True)) == {
+            "b": 3.0, "c": 1.0}
+        assert dict(await store.client.zrange(k.item("b").pairs, 0, -1, withscores=True)) == {
+            "a": 3.0, "c": 1.0, "d": 1.0}
+        assert dict(await store.client.zrange(k.popularity, 0, -1, withscores=True)) == {
+            "a": 3.0, "b": 4.0, "c": 1.0, "d": 1.0}
+        assert await store.client.hget(k.meta, "N") == "4"
+        rows = await neighbours(store, "a", 5)
+        assert rows[0]["item_id"] == "b" and rows[0]["together"] == 3
+        assert isinstance(rows[0]["together"], int)
+
+    run(_with_store(settings, go))
+
+
+def test_duplicate_events_change_nothing(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+    events = [order(i, items, user="u1") for i, items in enumerate(GOLDEN)]
+
+    async def go(store: Store) -> None:
+        first = await store.apply(events)
+        before = await dump_state(store)
+        again = await store.apply(events + events)
+        assert not any(e.duplicate for e in first)
+        assert all(e.duplicate for e in again)
+        assert await dump_state(store) == before
+
+    run(_with_store(settings, go))
+
+
+def test_half_applied_event_is_completed_not_doubled(
+        make_settings: Callable[..., Settings]) -> None:
+    """A worker that died after updating some items' pairs: redelivery completes the rest."""
+    settings = make_settings()
+    event = order(1, ["a", "b", "c"])
+
+    async def go(store: Store) -> None:
+        targets = ["a", "b"]  # "c" and the popularity never got applied
+        keys = [key for t in targets for key in store.keys.item(t).for_signal("p")]
+        args = ["o:" + event.event_id, 1001.0, 0, 1.0, 0, 10**13, 10**9, "all", 2, *targets,
+                "a", "b", "c"]
+        await store.runner.run([(APPLY_PAIRS, keys, args)])
+        await store.apply([event])
+        ref = make_settings()
+        ref_state = await _with_store(ref, lambda s: _apply_and_dump(s, [event]))
+        state = await dump_state(store)
+        assert _strip_ns(state, settings) == _strip_ns(ref_state, ref)
+
+    run(_with_store(settings, go))
+
+
+async def _apply_and_dump(store: Store, events: list[Any]) -> dict[str, Any]:
+    await store.apply(events)
+    return await dump_state(store)
+
+
+def _strip_ns(state: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    return {k[len(settings.key_namespace):]: v for k, v in state.items()}
+
+
+def test_items_per_order_cap_and_neighbour_pruning(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(max_items_per_order=3, max_neighbors=4)
+
+    async def go(store: Store) -> None:
+        await store.apply([order(1, ["a", "b", "c", "d", "e"])])  # pairs among a, b, c only
+        k = store.keys
+        assert set(await store.client.zrange(k.item("a").pairs, 0, -1)) == {"b", "c"}
+        assert await store.client.exists(k.item("d").pairs) == 0
+        assert await store.client.zscore(k.popularity, "e") == 1.0  # counted, not paired
+        # "x" gets 6 partners; cap 4 + 4//4 = 5 is exceeded -> trimmed to the 4 heaviest
+        await store.apply([order(10 + n, ["x", p]) for n, p in enumerate("pqrst")])
+        await store.apply([order(20, ["x", "p"]), order(21, ["x", "q"]), order(22, ["x", "r"])])
+        await store.apply([order(23, ["x", "s"]), order(24, ["x", "u"])])
+        kept = dict(await store.client.zrange(k.item("x").pairs, 0, -1, withscores=True))
+        assert len(kept) == 4
+        assert kept == {"p": 2.0, "q": 2.0, "r": 2.0, "s": 2.0}
+
+    run(_with_store(settings, go))
+
+
+def test_forward_decay_and_rescaling(make_settings: Callable[..., Settings]) -> None:
+    day = 86400.0
+    settings = make_settings(half_life_days=1)
+
+    async def go(store: Store) -> None:
+        await store.apply([PurchaseEvent("e1", "o1", None, 0.0, (OrderLine("a"), OrderLine("b")))])
+        # one half-life later: the new event weighs 2x relative to the landmark
+        await store.apply([PurchaseEvent("e2", "o2", None, day, (OrderLine("a"), OrderLine("b")))])
+        k = store.keys
+        assert await store.client.zscore(k.item("a").pairs, "b") == pytest.approx(3.0)
+        # 40 half-lives later the landmark moves (rescale); decayed values are unchanged
+        late = 40 * day
+        await store.apply([PurchaseEvent("e3", "o3", None, late,
+                                          (OrderLine("a"), OrderLine("c")))])
+        landmark = float(await store.client.hget(k.item("a").info, "L"))
+        assert landmark == late
+        stored_b = await store.client.zscore(k.item("a").pairs, "b")
+        expected_b = 2.0 ** (0 - 40) + 2.0 ** (1 - 40)  # both old events decayed to `late`
+        assert stored_b == pytest.approx(expected_b, rel=1e-12)
+        assert await store.client.zscore(k.item("a").pairs, "c") == 1.0
+        n = float(await store.client.hget(k.meta, "N"))
+        assert n == pytest.approx(1.0 + expected_b, rel=1e-12)
+        assert math.isfinite(n)
+
+    run(_with_store(settings, go))
+
+
+def test_cart_co_adds_cart_lifecycle_and_history(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(cart_weight=0.25)
+
+    def add(n: int, item: str, user: str = "u1") -> CartEvent:
+        return CartEvent(f"c{n}", "add_to_cart", user, item, 100.0 + n)
+
+    async def go(store: Store) -> None:
+        k = store.keys
+        effects = await store.apply([add(1, "a"), add(2, "b"), add(3, "c"), add(4, "b")])
+        assert [e.cart for e in effects] == [[], ["a"], ["b", "a"], ["c", "a"]]
+        assert dict(await store.client.zrange(k.item("c").cart_pairs, 0, -1, withscores=True)) \
+            == {"a": 0.25, "b": 0.25}
+        # re-adding b made no new pairs
+        assert dict(await store.client.zrange(k.item("a").cart_pairs, 0, -1, withscores=True)) \
+            == {"b": 0.25, "c": 0.25}
+        await store.apply([CartEvent("c5", "remove_from_cart", "u1", "c", 106.0)])
+        assert set(await store.client.hkeys(k.cart("u1"))) == {"a", "b"}
+        await store.apply([order(7, ["a", "b"], user="u1")])
+        assert await store.client.exists(k.cart("u1")) == 0
+        assert set(await store.client.hkeys(k.history("u1"))) == {"a", "b"}
+        # a redelivered add (same event id) is a duplicate and mutates nothing
+        redelivered = await store.apply([add(1, "a")])
+        assert redelivered[0].duplicate and await store.client.exists(k.cart("u1")) == 0
+        await store.apply([ForgetUser("f1", "u1", 200.0)])
+        assert await store.client.exists(k.history("u1"), k.cart("u1")) == 0
+
+    run(_with_store(settings, go))
+
+
+HOSTILE = ["a{b}c", "{x}", "}", "a:b:*", "%7B", "%", "ü€😀", "x y"]
+
+
+def test_hostile_ids_stay_in_their_own_slot(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+
+    async def go(store: Store) -> None:
+        await store.apply([order(1, HOSTILE, user="{u}:*")])
+        await store.apply([CatalogItem(item_id="}{", category="c{1}", price=1.0)])
+        for ident in HOSTILE:
+            keys = store.keys.item(ident)
+            slots = {key_slot(key.encode()) for key in (keys.pairs, keys.cart_pairs, keys.info,
+                                                         keys.markers)}
+            assert len(slots) == 1, ident
+            partners = set(await store.client.zrange(keys.pairs, 0, -1))
+            assert partners == set(HOSTILE) - {ident}
+        assert len({store.keys.item(i).pairs for i in HOSTILE}) == len(HOSTILE)
+        # exactly the keys the layout names, nothing else (no key built from a broken tag)
+        k = store.keys
+        # (no item hash: with decay off there is no landmark to keep)
+        expected = {key for i in HOSTILE for key in (k.item(i).pairs, k.item(i).markers)}
+        expected |= {k.popularity, k.meta, k.global_markers, k.catalog, k.history("{u}:*"),
+                     k.done("o", "e1")}
+        assert {key async for key in store.client.scan_iter(match=k.pattern())} == expected
+
+    run(_with_store(settings, go))
