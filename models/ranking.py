@@ -137,8 +137,11 @@ def rank(inp: RankInput, params: RankParams) -> list[Offer]:
             if len(offers) >= params.k:
                 break
             item = inp.catalog.get(item_id)
-            upsell = any(is_upsell(item, inp.catalog.get(a)) for a in inp.anchors)
-            if allowed(item_id) and not (upsell and rules.exclude_upsell):
+            anchors = [inp.catalog.get(a) for a in inp.anchors]
+            upsell = any(is_upsell(item, a) for a in anchors)
+            addon = any(within_addon_price(item, a, rules.addon_price_ratio) for a in anchors)
+            if allowed(item_id) and not (upsell and rules.exclude_upsell) and (
+                    addon or not anchors):
                 offers.append(Offer(item_id, weight / top if top > 0 else 0.0, "popular", None))
                 chosen.add(item_id)
     return offers

@@ -37,24 +37,33 @@ def parse_ts(value: Any) -> float:
     if isinstance(value, bool):
         raise InvalidEvent("ts: expected RFC 3339 text or epoch seconds, got a boolean")
     if isinstance(value, int | float):
-        ts = float(value)
+        ts = _float(value, "ts")
     elif isinstance(value, str):
         text = value.strip()
         try:
             ts = float(text)
         except ValueError:
+            if text[-1:] in ("Z", "z"):
+                text = text[:-1] + "+00:00"
             try:
-                parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            except ValueError:
+                parsed = datetime.fromisoformat(text)
+            except (ValueError, OverflowError):
                 raise InvalidEvent(f"ts: not RFC 3339 or epoch seconds: {value[:40]!r}") from None
             if parsed.tzinfo is None:
-                raise InvalidEvent("ts: RFC 3339 time needs a UTC offset (e.g. 'Z')")
+                raise InvalidEvent("ts: RFC 3339 time needs a UTC offset (e.g. 'Z')") from None
             ts = parsed.timestamp()
     else:
         raise InvalidEvent(f"ts: expected RFC 3339 text or epoch seconds, got {_kind(value)}")
     if not (MIN_TS <= ts <= MAX_TS) or math.isnan(ts):
         raise InvalidEvent("ts: outside 1970..2100")
     return ts
+
+
+def _float(value: int | float, name: str) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise InvalidEvent(f"{name}: number too large") from None
 
 
 def _kind(value: Any) -> str:
@@ -85,7 +94,7 @@ def _number(obj: dict[str, Any], key: str, upper: float, default: float | None) 
         return default
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidEvent(f"{key}: expected a number, got {_kind(value)}")
-    number = float(value)
+    number = _float(value, key)
     if not math.isfinite(number) or number < 0 or number > upper:
         raise InvalidEvent(f"{key}: must be a finite number in [0, {upper:g}]")
     return number
@@ -100,7 +109,7 @@ def _depth(value: Any, limit: int) -> int:
         deepest = max(deepest, depth)
         if deepest > limit:
             return deepest
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        children = node.values() if isinstance(node, dict) else node
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return deepest
 

@@ -40,6 +40,7 @@ def faust_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         web_enabled=False,
         topic_allow_declare=False,
+        topic_disable_leader=True,  # no leader-only work; avoids an extra internal topic
     )
 
 

@@ -28,7 +28,7 @@ class Decision(enum.Enum):
 
 
 def decide(exc: BaseException, where: str) -> Decision:
-    """Decide what to do about ``exc`` raised while processing ``where`` (topic[partition]@offset)."""
+    """Decide what to do about ``exc`` raised at ``where`` (topic[partition]@offset)."""
     if isinstance(exc, InvalidEvent):
         log.debug("invalid event at %s: %s", where, exc.reason)
         return Decision.DEAD_LETTER

@@ -66,6 +66,9 @@ class BatchHandler:
             except InvalidEvent as exc:
                 decide(exc, record.where)
                 out.dead_letters.append(dead_letter(record, exc.reason))
+            except Exception as exc:  # noqa: BLE001 - a parser bug must not block the partition
+                log.error("parser failed at %s: %r", record.where, exc, exc_info=exc)
+                out.dead_letters.append(dead_letter(record, f"unparseable: {exc!r}"[:300]))
         return valid
 
     async def handle(self, records: Sequence[Record]) -> Output:
@@ -75,13 +78,13 @@ class BatchHandler:
             return out
         try:
             self._collect(await self.engine.process([e for _, e in valid]), out)
-        except Exception as exc:  # noqa: BLE001 - the error policy decides
+        except Exception as exc:
             first, last = valid[0][0], valid[-1][0]
             self._apply(decide(exc, f"{first.where}..{last.offset}"), exc)
             for record, event in valid:
                 try:
                     self._collect(await self.engine.process([event]), out)
-                except Exception as one:  # noqa: BLE001
+                except Exception as one:
                     self._apply(decide(one, record.where), one)
                     out.dead_letters.append(dead_letter(record, f"internal error: {one!r}"))
         return out

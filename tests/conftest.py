@@ -4,6 +4,7 @@ started once per session and stopped by PID; per-test namespaces so tests never 
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,10 @@ _ids = itertools.count()
 
 
 def require_shared_data() -> Path:
+    """The Online Retail II file; skips where ../shared is absent, but fails in CI (CI=true)."""
     if not ONLINE_RETAIL.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have the shared data set at {ONLINE_RETAIL}")
         pytest.skip(f"needs the shared data set at {ONLINE_RETAIL} (present in CI, absent in "
                     "a plain clone)")
     return ONLINE_RETAIL

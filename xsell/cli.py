@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from config.settings import Settings, load_settings
+from config.settings import Settings, load_settings, safe_errors
 from models.errors import XsellError
 from xsell.logging_setup import setup_logging
 
@@ -90,7 +90,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     orders, stats = _orders(args, settings)
-    summary = _with_store(settings, lambda store: backfill(store, orders, total=len(orders)))
+    summary = _with_store(settings, lambda store: backfill(
+        store, orders, total=len(orders), catalog=stats.catalog.values()))
     result = {**summary.as_dict(), "rows": stats.rows, "skipped_rows": stats.skipped_rows,
               "skipped_orders": stats.skipped_orders, "skip_reasons": stats.reasons}
     print(json.dumps(result) if args.json else _summary_text("backfill", result))
@@ -102,9 +103,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     orders, stats = _orders(args, settings)
-    summary = replay(settings, orders, total=len(orders))
-    result = {"orders": summary.orders, "lines": summary.lines, "seconds": round(summary.seconds, 2),
-              "topic": settings.topic("orders"), "rows": stats.rows,
+    summary = replay(settings, orders, total=len(orders), catalog=stats.catalog.values())
+    result = {"orders": summary.orders, "lines": summary.lines,
+              "seconds": round(summary.seconds, 2), "topic": settings.topic("orders"),
+              "rows": stats.rows,
               "skipped_rows": stats.skipped_rows, "skipped_orders": stats.skipped_orders}
     print(json.dumps(result) if args.json else _summary_text("replay", result))
     return 0
@@ -126,6 +128,13 @@ def _summary_text(title: str, result: dict[str, Any]) -> str:
     return title + ": " + ", ".join(f"{k}={v}" for k, v in result.items())
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
 def _file_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="orders CSV (.csv or .csv.gz)")
     p.add_argument("--map", help="NAME=COLUMN,... e.g. order_id=Invoice,item_id=StockCode")
@@ -143,7 +152,7 @@ def parser() -> argparse.ArgumentParser:
     topics.set_defaults(fn=cmd_topics)
     nb = sub.add_parser("neighbors", help="an item's top co-purchase neighbours")
     nb.add_argument("item_id")
-    nb.add_argument("--k", type=int, default=10)
+    nb.add_argument("--k", type=_positive, default=10, help="how many (default 10)")
     nb.add_argument("--json", action="store_true")
     nb.set_defaults(fn=cmd_neighbors)
     bf = sub.add_parser("backfill", help="load an orders CSV straight into Redis")
@@ -170,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.fn(args))
     except ValidationError as exc:
-        print(f"xsell: invalid settings:\n{exc}", file=sys.stderr)
+        print(f"xsell: invalid settings:\n{safe_errors(exc)}", file=sys.stderr)
         return 2
     except XsellError as exc:
         print(f"xsell: {exc}", file=sys.stderr)

@@ -6,6 +6,8 @@ need not be contiguous). ``--map order_id=Invoice,item_id=StockCode`` maps other
 ``.gz`` files are read directly. Rows with quantity <= 0 (returns, cancellations) and items in
 ``skip_items`` are dropped; timestamps without an offset are taken as UTC; an order without
 ``ts`` gets ``TS_BASE + its position`` so files without times still load deterministically.
+Where a ``category`` column exists, each item's last row gives a catalogue entry (category and
+price) in ``CsvStats.catalog``: backfill writes it, replay sends it to the catalog topic.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import csv
 import gzip
 import io
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from models.errors import InvalidEvent, XsellError
-from models.events import Limits, PurchaseEvent, purchase_event_id
+from models.events import CatalogItem, Limits, PurchaseEvent, purchase_event_id
 from models.validate import parse_order, parse_ts
 
 log = logging.getLogger(__name__)
@@ -31,7 +34,8 @@ TS_BASE = 1_600_000_000.0
 
 ONLINE_RETAIL_MAP = ("order_id=Invoice,item_id=StockCode,user_id=Customer ID,ts=InvoiceDate,"
                      "price=Price,quantity=Quantity")
-ONLINE_RETAIL_SKIP = "POST,DOT,M,C2,D,S,B,BANK CHARGES,ADJUST,ADJUST2,TEST001,TEST002,PADS,AMAZONFEE"
+ONLINE_RETAIL_SKIP = ("POST,DOT,M,C2,D,S,B,BANK CHARGES,ADJUST,ADJUST2,TEST001,TEST002,PADS,"
+                      "AMAZONFEE")
 
 
 def parse_map(text: str | None) -> dict[str, str]:
@@ -56,6 +60,7 @@ class CsvStats:
     skipped_rows: int = 0
     skipped_orders: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    catalog: dict[str, CatalogItem] = field(default_factory=dict)  # from category/price columns
 
     def skip(self, reason: str, *, order: bool = False) -> None:
         if order:
@@ -71,9 +76,12 @@ def _open(path: Path) -> TextIO:
     return open(path, encoding="utf-8", newline="")
 
 
+_OFFSET = re.compile(r"([Zz]|[+-]\d\d:?\d\d)$")
+
+
 def _csv_ts(text: str) -> float:
     text = text.strip()
-    if text and not text.replace(".", "", 1).isdigit() and "Z" not in text and "+" not in text:
+    if text and not text.replace(".", "", 1).isdigit() and not _OFFSET.search(text):
         text = text.replace(" ", "T") + "Z"  # naive time: UTC
     return parse_ts(text)
 
@@ -130,6 +138,9 @@ def read_orders(path: str | Path, mapping: dict[str, str] | None = None,
                 if price is not None:
                     line["price"] = price
                 order.lines.append(line)
+                category = (row.get(columns["category"]) or "").strip() or None
+                if category is not None:
+                    stats.catalog[item_id] = CatalogItem(item_id, category=category, price=price)
             except (InvalidEvent, ValueError) as exc:
                 stats.skip(f"bad row: {exc}"[:80])
     for position, (order_id, order) in enumerate(orders.items()):
@@ -145,6 +156,12 @@ def read_orders(path: str | Path, mapping: dict[str, str] | None = None,
         assert isinstance(event, PurchaseEvent)
         stats.orders += 1
         yield event
+
+
+def catalog_to_json(item: CatalogItem) -> dict[str, Any]:
+    """The catalog-topic value of a catalogue entry."""
+    return {"type": "item", "item_id": item.item_id, "category": item.category,
+            "price": item.price, "stock": item.stock, "active": item.active, "name": item.name}
 
 
 def order_to_json(event: PurchaseEvent) -> dict[str, Any]:

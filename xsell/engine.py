@@ -49,8 +49,9 @@ def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
     event = effect.event
     if isinstance(event, CartEvent) and event.type == "add_to_cart":
         anchors = [event.item_id, *effect.cart]
-        trigger = {"type": event.type, "event_id": event.event_id, "item_ids": [event.item_id]}
-        meta = {"placement": "cart", "user_id": event.user_id, "stream": "c"}
+        trigger: dict[str, Any] = {"type": event.type, "event_id": event.event_id,
+                                   "item_ids": [event.item_id]}
+        meta: dict[str, Any] = {"placement": "cart", "user_id": event.user_id, "stream": "c"}
         return RankRequest(anchors, frozenset(anchors), event.user_id, event.ts), {
             "trigger": trigger, **meta}
     if isinstance(event, PurchaseEvent):

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from config.settings import Settings
-from models.events import PurchaseEvent
-from xsell.csvio import order_to_json
+from models.events import CatalogItem, PurchaseEvent
+from xsell.csvio import catalog_to_json, order_to_json
 from xsell.kafka_admin import producer, send_json
 from xsell.progress import Progress
 from xsell.store.store import Store
@@ -52,9 +52,13 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 async def backfill(store: Store, orders: Iterable[PurchaseEvent], *, total: int | None = None,
-                   batch: int = BACKFILL_BATCH) -> LoadSummary:
-    """Apply ``orders`` to Redis in batches; returns counts (duplicates = already applied)."""
+                   batch: int = BACKFILL_BATCH,
+                   catalog: Iterable[CatalogItem] = ()) -> LoadSummary:
+    """Apply ``catalog`` then ``orders`` to Redis in batches; returns counts (duplicates =
+    orders already applied)."""
     summary = LoadSummary()
+    for items in chunks(catalog, batch):
+        await store.apply(items)
     with Progress("backfill", total) as progress:
         for chunk in chunks(orders, batch):
             effects = await store.apply(chunk)
@@ -69,12 +73,15 @@ async def backfill(store: Store, orders: Iterable[PurchaseEvent], *, total: int 
 
 
 def replay(settings: Settings, orders: Iterable[PurchaseEvent], *,
-           total: int | None = None) -> LoadSummary:
-    """Send ``orders`` to the orders topic as purchase events, keyed by user id."""
+           total: int | None = None, catalog: Iterable[CatalogItem] = ()) -> LoadSummary:
+    """Send ``catalog`` to the catalog topic, then ``orders`` to the orders topic as purchase
+    events keyed by user id."""
     summary = LoadSummary()
     prod = producer(settings)
     topic = settings.topic("orders")
     try:
+        for item in catalog:
+            send_json(prod, settings.topic("catalog"), item.item_id, catalog_to_json(item))
         with Progress("replay", total) as progress:
             for order in orders:
                 send_json(prod, topic, order.user_id, order_to_json(order))
