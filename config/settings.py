@@ -137,7 +137,7 @@ class Settings(BaseSettings):
         if not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("redis_url must start with redis://, rediss:// or unix://")
         try:
-            urlsplit(self.redis_url).port
+            _ = urlsplit(self.redis_url).port
         except ValueError:
             raise ValueError("redis_url has an invalid port") from None
         return self

@@ -66,7 +66,7 @@ class BatchHandler:
             except InvalidEvent as exc:
                 decide(exc, record.where)
                 out.dead_letters.append(dead_letter(record, exc.reason))
-            except Exception as exc:  # noqa: BLE001 - a parser bug must not block the partition
+            except Exception as exc:
                 log.error("parser failed at %s: %r", record.where, exc, exc_info=exc)
                 out.dead_letters.append(dead_letter(record, f"unparseable: {exc!r}"[:300]))
         return valid
