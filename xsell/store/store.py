@@ -108,7 +108,7 @@ class Store:
             eff.cart = before
             if pair and not eff.duplicate and eff.event.type == "add_to_cart" and before:
                 partners = before[: self.settings.max_items_per_order - 1]
-                co_adds.append(self._pairs_call(
+                co_adds.extend(self._pairs_calls(
                     eff.event.event_id, eff.event.ts, "c", self.settings.cart_weight,
                     "star", [eff.event.item_id, *partners], [eff.event.item_id, *partners],
                     now_ms, signal="c"))
@@ -134,8 +134,8 @@ class Store:
                               [_num(event.ts), *items]))
             paired = items[: s.max_items_per_order]
             if len(paired) >= 2:
-                calls.append(self._pairs_call(event.event_id, event.ts, "o", 1.0, "all",
-                                              paired, paired, now_ms, signal="p"))
+                calls.extend(self._pairs_calls(event.event_id, event.ts, "o", 1.0, "all",
+                                               paired, paired, now_ms, signal="p"))
             calls.append((APPLY_POPULARITY, [k.popularity, k.meta, k.global_markers],
                           ["o:" + event.event_id, _num(event.ts), _num(s.half_life_seconds),
                            now_ms, s.dedup_window_seconds * 1000, *items]))
@@ -146,14 +146,18 @@ class Store:
             return [("DEL", k.cart(event.user_id), k.history(event.user_id))]
         raise TypeError(f"unknown event {type(event).__name__}")
 
-    def _pairs_call(self, event_id: str, ts: float, stream: str, base: float, mode: str,
-                    targets: list[str], partners: list[str], now_ms: int, *, signal: str) -> Call:
+    def _pairs_calls(self, event_id: str, ts: float, stream: str, base: float, mode: str,
+                     targets: list[str], partners: list[str], now_ms: int, *, signal: str
+                     ) -> list[Call]:
+        """APPLY_PAIRS calls for one event: all targets in one call on a single Redis; one
+        call per target on a cluster, where a script's keys must share a slot."""
         s = self.settings
-        keys = [key for t in targets for key in self.keys.item(t).for_signal(signal)]
-        args: list[Any] = [f"{stream}:{event_id}", _num(ts), _num(s.half_life_seconds),
+        head: list[Any] = [f"{stream}:{event_id}", _num(ts), _num(s.half_life_seconds),
                            _num(base), s.max_neighbors, now_ms, s.dedup_window_seconds * 1000,
-                           mode, len(targets), *targets, *partners]
-        return (APPLY_PAIRS, keys, args)
+                           mode]
+        groups = [[t] for t in targets] if s.redis_cluster else [targets]
+        return [(APPLY_PAIRS, [key for t in group for key in self.keys.item(t).for_signal(signal)],
+                 [*head, len(group), *group, *partners]) for group in groups]
 
     async def flush_namespace(self) -> int:
         """Delete every key of this namespace (tests, evaluation). Returns the count."""
