@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from models.events import CatalogItem
 from models.rules import RuleParams, is_available, is_upsell, owned, within_addon_price
 from models.similarity import SIMILARITIES
@@ -78,16 +80,16 @@ def score_candidates(inp: RankInput, params: RankParams) -> dict[str, tuple[floa
     for anchor in inp.anchors:
         nb = inp.neighbours.get(anchor)
         if nb is not None:
-            n_a = inp.counts.get(anchor, 0.0)
-            for cand in set(nb.together) | set(nb.co_added):
-                if cand in inp.exclude:
-                    continue
-                co = nb.together.get(cand, 0.0) + nb.co_added.get(cand, 0.0)
-                if co < params.min_support:
-                    continue
-                part = weight * float(sim(co, n_a, inp.counts.get(cand, 0.0), inp.total))
-                if part <= 0:
-                    continue
+            cands = [c for c in dict.fromkeys([*nb.together, *nb.co_added])
+                     if c not in inp.exclude]
+            co = np.fromiter((nb.together.get(c, 0.0) + nb.co_added.get(c, 0.0) for c in cands),
+                             dtype=np.float64, count=len(cands))
+            n_b = np.fromiter((inp.counts.get(c, 0.0) for c in cands), dtype=np.float64,
+                              count=len(cands))
+            parts = weight * np.asarray(sim(co, inp.counts.get(anchor, 0.0), n_b, inp.total))
+            keep = (co >= params.min_support) & (parts > 0)
+            for cand, part in zip(np.asarray(cands, dtype=object)[keep].tolist(),
+                                  parts[keep].tolist(), strict=True):
                 total, best, best_part = scores.get(cand, (0.0, anchor, 0.0))
                 if part > best_part:
                     best, best_part = anchor, part

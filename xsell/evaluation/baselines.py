@@ -1,0 +1,119 @@
+"""Batch baselines computed with numpy on the training split.
+
+- ``popular``: the k most-ordered items not in the cart.
+- ``jaccard``: SAR-style "frequently bought together": the sum over cart items of
+  Jaccard(cart item, candidate) on order-level co-occurrence, padded with popular items.
+
+The co-occurrence is built once as CSR arrays from integer pair codes (np.unique), so it scales
+to catalogues far beyond a dense matrix; each trigger then touches only its cart items' rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from models.events import PurchaseEvent
+
+Ints = NDArray[np.int64]
+Floats = NDArray[np.float64]
+
+
+@dataclass
+class Cooccurrence:
+    """Order-level co-occurrence of the training orders, as CSR rows."""
+
+    items: list[str]
+    index: dict[str, int]
+    counts: Floats  # orders per item
+    indptr: Ints
+    indices: Ints
+    together: Floats  # orders holding both (row item, indices[j])
+
+    def row(self, i: int) -> tuple[Ints, Floats]:
+        lo, hi = self.indptr[i], self.indptr[i + 1]
+        return self.indices[lo:hi], self.together[lo:hi]
+
+
+def build(train: Sequence[PurchaseEvent], max_items: int) -> Cooccurrence:
+    """Pairs among each order's first ``max_items`` distinct items; counts over all of them
+    (the same rule as the streaming store)."""
+    items: dict[str, int] = {}
+    counts: list[int] = []
+    codes: list[Ints] = []
+    for order in train:
+        ids = []
+        for item in order.distinct_items():
+            if item not in items:
+                items[item] = len(items)
+                counts.append(0)
+            counts[items[item]] += 1
+            ids.append(items[item])
+        paired = np.asarray(ids[:max_items], dtype=np.int64)
+        if len(paired) >= 2:
+            a, b = np.meshgrid(paired, paired, indexing="ij")
+            mask = a != b
+            codes.append(a[mask] * (1 << 32) + b[mask])
+    n = len(items)
+    allcodes = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
+    uniq, together = np.unique(allcodes, return_counts=True)
+    rows = uniq >> 32
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.add.at(indptr, rows + 1, 1)
+    return Cooccurrence(list(items), items, np.asarray(counts, dtype=np.float64),
+                        np.cumsum(indptr), (uniq & 0xFFFFFFFF).astype(np.int64),
+                        together.astype(np.float64))
+
+
+def _top(scores: Floats, banned: Ints, k: int) -> Ints:
+    """Indices of the k highest positive scores outside ``banned`` (ties: lower index)."""
+    masked = scores.copy()
+    masked[banned] = -np.inf
+    candidates = np.flatnonzero(masked > 0)
+    if len(candidates) > k:
+        part = candidates[np.argpartition(-masked[candidates], k - 1)[:k]]
+    else:
+        part = candidates
+    return part[np.lexsort((part, -masked[part]))]
+
+
+class Baselines:
+    """Suggestions of the two baselines for every prefix of a test session."""
+
+    def __init__(self, co: Cooccurrence, k: int) -> None:
+        self.co, self.k = co, k
+        self.popular_order = np.argsort(-co.counts, kind="stable")
+
+    def popular(self, cart: Sequence[str]) -> list[str]:
+        banned = set(cart)
+        out: list[str] = []
+        for i in self.popular_order:
+            item = self.co.items[int(i)]
+            if item not in banned:
+                out.append(item)
+                if len(out) == self.k:
+                    break
+        return out
+
+    def jaccard_session(self, items: Sequence[str]) -> list[list[str]]:
+        """For each add but the last: sum of Jaccard(cart item, candidate), popular padding."""
+        co = self.co
+        scores = np.zeros(len(co.items), dtype=np.float64)
+        cart: list[str] = []
+        banned: list[int] = []
+        out = []
+        for item in items[:-1]:
+            cart.append(item)
+            i = co.index.get(item)
+            if i is not None:
+                banned.append(i)
+                idx, both = co.row(i)
+                scores[idx] += both / (co.counts[i] + co.counts[idx] - both)
+            top = [co.items[j] for j in _top(scores, np.asarray(banned, dtype=np.int64), self.k)]
+            if len(top) < self.k:
+                top += [p for p in self.popular([*cart, *top])][: self.k - len(top)]
+            out.append(top)
+        return out

@@ -1,0 +1,104 @@
+"""``xsell eval --through-kafka``: the same protocol, with every event going through the broker
+and a running worker. Training orders are replayed to the orders topic; each test add-to-cart is
+sent and its suggestion awaited (matched by suggestion_id) before the next, so the worker sees
+the events in exactly the order the in-process path applies them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from typing import Any
+
+from kafka import KafkaConsumer
+
+from config.settings import Settings
+from models.errors import XsellError
+from xsell.csvio import order_to_json
+from xsell.engine import suggestion_id
+from xsell.evaluation.protocol import Metrics
+from xsell.evaluation.runner import EvalData, session_events
+from xsell.kafka_admin import producer, send_json
+from xsell.progress import Progress
+from xsell.stack import LocalStack
+from xsell.store.store import Store
+
+WAIT_SECONDS = 60.0
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    tag = uuid.uuid4().hex[:8]
+    env = {"XSELL_TOPIC_PREFIX": f"eval-{tag}.", "XSELL_APP_ID": f"xsell-eval-{tag}",
+           "XSELL_KEY_NAMESPACE": f"eval-{tag}"}
+    for name, value in settings.model_dump().items():
+        if name in ("topic_prefix", "app_id", "key_namespace") or value is None:
+            continue
+        if isinstance(value, tuple):
+            value = json.dumps(list(value))
+        elif hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env.setdefault(f"XSELL_{name.upper()}", str(value))
+    return env
+
+
+async def _applied_orders(settings: Settings) -> int:
+    """Orders the worker has applied: one popularity marker each (fresh namespace)."""
+    store = await Store.open(settings)
+    try:
+        return int(await store.client.zcard(store.keys.global_markers))
+    finally:
+        await store.close()
+
+
+def run_through_kafka(settings: Settings, data: EvalData, *, private_broker: bool,
+                      private_redis: bool) -> Metrics:
+    """Run xsell's side of the protocol through Kafka and an ``xsell worker`` process."""
+    env = _env(settings)
+    stack = LocalStack(env, private_broker=private_broker, private_redis=private_redis)
+    metrics = Metrics(settings.max_suggestions)
+    with stack:
+        live = stack.settings()
+        prod = producer(live)
+        for order in data.train:
+            send_json(prod, live.topic("orders"), order.user_id, order_to_json(order))
+        prod.flush()
+        expected = len({o.event_id for o in data.train})
+        deadline = time.monotonic() + WAIT_SECONDS + len(data.train) / 50
+        while asyncio.run(_applied_orders(live)) < expected:
+            if time.monotonic() > deadline:
+                raise XsellError("the worker did not apply the training orders in time")
+            time.sleep(0.2)
+        consumer = KafkaConsumer(live.topic("suggestions"), bootstrap_servers=live.broker_list,
+                                 auto_offset_reset="latest", group_id=None)
+        consumer.poll(timeout_ms=500)  # join and position at the end before sending
+        try:
+            with Progress("eval (kafka)", data.triggers) as bar:
+                for order, items in data.sessions:
+                    events = session_events(order, items)
+                    for n, event in enumerate(events):
+                        send_json(prod, live.topic("cart-events"), event.user_id,
+                                  {"event_id": event.event_id, "type": event.type,
+                                   "user_id": event.user_id, "item_id": event.item_id,
+                                   "ts": event.ts})
+                        prod.flush()
+                        message = _await(consumer, suggestion_id("c", event.event_id))
+                        if n < len(events) - 1:
+                            metrics.add([i["item_id"] for i in message["items"]],
+                                        set(items[n + 1:]))
+                            bar.advance()
+        finally:
+            consumer.close()
+            prod.close()
+    return metrics
+
+
+def _await(consumer: KafkaConsumer, wanted: str) -> dict[str, Any]:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=100).values():
+            for record in records:
+                message: dict[str, Any] = json.loads(record.value)
+                if message["suggestion_id"] == wanted:
+                    return message
+    raise XsellError(f"no suggestion {wanted} within {WAIT_SECONDS}s")
