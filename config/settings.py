@@ -23,6 +23,8 @@ from pydantic_settings import (
 )
 
 Similarity = Literal["count", "jaccard", "lift", "confidence", "cosine", "asym_cosine"]
+KafkaProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", ""})
 
 
@@ -48,7 +50,9 @@ def safe_errors(exc: ValidationError) -> str:
 class Settings(BaseSettings):
     """Every tunable of xsell. Field docs are the configuration reference (``xsell config``)."""
 
-    model_config = SettingsConfigDict(env_prefix="XSELL_", extra="forbid", frozen=True)
+    # hide_input_in_errors: str(ValidationError) never echoes a value (it may be a secret)
+    model_config = SettingsConfigDict(env_prefix="XSELL_", extra="forbid", frozen=True,
+                                      hide_input_in_errors=True)
 
     # --- connections -------------------------------------------------------------------
     kafka_brokers: str = Field("127.0.0.1:9092", description="Comma-separated host:port list.")
@@ -65,11 +69,27 @@ class Settings(BaseSettings):
     kafka_commit_interval: float = Field(1.0, gt=0, description="Seconds between commits.")
     key_namespace: str = Field("xs", description="Prefix of every Redis key.")
 
+    # --- security (docs/security.md) ---------------------------------------------------
+    redis_username: str | None = Field(None, description="Redis ACL user; overrides the URL's.")
+    redis_tls_ca_file: str | None = Field(None, description="CA file verifying Redis (rediss).")
+    redis_tls_cert_file: str | None = Field(None, description="Client certificate for Redis.")
+    redis_tls_key_file: str | None = Field(None, description="Key of that client certificate.")
+    kafka_security_protocol: KafkaProtocol = Field(
+        "PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
+    kafka_sasl_mechanism: SaslMechanism = Field(
+        "PLAIN", description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.")
+    kafka_sasl_username: str | None = Field(None, description="SASL user name.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password (secret).")
+    kafka_ssl_ca_file: str | None = Field(None, description="CA file verifying the brokers.")
+    kafka_ssl_cert_file: str | None = Field(None, description="Client certificate for Kafka.")
+    kafka_ssl_key_file: str | None = Field(None, description="Key of that client certificate.")
+
     # --- learning ------------------------------------------------------------------------
     half_life_days: float = Field(30.0, ge=0, description="Forward-decay half-life; 0 = none.")
     cart_weight: float = Field(0.25, ge=0, description="Weight of an add-to-cart co-add.")
     cart_ttl_seconds: int = Field(7 * 86400, gt=0, description="Idle cart lifetime.")
     max_items_per_order: int = Field(50, ge=2, le=1000, description="Items used for pairs.")
+    max_cart_items: int = Field(100, ge=2, le=10000, description="Cart keeps the newest N.")
     max_order_lines: int = Field(1000, ge=1, description="Larger orders go to dead letter.")
     max_neighbors: int = Field(200, ge=0, description="Neighbours kept per item; 0 = all.")
     dedup_retention_days: float = Field(400, gt=0, description="How long event ids are kept.")
@@ -80,7 +100,7 @@ class Settings(BaseSettings):
     similarity: Similarity = Field("asym_cosine", description="Pair similarity used to rank.")
     min_support: float = Field(1.0, ge=0, description="Minimum co-purchase weight of a pair.")
     candidates_per_anchor: int = Field(50, ge=1, le=1000, description="Neighbours read each.")
-    max_anchors: int = Field(20, ge=1, le=500, description="Most recent cart items used.")
+    max_anchors: int = Field(10, ge=1, le=500, description="Most recent cart items used.")
     recency_decay: float = Field(0.5, gt=0, le=1, description="Anchor weight per step back.")
     exclude_upsell: bool = Field(True, description="Drop same-category pricier items.")
     addon_price_ratio: float = Field(0.0, ge=0, description="If > 0: price <= ratio x anchor.")
@@ -96,7 +116,7 @@ class Settings(BaseSettings):
     max_id_length: int = Field(128, ge=1, le=1024, description="Longest accepted id.")
     redis_retry_seconds: float = Field(0.0, ge=0, description="Give up after; 0 = never.")
     log_level: str = Field("INFO", description="Python logging level.")
-    allow_unsafe: bool = Field(False, description="Allow a password-less non-loopback Redis.")
+    allow_unsafe: bool = Field(False, description="Run despite unsafe_reasons() (security.md).")
 
     @classmethod
     def settings_customise_sources(
@@ -140,7 +160,33 @@ class Settings(BaseSettings):
             _ = urlsplit(self.redis_url).port
         except ValueError:
             raise ValueError("redis_url has an invalid port") from None
+        self._check_security()
         return self
+
+    def _check_security(self) -> None:
+        """Security settings that cannot work together fail at start, not at first use."""
+        tls_files = (self.redis_tls_ca_file, self.redis_tls_cert_file, self.redis_tls_key_file)
+        if any(tls_files) and not self.redis_url.startswith("rediss://"):
+            raise ValueError("redis_tls_* files need a rediss:// redis_url")
+        if bool(self.redis_tls_cert_file) != bool(self.redis_tls_key_file):
+            raise ValueError("redis_tls_cert_file and redis_tls_key_file go together")
+        if self.redis_cluster and urlsplit(self.redis_url).path.strip("/") not in ("", "0"):
+            raise ValueError("Redis Cluster has only database 0")
+        sasl = self.kafka_security_protocol.startswith("SASL_")
+        if sasl and (not self.kafka_sasl_username or self.kafka_sasl_password is None):
+            raise ValueError("SASL needs kafka_sasl_username and kafka_sasl_password")
+        if not sasl and (self.kafka_sasl_username or self.kafka_sasl_password is not None):
+            raise ValueError("kafka_sasl_* are set but kafka_security_protocol has no SASL")
+        kafka_tls = (self.kafka_ssl_ca_file, self.kafka_ssl_cert_file, self.kafka_ssl_key_file)
+        if any(kafka_tls) and not self.kafka_uses_tls:
+            raise ValueError("kafka_ssl_* files need kafka_security_protocol SSL or SASL_SSL")
+        if bool(self.kafka_ssl_cert_file) != bool(self.kafka_ssl_key_file):
+            raise ValueError("kafka_ssl_cert_file and kafka_ssl_key_file go together")
+        for name in ("redis_tls_ca_file", "redis_tls_cert_file", "redis_tls_key_file",
+                     "kafka_ssl_ca_file", "kafka_ssl_cert_file", "kafka_ssl_key_file"):
+            path = getattr(self, name)
+            if path and not Path(path).is_file():
+                raise ValueError(f"{name}: no such file: {path}")
 
     # --- derived -------------------------------------------------------------------------
     def topic(self, name: str) -> str:
@@ -150,6 +196,10 @@ class Settings(BaseSettings):
     @property
     def broker_list(self) -> list[str]:
         return self.kafka_brokers.split(",")
+
+    @property
+    def kafka_uses_tls(self) -> bool:
+        return self.kafka_security_protocol in ("SSL", "SASL_SSL")
 
     @property
     def half_life_seconds(self) -> float:
@@ -165,6 +215,10 @@ class Settings(BaseSettings):
         has_password = parts.password is not None or self.redis_password is not None
         if not self.redis_is_loopback() and not has_password:
             reasons.append(f"Redis at {parts.hostname} without a password")
+        remote = [h for h in self.broker_list if _host(h) not in LOOPBACK_HOSTS]
+        if (remote and self.kafka_security_protocol == "SASL_PLAINTEXT"
+                and self.kafka_sasl_mechanism == "PLAIN"):
+            reasons.append(f"SASL PLAIN password sent without TLS to Kafka at {remote[0]}")
         return reasons
 
     def masked(self) -> dict[str, Any]:
@@ -178,6 +232,12 @@ class Settings(BaseSettings):
 
     def __repr_args__(self) -> Any:  # keeps repr()/str() free of secrets
         return list(self.masked().items())
+
+
+def _host(hostport: str) -> str:
+    """The host of ``host:port`` or ``[v6]:port``, without brackets."""
+    host = hostport.rsplit(":", 1)[0]
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
 
 
 def load_settings(**overrides: Any) -> Settings:

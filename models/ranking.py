@@ -70,6 +70,7 @@ class RankInput:
     history: Mapping[str, float]  # the user's purchases: item -> last ts
     popular: Sequence[tuple[str, float]]  # (item, decayed count), most popular first
     now: float
+    scored: Mapping[str, tuple[float, str, float]] | None = None  # score_candidates, if known
 
 
 def score_candidates(inp: RankInput, params: RankParams) -> dict[str, tuple[float, str, float]]:
@@ -119,7 +120,7 @@ def rank(inp: RankInput, params: RankParams) -> list[Offer]:
             and not owned(item_id, inp.history, inp.catalog, inp.now, rules)
         )
 
-    scored = score_candidates(inp, params)
+    scored = inp.scored if inp.scored is not None else score_candidates(inp, params)
     for cand, (score, anchor, _) in sorted(scored.items(), key=lambda kv: (-kv[1][0], kv[0])):
         if len(offers) >= params.k:
             break

@@ -3,12 +3,16 @@
 Each agent takes a micro-batch of records, hands it to :class:`streams.handler.BatchHandler`,
 sends the suggestions and dead letters, and waits until Kafka has them; only then does Faust
 acknowledge the batch (``take_events`` acks after the loop body), so nothing is committed
-before its effects are durable in Redis and its outputs in Kafka.
+before its effects are durable in Redis and its outputs in Kafka. Redis and Kafka outages are
+waited for, never turned into exceptions that would ack a batch whose outputs were not sent
+(``Runner`` retries Redis; :func:`streams.resilience.deliver` retries the sends; a watchdog
+task logs while Kafka does not answer). See docs/reliability.md.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,9 +21,12 @@ import faust
 
 from config.settings import Settings
 from models.events import Limits
-from streams.handler import BatchHandler, Record, encode
+from streams.handler import BatchHandler, Output, Record, encode
+from streams.resilience import deliver, throttle_kafka_logs, watch_kafka
 from streams.topics import Topics, declare_topics
 from xsell.engine import Engine
+from xsell.recovery import announce_state
+from xsell.security import faust_credentials
 from xsell.store.store import Store
 
 log = logging.getLogger(__name__)
@@ -41,6 +48,7 @@ def faust_app(settings: Settings) -> faust.App:
         web_enabled=False,
         topic_allow_declare=False,
         topic_disable_leader=True,  # no leader-only work; avoids an extra internal topic
+        broker_credentials=faust_credentials(settings),  # TLS / SASL (docs/security.md)
     )
 
 
@@ -56,6 +64,7 @@ class Runtime:
         async with self._lock:
             if self._engine is None:
                 store = await Store.open(self.settings)
+                await announce_state(store)  # remembers the state epoch: loss detection
                 self._engine = Engine(store, self.settings)
             return self._engine
 
@@ -74,12 +83,25 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
             records = [Record(e.message.topic, e.message.partition, e.message.offset,
                               e.message.value) for e in events]
             out = await handler.handle(records)
-            futures = [await topics.suggestions.send(
-                key=None if key is None else key.encode(), value=encode(value))
-                for key, value in out.suggestions]
-            futures += [await topics.dead_letter.send(value=encode(d)) for d in out.dead_letters]
-            await asyncio.gather(*futures)
+            if out.suggestions or out.dead_letters:
+                what = (f"{len(out.suggestions)} suggestion(s) and {len(out.dead_letters)} "
+                        f"dead letter(s) of {records[0].where}..")
+                await deliver(functools.partial(send_outputs, out), what,
+                              settings.kafka_brokers)
             yield None
+
+    async def send_outputs(out: Output) -> None:
+        futures = [await topics.suggestions.send(
+            key=None if key is None else key.encode(), value=encode(value))
+            for key, value in out.suggestions]
+        futures += [await topics.dead_letter.send(value=encode(d)) for d in out.dead_letters]
+        await asyncio.gather(*futures)
+
+    throttle_kafka_logs()
+
+    @app.task
+    async def kafka_watchdog() -> None:
+        await watch_kafka(app, settings.kafka_brokers)
 
     @app.agent(topics.cart_events, name="xsell.cart")
     async def cart_agent(stream: Any) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.errors import InvalidEvent
-from models.events import Event, Limits
+from models.events import Event, ForgetUser, Limits
 from models.validate import parse_record
 from streams.errors import Decision, decide
 from xsell.engine import Engine
@@ -38,7 +38,8 @@ class Record:
 
 @dataclass(slots=True)
 class Output:
-    suggestions: list[tuple[str | None, dict[str, Any]]] = field(default_factory=list)
+    # (key, value); value None = a tombstone for a forgotten user (key = user_id)
+    suggestions: list[tuple[str | None, dict[str, Any] | None]] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -74,20 +75,33 @@ class BatchHandler:
     async def handle(self, records: Sequence[Record]) -> Output:
         out = Output()
         valid = self.decode(records, out)
-        if not valid:
-            return out
+        # a forget_user ends a segment: its tombstone (key=user_id, value=None) follows the
+        # user's earlier suggestions and precedes later ones, as compaction needs
+        start = 0
+        for end, (_, event) in enumerate(valid, 1):
+            if isinstance(event, ForgetUser) or end == len(valid):
+                await self._process(valid[start:end], out)
+                start = end
+        return out
+
+    async def _process(self, valid: Sequence[tuple[Record, Event]], out: Output) -> None:
         try:
             self._collect(await self.engine.process([e for _, e in valid]), out)
+            self._tombstones([e for _, e in valid], out)
         except Exception as exc:
             first, last = valid[0][0], valid[-1][0]
             self._apply(decide(exc, f"{first.where}..{last.offset}"), exc)
             for record, event in valid:
                 try:
                     self._collect(await self.engine.process([event]), out)
+                    self._tombstones([event], out)
                 except Exception as one:
                     self._apply(decide(one, record.where), one)
                     out.dead_letters.append(dead_letter(record, f"internal error: {one!r}"))
-        return out
+
+    @staticmethod
+    def _tombstones(events: Sequence[Event], out: Output) -> None:
+        out.suggestions.extend((e.user_id, None) for e in events if isinstance(e, ForgetUser))
 
     @staticmethod
     def _apply(decision: Decision, exc: BaseException) -> None:
@@ -100,5 +114,8 @@ class BatchHandler:
         out.suggestions.extend((m["user_id"], m) for m in messages)
 
 
-def encode(value: dict[str, Any]) -> bytes:
+def encode(value: dict[str, Any] | None) -> bytes | None:
+    """A record value as compact UTF-8 JSON; None stays None (a tombstone)."""
+    if value is None:
+        return None
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

@@ -19,7 +19,8 @@ from xsell.logging_setup import setup_logging
 T = TypeVar("T")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, *, check: bool = True) -> Settings:
+    """The settings; with ``check``, an unsafe setup is refused unless XSELL_ALLOW_UNSAFE."""
     if getattr(args, "config", None):
         os.environ["XSELL_CONFIG"] = args.config
     overrides = {}
@@ -27,6 +28,10 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["key_namespace"] = args.namespace
     settings = load_settings(**overrides)
     setup_logging(settings.log_level)
+    if check and settings.unsafe_reasons():
+        from xsell.worker import check_safe
+
+        check_safe(settings)
     return settings
 
 
@@ -118,10 +123,61 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args)
 
 
-def cmd_config(args: argparse.Namespace) -> int:
+def cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from xsell.evaluation.runner import evaluate, table
+
     settings = _settings(args)
+    if args.k:
+        settings = settings.model_copy(update={"max_suggestions": args.k})
+    args.file = args.orders
+    orders, _ = _orders(args, settings)
+    name = Path(args.orders).name.split(".")[0]
+    rep = evaluate(settings, orders, name, progress=not args.json,
+                   through_kafka=args.through_kafka)
+    print(json.dumps(rep) if args.json else table(rep))
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    settings = _settings(args, check=False)
     print(json.dumps(settings.masked(), indent=2, default=str))
     return 0
+
+
+def cmd_forget_user(args: argparse.Namespace) -> int:
+    from xsell.privacy import forget_user
+
+    settings = _settings(args)
+    result = forget_user(settings, args.user_id, tombstone=not args.no_tombstone)
+    print(json.dumps(result) if args.json else _summary_text("forget-user", result))
+    return 0
+
+
+def cmd_hostile(args: argparse.Namespace) -> int:
+    from xsell.hostile import generate
+    from xsell.hostile_run import replace_ns, run_local, send_cases
+
+    settings = _settings(args)
+    cases = list(generate(args.count, seed=args.seed, valid_every=args.valid_every,
+                          big=not args.no_big))
+    if args.send:
+        sent = send_cases(settings, cases)
+        result: dict[str, Any] = {"sent": len(sent), "bad": sum(not c.valid for c in cases),
+                                  "valid": sum(c.valid for c in cases)}
+        ok = True
+    else:
+        local = replace_ns(settings, args.namespace or settings.key_namespace + "-hostile")
+        result = asyncio.run(run_local(local, cases, batch=settings.batch_size, keep=args.keep))
+        ok = not (result["wrong_or_missing_reason"] or result["valid_dead_lettered"]
+                  or result["internal_errors"] or result["crashes"]
+                  or result["missing_suggestions"] or result["garbage_keys"]
+                  or result["missing_keys"] or result["values_differ"]
+                  or result["layout_violations"])
+        result["ok"] = ok
+    print(json.dumps(result) if args.json else _summary_text("hostile", result))
+    return 0 if ok else 1
 
 
 def _summary_text(title: str, result: dict[str, Any]) -> str:
@@ -169,8 +225,45 @@ def parser() -> argparse.ArgumentParser:
                       help="stop after this many seconds (0 = until Ctrl-C)")
     demo.add_argument("--rate", type=float, default=20.0, help="events per second shown")
     demo.set_defaults(fn=cmd_demo)
+    ev = sub.add_parser("eval", help="offline quality of xsell against baselines")
+    ev.add_argument("--orders", required=True, help="orders CSV (.csv or .csv.gz)")
+    ev.add_argument("--map", help="NAME=COLUMN,... column map")
+    ev.add_argument("--skip-items", help="comma-separated item ids to drop (non-products)")
+    ev.add_argument("--k", type=_positive, default=0, help="suggestions per trigger (default: "
+                    "XSELL_MAX_SUGGESTIONS)")
+    ev.add_argument("--through-kafka", action="store_true",
+                    help="send every event through the broker and a worker")
+    ev.add_argument("--json", action="store_true", help="print one JSON object")
+    ev.set_defaults(fn=cmd_eval)
     sub.add_parser("config", help="print the effective settings (secrets masked)").set_defaults(
         fn=cmd_config)
+    fg = sub.add_parser("forget-user", help="delete a user's cart and history; tombstone their "
+                        "suggestions")
+    fg.add_argument("user_id")
+    fg.add_argument("--no-tombstone", action="store_true",
+                    help="Redis only: send no tombstone to the suggestions topic")
+    fg.add_argument("--json", action="store_true")
+    fg.set_defaults(fn=cmd_forget_user)
+    ho = sub.add_parser("hostile", help="feed generated bad input through the handler and check "
+                        "it (docs/security.md)")
+    ho.add_argument("--count", type=_positive, default=10_000, help="bad records (10,000)")
+    ho.add_argument("--seed", type=int, default=0)
+    ho.add_argument("--valid-every", type=int, default=10,
+                    help="a valid record after every N bad ones (0 = none)")
+    ho.add_argument("--no-big", action="store_true", help="no megabyte-size records")
+    ho.add_argument("--namespace", help="key namespace to use (default: KEY_NAMESPACE-hostile; "
+                    "flushed before and after)")
+    ho.add_argument("--keep", action="store_true", help="keep the keys afterwards")
+    ho.add_argument("--send", action="store_true",
+                    help="send the records to the Kafka topics instead (for a running worker)")
+    ho.add_argument("--json", action="store_true")
+    ho.set_defaults(fn=cmd_hostile)
+    from xsell.cli_reliability import add_parsers
+
+    add_parsers(sub)  # chaos, outage, status, rebuild (docs/reliability.md)
+    from xsell.bench.cli import add_bench_parser
+
+    add_bench_parser(sub)  # bench (docs/benchmarks.md)
     return top
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from models.decay import decayed_value
 from models.similarity import SIMILARITIES
 from xsell.store.lua import READ_ITEM
-from xsell.store.reader import _pairs
+from xsell.store.reader import _pairs, _parse
 from xsell.store.store import Store
 
 
@@ -31,7 +31,7 @@ async def neighbours(store: Store, item_id: str, k: int) -> list[dict[str, Any]]
         [(READ_ITEM, [keys.pairs, keys.cart_pairs, keys.info], [k])])
     land_i = float(land_raw) if land_raw is not None else now
     factor = decayed_value(1.0, land_i, now, hl)
-    together, co_added = _pairs(p_flat, factor), _pairs(c_flat, factor)
+    together, co_added = _pairs(_parse(p_flat), factor), _pairs(_parse(c_flat), factor)
     items = [item_id, *together]
     (scores,) = await store.runner.run([("ZMSCORE", store.keys.popularity, *items)])
     gfactor = decayed_value(1.0, land_g, now, hl)

@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from models.errors import XsellError
 
@@ -68,11 +69,15 @@ class _Child:
     def wait_ready(self, timeout: float) -> None:
         wait_for_port(self.port, timeout, self.proc)
 
-    def start(self, timeout: float = 20.0) -> None:
+    def launch(self) -> None:
+        """Start the process without waiting for it to be ready (see :meth:`start`)."""
         with open(self.logfile, "ab") as out:
             self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, start_new_session=True,
                                          env=self.env)
+
+    def start(self, timeout: float = 20.0) -> None:
+        self.launch()
         try:
             self.wait_ready(timeout)
         except XsellError as exc:
@@ -98,7 +103,26 @@ class _Child:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
 
-    def __enter__(self) -> _Child:
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def pause(self) -> None:
+        """SIGSTOP: the process hangs (its port still accepts connections), for outage tests."""
+        if self.alive():
+            os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after :meth:`pause`."""
+        if self.alive():
+            os.kill(self.pid, signal.SIGCONT)
+
+    def restart(self, down_seconds: float = 0.0, timeout: float = 60.0) -> None:
+        """Stop (SIGTERM), stay down ``down_seconds``, start again on the same port."""
+        self.stop()
+        time.sleep(down_seconds)
+        self.start(timeout)
+
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -115,11 +139,24 @@ def redis_server_binary() -> str:
 
 
 class LocalRedis(_Child):
+    """No persistence by default; ``persist_dir`` turns on the append-only file there
+    (``appendfsync always``), so a restart on the same port keeps every acknowledged write."""
+
     name = "redis-server"
 
+    def __init__(self, port: int | None = None, *, persist_dir: str | Path | None = None
+                 ) -> None:
+        super().__init__(port)
+        self.persist_dir = None if persist_dir is None else Path(persist_dir)
+
     def command(self) -> list[str]:
-        return [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--dir", tempfile.gettempdir()]
+        base = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", ""]
+        if self.persist_dir is None:
+            return [*base, "--appendonly", "no", "--dir", tempfile.gettempdir()]
+        self.persist_dir.mkdir(parents=True, exist_ok=True)
+        return [*base, "--appendonly", "yes", "--appendfsync", "always",
+                "--dir", str(self.persist_dir)]
 
     @property
     def url(self) -> str:

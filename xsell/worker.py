@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import faust
 
@@ -23,7 +24,13 @@ def check_safe(settings: Settings) -> None:
 
 def run_worker(settings: Settings) -> None:
     check_safe(settings)
-    app, _ = create_app(settings)
+    mode = os.environ.get("XSELL_WORKER_MODE")  # hidden: `xsell bench` agents only
+    if mode:
+        from streams.bench_agents import bench_app
+
+        app = bench_app(settings, mode)
+    else:
+        app, _ = create_app(settings)
     log.info("xsell worker starting with %s", settings.masked())
     worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)
     worker.execute_from_commandline()

@@ -202,3 +202,14 @@ def test_hostile_ids_stay_in_their_own_slot(make_settings: Callable[..., Setting
         assert {key async for key in store.client.scan_iter(match=k.pattern())} == expected
 
     run(_with_store(settings, go))
+
+
+def test_cart_keeps_only_its_newest_items(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(max_cart_items=3)
+
+    async def go(store: Store) -> None:
+        await store.apply([CartEvent(f"c{n}", "add_to_cart", "u1", f"i{n}", 100.0 + n)
+                           for n in range(6)])
+        assert set(await store.client.hkeys(store.keys.cart("u1"))) == {"i3", "i4", "i5"}
+
+    run(_with_store(settings, go))

@@ -8,7 +8,7 @@ import pytest
 
 from models.events import OrderLine, PurchaseEvent
 from xsell.evaluation.baselines import Baselines, build
-from xsell.evaluation.protocol import Metrics, split, eval_sessions
+from xsell.evaluation.protocol import Metrics, eval_sessions, split
 
 
 def order(n: int, items: list[str], ts: float) -> PurchaseEvent:

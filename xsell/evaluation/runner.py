@@ -13,7 +13,7 @@ from config.settings import Settings
 from models.events import CartEvent, PurchaseEvent
 from xsell.engine import Engine
 from xsell.evaluation.baselines import Baselines, build
-from xsell.evaluation.protocol import Metrics, catalogue, split, eval_sessions
+from xsell.evaluation.protocol import Metrics, catalogue, eval_sessions, split
 from xsell.history import backfill
 from xsell.progress import Progress
 from xsell.store.store import Store

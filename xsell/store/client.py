@@ -8,6 +8,12 @@ returns their results. It is the only place that talks to Redis for the store:
 - connection errors and timeouts are retried with capped exponential backoff, logging what it
   is waiting for, for ``redis_retry_seconds`` (0 = forever). Effects are never acknowledged
   upstream before Redis has answered.
+
+On a Redis Cluster (``redis_cluster``) the same code runs on redis-py's ``RedisCluster``:
+SCRIPT LOAD goes to every primary, a pipeline is split per node (one round trip each, in
+parallel) and every EVALSHA is routed by its keys' slot; the store keeps each call's keys in one
+slot (hash tags, one APPLY_PAIRS call per item), so CROSSSLOT cannot happen. ``scan_iter``
+visits every primary. Tested on three masters (tests/integration/test_cluster.py).
 """
 
 from __future__ import annotations
@@ -15,14 +21,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import (
+    ClusterDownError,
+    NoScriptError,
+    ResponseError,
+    SlotNotCoveredError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
@@ -32,23 +44,56 @@ from xsell.store.lua import ALL_SCRIPTS, LuaScript
 
 log = logging.getLogger(__name__)
 
+# Waited for, never raised to the handler (which would dead-letter the events): a lost
+# connection, a timeout, and a Redis Cluster that is down (CLUSTERDOWN from the surviving
+# masters while one has no reachable replica, MASTERDOWN), resharding (TRYAGAIN) or has a
+# slot without a node. Test: tests/integration/test_cluster.py (a master killed).
+TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError, ClusterDownError, TryAgainError,
+             SlotNotCoveredError)
+
 Call = tuple[Any, ...]  # ("cmd", *args) or (LuaScript, keys, args)
 RedisClient = aioredis.Redis | RedisCluster
+SLOW_SECONDS = 5.0  # a round trip slower than this (+ SLOW_PER_COMMAND each) is logged
+SLOW_PER_COMMAND = 0.005  # big pipelines (backfill: ~1,500 scripts) legitimately take seconds
 
 
-def connect(settings: Settings) -> RedisClient:
-    """A client for ``settings.redis_url`` (cluster client when ``redis_cluster``)."""
-    password = settings.redis_password.get_secret_value() if settings.redis_password else None
+def client_options(settings: Settings) -> dict[str, Any]:
+    """redis-py keyword options from the settings: timeouts, credentials, TLS files.
+
+    ``redis_password`` / ``redis_username`` override the URL's; TLS is on with a
+    ``rediss://`` URL (certificates verified, host name checked).
+    """
     options: dict[str, Any] = {
         "decode_responses": True,
         "socket_timeout": 10.0,
         "socket_connect_timeout": 5.0,
         "health_check_interval": 30,
     }
-    if password is not None:
-        options["password"] = password
+    if settings.redis_password is not None:
+        options["password"] = settings.redis_password.get_secret_value()
+    if settings.redis_username:
+        options["username"] = settings.redis_username
+    if settings.redis_tls_ca_file:
+        options["ssl_ca_certs"] = settings.redis_tls_ca_file
+    if settings.redis_tls_cert_file:
+        options["ssl_certfile"] = settings.redis_tls_cert_file
+        options["ssl_keyfile"] = settings.redis_tls_key_file
+    return options
+
+
+def connect(settings: Settings) -> RedisClient:
+    """A client for ``settings.redis_url`` (cluster client when ``redis_cluster``).
+
+    On a cluster the client discovers every primary from the URL's node, routes each command
+    and EVALSHA by its keys' slot and follows MOVED/ASK redirections itself.
+    """
+    options = client_options(settings)
     if settings.redis_cluster:
-        return RedisCluster.from_url(settings.redis_url, **options)
+        return RedisCluster.from_url(
+            settings.redis_url,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+            **options,
+        )
     return aioredis.Redis.from_url(
         settings.redis_url,
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
@@ -66,22 +111,41 @@ class Runner:
         self.where = mask_url(settings.redis_url)
 
     async def load_scripts(self) -> None:
+        """SCRIPT LOAD every script, retrying like :meth:`run` while Redis is unreachable."""
+        await self._retrying(self._load_scripts_once, len(ALL_SCRIPTS))
+
+    async def _load_scripts_once(self) -> list[Any]:
         for script in ALL_SCRIPTS:
             await self.client.script_load(script.source)
+        return []
 
     async def run(self, calls: Sequence[Call]) -> list[Any]:
         """Run ``calls`` in one pipelined round trip; results in call order."""
         if not calls:
             return []
+        return await self._retrying(lambda: self._run_once(calls), len(calls))
+
+    async def _retrying(self, once: Callable[[], Awaitable[list[Any]]], n: int) -> list[Any]:
+        """``once()`` until it succeeds: scripts reloaded after NOSCRIPT (inside the retry, so
+        a Redis that goes away again while loading is waited for too), connection errors and
+        timeouts retried with capped backoff (see module doc)."""
         started = time.monotonic()
         attempt = 0
+        reload = False
         while True:
             try:
-                return await self._run_once(calls)
+                if reload:
+                    await self._load_scripts_once()
+                    reload = False
+                result = await self._watched(once, n)
+                if attempt:
+                    log.warning("Redis at %s answers again after %.1fs (%d attempts)",
+                                self.where, time.monotonic() - started, attempt + 1)
+                return result
             except NoScriptError:
                 log.warning("Redis lost the Lua scripts (restarted?); loading them again")
-                await self.load_scripts()
-            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                reload = True
+            except TRANSIENT as exc:
                 attempt += 1
                 waited = time.monotonic() - started
                 if self.retry_seconds and waited > self.retry_seconds:
@@ -93,12 +157,32 @@ class Runner:
                 )
                 await asyncio.sleep(delay)
 
+    async def _watched(self, once: Callable[[], Awaitable[list[Any]]], n: int) -> list[Any]:
+        """``once()`` (``n`` commands), logging while Redis does not answer (a hung server:
+        the socket timeout alone would stay silent until it fires)."""
+        task = asyncio.ensure_future(once())
+        started = time.monotonic()
+        patience = SLOW_SECONDS + SLOW_PER_COMMAND * n
+        try:
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=patience)
+                if done:
+                    return task.result()
+                log.warning("waiting for Redis at %s: a round trip of %d command(s) unanswered "
+                            "for %.0fs (Redis hung or overloaded?)", self.where, n,
+                            time.monotonic() - started)
+        finally:
+            if not task.done():
+                task.cancel()
+
     async def _run_once(self, calls: Sequence[Call]) -> list[Any]:
         pipe = self.client.pipeline(transaction=False)
         for call in calls:
             if isinstance(call[0], LuaScript):
                 script, keys, args = call
-                pipe.evalsha(script.sha, len(keys), *keys, *args)
+                # execute_command, not pipe.evalsha(): redis-py's ClusterPipeline blocks the
+                # evalsha() method but routes a raw EVALSHA by its keys' slot
+                pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
             else:
                 pipe.execute_command(*call)
         results = await pipe.execute(raise_on_error=False)
@@ -107,7 +191,7 @@ class Runner:
                 raise result
             if isinstance(result, ResponseError) and "NOSCRIPT" in str(result):
                 raise NoScriptError(str(result))
-            if isinstance(result, RedisConnectionError | RedisTimeoutError):
+            if isinstance(result, TRANSIENT):
                 raise result
             if isinstance(result, Exception):
                 raise result

@@ -150,7 +150,8 @@ CART_UPDATE = LuaScript(
     """
 -- KEYS[1] the user's cart hash (item -> "ts|event_id").
 -- ARGV[1] 'add' | 'remove', ARGV[2] item id, ARGV[3] ts (s), ARGV[4] event id,
--- ARGV[5] cart TTL (s).
+-- ARGV[5] cart TTL (s), ARGV[6] most items a cart keeps (the oldest are dropped beyond it, so
+--   one shopper adding thousands of items cannot make every add slower).
 -- returns: {pair, cart}: pair = 1 when this add makes new co-add pairs (the item was not in the
 --   cart, or was added by this very event: a redelivery), else 0; cart = flat list
 --   item, ts, item, ts ... of the cart *before* this event, without this item.
@@ -171,7 +172,20 @@ end
 local pair = 0
 if op == 'add' then
   if prior == nil or prior == eid then pair = 1 end
-  if prior == nil then redis.call('HSET', cart, item, ARGV[3] .. '|' .. eid) end
+  if prior == nil then
+    redis.call('HSET', cart, item, ARGV[3] .. '|' .. eid)
+    local cap = tonumber(ARGV[6])
+    if #before / 2 + 1 > cap then
+      local oldest, oldest_ts = nil, nil
+      for i = 1, #before, 2 do
+        local t = tonumber(before[i + 1])
+        if oldest_ts == nil or t < oldest_ts or (t == oldest_ts and before[i] < oldest) then
+          oldest, oldest_ts = before[i], t
+        end
+      end
+      redis.call('HDEL', cart, oldest)
+    end
+  end
   redis.call('EXPIRE', cart, tonumber(ARGV[5]))
 else
   redis.call('HDEL', cart, item)

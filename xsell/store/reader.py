@@ -35,11 +35,21 @@ class RankRequest:
     now: float
 
 
-def _pairs(reply: list[Any], factor: float) -> dict[str, float]:
-    """member -> score * factor from a WITHSCORES reply (flat, or already paired by redis-py)."""
+Parsed = tuple[list[str], list[float]]
+
+
+def _parse(reply: list[Any]) -> Parsed:
+    """(members, scores) of a WITHSCORES reply (flat, or already paired by redis-py), parsed
+    once per batch: the same anchor serves many requests of a batch."""
     if reply and isinstance(reply[0], list | tuple):
-        return {m: float(v) * factor for m, v in reply}
-    return {reply[i]: float(reply[i + 1]) * factor for i in range(0, len(reply), 2)}
+        return [m for m, _ in reply], [float(v) for _, v in reply]
+    return list(reply[::2]), [float(v) for v in reply[1::2]]
+
+
+def _pairs(parsed: Parsed, factor: float) -> dict[str, float]:
+    """member -> score * factor."""
+    members, scores = parsed
+    return dict(zip(members, [v * factor for v in scores], strict=True))
 
 
 def _catalog_item(item_id: str, raw: str | None) -> CatalogItem | None:
@@ -74,10 +84,11 @@ async def build_inputs(
         return decayed_value(stored, land, now, hl)
 
     # neighbours are decayed per request time below; keep raw forms here
-    raw_nb = {a: (float(r[0]) if r[0] is not None else 0.0, r[1], r[2])
+    raw_nb = {a: (float(r[0]) if r[0] is not None else 0.0, _parse(r[1]), _parse(r[2]))
               for a, r in zip(anchors, results, strict=False)}
-    candidates = sorted({c for a in anchors for c in raw_nb[a][1][::2] + raw_nb[a][2][::2]}
+    candidates = sorted({c for a in anchors for c in raw_nb[a][1][0] + raw_nb[a][2][0]}
                         | set(anchors))
+    popular_parsed = _parse(pop_flat)
     counts_raw = dict(zip(candidates, await _zmscore(store, candidates), strict=True))
 
     inputs: list[RankInput] = []
@@ -88,10 +99,10 @@ async def build_inputs(
             factor = at(req.now, 1.0, land_a)
             neighbours[a] = Neighbours(_pairs(p, factor), _pairs(c, factor))
         gfactor = at(req.now, 1.0, landmark)
-        wanted = set(lst) | {x for nb in neighbours.values() for x in nb.together} | {
-            x for nb in neighbours.values() for x in nb.co_added}
+        wanted = set(lst).union(*[nb.together for nb in neighbours.values()],
+                                *[nb.co_added for nb in neighbours.values()])
         counts = {x: counts_raw.get(x, 0.0) * gfactor for x in wanted}
-        popular = [(item, w * gfactor) for item, w in _pairs(pop_flat, 1.0).items()]
+        popular = list(_pairs(popular_parsed, gfactor).items())
         inputs.append(RankInput(
             anchors=lst, exclude=req.exclude, neighbours=neighbours, counts=counts,
             total=float(raw_total or 0.0) * gfactor, catalog={}, history={},
@@ -110,14 +121,21 @@ async def _add_details(store: Store, requests: Sequence[RankRequest],
                        inputs: list[RankInput], params: RankParams) -> list[RankInput]:
     """Fill catalogue entries and the user's history for the items that can be offered."""
     per_request: list[list[str]] = []
+    all_scored = []
     for inp in inputs:
         scored = score_candidates(inp, params)
+        all_scored.append(scored)
         best = sorted(scored, key=lambda c: -scored[c][0])[: DETAIL_FACTOR * params.k + 10]
         per_request.append(sorted(set(best) | {i for i, _ in inp.popular} | set(inp.anchors)))
     items = sorted({i for lst in per_request for i in lst})
     calls: list[Any] = [("HMGET", store.keys.catalog, *items)] if items else []
-    users = [(n, r.user_id) for n, r in enumerate(requests) if r.user_id and per_request[n]]
-    calls += [("HMGET", store.keys.history(u), *per_request[n]) for n, u in users]
+    # one HMGET per user of the batch (a shopper's add-to-carts often share a batch)
+    per_user: dict[str, set[str]] = {}
+    for n, r in enumerate(requests):
+        if r.user_id and per_request[n]:
+            per_user.setdefault(r.user_id, set()).update(per_request[n])
+    users = [(u, sorted(wanted)) for u, wanted in per_user.items()]
+    calls += [("HMGET", store.keys.history(u), *wanted) for u, wanted in users]
     results = await store.runner.run(calls)
     catalog: dict[str, CatalogItem] = {}
     if items:
@@ -125,10 +143,14 @@ async def _add_details(store: Store, requests: Sequence[RankRequest],
             entry = _catalog_item(item_id, raw)
             if entry is not None:
                 catalog[item_id] = entry
+    bought: dict[str, dict[str, float]] = {}
+    for (u, wanted), hist in zip(users, results[1 if items else 0:], strict=True):
+        bought[u] = {i: float(t) for i, t in zip(wanted, hist, strict=True) if t is not None}
     histories: dict[int, dict[str, float]] = {}
-    for (n, _), hist in zip(users, results[1 if items else 0:], strict=True):
-        histories[n] = {i: float(t) for i, t in zip(per_request[n], hist, strict=True)
-                        if t is not None}
+    for n, r in enumerate(requests):
+        if r.user_id and per_request[n]:
+            known = bought[r.user_id]
+            histories[n] = {i: known[i] for i in per_request[n] if i in known}
     return [replace(inp, catalog={i: catalog[i] for i in per_request[n] if i in catalog},
-                    history=histories.get(n, {}))
+                    history=histories.get(n, {}), scored=all_scored[n])
             for n, inp in enumerate(inputs)]

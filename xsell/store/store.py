@@ -2,7 +2,9 @@
 
 Applying a micro-batch of events takes four pipelined round trips, whatever its size:
 
-1. ``check``:   which events are already fully applied (done markers);
+1. ``check``:   which events are already fully applied (done markers), and the state epoch
+                (meta 'created'; a change means the Redis state was lost: ERROR log and a
+                ``lost_at`` mark that ``xsell status`` reports until ``xsell rebuild``);
 2. ``users``:   carts and purchase histories (user slot), purchase pairs and popularity
                 (item and global slots), catalogue updates;
 3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2;
@@ -20,6 +22,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from config.settings import Settings
@@ -64,6 +67,8 @@ class Store:
         self.settings = settings
         self.keys = Keys(settings.key_namespace)
         self.runner = Runner(client, settings)
+        self.epoch: str | None = None  # meta 'created' as last seen: state-loss detection
+        self.state_losses = 0
 
     @classmethod
     async def open(cls, settings: Settings) -> Store:
@@ -80,7 +85,9 @@ class Store:
         effects = [Effect(e) for e in events]
         done_keys = [self.keys.done(stream_of(e), _event_id(e)) for e in events]
         trackable = [i for i, e in enumerate(events) if not isinstance(e, CatalogItem)]
-        seen = await self.runner.run([("EXISTS", done_keys[i]) for i in trackable])
+        *seen, epoch = await self.runner.run(
+            [*[("EXISTS", done_keys[i]) for i in trackable], ("HGET", self.keys.meta, "created")])
+        await self.check_epoch(epoch)
         for i, exists in zip(trackable, seen, strict=True):
             effects[i].duplicate = bool(exists)
 
@@ -120,12 +127,44 @@ class Store:
         )
         return effects
 
+    async def read_epoch(self) -> str | None:
+        """The state's epoch: meta 'created' (ms), written by the first purchase applied."""
+        (epoch,) = await self.runner.run([("HGET", self.keys.meta, "created")])
+        return None if epoch is None else str(epoch)
+
+    async def check_epoch(self, epoch: str | None) -> bool:
+        """Remember ``epoch``. When a state seen before is gone or replaced (Redis restarted
+        without persistence, flushed, failed over to an empty replica), log an ERROR and
+        record the loss in the meta hash (``xsell status`` reports it until ``xsell
+        rebuild``); returns True then."""
+        previous, self.epoch = self.epoch, epoch
+        if previous is None or epoch == previous:
+            return False
+        self.state_losses += 1
+        log.error(
+            "Redis state lost: namespace %r at %s had state created %s, now %s. Redis "
+            "restarted without persistence, was flushed or failed over to an empty replica? "
+            "Suggestions fall back to popular items until it is rebuilt: `xsell rebuild` "
+            "(replays the Kafka topics) or `xsell rebuild --file ORDERS` "
+            "(docs/reliability.md)", self.settings.key_namespace, self.runner.where,
+            epoch_text(previous), epoch_text(epoch) if epoch else "no state")
+        await self.mark_lost(previous)
+        return True
+
+    async def mark_lost(self, previous: str) -> None:
+        """Record (once per lost epoch) that the state of epoch ``previous`` was lost."""
+        (known,) = await self.runner.run([("HGET", self.keys.meta, "lost_epoch")])
+        if known != previous or previous == "unknown":
+            await self.runner.run([("HSET", self.keys.meta, "lost_at", int(time.time() * 1000),
+                                    "lost_epoch", previous)])
+
     def _calls_for(self, event: Event, now_ms: int) -> list[Call]:
         k, s = self.keys, self.settings
         if isinstance(event, CartEvent):
             op = "add" if event.type == "add_to_cart" else "remove"
             return [(CART_UPDATE, [k.cart(event.user_id)],
-                     [op, event.item_id, _num(event.ts), event.event_id, s.cart_ttl_seconds])]
+                     [op, event.item_id, _num(event.ts), event.event_id, s.cart_ttl_seconds,
+                      s.max_cart_items])]
         if isinstance(event, PurchaseEvent):
             items = event.distinct_items()
             calls: list[Call] = []
@@ -160,7 +199,9 @@ class Store:
                  [*head, len(group), *group, *partners]) for group in groups]
 
     async def flush_namespace(self) -> int:
-        """Delete every key of this namespace (tests, evaluation). Returns the count."""
+        """Delete every key of this namespace (tests, evaluation). Returns the count.
+        A deliberate wipe, not a loss: the remembered epoch is forgotten too."""
+        self.epoch = None
         deleted = 0
         batch: list[str] = []
         async for key in self.client.scan_iter(match=self.keys.pattern(), count=1000):
@@ -173,6 +214,17 @@ class Store:
     async def _delete(self, keys: Iterable[str]) -> int:
         results = await self.runner.run([("DEL", key) for key in keys])
         return int(sum(results))
+
+
+META_BOOKKEEPING = ("created", "lost_at", "lost_epoch", "rebuilt_at")  # not model state
+
+
+def epoch_text(epoch: str | None) -> str:
+    """An epoch (ms since 1970) as RFC 3339 UTC, for logs and ``xsell status``."""
+    if epoch is None:
+        return "never"
+    when = datetime.fromtimestamp(float(epoch) / 1000, UTC)
+    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _event_id(event: Event) -> str:

@@ -1,0 +1,204 @@
+"""Worker modes for ``xsell bench`` (docs/benchmarks.md), chosen by the hidden environment
+variable ``XSELL_WORKER_MODE``; a plain ``xsell worker`` never imports this module.
+
+- ``xsell``: the real app of :mod:`streams.app`, unchanged, plus counters of the store's Redis
+  round trips (``Runner`` pipelines) and of the commands they carry;
+- ``passthrough``: the framework limit: the same topics and micro-batches (``take_events``),
+  every record sent on to the suggestions topic as it is (no decoding, no Redis);
+- ``naive``: what a first attempt gives: one event at a time, JSON decoding, and one awaited
+  Redis call per pair (ZINCRBY both ways), per cart read and write, plus one neighbour read for
+  the suggestion. No dedup, decay, pruning or rules: it does less than xsell, only slower.
+
+With ``XSELL_BENCH_STATS=PATH`` the counters are written there as JSON every 0.2 s (written to a
+temporary file and renamed, so a reader never sees half a file). With
+``XSELL_BENCH_FETCH_WAIT_MS=N`` the worker's Kafka consumer waits at most N ms per fetch instead
+of Faust's hard-coded 1500 ms: Tansu answers a fetch only when that wait is over, even when
+records arrived meanwhile (Kafka answers at once), which would otherwise put hundreds of
+milliseconds of broker artefact into every latency figure (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import aiokafka
+import faust
+import redis.asyncio as aioredis
+
+from config.settings import Settings
+from streams.app import create_app, faust_app
+from streams.handler import BatchHandler, Output, Record
+from streams.topics import Topics, declare_topics
+from xsell.store.client import Call, Runner, client_options
+
+MODES = ("xsell", "passthrough", "naive")
+STATS_INTERVAL = 0.2
+NAIVE_TOP = 3
+
+
+class Counters:
+    """Process-wide counters of one bench worker."""
+
+    def __init__(self) -> None:
+        self.round_trips = 0  # requests that wait for Redis' answer
+        self.commands = 0  # commands sent (a Lua script call counts once)
+        self.events = 0  # input records handled
+        self.outputs = 0  # records sent to the suggestions topic
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"round_trips": self.round_trips, "commands": self.commands,
+                "events": self.events, "outputs": self.outputs, "pid": os.getpid(),
+                "at": time.time()}
+
+
+COUNTERS = Counters()
+
+
+def write_stats(path: str) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w") as out:
+        json.dump(COUNTERS.as_dict(), out)
+    os.replace(tmp, path)
+
+
+def count_xsell() -> None:
+    """Wrap ``Runner._run_once`` (one pipelined round trip each) and ``BatchHandler.handle``
+    (records in, suggestions out) with the counters."""
+    run_once: Callable[[Runner, Sequence[Call]], Awaitable[list[Any]]] = Runner._run_once
+    handle: Callable[[BatchHandler, Sequence[Record]], Awaitable[Output]] = BatchHandler.handle
+
+    async def counted_run(self: Runner, calls: Sequence[Call]) -> list[Any]:
+        COUNTERS.round_trips += 1
+        COUNTERS.commands += len(calls)
+        return await run_once(self, calls)
+
+    async def counted_handle(self: BatchHandler, records: Sequence[Record]) -> Output:
+        out = await handle(self, records)
+        COUNTERS.events += len(records)
+        COUNTERS.outputs += len(out.suggestions)
+        return out
+
+    setattr(Runner, "_run_once", counted_run)  # noqa: B010  (mypy: no method assignment)
+    setattr(BatchHandler, "handle", counted_handle)  # noqa: B010
+
+
+def short_fetch_wait(ms: int) -> None:
+    """Make every AIOKafkaConsumer created from now on in this process use ``ms``."""
+
+    class Consumer(aiokafka.AIOKafkaConsumer):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["fetch_max_wait_ms"] = ms
+            super().__init__(*args, **kwargs)
+
+    setattr(aiokafka, "AIOKafkaConsumer", Consumer)  # noqa: B010  (read by faust at start)
+
+
+def _passthrough(app: faust.App, topics: Topics, settings: Settings) -> None:
+    async def forward(stream: Any) -> None:
+        async for events in stream.take_events(settings.batch_size, settings.batch_window):
+            futures = [await topics.suggestions.send(key=e.message.key, value=e.message.value)
+                       for e in events]
+            await asyncio.gather(*futures)
+            COUNTERS.events += len(events)
+            COUNTERS.outputs += len(futures)
+
+    app.agent(topics.cart_events, name="bench.pass.cart")(forward)
+    app.agent(topics.orders, name="bench.pass.orders")(forward)
+
+
+class Naive:
+    """The first-attempt logic: every Redis call awaited on its own."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.ns = settings.key_namespace
+        self.redis = aioredis.Redis.from_url(settings.redis_url, **client_options(settings))
+
+    async def call(self, *args: Any) -> Any:
+        COUNTERS.round_trips += 1
+        COUNTERS.commands += 1
+        return await self.redis.execute_command(*args)  # type: ignore[no-untyped-call]
+
+    async def handle(self, event: dict[str, Any]) -> dict[str, Any]:
+        ns, limit = self.ns, self.settings.max_items_per_order
+        if event["type"] == "purchase":
+            items = list(dict.fromkeys(line["item_id"] for line in event["items"]))
+            for a in items[:limit]:
+                for b in items[:limit]:
+                    if a != b:
+                        await self.call("ZINCRBY", f"{ns}:p:{a}", 1, b)
+            for a in items:
+                await self.call("ZINCRBY", f"{ns}:pop", 1, a)
+            if event.get("user_id"):
+                await self.call("DEL", f"{ns}:cart:{event['user_id']}")
+            anchor, placement = items[-1], "post_purchase"
+        else:
+            anchor, placement = event["item_id"], "cart"
+            cart = f"{ns}:cart:{event['user_id']}"
+            weight = self.settings.cart_weight
+            for other in (await self.call("HKEYS", cart))[: limit - 1]:
+                if other != anchor:
+                    await self.call("ZINCRBY", f"{ns}:c:{anchor}", weight, other)
+                    await self.call("ZINCRBY", f"{ns}:c:{other}", weight, anchor)
+            await self.call("HSET", cart, anchor, event["ts"])
+        top = await self.call("ZRANGE", f"{ns}:p:{anchor}", 0, NAIVE_TOP - 1, "REV",
+                              "WITHSCORES")
+        return {"user_id": event.get("user_id"), "placement": placement,
+                "trigger": {"type": event["type"], "event_id": event["event_id"]},
+                "items": [{"item_id": m, "score": float(s)} for m, s in _pairs(top)]}
+
+
+def _pairs(reply: list[Any]) -> list[tuple[Any, Any]]:
+    if reply and isinstance(reply[0], list | tuple):
+        return [(m, s) for m, s in reply]
+    return list(zip(reply[::2], reply[1::2], strict=True))
+
+
+def _naive(app: faust.App, topics: Topics, settings: Settings) -> None:
+    naive = Naive(settings)
+
+    async def handle(stream: Any) -> None:
+        async for value in stream:
+            message = await naive.handle(json.loads(value))
+            key = message["user_id"]
+            await topics.suggestions.send(key=None if key is None else str(key).encode(),
+                                          value=json.dumps(message).encode())
+            COUNTERS.events += 1
+            COUNTERS.outputs += 1
+
+    app.agent(topics.cart_events, name="bench.naive.cart")(handle)
+    app.agent(topics.orders, name="bench.naive.orders")(handle)
+
+
+def bench_app(settings: Settings, mode: str) -> faust.App:
+    """The Faust app of a bench worker mode (see module doc)."""
+    if mode not in MODES:
+        raise ValueError(f"XSELL_WORKER_MODE must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode == "xsell":
+        count_xsell()
+        app, _ = create_app(settings)
+    else:
+        app = faust_app(settings)
+        topics = declare_topics(app, settings)
+        (_passthrough if mode == "passthrough" else _naive)(app, topics, settings)
+    fetch_wait = os.environ.get("XSELL_BENCH_FETCH_WAIT_MS")
+    if fetch_wait:
+        short_fetch_wait(int(fetch_wait))
+    path = os.environ.get("XSELL_BENCH_STATS")
+    if path:
+        written: list[dict[str, Any]] = []
+
+        @app.timer(STATS_INTERVAL)
+        async def bench_stats() -> None:
+            now = COUNTERS.as_dict()
+            now.pop("at")
+            if not written or written[-1] != now:  # only when something changed
+                write_stats(path)
+                written[:] = [now]
+
+    return app

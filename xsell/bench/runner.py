@@ -1,0 +1,200 @@
+"""The whole ``xsell bench`` run: servers, backfill (timed, with the memory it costs), every
+scenario ``repeat`` times (repetitions interleaved, so a passing load spike hits all agents
+alike), an optional profiled extra run, medians and targets."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from models.events import Limits, PurchaseEvent
+from xsell.bench import probes
+from xsell.bench.profile import py_spy, top_costs
+from xsell.bench.report import summarise, targets
+from xsell.bench.scenario import Context, Scenario, run_scenario, settings_for
+from xsell.bench.workload import AGENTS, MIXES
+from xsell.csvio import CsvStats, parse_map, read_orders
+from xsell.history import backfill
+from xsell.local import LocalBroker, LocalRedis
+from xsell.store.client import client_options
+from xsell.store.store import Store
+
+log = logging.getLogger(__name__)
+
+# a worker's consumer-group join takes half the session timeout (docs): 3 s -> ~1.5 s per run
+WORKER_DEFAULTS = {"XSELL_KAFKA_SESSION_TIMEOUT": "3", "XSELL_KAFKA_HEARTBEAT_INTERVAL": "0.5"}
+
+
+@dataclass
+class BenchOptions:
+    orders_file: Path
+    map: str
+    skip_items: str
+    events: int = 10_000
+    rate: float = 1000.0
+    repeat: int = 3
+    history: int = 0  # orders backfilled; 0 = all
+    max_seconds: float = 30.0
+    drain_seconds: float = 5.0
+    agents: tuple[str, ...] = AGENTS
+    mixes: tuple[str, ...] = MIXES
+    profile: Path | None = None
+    fetch_wait_ms: int = 10
+    workers: int = 1
+    progress: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _say(opts: BenchOptions, text: str) -> None:
+    if opts.progress:
+        sys.stderr.write(f"bench: {text}\n")
+        sys.stderr.flush()
+
+
+def _read(opts: BenchOptions, limits: Limits) -> tuple[list[PurchaseEvent], float]:
+    started = time.monotonic()
+    skip = frozenset(s for s in opts.skip_items.split(",") if s)
+    orders = list(read_orders(opts.orders_file, parse_map(opts.map), skip, limits, CsvStats()))
+    return orders, time.monotonic() - started
+
+
+async def _backfill(env: dict[str, str], orders: list[PurchaseEvent]) -> dict[str, Any]:
+    settings = settings_for(env)
+    store = await Store.open(settings)
+    try:
+        client = redis.Redis.from_url(settings.redis_url, **client_options(settings))
+        before = probes.redis_snapshot(client)
+        started, cpu0 = time.monotonic(), time.process_time()
+        summary = await backfill(store, orders, total=len(orders))
+        seconds, cpu = time.monotonic() - started, time.process_time() - cpu0
+        after = probes.redis_snapshot(client)
+        ns = settings.key_namespace
+        items = int(client.zcard(store.keys.popularity))
+        entries = {kind: _sum_over(client, f"{ns}:{{i:*}}:{kind}", "ZCARD")
+                   for kind in ("p", "c")}
+        window = _sum_over(client, f"{ns}:{{i:*}}:m", "MEMORY USAGE") + \
+            _sum_over(client, store.keys.global_markers, "MEMORY USAGE")
+        done = _sum_over(client, f"{ns}:{{e:*", "MEMORY USAGE")
+        client.close()
+    finally:
+        await store.close()
+    used = after.used_memory - before.used_memory
+    model = used - window - done
+    total_entries = entries["p"] + entries["c"]
+    return {
+        "orders": summary.orders, "lines": summary.lines, "apply_seconds": round(seconds, 2),
+        "bench_cpu_seconds": round(cpu, 2), "redis_cpu_seconds": round(after.cpu - before.cpu, 2),
+        "redis_commands": after.commands - before.commands,
+        "memory": {"used_memory_bytes": used, "window_marker_bytes": window,
+                   "done_marker_bytes": done, "model_bytes": model, "items": items,
+                   "copurchase_entries": entries["p"], "coadd_entries": entries["c"],
+                   "bytes_per_item": round(model / items) if items else None,
+                   "bytes_per_pair_entry": round(model / total_entries) if total_entries
+                   else None,
+                   "used_bytes_per_item": round(used / items) if items else None,
+                   "used_bytes_per_pair_entry": round(used / total_entries) if total_entries
+                   else None},
+    }
+
+
+def _sum_over(client: redis.Redis, pattern: str, what: str) -> int:
+    """The sum of ZCARD or MEMORY USAGE (``what``) over the keys matching ``pattern``."""
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    if not keys:
+        return 0
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        if what == "ZCARD":
+            pipe.zcard(key)
+        else:
+            pipe.memory_usage(key, samples=0)
+    return int(sum(int(x or 0) for x in pipe.execute()))
+
+
+def run_bench(opts: BenchOptions, env: dict[str, str]) -> dict[str, Any]:
+    """Run everything (see module doc); ``env``: the XSELL_* settings in effect."""
+    if opts.profile:
+        py_spy()  # fail now, not after the runs
+    tag = uuid.uuid4().hex[:6]
+    broker = LocalBroker() if "XSELL_KAFKA_BROKERS" not in env else None
+    server = LocalRedis() if "XSELL_REDIS_URL" not in env else None
+    namespace = f"bench-{tag}"
+    report: dict[str, Any] = {"machine": probes.machine(), "tag": tag}
+    try:
+        if broker:
+            broker.start()
+        if server:
+            server.start()
+        base = {**WORKER_DEFAULTS, **env, "XSELL_KEY_NAMESPACE": namespace}
+        if broker:
+            base["XSELL_KAFKA_BROKERS"] = broker.bootstrap
+        if server:
+            base["XSELL_REDIS_URL"] = server.url
+        settings = settings_for(base)
+        limits = Limits(settings.max_id_length, settings.max_order_lines,
+                        settings.max_payload_bytes)
+        report["settings"] = {k: settings.masked()[k] for k in (
+            "batch_size", "batch_window", "half_life_days", "max_neighbors",
+            "max_items_per_order", "topic_partitions", "similarity")}
+        report["settings"]["worker_fetch_wait_ms"] = opts.fetch_wait_ms or 1500
+        report["settings"]["workers"] = opts.workers
+        report["servers"] = {"broker": "private Tansu" if broker else "configured",
+                             "redis": "private redis-server" if server else "configured"}
+        _say(opts, f"reading {opts.orders_file}")
+        orders, read_seconds = _read(opts, limits)
+        history = orders[: opts.history] if opts.history else orders
+        _say(opts, f"backfilling {len(history)} orders (load {probes.load_average()})")
+        load0 = probes.load_average()
+        bf = asyncio.run(_backfill(base, history))
+        total = read_seconds + bf["apply_seconds"]
+        bf.update(read_seconds=round(read_seconds, 2), seconds=round(total, 2),
+                  lines_per_second=round(bf["lines"] / total),
+                  apply_lines_per_second=round(bf["lines"] / bf["apply_seconds"]),
+                  load_average_1m=[load0, probes.load_average()])
+        report["backfill"] = bf
+        with tempfile.TemporaryDirectory(prefix="xsell-bench-") as workdir:
+            ctx = Context(base, namespace, tag, orders, opts.events, opts.max_seconds,
+                          opts.drain_seconds, Path(workdir), private_broker=broker is not None,
+                          fetch_wait_ms=opts.fetch_wait_ms, workers=opts.workers)
+            scenarios = [Scenario(a, m, r) for a in opts.agents for m in opts.mixes
+                         for r in (0.0, opts.rate)]
+            runs = []
+            for rep in range(opts.repeat):
+                for sc in scenarios:
+                    _say(opts, f"run {rep + 1}/{opts.repeat}: {sc.name} "
+                               f"(load {probes.load_average()})")
+                    runs.append(run_scenario(ctx, sc))
+            if opts.profile:
+                _say(opts, f"profiling the xsell worker: {opts.profile}")
+                run_scenario(ctx, Scenario("xsell", "cart", 0.0), profile=opts.profile)
+                report["profile"] = {"file": str(opts.profile), **top_costs(opts.profile)}
+        report["runs"] = runs
+        report["summary"] = summarise(runs)
+        report["targets"] = targets(report["summary"], bf, opts.rate)
+        return report
+    finally:
+        if server is None:
+            asyncio.run(_flush(env, namespace))
+        if broker:
+            broker.stop()
+        if server:
+            server.stop()
+
+
+async def _flush(env: dict[str, str], namespace: str) -> None:
+    """Delete the bench namespaces from a configured (not private) Redis."""
+    for ns in (namespace, namespace + "-naive"):
+        store = await Store.open(settings_for({**env, "XSELL_KEY_NAMESPACE": ns}))
+        try:
+            await store.flush_namespace()
+        finally:
+            await store.close()

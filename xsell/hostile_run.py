@@ -1,0 +1,199 @@
+"""Running hostile input (:mod:`xsell.hostile`) and checking what it left behind.
+
+``run_local`` feeds the cases through the worker's own batch handler (parse, dead letter, Lua,
+ranking) against Redis, in a throw-away namespace, then applies only the valid cases to a second
+namespace and compares: the first must hold exactly the keys (and values) of the second and
+every key must follow the layout of :mod:`xsell.store.keys`. ``send_cases`` sends the cases to
+the Kafka topics instead, for a running worker (``tests/integration/test_hostile.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from config.settings import Settings
+from models.errors import InvalidEvent
+from models.events import CartEvent, Event, Limits, PurchaseEvent
+from models.validate import parse_record
+from streams.handler import BatchHandler, Output, Record
+from xsell.engine import Engine, suggestion_id
+from xsell.hostile import Case
+from xsell.kafka_admin import producer
+from xsell.store.store import Store
+
+SUFFIXES = {"i": {"p", "c", "h", "m"}, "u": {"cart", "hist"}, "g": {"pop", "meta", "cat", "m"}}
+MAX_REQUEST_BYTES = 16 << 20  # the test producer's limit: lets megabyte records reach the worker
+
+
+def limits(settings: Settings) -> Limits:
+    return Limits(settings.max_id_length, settings.max_order_lines, settings.max_payload_bytes)
+
+
+def layout_error(ns: str, key: str) -> str | None:
+    """Why ``key`` is not a key of the layout in namespace ``ns`` (None when it is)."""
+    match = re.fullmatch(re.escape(ns) + r":\{([iuge])(?::([^{}]*))?\}(?::([a-z]+))?", key)
+    if match is None:
+        return "not NS:{tag}[:suffix]"
+    kind, ident, suffix = match.groups()
+    if kind == "e":
+        return None if suffix is None and ident else "bad done marker"
+    if (kind == "g") != (ident is None):
+        return "bad tag"
+    return None if suffix in SUFFIXES[kind] else f"unknown suffix {suffix!r}"
+
+
+def expected_suggestions(events: Sequence[Event]) -> set[str]:
+    """Suggestion ids the worker must emit for valid ``events`` (one per trigger)."""
+    ids = set()
+    for e in events:
+        if isinstance(e, CartEvent) and e.type == "add_to_cart":
+            ids.add(suggestion_id("c", e.event_id))
+        elif isinstance(e, PurchaseEvent):
+            ids.add(suggestion_id("o", e.event_id))
+    return ids
+
+
+def valid_events(cases: Sequence[Case], settings: Settings) -> list[tuple[str, Event]]:
+    """(stream, event) of the valid cases, in order."""
+    lim = limits(settings)
+    return [(c.stream, parse_record(c.stream, c.value, lim)) for c in cases if c.valid]
+
+
+async def dump(store: Store) -> dict[str, Any]:
+    """Every key of the namespace (without the namespace) -> value; markers -> members only
+    (their scores are wall-clock times)."""
+    out: dict[str, Any] = {}
+    ns = len(store.settings.key_namespace)
+    async for key in store.client.scan_iter(match=store.keys.pattern(), count=1000):
+        kind = await store.client.type(key)
+        if kind == "zset":
+            pairs: Any = await store.client.zrange(key, 0, -1, withscores=True)
+            marker = key.endswith(":m")
+            out[key[ns:]] = sorted(m for m, _ in pairs) if marker else dict(pairs)
+        elif kind == "hash":
+            value = await store.client.hgetall(key)
+            value.pop("created", None)
+            out[key[ns:]] = value
+        else:
+            out[key[ns:]] = await store.client.get(key)
+    return out
+
+
+def _chunks(cases: Sequence[Case], size: int) -> list[dict[str, list[tuple[int, Case]]]]:
+    """Consecutive chunks of ``size`` cases, split by stream (order kept within a stream)."""
+    chunks = []
+    for start in range(0, len(cases), size):
+        by_stream: dict[str, list[tuple[int, Case]]] = {}
+        for index in range(start, min(start + size, len(cases))):
+            by_stream.setdefault(cases[index].stream, []).append((index, cases[index]))
+        chunks.append(by_stream)
+    return chunks
+
+
+async def run_local(settings: Settings, cases: Sequence[Case], *, batch: int = 200,
+                    keep: bool = False) -> dict[str, Any]:
+    """Feed ``cases`` through the batch handler against Redis; the figures (see module doc).
+    Uses the namespaces ``key_namespace`` and ``key_namespace + "-ref"``, flushed before
+    and (unless ``keep``) after."""
+    ref_settings = replace_ns(settings, settings.key_namespace + "-ref")
+    store, ref = await Store.open(settings), await Store.open(ref_settings)
+    try:
+        await store.flush_namespace()
+        await ref.flush_namespace()
+        engine, lim = Engine(store, settings), limits(settings)
+        handlers = {s: BatchHandler(engine, s, lim) for s in ("orders", "cart-events", "catalog")}
+        started = time.monotonic()
+        dead: dict[int, str] = {}
+        out_all = Output()
+        crashes = 0
+        for chunk in _chunks(cases, batch):
+            for stream, items in chunk.items():
+                records = [Record(settings.topic(stream), 0, index, case.value)
+                           for index, case in items]
+                try:
+                    out = await handlers[stream].handle(records)
+                except Exception:  # what would crash a worker's agent
+                    crashes += 1
+                    continue
+                dead.update((d["offset"], d["error"]) for d in out.dead_letters)
+                out_all.suggestions.extend(out.suggestions)
+        seconds = time.monotonic() - started
+        valid = valid_events(cases, settings)
+        for chunk in _chunks([c for c in cases if c.valid], batch):
+            for stream, items in chunk.items():
+                await ref.apply([parse_record(stream, c.value, lim) for _, c in items])
+        state, ref_state = await dump(store), await dump(ref)
+        figures = _figures(settings, cases, dead, out_all, crashes, valid, state, ref_state)
+        figures["seconds"] = round(seconds, 2)
+        figures["records_per_second"] = round(len(cases) / seconds) if seconds else 0
+        return figures
+    finally:
+        if not keep:
+            await store.flush_namespace()
+            await ref.flush_namespace()
+        await store.close()
+        await ref.close()
+
+
+def replace_ns(settings: Settings, namespace: str) -> Settings:
+    return settings.model_copy(update={"key_namespace": namespace})
+
+
+def _figures(settings: Settings, cases: Sequence[Case], dead: dict[int, str], out: Output,
+             crashes: int, valid: list[tuple[str, Event]], state: dict[str, Any],
+             ref_state: dict[str, Any]) -> dict[str, Any]:
+    wrong = Counter(c.kind for i, c in enumerate(cases)
+                    if not c.valid and not c.matches(dead.get(i, "")))
+    valid_dead = Counter(c.kind for i, c in enumerate(cases) if c.valid and i in dead)
+    sug = {v["suggestion_id"] for _, v in out.suggestions if v is not None}
+    ns = settings.key_namespace
+    violations = [k for k in state if layout_error(ns, ns + k)]
+    return {
+        "cases": len(cases), "bad": sum(not c.valid for c in cases),
+        "valid": sum(c.valid for c in cases),
+        "bytes": sum(len(c.value or b"") for c in cases),
+        "dead_letters": len(dead), "wrong_or_missing_reason": dict(wrong),
+        "valid_dead_lettered": dict(valid_dead),
+        "internal_errors": sum(r.startswith(("internal error", "unparseable"))
+                               for r in dead.values()),
+        "crashes": crashes, "suggestions": len(sug),
+        "missing_suggestions": len(expected_suggestions([e for _, e in valid]) - sug),
+        "tombstones": sum(v is None for _, v in out.suggestions),
+        "keys": len(state), "garbage_keys": sorted(set(state) - set(ref_state))[:20],
+        "missing_keys": sorted(set(ref_state) - set(state))[:20],
+        "values_differ": sum(state[k] != ref_state[k] for k in set(state) & set(ref_state)),
+        "layout_violations": violations[:20],
+        "by_kind": dict(sorted(Counter(c.kind for c in cases).items())),
+    }
+
+
+def send_cases(settings: Settings, cases: Sequence[Case]) -> list[tuple[int, int]]:
+    """Send ``cases`` to their topics (key = the case's key); (partition, offset) of each."""
+    prod = producer(settings, max_request_size=MAX_REQUEST_BYTES, linger_ms=20)
+    try:
+        futures = [prod.send(settings.topic(c.stream),
+                             key=None if c.key is None else c.key.encode(), value=c.value)
+                   for c in cases]
+        prod.flush()
+        metas = [f.get(60) for f in futures]
+        return [(int(m.partition), int(m.offset)) for m in metas]
+    finally:
+        prod.close()
+
+
+def check_parse(cases: Sequence[Case], settings: Settings) -> list[str]:
+    """Cases whose parse outcome differs from their expectation (a generator self-check)."""
+    lim, wrong = limits(settings), []
+    for n, c in enumerate(cases):
+        try:
+            parse_record(c.stream, c.value, lim)
+            if not c.valid:
+                wrong.append(f"{n} {c.kind}: accepted")
+        except InvalidEvent as exc:
+            if not c.matches(exc.reason):
+                wrong.append(f"{n} {c.kind}: {exc.reason[:80]}")
+    return wrong

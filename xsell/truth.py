@@ -1,0 +1,203 @@
+"""Batch truth of a set of orders and an entry-by-entry comparison of Redis states.
+
+The truth is computed with numpy from the parsed orders, independently of the store: with
+decay off and nothing pruned, item ``a``'s co-purchase weight with ``b`` is the number of
+orders whose first ``max_items_per_order`` distinct items contain both; popularity is the
+number of orders containing an item; ``N`` the number of orders; ``T`` the latest order time;
+a user's history the latest purchase time per item. Comparisons stream key by key (bounded
+memory), skipping dedup markers, done markers and the meta hash's bookkeeping fields
+(``created``, ``lost_at`` ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from models.events import PurchaseEvent
+from xsell.store.keys import Keys
+from xsell.store.store import META_BOOKKEEPING, Store
+
+CHUNK = 200
+EXAMPLES = 10
+
+
+@dataclass
+class StateDiff:
+    keys: int = 0  # keys compared (union of both sides)
+    entries: int = 0  # zset/hash entries compared (union of both sides)
+    missing: int = 0  # expected, absent
+    extra: int = 0  # present, not expected
+    different: int = 0  # present on both sides with different values
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.missing + self.extra + self.different
+
+    def note(self, text: str) -> None:
+        if len(self.examples) < EXAMPLES:
+            self.examples.append(text)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"diff": self.total, "keys": self.keys, "entries": self.entries,
+                "missing": self.missing, "extra": self.extra, "different": self.different,
+                "examples": self.examples}
+
+
+def model_key(key: str) -> bool:
+    """A key of the model (not a dedup marker ``:m`` nor a done marker ``{e:...}``)."""
+    return not key.endswith(":m") and ":{e:" not in key
+
+
+async def key_suffixes(store: Store) -> set[str]:
+    """Model keys of the store's namespace, without the namespace prefix."""
+    strip = len(store.keys.ns)
+    return {key[strip:] async for key in store.client.scan_iter(match=store.keys.pattern(),
+                                                                 count=1000) if model_key(key)}
+
+
+async def read_values(store: Store, suffixes: Sequence[str]) -> list[Any]:
+    """Values of ``ns + suffix`` keys: dict for zsets (float scores) and hashes (meta's
+    ``created`` dropped), str for strings, None for absent keys."""
+    names = [store.keys.ns + s for s in suffixes]
+    types = await store.runner.run([("TYPE", n) for n in names])
+    calls: list[tuple[Any, ...]] = []
+    for name, kind in zip(names, types, strict=True):
+        if kind == "zset":
+            calls.append(("ZRANGE", name, 0, -1, "WITHSCORES"))
+        elif kind == "hash":
+            calls.append(("HGETALL", name))
+        else:
+            calls.append(("GET", name))
+    raw = await store.runner.run(calls)
+    out: list[Any] = []
+    for kind, value in zip(types, raw, strict=True):
+        if kind == "zset":
+            if value and isinstance(value[0], list | tuple):
+                out.append({m: float(s) for m, s in value})
+            else:
+                out.append({value[i]: float(value[i + 1]) for i in range(0, len(value), 2)})
+        elif kind == "hash":
+            out.append({f: v for f, v in value.items() if f not in META_BOOKKEEPING})
+        else:
+            out.append(value)
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a == b:
+        return True
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        return False
+
+
+def compare_value(diff: StateDiff, key: str, want: Any, got: Any) -> None:
+    diff.keys += 1
+    if want is None or got is None:
+        if want is None and got is None:
+            return
+        size = len(want if want is not None else got) if isinstance(
+            want if want is not None else got, dict) else 1
+        diff.entries += size
+        if want is None:
+            diff.extra += size
+            diff.note(f"unexpected key {key}")
+        else:
+            diff.missing += size
+            diff.note(f"missing key {key}")
+        return
+    if not isinstance(want, dict) or not isinstance(got, dict):
+        diff.entries += 1
+        if not _same(want, got):
+            diff.different += 1
+            diff.note(f"{key}: expected {want!r}, got {got!r}")
+        return
+    for member in want.keys() | got.keys():
+        diff.entries += 1
+        if member not in got:
+            diff.missing += 1
+            diff.note(f"{key}[{member}] missing (expected {want[member]!r})")
+        elif member not in want:
+            diff.extra += 1
+            diff.note(f"{key}[{member}] unexpected ({got[member]!r})")
+        elif not _same(want[member], got[member]):
+            diff.different += 1
+            diff.note(f"{key}[{member}]: expected {want[member]!r}, got {got[member]!r}")
+
+
+async def compare_stores(expected: Store, actual: Store) -> StateDiff:
+    """Every model entry of two namespaces (e.g. a backfill and a streamed state)."""
+    diff = StateDiff()
+    suffixes = sorted(await key_suffixes(expected) | await key_suffixes(actual))
+    for i in range(0, len(suffixes), CHUNK):
+        chunk = suffixes[i:i + CHUNK]
+        wants, gots = await read_values(expected, chunk), await read_values(actual, chunk)
+        for suffix, want, got in zip(chunk, wants, gots, strict=True):
+            compare_value(diff, suffix, want, got)
+    return diff
+
+
+class BatchTruth:
+    """Expected model state of ``orders`` (module doc), keyed by key suffix."""
+
+    def __init__(self, orders: Iterable[PurchaseEvent], max_items_per_order: int) -> None:
+        keys = Keys("")
+        vocab: dict[str, int] = {}
+        codes: list[np.ndarray[Any, Any]] = []
+        pop: dict[str, float] = {}
+        hist: dict[str, dict[str, float]] = {}
+        self.orders, latest = 0, None
+        for order in orders:
+            self.orders += 1
+            latest = order.ts if latest is None else max(latest, order.ts)
+            items = order.distinct_items()
+            for item in items:
+                pop[item] = pop.get(item, 0.0) + 1.0
+            if order.user_id is not None:
+                mine = hist.setdefault(keys.history(order.user_id), {})
+                for item in items:
+                    mine[item] = max(mine.get(item, order.ts), order.ts)
+            paired = np.array([vocab.setdefault(i, len(vocab))
+                               for i in items[:max_items_per_order]], dtype=np.int64)
+            if len(paired) >= 2:
+                a, b = np.repeat(paired, len(paired)), np.tile(paired, len(paired))
+                codes.append(a[a != b] * (1 << 31) + b[a != b])
+        self.vocab = list(vocab)
+        flat = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
+        self.codes, self.counts = np.unique(flat, return_counts=True)
+        self.pair_increments = int(flat.size)
+        self.values: dict[str, Any] = {keys.popularity: pop, **hist}
+        if self.orders:
+            self.values[keys.meta] = {"N": float(self.orders), "T": float(latest or 0.0)}
+        firsts = self.codes >> 31
+        starts = np.searchsorted(firsts, np.arange(len(self.vocab)), side="left")
+        ends = np.searchsorted(firsts, np.arange(len(self.vocab)), side="right")
+        self._pairs = {keys.item(item).pairs: (int(s), int(e))
+                       for item, s, e in zip(self.vocab, starts, ends, strict=True) if e > s}
+
+    def suffixes(self) -> set[str]:
+        return set(self.values) | set(self._pairs)
+
+    def expected(self, suffix: str) -> Any:
+        if suffix in self._pairs:
+            start, end = self._pairs[suffix]
+            partners = self.codes[start:end] & ((1 << 31) - 1)
+            return {self.vocab[int(p)]: float(c)
+                    for p, c in zip(partners, self.counts[start:end], strict=True)}
+        return self.values.get(suffix)
+
+    async def compare(self, store: Store) -> StateDiff:
+        """Every model entry of ``store``'s namespace against the truth."""
+        diff = StateDiff()
+        suffixes = sorted(self.suffixes() | await key_suffixes(store))
+        for i in range(0, len(suffixes), CHUNK):
+            chunk = suffixes[i:i + CHUNK]
+            for suffix, got in zip(chunk, await read_values(store, chunk), strict=True):
+                compare_value(diff, suffix, self.expected(suffix), got)
+        return diff
