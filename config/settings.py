@@ -93,7 +93,8 @@ class Settings(BaseSettings):
     max_order_lines: int = Field(1000, ge=1, description="Larger orders go to dead letter.")
     max_neighbors: int = Field(200, ge=0, description="Neighbours kept per item; 0 = all.")
     dedup_retention_days: float = Field(400, gt=0, description="How long event ids are kept.")
-    dedup_window_seconds: int = Field(3600, gt=0, description="Per-item partial-apply guard.")
+    dedup_window_seconds: int = Field(
+        3600, gt=0, description="Partial-apply guard (popularity; per item on a cluster).")
 
     # --- ranking -------------------------------------------------------------------------
     max_suggestions: int = Field(3, ge=1, le=50, description="Offers per suggestion message.")

@@ -136,15 +136,16 @@ def rank(inp: RankInput, params: RankParams) -> list[Offer]:
         chosen.add(cand)
     if params.popular_fallback:
         top = inp.popular[0][1] if inp.popular else 0.0
+        anchors = [inp.catalog.get(a) for a in inp.anchors]
         for item_id, weight in inp.popular:
             if len(offers) >= params.k:
                 break
+            if not allowed(item_id):
+                continue
             item = inp.catalog.get(item_id)
-            anchors = [inp.catalog.get(a) for a in inp.anchors]
             upsell = any(is_upsell(item, a) for a in anchors)
             addon = any(within_addon_price(item, a, rules.addon_price_ratio) for a in anchors)
-            if allowed(item_id) and not (upsell and rules.exclude_upsell) and (
-                    addon or not anchors):
+            if not (upsell and rules.exclude_upsell) and (addon or not anchors):
                 offers.append(Offer(item_id, weight / top if top > 0 else 0.0, "popular", None))
                 chosen.add(item_id)
     return offers

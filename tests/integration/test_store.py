@@ -72,21 +72,51 @@ def test_duplicate_events_change_nothing(make_settings: Callable[..., Settings])
 
 def test_half_applied_event_is_completed_not_doubled(
         make_settings: Callable[..., Settings]) -> None:
-    """A worker that died after updating some items' pairs: redelivery completes the rest."""
+    """A worker that died after the user and popularity updates of an order, before its pair
+    increments (one atomic script that marks the event done): redelivery completes the rest
+    and counts nothing twice."""
     settings = make_settings()
-    event = order(1, ["a", "b", "c"])
+    event = order(1, ["a", "b", "c"], user="u1")
 
     async def go(store: Store) -> None:
-        targets = ["a", "b"]  # "c" and the popularity never got applied
-        keys = [key for t in targets for key in store.keys.item(t).for_signal("p")]
-        args = ["o:" + event.event_id, 1001.0, 0, 1.0, 0, 10**13, 10**9, "all", 2, *targets,
-                "a", "b", "c"]
-        await store.runner.run([(APPLY_PAIRS, keys, args)])
+        calls = store._calls_for(event, 10**13)
+        assert [c[0].name for c in calls] == ["purchase_user", "apply_popularity",
+                                               "apply_pairs"]
+        await store.runner.run(calls[:2])  # the pairs never got applied
         await store.apply([event])
         ref = make_settings()
         ref_state = await _with_store(ref, lambda s: _apply_and_dump(s, [event]))
         state = await dump_state(store)
         assert _strip_ns(state, settings) == _strip_ns(ref_state, ref)
+        assert state[settings.key_namespace + ":{g}:pop"] == {"a": 1.0, "b": 1.0, "c": 1.0}
+
+    run(_with_store(settings, go))
+
+
+def test_pair_script_applies_each_marker_once(make_settings: Callable[..., Settings]) -> None:
+    """Both marker kinds of APPLY_PAIRS: the done key (single Redis) and the per-slot window
+    zset (Redis Cluster, one target per call); a second call with the same marker is a no-op."""
+    settings = make_settings()
+
+    async def go(store: Store) -> None:
+        k = store.keys
+        done = [(APPLY_PAIRS, [k.done("o", "e1"), *k.item("a").for_signal("p"),
+                               *k.item("b").for_signal("p")],
+                 ["o:e1", 1001.0, 0, 1.0, 0, 10**13, 60_000, "done", "all", 2, "a", "b",
+                  "a", "b"])]
+        assert await store.runner.run(done) == [2]
+        assert await store.runner.run(done) == [0]
+        listed_once = [(APPLY_PAIRS, [k.done("o", "e3"), *done[0][1][1:]],
+                        ["o:e3", *done[0][2][1:9], 0, "a", "b"])]
+        assert await store.runner.run(listed_once) == [2]  # T = 0: the partners are the targets
+        assert await store.client.exists(k.done("o", "e1")) == 1
+        window = [(APPLY_PAIRS, [k.item("a").markers, *k.item("a").for_signal("p")],
+                   ["o:e2", 1002.0, 0, 1.0, 0, 10**13, 60_000, "window", "all", 1, "a",
+                    "a", "b"])]
+        assert await store.runner.run(window) == [1]
+        assert await store.runner.run(window) == [0]
+        assert await store.client.zscore(k.item("a").pairs, "b") == 3.0
+        assert await store.client.zscore(k.item("b").pairs, "a") == 2.0
 
     run(_with_store(settings, go))
 
@@ -196,7 +226,8 @@ def test_hostile_ids_stay_in_their_own_slot(make_settings: Callable[..., Setting
         # exactly the keys the layout names, nothing else (no key built from a broken tag)
         k = store.keys
         # (no item hash: with decay off there is no landmark to keep)
-        expected = {key for i in HOSTILE for key in (k.item(i).pairs, k.item(i).markers)}
+        # (no per-item marker zset on a single Redis: the done key guards the pair script)
+        expected = {key for i in HOSTILE for key in (k.item(i).pairs,)}
         expected |= {k.popularity, k.meta, k.global_markers, k.catalog, k.history("{u}:*"),
                      k.done("o", "e1")}
         assert {key async for key in store.client.scan_iter(match=k.pattern())} == expected

@@ -8,7 +8,7 @@ key                       type                                  what
 NS:{i:ITEM}:p             zset  partner -> weight               co-purchase weight (decayed)
 NS:{i:ITEM}:c             zset  partner -> weight               add-to-cart co-add weight
 NS:{i:ITEM}:h             hash  L                               forward-decay landmark of p, c
-NS:{i:ITEM}:m             zset  marker -> applied-at ms         recent event ids (dedup guard)
+NS:{i:ITEM}:m             zset  marker -> applied-at ms         recent event ids (Cluster only)
 NS:{g}:pop                zset  item -> weight                  decayed order count per item
 NS:{g}:meta               hash  N, L, created, version          decayed order total, landmark
 NS:{g}:cat                hash  item -> JSON                    catalogue (category, price ...)
@@ -40,10 +40,10 @@ class ItemKeys:
     markers: str
 
     def for_signal(self, signal: str) -> list[str]:
-        """KEYS of APPLY_PAIRS for one target: incremented zset first, then its sibling."""
+        """KEYS of APPLY_PAIRS for one target: incremented zset first, its sibling, the hash."""
         if signal == "p":
-            return [self.pairs, self.cart_pairs, self.info, self.markers]
-        return [self.cart_pairs, self.pairs, self.info, self.markers]
+            return [self.pairs, self.cart_pairs, self.info]
+        return [self.cart_pairs, self.pairs, self.info]
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,18 +53,36 @@ local function decay_weight(h, zsets, ts, hl, base)
   return base * 2 ^ e
 end
 -- zset z: score(member) += w for every member of list ms, with two calls per chunk instead of
--- one ZINCRBY per member (same double arithmetic as ZINCRBY, several times faster)
+-- one ZINCRBY per member (same double arithmetic as ZINCRBY, several times faster). The sums go
+-- to ZADD as Lua numbers, which Redis converts with %.17g (exact), like fmt but cheaper.
 local function add_weight(z, ms, w)
   for from = 1, #ms, 500 do
     local upto = math.min(from + 499, #ms)
     local cur = redis.call('ZMSCORE', z, unpack(ms, from, upto))
     local args = {}
+    local n = 0
     for i = from, upto do
-      args[#args + 1] = fmt((tonumber(cur[i - from + 1]) or 0) + w)
-      args[#args + 1] = ms[i]
+      args[n + 1] = (tonumber(cur[i - from + 1]) or 0) + w
+      args[n + 2] = ms[i]
+      n = n + 2
     end
     redis.call('ZADD', z, unpack(args))
   end
+end
+-- marker kinds: 'window' = KEYS[1] is a zset of recent markers (per slot: Redis Cluster);
+-- 'done' = KEYS[1] is the event's done key (single Redis: the call holds all its targets).
+-- true when marker was not applied before (the window kind records it here; the done kind
+-- is recorded by done_mark once the call's work is done)
+local function first_call(kind, key, marker, now, window)
+  if kind == 'done' then return redis.call('EXISTS', key) == 0 end
+  if redis.call('ZSCORE', key, marker) then return false end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  redis.call('ZADD', key, now, marker)
+  redis.call('PEXPIRE', key, window)
+  return true
+end
+local function done_mark(kind, key, ttl_ms)
+  if kind == 'done' then redis.call('SET', key, '1', 'PX', ttl_ms) end
 end
 -- true when marker was not seen on zset m before (and records it)
 local function first_time(m, marker, now, window)
@@ -80,46 +98,50 @@ APPLY_PAIRS = LuaScript(
     "apply_pairs",
     _PRELUDE
     + """
--- KEYS[4j-3 .. 4j], for target item j = 1..T: the pair zset to increment, its sibling pair
---   zset (rescaled with it), the item hash (field L = landmark), the item's marker zset.
+-- KEYS[1] the call's marker: with ARGV[8] 'window', the marker zset of the call's slot (a
+--   target item's, on Redis Cluster where a call holds one target); with 'done', the event's
+--   done key (single Redis: the call holds every target of the event, and is atomic).
+-- KEYS[3j-1 .. 3j+1], for target item j = 1..T: the pair zset to increment, its sibling pair
+--   zset (rescaled with it), the item hash (field L = landmark).
 -- ARGV[1] marker (event id), ARGV[2] event ts (s), ARGV[3] half-life (s, 0 = no decay),
 -- ARGV[4] base weight, ARGV[5] max neighbours kept (0 = all), ARGV[6] now (ms),
--- ARGV[7] marker window (ms), ARGV[8] mode: 'all' = each target pairs with every other partner;
+-- ARGV[7] marker lifetime (ms), ARGV[8] marker kind 'window' | 'done',
+-- ARGV[9] mode: 'all' = each target pairs with every other partner;
 --   'star' = partner 1 is the hub: the hub pairs with every partner, the others with the hub.
--- ARGV[9] T, ARGV[10 .. 9+T] target ids, ARGV[10+T ..] partner ids.
+-- ARGV[10] T, ARGV[11 .. 10+T] target ids, ARGV[11+T ..] partner ids; T = 0: every partner
+--   is a target too (ARGV[11 ..] once: an order's items, a cart's hub and partners).
 -- Pruning: when a zset holds more than cap + cap/4 partners, the lightest are removed down to
 --   cap (ties: lowest member first), so pruning is amortised and deterministic.
--- returns: the number of targets applied now (targets already applied under the marker: 0).
+-- returns: the number of targets applied now (0 when the marker was applied before).
 local marker = ARGV[1]
 local ts, hl, base = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local cap, now, window = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-local mode, T = ARGV[8], tonumber(ARGV[9])
-local first = 10 + T
+local cap, now, life = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local kind, mode, T = ARGV[8], ARGV[9], tonumber(ARGV[10])
+if not first_call(kind, KEYS[1], marker, now, life) then return 0 end
+local first = 11 + T
+if T == 0 then T = #ARGV - 10 end
 local hub = ARGV[first]
-local applied = 0
 for j = 1, T do
-  local zinc, zsib, h, m = KEYS[4 * j - 3], KEYS[4 * j - 2], KEYS[4 * j - 1], KEYS[4 * j]
-  local target = ARGV[9 + j]
-  if first_time(m, marker, now, window) then
-    local w = decay_weight(h, {zinc, zsib}, ts, hl, base)
-    local others = {}
-    for p = first, #ARGV do
-      local other = ARGV[p]
-      if other ~= target and (mode == 'all' or target == hub or other == hub) then
-        others[#others + 1] = other
-      end
+  local zinc, zsib, h = KEYS[3 * j - 1], KEYS[3 * j], KEYS[3 * j + 1]
+  local target = ARGV[10 + j]
+  local w = decay_weight(h, {zinc, zsib}, ts, hl, base)
+  local others = {}
+  for p = first, #ARGV do
+    local other = ARGV[p]
+    if other ~= target and (mode == 'all' or target == hub or other == hub) then
+      others[#others + 1] = other
     end
-    add_weight(zinc, others, w)
-    if cap > 0 then
-      local card = redis.call('ZCARD', zinc)
-      if card > cap + math.floor(cap / 4) then
-        redis.call('ZREMRANGEBYRANK', zinc, 0, card - cap - 1)
-      end
+  end
+  add_weight(zinc, others, w)
+  if cap > 0 then
+    local card = redis.call('ZCARD', zinc)
+    if card > cap + math.floor(cap / 4) then
+      redis.call('ZREMRANGEBYRANK', zinc, 0, card - cap - 1)
     end
-    applied = applied + 1
   end
 end
-return applied
+done_mark(kind, KEYS[1], life)
+return T
 """,
 )
 

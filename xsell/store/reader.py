@@ -4,7 +4,8 @@
    the most popular items;
 2. the decayed order counts of every anchor and candidate (one ZMSCORE);
 3. catalogue entries and purchase history, only for the best-scored candidates, the popular
-   padding and the anchors.
+   padding and the anchors; only those candidates are offered, so no item is offered without
+   its stock and the user's ownership having been checked.
 
 Stored forward-decayed numbers are turned into values at the trigger's time here, so the pure
 ranker sees plain (decayed) counts.
@@ -17,9 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from models.decay import decayed_value
 from models.events import CatalogItem
-from models.ranking import Neighbours, RankInput, RankParams, score_candidates
+from models.ranking import Neighbours, RankInput, RankParams
+from models.scoring import BatchStats, anchor_stats, score_request, together_value
 from xsell.store.lua import READ_ITEM
 from xsell.store.store import Store
 
@@ -64,7 +68,8 @@ def _catalog_item(item_id: str, raw: str | None) -> CatalogItem | None:
 async def build_inputs(
     store: Store, requests: Sequence[RankRequest], params: RankParams
 ) -> list[RankInput]:
-    """One RankInput per request (see module doc)."""
+    """One RankInput per request (see module doc), its ``scored`` holding the best
+    ``DETAIL_FACTOR * k + 10`` candidates (:func:`models.scoring.score_request`)."""
     if not requests:
         return []
     s, keys, hl = store.settings, store.keys, store.settings.half_life_seconds
@@ -77,37 +82,34 @@ async def build_inputs(
     calls.append(("ZRANGE", keys.popularity, 0, n_popular - 1, "REV", "WITHSCORES"))
     results = await store.runner.run(calls)
     raw_total, raw_landmark = results[len(anchors)]
-    pop_flat = results[len(anchors) + 1]
-    landmark = float(raw_landmark) if raw_landmark is not None else 0.0
-
-    def at(now: float, stored: float, land: float) -> float:
-        return decayed_value(stored, land, now, hl)
-
-    # neighbours are decayed per request time below; keep raw forms here
-    raw_nb = {a: (float(r[0]) if r[0] is not None else 0.0, _parse(r[1]), _parse(r[2]))
+    popular_parsed = _parse(results[len(anchors) + 1])
+    parsed = {a: (float(r[0]) if r[0] is not None else 0.0, _parse(r[1]), _parse(r[2]))
               for a, r in zip(anchors, results, strict=False)}
-    candidates = sorted({c for a in anchors for c in raw_nb[a][1][0] + raw_nb[a][2][0]}
-                        | set(anchors))
-    popular_parsed = _parse(pop_flat)
-    counts_raw = dict(zip(candidates, await _zmscore(store, candidates), strict=True))
+    items = sorted({m for _, p, c in parsed.values() for m in p[0] + c[0]} | set(anchors))
+    position = {item: i for i, item in enumerate(items)}
+    stats = BatchStats(
+        items=items, position=position,
+        counts=np.asarray(await _zmscore(store, items), dtype=np.float64),
+        total=float(raw_total or 0.0),
+        landmark=float(raw_landmark) if raw_landmark is not None else 0.0, half_life=hl,
+        anchors={a: anchor_stats(position, p, c, land) for a, (land, p, c) in parsed.items()})
 
+    top = DETAIL_FACTOR * params.k + 10
     inputs: list[RankInput] = []
     for req, lst in zip(requests, anchor_lists, strict=True):
-        neighbours = {}
-        for a in lst:
-            land_a, p, c = raw_nb[a]
-            factor = at(req.now, 1.0, land_a)
-            neighbours[a] = Neighbours(_pairs(p, factor), _pairs(c, factor))
-        gfactor = at(req.now, 1.0, landmark)
-        wanted = set(lst).union(*[nb.together for nb in neighbours.values()],
-                                *[nb.co_added for nb in neighbours.values()])
-        counts = {x: counts_raw.get(x, 0.0) * gfactor for x in wanted}
-        popular = list(_pairs(popular_parsed, gfactor).items())
+        scored = score_request(stats, lst, req.exclude, req.now, params, top)
+        g = decayed_value(1.0, stats.landmark, req.now, hl)
+        explained: dict[str, dict[str, float]] = {}
+        for cand, (_, anchor, _) in scored.items():
+            explained.setdefault(anchor, {})[cand] = together_value(stats, anchor, cand,
+                                                                    req.now)
+        counts = {a: float(stats.counts[position[a]]) * g for a in lst}
         inputs.append(RankInput(
-            anchors=lst, exclude=req.exclude, neighbours=neighbours, counts=counts,
-            total=float(raw_total or 0.0) * gfactor, catalog={}, history={},
-            popular=popular, now=req.now))
-    return await _add_details(store, requests, inputs, params)
+            anchors=lst, exclude=req.exclude,
+            neighbours={a: Neighbours(t) for a, t in explained.items()}, counts=counts,
+            total=stats.total * g, catalog={}, history={},
+            popular=list(_pairs(popular_parsed, g).items()), now=req.now, scored=scored))
+    return await _add_details(store, requests, inputs)
 
 
 async def _zmscore(store: Store, items: list[str]) -> list[float]:
@@ -118,15 +120,10 @@ async def _zmscore(store: Store, items: list[str]) -> list[float]:
 
 
 async def _add_details(store: Store, requests: Sequence[RankRequest],
-                       inputs: list[RankInput], params: RankParams) -> list[RankInput]:
+                       inputs: list[RankInput]) -> list[RankInput]:
     """Fill catalogue entries and the user's history for the items that can be offered."""
-    per_request: list[list[str]] = []
-    all_scored = []
-    for inp in inputs:
-        scored = score_candidates(inp, params)
-        all_scored.append(scored)
-        best = sorted(scored, key=lambda c: -scored[c][0])[: DETAIL_FACTOR * params.k + 10]
-        per_request.append(sorted(set(best) | {i for i, _ in inp.popular} | set(inp.anchors)))
+    per_request = [sorted(set(inp.scored or ()) | {i for i, _ in inp.popular} | set(inp.anchors))
+                   for inp in inputs]
     items = sorted({i for lst in per_request for i in lst})
     calls: list[Any] = [("HMGET", store.keys.catalog, *items)] if items else []
     # one HMGET per user of the batch (a shopper's add-to-carts often share a batch)
@@ -152,5 +149,5 @@ async def _add_details(store: Store, requests: Sequence[RankRequest],
             known = bought[r.user_id]
             histories[n] = {i: known[i] for i in per_request[n] if i in known}
     return [replace(inp, catalog={i: catalog[i] for i in per_request[n] if i in catalog},
-                    history=histories.get(n, {}), scored=all_scored[n])
+                    history=histories.get(n, {}))
             for n, inp in enumerate(inputs)]

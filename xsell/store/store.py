@@ -10,9 +10,12 @@ Applying a micro-batch of events takes four pipelined round trips, whatever its 
 3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2;
 4. ``done``:    mark the batch's events as fully applied.
 
-Every script records its event id in its own slot (markers), so a batch that dies half-way is
-completed, not doubled, when Kafka redelivers it; the done markers keep replays of old events
-(``xsell replay`` twice) from counting again for ``dedup_retention_days``.
+Every non-idempotent script is guarded by a marker, so a batch that dies half-way is completed,
+not doubled, when Kafka redelivers it. On a single Redis an event's pair increments are one
+atomic script that also sets the event's done marker; on a Redis Cluster a script's keys must
+share a slot, so each item's increments are one script marked in that item's marker zset for
+``dedup_window_seconds``. The done markers keep replays of old events (``xsell replay`` twice)
+from counting again for ``dedup_retention_days``.
 """
 
 from __future__ import annotations
@@ -171,13 +174,15 @@ class Store:
             if event.user_id is not None:
                 calls.append((PURCHASE_USER, [k.cart(event.user_id), k.history(event.user_id)],
                               [_num(event.ts), *items]))
+            # popularity before the pairs: on a single Redis the pairs call marks the event
+            # done, so everything else of the event must already be applied by then
+            calls.append((APPLY_POPULARITY, [k.popularity, k.meta, k.global_markers],
+                          ["o:" + event.event_id, _num(event.ts), _num(s.half_life_seconds),
+                           now_ms, s.dedup_window_seconds * 1000, *items]))
             paired = items[: s.max_items_per_order]
             if len(paired) >= 2:
                 calls.extend(self._pairs_calls(event.event_id, event.ts, "o", 1.0, "all",
                                                paired, paired, now_ms, signal="p"))
-            calls.append((APPLY_POPULARITY, [k.popularity, k.meta, k.global_markers],
-                          ["o:" + event.event_id, _num(event.ts), _num(s.half_life_seconds),
-                           now_ms, s.dedup_window_seconds * 1000, *items]))
             return calls
         if isinstance(event, CatalogItem):
             return [("HSET", k.catalog, event.item_id, catalog_json(event))]
@@ -188,15 +193,22 @@ class Store:
     def _pairs_calls(self, event_id: str, ts: float, stream: str, base: float, mode: str,
                      targets: list[str], partners: list[str], now_ms: int, *, signal: str
                      ) -> list[Call]:
-        """APPLY_PAIRS calls for one event: all targets in one call on a single Redis; one
-        call per target on a cluster, where a script's keys must share a slot."""
+        """APPLY_PAIRS calls for one event. On a single Redis: one atomic call with every
+        target that also marks the event done (its done key is the call's marker). On a
+        cluster, where a script's keys must share a slot: one call per target, marked in
+        the target's marker zset for ``dedup_window_seconds``."""
         s = self.settings
         head: list[Any] = [f"{stream}:{event_id}", _num(ts), _num(s.half_life_seconds),
-                           _num(base), s.max_neighbors, now_ms, s.dedup_window_seconds * 1000,
-                           mode]
-        groups = [[t] for t in targets] if s.redis_cluster else [targets]
-        return [(APPLY_PAIRS, [key for t in group for key in self.keys.item(t).for_signal(signal)],
-                 [*head, len(group), *group, *partners]) for group in groups]
+                           _num(base), s.max_neighbors, now_ms]
+        if not s.redis_cluster:
+            keys = [self.keys.done(stream, event_id),
+                    *[key for t in targets for key in self.keys.item(t).for_signal(signal)]]
+            life = int(s.dedup_retention_days * 86400 * 1000)
+            listed = [0] if targets == partners else [len(targets), *targets]
+            return [(APPLY_PAIRS, keys, [*head, life, "done", mode, *listed, *partners])]
+        return [(APPLY_PAIRS, [self.keys.item(t).markers, *self.keys.item(t).for_signal(signal)],
+                 [*head, s.dedup_window_seconds * 1000, "window", mode, 1, t, *partners])
+                for t in targets]
 
     async def flush_namespace(self) -> int:
         """Delete every key of this namespace (tests, evaluation). Returns the count.
