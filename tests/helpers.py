@@ -97,3 +97,12 @@ def wait_until(predicate: Any, timeout: float = 30.0, what: str = "condition") -
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def without_item_markers(clustered: dict[str, Any]) -> dict[str, Any]:
+    """A Redis Cluster's dumped state (xsell.hostile_run.dump) without its per-item marker
+    zsets, which only a cluster has: a single Redis marks the event's done key inside the one
+    atomic pair script instead. Asserts the cluster did have them."""
+    markers = {k for k in clustered if k.startswith(":{i:") and k.endswith("}:m")}
+    assert markers
+    return {k: v for k, v in clustered.items() if k not in markers}

@@ -18,7 +18,7 @@ from redis.cluster import key_slot
 
 from config.settings import Settings, load_settings
 from models.errors import StoreUnavailable
-from tests.helpers import run
+from tests.helpers import run, without_item_markers
 from tests.integration.workload import apply_all, apply_workload, make_workload
 from xsell.hostile import ITEMS, generate
 from xsell.hostile_run import dump, valid_events
@@ -72,7 +72,7 @@ def test_workload_on_the_cluster_equals_single_redis(
     before = cluster.key_counts()
     clustered = apply_and_dump(on_cluster(cluster, half_life_days=half_life_days), load)
     assert len(single) > 1000
-    assert _without_item_markers(clustered) == single
+    assert without_item_markers(clustered) == single
     grown = [after - b for after, b in zip(cluster.key_counts(), before, strict=True)]
     assert all(g > len(single) // 10 for g in grown), grown  # every master holds a share
 
@@ -146,17 +146,9 @@ def test_cli_backfill_on_the_cluster_equals_single_redis(
                             lambda store: _noop())
     clustered = apply_and_dump(on_cluster(cluster, key_namespace=f"bf{n}"),
                                lambda store: _noop())
-    assert len(single) > 300 and _without_item_markers(clustered) == single
+    assert len(single) > 300 and without_item_markers(clustered) == single
     top = _cli(["neighbors", work.orders[0].items[0].item_id, "--json"], on_nodes)
     assert top == _cli(["neighbors", work.orders[0].items[0].item_id, "--json"], on_single)
-
-
-def _without_item_markers(clustered: dict[str, Any]) -> dict[str, Any]:
-    """The cluster's state without its per-item marker zsets, which only a cluster has (a
-    single Redis marks the event's done key inside the one atomic pair script)."""
-    markers = {k for k in clustered if k.startswith(":{i:") and k.endswith("}:m")}
-    assert markers
-    return {k: v for k, v in clustered.items() if k not in markers}
 
 
 async def _noop() -> None:
