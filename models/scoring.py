@@ -107,6 +107,98 @@ def score_request(stats: BatchStats, anchors: Sequence[str], exclude: frozenset[
             for i in order.tolist()}
 
 
+@dataclass(frozen=True, slots=True)
+class Request:
+    anchors: Sequence[str]  # most recent first
+    exclude: frozenset[str]
+    now: float
+
+
+def score_batch(stats: BatchStats, requests: Sequence[Request], params: RankParams,
+                top: int) -> list[Scored]:
+    """:func:`score_request` for every request of a micro-batch at once: every (request,
+    anchor) segment's arrays are concatenated and scored with one similarity call, and the
+    parts are summed per (request, candidate) cell with ``bincount``, which adds them in
+    segment order, the reference's order. Why: per-request numpy calls on ~100-element arrays
+    cost ~0.7 ms per add-to-cart in call overhead; here they are paid once per batch."""
+    if not requests:
+        return []
+    sim = SIMILARITIES[params.similarity]
+    hl, size = stats.half_life, len(stats.items)
+    seg_rows: list[int] = []
+    seg_j: list[int] = []
+    seg_f: list[float] = []
+    seg_w: list[float] = []
+    seg_na: list[float] = []
+    seg_g: list[float] = []
+    seg_total: list[float] = []
+    arrays: list[AnchorStats] = []
+    for r, req in enumerate(requests):
+        g = decayed_value(1.0, stats.landmark, req.now, hl)
+        weight = 1.0
+        for j, anchor in enumerate(req.anchors):
+            a = stats.anchors.get(anchor)
+            if a is not None and len(a.index):
+                arrays.append(a)
+                seg_rows.append(r)
+                seg_j.append(j)
+                seg_f.append(decayed_value(1.0, a.landmark, req.now, hl))
+                seg_w.append(weight)
+                seg_na.append(stats.counts[stats.position[anchor]] * g)
+                seg_g.append(g)
+                seg_total.append(stats.total * g)
+            weight *= params.recency_decay
+    out: list[Scored] = [{} for _ in requests]
+    if not arrays:
+        return out
+    lengths = np.fromiter((len(a.index) for a in arrays), dtype=np.int64, count=len(arrays))
+
+    def spread(values: list[float] | list[int], dtype: type = np.float64) -> np.ndarray:
+        return np.repeat(np.asarray(values, dtype=dtype), lengths)
+
+    idx = np.concatenate([a.index for a in arrays])
+    row = spread(seg_rows, np.int64)
+    cell_key = row * size + idx
+    excluded = np.zeros(len(idx), dtype=bool)
+    blocked = np.asarray(sorted(r * size + stats.position[x] for r, req in enumerate(requests)
+                                for x in req.exclude if x in stats.position), dtype=np.int64)
+    if len(blocked):
+        at = np.searchsorted(blocked, cell_key).clip(max=len(blocked) - 1)
+        excluded = blocked[at] == cell_key
+    f = spread(seg_f)
+    co = np.concatenate([a.together for a in arrays]) * f + \
+        np.concatenate([a.co_added for a in arrays]) * f
+    n_b = stats.counts[idx] * spread(seg_g)
+    parts = spread(seg_w) * np.asarray(sim(co, spread(seg_na), n_b, spread(seg_total)),
+                                       dtype=np.float64)
+    keep = ~excluded & (co >= params.min_support) & (parts > 0)
+    cell_key, parts, j_of = cell_key[keep], parts[keep], spread(seg_j, np.int64)[keep]
+    cells, cell_of = np.unique(cell_key, return_inverse=True)
+    score = np.bincount(cell_of, weights=parts, minlength=len(cells))
+    best = np.full(len(cells), -np.inf)
+    np.maximum.at(best, cell_of, parts)
+    first = np.full(len(cells), np.iinfo(np.int64).max)
+    is_best = parts == best[cell_of]
+    np.minimum.at(first, cell_of[is_best], j_of[is_best])
+    rows = cells // size
+    bounds = np.searchsorted(rows, np.arange(len(requests) + 1))
+    for r, req in enumerate(requests):
+        lo, hi = int(bounds[r]), int(bounds[r + 1])
+        if lo == hi:
+            continue
+        sc = score[lo:hi]
+        found = np.arange(hi - lo)
+        if len(found) > top:
+            cut = np.partition(sc, len(found) - top)[len(found) - top]
+            found = found[sc >= cut]
+        order = found[np.lexsort((found, -sc[found]))][:top] + lo  # cells sorted by item id
+        out[r] = {stats.items[int(cells[c] % size)]: (float(score[c]),
+                                                       req.anchors[int(first[c])],
+                                                       float(best[c]))
+                  for c in order.tolist()}
+    return out
+
+
 def together_value(stats: BatchStats, anchor: str, candidate: str, now: float) -> float:
     """The decayed co-purchase weight of (anchor, candidate), as the dict form holds it."""
     a = stats.anchors.get(anchor)

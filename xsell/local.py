@@ -138,6 +138,15 @@ def redis_server_binary() -> str:
     return found
 
 
+# Small sorted sets are stored as a packed list (listpack) up to this many members; updating
+# one then costs a linear scan and a memmove. xsell's pair zsets hold up to 250 partners, and
+# at Redis' default (128) a ZADD into a 50-120-member zset costs ~4x a skiplist's (pair
+# updates 13 vs 3 us per member, docs/benchmarks.md), for ~10% less memory. Every Redis xsell
+# starts uses 16, docker-compose.yml too; `xsell worker` logs a warning when it is above 32.
+ZSET_LISTPACK_ENTRIES = 16
+REDIS_TUNING = ["--zset-max-listpack-entries", str(ZSET_LISTPACK_ENTRIES)]
+
+
 class LocalRedis(_Child):
     """No persistence by default; ``persist_dir`` turns on the append-only file there
     (``appendfsync always``), so a restart on the same port keeps every acknowledged write."""
@@ -151,7 +160,7 @@ class LocalRedis(_Child):
 
     def command(self) -> list[str]:
         base = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", ""]
+                "--save", "", *REDIS_TUNING]
         if self.persist_dir is None:
             return [*base, "--appendonly", "no", "--dir", tempfile.gettempdir()]
         self.persist_dir.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from types import TracebackType
 import redis
 
 from models.errors import XsellError
-from xsell.local import _Child, free_port, redis_server_binary
+from xsell.local import REDIS_TUNING, _Child, free_port, redis_server_binary
 
 
 class ClusterNode(_Child):
@@ -31,7 +31,7 @@ class ClusterNode(_Child):
                 "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                 "--cluster-port", str(self.bus_port),
                 "--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no",
-                "--dir", str(self.workdir)]
+                "--dir", str(self.workdir), *REDIS_TUNING]
 
 
 class LocalRedisCluster:

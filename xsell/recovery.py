@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import TopicPartition
+from redis.exceptions import ResponseError
 
 from config.settings import Settings
 from models.errors import InvalidEvent
@@ -39,11 +40,35 @@ ENTITY_TOPICS = ("catalog",)  # applied first: latest value per key
 EVENT_TOPICS = ("orders", "cart-events")  # then merged by record timestamp
 
 
+LISTPACK_WARN_ABOVE = 32
+
+
+async def check_tuning(store: Store) -> int | None:
+    """Warn when Redis keeps mid-sized sorted sets as listpacks (``zset-max-listpack-entries``
+    above 32), which makes pair updates ~4x dearer (xsell/local.py). Returns the value, or
+    None where CONFIG GET is not allowed (managed Redis, ACL): then it is only logged."""
+    try:
+        (reply,) = await store.runner.run([("CONFIG", "GET", "zset-max-listpack-entries")])
+        flat = next(iter(reply.items())) if isinstance(reply, dict) else reply
+        value = int(flat[1])
+    except (ResponseError, ValueError, IndexError, TypeError, StopIteration) as exc:
+        log.info("could not read Redis zset-max-listpack-entries (%s); 16 is recommended "
+                 "(docs/benchmarks.md)", exc)
+        return None
+    if value > LISTPACK_WARN_ABOVE:
+        log.warning("Redis at %s has zset-max-listpack-entries %d: pair updates cost ~4x more "
+                    "Redis CPU than with 16 (CONFIG SET zset-max-listpack-entries 16, or "
+                    "--zset-max-listpack-entries 16; docs/benchmarks.md)", store.runner.where,
+                    value)
+    return value
+
+
 async def announce_state(store: Store) -> str | None:
     """At worker start: remember the state epoch and say what Redis holds. No state while the
     consumer group has committed offsets on the orders topic means orders were applied before
     and the state is gone: the loss is logged and recorded like one seen mid-stream."""
     settings = store.settings
+    await check_tuning(store)
     committed = await asyncio.to_thread(group_committed_orders, settings)  # before the epoch
     epoch = await store.read_epoch()
     await store.check_epoch(epoch)

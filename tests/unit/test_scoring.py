@@ -10,7 +10,14 @@ import pytest
 
 from models.decay import decayed_value
 from models.ranking import Neighbours, RankInput, RankParams, score_candidates
-from models.scoring import BatchStats, anchor_stats, score_request, together_value
+from models.scoring import (
+    BatchStats,
+    Request,
+    anchor_stats,
+    score_batch,
+    score_request,
+    together_value,
+)
 from models.similarity import SIMILARITIES
 
 HALF_LIFE = 30 * 86400.0
@@ -89,3 +96,27 @@ def test_ties_at_the_cut_keep_the_lower_ids() -> None:
                                                   0.0)})
     got = score_request(stats, ["x"], frozenset({"x"}), 0.0, RankParams(similarity="count"), 3)
     assert list(got) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("similarity", sorted(SIMILARITIES))
+def test_whole_batch_scores_equal_the_per_request_scores(similarity: str) -> None:
+    rng = random.Random("batch-" + similarity)
+    for _ in range(60):
+        stats, raw, _ = _random_batch(rng)
+        params = RankParams(similarity=similarity, min_support=rng.choice([0.0, 1.0, 2.0]),
+                            recency_decay=rng.choice([0.5, 1.0]))
+        requests = []
+        for _ in range(rng.randint(1, 12)):
+            anchors = rng.sample(sorted(raw), rng.randint(1, len(raw)))
+            if rng.random() < 0.2:
+                anchors.append("never-seen")  # an anchor without stats is skipped
+            exclude = frozenset(anchors) | frozenset(rng.sample(stats.items, rng.randint(
+                0, min(5, len(stats.items)))))
+            requests.append(Request(anchors, exclude,
+                                    stats.landmark + rng.uniform(0, 5 * HALF_LIFE)))
+        top = rng.choice([1, 3, 25, 1000])
+        expected = [score_request(stats, r.anchors, r.exclude, r.now, params, top)
+                    for r in requests]
+        got = score_batch(stats, requests, params, top)
+        assert got == expected
+        assert [list(g) for g in got] == [list(e) for e in expected]

@@ -252,4 +252,25 @@ return {
 """,
 )
 
-ALL_SCRIPTS = (APPLY_PAIRS, APPLY_POPULARITY, CART_UPDATE, PURCHASE_USER, READ_ITEM)
+READ_ITEMS = LuaScript(
+    "read_items",
+    """
+-- READ_ITEM for many anchors in one call (a single Redis; on a cluster the anchors' keys lie in
+-- many slots, so the store sends one READ_ITEM each instead).
+-- KEYS[3j-2 .. 3j] for anchor j: co-purchase zset, co-add zset, item hash (landmark L).
+-- ARGV[1] how many top partners of each zset to return.
+-- returns: one {L or false, {partner, weight, ...}, {partner, weight, ...}} per anchor.
+local k = tonumber(ARGV[1]) - 1
+local out = {}
+for j = 1, #KEYS / 3 do
+  out[j] = {
+    redis.call('HGET', KEYS[3 * j], 'L'),
+    redis.call('ZRANGE', KEYS[3 * j - 2], 0, k, 'REV', 'WITHSCORES'),
+    redis.call('ZRANGE', KEYS[3 * j - 1], 0, k, 'REV', 'WITHSCORES'),
+  }
+end
+return out
+""",
+)
+
+ALL_SCRIPTS = (APPLY_PAIRS, APPLY_POPULARITY, CART_UPDATE, PURCHASE_USER, READ_ITEM, READ_ITEMS)

@@ -1,7 +1,7 @@
 """Reads what ranking needs, for a whole micro-batch of triggers in three round trips:
 
-1. the anchors' top partners (one READ_ITEM script per distinct anchor), the order total and
-   the most popular items;
+1. the anchors' top partners (one READ_ITEMS script for all distinct anchors; one READ_ITEM per
+   anchor on a cluster), the order total and the most popular items;
 2. the decayed order counts of every anchor and candidate (one ZMSCORE);
 3. catalogue entries and purchase history, only for the best-scored candidates, the popular
    padding and the anchors; only those candidates are offered, so no item is offered without
@@ -23,8 +23,8 @@ import numpy as np
 from models.decay import decayed_value
 from models.events import CatalogItem
 from models.ranking import Neighbours, RankInput, RankParams
-from models.scoring import BatchStats, anchor_stats, score_request, together_value
-from xsell.store.lua import READ_ITEM
+from models.scoring import BatchStats, Request, anchor_stats, score_batch, together_value
+from xsell.store.lua import READ_ITEM, READ_ITEMS
 from xsell.store.store import Store
 
 POPULAR_EXTRA = 20  # popular items read beyond k, to survive exclusions
@@ -69,22 +69,26 @@ async def build_inputs(
     store: Store, requests: Sequence[RankRequest], params: RankParams
 ) -> list[RankInput]:
     """One RankInput per request (see module doc), its ``scored`` holding the best
-    ``DETAIL_FACTOR * k + 10`` candidates (:func:`models.scoring.score_request`)."""
+    ``DETAIL_FACTOR * k + 10`` candidates (:func:`models.scoring.score_batch`)."""
     if not requests:
         return []
     s, keys, hl = store.settings, store.keys, store.settings.half_life_seconds
     anchor_lists = [list(r.anchors[: s.max_anchors]) for r in requests]
     anchors = sorted({a for lst in anchor_lists for a in lst})
     n_popular = params.k + POPULAR_EXTRA + max(len(r.exclude) for r in requests)
-    calls: list[Any] = [(READ_ITEM, [*keys.item(a).for_signal("p")[:2], keys.item(a).info],
-                         [s.candidates_per_anchor]) for a in anchors]
+    item_keys = [[*keys.item(a).for_signal("p")[:2], keys.item(a).info] for a in anchors]
+    if s.redis_cluster:  # keys of many slots: one script per anchor
+        calls: list[Any] = [(READ_ITEM, ks, [s.candidates_per_anchor]) for ks in item_keys]
+    else:
+        calls = [(READ_ITEMS, [k for ks in item_keys for k in ks], [s.candidates_per_anchor])]
     calls.append(("HMGET", keys.meta, "N", "L"))
     calls.append(("ZRANGE", keys.popularity, 0, n_popular - 1, "REV", "WITHSCORES"))
-    results = await store.runner.run(calls)
-    raw_total, raw_landmark = results[len(anchors)]
-    popular_parsed = _parse(results[len(anchors) + 1])
+    *per_anchor, (raw_total, raw_landmark), popular_flat = await store.runner.run(calls)
+    if not s.redis_cluster:
+        per_anchor = per_anchor[0] if anchors else []
+    popular_parsed = _parse(popular_flat)
     parsed = {a: (float(r[0]) if r[0] is not None else 0.0, _parse(r[1]), _parse(r[2]))
-              for a, r in zip(anchors, results, strict=False)}
+              for a, r in zip(anchors, per_anchor, strict=True)}
     items = sorted({m for _, p, c in parsed.values() for m in p[0] + c[0]} | set(anchors))
     position = {item: i for i, item in enumerate(items)}
     stats = BatchStats(
@@ -94,10 +98,11 @@ async def build_inputs(
         landmark=float(raw_landmark) if raw_landmark is not None else 0.0, half_life=hl,
         anchors={a: anchor_stats(position, p, c, land) for a, (land, p, c) in parsed.items()})
 
-    top = DETAIL_FACTOR * params.k + 10
+    all_scored = score_batch(stats, [Request(lst, r.exclude, r.now)
+                                     for r, lst in zip(requests, anchor_lists, strict=True)],
+                             params, DETAIL_FACTOR * params.k + 10)
     inputs: list[RankInput] = []
-    for req, lst in zip(requests, anchor_lists, strict=True):
-        scored = score_request(stats, lst, req.exclude, req.now, params, top)
+    for req, lst, scored in zip(requests, anchor_lists, all_scored, strict=True):
         g = decayed_value(1.0, stats.landmark, req.now, hl)
         explained: dict[str, dict[str, float]] = {}
         for cand, (_, anchor, _) in scored.items():

@@ -88,15 +88,12 @@ class Store:
         effects = [Effect(e) for e in events]
         done_keys = [self.keys.done(stream_of(e), _event_id(e)) for e in events]
         trackable = [i for i, e in enumerate(events) if not isinstance(e, CatalogItem)]
-        *seen, epoch = await self.runner.run(
-            [*[("EXISTS", done_keys[i]) for i in trackable], ("HGET", self.keys.meta, "created")])
-        await self.check_epoch(epoch)
-        for i, exists in zip(trackable, seen, strict=True):
-            effects[i].duplicate = bool(exists)
+        await self._mark_duplicates(effects, [done_keys[i] for i in trackable], trackable)
 
         now_ms = int(time.time() * 1000)
         calls: list[Call] = []
         cart_slots: list[int] = []
+        marked: set[int] = set()  # events whose pair script sets their done marker itself
         for i, eff in enumerate(effects):
             if eff.duplicate:
                 if isinstance(eff.event, CartEvent):  # context only: read, never mutate
@@ -106,6 +103,8 @@ class Store:
             new_calls = self._calls_for(eff.event, now_ms)
             if isinstance(eff.event, CartEvent):
                 cart_slots.append(i)
+            elif self._marks_done(new_calls):
+                marked.add(i)
             calls.extend(new_calls)
         results = await self.runner.run(calls)
 
@@ -118,17 +117,39 @@ class Store:
             eff.cart = before
             if pair and not eff.duplicate and eff.event.type == "add_to_cart" and before:
                 partners = before[: self.settings.max_items_per_order - 1]
-                co_adds.extend(self._pairs_calls(
+                new_calls = self._pairs_calls(
                     eff.event.event_id, eff.event.ts, "c", self.settings.cart_weight,
                     "star", [eff.event.item_id, *partners], [eff.event.item_id, *partners],
-                    now_ms, signal="c"))
+                    now_ms, signal="c")
+                if self._marks_done(new_calls):
+                    marked.add(i)
+                co_adds.extend(new_calls)
         await self.runner.run(co_adds)
 
         ttl = int(self.settings.dedup_retention_days * 86400)
-        await self.runner.run(
-            [("SET", done_keys[i], "1", "EX", ttl) for i in trackable if not effects[i].duplicate]
-        )
+        await self.runner.run([("SET", done_keys[i], "1", "EX", ttl) for i in trackable
+                               if not effects[i].duplicate and i not in marked])
         return effects
+
+    async def _mark_duplicates(self, effects: list[Effect], done_keys: list[str],
+                               slots: list[int]) -> None:
+        """Step 1: flag the events already fully applied, and check the state epoch. One
+        MGET on a single Redis; one EXISTS per key on a cluster (keys in many slots)."""
+        meta = ("HGET", self.keys.meta, "created")
+        if self.settings.redis_cluster:
+            *seen, epoch = await self.runner.run([*[("EXISTS", k) for k in done_keys], meta])
+        elif done_keys:
+            seen, epoch = await self.runner.run([("MGET", *done_keys), meta])
+        else:
+            seen, (epoch,) = [], await self.runner.run([meta])
+        await self.check_epoch(epoch)
+        for i, value in zip(slots, seen, strict=True):
+            effects[i].duplicate = bool(value)
+
+    @staticmethod
+    def _marks_done(calls: list[Call]) -> bool:
+        """True when ``calls`` hold a pair script that sets the event's done marker."""
+        return any(c[0] is APPLY_PAIRS and c[2][7] == "done" for c in calls)
 
     async def read_epoch(self) -> str | None:
         """The state's epoch: meta 'created' (ms), written by the first purchase applied."""

@@ -1,0 +1,44 @@
+"""The Redis tuning xsell recommends: its private servers use it, and a worker on a Redis
+without it says so (xsell.recovery.check_tuning)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+import redis
+
+from config.settings import Settings
+from tests.helpers import run
+from xsell.local import ZSET_LISTPACK_ENTRIES, LocalRedis
+from xsell.recovery import check_tuning
+from xsell.store.store import Store
+
+pytestmark = pytest.mark.integration
+
+
+def test_private_redis_is_tuned_and_an_untuned_one_is_reported(
+        redis_server: LocalRedis, make_settings: Callable[..., Settings],
+        caplog: pytest.LogCaptureFixture) -> None:
+    client = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    assert client.config_get("zset-max-listpack-entries") == {
+        "zset-max-listpack-entries": str(ZSET_LISTPACK_ENTRIES)}
+
+    async def check() -> int | None:
+        store = await Store.open(make_settings())
+        try:
+            return await check_tuning(store)
+        finally:
+            await store.close()
+
+    caplog.set_level(logging.WARNING, logger="xsell.recovery")
+    assert run(check()) == ZSET_LISTPACK_ENTRIES
+    assert "zset-max-listpack-entries" not in caplog.text
+    try:
+        client.config_set("zset-max-listpack-entries", 128)
+        assert run(check()) == 128
+        assert "zset-max-listpack-entries 128" in caplog.text
+    finally:
+        client.config_set("zset-max-listpack-entries", ZSET_LISTPACK_ENTRIES)
+        client.close()
