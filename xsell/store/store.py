@@ -8,7 +8,8 @@ Applying a micro-batch of events takes four pipelined round trips, whatever its 
 2. ``users``:   carts and purchase histories (user slot), purchase pairs and popularity
                 (item and global slots), catalogue updates;
 3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2;
-4. ``done``:    mark the batch's events as fully applied.
+4. ``done``:    mark the batch's events as fully applied (on a single Redis only those whose
+                pair script did not already set their marker).
 
 Every non-idempotent script is guarded by a marker, so a batch that dies half-way is completed,
 not doubled, when Kafka redelivers it. On a single Redis an event's pair increments are one
