@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kafka import TopicPartition
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError
 
 from config.settings import Settings
 from models.errors import InvalidEvent
@@ -47,11 +47,15 @@ async def check_tuning(store: Store) -> int | None:
     """Warn when Redis keeps mid-sized sorted sets as listpacks (``zset-max-listpack-entries``
     above 32), which makes pair updates ~4x dearer (xsell/local.py). Returns the value, or
     None where CONFIG GET is not allowed (managed Redis, ACL): then it is only logged."""
+    if store.settings.redis_cluster:  # CONFIG has no key to route by; check each node by hand
+        log.info("Redis Cluster: zset-max-listpack-entries not checked; 16 is recommended on "
+                 "every node (docs/benchmarks.md)")
+        return None
     try:
         (reply,) = await store.runner.run([("CONFIG", "GET", "zset-max-listpack-entries")])
         flat = next(iter(reply.items())) if isinstance(reply, dict) else reply
         value = int(flat[1])
-    except (ResponseError, ValueError, IndexError, TypeError, StopIteration) as exc:
+    except (RedisError, ValueError, IndexError, TypeError, StopIteration) as exc:
         log.info("could not read Redis zset-max-listpack-entries (%s); 16 is recommended "
                  "(docs/benchmarks.md)", exc)
         return None

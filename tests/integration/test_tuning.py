@@ -42,3 +42,19 @@ def test_private_redis_is_tuned_and_an_untuned_one_is_reported(
     finally:
         client.config_set("zset-max-listpack-entries", ZSET_LISTPACK_ENTRIES)
         client.close()
+
+
+def test_the_check_never_stops_a_worker_on_a_cluster(
+        make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture) -> None:
+    """CONFIG GET cannot be routed on a Redis Cluster: the advisory check is skipped, loudly."""
+    async def check() -> int | None:
+        store = await Store.open(make_settings())
+        store.settings = store.settings.model_copy(update={"redis_cluster": True})
+        try:
+            return await check_tuning(store)
+        finally:
+            await store.close()
+
+    caplog.set_level(logging.INFO, logger="xsell.recovery")
+    assert run(check()) is None
+    assert "not checked" in caplog.text
