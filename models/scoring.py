@@ -3,10 +3,10 @@
 :func:`models.ranking.score_candidates` states the score on dicts, one request at a time; it is
 the reference. Here the same numbers are computed with arrays: a micro-batch's anchors share
 one sorted candidate index (``BatchStats``), each anchor's top partners are parsed into arrays
-once per batch (``AnchorStats``), and a request only scales and adds arrays. Why: the dict form
-spent most of the worker's CPU in per-candidate Python (thousands of lookups per add-to-cart);
-the array form does a few numpy calls per anchor. The floating-point operations are the same,
-in the same order, so both give identical scores (tests/unit/test_scoring.py).
+once per batch (``AnchorStats``), and the whole batch is scored with a few numpy calls. Why:
+the dict form spent most of the worker's CPU in per-candidate Python (thousands of lookups per
+add-to-cart). The floating-point operations are the same, in the same order, so both give
+identical scores (tests/unit/test_scoring.py).
 
 Only the best ``top`` candidates are returned, in ranking order: those are the ones whose
 catalogue entry and purchase history the reader fetches, so every offered item has passed the
@@ -67,46 +67,6 @@ def anchor_stats(position: dict[str, int], together: tuple[list[str], list[float
     return AnchorStats(index, tog, coa, landmark, dict(zip(t_members, t_weights, strict=True)))
 
 
-def score_request(stats: BatchStats, anchors: Sequence[str], exclude: frozenset[str],
-                  now: float, params: RankParams, top: int) -> Scored:
-    """The ``top`` best candidates of one request (ties: lower id first), same values as
-    :func:`models.ranking.score_candidates` on the equivalent dicts."""
-    sim = SIMILARITIES[params.similarity]
-    size = len(stats.items)
-    excluded = np.zeros(size, dtype=bool)
-    excluded[[stats.position[x] for x in exclude if x in stats.position]] = True
-    g = decayed_value(1.0, stats.landmark, now, stats.half_life)
-    total = stats.total * g
-    score = np.zeros(size)
-    best_part = np.zeros(size)
-    best_anchor = np.full(size, -1, dtype=np.int64)
-    weight = 1.0
-    for j, anchor in enumerate(anchors):
-        a = stats.anchors.get(anchor)
-        if a is not None:
-            sel = ~excluded[a.index]
-            idx = a.index[sel]
-            f = decayed_value(1.0, a.landmark, now, stats.half_life)
-            co = a.together[sel] * f + a.co_added[sel] * f
-            n_b = stats.counts[idx] * g
-            n_a = stats.counts[stats.position[anchor]] * g
-            parts = weight * np.asarray(sim(co, n_a, n_b, total), dtype=np.float64)
-            keep = (co >= params.min_support) & (parts > 0)
-            idx, parts = idx[keep], parts[keep]
-            score[idx] += parts
-            better = parts > best_part[idx]
-            best_part[idx[better]] = parts[better]
-            best_anchor[idx[better]] = j
-        weight *= params.recency_decay
-    found = np.flatnonzero(best_anchor >= 0)
-    if len(found) > top:
-        cut = np.partition(score[found], len(found) - top)[len(found) - top]
-        found = found[score[found] >= cut]
-    order = found[np.lexsort((found, -score[found]))][:top]
-    return {stats.items[i]: (float(score[i]), anchors[best_anchor[i]], float(best_part[i]))
-            for i in order.tolist()}
-
-
 @dataclass(frozen=True, slots=True)
 class Request:
     anchors: Sequence[str]  # most recent first
@@ -116,11 +76,12 @@ class Request:
 
 def score_batch(stats: BatchStats, requests: Sequence[Request], params: RankParams,
                 top: int) -> list[Scored]:
-    """:func:`score_request` for every request of a micro-batch at once: every (request,
-    anchor) segment's arrays are concatenated and scored with one similarity call, and the
-    parts are summed per (request, candidate) cell with ``bincount``, which adds them in
-    segment order, the reference's order. Why: per-request numpy calls on ~100-element arrays
-    cost ~0.7 ms per add-to-cart in call overhead; here they are paid once per batch."""
+    """The ``top`` best candidates of each request (ties: lower id first), the same values as
+    :func:`models.ranking.score_candidates` on the equivalent dicts. Every (request, anchor)
+    segment's arrays are concatenated and scored with one similarity call, and the parts are
+    summed per (request, candidate) cell with ``bincount``, which adds them in segment order,
+    the reference's order. Why: numpy calls per request on ~100-element arrays cost ~0.7 ms
+    per add-to-cart in call overhead; here they are paid once per batch."""
     if not requests:
         return []
     sim = SIMILARITIES[params.similarity]

@@ -69,21 +69,6 @@ local function add_weight(z, ms, w)
     redis.call('ZADD', z, unpack(args))
   end
 end
--- marker kinds: 'window' = KEYS[1] is a zset of recent markers (per slot: Redis Cluster);
--- 'done' = KEYS[1] is the event's done key (single Redis: the call holds all its targets).
--- true when marker was not applied before (the window kind records it here; the done kind
--- is recorded by done_mark once the call's work is done)
-local function first_call(kind, key, marker, now, window)
-  if kind == 'done' then return redis.call('EXISTS', key) == 0 end
-  if redis.call('ZSCORE', key, marker) then return false end
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-  redis.call('ZADD', key, now, marker)
-  redis.call('PEXPIRE', key, window)
-  return true
-end
-local function done_mark(kind, key, ttl_ms)
-  if kind == 'done' then redis.call('SET', key, '1', 'PX', ttl_ms) end
-end
 -- true when marker was not seen on zset m before (and records it)
 local function first_time(m, marker, now, window)
   if redis.call('ZSCORE', m, marker) then return false end
@@ -91,6 +76,17 @@ local function first_time(m, marker, now, window)
   redis.call('ZADD', m, now, marker)
   redis.call('PEXPIRE', m, window)
   return true
+end
+-- marker kinds: 'window' = KEYS[1] is a zset of recent markers (per slot: Redis Cluster);
+-- 'done' = KEYS[1] is the event's done key (single Redis: the call holds all its targets).
+-- true when marker was not applied before (the window kind records it here; the done kind
+-- is recorded by done_mark once the call's work is done)
+local function first_call(kind, key, marker, now, window)
+  if kind == 'done' then return redis.call('EXISTS', key) == 0 end
+  return first_time(key, marker, now, window)
+end
+local function done_mark(kind, key, ttl_ms)
+  if kind == 'done' then redis.call('SET', key, '1', 'PX', ttl_ms) end
 end
 """.replace("@RESCALE@", repr(RESCALE_AFTER_HALF_LIVES))
 

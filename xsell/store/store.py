@@ -147,10 +147,10 @@ class Store:
         for i, value in zip(slots, seen, strict=True):
             effects[i].duplicate = bool(value)
 
-    @staticmethod
-    def _marks_done(calls: list[Call]) -> bool:
-        """True when ``calls`` hold a pair script that sets the event's done marker."""
-        return any(c[0] is APPLY_PAIRS and c[2][7] == "done" for c in calls)
+    def _marks_done(self, calls: list[Call]) -> bool:
+        """True when ``calls`` hold a pair script that sets the event's done marker: on a
+        single Redis every pair script does (see :meth:`_pairs_calls`)."""
+        return not self.settings.redis_cluster and any(c[0] is APPLY_PAIRS for c in calls)
 
     async def read_epoch(self) -> str | None:
         """The state's epoch: meta 'created' (ms), written by the first purchase applied."""
