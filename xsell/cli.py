@@ -91,12 +91,12 @@ def cmd_neighbors(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from xsell.history import backfill
+    from xsell.history import load_history
 
     settings = _settings(args)
     orders, stats = _orders(args, settings)
-    summary = _with_store(settings, lambda store: backfill(
-        store, orders, total=len(orders), catalog=stats.catalog.values()))
+    summary = _with_store(settings, lambda store: load_history(
+        store, orders, mode=args.mode, catalog=stats.catalog.values()))
     result = {**summary.as_dict(), "rows": stats.rows, "skipped_rows": stats.skipped_rows,
               "skipped_orders": stats.skipped_orders, "skip_reasons": stats.reasons}
     print(json.dumps(result) if args.json else _summary_text("backfill", result))
@@ -213,6 +213,10 @@ def parser() -> argparse.ArgumentParser:
     nb.set_defaults(fn=cmd_neighbors)
     bf = sub.add_parser("backfill", help="load an orders CSV straight into Redis")
     _file_args(bf)
+    bf.add_argument("--mode", choices=("auto", "bulk", "stream"), default="auto",
+                    help="bulk: compute the state in numpy and write each key once (empty "
+                         "namespace only); stream: through the worker's scripts (any state); "
+                         "auto (default): bulk when the namespace is empty, else stream")
     bf.set_defaults(fn=cmd_backfill)
     rp = sub.add_parser("replay", help="send an orders CSV to Kafka as purchase events")
     _file_args(rp)

@@ -1,28 +1,41 @@
 """Loading order history: ``xsell backfill`` (straight into Redis) and ``xsell replay`` (to
 Kafka as purchase events).
 
-Backfill applies the orders through the very store code the worker runs (same Lua scripts,
-same dedup markers, same order), in larger batches and without ranking, so it leaves exactly
-the state that replaying the same orders as events would; both are idempotent per order.
+Backfill has two modes, which leave the same state (models/bulk.py says where they differ:
+only in what neighbour pruning keeps, when it prunes):
+
+- ``stream``: the orders go through the very store code the worker runs (same Lua scripts,
+  same dedup markers, same order), in larger batches and without ranking, exactly as
+  replaying them as events would; works on any state, idempotent per order.
+- ``bulk``: for an empty namespace only: the final values are computed in numpy and each key
+  is written once (xsell/store/bulk_load.py), several times faster on large files; the done
+  markers make a later stream or replay of the same orders a no-op.
+
+``auto`` (the CLI's default) takes ``bulk`` when the namespace is empty, else ``stream``,
+and says which it took.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from config.settings import Settings
+from models.bulk import bulk_counts
 from models.events import CatalogItem, PurchaseEvent
 from xsell.csvio import catalog_to_json, order_to_json
 from xsell.kafka_admin import producer, send_json
 from xsell.progress import Progress
+from xsell.store.bulk_load import NamespaceNotEmpty, bulk_load, is_bulk_loadable
 from xsell.store.store import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 BACKFILL_BATCH = 500
+BACKFILL_MODES = ("auto", "bulk", "stream")
 
 
 @dataclass
@@ -32,12 +45,15 @@ class LoadSummary:
     applied: int = 0
     duplicates: int = 0
     seconds: float = 0.0
+    mode: str = "stream"
+    mode_reason: str = ""
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, float | str]:
         rate = self.lines / self.seconds if self.seconds else 0.0
         return {"orders": self.orders, "lines": self.lines, "applied": self.applied,
                 "duplicates": self.duplicates, "seconds": round(self.seconds, 2),
-                "lines_per_second": round(rate)}
+                "lines_per_second": round(rate), "mode": self.mode,
+                "mode_reason": self.mode_reason}
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -51,11 +67,45 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+async def load_history(store: Store, orders: Sequence[PurchaseEvent], *, mode: str = "auto",
+                       catalog: Iterable[CatalogItem] = ()) -> LoadSummary:
+    """``xsell backfill``: ``catalog`` then ``orders`` in ``mode`` (module doc)."""
+    if mode not in BACKFILL_MODES:
+        raise ValueError(f"unknown backfill mode {mode!r}")
+    loadable, why = await is_bulk_loadable(store)
+    if mode == "bulk" and not loadable:
+        raise NamespaceNotEmpty(f"bulk backfill refused: {why}; use --mode stream")
+    if mode == "stream" or not loadable:
+        reason = "asked for" if mode == "stream" else f"{why}: streaming through the scripts"
+        log.info("backfill mode stream (%s)", reason)
+        summary = await backfill(store, orders, total=len(orders), catalog=catalog)
+        summary.mode_reason = reason
+        return summary
+    log.info("backfill mode bulk (%s)", why)
+    return await bulk_backfill(store, orders, catalog=catalog, reason=why)
+
+
+async def bulk_backfill(store: Store, orders: Sequence[PurchaseEvent], *,
+                        catalog: Iterable[CatalogItem] = (), reason: str = "") -> LoadSummary:
+    """Bulk mode: compute the final state in numpy, write each key once."""
+    started = time.monotonic()
+    for items in chunks(catalog, BACKFILL_BATCH):
+        await store.apply(items)
+    s = store.settings
+    counts = bulk_counts(orders, half_life=s.half_life_seconds,
+                         max_items_per_order=s.max_items_per_order, max_neighbors=s.max_neighbors)
+    await bulk_load(store, counts)
+    applied = len(counts.event_ids)
+    return LoadSummary(orders=len(orders), lines=sum(len(o.items) for o in orders),
+                       applied=applied, duplicates=len(orders) - applied,
+                       seconds=time.monotonic() - started, mode="bulk", mode_reason=reason)
+
+
 async def backfill(store: Store, orders: Iterable[PurchaseEvent], *, total: int | None = None,
                    batch: int = BACKFILL_BATCH,
                    catalog: Iterable[CatalogItem] = ()) -> LoadSummary:
-    """Apply ``catalog`` then ``orders`` to Redis in batches; returns counts (duplicates =
-    orders already applied)."""
+    """Stream mode: apply ``catalog`` then ``orders`` to Redis in batches through the store;
+    returns counts (duplicates = orders already applied)."""
     summary = LoadSummary()
     for items in chunks(catalog, batch):
         await store.apply(items)

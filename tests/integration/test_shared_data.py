@@ -51,3 +51,30 @@ def test_backfilled_state_equals_batch_counts(make_settings: Callable[..., Setti
             await store.close()
 
     run(go())
+
+
+def test_bulk_backfill_equals_streamed_state_with_decay(
+        make_settings: Callable[..., Settings]) -> None:
+    """Real orders, the default 30-day decay, nothing pruned: the bulk path's state is the
+    streamed state to the last bit (models/bulk.py)."""
+    from xsell.history import load_history
+    from xsell.truth import compare_stores
+
+    path = require_shared_data()
+    orders = list(itertools.islice(read_orders(path, parse_map(ONLINE_RETAIL_MAP),
+                                               frozenset(ONLINE_RETAIL_SKIP.split(","))), ORDERS))
+
+    async def go() -> None:
+        streamed = await Store.open(make_settings(max_neighbors=0, half_life_days=30))
+        bulk = await Store.open(make_settings(max_neighbors=0, half_life_days=30))
+        try:
+            await backfill(streamed, orders)
+            assert (await load_history(bulk, orders)).mode == "bulk"
+            diff = await compare_stores(streamed, bulk)
+            assert diff.total == 0, diff.examples
+            assert diff.entries > 500_000
+        finally:
+            await streamed.close()
+            await bulk.close()
+
+    run(go())

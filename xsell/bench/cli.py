@@ -50,6 +50,9 @@ def add_bench_parser(sub: Any) -> None:
     p.add_argument("--skip-items", default=ONLINE_RETAIL_SKIP, help="item ids to drop")
     p.add_argument("--history", type=int, default=0,
                    help="backfill only the first N orders (default 0 = all)")
+    p.add_argument("--backfill-mode", choices=("auto", "bulk", "stream"), default="auto",
+                   help="how the history is loaded (xsell backfill --mode; default auto: "
+                        "bulk into the bench's fresh namespace)")
     p.add_argument("--max-seconds", type=float, default=30.0,
                    help="stop sending after this long in a run (default 30)")
     p.add_argument("--drain-seconds", type=float, default=5.0,
@@ -85,7 +88,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise XsellError(f"orders file {args.orders} not found (--orders FILE)")
     opts = BenchOptions(orders_file=args.orders, map=args.map, skip_items=args.skip_items,
                         events=args.events, rate=args.rate, repeat=args.repeat,
-                        history=args.history, max_seconds=args.max_seconds,
+                        history=args.history, backfill_mode=args.backfill_mode,
+                        max_seconds=args.max_seconds,
                         drain_seconds=args.drain_seconds, agents=args.agents,
                         mixes=args.mixes, profile=args.profile, progress=not args.json,
                         fetch_wait_ms=args.fetch_wait_ms, workers=args.workers)

@@ -97,7 +97,8 @@ def table(report: dict[str, Any]) -> str:
     lines = [
         f"machine: {report['machine']['cpus']} CPUs, {report['machine']['cpu_model']}, "
         f"{report['machine']['memory']} RAM",
-        f"backfill: {bf['orders']:,} orders, {bf['lines']:,} lines in {bf['seconds']} s "
+        f"backfill ({bf['mode']}): {bf['orders']:,} orders, {bf['lines']:,} lines in "
+        f"{bf['seconds']} s "
         f"(read {bf['read_seconds']} s + apply {bf['apply_seconds']} s) = "
         f"{bf['lines_per_second']:,} lines/s; Redis CPU {bf['redis_cpu_seconds']} s",
         f"memory: {_mib(mem['used_memory_bytes'])} MiB used after backfill, of which "

@@ -23,7 +23,7 @@ from xsell.bench.report import summarise, targets
 from xsell.bench.scenario import Context, Scenario, run_scenario, settings_for
 from xsell.bench.workload import AGENTS, MIXES
 from xsell.csvio import CsvStats, parse_map, read_orders
-from xsell.history import backfill
+from xsell.history import load_history
 from xsell.local import LocalBroker, LocalRedis
 from xsell.store.client import client_options
 from xsell.store.store import Store
@@ -43,6 +43,7 @@ class BenchOptions:
     rate: float = 1000.0
     repeat: int = 3
     history: int = 0  # orders backfilled; 0 = all
+    backfill_mode: str = "auto"  # xsell backfill --mode: bulk into the fresh namespace
     max_seconds: float = 30.0
     drain_seconds: float = 5.0
     agents: tuple[str, ...] = AGENTS
@@ -67,14 +68,15 @@ def _read(opts: BenchOptions, limits: Limits) -> tuple[list[PurchaseEvent], floa
     return orders, time.monotonic() - started
 
 
-async def _backfill(env: dict[str, str], orders: list[PurchaseEvent]) -> dict[str, Any]:
+async def _backfill(env: dict[str, str], orders: list[PurchaseEvent], mode: str
+                    ) -> dict[str, Any]:
     settings = settings_for(env)
     store = await Store.open(settings)
     try:
         client = redis.Redis.from_url(settings.redis_url, **client_options(settings))
         before = probes.redis_snapshot(client)
         started, cpu0 = time.monotonic(), time.process_time()
-        summary = await backfill(store, orders, total=len(orders))
+        summary = await load_history(store, orders, mode=mode)
         seconds, cpu = time.monotonic() - started, time.process_time() - cpu0
         after = probes.redis_snapshot(client)
         ns = settings.key_namespace
@@ -91,7 +93,8 @@ async def _backfill(env: dict[str, str], orders: list[PurchaseEvent]) -> dict[st
     model = used - window - done
     total_entries = entries["p"] + entries["c"]
     return {
-        "orders": summary.orders, "lines": summary.lines, "apply_seconds": round(seconds, 2),
+        "orders": summary.orders, "lines": summary.lines, "mode": summary.mode,
+        "apply_seconds": round(seconds, 2),
         "bench_cpu_seconds": round(cpu, 2), "redis_cpu_seconds": round(after.cpu - before.cpu, 2),
         "redis_commands": after.commands - before.commands,
         "memory": {"used_memory_bytes": used, "window_marker_bytes": window,
@@ -154,7 +157,7 @@ def run_bench(opts: BenchOptions, env: dict[str, str]) -> dict[str, Any]:
         history = orders[: opts.history] if opts.history else orders
         _say(opts, f"backfilling {len(history)} orders (load {probes.load_average()})")
         load0 = probes.load_average()
-        bf = asyncio.run(_backfill(base, history))
+        bf = asyncio.run(_backfill(base, history, opts.backfill_mode))
         total = read_seconds + bf["apply_seconds"]
         bf.update(read_seconds=round(read_seconds, 2), seconds=round(total, 2),
                   lines_per_second=round(bf["lines"] / total),

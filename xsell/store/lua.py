@@ -269,4 +269,17 @@ return out
 """,
 )
 
-ALL_SCRIPTS = (APPLY_PAIRS, APPLY_POPULARITY, CART_UPDATE, PURCHASE_USER, READ_ITEM, READ_ITEMS)
+MARK_DONE = LuaScript(
+    "mark_done",
+    """
+-- Done markers of events applied by a bulk load (xsell/store/bulk_load.py), many per call
+-- (a single Redis: the keys lie in many slots; a cluster gets one SET per key instead).
+-- KEYS[1 ..] the events' done keys. ARGV[1] marker lifetime (s).
+-- returns: the number of markers set.
+for i = 1, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) end
+return #KEYS
+""",
+)
+
+ALL_SCRIPTS = (APPLY_PAIRS, APPLY_POPULARITY, CART_UPDATE, PURCHASE_USER, READ_ITEM, READ_ITEMS,
+               MARK_DONE)

@@ -250,7 +250,8 @@ class Store:
         return int(sum(results))
 
 
-META_BOOKKEEPING = ("created", "lost_at", "lost_epoch", "rebuilt_at")  # not model state
+# meta fields that are bookkeeping (state epochs, an unfinished bulk load), not model state
+META_BOOKKEEPING = ("created", "lost_at", "lost_epoch", "rebuilt_at", "bulk_started")
 
 
 def epoch_text(epoch: str | None) -> str:

@@ -1,0 +1,147 @@
+"""Bulk load of an empty namespace: the state streaming would leave, written key by key.
+
+``xsell backfill`` into an empty namespace computes the final values with
+:func:`models.bulk.bulk_counts` and writes each key once, in four named steps:
+
+1. ``claim``:  refuse unless the namespace holds nothing but a catalogue (or the remains of
+               an interrupted bulk load: meta ``bulk_started`` without ``created``), then
+               record ``bulk_started``;
+2. ``items``:  per item, its co-purchase zset (ZADD of absolute values; after an
+               interrupted load the zset is deleted first, so a rerun writes it anew) and
+               its landmark hash;
+3. ``users``:  popularity, purchase histories, and every order's done marker, so replaying
+               the same orders through Kafka or ``xsell backfill`` later counts nothing twice;
+4. ``seal``:   the meta hash (N, T, L, ``created``) last: from then on the state is present,
+               and the next backfill streams through the scripts instead.
+
+Run it before any worker consumes into the namespace (a worker's concurrent writes would be
+overwritten by step 2).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from models.bulk import BulkCounts
+from models.errors import XsellError
+from xsell.store.client import Call
+from xsell.store.lua import MARK_DONE
+from xsell.store.store import Store, _num
+
+log = logging.getLogger(__name__)
+MEMBERS_PER_ROUND_TRIP = 50_000  # zset members (or hash fields) sent per pipelined round trip
+
+
+class NamespaceNotEmpty(XsellError):
+    """A bulk load was asked for a namespace that already holds state."""
+
+
+INTERRUPTED = "an interrupted bulk load (meta bulk_started, no created)"
+
+
+async def is_bulk_loadable(store: Store) -> tuple[bool, str]:
+    """(True, why) when the namespace holds nothing but a catalogue, or an interrupted bulk
+    load; else (False, the first other key found)."""
+    k = store.keys
+    ((started, created),) = await store.runner.run(
+        [("HMGET", k.meta, "bulk_started", "created")])
+    if started is not None and created is None:
+        return True, INTERRUPTED
+    async for key in store.client.scan_iter(match=k.pattern(), count=1000):
+        if key != k.catalog:
+            return False, f"the namespace already holds {key!r}"
+    return True, "the namespace is empty"
+
+
+async def bulk_load(store: Store, counts: BulkCounts) -> dict[str, Any]:
+    """Write ``counts`` into the store's (empty) namespace; returns what was written."""
+    loadable, why = await is_bulk_loadable(store)
+    if not loadable:
+        raise NamespaceNotEmpty(f"bulk load refused: {why}; use `xsell backfill --mode stream`")
+    k = store.keys
+    await store.runner.run([("HSET", k.meta, "bulk_started", int(time.time() * 1000))])
+    entries = await _send(store, _item_calls(store, counts, fresh=why != INTERRUPTED))
+    user_calls: list[tuple[Call, int]] = [
+        (("DEL", k.popularity), 1),
+        *_chunked_zadd(k.popularity, list(counts.popularity.items())),
+        *[((("HSET", k.history(user), *[x for item, ts in mine.items()
+                                         for x in (item, _num(ts))])), len(mine))
+          for user, mine in counts.histories.items()],
+        *_done_calls(store, counts.event_ids),
+    ]
+    await _send(store, iter(user_calls))
+    meta: list[Any] = ["N", counts.order_total, "created", int(time.time() * 1000)]
+    if counts.latest_ts is not None:
+        meta += ["T", _num(counts.latest_ts)]
+    if counts.global_landmark is not None:
+        meta += ["L", _fmt(counts.global_landmark)]
+    await store.runner.run([("HSET", k.meta, *meta), ("HDEL", k.meta, "bulk_started")])
+    log.info("bulk load: %d orders, %d items, %d co-purchase entries (%d pair increments "
+             "streaming would have made)", len(counts.event_ids), len(counts.vocab), entries,
+             counts.pair_increments)
+    return {"copurchase_entries": entries, "items": len(counts.vocab),
+            "pair_increments_saved": counts.pair_increments,
+            "rescaled_keys": counts.rescaled_keys}
+
+
+def _item_calls(store: Store, counts: BulkCounts, *, fresh: bool
+                ) -> Iterator[tuple[Call, int]]:
+    """Step 2: (call, members) per item: its co-purchase zset and its landmark. Unless the
+    namespace is ``fresh`` (an interrupted load is redone), each zset is deleted first."""
+    for code, item in enumerate(counts.vocab):
+        keys = store.keys.item(item)
+        partners, weights = counts.partners(code)
+        if len(partners):
+            if not fresh:
+                yield ("DEL", keys.pairs), 1
+            members = [(counts.vocab[p], w) for p, w in
+                       zip(partners.tolist(), weights.tolist(), strict=True)]
+            yield from _chunked_zadd(keys.pairs, members)
+        if code in counts.landmarks:
+            yield ("HSET", keys.info, "L", _fmt(counts.landmarks[code])), 1
+
+
+def _done_calls(store: Store, event_ids: list[str]) -> Iterator[tuple[Call, int]]:
+    """Step 3's done markers: MARK_DONE calls of 1,000 keys on a single Redis, one SET per key
+    on a cluster (keys in many slots)."""
+    ttl = int(store.settings.dedup_retention_days * 86400)
+    keys = [store.keys.done("o", eid) for eid in event_ids]
+    if store.settings.redis_cluster:
+        for key in keys:
+            yield ("SET", key, "1", "EX", ttl), 1
+        return
+    for lo in range(0, len(keys), 1000):
+        yield (MARK_DONE, keys[lo:lo + 1000], [ttl]), 1000
+
+
+def _chunked_zadd(key: str, members: Sequence[tuple[str, float]]) -> Iterator[tuple[Call, int]]:
+    for lo in range(0, len(members), MEMBERS_PER_ROUND_TRIP):
+        part = members[lo:lo + MEMBERS_PER_ROUND_TRIP]
+        yield ("ZADD", key, *[x for member, w in part for x in (w, member)]), len(part)
+
+
+async def _send(store: Store, calls: Iterator[tuple[Call, int]]) -> int:
+    """Pipeline ``calls`` in round trips of about MEMBERS_PER_ROUND_TRIP members; returns
+    the number of zset members added."""
+    batch: list[Call] = []
+    size = added = 0
+    for call, members in calls:
+        batch.append(call)
+        size += members
+        if size >= MEMBERS_PER_ROUND_TRIP:
+            added += _zadded(batch, await store.runner.run(batch))
+            batch, size = [], 0
+    return added + _zadded(batch, await store.runner.run(batch))
+
+
+def _zadded(batch: list[Call], results: list[Any]) -> int:
+    return sum(int(r) for c, r in zip(batch, results, strict=True) if c[0] == "ZADD")
+
+
+def _fmt(x: float) -> str:
+    """As the Lua prelude's ``fmt`` (``%.17g``): how landmarks are stored."""
+    return f"{x:.17g}"
+
