@@ -47,7 +47,7 @@ def _parse(reply: list[Any]) -> Parsed:
     once per batch: the same anchor serves many requests of a batch."""
     if reply and isinstance(reply[0], list | tuple):
         return [m for m, _ in reply], [float(v) for _, v in reply]
-    return list(reply[::2]), [float(v) for v in reply[1::2]]
+    return reply[::2], list(map(float, reply[1::2]))
 
 
 def _pairs(parsed: Parsed, factor: float) -> dict[str, float]:
