@@ -183,3 +183,22 @@ def test_a_master_down_is_waited_for_never_dead_lettered() -> None:
                 await hurried.close()
 
         run(go())
+
+
+def test_bulk_backfill_on_the_cluster_equals_single_redis(
+        cluster: LocalRedisCluster, make_settings: Callable[..., Settings]) -> None:
+    """The bulk path's writes (no scripts but per-key SETs of the done markers on a cluster)
+    leave the same keys and values on three masters as on a single Redis."""
+    from xsell.history import load_history
+
+    work = make_workload(orders=800, sessions=0)
+
+    async def load(store: Store) -> None:
+        summary = await load_history(store, work.orders, mode="bulk")
+        assert summary.applied == len(work.orders)
+
+    single = apply_and_dump(make_settings(half_life_days=30), load)
+    clustered = apply_and_dump(on_cluster(cluster, half_life_days=30), load)
+    assert len(single) > 800  # item zsets and hashes, histories, done markers
+    assert sum(1 for k in single if ":{e:o:" in k) == len(work.orders)
+    assert clustered == single
