@@ -150,6 +150,8 @@ def test_modes_refuse_or_stream_on_a_namespace_with_state(
             await load_history(reference, orders, mode="bulk")
             diff = await compare_stores(reference, store)
             assert diff.total == 0, diff.examples
+            n = [await x.client.hget(x.keys.meta, "N") for x in (store, reference)]
+            assert n == ["100", "100"]  # formatted by Redis alike, whichever path wrote it
         finally:
             await _close(store, reference)
 

@@ -140,8 +140,9 @@ def test_cli_backfill_on_the_cluster_equals_single_redis(
     base = {"XSELL_HALF_LIFE_DAYS": "0", "XSELL_KEY_NAMESPACE": f"bf{n}"}
     on_single = {**base, "XSELL_REDIS_URL": redis_server.url}
     on_nodes = {**base, "XSELL_REDIS_URL": cluster.url, "XSELL_REDIS_CLUSTER": "true"}
-    for env in (on_single, on_nodes):
-        assert '"applied": 400' in _cli(["backfill", str(path), "--json"], env)
+    for env in (on_single, on_nodes):  # through the scripts (bulk: the test below)
+        assert '"applied": 400' in _cli(["backfill", str(path), "--mode", "stream", "--json"],
+                                        env)
     single = apply_and_dump(load_settings(redis_url=redis_server.url, key_namespace=f"bf{n}"),
                             lambda store: _noop())
     clustered = apply_and_dump(on_cluster(cluster, key_namespace=f"bf{n}"),
@@ -200,5 +201,6 @@ def test_bulk_backfill_on_the_cluster_equals_single_redis(
     single = apply_and_dump(make_settings(half_life_days=30), load)
     clustered = apply_and_dump(on_cluster(cluster, half_life_days=30), load)
     assert len(single) > 800  # item zsets and hashes, histories, done markers
+    assert not any(k.endswith(":m") for k in clustered)  # no scripts ran: no item markers
     assert sum(1 for k in single if ":{e:o:" in k) == len(work.orders)
     assert clustered == single

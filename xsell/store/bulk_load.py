@@ -73,12 +73,16 @@ async def bulk_load(store: Store, counts: BulkCounts) -> dict[str, Any]:
         *_done_calls(store, counts.event_ids),
     ]
     await _send(store, iter(user_calls))
-    meta: list[Any] = ["N", counts.order_total, "created", int(time.time() * 1000)]
+    meta: list[Any] = ["created", int(time.time() * 1000)]
     if counts.latest_ts is not None:
         meta += ["T", _num(counts.latest_ts)]
     if counts.global_landmark is not None:
         meta += ["L", _fmt(counts.global_landmark)]
-    await store.runner.run([("HSET", k.meta, *meta), ("HDEL", k.meta, "bulk_started")])
+    # N through HINCRBYFLOAT into an absent field, so Redis formats it as the stream path's
+    # HINCRBYFLOAT does ("300", not "300.0")
+    await store.runner.run([("HDEL", k.meta, "N"), ("HINCRBYFLOAT", k.meta, "N",
+                                                     counts.order_total),
+                            ("HSET", k.meta, *meta), ("HDEL", k.meta, "bulk_started")])
     log.info("bulk load: %d orders, %d items, %d co-purchase entries (%d pair increments "
              "streaming would have made)", len(counts.event_ids), len(counts.vocab), entries,
              counts.pair_increments)

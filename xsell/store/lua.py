@@ -121,11 +121,11 @@ for j = 1, T do
   local zinc, zsib, h = KEYS[3 * j - 1], KEYS[3 * j], KEYS[3 * j + 1]
   local target = ARGV[10 + j]
   local w = decay_weight(h, {zinc, zsib}, ts, hl, base)
-  local others = {}
-  for p = first, #ARGV do
-    local other = ARGV[p]
-    if other ~= target and (mode == 'all' or target == hub or other == hub) then
-      others[#others + 1] = other
+  local others = {hub}  -- star mode: a partner pairs with the hub only
+  if mode == 'all' or target == hub then
+    others = {}
+    for p = first, #ARGV do
+      if ARGV[p] ~= target then others[#others + 1] = ARGV[p] end
     end
   end
   add_weight(zinc, others, w)
