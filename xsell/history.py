@@ -82,23 +82,26 @@ async def load_history(store: Store, orders: Sequence[PurchaseEvent], *, mode: s
         summary.mode_reason = reason
         return summary
     log.info("backfill mode bulk (%s)", why)
-    return await bulk_backfill(store, orders, catalog=catalog, reason=why)
+    return await bulk_backfill(store, orders, catalog=catalog, checked=why)
 
 
 async def bulk_backfill(store: Store, orders: Sequence[PurchaseEvent], *,
-                        catalog: Iterable[CatalogItem] = (), reason: str = "") -> LoadSummary:
-    """Bulk mode: compute the final state in numpy, write each key once."""
+                        catalog: Iterable[CatalogItem] = (), checked: str | None = None
+                        ) -> LoadSummary:
+    """Bulk mode: compute the final state in numpy, write each key once. ``checked``: the
+    reason a just-made :func:`is_bulk_loadable` check gave (else :func:`bulk_load` checks)."""
     started = time.monotonic()
     for items in chunks(catalog, BACKFILL_BATCH):
         await store.apply(items)
     s = store.settings
     counts = bulk_counts(orders, half_life=s.half_life_seconds,
                          max_items_per_order=s.max_items_per_order, max_neighbors=s.max_neighbors)
-    await bulk_load(store, counts)
+    written = await bulk_load(store, counts, checked=checked)
     applied = len(counts.event_ids)
     return LoadSummary(orders=len(orders), lines=sum(len(o.items) for o in orders),
                        applied=applied, duplicates=len(orders) - applied,
-                       seconds=time.monotonic() - started, mode="bulk", mode_reason=reason)
+                       seconds=time.monotonic() - started, mode="bulk",
+                       mode_reason=written["why"])
 
 
 async def backfill(store: Store, orders: Iterable[PurchaseEvent], *, total: int | None = None,

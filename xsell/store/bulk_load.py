@@ -56,11 +56,16 @@ async def is_bulk_loadable(store: Store) -> tuple[bool, str]:
     return True, "the namespace is empty"
 
 
-async def bulk_load(store: Store, counts: BulkCounts) -> dict[str, Any]:
-    """Write ``counts`` into the store's (empty) namespace; returns what was written."""
-    loadable, why = await is_bulk_loadable(store)
-    if not loadable:
-        raise NamespaceNotEmpty(f"bulk load refused: {why}; use `xsell backfill --mode stream`")
+async def bulk_load(store: Store, counts: BulkCounts, *, checked: str | None = None
+                    ) -> dict[str, Any]:
+    """Write ``counts`` into the store's (empty) namespace; returns what was written.
+    ``checked``: the reason :func:`is_bulk_loadable` just gave the caller (its namespace scan
+    is not repeated); None = check here."""
+    why = checked
+    if why is None:
+        loadable, why = await is_bulk_loadable(store)
+        if not loadable:
+            raise NamespaceNotEmpty(f"bulk load refused: {why}; use --mode stream")
     k = store.keys
     await store.runner.run([("HSET", k.meta, "bulk_started", int(time.time() * 1000))])
     entries = await _send(store, _item_calls(store, counts, fresh=why != INTERRUPTED))
@@ -86,7 +91,7 @@ async def bulk_load(store: Store, counts: BulkCounts) -> dict[str, Any]:
     log.info("bulk load: %d orders, %d items, %d co-purchase entries (%d pair increments "
              "streaming would have made)", len(counts.event_ids), len(counts.vocab), entries,
              counts.pair_increments)
-    return {"copurchase_entries": entries, "items": len(counts.vocab),
+    return {"why": why, "copurchase_entries": entries, "items": len(counts.vocab),
             "pair_increments_saved": counts.pair_increments,
             "rescaled_keys": counts.rescaled_keys}
 
