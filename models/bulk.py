@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from models.decay import RESCALE_AFTER_HALF_LIVES
+from models.decay import event_weight, needs_rescale
 from models.events import PurchaseEvent
 
 Array = np.ndarray[Any, Any]
@@ -70,17 +70,15 @@ def landmark_chain(ts: list[float], half_life: float) -> tuple[float, bool]:
     """
     landmark, moved = ts[0], False
     for t in ts:
-        if (t - landmark) / half_life > RESCALE_AFTER_HALF_LIVES:
+        if needs_rescale(t, landmark, half_life):
             landmark, moved = t, True
     return landmark, moved
 
 
 def event_weights(ts: list[float], landmark: float, half_life: float, base: float) -> list[float]:
-    """``base * 2^((t - L) / h)`` per event, computed as the Lua script does (C ``pow``);
-    ``base`` for every event when decay is off."""
-    if half_life <= 0:
-        return [base] * len(ts)
-    return [base * math.pow(2.0, (t - landmark) / half_life) for t in ts]
+    """:func:`models.decay.event_weight` per event: ``base * 2^((t - L) / h)`` with
+    ``math.pow`` (C ``pow``, as the Lua script's ``^``); ``base`` when decay is off."""
+    return [event_weight(t, landmark, half_life, base) for t in ts]
 
 
 def keep_top(groups: Array, weights: Array, member_rank: Array, cap: int) -> Array:
@@ -163,9 +161,8 @@ def _popularity(pop_items: list[list[int]], weights: list[float], size: int) -> 
         return {}
     codes = np.fromiter((c for items in pop_items for c in items), dtype=np.int64)
     w = np.repeat(np.asarray(weights), [len(items) for items in pop_items])
-    sums = np.bincount(codes, weights=w, minlength=size)
-    present = np.bincount(codes, minlength=size) > 0
-    return {int(c): float(sums[c]) for c in np.flatnonzero(present)}
+    present, sums = sum_by_key(codes, w, size)
+    return dict(zip(present.tolist(), sums.tolist(), strict=True))
 
 
 def _pairs(counts: BulkCounts, paired_lists: list[list[int]], order_ts: list[float],
