@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     cart_ttl_seconds: int = Field(7 * 86400, gt=0, description="Idle cart lifetime.")
     max_items_per_order: int = Field(50, ge=2, le=1000, description="Items used for pairs.")
     max_cart_items: int = Field(100, ge=2, le=10000, description="Cart keeps the newest N.")
+    co_add_window: int = Field(
+        10, ge=1, le=999, description="Newest cart items an add-to-cart pairs with.")
     max_order_lines: int = Field(1000, ge=1, description="Larger orders go to dead letter.")
     max_neighbors: int = Field(200, ge=0, description="Neighbours kept per item; 0 = all.")
     dedup_retention_days: float = Field(400, gt=0, description="How long event ids are kept.")
@@ -113,6 +115,7 @@ class Settings(BaseSettings):
     # --- worker --------------------------------------------------------------------------
     batch_size: int = Field(200, ge=1, le=10000, description="Events per micro-batch.")
     batch_window: float = Field(0.02, gt=0, description="Seconds to wait to fill a batch.")
+    lanes: int = Field(2, ge=1, le=64, description="Concurrent groups of a batch, by user.")
     max_payload_bytes: int = Field(1 << 20, ge=256, description="Larger payloads: dead letter.")
     max_id_length: int = Field(128, ge=1, le=1024, description="Longest accepted id.")
     redis_retry_seconds: float = Field(0.0, ge=0, description="Give up after; 0 = never.")

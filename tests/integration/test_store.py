@@ -244,3 +244,21 @@ def test_cart_keeps_only_its_newest_items(make_settings: Callable[..., Settings]
         assert set(await store.client.hkeys(store.keys.cart("u1"))) == {"i3", "i4", "i5"}
 
     run(_with_store(settings, go))
+
+
+def test_add_to_cart_pairs_only_with_the_newest_cart_items(
+        make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(co_add_window=2, cart_weight=1.0)
+
+    async def go(store: Store) -> None:
+        k = store.keys
+        await store.apply([CartEvent(f"c{n}", "add_to_cart", "u1", f"i{n}", 100.0 + n)
+                           for n in range(5)])
+        # i4 came after i3, i2, i1, i0: it pairs with the two newest only, both ways
+        assert dict(await store.client.zrange(k.item("i4").cart_pairs, 0, -1,
+                                              withscores=True)) == {"i2": 1.0, "i3": 1.0}
+        assert dict(await store.client.zrange(k.item("i0").cart_pairs, 0, -1,
+                                              withscores=True)) == {"i1": 1.0, "i2": 1.0}
+        assert len(await store.client.hkeys(k.cart("u1"))) == 5  # the cart keeps them all
+
+    run(_with_store(settings, go))

@@ -117,7 +117,7 @@ class Store:
             pair, before = _cart_result(result, eff.event.item_id, eff.duplicate)
             eff.cart = before
             if pair and not eff.duplicate and eff.event.type == "add_to_cart" and before:
-                partners = before[: self.settings.max_items_per_order - 1]
+                partners = before[: self.settings.co_add_window]
                 new_calls = self._pairs_calls(
                     eff.event.event_id, eff.event.ts, "c", self.settings.cart_weight,
                     "star", [eff.event.item_id, *partners], [eff.event.item_id, *partners],
