@@ -101,6 +101,11 @@ async def build_inputs(
     all_scored = score_batch(stats, [Request(lst, r.exclude, r.now)
                                      for r, lst in zip(requests, anchor_lists, strict=True)],
                              params, DETAIL_FACTOR * params.k + 10)
+    # one popular list for the batch, decayed to its latest trigger: the ranker uses only
+    # weight / top weight, which the decay factor cancels out of (a list of ~k + 20 + cart
+    # items per request had been 10% of the worker's CPU)
+    popular = list(_pairs(popular_parsed, decayed_value(
+        1.0, stats.landmark, max(r.now for r in requests), hl)).items())
     inputs: list[RankInput] = []
     for req, lst, scored in zip(requests, anchor_lists, all_scored, strict=True):
         g = decayed_value(1.0, stats.landmark, req.now, hl)
@@ -113,8 +118,22 @@ async def build_inputs(
             anchors=lst, exclude=req.exclude,
             neighbours={a: Neighbours(t) for a, t in explained.items()}, counts=counts,
             total=stats.total * g, catalog={}, history={},
-            popular=list(_pairs(popular_parsed, g).items()), now=req.now, scored=scored))
+            popular=_usable(popular, req.exclude, params.k + POPULAR_EXTRA), now=req.now,
+            scored=scored))
     return await _add_details(store, requests, inputs)
+
+
+def _usable(popular: list[tuple[str, float]], exclude: frozenset[str], n: int
+            ) -> list[tuple[str, float]]:
+    """The ``n`` most popular items a request could be offered (its cart left out): the
+    only ones whose catalogue entry and history are read, so the only ones it may offer."""
+    out: list[tuple[str, float]] = []
+    for entry in popular:
+        if entry[0] not in exclude:
+            out.append(entry)
+            if len(out) == n:
+                break
+    return out
 
 
 async def _zmscore(store: Store, items: list[str]) -> list[float]:
