@@ -115,7 +115,6 @@ class Settings(BaseSettings):
     # --- worker --------------------------------------------------------------------------
     batch_size: int = Field(200, ge=1, le=10000, description="Events per micro-batch.")
     batch_window: float = Field(0.02, gt=0, description="Seconds to wait to fill a batch.")
-    lanes: int = Field(2, ge=1, le=64, description="Concurrent groups of a batch, by user.")
     max_payload_bytes: int = Field(1 << 20, ge=256, description="Larger payloads: dead letter.")
     max_id_length: int = Field(128, ge=1, le=1024, description="Longest accepted id.")
     redis_retry_seconds: float = Field(0.0, ge=0, description="Give up after; 0 = never.")

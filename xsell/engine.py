@@ -4,7 +4,6 @@ events -> store (exactly-once effects) -> ranker -> suggestion messages.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import time
@@ -13,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from config.settings import Settings
-from models.events import CartEvent, CatalogItem, Event, PurchaseEvent
+from models.events import CartEvent, Event, PurchaseEvent
 from models.ranking import Offer, RankParams, rank
 from models.rules import RuleParams
 from xsell.store.reader import RankRequest, build_inputs
@@ -74,29 +73,6 @@ def offer_json(offer: Offer) -> dict[str, Any]:
             "because": because}
 
 
-def lane_key(event: Event) -> str:
-    """What keeps events in order within a lane: the user (whose cart and history an event
-    reads and writes), else the event itself (a guest's purchase, a catalogue entry)."""
-    if isinstance(event, CatalogItem):
-        return "k:" + event.item_id
-    return "e:" + event.event_id if event.user_id is None else "u:" + event.user_id
-
-
-def split_lanes(events: Sequence[Event], lanes: int) -> list[list[int]]:
-    """Positions of ``events`` in at most ``lanes`` groups; a user's events share a group, in
-    their order. Users go, in order of first appearance, to the group with the fewest events
-    so far, so the groups are balanced and the split is deterministic. Why: the groups run
-    concurrently, one's Python overlapping another's Redis work, as a user's events on
-    different Kafka partitions could not."""
-    by_key: dict[str, list[int]] = {}
-    for i, event in enumerate(events):
-        by_key.setdefault(lane_key(event), []).append(i)
-    groups: list[list[int]] = [[] for _ in range(max(1, min(lanes, len(by_key))))]
-    for positions in by_key.values():
-        min(groups, key=len).extend(positions)
-    return [sorted(g) for g in groups if g]
-
-
 class Engine:
     """Applies events and ranks suggestions for them, a micro-batch at a time."""
 
@@ -106,27 +82,9 @@ class Engine:
         self.params = rank_params(settings)
 
     async def process(self, events: Sequence[Event]) -> list[dict[str, Any]]:
-        """Apply ``events`` exactly once; return their suggestion messages, in event order.
-        The batch is split into ``settings.lanes`` concurrent groups (:func:`split_lanes`);
-        every group is waited for, also when one fails, before the first error is raised."""
-        groups = split_lanes(events, self.settings.lanes)
-        if len(groups) == 1:
-            return [m for _, m in await self._process(events)]
-        done = await asyncio.gather(*(self._process([events[i] for i in g]) for g in groups),
-                                    return_exceptions=True)
-        merged: list[tuple[int, dict[str, Any]]] = []
-        for positions, result in zip(groups, done, strict=True):
-            if isinstance(result, BaseException):
-                raise result
-            merged.extend((positions[n], m) for n, m in result)
-        merged.sort(key=lambda nm: nm[0])
-        return [m for _, m in merged]
-
-    async def _process(self, events: Sequence[Event]) -> list[tuple[int, dict[str, Any]]]:
-        """(position in ``events``, message) of every suggestion, in event order."""
+        """Apply ``events`` exactly once; return their suggestion messages, in event order."""
         effects = await self.store.apply(events)
-        positions = [n for n, e in enumerate(effects) if _request(e) is not None]
-        return list(zip(positions, await self.suggest(effects), strict=True))
+        return await self.suggest(effects)
 
     async def suggest(self, effects: Sequence[Effect]) -> list[dict[str, Any]]:
         pending = [r for r in map(_request, effects) if r is not None]
