@@ -94,6 +94,7 @@ def score_batch(stats: BatchStats, requests: Sequence[Request], params: RankPara
     seg_g: list[float] = []
     seg_total: list[float] = []
     arrays: list[AnchorStats] = []
+    counts, position = stats.counts.tolist(), stats.position  # Python floats: no numpy scalars
     for r, req in enumerate(requests):
         g = decayed_value(1.0, stats.landmark, req.now, hl)
         weight = 1.0
@@ -105,7 +106,7 @@ def score_batch(stats: BatchStats, requests: Sequence[Request], params: RankPara
                 seg_j.append(j)
                 seg_f.append(decayed_value(1.0, a.landmark, req.now, hl))
                 seg_w.append(weight)
-                seg_na.append(stats.counts[stats.position[anchor]] * g)
+                seg_na.append(counts[position[anchor]] * g)
                 seg_g.append(g)
                 seg_total.append(stats.total * g)
             weight *= params.recency_decay
@@ -121,8 +122,8 @@ def score_batch(stats: BatchStats, requests: Sequence[Request], params: RankPara
     row = spread(seg_rows, np.int64)
     cell_key = row * size + idx
     excluded = np.zeros(len(idx), dtype=bool)
-    blocked = np.asarray(sorted(r * size + stats.position[x] for r, req in enumerate(requests)
-                                for x in req.exclude if x in stats.position), dtype=np.int64)
+    blocked = np.asarray(sorted(r * size + position[x] for r, req in enumerate(requests)
+                                for x in req.exclude if x in position), dtype=np.int64)
     if len(blocked):
         at = np.searchsorted(blocked, cell_key).clip(max=len(blocked) - 1)
         excluded = blocked[at] == cell_key

@@ -141,7 +141,10 @@ class Naive:
             anchor, placement = event["item_id"], "cart"
             cart = f"{ns}:cart:{event['user_id']}"
             weight = self.settings.cart_weight
-            for other in (await self.call("HKEYS", cart))[: limit - 1]:
+            # the same partners as xsell: the newest co_add_window cart items (a small hash, as
+            # a cart is, keeps insertion order; a re-added item keeps its old place)
+            window = self.settings.co_add_window
+            for other in (await self.call("HKEYS", cart))[::-1][:window]:
                 if other != anchor:
                     await self.call("ZINCRBY", f"{ns}:c:{anchor}", weight, other)
                     await self.call("ZINCRBY", f"{ns}:c:{other}", weight, anchor)

@@ -15,6 +15,7 @@ TARGET_PASSTHROUGH_SHARE = 0.70
 TARGET_NAIVE_FACTOR = 5.0
 TARGET_P99_MS = 50.0
 TARGET_BACKFILL_SECONDS = 30.0
+SUSTAINED_SHARE = 0.95  # of the offered rate, handled: the fixed-rate run kept up
 
 
 def _median(values: list[float | None]) -> float | None:
@@ -71,10 +72,13 @@ def targets(summary: list[dict[str, Any]], backfill: dict[str, Any], rate: float
         at_rate = _row(summary, "xsell", mix, fixed)
         if at_rate is not None:
             p99 = at_rate["latency_ms"]["p99"]
+            # sustained: every suggestion arrived and the worker kept up with the offered rate
+            # (a run that only drains its backlog in time is complete, not sustained)
+            sustained = bool(at_rate["complete"] and (at_rate["events_per_second"] or 0.0)
+                             >= SUSTAINED_SHARE * rate)
             out.append({"target": f"{mix} mix: p99 < {TARGET_P99_MS:g} ms at {fixed}",
-                        "value": p99, "sustained": at_rate["complete"],
-                        "met": bool(p99 is not None and p99 < TARGET_P99_MS
-                                    and at_rate["complete"])})
+                        "value": p99, "sustained": sustained,
+                        "met": bool(p99 is not None and p99 < TARGET_P99_MS and sustained)})
     out.append({"target": f"backfill of the file in < {TARGET_BACKFILL_SECONDS:g} s (read + "
                           "apply)", "value": backfill["seconds"],
                 "met": backfill["seconds"] < TARGET_BACKFILL_SECONDS})

@@ -107,13 +107,14 @@ async def build_inputs(
     popular = list(_pairs(popular_parsed, decayed_value(
         1.0, stats.landmark, max(r.now for r in requests), hl)).items())
     inputs: list[RankInput] = []
+    counts_list = stats.counts.tolist()
     for req, lst, scored in zip(requests, anchor_lists, all_scored, strict=True):
         g = decayed_value(1.0, stats.landmark, req.now, hl)
         explained: dict[str, dict[str, float]] = {}
         for cand, (_, anchor, _) in scored.items():
             explained.setdefault(anchor, {})[cand] = together_value(stats, anchor, cand,
                                                                     req.now)
-        counts = {a: float(stats.counts[position[a]]) * g for a in lst}
+        counts = {a: counts_list[position[a]] * g for a in lst}
         inputs.append(RankInput(
             anchors=lst, exclude=req.exclude,
             neighbours={a: Neighbours(t) for a, t in explained.items()}, counts=counts,
