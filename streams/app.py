@@ -25,9 +25,9 @@ from streams.handler import BatchHandler, Output, Record, encode
 from streams.resilience import deliver, throttle_kafka_logs, watch_kafka
 from streams.topics import Topics, declare_topics
 from xsell.engine import Engine
-from xsell.recovery import announce_state
-from xsell.security import faust_credentials
-from xsell.store.store import Store
+from xsell.ops.state import announce_state
+from xsell.kafka_clients import faust_credentials
+from xsell.store.apply import Store
 
 log = logging.getLogger(__name__)
 

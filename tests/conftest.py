@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from config.settings import Settings, load_settings
-from xsell.kafka_admin import create_topics
-from xsell.local import LocalBroker, LocalRedis, LocalWorker
+from xsell.kafka_clients import create_topics
+from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

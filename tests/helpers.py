@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 from kafka import KafkaConsumer
 
 from config.settings import Settings
-from xsell.kafka_admin import producer, send_json
-from xsell.store.store import Store
+from xsell.kafka_clients import producer, send_json
+from xsell.store.apply import Store
 
 T = TypeVar("T")
 
@@ -100,7 +100,7 @@ def wait_until(predicate: Any, timeout: float = 30.0, what: str = "condition") -
 
 
 def without_item_markers(clustered: dict[str, Any]) -> dict[str, Any]:
-    """A Redis Cluster's dumped state (xsell.hostile_run.dump) without its per-item marker
+    """A Redis Cluster's dumped state (xsell.verify.hostile_check.dump) without its per-item marker
     zsets, which only a cluster has: a single Redis marks the event's done key inside the one
     atomic pair script instead. Asserts the cluster did have them."""
     markers = {k for k in clustered if k.startswith(":{i:") and k.endswith("}:m")}

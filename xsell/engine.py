@@ -16,7 +16,7 @@ from models.events import CartEvent, Event, PurchaseEvent
 from models.ranking import Offer, RankParams, rank
 from models.rules import RuleParams
 from xsell.store.reader import RankRequest, build_inputs
-from xsell.store.store import Effect, Store
+from xsell.store.apply import Effect, Store
 
 log = logging.getLogger(__name__)
 

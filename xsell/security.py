@@ -1,7 +1,7 @@
 """Kafka TLS / SASL for the Faust worker (aiokafka) from the settings.
 
 The CLI's kafka-python clients take the same settings as keyword options
-(:func:`xsell.kafka_admin.security_options`); Redis TLS and ACL users are options of the Redis
+(:func:`xsell.kafka_clients.security_options`); Redis TLS and ACL users are options of the Redis
 client (:func:`xsell.store.client.client_options`). docs/security.md explains the choices.
 """
 

@@ -14,10 +14,10 @@ import pytest
 from config.settings import Settings
 from models.events import OrderLine, PurchaseEvent
 from tests.helpers import run
-from xsell.history import backfill, load_history
+from xsell.ops.loading import backfill, load_history
 from xsell.store.bulk_load import NamespaceNotEmpty
-from xsell.store.store import Store
-from xsell.truth import compare_stores, key_suffixes, read_values
+from xsell.store.apply import Store
+from xsell.verify.state_oracle import compare_stores, key_suffixes, read_values
 
 pytestmark = pytest.mark.integration
 DAY = 86400.0

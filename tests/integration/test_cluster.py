@@ -20,12 +20,12 @@ from config.settings import Settings, load_settings
 from models.errors import StoreUnavailable
 from tests.helpers import run, without_item_markers
 from tests.integration.workload import apply_all, apply_workload, make_workload
-from xsell.hostile import ITEMS, generate
-from xsell.hostile_run import dump, valid_events
-from xsell.local_cluster import LocalRedisCluster
+from xsell.verify.hostile_cases import ITEMS, generate
+from xsell.verify.hostile_check import dump, valid_events
+from xsell.devenv.redis_cluster import LocalRedisCluster
 from xsell.store.lua import ALL_SCRIPTS, LuaScript
-from xsell.store.store import Store
-from xsell.synthetic import write_orders_csv
+from xsell.store.apply import Store
+from xsell.devenv.synthetic_shop import write_orders_csv
 
 pytestmark = pytest.mark.integration
 _ids = itertools.count()
@@ -190,7 +190,7 @@ def test_bulk_backfill_on_the_cluster_equals_single_redis(
         cluster: LocalRedisCluster, make_settings: Callable[..., Settings]) -> None:
     """The bulk path's writes (no scripts but per-key SETs of the done markers on a cluster)
     leave the same keys and values on three masters as on a single Redis."""
-    from xsell.history import load_history
+    from xsell.ops.loading import load_history
 
     work = make_workload(orders=800, sessions=0)
 

@@ -1,4 +1,4 @@
-"""Hostile input end to end: 10,000 generated bad records (xsell.hostile) through Kafka and an
+"""Hostile input end to end: 10,000 generated bad records (xsell.verify.hostile_cases) through Kafka and an
 `xsell worker`, with valid records with awkward ids in between. Every bad record lands in the
 dead letter with its reason, the worker never crashes, every valid record is processed, and
 Redis holds exactly the keys (and values) that the valid records alone give."""
@@ -18,8 +18,8 @@ from redis.cluster import key_slot
 from config.settings import Settings
 from tests.conftest import Pipeline
 from tests.helpers import run
-from xsell.hostile import Case, generate
-from xsell.hostile_run import (
+from xsell.verify.hostile_cases import Case, generate
+from xsell.verify.hostile_check import (
     check_parse,
     dump,
     expected_suggestions,
@@ -29,8 +29,8 @@ from xsell.hostile_run import (
     send_cases,
     valid_events,
 )
-from xsell.kafka_admin import consumer, producer
-from xsell.store.store import Store
+from xsell.kafka_clients import consumer, producer
+from xsell.store.apply import Store
 
 pytestmark = pytest.mark.integration
 COUNT = int(os.environ.get("XSELL_HOSTILE_COUNT", "10000"))

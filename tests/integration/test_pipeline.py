@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import Pipeline
 from tests.helpers import Bus, run, snapshot, wait_until
 from xsell.engine import suggestion_id
-from xsell.store.store import Store
+from xsell.store.apply import Store
 
 pytestmark = pytest.mark.integration
 
@@ -194,7 +194,7 @@ def _cli(args: list[str], env: dict[str, str]) -> str:
 
 def test_replay_through_kafka_leaves_the_backfill_state(pipeline: Pipeline, tmp_path: Any
                                                        ) -> None:
-    from xsell.synthetic import Shop, make_catalog, write_orders_csv
+    from xsell.devenv.synthetic_shop import Shop, make_catalog, write_orders_csv
 
     catalog = make_catalog(seed=3)
     orders = Shop(catalog, seed=3).orders(300, seed=3)

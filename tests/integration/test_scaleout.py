@@ -28,12 +28,12 @@ from tests.conftest import env_settings, stack_env
 from tests.helpers import run, without_item_markers
 from tests.integration.workload import Workload, make_workload
 from xsell.engine import suggestion_id
-from xsell.footprint import footprint
-from xsell.hostile_run import dump
-from xsell.kafka_admin import consumer, create_topics, producer
-from xsell.local import LocalBroker, LocalRedis, LocalWorker
-from xsell.local_cluster import LocalRedisCluster
-from xsell.store.store import Store
+from xsell.bench.memory import footprint
+from xsell.verify.hostile_check import dump
+from xsell.kafka_clients import consumer, create_topics, producer
+from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
+from xsell.devenv.redis_cluster import LocalRedisCluster
+from xsell.store.apply import Store
 
 pytestmark = pytest.mark.integration
 PARTITIONS = 6  # 1, 2 and 3 workers get equal shares

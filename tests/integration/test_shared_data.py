@@ -11,9 +11,9 @@ import pytest
 from config.settings import Settings
 from tests.conftest import require_shared_data
 from tests.helpers import run
-from xsell.csvio import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, parse_map, read_orders
-from xsell.history import backfill
-from xsell.store.store import Store
+from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, parse_map, read_orders
+from xsell.ops.loading import backfill
+from xsell.store.apply import Store
 
 pytestmark = [pytest.mark.integration, pytest.mark.shared_data]
 ORDERS = 3000
@@ -57,8 +57,8 @@ def test_bulk_backfill_equals_streamed_state_with_decay(
         make_settings: Callable[..., Settings]) -> None:
     """Real orders, the default 30-day decay, nothing pruned: the bulk path's state is the
     streamed state to the last bit (models/bulk.py)."""
-    from xsell.history import load_history
-    from xsell.truth import compare_stores
+    from xsell.ops.loading import load_history
+    from xsell.verify.state_oracle import compare_stores
 
     path = require_shared_data()
     orders = list(itertools.islice(read_orders(path, parse_map(ONLINE_RETAIL_MAP),

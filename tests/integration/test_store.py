@@ -13,9 +13,9 @@ from redis.cluster import key_slot
 from config.settings import Settings
 from models.events import CartEvent, CatalogItem, ForgetUser, OrderLine, PurchaseEvent
 from tests.helpers import dump_state, run
-from xsell.inspect_state import neighbours
+from xsell.ops.inspect import neighbours
 from xsell.store.lua import APPLY_PAIRS
-from xsell.store.store import Store
+from xsell.store.apply import Store
 
 pytestmark = pytest.mark.integration
 

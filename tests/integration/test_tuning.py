@@ -1,5 +1,5 @@
 """The Redis tuning xsell recommends: its private servers use it, and a worker on a Redis
-without it says so (xsell.recovery.check_tuning)."""
+without it says so (xsell.ops.state.check_tuning)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import redis
 
 from config.settings import Settings
 from tests.helpers import run
-from xsell.local import ZSET_LISTPACK_ENTRIES, LocalRedis
-from xsell.recovery import check_tuning
-from xsell.store.store import Store
+from xsell.devenv.servers import ZSET_LISTPACK_ENTRIES, LocalRedis
+from xsell.ops.state import check_tuning
+from xsell.store.apply import Store
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ def test_private_redis_is_tuned_and_an_untuned_one_is_reported(
         finally:
             await store.close()
 
-    caplog.set_level(logging.WARNING, logger="xsell.recovery")
+    caplog.set_level(logging.WARNING, logger="xsell.ops.state")
     assert run(check()) == ZSET_LISTPACK_ENTRIES
     assert "zset-max-listpack-entries" not in caplog.text
     try:
@@ -55,6 +55,6 @@ def test_the_check_never_stops_a_worker_on_a_cluster(
         finally:
             await store.close()
 
-    caplog.set_level(logging.INFO, logger="xsell.recovery")
+    caplog.set_level(logging.INFO, logger="xsell.ops.state")
     assert run(check()) is None
     assert "not checked" in caplog.text

@@ -1,4 +1,4 @@
-"""xsell.csvio: --map parsing, orders CSV -> purchase events, and the orders JSON."""
+"""xsell.ops.orders_csv: --map parsing, orders CSV -> purchase events, and the orders JSON."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from models.errors import XsellError
 from models.events import Limits, OrderLine, PurchaseEvent, purchase_event_id
 from models.validate import parse_order
-from xsell.csvio import (
+from xsell.ops.orders_csv import (
     ONLINE_RETAIL_MAP,
     TS_BASE,
     CsvStats,

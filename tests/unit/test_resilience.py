@@ -76,7 +76,7 @@ def test_throttle_lets_one_line_through_per_period_and_counts_the_rest(
 
 
 def test_cli_scenarios_match_the_outage_module() -> None:
-    from xsell.cli_reliability import SCENARIOS as CLI
-    from xsell.outages import SCENARIOS
+    from xsell.cli.reliability import SCENARIOS as CLI
+    from xsell.verify.outages import SCENARIOS
 
     assert CLI == SCENARIOS

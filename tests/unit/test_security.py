@@ -22,9 +22,9 @@ from config.settings import Settings, safe_errors
 from models.events import ForgetUser, Limits, PurchaseEvent
 from streams.app import faust_app
 from streams.handler import BatchHandler, Record, encode
-from xsell.kafka_admin import security_options
-from xsell.privacy import forget_event
-from xsell.security import faust_credentials
+from xsell.kafka_clients import security_options
+from xsell.ops.privacy import forget_event
+from xsell.kafka_clients import faust_credentials
 from xsell.store.client import client_options
 
 SECRETS = {"XSELL_REDIS_PASSWORD": "redis-pw-7f3a9c", "XSELL_KAFKA_SASL_PASSWORD": "sasl-pw-b41d2e"}

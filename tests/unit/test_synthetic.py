@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from models.events import CART_TYPES, CatalogItem, PurchaseEvent, purchase_event_id
-from xsell.synthetic import (
+from xsell.devenv.synthetic_shop import (
     COMPLEMENTS,
     CSV_HEADER,
     DEFAULT_START_TS,

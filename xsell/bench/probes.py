@@ -1,6 +1,6 @@
 """What the benchmark reads around a run: the machine, the load average, CPU seconds of
 processes (/proc/PID/stat utime + stime), Redis INFO (commands, CPU, memory) and the counters a
-bench worker writes (:mod:`streams.bench_agents`)."""
+bench worker writes (:mod:`xsell.bench.agents`)."""
 
 from __future__ import annotations
 

@@ -22,11 +22,11 @@ from xsell.bench.profile import py_spy, top_costs
 from xsell.bench.report import summarise, targets
 from xsell.bench.scenario import Context, Scenario, run_scenario, settings_for
 from xsell.bench.workload import AGENTS, MIXES
-from xsell.csvio import CsvStats, parse_map, read_orders
-from xsell.history import load_history
-from xsell.local import LocalBroker, LocalRedis
+from xsell.ops.orders_csv import CsvStats, parse_map, read_orders
+from xsell.ops.loading import load_history
+from xsell.devenv.servers import LocalBroker, LocalRedis
 from xsell.store.client import client_options
-from xsell.store.store import Store
+from xsell.store.apply import Store
 
 log = logging.getLogger(__name__)
 

@@ -27,8 +27,8 @@ from xsell.bench import probes
 from xsell.bench.loadgen import run_load
 from xsell.bench.profile import Profiler
 from xsell.bench.workload import make_events
-from xsell.kafka_admin import admin, create_topics
-from xsell.local import LocalWorker
+from xsell.kafka_clients import admin, create_topics
+from xsell.devenv.servers import LocalWorker
 from xsell.store.client import client_options
 
 log = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ def _ms(seconds: float | None) -> float | None:
 
 
 def _delete_topics(settings: Settings) -> None:
-    from xsell.kafka_admin import TOPICS
+    from xsell.kafka_clients import TOPICS
 
     try:
         client = admin(settings)

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from models.events import PurchaseEvent
-from xsell.csvio import order_to_json
+from xsell.ops.orders_csv import order_to_json
 
 MIXES = ("cart", "purchase")
-AGENTS = ("xsell", "passthrough", "naive")  # worker modes (streams/bench_agents.py)
+AGENTS = ("xsell", "passthrough", "naive")  # worker modes (xsell/bench/agents.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,9 @@ from models.events import CartEvent, PurchaseEvent
 from xsell.engine import Engine
 from xsell.evaluation.baselines import Baselines, build
 from xsell.evaluation.protocol import Metrics, catalogue, eval_sessions, split
-from xsell.history import backfill
+from xsell.ops.loading import backfill
 from xsell.progress import Progress
-from xsell.store.store import Store
+from xsell.store.apply import Store
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def evaluate(settings: Settings, orders: Sequence[PurchaseEvent], dataset: str,
     import asyncio
     import os
 
-    from xsell.local import LocalRedis
+    from xsell.devenv.servers import LocalRedis
 
     started = time.monotonic()
     data = EvalData.of(orders)

@@ -15,14 +15,14 @@ from kafka import KafkaConsumer
 
 from config.settings import Settings
 from models.errors import XsellError
-from xsell.csvio import order_to_json
+from xsell.ops.orders_csv import order_to_json
 from xsell.engine import suggestion_id
 from xsell.evaluation.protocol import Metrics
 from xsell.evaluation.runner import EvalData, session_events
-from xsell.kafka_admin import producer, send_json
+from xsell.kafka_clients import producer, send_json
 from xsell.progress import Progress
-from xsell.stack import LocalStack
-from xsell.store.store import Store
+from xsell.devenv.stack import LocalStack
+from xsell.store.apply import Store
 
 WAIT_SECONDS = 60.0
 

@@ -29,7 +29,7 @@ from models.bulk import BulkCounts
 from models.errors import XsellError
 from xsell.store.client import Call
 from xsell.store.lua import MARK_DONE
-from xsell.store.store import Store, _num
+from xsell.store.apply import Store, _num
 
 log = logging.getLogger(__name__)
 MEMBERS_PER_ROUND_TRIP = 50_000  # zset members (or hash fields) sent per pipelined round trip

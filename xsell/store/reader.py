@@ -25,7 +25,7 @@ from models.events import CatalogItem
 from models.ranking import Neighbours, RankInput, RankParams
 from models.scoring import BatchStats, Request, anchor_stats, score_batch, together_value
 from xsell.store.lua import READ_ITEM, READ_ITEMS
-from xsell.store.store import Store
+from xsell.store.apply import Store
 
 POPULAR_EXTRA = 20  # popular items read beyond k, to survive exclusions
 DETAIL_FACTOR = 5  # candidates given catalogue/history detail: DETAIL_FACTOR * k + 10

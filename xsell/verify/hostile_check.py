@@ -1,4 +1,4 @@
-"""Running hostile input (:mod:`xsell.hostile`) and checking what it left behind.
+"""Running hostile input (:mod:`xsell.verify.hostile_cases`) and checking what it left behind.
 
 ``run_local`` feeds the cases through the worker's own batch handler (parse, dead letter, Lua,
 ranking) against Redis, in a throw-away namespace, then applies only the valid cases to a second
@@ -21,9 +21,9 @@ from models.events import CartEvent, Event, Limits, PurchaseEvent
 from models.validate import parse_record
 from streams.handler import BatchHandler, Output, Record
 from xsell.engine import Engine, suggestion_id
-from xsell.hostile import Case
-from xsell.kafka_admin import producer
-from xsell.store.store import Store
+from xsell.verify.hostile_cases import Case
+from xsell.kafka_clients import producer
+from xsell.store.apply import Store
 
 SUFFIXES = {"i": {"p", "c", "h", "m"}, "u": {"cart", "hist"}, "g": {"pop", "meta", "cat", "m"}}
 MAX_REQUEST_BYTES = 16 << 20  # the test producer's limit: lets megabyte records reach the worker

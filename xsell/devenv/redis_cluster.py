@@ -14,7 +14,7 @@ from types import TracebackType
 import redis
 
 from models.errors import XsellError
-from xsell.local import REDIS_TUNING, _Child, free_port, redis_server_binary
+from xsell.devenv.servers import REDIS_TUNING, _Child, free_port, redis_server_binary
 
 
 class ClusterNode(_Child):

@@ -4,7 +4,7 @@ Every bad :class:`Case` names the fragment of the reason the worker must give in
 letter (``expect``); a valid case (``expect is None``) must be processed, never dead-lettered.
 Valid cases use ids with ``{ } : * %``, key-layout look-alikes (``xs:{g}:pop``), spaces,
 non-ASCII and 128-character ids: valid by the contract, they must land in their own slot.
-Run them through the handler with ``xsell hostile`` (:mod:`xsell.hostile_run`) or through
+Run them through the handler with ``xsell hostile`` (:mod:`xsell.verify.hostile_check`) or through
 Kafka and a worker (``tests/integration/test_hostile.py``). Limits: docs/security.md.
 """
 

@@ -8,7 +8,7 @@ from models.decay import decayed_value
 from models.similarity import SIMILARITIES
 from xsell.store.lua import READ_ITEM
 from xsell.store.reader import _pairs, _parse
-from xsell.store.store import Store
+from xsell.store.apply import Store
 
 
 async def state_clock(store: Store) -> tuple[float, float, float]:

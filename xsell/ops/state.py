@@ -3,7 +3,7 @@ and the rebuild from Kafka (``xsell rebuild``).
 
 The state's *epoch* is the meta hash's ``created`` field, written by the first purchase ever
 applied (APPLY_POPULARITY). A worker remembers it and checks it on every batch
-(:meth:`xsell.store.store.Store.observe_epoch`): if it vanishes or changes, the Redis state was
+(:meth:`xsell.store.apply.Store.observe_epoch`): if it vanishes or changes, the Redis state was
 lost (restart without persistence, flush, failover to an empty replica) and the worker logs an
 ERROR ``Redis state lost``, then keeps going (suggestions fall back to popular items).
 
@@ -30,8 +30,8 @@ from config.settings import Settings
 from models.errors import InvalidEvent
 from models.events import Event, Limits
 from models.validate import parse_record
-from xsell.kafka_admin import admin, consumer
-from xsell.store.store import Store, epoch_text
+from xsell.kafka_clients import admin, consumer
+from xsell.store.apply import Store, epoch_text
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ LISTPACK_WARN_ABOVE = 32
 
 async def check_tuning(store: Store) -> int | None:
     """Warn when Redis keeps mid-sized sorted sets as listpacks (``zset-max-listpack-entries``
-    above 32), which makes pair updates ~4x dearer (xsell/local.py). Returns the value, or
+    above 32), which makes pair updates ~4x dearer (xsell/devenv/servers.py). Returns the value, or
     None where CONFIG GET is not allowed (managed Redis, ACL): then it is only logged."""
     if store.settings.redis_cluster:  # CONFIG has no key to route by; check each node by hand
         log.info("Redis Cluster: zset-max-listpack-entries not checked; 16 is recommended on "

@@ -19,7 +19,7 @@ import numpy as np
 
 from models.events import PurchaseEvent
 from xsell.store.keys import Keys
-from xsell.store.store import META_BOOKKEEPING, Store
+from xsell.store.apply import META_BOOKKEEPING, Store
 
 CHUNK = 200
 EXAMPLES = 10

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# = xsell.outages.SCENARIOS (not imported here: it pulls numpy and Kafka into every command)
+# = xsell.verify.outages.SCENARIOS (not imported here: it pulls numpy and Kafka into every command)
 SCENARIOS = ("redis-pause", "redis-restart", "redis-lost", "broker-pause", "broker-restart")
 
 
@@ -18,8 +18,8 @@ def _say(text: str) -> None:
 
 
 def cmd_chaos(args: argparse.Namespace) -> int:
-    from xsell.chaos import ChaosConfig, run_chaos, summary_text
-    from xsell.logging_setup import setup_logging
+    from xsell.verify.chaos import ChaosConfig, run_chaos, summary_text
+    from config.logs import setup_logging
 
     setup_logging("WARNING")
     cfg = ChaosConfig(orders=args.orders, kills=args.kills, workers=args.workers,
@@ -33,9 +33,9 @@ def cmd_chaos(args: argparse.Namespace) -> int:
 
 
 def cmd_outage(args: argparse.Namespace) -> int:
-    from xsell.logging_setup import setup_logging
-    from xsell.outages import run_outage
-    from xsell.synthetic import Shop
+    from config.logs import setup_logging
+    from xsell.verify.outages import run_outage
+    from xsell.devenv.synthetic_shop import Shop
 
     setup_logging("WARNING")
     orders = Shop(seed=args.seed).orders(args.orders, seed=args.seed)
@@ -55,7 +55,7 @@ def cmd_outage(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from xsell.cli import _settings, _with_store
-    from xsell.recovery import state_status
+    from xsell.ops.state import state_status
 
     settings = _settings(args)
     result: dict[str, Any] = _with_store(
@@ -72,8 +72,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from xsell.cli import _orders, _settings, _with_store
-    from xsell.history import backfill
-    from xsell.recovery import mark_rebuilt, rebuild
+    from xsell.ops.loading import backfill
+    from xsell.ops.state import mark_rebuilt, rebuild
 
     settings = _settings(args)
     if args.file:

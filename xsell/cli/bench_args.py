@@ -33,7 +33,7 @@ def _choices(allowed: tuple[str, ...]) -> Any:
 
 def add_bench_parser(sub: Any) -> None:
     from xsell.bench.workload import AGENTS, MIXES
-    from xsell.csvio import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP
+    from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP
 
     p = sub.add_parser("bench", help="measure throughput, latency and costs against a "
                        "passthrough and a naive agent (docs/benchmarks.md)")
@@ -82,7 +82,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from xsell.cli import _settings
 
     _settings(args)  # validates the settings, sets up logging
-    for noisy in ("kafka", "aiokafka", "xsell.local"):
+    for noisy in ("kafka", "aiokafka", "xsell.devenv.servers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not args.orders.is_file():
         raise XsellError(f"orders file {args.orders} not found (--orders FILE)")

@@ -22,12 +22,12 @@ from kafka import KafkaConsumer
 
 from config.settings import Settings
 from models.events import CartEvent, CatalogItem, PurchaseEvent
-from xsell.csvio import order_to_json
-from xsell.history import backfill
-from xsell.kafka_admin import producer, send_json
-from xsell.stack import LocalStack
-from xsell.store.store import Store
-from xsell.synthetic import Shop, make_catalog
+from xsell.ops.orders_csv import order_to_json
+from xsell.ops.loading import backfill
+from xsell.kafka_clients import producer, send_json
+from xsell.devenv.stack import LocalStack
+from xsell.store.apply import Store
+from xsell.devenv.synthetic_shop import Shop, make_catalog
 
 HISTORY_ORDERS = 3000
 

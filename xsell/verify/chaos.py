@@ -28,14 +28,14 @@ from typing import Any
 from config.settings import Settings
 from models.errors import XsellError
 from models.events import Limits, PurchaseEvent
-from xsell.csvio import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, order_to_json, parse_map, read_orders
+from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, order_to_json, parse_map, read_orders
 from xsell.engine import suggestion_id
-from xsell.history import backfill
-from xsell.kafka_admin import consumer, producer, send_json
-from xsell.local import LocalWorker
-from xsell.stack import LocalStack
-from xsell.store.store import Store
-from xsell.truth import BatchTruth, compare_stores
+from xsell.ops.loading import backfill
+from xsell.kafka_clients import consumer, producer, send_json
+from xsell.devenv.servers import LocalWorker
+from xsell.devenv.stack import LocalStack
+from xsell.store.apply import Store
+from xsell.verify.state_oracle import BatchTruth, compare_stores
 
 log = logging.getLogger(__name__)
 

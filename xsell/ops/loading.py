@@ -26,11 +26,11 @@ from typing import TypeVar
 from config.settings import Settings
 from models.bulk import bulk_counts
 from models.events import CatalogItem, PurchaseEvent
-from xsell.csvio import catalog_to_json, order_to_json
-from xsell.kafka_admin import producer, send_json
+from xsell.ops.orders_csv import catalog_to_json, order_to_json
+from xsell.kafka_clients import producer, send_json
 from xsell.progress import Progress
 from xsell.store.bulk_load import NamespaceNotEmpty, bulk_load, is_bulk_loadable
-from xsell.store.store import Store
+from xsell.store.apply import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -17,8 +17,8 @@ from typing import Any
 from config.settings import Settings
 from models.events import ForgetUser, Limits
 from models.validate import parse_record
-from xsell.kafka_admin import send_tombstone
-from xsell.store.store import Store
+from xsell.kafka_clients import send_tombstone
+from xsell.store.apply import Store
 
 
 def forget_event(settings: Settings, user_id: str, now: float | None = None) -> ForgetUser:

@@ -1,6 +1,6 @@
 """What the state costs: keys and bytes per kind of key, per item and per pair.
 
-``python -m xsell.footprint FILE [--map M] [--skip-items I] [--cluster] [--orders N]`` backfills
+``python -m xsell.bench.memory FILE [--map M] [--skip-items I] [--cluster] [--orders N]`` backfills
 an orders CSV into a fresh namespace of ``XSELL_REDIS_URL`` (a cluster with ``--cluster``),
 prints the figures as JSON and deletes the namespace (docs/scaling.md). Bytes are Redis'
 ``MEMORY USAGE`` of each key (value, key name and overhead, without the allocator's slack).
@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 from config.settings import load_settings
-from xsell.store.store import Store
+from xsell.store.apply import Store
 
 
 def kind_of(key: str) -> str:
@@ -60,8 +60,8 @@ async def footprint(store: Store) -> dict[str, Any]:
 
 async def _measure(args: argparse.Namespace) -> dict[str, Any]:
     from models.events import Limits
-    from xsell.csvio import parse_map, read_orders
-    from xsell.history import backfill
+    from xsell.ops.orders_csv import parse_map, read_orders
+    from xsell.ops.loading import backfill
 
     overrides: dict[str, Any] = {"key_namespace": f"fp{os.getpid()}"}
     if args.cluster:
@@ -88,7 +88,7 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m xsell.footprint", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m xsell.bench.memory", description=__doc__)
     parser.add_argument("file")
     parser.add_argument("--map")
     parser.add_argument("--skip-items")

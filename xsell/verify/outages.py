@@ -34,13 +34,13 @@ from typing import Any
 from config.settings import Settings, load_settings
 from models.errors import XsellError
 from models.events import PurchaseEvent
-from xsell.chaos import CHAOS_ENV, Suggestions, count_records, send_orders
-from xsell.csvio import order_to_json
-from xsell.kafka_admin import create_topics, producer, send_json
-from xsell.local import LocalBroker, LocalRedis, LocalWorker
-from xsell.recovery import rebuild, state_status
-from xsell.store.store import Store
-from xsell.truth import BatchTruth
+from xsell.verify.chaos import CHAOS_ENV, Suggestions, count_records, send_orders
+from xsell.ops.orders_csv import order_to_json
+from xsell.kafka_clients import create_topics, producer, send_json
+from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
+from xsell.ops.state import rebuild, state_status
+from xsell.store.apply import Store
+from xsell.verify.state_oracle import BatchTruth
 
 SCENARIOS = ("redis-pause", "redis-restart", "redis-lost", "broker-pause", "broker-restart")
 WAITING = {"redis": "waiting for Redis", "broker": "waiting for Kafka"}

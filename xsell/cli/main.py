@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from config.settings import Settings, load_settings, safe_errors
 from models.errors import XsellError
-from xsell.logging_setup import setup_logging
+from config.logs import setup_logging
 
 T = TypeVar("T")
 
@@ -29,14 +29,14 @@ def _settings(args: argparse.Namespace, *, check: bool = True) -> Settings:
     settings = load_settings(**overrides)
     setup_logging(settings.log_level)
     if check and settings.unsafe_reasons():
-        from xsell.worker import check_safe
+        from streams.worker import check_safe
 
         check_safe(settings)
     return settings
 
 
 def _with_store(settings: Settings, fn: Callable[[Any], Awaitable[T]]) -> T:
-    from xsell.store.store import Store
+    from xsell.store.apply import Store
 
     async def run() -> T:
         store = await Store.open(settings)
@@ -50,7 +50,7 @@ def _with_store(settings: Settings, fn: Callable[[Any], Awaitable[T]]) -> T:
 
 def _orders(args: argparse.Namespace, settings: Settings) -> tuple[list[Any], Any]:
     from models.events import Limits
-    from xsell.csvio import CsvStats, parse_map, read_orders
+    from xsell.ops.orders_csv import CsvStats, parse_map, read_orders
 
     stats = CsvStats()
     skip = frozenset(s for s in (args.skip_items or "").split(",") if s)
@@ -60,14 +60,14 @@ def _orders(args: argparse.Namespace, settings: Settings) -> tuple[list[Any], An
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from xsell.worker import run_worker
+    from streams.worker import run_worker
 
     run_worker(_settings(args))
     return 0
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
-    from xsell.kafka_admin import create_topics
+    from xsell.kafka_clients import create_topics
 
     for topic, outcome in create_topics(_settings(args)).items():
         print(f"{topic}: {outcome}")
@@ -75,7 +75,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_neighbors(args: argparse.Namespace) -> int:
-    from xsell.inspect_state import neighbours
+    from xsell.ops.inspect import neighbours
 
     settings = _settings(args)
     rows = _with_store(settings, lambda store: neighbours(store, args.item_id, args.k))
@@ -91,7 +91,7 @@ def cmd_neighbors(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from xsell.history import load_history
+    from xsell.ops.loading import load_history
 
     settings = _settings(args)
     orders, stats = _orders(args, settings)
@@ -104,7 +104,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from xsell.history import replay
+    from xsell.ops.loading import replay
 
     settings = _settings(args)
     orders, stats = _orders(args, settings)
@@ -118,7 +118,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from xsell.cli_demo import run_demo
+    from xsell.devenv.demo import run_demo
 
     return run_demo(args)
 
@@ -147,7 +147,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_forget_user(args: argparse.Namespace) -> int:
-    from xsell.privacy import forget_user
+    from xsell.ops.privacy import forget_user
 
     settings = _settings(args)
     result = forget_user(settings, args.user_id, tombstone=not args.no_tombstone)
@@ -156,8 +156,8 @@ def cmd_forget_user(args: argparse.Namespace) -> int:
 
 
 def cmd_hostile(args: argparse.Namespace) -> int:
-    from xsell.hostile import generate
-    from xsell.hostile_run import replace_ns, run_local, send_cases
+    from xsell.verify.hostile_cases import generate
+    from xsell.verify.hostile_check import replace_ns, run_local, send_cases
 
     settings = _settings(args)
     cases = list(generate(args.count, seed=args.seed, valid_every=args.valid_every,
@@ -262,10 +262,10 @@ def parser() -> argparse.ArgumentParser:
                     help="send the records to the Kafka topics instead (for a running worker)")
     ho.add_argument("--json", action="store_true")
     ho.set_defaults(fn=cmd_hostile)
-    from xsell.cli_reliability import add_parsers
+    from xsell.cli.reliability import add_parsers
 
     add_parsers(sub)  # chaos, outage, status, rebuild (docs/reliability.md)
-    from xsell.bench.cli import add_bench_parser
+    from xsell.cli.bench_args import add_bench_parser
 
     add_bench_parser(sub)  # bench (docs/benchmarks.md)
     return top

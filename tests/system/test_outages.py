@@ -22,11 +22,11 @@ from config.settings import Settings
 from models.events import PurchaseEvent
 from tests.conftest import REPO, env_settings, stack_env
 from tests.helpers import run
-from xsell.local import LocalBroker, LocalRedis, free_port
-from xsell.outages import SCENARIOS, run_outage
-from xsell.store.store import Store
-from xsell.synthetic import Shop, write_orders_csv
-from xsell.truth import BatchTruth
+from xsell.devenv.servers import LocalBroker, LocalRedis, free_port
+from xsell.verify.outages import SCENARIOS, run_outage
+from xsell.store.apply import Store
+from xsell.devenv.synthetic_shop import Shop, write_orders_csv
+from xsell.verify.state_oracle import BatchTruth
 
 pytestmark = pytest.mark.integration
 ORDERS = 800

@@ -26,7 +26,7 @@ def run_worker(settings: Settings) -> None:
     check_safe(settings)
     mode = os.environ.get("XSELL_WORKER_MODE")  # hidden: `xsell bench` agents only
     if mode:
-        from streams.bench_agents import bench_app
+        from xsell.bench.agents import bench_app
 
         app = bench_app(settings, mode)
     else:
