@@ -51,8 +51,9 @@ class Settings(BaseSettings):
     """Every tunable of xsell. Field docs are the configuration reference (``xsell config``)."""
 
     # hide_input_in_errors: str(ValidationError) never echoes a value (it may be a secret)
-    model_config = SettingsConfigDict(env_prefix="XSELL_", extra="forbid", frozen=True,
-                                      hide_input_in_errors=True)
+    model_config = SettingsConfigDict(
+        env_prefix="XSELL_", extra="forbid", frozen=True, hide_input_in_errors=True
+    )
 
     # --- connections -------------------------------------------------------------------
     kafka_brokers: str = Field("127.0.0.1:9092", description="Comma-separated host:port list.")
@@ -75,9 +76,11 @@ class Settings(BaseSettings):
     redis_tls_cert_file: str | None = Field(None, description="Client certificate for Redis.")
     redis_tls_key_file: str | None = Field(None, description="Key of that client certificate.")
     kafka_security_protocol: KafkaProtocol = Field(
-        "PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.")
+        "PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
+    )
     kafka_sasl_mechanism: SaslMechanism = Field(
-        "PLAIN", description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.")
+        "PLAIN", description="PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512."
+    )
     kafka_sasl_username: str | None = Field(None, description="SASL user name.")
     kafka_sasl_password: SecretStr | None = Field(None, description="SASL password (secret).")
     kafka_ssl_ca_file: str | None = Field(None, description="CA file verifying the brokers.")
@@ -91,12 +94,14 @@ class Settings(BaseSettings):
     max_items_per_order: int = Field(50, ge=2, le=1000, description="Items used for pairs.")
     max_cart_items: int = Field(100, ge=2, le=10000, description="Cart keeps the newest N.")
     co_add_window: int = Field(
-        10, ge=1, le=999, description="Newest cart items an add-to-cart pairs with.")
+        10, ge=1, le=999, description="Newest cart items an add-to-cart pairs with."
+    )
     max_order_lines: int = Field(1000, ge=1, description="Larger orders go to dead letter.")
     max_neighbors: int = Field(200, ge=0, description="Neighbours kept per item; 0 = all.")
     dedup_retention_days: float = Field(400, gt=0, description="How long event ids are kept.")
     dedup_window_seconds: int = Field(
-        3600, gt=0, description="Partial-apply guard (popularity; per item on a cluster).")
+        3600, gt=0, description="Partial-apply guard (popularity; per item on a cluster)."
+    )
 
     # --- ranking -------------------------------------------------------------------------
     max_suggestions: int = Field(3, ge=1, le=50, description="Offers per suggestion message.")
@@ -185,8 +190,14 @@ class Settings(BaseSettings):
             raise ValueError("kafka_ssl_* files need kafka_security_protocol SSL or SASL_SSL")
         if bool(self.kafka_ssl_cert_file) != bool(self.kafka_ssl_key_file):
             raise ValueError("kafka_ssl_cert_file and kafka_ssl_key_file go together")
-        for name in ("redis_tls_ca_file", "redis_tls_cert_file", "redis_tls_key_file",
-                     "kafka_ssl_ca_file", "kafka_ssl_cert_file", "kafka_ssl_key_file"):
+        for name in (
+            "redis_tls_ca_file",
+            "redis_tls_cert_file",
+            "redis_tls_key_file",
+            "kafka_ssl_ca_file",
+            "kafka_ssl_cert_file",
+            "kafka_ssl_key_file",
+        ):
             path = getattr(self, name)
             if path and not Path(path).is_file():
                 raise ValueError(f"{name}: no such file: {path}")
@@ -219,8 +230,11 @@ class Settings(BaseSettings):
         if not self.redis_is_loopback() and not has_password:
             reasons.append(f"Redis at {parts.hostname} without a password")
         remote = [h for h in self.broker_list if _host(h) not in LOOPBACK_HOSTS]
-        if (remote and self.kafka_security_protocol == "SASL_PLAINTEXT"
-                and self.kafka_sasl_mechanism == "PLAIN"):
+        if (
+            remote
+            and self.kafka_security_protocol == "SASL_PLAINTEXT"
+            and self.kafka_sasl_mechanism == "PLAIN"
+        ):
             reasons.append(f"SASL PLAIN password sent without TLS to Kafka at {remote[0]}")
         return reasons
 

@@ -97,15 +97,20 @@ def keep_top(groups: Array, weights: Array, member_rank: Array, cap: int) -> Arr
         above = w > threshold
         tied = np.flatnonzero(w == threshold)
         room = cap - int(above.sum())  # how many of the tied survive: the greatest ids
-        survivors = tied[np.argsort(member_rank[lo:hi][tied])[len(tied) - room:]]
+        survivors = tied[np.argsort(member_rank[lo:hi][tied])[len(tied) - room :]]
         mask = above
         mask[survivors] = True
         keep[lo:hi] = mask
     return keep
 
 
-def bulk_counts(orders: Iterable[PurchaseEvent], *, half_life: float, max_items_per_order: int,
-                max_neighbors: int) -> BulkCounts:
+def bulk_counts(
+    orders: Iterable[PurchaseEvent],
+    *,
+    half_life: float,
+    max_items_per_order: int,
+    max_neighbors: int,
+) -> BulkCounts:
     """Final values of streaming ``orders`` (in this order) into an empty namespace."""
     vocab: dict[str, int] = {}
     seen: set[str] = set()
@@ -134,13 +139,19 @@ def bulk_counts(orders: Iterable[PurchaseEvent], *, half_life: float, max_items_
     global_w, global_l, moved = _global_weights(order_ts, half_life)
     popularity = _popularity(pop_items, global_w, len(names))
     counts = BulkCounts(
-        vocab=names, pair_offsets=np.zeros(len(names) + 1, dtype=np.int64),
-        pair_partner=np.zeros(0, dtype=np.int64), pair_weight=np.zeros(0),
-        landmarks={}, popularity={names[c]: w for c, w in popularity.items()},
+        vocab=names,
+        pair_offsets=np.zeros(len(names) + 1, dtype=np.int64),
+        pair_partner=np.zeros(0, dtype=np.int64),
+        pair_weight=np.zeros(0),
+        landmarks={},
+        popularity={names[c]: w for c, w in popularity.items()},
         order_total=math.fsum(global_w) if half_life > 0 else float(len(global_w)),
         latest_ts=max(order_ts) if order_ts else None,
         global_landmark=global_l if half_life > 0 and order_ts else None,
-        histories=histories, event_ids=event_ids, rescaled_keys=int(moved))
+        histories=histories,
+        event_ids=event_ids,
+        rescaled_keys=int(moved),
+    )
     _pairs(counts, paired_lists, order_ts, half_life, max_neighbors)
     return counts
 
@@ -165,8 +176,13 @@ def _popularity(pop_items: list[list[int]], weights: list[float], size: int) -> 
     return dict(zip(present.tolist(), sums.tolist(), strict=True))
 
 
-def _pairs(counts: BulkCounts, paired_lists: list[list[int]], order_ts: list[float],
-           half_life: float, cap: int) -> None:
+def _pairs(
+    counts: BulkCounts,
+    paired_lists: list[list[int]],
+    order_ts: list[float],
+    half_life: float,
+    cap: int,
+) -> None:
     """Co-purchase weights of every target item: per-target landmark chains, directed pair
     entries in order sequence, summed with bincount, then pruned (module doc)."""
     size = len(counts.vocab)
@@ -218,8 +234,7 @@ def sum_by_key(codes: Array, weights: Array, space: int) -> tuple[Array, Array]:
     return keys, np.bincount(inverse.ravel(), weights=weights, minlength=len(keys))
 
 
-def _target_weights(counts: BulkCounts, occ_item: Array, occ_ts: Array,
-                    half_life: float) -> Array:
+def _target_weights(counts: BulkCounts, occ_item: Array, occ_ts: Array, half_life: float) -> Array:
     """Weight of each (order, target) occurrence, from the target's own landmark chain."""
     if half_life <= 0:
         return np.ones(len(occ_item))

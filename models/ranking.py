@@ -81,16 +81,20 @@ def score_candidates(inp: RankInput, params: RankParams) -> dict[str, tuple[floa
     for anchor in inp.anchors:
         nb = inp.neighbours.get(anchor)
         if nb is not None:
-            cands = [c for c in dict.fromkeys([*nb.together, *nb.co_added])
-                     if c not in inp.exclude]
-            co = np.fromiter((nb.together.get(c, 0.0) + nb.co_added.get(c, 0.0) for c in cands),
-                             dtype=np.float64, count=len(cands))
-            n_b = np.fromiter((inp.counts.get(c, 0.0) for c in cands), dtype=np.float64,
-                              count=len(cands))
+            cands = [c for c in dict.fromkeys([*nb.together, *nb.co_added]) if c not in inp.exclude]
+            co = np.fromiter(
+                (nb.together.get(c, 0.0) + nb.co_added.get(c, 0.0) for c in cands),
+                dtype=np.float64,
+                count=len(cands),
+            )
+            n_b = np.fromiter(
+                (inp.counts.get(c, 0.0) for c in cands), dtype=np.float64, count=len(cands)
+            )
             parts = weight * np.asarray(sim(co, inp.counts.get(anchor, 0.0), n_b, inp.total))
             keep = (co >= params.min_support) & (parts > 0)
-            for cand, part in zip(np.asarray(cands, dtype=object)[keep].tolist(),
-                                  parts[keep].tolist(), strict=True):
+            for cand, part in zip(
+                np.asarray(cands, dtype=object)[keep].tolist(), parts[keep].tolist(), strict=True
+            ):
                 total, best, best_part = scores.get(cand, (0.0, anchor, 0.0))
                 if part > best_part:
                     best, best_part = anchor, part

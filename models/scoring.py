@@ -51,8 +51,12 @@ class BatchStats:
     anchors: dict[str, AnchorStats]
 
 
-def anchor_stats(position: dict[str, int], together: tuple[list[str], list[float]],
-                 co_added: tuple[list[str], list[float]], landmark: float) -> AnchorStats:
+def anchor_stats(
+    position: dict[str, int],
+    together: tuple[list[str], list[float]],
+    co_added: tuple[list[str], list[float]],
+    landmark: float,
+) -> AnchorStats:
     """Arrays of one anchor from its parsed (members, raw weights) of both signals."""
     t_members, t_weights = together
     c_members, c_weights = co_added
@@ -74,8 +78,9 @@ class Request:
     now: float
 
 
-def score_batch(stats: BatchStats, requests: Sequence[Request], params: RankParams,
-                top: int) -> list[Scored]:
+def score_batch(
+    stats: BatchStats, requests: Sequence[Request], params: RankParams, top: int
+) -> list[Scored]:
     """The ``top`` best candidates of each request (ties: lower id first), the same values as
     :func:`models.ranking.score_candidates` on the equivalent dicts. Every (request, anchor)
     segment's arrays are concatenated and scored with one similarity call, and the parts are
@@ -122,17 +127,27 @@ def score_batch(stats: BatchStats, requests: Sequence[Request], params: RankPara
     row = spread(seg_rows, np.int64)
     cell_key = row * size + idx
     excluded = np.zeros(len(idx), dtype=bool)
-    blocked = np.asarray(sorted(r * size + position[x] for r, req in enumerate(requests)
-                                for x in req.exclude if x in position), dtype=np.int64)
+    blocked = np.asarray(
+        sorted(
+            r * size + position[x]
+            for r, req in enumerate(requests)
+            for x in req.exclude
+            if x in position
+        ),
+        dtype=np.int64,
+    )
     if len(blocked):
         at = np.searchsorted(blocked, cell_key).clip(max=len(blocked) - 1)
         excluded = blocked[at] == cell_key
     f = spread(seg_f)
-    co = np.concatenate([a.together for a in arrays]) * f + \
-        np.concatenate([a.co_added for a in arrays]) * f
+    co = (
+        np.concatenate([a.together for a in arrays]) * f
+        + np.concatenate([a.co_added for a in arrays]) * f
+    )
     n_b = stats.counts[idx] * spread(seg_g)
-    parts = spread(seg_w) * np.asarray(sim(co, spread(seg_na), n_b, spread(seg_total)),
-                                       dtype=np.float64)
+    parts = spread(seg_w) * np.asarray(
+        sim(co, spread(seg_na), n_b, spread(seg_total)), dtype=np.float64
+    )
     keep = ~excluded & (co >= params.min_support) & (parts > 0)
     cell_key, parts, j_of = cell_key[keep], parts[keep], spread(seg_j, np.int64)[keep]
     cells, cell_of = np.unique(cell_key, return_inverse=True)
@@ -156,9 +171,16 @@ def score_batch(stats: BatchStats, requests: Sequence[Request], params: RankPara
             found = found[sc >= cut]
         order = found[np.lexsort((found, -sc[found]))][:top] + lo  # cells sorted by item id
         # whole arrays to Python at once: per-element numpy scalars cost ~5 us each
-        out[r] = {items[i]: (s, req.anchors[j], b) for i, s, j, b in zip(
-            (cells[order] % size).tolist(), score[order].tolist(), first[order].tolist(),
-            best[order].tolist(), strict=True)}
+        out[r] = {
+            items[i]: (s, req.anchors[j], b)
+            for i, s, j, b in zip(
+                (cells[order] % size).tolist(),
+                score[order].tolist(),
+                first[order].tolist(),
+                best[order].tolist(),
+                strict=True,
+            )
+        }
     return out
 
 

@@ -19,8 +19,9 @@ Number = Any  # float or numpy array
 def _safe_div(num: Number, den: Number) -> Number:
     num_arr = np.asarray(num, dtype=np.float64)
     den_arr = np.asarray(den, dtype=np.float64)
-    out = np.divide(num_arr, den_arr, out=np.zeros(np.broadcast(num_arr, den_arr).shape),
-                    where=den_arr > 0)
+    out = np.divide(
+        num_arr, den_arr, out=np.zeros(np.broadcast(num_arr, den_arr).shape), where=den_arr > 0
+    )
     return out if out.ndim else float(out)
 
 

@@ -80,20 +80,26 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
         async for events in stream.take_events(settings.batch_size, settings.batch_window):
             if handler is None:
                 handler = BatchHandler(await runtime.engine(), name, limits)
-            records = [Record(e.message.topic, e.message.partition, e.message.offset,
-                              e.message.value) for e in events]
+            records = [
+                Record(e.message.topic, e.message.partition, e.message.offset, e.message.value)
+                for e in events
+            ]
             out = await handler.handle(records)
             if out.suggestions or out.dead_letters:
-                what = (f"{len(out.suggestions)} suggestion(s) and {len(out.dead_letters)} "
-                        f"dead letter(s) of {records[0].where}..")
-                await deliver(functools.partial(send_outputs, out), what,
-                              settings.kafka_brokers)
+                what = (
+                    f"{len(out.suggestions)} suggestion(s) and {len(out.dead_letters)} "
+                    f"dead letter(s) of {records[0].where}.."
+                )
+                await deliver(functools.partial(send_outputs, out), what, settings.kafka_brokers)
             yield None
 
     async def send_outputs(out: Output) -> None:
-        futures = [await topics.suggestions.send(
-            key=None if key is None else key.encode(), value=encode(value))
-            for key, value in out.suggestions]
+        futures = [
+            await topics.suggestions.send(
+                key=None if key is None else key.encode(), value=encode(value)
+            )
+            for key, value in out.suggestions
+        ]
         futures += [await topics.dead_letter.send(value=encode(d)) for d in out.dead_letters]
         await asyncio.gather(*futures)
 

@@ -49,8 +49,13 @@ def dead_letter(record: Record, error: str) -> dict[str, Any]:
     if len(payload) > DEAD_LETTER_PAYLOAD_CHARS:
         error += f" (payload truncated to {DEAD_LETTER_PAYLOAD_CHARS} characters)"
         payload = payload[:DEAD_LETTER_PAYLOAD_CHARS]
-    return {"error": error, "topic": record.topic, "partition": record.partition,
-            "offset": record.offset, "payload": payload}
+    return {
+        "error": error,
+        "topic": record.topic,
+        "partition": record.partition,
+        "offset": record.offset,
+        "payload": payload,
+    }
 
 
 class BatchHandler:

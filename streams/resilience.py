@@ -38,17 +38,28 @@ async def deliver(send_all: Callable[[], Awaitable[None]], what: str, where: str
                 done, _ = await asyncio.wait({task}, timeout=SLOW_SECONDS)
                 if done:
                     break
-                log.warning("waiting for Kafka at %s to acknowledge %s (%.0fs so far)",
-                            where, what, time.monotonic() - started)
+                log.warning(
+                    "waiting for Kafka at %s to acknowledge %s (%.0fs so far)",
+                    where,
+                    what,
+                    time.monotonic() - started,
+                )
             task.result()
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             failures += 1
             delay = min(MAX_BACKOFF, 0.1 * 2 ** min(failures, 6))
-            log.warning("waiting for Kafka at %s: sending %s failed (attempt %d, %.1fs so far): "
-                        "%r; sending again in %.1fs", where, what, failures,
-                        time.monotonic() - started, exc, delay)
+            log.warning(
+                "waiting for Kafka at %s: sending %s failed (attempt %d, %.1fs so far): "
+                "%r; sending again in %.1fs",
+                where,
+                what,
+                failures,
+                time.monotonic() - started,
+                exc,
+                delay,
+            )
             await asyncio.sleep(delay)
             continue
         finally:
@@ -56,8 +67,13 @@ async def deliver(send_all: Callable[[], Awaitable[None]], what: str, where: str
                 task.cancel()
         waited = time.monotonic() - started
         if failures or waited > SLOW_SECONDS:
-            log.warning("Kafka at %s acknowledged %s after %.1fs (%d failed attempts)",
-                        where, what, waited, failures)
+            log.warning(
+                "Kafka at %s acknowledged %s after %.1fs (%d failed attempts)",
+                where,
+                what,
+                waited,
+                failures,
+            )
         return failures
 
 
@@ -72,8 +88,9 @@ def _metadata_probe(app: Any) -> Callable[[], Awaitable[Any]] | None:
     return probe
 
 
-async def watch_kafka(app: Any, where: str, *, interval: float = WATCH_INTERVAL,
-                      timeout: float = WATCH_TIMEOUT) -> None:
+async def watch_kafka(
+    app: Any, where: str, *, interval: float = WATCH_INTERVAL, timeout: float = WATCH_TIMEOUT
+) -> None:
     """Forever: ask Kafka for metadata every ``interval``; while it does not answer within
     ``timeout``, log that the worker is waiting for it (again every ``WATCH_REPEAT``), and
     log when it answers again. Consuming and sending resume by themselves (aiokafka
@@ -95,13 +112,18 @@ async def watch_kafka(app: Any, where: str, *, interval: float = WATCH_INTERVAL,
                 down_since = now - interval
             if now - last_log >= WATCH_REPEAT:
                 last_log = now
-                log.warning("waiting for Kafka at %s: no answer to a metadata request for "
-                            "%.0fs (%s); consuming and sending resume when it is back", where,
-                            now - down_since, type(exc).__name__ if not str(exc) else exc)
+                log.warning(
+                    "waiting for Kafka at %s: no answer to a metadata request for "
+                    "%.0fs (%s); consuming and sending resume when it is back",
+                    where,
+                    now - down_since,
+                    type(exc).__name__ if not str(exc) else exc,
+                )
             continue
         if down_since is not None:
-            log.warning("Kafka at %s answers again after %.1fs", where,
-                        time.monotonic() - down_since)
+            log.warning(
+                "Kafka at %s answers again after %.1fs", where, time.monotonic() - down_since
+            )
             down_since, last_log = None, 0.0
 
 
@@ -124,13 +146,22 @@ class Throttle(logging.Filter):
             return False
         self._seen[key] = (now, 0)
         if suppressed:  # said on a logger of ours: the record itself is left untouched
-            log.warning("%s: %d similar lines suppressed in the last %.0fs", record.name,
-                        suppressed, now - last)
+            log.warning(
+                "%s: %d similar lines suppressed in the last %.0fs",
+                record.name,
+                suppressed,
+                now - last,
+            )
         return True
 
 
-THROTTLED_LOGGERS = ("aiokafka", "aiokafka.conn", "aiokafka.consumer.fetcher",
-                     "aiokafka.consumer.group_coordinator", "aiokafka.producer.sender")
+THROTTLED_LOGGERS = (
+    "aiokafka",
+    "aiokafka.conn",
+    "aiokafka.consumer.fetcher",
+    "aiokafka.consumer.group_coordinator",
+    "aiokafka.producer.sender",
+)
 
 
 def throttle_kafka_logs(seconds: float = THROTTLE_SECONDS) -> None:

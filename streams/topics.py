@@ -24,9 +24,20 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
     reaches the dead letter with its reason instead of crashing a Faust deserialiser."""
 
     def topic(name: str) -> Any:
-        return app.topic(settings.topic(name), key_type=bytes, value_type=bytes,
-                         key_serializer="raw", value_serializer="raw",
-                         partitions=settings.topic_partitions, internal=False)
+        return app.topic(
+            settings.topic(name),
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.topic_partitions,
+            internal=False,
+        )
 
-    return Topics(topic("cart-events"), topic("orders"), topic("catalog"),
-                  topic("suggestions"), topic("dead-letter"))
+    return Topics(
+        topic("cart-events"),
+        topic("orders"),
+        topic("catalog"),
+        topic("suggestions"),
+        topic("dead-letter"),
+    )

@@ -18,8 +18,11 @@ def check_safe(settings: Settings) -> None:
     """Refuse an obviously unsafe production setup unless ``allow_unsafe`` is set."""
     reasons = settings.unsafe_reasons()
     if reasons and not settings.allow_unsafe:
-        raise ConfigError("unsafe configuration: " + "; ".join(reasons)
-                          + " (set XSELL_ALLOW_UNSAFE=true to run anyway)")
+        raise ConfigError(
+            "unsafe configuration: "
+            + "; ".join(reasons)
+            + " (set XSELL_ALLOW_UNSAFE=true to run anyway)"
+        )
 
 
 def run_worker(settings: Settings) -> None:

@@ -26,8 +26,9 @@ def require_shared_data() -> Path:
     if not ONLINE_RETAIL.is_file():
         if os.environ.get("CI"):
             pytest.fail(f"CI must have the shared data set at {ONLINE_RETAIL}")
-        pytest.skip(f"needs the shared data set at {ONLINE_RETAIL} (present in CI, absent in "
-                    "a plain clone)")
+        pytest.skip(
+            f"needs the shared data set at {ONLINE_RETAIL} (present in CI, absent in a plain clone)"
+        )
     return ONLINE_RETAIL
 
 
@@ -49,8 +50,11 @@ def make_settings(redis_server: LocalRedis) -> Callable[..., Settings]:
 
     def make(**overrides: Any) -> Settings:
         n = next(_ids)
-        values: dict[str, Any] = {"redis_url": redis_server.url, "key_namespace": f"t{n}",
-                                  "half_life_days": 0}
+        values: dict[str, Any] = {
+            "redis_url": redis_server.url,
+            "key_namespace": f"t{n}",
+            "half_life_days": 0,
+        }
         values.update(overrides)
         return load_settings(**values)
 
@@ -75,7 +79,7 @@ def stack_env(broker: LocalBroker, redis: LocalRedis, **extra: str) -> dict[str,
 
 
 def env_settings(env: dict[str, str]) -> Settings:
-    mapping = {k[len("XSELL_"):].lower(): v for k, v in env.items() if k.startswith("XSELL_")}
+    mapping = {k[len("XSELL_") :].lower(): v for k, v in env.items() if k.startswith("XSELL_")}
     return load_settings(**mapping)
 
 
@@ -94,8 +98,9 @@ class Pipeline:
 
 
 @pytest.fixture
-def pipeline(broker: LocalBroker, redis_server: LocalRedis,
-             request: pytest.FixtureRequest) -> Iterator[Pipeline]:
+def pipeline(
+    broker: LocalBroker, redis_server: LocalRedis, request: pytest.FixtureRequest
+) -> Iterator[Pipeline]:
     extra = getattr(request, "param", {}) or {}
     pipe = Pipeline(stack_env(broker, redis_server, **extra))
     yield pipe

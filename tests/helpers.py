@@ -72,9 +72,12 @@ class Bus:
         """The next ``count`` records of ``topic`` (fails the test on timeout)."""
         consumer = self.consumers.get(topic)
         if consumer is None:
-            consumer = KafkaConsumer(self.settings.topic(topic),
-                                     bootstrap_servers=self.settings.broker_list,
-                                     auto_offset_reset="earliest", group_id=None)
+            consumer = KafkaConsumer(
+                self.settings.topic(topic),
+                bootstrap_servers=self.settings.broker_list,
+                auto_offset_reset="earliest",
+                group_id=None,
+            )
             self.consumers[topic] = consumer
         out: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout

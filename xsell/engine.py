@@ -49,17 +49,24 @@ def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
     event = effect.event
     if isinstance(event, CartEvent) and event.type == "add_to_cart":
         anchors = [event.item_id, *effect.cart]
-        trigger: dict[str, Any] = {"type": event.type, "event_id": event.event_id,
-                                   "item_ids": [event.item_id]}
+        trigger: dict[str, Any] = {
+            "type": event.type,
+            "event_id": event.event_id,
+            "item_ids": [event.item_id],
+        }
         meta: dict[str, Any] = {"placement": "cart", "user_id": event.user_id, "stream": "c"}
         return RankRequest(anchors, frozenset(anchors), event.user_id, event.ts), {
-            "trigger": trigger, **meta}
+            "trigger": trigger,
+            **meta,
+        }
     if isinstance(event, PurchaseEvent):
         items = event.distinct_items()
         trigger = {"type": "purchase", "event_id": event.event_id, "item_ids": items}
         meta = {"placement": "post_purchase", "user_id": event.user_id, "stream": "o"}
         return RankRequest(items[::-1], frozenset(items), event.user_id, event.ts), {
-            "trigger": trigger, **meta}
+            "trigger": trigger,
+            **meta,
+        }
     return None
 
 
@@ -67,10 +74,17 @@ def offer_json(offer: Offer) -> dict[str, Any]:
     because = None
     if offer.because is not None:
         b = offer.because
-        because = {"item_id": b.item_id, "together": round(b.together, 6),
-                   "confidence": round(b.confidence, 6)}
-    return {"item_id": offer.item_id, "score": round(offer.score, 6), "kind": offer.kind,
-            "because": because}
+        because = {
+            "item_id": b.item_id,
+            "together": round(b.together, 6),
+            "confidence": round(b.confidence, 6),
+        }
+    return {
+        "item_id": offer.item_id,
+        "score": round(offer.score, 6),
+        "kind": offer.kind,
+        "because": because,
+    }
 
 
 class Engine:
@@ -93,12 +107,14 @@ class Engine:
         messages = []
         for (_, meta), inp in zip(pending, inputs, strict=True):
             offers = rank(inp, self.params)
-            messages.append({
-                "suggestion_id": suggestion_id(meta["stream"], meta["trigger"]["event_id"]),
-                "user_id": meta["user_id"],
-                "placement": meta["placement"],
-                "trigger": meta["trigger"],
-                "items": [offer_json(o) for o in offers],
-                "created_at": created,
-            })
+            messages.append(
+                {
+                    "suggestion_id": suggestion_id(meta["stream"], meta["trigger"]["event_id"]),
+                    "user_id": meta["user_id"],
+                    "placement": meta["placement"],
+                    "trigger": meta["trigger"],
+                    "items": [offer_json(o) for o in offers],
+                    "created_at": created,
+                }
+            )
         return messages

@@ -41,8 +41,11 @@ def security_options(settings: Settings) -> dict[str, Any]:
 
 
 def _client_options(settings: Settings) -> dict[str, Any]:
-    return {"bootstrap_servers": settings.broker_list, "client_id": f"{settings.app_id}-cli",
-            **security_options(settings)}
+    return {
+        "bootstrap_servers": settings.broker_list,
+        "client_id": f"{settings.app_id}-cli",
+        **security_options(settings),
+    }
 
 
 def admin(settings: Settings, timeout: float = 30.0) -> KafkaAdminClient:
@@ -72,8 +75,9 @@ def create_topics(settings: Settings, names: Iterable[str] = TOPICS) -> dict[str
                 outcome[topic] = "exists"
                 continue
             try:
-                client.create_topics([NewTopic(topic, settings.topic_partitions,
-                                               settings.topic_replication)])
+                client.create_topics(
+                    [NewTopic(topic, settings.topic_partitions, settings.topic_replication)]
+                )
                 outcome[topic] = "created"
             except TopicAlreadyExistsError:
                 outcome[topic] = "exists"
@@ -87,16 +91,20 @@ def producer(settings: Settings, **extra: Any) -> KafkaProducer:
     Kafka-protocol broker (event ids, not the producer, make effects exactly-once).
     ``extra``: more kafka-python options (e.g. ``max_request_size``)."""
     return KafkaProducer(
-        **{**_client_options(settings),
-           "enable_idempotence": False, "acks": "all", "linger_ms": 5, "retries": 10,
-           **extra},
+        **{
+            **_client_options(settings),
+            "enable_idempotence": False,
+            "acks": "all",
+            "linger_ms": 5,
+            "retries": 10,
+            **extra,
+        },
     )
 
 
 def consumer(settings: Settings, *topics: str, **extra: Any) -> KafkaConsumer:
     """A consumer of the named (logical) topics with the settings' security options."""
-    return KafkaConsumer(*(settings.topic(t) for t in topics), **_client_options(settings),
-                         **extra)
+    return KafkaConsumer(*(settings.topic(t) for t in topics), **_client_options(settings), **extra)
 
 
 def send_tombstone(settings: Settings, user_id: str, timeout: float = 30.0) -> int:
@@ -105,8 +113,9 @@ def send_tombstone(settings: Settings, user_id: str, timeout: float = 30.0) -> i
     partition it landed in (the same as the user's suggestions: same key, same hash)."""
     prod = producer(settings)
     try:
-        meta = prod.send(settings.topic("suggestions"), key=user_id.encode(),
-                         value=None).get(timeout)
+        meta = prod.send(settings.topic("suggestions"), key=user_id.encode(), value=None).get(
+            timeout
+        )
         return int(meta.partition)
     finally:
         prod.close()

@@ -34,8 +34,9 @@ class Progress:
     def __enter__(self) -> Progress:
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self.enabled:
             self._draw(time.monotonic())
             sys.stderr.write("\n")

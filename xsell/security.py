@@ -20,8 +20,7 @@ def kafka_ssl_context(settings: Settings) -> ssl.SSLContext | None:
     certificate), or None when the Kafka protocol has no TLS."""
     if not settings.kafka_uses_tls:
         return None
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH,
-                                         cafile=settings.kafka_ssl_ca_file)
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=settings.kafka_ssl_ca_file)
     if settings.kafka_ssl_cert_file:
         context.load_cert_chain(settings.kafka_ssl_cert_file, settings.kafka_ssl_key_file)
     return context

@@ -30,8 +30,15 @@ def shop_orders(n: int, seed: int = 7, step: float = 3600.0) -> list[PurchaseEve
     for i in range(n):
         items = [f"sku-{int(rng.paretovariate(1.2)) % 60}" for _ in range(rng.randrange(1, 13))]
         user = f"u{rng.randrange(40)}" if rng.random() < 0.8 else None
-        out.append(PurchaseEvent(f"e{i}", f"o{i}", user, 1.7e9 + i * step + rng.random(),
-                                 tuple(OrderLine(x) for x in items)))
+        out.append(
+            PurchaseEvent(
+                f"e{i}",
+                f"o{i}",
+                user,
+                1.7e9 + i * step + rng.random(),
+                tuple(OrderLine(x) for x in items),
+            )
+        )
     out.append(out[17])  # the same order again: a duplicate
     return out
 
@@ -54,8 +61,10 @@ def test_bulk_equals_stream_to_the_last_bit(make_settings: Callable[..., Setting
     orders = shop_orders(600)
 
     async def go() -> None:
-        streamed, bulk = await _stores(make_settings(half_life_days=30, max_neighbors=0),
-                                       make_settings(half_life_days=30, max_neighbors=0))
+        streamed, bulk = await _stores(
+            make_settings(half_life_days=30, max_neighbors=0),
+            make_settings(half_life_days=30, max_neighbors=0),
+        )
         try:
             await backfill(streamed, orders)
             summary = await load_history(bulk, orders, mode="auto")
@@ -82,8 +91,7 @@ def test_bulk_keeps_the_true_top_partners(make_settings: Callable[..., Settings]
     orders = shop_orders(400, seed=3)
 
     async def go() -> None:
-        full, pruned = await _stores(make_settings(max_neighbors=0),
-                                     make_settings(max_neighbors=8))
+        full, pruned = await _stores(make_settings(max_neighbors=0), make_settings(max_neighbors=8))
         try:
             await load_history(full, orders, mode="bulk")
             await load_history(pruned, orders, mode="bulk")
@@ -107,12 +115,15 @@ def test_bulk_keeps_the_true_top_partners(make_settings: Callable[..., Settings]
 
 
 def test_bulk_after_landmark_moves_equals_within_rounding(
-        make_settings: Callable[..., Settings]) -> None:
+    make_settings: Callable[..., Settings],
+) -> None:
     orders = shop_orders(250, seed=5, step=DAY)  # 250 days at a 5-day half-life: moves
 
     async def go() -> None:
-        streamed, bulk = await _stores(make_settings(half_life_days=5, max_neighbors=0),
-                                       make_settings(half_life_days=5, max_neighbors=0))
+        streamed, bulk = await _stores(
+            make_settings(half_life_days=5, max_neighbors=0),
+            make_settings(half_life_days=5, max_neighbors=0),
+        )
         try:
             await backfill(streamed, orders)
             await load_history(bulk, orders, mode="bulk")
@@ -135,7 +146,8 @@ def test_bulk_after_landmark_moves_equals_within_rounding(
 
 
 def test_modes_refuse_or_stream_on_a_namespace_with_state(
-        make_settings: Callable[..., Settings]) -> None:
+    make_settings: Callable[..., Settings],
+) -> None:
     orders = shop_orders(100)
 
     async def go() -> None:

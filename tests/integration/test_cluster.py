@@ -38,8 +38,12 @@ def cluster() -> Iterator[LocalRedisCluster]:
 
 
 def on_cluster(cluster: LocalRedisCluster, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"redis_url": cluster.url, "redis_cluster": True,
-                              "key_namespace": f"cl{next(_ids)}", "half_life_days": 0}
+    values: dict[str, Any] = {
+        "redis_url": cluster.url,
+        "redis_cluster": True,
+        "key_namespace": f"cl{next(_ids)}",
+        "half_life_days": 0,
+    }
     values.update(overrides)
     return load_settings(**values)
 
@@ -58,11 +62,15 @@ def apply_and_dump(settings: Settings, fn: Callable[[Store], Any]) -> dict[str, 
 
 @pytest.mark.parametrize("half_life_days", [0, 30])
 def test_workload_on_the_cluster_equals_single_redis(
-        cluster: LocalRedisCluster, make_settings: Callable[..., Settings],
-        half_life_days: float) -> None:
+    cluster: LocalRedisCluster, make_settings: Callable[..., Settings], half_life_days: float
+) -> None:
     work = make_workload(orders=1200, sessions=300)
-    awkward = [e for _, e in valid_events(list(generate(600, seed=3, big=False, valid_every=1)),
-                                          make_settings())]
+    awkward = [
+        e
+        for _, e in valid_events(
+            list(generate(600, seed=3, big=False, valid_every=1)), make_settings()
+        )
+    ]
 
     async def load(store: Store) -> None:
         await apply_workload(store, work)
@@ -81,19 +89,26 @@ def test_every_call_of_the_store_keeps_its_keys_in_one_slot(cluster: LocalRedisC
     settings = on_cluster(cluster)
     store = Store(None, settings)  # type: ignore[arg-type]  # only builds calls here
     cases = list(generate(300, seed=11, big=False, valid_every=1))
-    calls = [call for _, event in valid_events(cases, settings)
-             for call in store._calls_for(event, 0)]
+    calls = [
+        call for _, event in valid_events(cases, settings) for call in store._calls_for(event, 0)
+    ]
     items = [str(i) for i in ITEMS]
     calls += store._pairs_calls("e", 1.0, "c", 0.25, "star", items, items, 0, signal="c")
     assert len(calls) > 300
     for call in calls:
-        keys = call[1] if isinstance(call[0], LuaScript) else call[1:] if call[0] == "DEL" \
+        keys = (
+            call[1]
+            if isinstance(call[0], LuaScript)
+            else call[1:]
+            if call[0] == "DEL"
             else [call[1]]
+        )
         assert len({key_slot(k.encode()) for k in keys}) == 1, call
 
 
 def test_scripts_are_on_every_primary_and_reloaded_after_a_flush(
-        cluster: LocalRedisCluster) -> None:
+    cluster: LocalRedisCluster,
+) -> None:
     settings = on_cluster(cluster)
     work = make_workload(orders=200, sessions=20)
 
@@ -101,7 +116,8 @@ def test_scripts_are_on_every_primary_and_reloaded_after_a_flush(
         for port in cluster.ports:
             with redis.Redis(port=port) as node:
                 assert node.script_exists(*(s.sha for s in ALL_SCRIPTS)) == [True] * len(
-                    ALL_SCRIPTS)
+                    ALL_SCRIPTS
+                )
                 node.script_flush()  # as after a restart of that node
         await apply_workload(store, work)  # NOSCRIPT -> loaded on every primary again
         assert await store.client.hget(store.keys.meta, "N") == "200"
@@ -125,14 +141,21 @@ def test_flush_scans_every_node(cluster: LocalRedisCluster) -> None:
 
 
 def _cli(args: list[str], env: dict[str, str]) -> str:
-    result = subprocess.run([sys.executable, "-m", "xsell.cli", *args], capture_output=True,
-                            text=True, env={**os.environ, **env}, timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "xsell.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
 
 def test_cli_backfill_on_the_cluster_equals_single_redis(
-        cluster: LocalRedisCluster, redis_server: Any, tmp_path: Path) -> None:
+    cluster: LocalRedisCluster, redis_server: Any, tmp_path: Path
+) -> None:
     work = make_workload(orders=400, sessions=0, seed=9)
     path = tmp_path / "orders.csv"
     write_orders_csv(path, work.orders, work.catalog)
@@ -141,12 +164,11 @@ def test_cli_backfill_on_the_cluster_equals_single_redis(
     on_single = {**base, "XSELL_REDIS_URL": redis_server.url}
     on_nodes = {**base, "XSELL_REDIS_URL": cluster.url, "XSELL_REDIS_CLUSTER": "true"}
     for env in (on_single, on_nodes):  # through the scripts (bulk: the test below)
-        assert '"applied": 400' in _cli(["backfill", str(path), "--mode", "stream", "--json"],
-                                        env)
-    single = apply_and_dump(load_settings(redis_url=redis_server.url, key_namespace=f"bf{n}"),
-                            lambda store: _noop())
-    clustered = apply_and_dump(on_cluster(cluster, key_namespace=f"bf{n}"),
-                               lambda store: _noop())
+        assert '"applied": 400' in _cli(["backfill", str(path), "--mode", "stream", "--json"], env)
+    single = apply_and_dump(
+        load_settings(redis_url=redis_server.url, key_namespace=f"bf{n}"), lambda store: _noop()
+    )
+    clustered = apply_and_dump(on_cluster(cluster, key_namespace=f"bf{n}"), lambda store: _noop())
     assert len(single) > 300 and without_item_markers(clustered) == single
     top = _cli(["neighbors", work.orders[0].items[0].item_id, "--json"], on_nodes)
     assert top == _cli(["neighbors", work.orders[0].items[0].item_id, "--json"], on_single)
@@ -187,7 +209,8 @@ def test_a_master_down_is_waited_for_never_dead_lettered() -> None:
 
 
 def test_bulk_backfill_on_the_cluster_equals_single_redis(
-        cluster: LocalRedisCluster, make_settings: Callable[..., Settings]) -> None:
+    cluster: LocalRedisCluster, make_settings: Callable[..., Settings]
+) -> None:
     """The bulk path's writes (no scripts but per-key SETs of the done markers on a cluster)
     leave the same keys and values on three masters as on a single Redis."""
     from xsell.ops.loading import load_history

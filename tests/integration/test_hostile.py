@@ -36,8 +36,9 @@ pytestmark = pytest.mark.integration
 COUNT = int(os.environ.get("XSELL_HOSTILE_COUNT", "10000"))
 
 
-def drain(settings: Settings, topic: str, done: Callable[[list[Any]], bool],
-          timeout: float) -> list[Any]:
+def drain(
+    settings: Settings, topic: str, done: Callable[[list[Any]], bool], timeout: float
+) -> list[Any]:
     """Records (value as JSON, None for a tombstone) of ``topic`` until ``done(records)``."""
     cons = consumer(settings, topic, auto_offset_reset="earliest", group_id=None)
     out: list[Any] = []
@@ -61,7 +62,7 @@ def reference_state(settings: Settings, cases: list[Case]) -> dict[str, Any]:
             for stream in ("catalog", "orders", "cart-events"):
                 events = [e for s, e in valid_events(cases, settings) if s == stream]
                 for start in range(0, len(events), 200):
-                    await store.apply(events[start:start + 200])
+                    await store.apply(events[start : start + 200])
             return await dump(store)
         finally:
             await store.flush_namespace()
@@ -89,8 +90,7 @@ def test_generator_cases_parse_as_they_claim(make_settings: Callable[..., Settin
     assert sum(not c.valid for c in cases) == COUNT
 
 
-def test_bad_records_go_to_the_dead_letter_and_valid_ones_are_processed(
-        pipeline: Pipeline) -> None:
+def test_bad_records_go_to_the_dead_letter_and_valid_ones_are_processed(pipeline: Pipeline) -> None:
     settings = pipeline.settings
     cases = list(generate(COUNT))
     bad = [n for n, c in enumerate(cases) if not c.valid]
@@ -113,8 +113,7 @@ def test_bad_records_go_to_the_dead_letter_and_valid_ones_are_processed(
     valid = valid_events(cases, settings)
     wanted = expected_suggestions([e for _, e in valid])
     forgets = sum(c.kind == "valid_forget" for c in cases)
-    out = drain(settings, "suggestions",
-                lambda out: len(out) >= len(wanted) + forgets, timeout=120)
+    out = drain(settings, "suggestions", lambda out: len(out) >= len(wanted) + forgets, timeout=120)
     done = time.monotonic()
     assert {m["suggestion_id"] for m in out if m is not None} == wanted
     assert sum(m is None for m in out) == forgets  # one tombstone per forget_user
@@ -124,19 +123,25 @@ def test_bad_records_go_to_the_dead_letter_and_valid_ones_are_processed(
     ns = settings.key_namespace
     assert [k for k in state if layout_error(ns, ns + k)] == []
     assert state == reference_state(settings, cases)  # no garbage keys, no missing ones
-    print(f"\nhostile via Kafka: {len(cases)} records ({len(bad)} bad), sent in "
-          f"{sent - started:.1f}s, all dead letters and suggestions in {done - started:.1f}s")
+    print(
+        f"\nhostile via Kafka: {len(cases)} records ({len(bad)} bad), sent in "
+        f"{sent - started:.1f}s, all dead letters and suggestions in {done - started:.1f}s"
+    )
 
 
-def test_awkward_valid_ids_stay_in_their_own_slot(make_settings: Callable[..., Settings]
-                                                  ) -> None:
+def test_awkward_valid_ids_stay_in_their_own_slot(make_settings: Callable[..., Settings]) -> None:
     """The handler run of `xsell hostile` (no Kafka): valid records with { } : * ids."""
     settings = make_settings()
     cases = list(generate(2000, seed=7, big=False, valid_every=2))
     figures = run(run_local(settings, cases, keep=True))
     assert figures["dead_letters"] == figures["bad"] == 2000
-    for name in ("wrong_or_missing_reason", "valid_dead_lettered", "garbage_keys",
-                 "missing_keys", "layout_violations"):
+    for name in (
+        "wrong_or_missing_reason",
+        "valid_dead_lettered",
+        "garbage_keys",
+        "missing_keys",
+        "layout_violations",
+    ):
         assert not figures[name], (name, figures[name])
     assert figures["crashes"] == figures["internal_errors"] == figures["values_differ"] == 0
     assert figures["missing_suggestions"] == 0
@@ -156,8 +161,9 @@ def test_a_100k_item_order_needs_a_bigger_producer_limit(pipeline: Pipeline) -> 
     dead-letters it (payload over XSELL_MAX_PAYLOAD_BYTES)."""
     settings = pipeline.settings
     items = [{"item_id": f"i{k}", "quantity": 1} for k in range(100_000)]
-    value = json.dumps({"event_id": "big", "type": "purchase", "order_id": "big", "ts": 1,
-                        "items": items}).encode()
+    value = json.dumps(
+        {"event_id": "big", "type": "purchase", "order_id": "big", "ts": 1, "items": items}
+    ).encode()
     assert len(value) > 2_000_000
     prod = producer(settings)
     try:

@@ -26,21 +26,38 @@ CATALOG = [
     {"item_id": "bag-1", "category": "bag", "price": 40.0, "stock": 50},
 ]
 HISTORY = [
-    ["phone-1", "case-1", "charger-1"], ["phone-1", "case-1", "screen-1"],
-    ["phone-1", "phone-2"], ["phone-1", "cable-1"], ["phone-1", "phone-0"],
-    ["case-1", "screen-1"], ["bag-1"], ["bag-1"],
+    ["phone-1", "case-1", "charger-1"],
+    ["phone-1", "case-1", "screen-1"],
+    ["phone-1", "phone-2"],
+    ["phone-1", "cable-1"],
+    ["phone-1", "phone-0"],
+    ["case-1", "screen-1"],
+    ["bag-1"],
+    ["bag-1"],
 ]
 
 
-def purchase(n: int, items: list[str], user: str | None = None, ts: float = 1_700_000_000.0
-             ) -> dict[str, Any]:
-    return {"event_id": f"p{n}", "type": "purchase", "order_id": f"o{n}", "user_id": user,
-            "ts": ts + n, "items": [{"item_id": i, "quantity": 1} for i in items]}
+def purchase(
+    n: int, items: list[str], user: str | None = None, ts: float = 1_700_000_000.0
+) -> dict[str, Any]:
+    return {
+        "event_id": f"p{n}",
+        "type": "purchase",
+        "order_id": f"o{n}",
+        "user_id": user,
+        "ts": ts + n,
+        "items": [{"item_id": i, "quantity": 1} for i in items],
+    }
 
 
 def add(n: int, user: str, item: str) -> dict[str, Any]:
-    return {"event_id": f"a{n}", "type": "add_to_cart", "user_id": user, "item_id": item,
-            "ts": "2023-11-15T00:00:00Z"}
+    return {
+        "event_id": f"a{n}",
+        "type": "add_to_cart",
+        "user_id": user,
+        "item_id": item,
+        "ts": "2023-11-15T00:00:00Z",
+    }
 
 
 def meta(pipe: Pipeline, field: str) -> str | None:
@@ -101,8 +118,11 @@ def test_add_to_cart_and_purchase_give_suggestions_by_the_rules(pipeline: Pipeli
         bus.send("orders", "u1", purchase(100, ["phone-1", "case-1"], user="u1"))
         (post,) = bus.collect("suggestions", 1)
         assert post["placement"] == "post_purchase" and post["user_id"] == "u1"
-        assert post["trigger"] == {"type": "purchase", "event_id": "p100",
-                                   "item_ids": ["phone-1", "case-1"]}
+        assert post["trigger"] == {
+            "type": "purchase",
+            "event_id": "p100",
+            "item_ids": ["phone-1", "case-1"],
+        }
         offered = {i["item_id"] for i in post["items"]}
         assert offered and len(post["items"]) <= 3
         assert not offered & {"phone-1", "case-1", "screen-1", "phone-2", "charger-1", "cable-1"}
@@ -110,8 +130,7 @@ def test_add_to_cart_and_purchase_give_suggestions_by_the_rules(pipeline: Pipeli
         bus.close()
 
 
-def test_duplicate_events_change_nothing_and_keep_their_suggestion_id(
-        pipeline: Pipeline) -> None:
+def test_duplicate_events_change_nothing_and_keep_their_suggestion_id(pipeline: Pipeline) -> None:
     bus = Bus(pipeline.settings)
     try:
         bus.send("orders", "u7", purchase(1, ["a", "b", "c"], user="u7"))
@@ -123,37 +142,71 @@ def test_duplicate_events_change_nothing_and_keep_their_suggestion_id(
         bus.send("cart-events", "u8", add(1, "u8", "a"))
         second = bus.collect("suggestions", 2)
         assert sorted(m["suggestion_id"] for m in first) == sorted(
-            m["suggestion_id"] for m in second)
+            m["suggestion_id"] for m in second
+        )
         assert snapshot(pipeline.settings) == before
     finally:
         bus.close()
 
 
 BAD_ORDERS: list[Any] = [
-    b"not json", b"[1, 2]", b"{\"type\": \"purchase\"}", b"\xff\xfe",
+    b"not json",
+    b"[1, 2]",
+    b'{"type": "purchase"}',
+    b"\xff\xfe",
     {"event_id": "x1", "type": "refund", "order_id": "o", "ts": 1, "items": []},
-    {"event_id": "x2", "type": "purchase", "order_id": "o", "ts": 1,
-     "items": [{"item_id": str(i)} for i in range(1001)]},
-    {"event_id": "x3", "type": "purchase", "order_id": "o", "ts": 1,
-     "items": [{"item_id": "a", "price": -1}]},
-    {"event_id": "x4", "type": "purchase", "order_id": "o", "ts": 1,
-     "items": [{"item_id": "a\u0000b"}]},
-    {"event_id": "x5", "type": "purchase", "order_id": "o", "ts": "yesterday",
-     "items": [{"item_id": "a"}]},
-    {"event_id": "x6" * 100, "type": "purchase", "order_id": "o", "ts": 1,
-     "items": [{"item_id": "a"}]},
+    {
+        "event_id": "x2",
+        "type": "purchase",
+        "order_id": "o",
+        "ts": 1,
+        "items": [{"item_id": str(i)} for i in range(1001)],
+    },
+    {
+        "event_id": "x3",
+        "type": "purchase",
+        "order_id": "o",
+        "ts": 1,
+        "items": [{"item_id": "a", "price": -1}],
+    },
+    {
+        "event_id": "x4",
+        "type": "purchase",
+        "order_id": "o",
+        "ts": 1,
+        "items": [{"item_id": "a\u0000b"}],
+    },
+    {
+        "event_id": "x5",
+        "type": "purchase",
+        "order_id": "o",
+        "ts": "yesterday",
+        "items": [{"item_id": "a"}],
+    },
+    {
+        "event_id": "x6" * 100,
+        "type": "purchase",
+        "order_id": "o",
+        "ts": 1,
+        "items": [{"item_id": "a"}],
+    },
 ]
 BAD_CARTS: list[Any] = [
     {"event_id": "y1", "type": "add_to_cart", "user_id": ["u"], "item_id": "a", "ts": 1},
     {"event_id": "y2", "type": "add_to_cart", "user_id": "u", "ts": 1},
-    {"event_id": "y3", "type": "add_to_cart", "user_id": "u", "item_id": "a", "ts": 1,
-     "quantity": 1e300},
-    b"{\"a\":" * 20 + b"1" + b"}" * 20,
+    {
+        "event_id": "y3",
+        "type": "add_to_cart",
+        "user_id": "u",
+        "item_id": "a",
+        "ts": 1,
+        "quantity": 1e300,
+    },
+    b'{"a":' * 20 + b"1" + b"}" * 20,
 ]
 
 
-def test_bad_input_goes_to_the_dead_letter_and_valid_input_still_flows(
-        pipeline: Pipeline) -> None:
+def test_bad_input_goes_to_the_dead_letter_and_valid_input_still_flows(pipeline: Pipeline) -> None:
     bus = Bus(pipeline.settings)
     try:
         for value in BAD_ORDERS:
@@ -168,9 +221,20 @@ def test_bad_input_goes_to_the_dead_letter_and_valid_input_still_flows(
             assert record["error"] and isinstance(record["offset"], int)
             assert record["topic"].startswith(pipeline.settings.topic_prefix)
         reasons = " | ".join(r["error"] for r in dead)
-        for expected in ("not JSON", "expected a JSON object", "type:", "1001 lines", "price",
-                         "control", "ts:", "longer than", "user_id", "item_id: missing",
-                         "quantity", "nested"):
+        for expected in (
+            "not JSON",
+            "expected a JSON object",
+            "type:",
+            "1001 lines",
+            "price",
+            "control",
+            "ts:",
+            "longer than",
+            "user_id",
+            "item_id: missing",
+            "quantity",
+            "nested",
+        ):
             assert expected in reasons, expected
         (msg,) = bus.collect("suggestions", 1)
         assert msg["trigger"]["item_ids"] == ["{a}", "b:*"]
@@ -178,7 +242,11 @@ def test_bad_input_goes_to_the_dead_letter_and_valid_input_still_flows(
         ns = pipeline.settings.key_namespace
         assert all(key.startswith(f"{ns}:{{") for key in state)
         assert {k.split("}")[0] for k in state} == {
-            f"{ns}:{{g", f"{ns}:{{i:%7Ba%7D", f"{ns}:{{i:b:*", f"{ns}:{{u:u9"}
+            f"{ns}:{{g",
+            f"{ns}:{{i:%7Ba%7D",
+            f"{ns}:{{i:b:*",
+            f"{ns}:{{u:u9",
+        }
     finally:
         bus.close()
 
@@ -186,14 +254,19 @@ def test_bad_input_goes_to_the_dead_letter_and_valid_input_still_flows(
 def _cli(args: list[str], env: dict[str, str]) -> str:
     import os
 
-    result = subprocess.run([sys.executable, "-m", "xsell.cli", *args], capture_output=True,
-                            text=True, env={**os.environ, **env}, timeout=300, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "xsell.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
 
-def test_replay_through_kafka_leaves_the_backfill_state(pipeline: Pipeline, tmp_path: Any
-                                                       ) -> None:
+def test_replay_through_kafka_leaves_the_backfill_state(pipeline: Pipeline, tmp_path: Any) -> None:
     from xsell.devenv.synthetic_shop import Shop, make_catalog, write_orders_csv
 
     catalog = make_catalog(seed=3)
@@ -219,6 +292,7 @@ def test_replay_through_kafka_leaves_the_backfill_state(pipeline: Pipeline, tmp_
 
     backfilled = snapshot(env_settings(other))
     strip = len(pipeline.settings.key_namespace)
-    assert {k[strip + 1:]: v for k, v in backfilled.items()} == {
-        k[strip:]: v for k, v in replayed.items()}
+    assert {k[strip + 1 :]: v for k, v in backfilled.items()} == {
+        k[strip:]: v for k, v in replayed.items()
+    }
     assert len(replayed) > 100

@@ -47,9 +47,13 @@ class Suggestions:
     """Everything on the suggestions topic, read as it arrives."""
 
     def __init__(self, settings: Settings) -> None:
-        self.consumer: KafkaConsumer = consumer(settings, "suggestions", group_id=None,
-                                                auto_offset_reset="earliest",
-                                                fetch_max_wait_ms=50)
+        self.consumer: KafkaConsumer = consumer(
+            settings,
+            "suggestions",
+            group_id=None,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=50,
+        )
         self.by_id: dict[str, dict[str, Any]] = {}
 
     def wait_for(self, ids: set[str], timeout: float) -> None:
@@ -68,7 +72,7 @@ def assignment(worker: LocalWorker) -> dict[str, set[int]]:
     """The worker's partitions after its latest rebalance (Faust's assignment table)."""
     text = worker.log_text()
     at = text.rfind("Setting newly assigned partitions")
-    table = text[at:text.find("for group", at)] if at >= 0 else ""
+    table = text[at : text.find("for group", at)] if at >= 0 else ""
     out: dict[str, set[int]] = {}
     for topic, spec in re.findall(r"\|\s*(\S+)\s*\|\s*\{([\d,\- ]*)\}\s*\|", table):
         for part in filter(None, (p.strip() for p in spec.split(","))):
@@ -102,8 +106,11 @@ class Group:
             shares = [assignment(w) for w in self.workers]
             for topic in (self.settings.topic(t) for t in INPUTS):
                 owned = [share.get(topic, set()) for share in shares]
-                if sum(map(len, owned)) != PARTITIONS or set().union(*owned) != set(
-                        range(PARTITIONS)) or not all(owned):
+                if (
+                    sum(map(len, owned)) != PARTITIONS
+                    or set().union(*owned) != set(range(PARTITIONS))
+                    or not all(owned)
+                ):
                     break
             else:
                 return
@@ -112,8 +119,9 @@ class Group:
 
     def send(self, records: list[tuple[str, str | None, bytes]]) -> None:
         for topic, key, value in records:
-            self.producer.send(self.settings.topic(topic),
-                               key=None if key is None else key.encode(), value=value)
+            self.producer.send(
+                self.settings.topic(topic), key=None if key is None else key.encode(), value=value
+            )
         self.producer.flush()
 
     def stop(self) -> None:
@@ -128,14 +136,38 @@ class Group:
 def probes(work: Workload) -> tuple[list[tuple[str, str | None, bytes]], list[bytes]]:
     """Phase 2: one add-to-cart each of 40 new shoppers; phase 3: BUYS purchases."""
     items = [i.item_id for i in work.catalog]
-    adds = [("cart-events", f"p{k}", json.dumps({
-        "event_id": f"probe-a{k}", "type": "add_to_cart", "user_id": f"p{k}",
-        "item_id": items[(k * 7) % len(items)], "ts": 1.8e9}).encode()) for k in range(40)]
-    buys = [json.dumps({"event_id": f"probe-o{k}", "type": "purchase", "order_id": f"po{k}",
-                        "user_id": f"q{k % 3}", "ts": 1.8e9 + k, "items": [
-                            {"item_id": items[(k * 11) % len(items)]},
-                            {"item_id": items[(k * 11 + 5) % len(items)]}]}).encode()
-            for k in range(BUYS)]
+    adds = [
+        (
+            "cart-events",
+            f"p{k}",
+            json.dumps(
+                {
+                    "event_id": f"probe-a{k}",
+                    "type": "add_to_cart",
+                    "user_id": f"p{k}",
+                    "item_id": items[(k * 7) % len(items)],
+                    "ts": 1.8e9,
+                }
+            ).encode(),
+        )
+        for k in range(40)
+    ]
+    buys = [
+        json.dumps(
+            {
+                "event_id": f"probe-o{k}",
+                "type": "purchase",
+                "order_id": f"po{k}",
+                "user_id": f"q{k % 3}",
+                "ts": 1.8e9 + k,
+                "items": [
+                    {"item_id": items[(k * 11) % len(items)]},
+                    {"item_id": items[(k * 11 + 5) % len(items)]},
+                ],
+            }
+        ).encode()
+        for k in range(BUYS)
+    ]
     return adds, buys
 
 
@@ -146,7 +178,8 @@ def offers(message: dict[str, Any]) -> list[Any]:
 def run_group(group: Group, work: Workload) -> dict[str, Any]:
     """Feed the workload and the probes; what the comparison needs, and timings."""
     history_ids = {suggestion_id("o", o.event_id) for o in work.orders} | {
-        suggestion_id("c", e.event_id) for e in work.carts if e.type == "add_to_cart"}
+        suggestion_id("c", e.event_id) for e in work.carts if e.type == "add_to_cart"
+    }
     started = time.monotonic()
     group.send(work.records())
     group.suggestions.wait_for(history_ids, timeout=600)
@@ -173,10 +206,14 @@ def run_group(group: Group, work: Workload) -> dict[str, Any]:
     final, figures = run(state())
     by_id = group.suggestions.by_id
     return {
-        "state": final, "footprint": figures, "ids": set(by_id),
+        "state": final,
+        "footprint": figures,
+        "ids": set(by_id),
         "probe_offers": {i: offers(by_id[i]) for i in add_ids | set(buy_ids)},
-        "seconds": seconds, "events": len(work.orders) + len(work.carts),
-        "startup": group.startup, "probes": time.monotonic() - probed,
+        "seconds": seconds,
+        "events": len(work.orders) + len(work.carts),
+        "startup": group.startup,
+        "probes": time.monotonic() - probed,
     }
 
 
@@ -202,15 +239,21 @@ def cluster() -> Iterator[LocalRedisCluster]:
 
 def report(name: str, result: dict[str, Any]) -> None:
     rate = result["events"] / result["seconds"]
-    print(f"\n{name}: {result['events']} events in {result['seconds']:.1f}s = {rate:.0f}/s; "
-          f"{result['footprint']['keys']} keys, {result['footprint']['bytes']} bytes "
-          f"(start-up {result['startup']:.1f}s, serial purchases {result['probes']:.1f}s)")
+    print(
+        f"\n{name}: {result['events']} events in {result['seconds']:.1f}s = {rate:.0f}/s; "
+        f"{result['footprint']['keys']} keys, {result['footprint']['bytes']} bytes "
+        f"(start-up {result['startup']:.1f}s, serial purchases {result['probes']:.1f}s)"
+    )
 
 
 @pytest.mark.parametrize("workers", [2, 3])
 def test_workers_split_the_partitions_and_give_the_same_results(
-        broker: LocalBroker, redis_server: LocalRedis, work: Workload,
-        one_worker: dict[str, Any], workers: int) -> None:
+    broker: LocalBroker,
+    redis_server: LocalRedis,
+    work: Workload,
+    one_worker: dict[str, Any],
+    workers: int,
+) -> None:
     group = Group(broker, redis_server, workers)
     try:
         result = run_group(group, work)
@@ -227,10 +270,13 @@ def test_workers_split_the_partitions_and_give_the_same_results(
 
 
 def test_two_workers_on_a_redis_cluster_give_the_single_redis_results(
-        broker: LocalBroker, redis_server: LocalRedis, cluster: LocalRedisCluster,
-        work: Workload, one_worker: dict[str, Any]) -> None:
-    group = Group(broker, redis_server, 2, XSELL_REDIS_URL=cluster.url,
-                  XSELL_REDIS_CLUSTER="true")
+    broker: LocalBroker,
+    redis_server: LocalRedis,
+    cluster: LocalRedisCluster,
+    work: Workload,
+    one_worker: dict[str, Any],
+) -> None:
+    group = Group(broker, redis_server, 2, XSELL_REDIS_URL=cluster.url, XSELL_REDIS_CLUSTER="true")
     try:
         result = run_group(group, work)
     finally:

@@ -21,8 +21,14 @@ ORDERS = 3000
 
 def test_backfilled_state_equals_batch_counts(make_settings: Callable[..., Settings]) -> None:
     path = require_shared_data()
-    orders = list(itertools.islice(read_orders(path, parse_map(ONLINE_RETAIL_MAP),
-                                               frozenset(ONLINE_RETAIL_SKIP.split(","))), ORDERS))
+    orders = list(
+        itertools.islice(
+            read_orders(
+                path, parse_map(ONLINE_RETAIL_MAP), frozenset(ONLINE_RETAIL_SKIP.split(","))
+            ),
+            ORDERS,
+        )
+    )
     settings = make_settings(max_neighbors=0)  # keep every pair: nothing pruned
     cap = settings.max_items_per_order
     pairs: Counter[tuple[str, str]] = Counter()
@@ -43,8 +49,9 @@ def test_backfilled_state_equals_batch_counts(make_settings: Callable[..., Setti
             assert pop == {item: float(c) for item, c in counts.items()}
             streamed: dict[tuple[str, str], float] = {}
             for item in counts:
-                partners = await store.client.zrange(store.keys.item(item).pairs, 0, -1,
-                                                     withscores=True)
+                partners = await store.client.zrange(
+                    store.keys.item(item).pairs, 0, -1, withscores=True
+                )
                 streamed.update(((item, other), w) for other, w in partners)
             assert streamed == {pair: float(c) for pair, c in pairs.items()}
         finally:
@@ -54,15 +61,22 @@ def test_backfilled_state_equals_batch_counts(make_settings: Callable[..., Setti
 
 
 def test_bulk_backfill_equals_streamed_state_with_decay(
-        make_settings: Callable[..., Settings]) -> None:
+    make_settings: Callable[..., Settings],
+) -> None:
     """Real orders, the default 30-day decay, nothing pruned: the bulk path's state is the
     streamed state to the last bit (models/bulk.py)."""
     from xsell.ops.loading import load_history
     from xsell.verify.state_oracle import compare_stores
 
     path = require_shared_data()
-    orders = list(itertools.islice(read_orders(path, parse_map(ONLINE_RETAIL_MAP),
-                                               frozenset(ONLINE_RETAIL_SKIP.split(","))), ORDERS))
+    orders = list(
+        itertools.islice(
+            read_orders(
+                path, parse_map(ONLINE_RETAIL_MAP), frozenset(ONLINE_RETAIL_SKIP.split(","))
+            ),
+            ORDERS,
+        )
+    )
 
     async def go() -> None:
         streamed = await Store.open(make_settings(max_neighbors=0, half_life_days=30))

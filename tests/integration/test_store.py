@@ -42,11 +42,20 @@ def test_golden_baskets_give_exact_counts(make_settings: Callable[..., Settings]
         await store.apply([order(i, items) for i, items in enumerate(GOLDEN)])
         k = store.keys
         assert dict(await store.client.zrange(k.item("a").pairs, 0, -1, withscores=True)) == {
-            "b": 3.0, "c": 1.0}
+            "b": 3.0,
+            "c": 1.0,
+        }
         assert dict(await store.client.zrange(k.item("b").pairs, 0, -1, withscores=True)) == {
-            "a": 3.0, "c": 1.0, "d": 1.0}
+            "a": 3.0,
+            "c": 1.0,
+            "d": 1.0,
+        }
         assert dict(await store.client.zrange(k.popularity, 0, -1, withscores=True)) == {
-            "a": 3.0, "b": 4.0, "c": 1.0, "d": 1.0}
+            "a": 3.0,
+            "b": 4.0,
+            "c": 1.0,
+            "d": 1.0,
+        }
         assert await store.client.hget(k.meta, "N") == "4"
         rows = await neighbours(store, "a", 5)
         assert rows[0]["item_id"] == "b" and rows[0]["together"] == 3
@@ -71,7 +80,8 @@ def test_duplicate_events_change_nothing(make_settings: Callable[..., Settings])
 
 
 def test_half_applied_event_is_completed_not_doubled(
-        make_settings: Callable[..., Settings]) -> None:
+    make_settings: Callable[..., Settings],
+) -> None:
     """A worker that died after the user and popularity updates of an order, before its pair
     increments (one atomic script that marks the event done): redelivery completes the rest
     and counts nothing twice."""
@@ -80,8 +90,7 @@ def test_half_applied_event_is_completed_not_doubled(
 
     async def go(store: Store) -> None:
         calls = store._calls_for(event, 10**13)
-        assert [c[0].name for c in calls] == ["purchase_user", "apply_popularity",
-                                               "apply_pairs"]
+        assert [c[0].name for c in calls] == ["purchase_user", "apply_popularity", "apply_pairs"]
         await store.runner.run(calls[:2])  # the pairs never got applied
         await store.apply([event])
         ref = make_settings()
@@ -100,19 +109,31 @@ def test_pair_script_applies_each_marker_once(make_settings: Callable[..., Setti
 
     async def go(store: Store) -> None:
         k = store.keys
-        done = [(APPLY_PAIRS, [k.done("o", "e1"), *k.item("a").for_signal("p"),
-                               *k.item("b").for_signal("p")],
-                 ["o:e1", 1001.0, 0, 1.0, 0, 10**13, 60_000, "done", "all", 2, "a", "b",
-                  "a", "b"])]
+        done = [
+            (
+                APPLY_PAIRS,
+                [k.done("o", "e1"), *k.item("a").for_signal("p"), *k.item("b").for_signal("p")],
+                ["o:e1", 1001.0, 0, 1.0, 0, 10**13, 60_000, "done", "all", 2, "a", "b", "a", "b"],
+            )
+        ]
         assert await store.runner.run(done) == [2]
         assert await store.runner.run(done) == [0]
-        listed_once = [(APPLY_PAIRS, [k.done("o", "e3"), *done[0][1][1:]],
-                        ["o:e3", *done[0][2][1:9], 0, "a", "b"])]
+        listed_once = [
+            (
+                APPLY_PAIRS,
+                [k.done("o", "e3"), *done[0][1][1:]],
+                ["o:e3", *done[0][2][1:9], 0, "a", "b"],
+            )
+        ]
         assert await store.runner.run(listed_once) == [2]  # T = 0: the partners are the targets
         assert await store.client.exists(k.done("o", "e1")) == 1
-        window = [(APPLY_PAIRS, [k.item("a").markers, *k.item("a").for_signal("p")],
-                   ["o:e2", 1002.0, 0, 1.0, 0, 10**13, 60_000, "window", "all", 1, "a",
-                    "a", "b"])]
+        window = [
+            (
+                APPLY_PAIRS,
+                [k.item("a").markers, *k.item("a").for_signal("p")],
+                ["o:e2", 1002.0, 0, 1.0, 0, 10**13, 60_000, "window", "all", 1, "a", "a", "b"],
+            )
+        ]
         assert await store.runner.run(window) == [1]
         assert await store.runner.run(window) == [0]
         assert await store.client.zscore(k.item("a").pairs, "b") == 3.0
@@ -127,7 +148,7 @@ async def _apply_and_dump(store: Store, events: list[Any]) -> dict[str, Any]:
 
 
 def _strip_ns(state: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    return {k[len(settings.key_namespace):]: v for k, v in state.items()}
+    return {k[len(settings.key_namespace) :]: v for k, v in state.items()}
 
 
 def test_items_per_order_cap_and_neighbour_pruning(make_settings: Callable[..., Settings]) -> None:
@@ -162,8 +183,7 @@ def test_forward_decay_and_rescaling(make_settings: Callable[..., Settings]) -> 
         assert await store.client.zscore(k.item("a").pairs, "b") == pytest.approx(3.0)
         # 40 half-lives later the landmark moves (rescale); decayed values are unchanged
         late = 40 * day
-        await store.apply([PurchaseEvent("e3", "o3", None, late,
-                                          (OrderLine("a"), OrderLine("c")))])
+        await store.apply([PurchaseEvent("e3", "o3", None, late, (OrderLine("a"), OrderLine("c")))])
         landmark = float(await store.client.hget(k.item("a").info, "L"))
         assert landmark == late
         stored_b = await store.client.zscore(k.item("a").pairs, "b")
@@ -187,11 +207,15 @@ def test_cart_co_adds_cart_lifecycle_and_history(make_settings: Callable[..., Se
         k = store.keys
         effects = await store.apply([add(1, "a"), add(2, "b"), add(3, "c"), add(4, "b")])
         assert [e.cart for e in effects] == [[], ["a"], ["b", "a"], ["c", "a"]]
-        assert dict(await store.client.zrange(k.item("c").cart_pairs, 0, -1, withscores=True)) \
-            == {"a": 0.25, "b": 0.25}
+        assert dict(await store.client.zrange(k.item("c").cart_pairs, 0, -1, withscores=True)) == {
+            "a": 0.25,
+            "b": 0.25,
+        }
         # re-adding b made no new pairs
-        assert dict(await store.client.zrange(k.item("a").cart_pairs, 0, -1, withscores=True)) \
-            == {"b": 0.25, "c": 0.25}
+        assert dict(await store.client.zrange(k.item("a").cart_pairs, 0, -1, withscores=True)) == {
+            "b": 0.25,
+            "c": 0.25,
+        }
         await store.apply([CartEvent("c5", "remove_from_cart", "u1", "c", 106.0)])
         assert set(await store.client.hkeys(k.cart("u1"))) == {"a", "b"}
         await store.apply([order(7, ["a", "b"], user="u1")])
@@ -217,8 +241,10 @@ def test_hostile_ids_stay_in_their_own_slot(make_settings: Callable[..., Setting
         await store.apply([CatalogItem(item_id="}{", category="c{1}", price=1.0)])
         for ident in HOSTILE:
             keys = store.keys.item(ident)
-            slots = {key_slot(key.encode()) for key in (keys.pairs, keys.cart_pairs, keys.info,
-                                                         keys.markers)}
+            slots = {
+                key_slot(key.encode())
+                for key in (keys.pairs, keys.cart_pairs, keys.info, keys.markers)
+            }
             assert len(slots) == 1, ident
             partners = set(await store.client.zrange(keys.pairs, 0, -1))
             assert partners == set(HOSTILE) - {ident}
@@ -228,8 +254,14 @@ def test_hostile_ids_stay_in_their_own_slot(make_settings: Callable[..., Setting
         # (no item hash: with decay off there is no landmark to keep)
         # (no per-item marker zset on a single Redis: the done key guards the pair script)
         expected = {key for i in HOSTILE for key in (k.item(i).pairs,)}
-        expected |= {k.popularity, k.meta, k.global_markers, k.catalog, k.history("{u}:*"),
-                     k.done("o", "e1")}
+        expected |= {
+            k.popularity,
+            k.meta,
+            k.global_markers,
+            k.catalog,
+            k.history("{u}:*"),
+            k.done("o", "e1"),
+        }
         assert {key async for key in store.client.scan_iter(match=k.pattern())} == expected
 
     run(_with_store(settings, go))
@@ -239,26 +271,33 @@ def test_cart_keeps_only_its_newest_items(make_settings: Callable[..., Settings]
     settings = make_settings(max_cart_items=3)
 
     async def go(store: Store) -> None:
-        await store.apply([CartEvent(f"c{n}", "add_to_cart", "u1", f"i{n}", 100.0 + n)
-                           for n in range(6)])
+        await store.apply(
+            [CartEvent(f"c{n}", "add_to_cart", "u1", f"i{n}", 100.0 + n) for n in range(6)]
+        )
         assert set(await store.client.hkeys(store.keys.cart("u1"))) == {"i3", "i4", "i5"}
 
     run(_with_store(settings, go))
 
 
 def test_add_to_cart_pairs_only_with_the_newest_cart_items(
-        make_settings: Callable[..., Settings]) -> None:
+    make_settings: Callable[..., Settings],
+) -> None:
     settings = make_settings(co_add_window=2, cart_weight=1.0)
 
     async def go(store: Store) -> None:
         k = store.keys
-        await store.apply([CartEvent(f"c{n}", "add_to_cart", "u1", f"i{n}", 100.0 + n)
-                           for n in range(5)])
+        await store.apply(
+            [CartEvent(f"c{n}", "add_to_cart", "u1", f"i{n}", 100.0 + n) for n in range(5)]
+        )
         # i4 came after i3, i2, i1, i0: it pairs with the two newest only, both ways
-        assert dict(await store.client.zrange(k.item("i4").cart_pairs, 0, -1,
-                                              withscores=True)) == {"i2": 1.0, "i3": 1.0}
-        assert dict(await store.client.zrange(k.item("i0").cart_pairs, 0, -1,
-                                              withscores=True)) == {"i1": 1.0, "i2": 1.0}
+        assert dict(await store.client.zrange(k.item("i4").cart_pairs, 0, -1, withscores=True)) == {
+            "i2": 1.0,
+            "i3": 1.0,
+        }
+        assert dict(await store.client.zrange(k.item("i0").cart_pairs, 0, -1, withscores=True)) == {
+            "i1": 1.0,
+            "i2": 1.0,
+        }
         assert len(await store.client.hkeys(k.cart("u1"))) == 5  # the cart keeps them all
 
     run(_with_store(settings, go))

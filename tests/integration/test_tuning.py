@@ -19,11 +19,14 @@ pytestmark = pytest.mark.integration
 
 
 def test_private_redis_is_tuned_and_an_untuned_one_is_reported(
-        redis_server: LocalRedis, make_settings: Callable[..., Settings],
-        caplog: pytest.LogCaptureFixture) -> None:
+    redis_server: LocalRedis,
+    make_settings: Callable[..., Settings],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     client = redis.Redis.from_url(redis_server.url, decode_responses=True)
     assert client.config_get("zset-max-listpack-entries") == {
-        "zset-max-listpack-entries": str(ZSET_LISTPACK_ENTRIES)}
+        "zset-max-listpack-entries": str(ZSET_LISTPACK_ENTRIES)
+    }
 
     async def check() -> int | None:
         store = await Store.open(make_settings())
@@ -45,8 +48,10 @@ def test_private_redis_is_tuned_and_an_untuned_one_is_reported(
 
 
 def test_the_check_never_stops_a_worker_on_a_cluster(
-        make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture) -> None:
+    make_settings: Callable[..., Settings], caplog: pytest.LogCaptureFixture
+) -> None:
     """CONFIG GET cannot be routed on a Redis Cluster: the advisory check is skipped, loudly."""
+
     async def check() -> int | None:
         store = await Store.open(make_settings())
         store.settings = store.settings.model_copy(update={"redis_cluster": True})

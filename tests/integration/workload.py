@@ -30,7 +30,8 @@ class Workload:
         """(logical topic, key, value) of every event: catalogue first, then orders and carts
         interleaved."""
         out: list[tuple[str, str | None, bytes]] = [
-            ("catalog", i.item_id, json.dumps(catalog_to_json(i)).encode()) for i in self.catalog]
+            ("catalog", i.item_id, json.dumps(catalog_to_json(i)).encode()) for i in self.catalog
+        ]
         carts = iter(self.carts)
         for order in self.orders:
             out.append(("orders", order.user_id, json.dumps(order_to_json(order)).encode()))
@@ -42,24 +43,33 @@ class Workload:
 
 
 def cart_json(event: CartEvent) -> bytes:
-    value: dict[str, Any] = {"event_id": event.event_id, "type": event.type,
-                             "user_id": event.user_id, "item_id": event.item_id, "ts": event.ts,
-                             "quantity": event.quantity, "price": event.price,
-                             "session_id": event.session_id}
+    value: dict[str, Any] = {
+        "event_id": event.event_id,
+        "type": event.type,
+        "user_id": event.user_id,
+        "item_id": event.item_id,
+        "ts": event.ts,
+        "quantity": event.quantity,
+        "price": event.price,
+        "session_id": event.session_id,
+    }
     return json.dumps(value).encode()
 
 
 def make_workload(orders: int, sessions: int, seed: int = 5) -> Workload:
     catalog = make_catalog(seed)
     shop = Shop(catalog, seed=seed)
-    carts = [replace(e, user_id="c-" + e.user_id)
-             for s in shop.cart_sessions(sessions, seed=seed) for e in s]
+    carts = [
+        replace(e, user_id="c-" + e.user_id)
+        for s in shop.cart_sessions(sessions, seed=seed)
+        for e in s
+    ]
     return Workload(catalog, shop.orders(orders, seed=seed), carts)
 
 
 async def apply_all(store: Store, events: Sequence[Event], batch: int = 200) -> None:
     for start in range(0, len(events), batch):
-        await store.apply(events[start:start + batch])
+        await store.apply(events[start : start + batch])
 
 
 async def apply_workload(store: Store, work: Workload, batch: int = 200) -> None:

@@ -38,27 +38,56 @@ def _check(result: dict[str, Any], kills: int) -> None:
 @pytest.fixture(scope="module")
 def orders() -> list[PurchaseEvent]:
     path = require_shared_data()
-    return list(itertools.islice(read_orders(path, parse_map(ONLINE_RETAIL_MAP),
-                                             frozenset(ONLINE_RETAIL_SKIP.split(","))), 2000))
+    return list(
+        itertools.islice(
+            read_orders(
+                path, parse_map(ONLINE_RETAIL_MAP), frozenset(ONLINE_RETAIL_SKIP.split(","))
+            ),
+            2000,
+        )
+    )
 
 
 def test_kill_9_one_worker_three_times_loses_and_doubles_nothing(
-        orders: list[PurchaseEvent]) -> None:
+    orders: list[PurchaseEvent],
+) -> None:
     result = run_chaos(ChaosConfig(orders=1500, kills=3, workers=1, seed=7), orders)
     _check(result, 3)
     assert result["backfill_diff"] == 0, result["backfill"]["examples"]  # == xsell backfill
     assert result["duplicates_delivered"] > 0  # the kills did hit uncommitted batches
 
 
-def test_xsell_chaos_kills_either_of_two_workers(orders: list[PurchaseEvent],
-                                                 tmp_path: Path) -> None:
+def test_xsell_chaos_kills_either_of_two_workers(
+    orders: list[PurchaseEvent], tmp_path: Path
+) -> None:
     path = tmp_path / "orders.csv"  # the same orders, without parsing the whole file again
     write_orders_csv(path, orders[:800], [])
     out = subprocess.run(
-        [sys.executable, "-m", "xsell.cli", "chaos", "--file", str(path), "--orders", "800",
-         "--kills", "3", "--workers", "2", "--seed", "3", "--no-backfill", "--json"],
-        capture_output=True, text=True, timeout=600, check=False, cwd=REPO,
-        env={k: v for k, v in os.environ.items() if not k.startswith("XSELL_")})
+        [
+            sys.executable,
+            "-m",
+            "xsell.cli",
+            "chaos",
+            "--file",
+            str(path),
+            "--orders",
+            "800",
+            "--kills",
+            "3",
+            "--workers",
+            "2",
+            "--seed",
+            "3",
+            "--no-backfill",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=REPO,
+        env={k: v for k, v in os.environ.items() if not k.startswith("XSELL_")},
+    )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     result = json.loads(out.stdout)
     _check(result, 3)

@@ -28,9 +28,14 @@ def test_demo_runs_shows_suggestions_and_stops_clean() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XSELL_")}
     env["XSELL_KAFKA_SESSION_TIMEOUT"] = "3"
     env["XSELL_KAFKA_HEARTBEAT_INTERVAL"] = "0.5"
-    result = subprocess.run([sys.executable, "-m", "xsell.cli", "demo", "--seconds", "15",
-                             "--rate", "20"], capture_output=True, text=True, env=env,
-                            timeout=240, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "xsell.cli", "demo", "--seconds", "15", "--rate", "20"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+        check=False,
+    )
     out = result.stdout
     assert result.returncode == 0, result.stderr[-3000:]
     started = re.search(r"started: (.*)", out)

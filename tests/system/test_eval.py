@@ -29,12 +29,13 @@ def small_file(tmp_path: Path) -> Path:
 
 
 def test_through_kafka_gives_the_in_process_numbers(
-        small_file: Path, broker: LocalBroker, redis_server: LocalRedis,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    small_file: Path, broker: LocalBroker, redis_server: LocalRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("XSELL_KAFKA_BROKERS", broker.bootstrap)
     monkeypatch.setenv("XSELL_REDIS_URL", redis_server.url)
-    settings = load_settings(kafka_session_timeout=3, kafka_heartbeat_interval=0.5,
-                             batch_window=0.005)
+    settings = load_settings(
+        kafka_session_timeout=3, kafka_heartbeat_interval=0.5, batch_window=0.005
+    )
     orders = list(read_orders(small_file))
     direct = evaluate(settings, orders, "shop", progress=False)
     kafka = evaluate(settings, orders, "shop", progress=False, through_kafka=True)
@@ -45,12 +46,34 @@ def test_through_kafka_gives_the_in_process_numbers(
 
 def test_eval_json_prints_one_object(small_file: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XSELL_")}
-    out = subprocess.run([sys.executable, "-m", "xsell.cli", "eval", "--orders", str(small_file),
-                          "--k", "3", "--json"], capture_output=True, text=True, env=env,
-                         timeout=300, check=True).stdout
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "xsell.cli",
+            "eval",
+            "--orders",
+            str(small_file),
+            "--k",
+            "3",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=True,
+    ).stdout
     report = json.loads(out)  # exactly one JSON document on stdout
-    assert set(report) == {"dataset", "k", "train_orders", "test_orders", "triggers", "results",
-                           "seconds"}
+    assert set(report) == {
+        "dataset",
+        "k",
+        "train_orders",
+        "test_orders",
+        "triggers",
+        "results",
+        "seconds",
+    }
     assert report["dataset"] == "shop" and report["k"] == 3
     assert report["train_orders"] == 200 and report["test_orders"] == 50
     assert set(report["results"]) == {"xsell", "popular", "jaccard"}

@@ -39,8 +39,7 @@ def orders() -> list[PurchaseEvent]:
 
 
 @pytest.mark.parametrize("kind", SCENARIOS)
-def test_worker_waits_out_the_outage_and_catches_up(kind: str,
-                                                    orders: list[PurchaseEvent]) -> None:
+def test_worker_waits_out_the_outage_and_catches_up(kind: str, orders: list[PurchaseEvent]) -> None:
     result = run_outage(kind, orders, seconds=OUTAGE_SECONDS)
     assert result["worker_survived"], result["worker_log"]  # no crash, no crash loop
     assert result["waiting_logged"], result["worker_log"]  # said what it waited for
@@ -60,14 +59,20 @@ def test_worker_waits_out_the_outage_and_catches_up(kind: str,
 
 
 def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "xsell.cli", *args], capture_output=True,
-                          text=True, env={**os.environ, **env}, timeout=300, check=False,
-                          cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "xsell.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=300,
+        check=False,
+        cwd=REPO,
+    )
 
 
-def test_status_reports_a_loss_until_rebuild_from_file(broker: LocalBroker,
-                                                       redis_server: LocalRedis,
-                                                       tmp_path: Path) -> None:
+def test_status_reports_a_loss_until_rebuild_from_file(
+    broker: LocalBroker, redis_server: LocalRedis, tmp_path: Path
+) -> None:
     env = stack_env(broker, redis_server, XSELL_MAX_NEIGHBORS="0")
     settings = env_settings(env)
     orders = Shop(seed=2).orders(300, seed=2)
@@ -106,8 +111,7 @@ async def _diff(settings: Settings, orders: list[PurchaseEvent]) -> int:
         await store.close()
 
 
-def test_store_open_waits_for_a_redis_that_is_not_up_yet(
-        caplog: pytest.LogCaptureFixture) -> None:
+def test_store_open_waits_for_a_redis_that_is_not_up_yet(caplog: pytest.LogCaptureFixture) -> None:
     redis = LocalRedis(port=free_port())
     settings = env_settings({"XSELL_REDIS_URL": redis.url})
     starter = threading.Timer(1.5, redis.start)

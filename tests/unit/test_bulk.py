@@ -57,8 +57,15 @@ def _orders(n: int, seed: int) -> list[PurchaseEvent]:
     out = []
     for i in range(n):
         items = [f"i{rng.randrange(30)}" for _ in range(rng.randrange(1, 9))]
-        out.append(PurchaseEvent(f"e{i}", f"o{i}", f"u{rng.randrange(5)}", 1000.0 + i * 3600,
-                                 tuple(OrderLine(x) for x in items)))
+        out.append(
+            PurchaseEvent(
+                f"e{i}",
+                f"o{i}",
+                f"u{rng.randrange(5)}",
+                1000.0 + i * 3600,
+                tuple(OrderLine(x) for x in items),
+            )
+        )
     return out
 
 
@@ -80,8 +87,12 @@ def test_bulk_counts_equal_plain_counting_with_decay_off() -> None:
     got = {}
     for code, item in enumerate(counts.vocab):
         partners, weights = counts.partners(code)
-        got.update({(item, counts.vocab[p]): w for p, w in
-                    zip(partners.tolist(), weights.tolist(), strict=True)})
+        got.update(
+            {
+                (item, counts.vocab[p]): w
+                for p, w in zip(partners.tolist(), weights.tolist(), strict=True)
+            }
+        )
     assert got == pairs
     assert counts.popularity == pop
     assert counts.order_total == 300.0

@@ -13,8 +13,21 @@ from xsell.store.client import (
 )
 
 COMMANDS = [
-    ("EVALSHA", "0" * 40, 2, "xs:{i:a%7B}:p", "xs:{i:é}:c", "o:e1", 1.5, 10**13, 0.1 + 0.2,
-     -0.0, 1e-07, "", "star"),
+    (
+        "EVALSHA",
+        "0" * 40,
+        2,
+        "xs:{i:a%7B}:p",
+        "xs:{i:é}:c",
+        "o:e1",
+        1.5,
+        10**13,
+        0.1 + 0.2,
+        -0.0,
+        1e-07,
+        "",
+        "star",
+    ),
     ("SET", "k", "1", "EX", 86400),
     ("CONFIG GET", "maxmemory"),
     ("HMGET", "xs:{g}:cat", *[f"item-{n}" for n in range(3000)]),

@@ -75,9 +75,11 @@ def test_kafka_listeners() -> None:
 
 def test_kafka_single_replica_and_no_auto_created_topics() -> None:
     kafka = env("kafka")
-    for key in ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
-                "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
-                "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"):
+    for key in (
+        "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+        "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR",
+    ):
         assert kafka[key] == "1", key
     assert kafka["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
 
@@ -103,8 +105,9 @@ def test_redis_append_only_file() -> None:
 
 
 def test_redis_password_is_shared_with_the_workers() -> None:
-    options = dict(zip(SERVICES["redis"]["command"][1::2], SERVICES["redis"]["command"][2::2],
-                       strict=True))
+    options = dict(
+        zip(SERVICES["redis"]["command"][1::2], SERVICES["redis"]["command"][2::2], strict=True)
+    )
     password = options["--requirepass"]
     assert INTERPOLATION.fullmatch(password), "taken from the environment, not committed"
     assert env("redis")["REDISCLI_AUTH"] == password  # lets the healthcheck authenticate
@@ -112,8 +115,12 @@ def test_redis_password_is_shared_with_the_workers() -> None:
 
 
 def test_named_volumes_are_declared() -> None:
-    used = {v.split(":")[0] for s in SERVICES.values() for v in s.get("volumes", [])
-            if not v.startswith((".", "/"))}
+    used = {
+        v.split(":")[0]
+        for s in SERVICES.values()
+        for v in s.get("volumes", [])
+        if not v.startswith((".", "/"))
+    }
     assert used == set(COMPOSE["volumes"])
 
 
@@ -170,8 +177,11 @@ def test_dockerfile() -> None:
 
 
 def test_dockerignore_keeps_what_the_build_needs() -> None:
-    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-                if line.strip() and not line.startswith("#")]
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert ".git" in patterns
     needed = {"pyproject.toml", "README.md", "xsell", "models", "streams", "config"}
     assert not needed & set(patterns)

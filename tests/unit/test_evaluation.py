@@ -42,13 +42,21 @@ def test_metrics_on_hand_computed_triggers() -> None:
 
 
 def test_baselines_on_golden_baskets() -> None:
-    train = [order(0, ["a", "b", "c"], 0), order(1, ["a", "b"], 1), order(2, ["b", "d"], 2),
-             order(3, ["e"], 3), order(4, ["e"], 4), order(5, ["e"], 5)]
+    train = [
+        order(0, ["a", "b", "c"], 0),
+        order(1, ["a", "b"], 1),
+        order(2, ["b", "d"], 2),
+        order(3, ["e"], 3),
+        order(4, ["e"], 4),
+        order(5, ["e"], 5),
+    ]
     co = build(train, max_items=50)
     a, b = co.index["a"], co.index["b"]
     idx, together = co.row(a)
     assert dict(zip([co.items[i] for i in idx], together.tolist(), strict=True)) == {
-        "b": 2.0, "c": 1.0}
+        "b": 2.0,
+        "c": 1.0,
+    }
     assert co.counts[b] == 3.0
     base = Baselines(co, k=2)
     assert base.popular(["e"]) == ["b", "a"]

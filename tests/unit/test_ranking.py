@@ -46,8 +46,13 @@ def make_input(
 
 def params(**changes: Any) -> RankParams:
     rules = changes.pop("rules", COUNT.rules)
-    fields = {"k": COUNT.k, "similarity": COUNT.similarity, "min_support": COUNT.min_support,
-              "recency_decay": COUNT.recency_decay, "popular_fallback": COUNT.popular_fallback}
+    fields = {
+        "k": COUNT.k,
+        "similarity": COUNT.similarity,
+        "min_support": COUNT.min_support,
+        "recency_decay": COUNT.recency_decay,
+        "popular_fallback": COUNT.popular_fallback,
+    }
     fields.update(changes)
     return RankParams(rules=rules, **fields)
 
@@ -91,8 +96,9 @@ def test_min_support_drops_weak_pairs() -> None:
 
 
 def test_excluded_candidates_are_not_scored() -> None:
-    inp = make_input(["a", "b"], {"a": Neighbours({"b": 5.0, "c": 1.0, "cart": 9.0})},
-                     exclude=["a", "b", "cart"])
+    inp = make_input(
+        ["a", "b"], {"a": Neighbours({"b": 5.0, "c": 1.0, "cart": 9.0})}, exclude=["a", "b", "cart"]
+    )
     assert set(score_candidates(inp, COUNT)) == {"c"}
 
 
@@ -135,7 +141,9 @@ def test_tie_break_by_item_id() -> None:
 
 def test_never_an_excluded_item_even_as_popular() -> None:
     inp = make_input(
-        ["a"], {"a": Neighbours({"cart": 9.0, "b": 1.0})}, exclude=["a", "cart"],
+        ["a"],
+        {"a": Neighbours({"cart": 9.0, "b": 1.0})},
+        exclude=["a", "cart"],
         popular=[("a", 50.0), ("cart", 40.0), ("p", 10.0)],
     )
     offers = rank(inp, params(popular_fallback=True))
@@ -163,8 +171,12 @@ def test_because_confidence_zero_for_unknown_anchor_count() -> None:
 
 
 def test_because_on_equal_contributions_names_most_recent_anchor() -> None:
-    inp = make_input(["a", "b"], {"a": Neighbours({"x": 1.0}), "b": Neighbours({"x": 1.0})},
-                     counts={"a": 2.0, "b": 4.0}, exclude=["a", "b"])
+    inp = make_input(
+        ["a", "b"],
+        {"a": Neighbours({"x": 1.0}), "b": Neighbours({"x": 1.0})},
+        counts={"a": 2.0, "b": 4.0},
+        exclude=["a", "b"],
+    )
     [offer] = rank(inp, params(recency_decay=1.0))
     assert offer == Offer("x", 2.0, "cross_sell", Because("a", 1.0, 0.5))
 
@@ -194,8 +206,10 @@ def test_empty_input_gives_no_offers() -> None:
 
 def test_owned_items_are_never_offered() -> None:
     inp = make_input(
-        ["a"], {"a": Neighbours({"owned": 5.0, "b": 1.0})},
-        history={"owned": NOW - 365 * DAY}, popular=[("owned", 9.0)],
+        ["a"],
+        {"a": Neighbours({"owned": 5.0, "b": 1.0})},
+        history={"owned": NOW - 365 * DAY},
+        popular=[("owned", 9.0)],
     )
     assert ids(rank(inp, params(popular_fallback=True))) == ["b"]
     no_rule = RuleParams(exclude_purchased=False)
@@ -210,11 +224,12 @@ def test_consumables_come_back_after_the_repurchase_window() -> None:
     ]
     history = {"ink-old": NOW - 31 * DAY, "ink-new": NOW - 29 * DAY, "cam": NOW - 400 * DAY}
     inp = make_input(
-        ["a"], {"a": Neighbours({"ink-old": 3.0, "ink-new": 2.0, "cam": 1.0})},
-        catalog=catalog, history=history,
+        ["a"],
+        {"a": Neighbours({"ink-old": 3.0, "ink-new": 2.0, "cam": 1.0})},
+        catalog=catalog,
+        history=history,
     )
-    rules = RuleParams(consumable_categories=frozenset({"ink"}),
-                       repurchase_window_seconds=30 * DAY)
+    rules = RuleParams(consumable_categories=frozenset({"ink"}), repurchase_window_seconds=30 * DAY)
     assert ids(rank(inp, params(rules=rules))) == ["ink-old"]
     # without the consumable rule every owned item is excluded
     assert ids(rank(inp, params())) == []
@@ -230,15 +245,20 @@ def test_consumables_come_back_after_the_repurchase_window() -> None:
     ],
 )
 def test_never_out_of_stock_or_inactive(item: CatalogItem) -> None:
-    inp = make_input(["a"], {"a": Neighbours({"b": 5.0, "c": 1.0})}, catalog=[item],
-                     popular=[("b", 9.0), ("p", 1.0)])
+    inp = make_input(
+        ["a"],
+        {"a": Neighbours({"b": 5.0, "c": 1.0})},
+        catalog=[item],
+        popular=[("b", 9.0), ("p", 1.0)],
+    )
     assert ids(rank(inp, params(popular_fallback=True))) == ["c", "p"]
 
 
 def test_items_in_stock_or_unknown_are_available() -> None:
     catalog = [CatalogItem("b", stock=1), CatalogItem("c", stock=None)]
-    inp = make_input(["a"], {"a": Neighbours({"b": 3.0, "c": 2.0, "unknown": 1.0})},
-                     catalog=catalog)
+    inp = make_input(
+        ["a"], {"a": Neighbours({"b": 3.0, "c": 2.0, "unknown": 1.0})}, catalog=catalog
+    )
     assert ids(rank(inp, params())) == ["b", "c", "unknown"]
 
 
@@ -252,15 +272,18 @@ UPSELL_CATALOG = [
 
 def upsell_input() -> RankInput:
     return make_input(
-        ["cam"], {"cam": Neighbours({"cam-pro": 4.0, "cam-lite": 3.0, "lens": 2.0})},
+        ["cam"],
+        {"cam": Neighbours({"cam-pro": 4.0, "cam-lite": 3.0, "lens": 2.0})},
         catalog=UPSELL_CATALOG,
     )
 
 
 def test_pricier_same_category_is_an_excluded_upsell() -> None:
     offers = rank(upsell_input(), params())
-    assert [(o.item_id, o.kind) for o in offers] == [("cam-lite", "cross_sell"),
-                                                      ("lens", "cross_sell")]
+    assert [(o.item_id, o.kind) for o in offers] == [
+        ("cam-lite", "cross_sell"),
+        ("lens", "cross_sell"),
+    ]
 
 
 def test_upsell_included_and_labelled_when_allowed() -> None:
@@ -279,8 +302,9 @@ def test_addon_price_ratio_drops_pricier_addons() -> None:
         CatalogItem("soundbar", category="audio", price=60.0),
         CatalogItem("cable", category="acc", price=None),
     ]
-    inp = make_input(["tv"], {"tv": Neighbours({"soundbar": 3.0, "mount": 2.0, "cable": 1.0})},
-                     catalog=catalog)
+    inp = make_input(
+        ["tv"], {"tv": Neighbours({"soundbar": 3.0, "mount": 2.0, "cable": 1.0})}, catalog=catalog
+    )
     rules = RuleParams(addon_price_ratio=0.5)
     assert ids(rank(inp, params(rules=rules))) == ["mount", "cable"]  # 50 <= 0.5 * 100
     assert ids(rank(inp, params())) == ["soundbar", "mount", "cable"]  # rule off
@@ -288,7 +312,8 @@ def test_addon_price_ratio_drops_pricier_addons() -> None:
 
 def test_popular_padding() -> None:
     inp = make_input(
-        ["a"], {"a": Neighbours({"b": 2.0})},
+        ["a"],
+        {"a": Neighbours({"b": 2.0})},
         popular=[("b", 10.0), ("p1", 8.0), ("a", 6.0), ("p2", 4.0), ("p3", 2.0)],
     )
     offers = rank(inp, params(k=3, popular_fallback=True))

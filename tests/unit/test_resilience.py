@@ -12,7 +12,8 @@ from streams.resilience import Throttle, deliver
 
 
 def test_deliver_retries_failed_sends_until_kafka_takes_them(
-        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(resilience, "MAX_BACKOFF", 0.01)
     calls = []
 
@@ -29,7 +30,8 @@ def test_deliver_retries_failed_sends_until_kafka_takes_them(
 
 
 def test_deliver_logs_while_kafka_does_not_acknowledge(
-        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(resilience, "SLOW_SECONDS", 0.05)
 
     async def slow() -> None:
@@ -64,7 +66,8 @@ def test_deliver_cancellation_cancels_the_send() -> None:
 
 
 def test_throttle_lets_one_line_through_per_period_and_counts_the_rest(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     logger = logging.getLogger("test.throttled")
     logger.addFilter(Throttle(seconds=60))
     with caplog.at_level(logging.ERROR, logger="test.throttled"):

@@ -100,10 +100,21 @@ def examples_of(name: str) -> list[Any]:
     return [value for n, value in contract_examples() if n == name]
 
 
-CART = {"event_id": "e-1", "type": "add_to_cart", "user_id": "u-1", "item_id": "i-1",
-        "ts": "2024-06-01T10:15:00Z"}
-PURCHASE = {"event_id": "o-1", "type": "purchase", "order_id": "A-1", "user_id": "u-1",
-            "ts": 1717236900, "items": [{"item_id": "i-1"}, {"item_id": "i-2", "quantity": 2}]}
+CART = {
+    "event_id": "e-1",
+    "type": "add_to_cart",
+    "user_id": "u-1",
+    "item_id": "i-1",
+    "ts": "2024-06-01T10:15:00Z",
+}
+PURCHASE = {
+    "event_id": "o-1",
+    "type": "purchase",
+    "order_id": "A-1",
+    "user_id": "u-1",
+    "ts": 1717236900,
+    "items": [{"item_id": "i-1"}, {"item_id": "i-2", "quantity": 2}],
+}
 FORGET = {"event_id": "f-1", "type": "forget_user", "user_id": "u-1", "ts": 1717236900}
 ITEM = {"type": "item", "item_id": "i-1"}
 BASE = {"cart-event": CART, "order-event": PURCHASE, "catalog-item": ITEM}
@@ -150,9 +161,13 @@ def test_every_json_block_of_the_contract_names_its_schema() -> None:
     assert text.count("```json") == len(contract_examples())
     assert {name for name, _ in contract_examples()} == set(NAMES)
     kinds = {(n, v.get("type")) for n, v in contract_examples()}
-    for kind in [("cart-event", "add_to_cart"), ("cart-event", "remove_from_cart"),
-                 ("order-event", "purchase"), ("order-event", "forget_user"),
-                 ("catalog-item", "item")]:
+    for kind in [
+        ("cart-event", "add_to_cart"),
+        ("cart-event", "remove_from_cart"),
+        ("order-event", "purchase"),
+        ("order-event", "forget_user"),
+        ("catalog-item", "item"),
+    ]:
         assert kind in kinds
 
 
@@ -164,15 +179,19 @@ def test_contract_example_is_valid(name: str, value: Any) -> None:
 
 
 def test_contract_examples_agree_with_the_code() -> None:
-    events = {v["event_id"]: v for n, v in contract_examples() if n in ("cart-event",
-                                                                         "order-event")}
+    events = {
+        v["event_id"]: v for n, v in contract_examples() if n in ("cart-event", "order-event")
+    }
     for purchase in (v for v in events.values() if v["type"] == "purchase"):
         assert purchase["event_id"] == purchase_event_id(purchase["order_id"])
     for message in examples_of("suggestion"):
         trigger = message["trigger"]
         event = events[trigger["event_id"]]
-        parsed = parse_record("cart-events" if message["placement"] == "cart" else "orders",
-                              json.dumps(event).encode(), LIMITS)
+        parsed = parse_record(
+            "cart-events" if message["placement"] == "cart" else "orders",
+            json.dumps(event).encode(),
+            LIMITS,
+        )
         tag = "c" if message["placement"] == "cart" else "o"
         assert message["suggestion_id"] == suggestion_id(tag, trigger["event_id"])
         assert message["user_id"] == parsed.user_id  # type: ignore[union-attr]
@@ -194,9 +213,16 @@ def test_contract_names_only_real_settings() -> None:
     named = set(re.findall(r"XSELL_([A-Z0-9_]+)", text)) - {"CONFIG"}
     assert named, "the contract names its variables"
     assert {n.lower() for n in named} <= set(Settings.model_fields)
-    for name in ["KAFKA_BROKERS", "REDIS_URL", "TOPIC_PREFIX", "KAFKA_SESSION_TIMEOUT",
-                 "KAFKA_HEARTBEAT_INTERVAL", "KAFKA_MAX_POLL_INTERVAL", "HALF_LIFE_DAYS",
-                 "MAX_SUGGESTIONS"]:
+    for name in [
+        "KAFKA_BROKERS",
+        "REDIS_URL",
+        "TOPIC_PREFIX",
+        "KAFKA_SESSION_TIMEOUT",
+        "KAFKA_HEARTBEAT_INTERVAL",
+        "KAFKA_MAX_POLL_INTERVAL",
+        "HALF_LIFE_DAYS",
+        "MAX_SUGGESTIONS",
+    ]:
         default = Settings.model_fields[name.lower()].default
         assert f"| `XSELL_{name}` | `{default}` |" in text, name
 
@@ -331,8 +357,9 @@ def test_invalid_for_schema_and_parser(name: str, value: Any) -> None:
     assert not parser_ok(name, value)
 
 
-@pytest.mark.parametrize("raw", [b"[]", b'"text"', b"null", b"{", b"", b"NaN",
-                                 b'{"ts": NaN}', b"\xff\xfe\x00"])
+@pytest.mark.parametrize(
+    "raw", [b"[]", b'"text"', b"null", b"{", b"", b"NaN", b'{"ts": NaN}', b"\xff\xfe\x00"]
+)
 @pytest.mark.parametrize("name", list(STREAMS))
 def test_non_objects_and_bad_json_are_rejected(name: str, raw: bytes) -> None:
     assert not parser_ok(name, raw)
@@ -360,10 +387,10 @@ GAPS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "value", "accepted", "why"), GAPS,
-                         ids=[why for *_, why in GAPS])
-def test_known_gaps_between_schema_and_parser(name: str, value: Any, accepted: bool,
-                                              why: str) -> None:
+@pytest.mark.parametrize(("name", "value", "accepted", "why"), GAPS, ids=[why for *_, why in GAPS])
+def test_known_gaps_between_schema_and_parser(
+    name: str, value: Any, accepted: bool, why: str
+) -> None:
     assert schema_ok(name, value) is accepted
     assert parser_ok(name, value) is not accepted
 
@@ -407,16 +434,39 @@ def test_id_pattern_is_str_isprintable() -> None:
 
 
 def numeric_strings() -> list[str]:
-    out = ["0", "00", "000.", ".0", ".", "", "1.", ".5", "4102444800", "04102444800",
-           "4102444800.", "4102444800.0000", "4102444800.0001", "4102444799.9999",
-           "4102444801", "4102444810", "4102445000", "4199999999", "5000000000",
-           "9999999999", "10000000000", "3999999999.99", "999999999", "1717236900.123456",
-           "1..2", "1.2.3"]
+    out = [
+        "0",
+        "00",
+        "000.",
+        ".0",
+        ".",
+        "",
+        "1.",
+        ".5",
+        "4102444800",
+        "04102444800",
+        "4102444800.",
+        "4102444800.0000",
+        "4102444800.0001",
+        "4102444799.9999",
+        "4102444801",
+        "4102444810",
+        "4102445000",
+        "4199999999",
+        "5000000000",
+        "9999999999",
+        "10000000000",
+        "3999999999.99",
+        "999999999",
+        "1717236900.123456",
+        "1..2",
+        "1.2.3",
+    ]
     bound = "4102444800"
     for i, digit in enumerate(bound):  # one digit above or below the bound, at every place
         for d in "0123456789":
             if d != digit:
-                out.append(bound[:i] + d + bound[i + 1:])
+                out.append(bound[:i] + d + bound[i + 1 :])
                 out.append(bound[:i] + d + "9" * (len(bound) - i - 1))
     return out
 
@@ -432,23 +482,45 @@ def test_numeric_ts_strings(text: str) -> None:
 # --- suggestions and dead letters built by the real code ---------------------------------------
 async def fake_build_inputs(store: Any, requests: Any, params: Any) -> list[RankInput]:
     """The store's read step, with fixed statistics (no Redis)."""
-    neighbours = {"A": Neighbours({"B": 6.0, "C": 3.0, "D": 2.0}, {"C": 1.0}),
-                  "X": Neighbours({"B": 2.0})}
+    neighbours = {
+        "A": Neighbours({"B": 6.0, "C": 3.0, "D": 2.0}, {"C": 1.0}),
+        "X": Neighbours({"B": 2.0}),
+    }
     counts = {"A": 10.0, "B": 8.0, "C": 5.0, "D": 4.0, "X": 7.0}
-    catalog = {"A": CatalogItem("A", category="mugs", price=5.0),
-               "D": CatalogItem("D", category="mugs", price=9.0),
-               "C": CatalogItem("C", stock=0)}
+    catalog = {
+        "A": CatalogItem("A", category="mugs", price=5.0),
+        "D": CatalogItem("D", category="mugs", price=9.0),
+        "C": CatalogItem("C", stock=0),
+    }
     popular = [(f"P{i}", 100.0 - i) for i in range(80)]
-    return [RankInput(anchors=list(req.anchors), exclude=req.exclude, neighbours=neighbours,
-                      counts=counts, total=100.0, catalog=catalog, history={},
-                      popular=popular, now=req.now) for req in requests]
+    return [
+        RankInput(
+            anchors=list(req.anchors),
+            exclude=req.exclude,
+            neighbours=neighbours,
+            counts=counts,
+            total=100.0,
+            catalog=catalog,
+            history={},
+            popular=popular,
+            now=req.now,
+        )
+        for req in requests
+    ]
 
 
 EFFECTS = [
     Effect(CartEvent("c-1", "add_to_cart", "u-1", "A", 1717236900.0), cart=["X"]),
     Effect(CartEvent("c-2", "remove_from_cart", "u-1", "X", 1717236901.0)),
-    Effect(PurchaseEvent("o-1", "ord-1", None, 1717236902.0,
-                         (OrderLine("A"), OrderLine("X", 2.0), OrderLine("A")))),
+    Effect(
+        PurchaseEvent(
+            "o-1",
+            "ord-1",
+            None,
+            1717236902.0,
+            (OrderLine("A"), OrderLine("X", 2.0), OrderLine("A")),
+        )
+    ),
     Effect(CatalogItem("A", category="mugs")),
     Effect(ForgetUser("f-1", "u-1", 1717236903.0)),
     Effect(CartEvent("c-1", "add_to_cart", "u-1", "A", 1717236900.0), duplicate=True),
@@ -467,7 +539,10 @@ def test_engine_messages_are_valid_suggestions(monkeypatch: pytest.MonkeyPatch) 
         validator("suggestion").validate(message)
     # one per add_to_cart (a redelivery too, with the same id) and per purchase; none otherwise
     assert [(m["placement"], m["trigger"]["event_id"]) for m in messages] == [
-        ("cart", "c-1"), ("post_purchase", "o-1"), ("cart", "c-1")]
+        ("cart", "c-1"),
+        ("post_purchase", "o-1"),
+        ("cart", "c-1"),
+    ]
     assert messages[0]["suggestion_id"] == messages[2]["suggestion_id"]
     assert messages[1]["user_id"] is None
     assert messages[1]["trigger"]["item_ids"] == ["A", "X"]
@@ -506,23 +581,26 @@ def broken(message: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return copy
 
 
-@pytest.mark.parametrize(("path", "value"), [
-    ("suggestion_id", "sug-1"),
-    ("suggestion_id", DROP),
-    ("user_id", None),  # a cart suggestion always has its user
-    ("placement", "checkout"),
-    ("trigger.type", "purchase"),
-    ("trigger.item_ids", []),
-    ("trigger.item_ids", ["85123A", "21232"]),
-    ("items", [{"item_id": "P", "score": 1, "kind": "popular", "because": None}] * 51),
-    ("items.0.kind", "popular"),
-    ("items.0.score", -1),
-    ("items.0.because", None),
-    ("items.1.because", {"item_id": "A", "together": 1, "confidence": 1}),
-    ("items.0.because.together", DROP),
-    ("created_at", "2024-06-01T10:15:00+00:00"),
-    ("created_at", DROP),
-])
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("suggestion_id", "sug-1"),
+        ("suggestion_id", DROP),
+        ("user_id", None),  # a cart suggestion always has its user
+        ("placement", "checkout"),
+        ("trigger.type", "purchase"),
+        ("trigger.item_ids", []),
+        ("trigger.item_ids", ["85123A", "21232"]),
+        ("items", [{"item_id": "P", "score": 1, "kind": "popular", "because": None}] * 51),
+        ("items.0.kind", "popular"),
+        ("items.0.score", -1),
+        ("items.0.because", None),
+        ("items.1.because", {"item_id": "A", "together": 1, "confidence": 1}),
+        ("items.0.because.together", DROP),
+        ("created_at", "2024-06-01T10:15:00+00:00"),
+        ("created_at", DROP),
+    ],
+)
 def test_suggestion_schema_rejects(path: str, value: Any) -> None:
     message = examples_of("suggestion")[0]
     assert message["placement"] == "cart" and len(message["items"]) == 2
@@ -539,10 +617,16 @@ def test_purchase_suggestion_must_have_a_purchase_trigger() -> None:
 
 def test_dead_letters_of_the_handler_are_valid() -> None:
     big = json.dumps(with_(CART, pad="x" * (LIMITS.max_payload_bytes + 10))).encode()
-    values = [None, b"", b"not json", b"[]", b"\xff\xfe{", big,
-              *(json.dumps(v).encode() for n, v in INVALID if n == "cart-event")]
-    records = [Record("xsell.cart-events", 3, offset, value) for offset, value in
-               enumerate(values)]
+    values = [
+        None,
+        b"",
+        b"not json",
+        b"[]",
+        b"\xff\xfe{",
+        big,
+        *(json.dumps(v).encode() for n, v in INVALID if n == "cart-event"),
+    ]
+    records = [Record("xsell.cart-events", 3, offset, value) for offset, value in enumerate(values)]
     out = Output()
     handler = BatchHandler(engine=None, stream="cart-events", limits=LIMITS)  # type: ignore[arg-type]
     assert handler.decode(records, out) == []
@@ -558,7 +642,12 @@ def test_dead_letters_of_the_handler_are_valid() -> None:
 def test_dead_letter_schema_rejects() -> None:
     letter = dead_letter(Record("xsell.orders", 0, 5, b"{}"), "type: expected ...")
     assert schema_ok("dead-letter", letter)
-    for key, value in [("partition", -1), ("offset", 1.5), ("payload", None), ("error", ""),
-                       ("payload", "x" * (DEAD_LETTER_PAYLOAD_CHARS + 1))]:
+    for key, value in [
+        ("partition", -1),
+        ("offset", 1.5),
+        ("payload", None),
+        ("error", ""),
+        ("payload", "x" * (DEAD_LETTER_PAYLOAD_CHARS + 1)),
+    ]:
         assert not schema_ok("dead-letter", {**letter, key: value}), key
     assert not schema_ok("dead-letter", {k: v for k, v in letter.items() if k != "topic"})

@@ -48,10 +48,12 @@ def pem(tmp_path: Path) -> Path:
 
 
 def sasl(**extra: Any) -> Settings:
-    values: dict[str, Any] = {"kafka_security_protocol": "SASL_SSL",
-                              "kafka_sasl_mechanism": "SCRAM-SHA-512",
-                              "kafka_sasl_username": "xsell",
-                              "kafka_sasl_password": SECRETS["XSELL_KAFKA_SASL_PASSWORD"]}
+    values: dict[str, Any] = {
+        "kafka_security_protocol": "SASL_SSL",
+        "kafka_sasl_mechanism": "SCRAM-SHA-512",
+        "kafka_sasl_username": "xsell",
+        "kafka_sasl_password": SECRETS["XSELL_KAFKA_SASL_PASSWORD"],
+    }
     values.update(extra)
     return Settings(**values)
 
@@ -59,22 +61,28 @@ def sasl(**extra: Any) -> Settings:
 # --- validation ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"kafka_security_protocol": "SASL_SSL"}, "SASL needs kafka_sasl_username"),
-    ({"kafka_security_protocol": "SASL_PLAINTEXT", "kafka_sasl_username": "u"}, "SASL needs"),
-    ({"kafka_sasl_username": "u", "kafka_sasl_password": "p"}, "has no SASL"),
-    ({"kafka_ssl_ca_file": "PEM"}, "need kafka_security_protocol SSL or SASL_SSL"),
-    ({"kafka_security_protocol": "SSL", "kafka_ssl_cert_file": "PEM"}, "go together"),
-    ({"kafka_security_protocol": "SSL", "kafka_ssl_ca_file": "/nonexistent/ca.pem"},
-     "no such file"),
-    ({"redis_tls_ca_file": "PEM"}, "need a rediss:// redis_url"),
-    ({"redis_url": "rediss://h:6380/0", "redis_tls_key_file": "PEM"}, "go together"),
-    ({"redis_url": "redis://h:6379/3", "redis_cluster": True}, "only database 0"),
-    ({"kafka_security_protocol": "TLS"}, "kafka_security_protocol"),
-    ({"kafka_sasl_mechanism": "GSSAPI"}, "kafka_sasl_mechanism"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kafka_security_protocol": "SASL_SSL"}, "SASL needs kafka_sasl_username"),
+        ({"kafka_security_protocol": "SASL_PLAINTEXT", "kafka_sasl_username": "u"}, "SASL needs"),
+        ({"kafka_sasl_username": "u", "kafka_sasl_password": "p"}, "has no SASL"),
+        ({"kafka_ssl_ca_file": "PEM"}, "need kafka_security_protocol SSL or SASL_SSL"),
+        ({"kafka_security_protocol": "SSL", "kafka_ssl_cert_file": "PEM"}, "go together"),
+        (
+            {"kafka_security_protocol": "SSL", "kafka_ssl_ca_file": "/nonexistent/ca.pem"},
+            "no such file",
+        ),
+        ({"redis_tls_ca_file": "PEM"}, "need a rediss:// redis_url"),
+        ({"redis_url": "rediss://h:6380/0", "redis_tls_key_file": "PEM"}, "go together"),
+        ({"redis_url": "redis://h:6379/3", "redis_cluster": True}, "only database 0"),
+        ({"kafka_security_protocol": "TLS"}, "kafka_security_protocol"),
+        ({"kafka_sasl_mechanism": "GSSAPI"}, "kafka_sasl_mechanism"),
+    ],
+)
 def test_security_settings_that_cannot_work_fail_at_start(
-        kwargs: dict[str, Any], message: str, pem: Path) -> None:
+    kwargs: dict[str, Any], message: str, pem: Path
+) -> None:
     values = {k: str(pem) if v == "PEM" else v for k, v in kwargs.items()}
     with pytest.raises(ValidationError) as info:
         Settings(**values)
@@ -82,55 +90,99 @@ def test_security_settings_that_cannot_work_fail_at_start(
 
 
 def test_complete_security_settings_are_accepted(pem: Path) -> None:
-    s = sasl(kafka_ssl_ca_file=str(pem), kafka_ssl_cert_file=str(pem),
-             kafka_ssl_key_file=str(pem), redis_url="rediss://redis.internal:6380/0",
-             redis_username="xsell", redis_password="pw", redis_tls_ca_file=str(pem),
-             redis_tls_cert_file=str(pem), redis_tls_key_file=str(pem))
+    s = sasl(
+        kafka_ssl_ca_file=str(pem),
+        kafka_ssl_cert_file=str(pem),
+        kafka_ssl_key_file=str(pem),
+        redis_url="rediss://redis.internal:6380/0",
+        redis_username="xsell",
+        redis_password="pw",
+        redis_tls_ca_file=str(pem),
+        redis_tls_cert_file=str(pem),
+        redis_tls_key_file=str(pem),
+    )
     assert s.kafka_uses_tls and s.unsafe_reasons() == []
 
 
 # --- unsafe setups -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("kwargs", "reason"), [
-    ({"redis_url": "redis://10.0.0.5:6379/0"}, "Redis at 10.0.0.5 without a password"),
-    ({"kafka_brokers": "kafka.internal:9092", "kafka_security_protocol": "SASL_PLAINTEXT",
-      "kafka_sasl_mechanism": "PLAIN", "kafka_sasl_username": "u", "kafka_sasl_password": "p"},
-     "SASL PLAIN password sent without TLS to Kafka at kafka.internal:9092"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"redis_url": "redis://10.0.0.5:6379/0"}, "Redis at 10.0.0.5 without a password"),
+        (
+            {
+                "kafka_brokers": "kafka.internal:9092",
+                "kafka_security_protocol": "SASL_PLAINTEXT",
+                "kafka_sasl_mechanism": "PLAIN",
+                "kafka_sasl_username": "u",
+                "kafka_sasl_password": "p",
+            },
+            "SASL PLAIN password sent without TLS to Kafka at kafka.internal:9092",
+        ),
+    ],
+)
 def test_unsafe_setups_are_named(kwargs: dict[str, Any], reason: str) -> None:
     assert Settings(**kwargs).unsafe_reasons() == [reason]
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"kafka_brokers": "127.0.0.1:9092,[::1]:9093", "kafka_security_protocol": "SASL_PLAINTEXT",
-     "kafka_sasl_username": "u", "kafka_sasl_password": "p"},  # loopback only
-    {"kafka_brokers": "k:9092", "kafka_security_protocol": "SASL_SSL",
-     "kafka_sasl_username": "u", "kafka_sasl_password": "p"},  # PLAIN inside TLS
-    {"kafka_brokers": "k:9092", "kafka_security_protocol": "SASL_PLAINTEXT",
-     "kafka_sasl_mechanism": "SCRAM-SHA-256", "kafka_sasl_username": "u",
-     "kafka_sasl_password": "p"},  # SCRAM never sends the password
-    {"redis_url": "rediss://:pw@10.0.0.5:6380/0"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {
+            "kafka_brokers": "127.0.0.1:9092,[::1]:9093",
+            "kafka_security_protocol": "SASL_PLAINTEXT",
+            "kafka_sasl_username": "u",
+            "kafka_sasl_password": "p",
+        },  # loopback only
+        {
+            "kafka_brokers": "k:9092",
+            "kafka_security_protocol": "SASL_SSL",
+            "kafka_sasl_username": "u",
+            "kafka_sasl_password": "p",
+        },  # PLAIN inside TLS
+        {
+            "kafka_brokers": "k:9092",
+            "kafka_security_protocol": "SASL_PLAINTEXT",
+            "kafka_sasl_mechanism": "SCRAM-SHA-256",
+            "kafka_sasl_username": "u",
+            "kafka_sasl_password": "p",
+        },  # SCRAM never sends the password
+        {"redis_url": "rediss://:pw@10.0.0.5:6380/0"},
+    ],
+)
 def test_safe_setups(kwargs: dict[str, Any]) -> None:
     assert Settings(**kwargs).unsafe_reasons() == []
 
 
 def cli(args: Sequence[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("XSELL_")}
-    return subprocess.run([sys.executable, "-m", "xsell.cli", *args], capture_output=True,
-                          text=True, env={**clean, **env}, timeout=120, check=False, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "xsell.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
 
 
 @pytest.mark.parametrize("command", [["worker"], ["forget-user", "u1"]])
 def test_commands_refuse_an_unsafe_setup(command: list[str]) -> None:
-    env = {"XSELL_REDIS_URL": "redis://10.0.0.5:6379/0", "XSELL_KAFKA_BROKERS": "k:9092",
-           "XSELL_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "XSELL_KAFKA_SASL_USERNAME": "u",
-           "XSELL_KAFKA_SASL_PASSWORD": SECRETS["XSELL_KAFKA_SASL_PASSWORD"]}
+    env = {
+        "XSELL_REDIS_URL": "redis://10.0.0.5:6379/0",
+        "XSELL_KAFKA_BROKERS": "k:9092",
+        "XSELL_KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT",
+        "XSELL_KAFKA_SASL_USERNAME": "u",
+        "XSELL_KAFKA_SASL_PASSWORD": SECRETS["XSELL_KAFKA_SASL_PASSWORD"],
+    }
     result = cli(command, env)
     assert result.returncode == 1, result.stderr[-2000:]
     assert "unsafe configuration: Redis at 10.0.0.5 without a password; SASL PLAIN" in (
-        result.stderr)
+        result.stderr
+    )
     assert "XSELL_ALLOW_UNSAFE=true" in result.stderr
     for secret in SECRETS.values():
         assert secret not in result.stdout + result.stderr
@@ -141,8 +193,15 @@ def test_an_unsafe_setup_runs_when_explicitly_allowed(monkeypatch: pytest.Monkey
     from xsell.cli import _settings, parser
 
     monkeypatch.setenv("XSELL_REDIS_URL", "redis://10.0.0.5:6379/0")
-    for command in (["topics", "create"], ["neighbors", "x"], ["hostile"], ["backfill", "f"],
-                    ["replay", "f"], ["forget-user", "u"], ["worker"]):
+    for command in (
+        ["topics", "create"],
+        ["neighbors", "x"],
+        ["hostile"],
+        ["backfill", "f"],
+        ["replay", "f"],
+        ["forget-user", "u"],
+        ["worker"],
+    ):
         args = parser().parse_args(command)
         with pytest.raises(ConfigError, match="unsafe configuration"):
             _settings(args)
@@ -155,9 +214,13 @@ def test_an_unsafe_setup_runs_when_explicitly_allowed(monkeypatch: pytest.Monkey
 
 
 def test_xsell_config_masks_every_secret() -> None:
-    env = {**SECRETS, "XSELL_REDIS_URL": f"rediss://xsell:{URL_SECRET}@redis.internal:6380/0",
-           "XSELL_KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "XSELL_KAFKA_SASL_USERNAME": "xsell",
-           "XSELL_KAFKA_BROKERS": "kafka.internal:9093"}
+    env = {
+        **SECRETS,
+        "XSELL_REDIS_URL": f"rediss://xsell:{URL_SECRET}@redis.internal:6380/0",
+        "XSELL_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "XSELL_KAFKA_SASL_USERNAME": "xsell",
+        "XSELL_KAFKA_BROKERS": "kafka.internal:9093",
+    }
     result = cli(["config"], env)
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
@@ -167,21 +230,28 @@ def test_xsell_config_masks_every_secret() -> None:
         assert secret not in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("bad", [
-    {"XSELL_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"},  # SASL password without SASL
-    {"XSELL_MAX_SUGGESTIONS": "many"},
-    {"XSELL_REDIS_URL": f"http://u:{URL_SECRET}@h/0"},
-    {"XSELL_KAFKA_SASL_MECHANISM": SECRETS["XSELL_KAFKA_SASL_PASSWORD"]},  # a misplaced secret
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"XSELL_KAFKA_SECURITY_PROTOCOL": "PLAINTEXT"},  # SASL password without SASL
+        {"XSELL_MAX_SUGGESTIONS": "many"},
+        {"XSELL_REDIS_URL": f"http://u:{URL_SECRET}@h/0"},
+        {"XSELL_KAFKA_SASL_MECHANISM": SECRETS["XSELL_KAFKA_SASL_PASSWORD"]},  # a misplaced secret
+    ],
+)
 def test_validation_errors_never_show_a_secret(bad: dict[str, str]) -> None:
-    env = {**SECRETS, "XSELL_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
-           "XSELL_KAFKA_SASL_USERNAME": "u", **bad}
+    env = {
+        **SECRETS,
+        "XSELL_KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+        "XSELL_KAFKA_SASL_USERNAME": "u",
+        **bad,
+    }
     result = cli(["config"], env)
     assert result.returncode == 2 and "invalid settings" in result.stderr
     for secret in [*SECRETS.values(), URL_SECRET]:
         assert secret not in result.stdout + result.stderr
     with pytest.raises(ValidationError) as info:  # and in Python, even unformatted
-        Settings(**{k[len("XSELL_"):].lower(): v for k, v in env.items()})
+        Settings(**{k[len("XSELL_") :].lower(): v for k, v in env.items()})
     for text in (str(info.value), repr(info.value), safe_errors(info.value)):
         for secret in [*SECRETS.values(), URL_SECRET]:
             assert secret not in text
@@ -212,8 +282,9 @@ def test_faust_gets_sasl_over_tls() -> None:
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
 
 
-@pytest.mark.parametrize(("protocol", "mechanism"), [("SASL_PLAINTEXT", "PLAIN"),
-                                                     ("SASL_PLAINTEXT", "SCRAM-SHA-256")])
+@pytest.mark.parametrize(
+    ("protocol", "mechanism"), [("SASL_PLAINTEXT", "PLAIN"), ("SASL_PLAINTEXT", "SCRAM-SHA-256")]
+)
 def test_faust_gets_sasl_without_tls(protocol: str, mechanism: str) -> None:
     s = sasl(kafka_security_protocol=protocol, kafka_sasl_mechanism=mechanism)
     auth = credentials_to_aiokafka_auth(faust_credentials(s))
@@ -222,8 +293,7 @@ def test_faust_gets_sasl_without_tls(protocol: str, mechanism: str) -> None:
 
 
 def test_faust_gets_tls_only_and_plaintext_by_default() -> None:
-    auth = credentials_to_aiokafka_auth(faust_credentials(Settings(
-        kafka_security_protocol="SSL")))
+    auth = credentials_to_aiokafka_auth(faust_credentials(Settings(kafka_security_protocol="SSL")))
     assert auth["security_protocol"] == "SSL"
     assert isinstance(auth["ssl_context"], ssl.SSLContext)
     assert faust_credentials(Settings()) is None
@@ -234,20 +304,27 @@ def test_kafka_python_options(pem: Path) -> None:
     assert security_options(Settings()) == {"security_protocol": "PLAINTEXT"}
     options = security_options(sasl(kafka_ssl_ca_file=str(pem)))
     assert options == {
-        "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512",
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
         "sasl_plain_username": "xsell",
         "sasl_plain_password": SECRETS["XSELL_KAFKA_SASL_PASSWORD"],
-        "ssl_check_hostname": True, "ssl_cafile": str(pem)}
+        "ssl_check_hostname": True,
+        "ssl_cafile": str(pem),
+    }
 
 
 def test_redis_client_options(pem: Path) -> None:
-    s = Settings(redis_url="rediss://redis.internal:6380/0", redis_username="xsell",
-                 redis_password="pw", redis_tls_ca_file=str(pem), redis_tls_cert_file=str(pem),
-                 redis_tls_key_file=str(pem))
+    s = Settings(
+        redis_url="rediss://redis.internal:6380/0",
+        redis_username="xsell",
+        redis_password="pw",
+        redis_tls_ca_file=str(pem),
+        redis_tls_cert_file=str(pem),
+        redis_tls_key_file=str(pem),
+    )
     options = client_options(s)
     assert options["username"] == "xsell" and options["password"] == "pw"
-    assert options["ssl_ca_certs"] == options["ssl_certfile"] == options["ssl_keyfile"] == str(
-        pem)
+    assert options["ssl_ca_certs"] == options["ssl_certfile"] == options["ssl_keyfile"] == str(pem)
     assert "username" not in client_options(Settings())
 
 
@@ -262,22 +339,37 @@ class FakeEngine:
 
     async def process(self, events: Sequence[Any]) -> list[dict[str, Any]]:
         self.calls.append([e.event_id for e in events])
-        return [{"user_id": e.user_id, "suggestion_id": e.event_id} for e in events
-                if isinstance(e, PurchaseEvent)]
+        return [
+            {"user_id": e.user_id, "suggestion_id": e.event_id}
+            for e in events
+            if isinstance(e, PurchaseEvent)
+        ]
 
 
 def test_forget_user_gives_a_tombstone_in_its_place_in_the_batch() -> None:
     def buy(n: int) -> bytes:
-        return json.dumps({"event_id": f"p{n}", "type": "purchase", "order_id": f"o{n}",
-                           "user_id": "u1", "ts": 1e9, "items": [{"item_id": "a"}]}).encode()
+        return json.dumps(
+            {
+                "event_id": f"p{n}",
+                "type": "purchase",
+                "order_id": f"o{n}",
+                "user_id": "u1",
+                "ts": 1e9,
+                "items": [{"item_id": "a"}],
+            }
+        ).encode()
 
     forget = json.dumps({"event_id": "f1", "type": "forget_user", "user_id": "u1", "ts": 1e9})
     values = [buy(1), forget.encode(), buy(2), b"not json", forget.replace("f1", "f2").encode()]
     engine = FakeEngine()
     handler = BatchHandler(engine, "orders", Limits())  # type: ignore[arg-type]
     out = asyncio.run(handler.handle([Record("t", 0, n, v) for n, v in enumerate(values)]))
-    assert out.suggestions == [("u1", {"user_id": "u1", "suggestion_id": "p1"}), ("u1", None),
-                               ("u1", {"user_id": "u1", "suggestion_id": "p2"}), ("u1", None)]
+    assert out.suggestions == [
+        ("u1", {"user_id": "u1", "suggestion_id": "p1"}),
+        ("u1", None),
+        ("u1", {"user_id": "u1", "suggestion_id": "p2"}),
+        ("u1", None),
+    ]
     assert engine.calls == [["p1", "f1"], ["p2", "f2"]]
     assert len(out.dead_letters) == 1
     assert encode(None) is None

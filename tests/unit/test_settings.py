@@ -117,8 +117,11 @@ def test_invalid_env_value_raises(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_toml_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    path = write_toml(tmp_path, 'half_life_days = 7.0\nmax_suggestions = 4\nsimilarity = "lift"\n'
-                                'consumable_categories = ["ink"]\n')
+    path = write_toml(
+        tmp_path,
+        'half_life_days = 7.0\nmax_suggestions = 4\nsimilarity = "lift"\n'
+        'consumable_categories = ["ink"]\n',
+    )
     monkeypatch.setenv("XSELL_CONFIG", str(path))
     s = Settings()
     assert s.half_life_days == 7.0
@@ -191,8 +194,13 @@ def test_invalid_values_raise(kwargs: dict[str, object]) -> None:
 
 
 def test_valid_edge_values() -> None:
-    s = Settings(half_life_days=0, kafka_heartbeat_interval=5.9, recency_decay=1.0,
-                 redis_url="unix:///run/redis.sock", max_suggestions=50)
+    s = Settings(
+        half_life_days=0,
+        kafka_heartbeat_interval=5.9,
+        recency_decay=1.0,
+        redis_url="unix:///run/redis.sock",
+        max_suggestions=50,
+    )
     assert (s.half_life_days, s.kafka_heartbeat_interval, s.recency_decay) == (0.0, 5.9, 1.0)
     assert Settings(redis_url="rediss://:pw@cache.example.com:6380/1").redis_url.startswith(
         "rediss://"
@@ -209,8 +217,9 @@ def test_broker_list_is_normalised() -> None:
 
 
 def secret_settings() -> Settings:
-    return Settings(redis_url=f"redis://default:{URL_SECRET}@10.1.2.3:6379/0",
-                    redis_password=PW_SECRET)
+    return Settings(
+        redis_url=f"redis://default:{URL_SECRET}@10.1.2.3:6379/0", redis_password=PW_SECRET
+    )
 
 
 def test_secrets_are_not_in_repr_or_str() -> None:
@@ -260,8 +269,10 @@ def test_masked_without_password_keeps_url() -> None:
         ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
         ("redis://:pw@host:6380/1", "redis://:***@host:6380/1"),
         ("redis://user:pw@host/0", "redis://user:***@host/0"),
-        ("rediss://u:p%40ss@host:6379/0?ssl_cert_reqs=none",
-         "rediss://u:***@host:6379/0?ssl_cert_reqs=none"),
+        (
+            "rediss://u:p%40ss@host:6379/0?ssl_cert_reqs=none",
+            "rediss://u:***@host:6379/0?ssl_cert_reqs=none",
+        ),
         ("redis://user@host:6379/0", "redis://user@host:6379/0"),
     ],
 )
@@ -281,9 +292,14 @@ def test_non_numeric_port_is_rejected_and_masking_never_raises() -> None:
 
 def test_validation_errors_as_printed_do_not_echo_the_password() -> None:
     """pydantic's own text echoes inputs; the CLI prints safe_errors() instead."""
-    for bad in ({"redis_url": "http://:hunter2@h/0"},
-                {"redis_url": "redis://:hunter2@h/0", "redis_password": "hunter2",
-                 "kafka_heartbeat_interval": 9.0}):
+    for bad in (
+        {"redis_url": "http://:hunter2@h/0"},
+        {
+            "redis_url": "redis://:hunter2@h/0",
+            "redis_password": "hunter2",
+            "kafka_heartbeat_interval": 9.0,
+        },
+    ):
         with pytest.raises(ValidationError) as info:
             Settings(**bad)
         text = safe_errors(info.value)

@@ -121,8 +121,9 @@ def test_numpy_arrays_are_elementwise() -> None:
     np.testing.assert_allclose(lift(c_ab, c_a, c_b, n), [1.0, 2.0, 0.0])
     np.testing.assert_allclose(confidence(c_ab, c_a, c_b, n), [1.0, 0.25, 0.0])
     np.testing.assert_allclose(cosine(c_ab, c_a, c_b, n), [2 / math.sqrt(6), 0.5, 0.0])
-    np.testing.assert_allclose(asym_cosine(c_ab, c_a, c_b, n),
-                               [2 / (2**0.9 * 3**0.1), 1 / (4**0.9 * 1**0.1), 0.0])
+    np.testing.assert_allclose(
+        asym_cosine(c_ab, c_a, c_b, n), [2 / (2**0.9 * 3**0.1), 1 / (4**0.9 * 1**0.1), 0.0]
+    )
     for fn in SIMILARITIES.values():
         out = fn(c_ab, c_a, c_b, n)
         assert isinstance(out, np.ndarray)

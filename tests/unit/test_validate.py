@@ -72,8 +72,14 @@ def reject(stream: str, value: bytes | str | None, limits: Limits = LIMITS) -> s
 def test_cart_minimal_gets_defaults() -> None:
     event = parse_record("cart-events", raw(cart()), LIMITS)
     assert event == CartEvent(
-        event_id="e1", type="add_to_cart", user_id="u1", item_id="i1", ts=JAN_1_2024,
-        quantity=1.0, price=None, session_id=None,
+        event_id="e1",
+        type="add_to_cart",
+        user_id="u1",
+        item_id="i1",
+        ts=JAN_1_2024,
+        quantity=1.0,
+        price=None,
+        session_id=None,
     )
 
 
@@ -81,8 +87,14 @@ def test_cart_with_optional_fields() -> None:
     obj = cart(type="remove_from_cart", quantity=2, price=9.99, session_id="s-1")
     event = parse_record("cart-events", raw(obj), LIMITS)
     assert event == CartEvent(
-        event_id="e1", type="remove_from_cart", user_id="u1", item_id="i1", ts=JAN_1_2024,
-        quantity=2.0, price=9.99, session_id="s-1",
+        event_id="e1",
+        type="remove_from_cart",
+        user_id="u1",
+        item_id="i1",
+        ts=JAN_1_2024,
+        quantity=2.0,
+        price=9.99,
+        session_id="s-1",
     )
 
 
@@ -92,7 +104,10 @@ def test_integer_ids_become_strings() -> None:
     )
     assert isinstance(event, CartEvent)
     assert (event.event_id, event.user_id, event.item_id, event.session_id) == (
-        "7", "42", "1001", "0",
+        "7",
+        "42",
+        "1001",
+        "0",
     )
 
 
@@ -193,9 +208,7 @@ def test_purchase_event_id_is_deterministic_and_per_order() -> None:
     assert first != purchase_event_id("order-2")
     assert first.startswith("order-")
     assert len(first) == len("order-") + 24
-    assert purchase_event_id("536365") == (
-        "order-" + hashlib.sha256(b"536365").hexdigest()[:24]
-    )
+    assert purchase_event_id("536365") == ("order-" + hashlib.sha256(b"536365").hexdigest()[:24])
 
 
 def test_distinct_items_keeps_first_seen_order() -> None:
@@ -285,8 +298,11 @@ def test_missing_fields(stream: str, obj: dict[str, Any], field: str) -> None:
         ("orders", order(items="a,b"), "items"),
         ("orders", order(items=["a"]), "items[0]"),
         ("orders", order(items=[{"item_id": "a", "quantity": True}]), "items[0].quantity"),
-        ("orders", order(items=[{"item_id": "a"}, {"item_id": "b", "price": "1"}]),
-         "items[1].price"),
+        (
+            "orders",
+            order(items=[{"item_id": "a"}, {"item_id": "b", "price": "1"}]),
+            "items[1].price",
+        ),
         ("catalog", item(active="yes"), "active"),
         ("catalog", item(category=3.5), "category"),
         ("catalog", item(name=5), "name"),

@@ -51,9 +51,14 @@ class Counters:
         self.outputs = 0  # records sent to the suggestions topic
 
     def as_dict(self) -> dict[str, Any]:
-        return {"round_trips": self.round_trips, "commands": self.commands,
-                "events": self.events, "outputs": self.outputs, "pid": os.getpid(),
-                "at": time.time()}
+        return {
+            "round_trips": self.round_trips,
+            "commands": self.commands,
+            "events": self.events,
+            "outputs": self.outputs,
+            "pid": os.getpid(),
+            "at": time.time(),
+        }
 
 
 COUNTERS = Counters()
@@ -101,8 +106,10 @@ def short_fetch_wait(ms: int) -> None:
 def _passthrough(app: faust.App, topics: Topics, settings: Settings) -> None:
     async def forward(stream: Any) -> None:
         async for events in stream.take_events(settings.batch_size, settings.batch_window):
-            futures = [await topics.suggestions.send(key=e.message.key, value=e.message.value)
-                       for e in events]
+            futures = [
+                await topics.suggestions.send(key=e.message.key, value=e.message.value)
+                for e in events
+            ]
             await asyncio.gather(*futures)
             COUNTERS.events += len(events)
             COUNTERS.outputs += len(futures)
@@ -149,11 +156,13 @@ class Naive:
                     await self.call("ZINCRBY", f"{ns}:c:{anchor}", weight, other)
                     await self.call("ZINCRBY", f"{ns}:c:{other}", weight, anchor)
             await self.call("HSET", cart, anchor, event["ts"])
-        top = await self.call("ZRANGE", f"{ns}:p:{anchor}", 0, NAIVE_TOP - 1, "REV",
-                              "WITHSCORES")
-        return {"user_id": event.get("user_id"), "placement": placement,
-                "trigger": {"type": event["type"], "event_id": event["event_id"]},
-                "items": [{"item_id": m, "score": float(s)} for m, s in _pairs(top)]}
+        top = await self.call("ZRANGE", f"{ns}:p:{anchor}", 0, NAIVE_TOP - 1, "REV", "WITHSCORES")
+        return {
+            "user_id": event.get("user_id"),
+            "placement": placement,
+            "trigger": {"type": event["type"], "event_id": event["event_id"]},
+            "items": [{"item_id": m, "score": float(s)} for m, s in _pairs(top)],
+        }
 
 
 def _pairs(reply: list[Any]) -> list[tuple[Any, Any]]:
@@ -169,8 +178,9 @@ def _naive(app: faust.App, topics: Topics, settings: Settings) -> None:
         async for value in stream:
             message = await naive.handle(json.loads(value))
             key = message["user_id"]
-            await topics.suggestions.send(key=None if key is None else str(key).encode(),
-                                          value=json.dumps(message).encode())
+            await topics.suggestions.send(
+                key=None if key is None else str(key).encode(), value=json.dumps(message).encode()
+            )
             COUNTERS.events += 1
             COUNTERS.outputs += 1
 

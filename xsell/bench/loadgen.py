@@ -43,21 +43,33 @@ class LoadResult:
 
 def _check_plaintext(settings: Settings) -> None:
     if settings.kafka_security_protocol != "PLAINTEXT":
-        raise XsellError("xsell bench supports PLAINTEXT brokers only (a private broker is "
-                         "started when XSELL_KAFKA_BROKERS is unset)")
+        raise XsellError(
+            "xsell bench supports PLAINTEXT brokers only (a private broker is "
+            "started when XSELL_KAFKA_BROKERS is unset)"
+        )
 
 
 def producer(settings: Settings) -> AIOKafkaProducer:
     _check_plaintext(settings)
-    return AIOKafkaProducer(bootstrap_servers=settings.broker_list, acks=1, linger_ms=0,
-                            enable_idempotence=False, max_batch_size=256 * 1024)
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.broker_list,
+        acks=1,
+        linger_ms=0,
+        enable_idempotence=False,
+        max_batch_size=256 * 1024,
+    )
 
 
 def consumer(settings: Settings) -> AIOKafkaConsumer:
     _check_plaintext(settings)
-    return AIOKafkaConsumer(settings.topic("suggestions"), bootstrap_servers=settings.broker_list,
-                            group_id=None, auto_offset_reset="earliest", fetch_max_wait_ms=5,
-                            max_partition_fetch_bytes=4 * 1024 * 1024)
+    return AIOKafkaConsumer(
+        settings.topic("suggestions"),
+        bootstrap_servers=settings.broker_list,
+        group_id=None,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=5,
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
 
 
 class Collector:
@@ -88,8 +100,14 @@ class Collector:
                 self.done.set()
 
 
-async def _send(prod: AIOKafkaProducer, settings: Settings, events: Sequence[BenchEvent],
-                collector: Collector, rate: float, max_seconds: float) -> None:
+async def _send(
+    prod: AIOKafkaProducer,
+    settings: Settings,
+    events: Sequence[BenchEvent],
+    collector: Collector,
+    rate: float,
+    max_seconds: float,
+) -> None:
     start = time.perf_counter()
     collector.result.first_sent = start
     pending: list[Any] = []
@@ -102,8 +120,7 @@ async def _send(prod: AIOKafkaProducer, settings: Settings, events: Sequence[Ben
         if time.perf_counter() - start > max_seconds:
             break
         collector.sent_at[event.event_id] = (time.perf_counter(), event.lines)
-        pending.append(await prod.send(settings.topic(event.topic), event.value,
-                                       key=event.key))
+        pending.append(await prod.send(settings.topic(event.topic), event.value, key=event.key))
         collector.result.sent += 1
         if len(pending) >= 2000:
             await asyncio.gather(*pending)
@@ -112,8 +129,14 @@ async def _send(prod: AIOKafkaProducer, settings: Settings, events: Sequence[Ben
     collector.result.send_seconds = time.perf_counter() - start
 
 
-async def run_load(settings: Settings, events: Sequence[BenchEvent], *, rate: float,
-                   max_seconds: float, drain_seconds: float) -> LoadResult:
+async def run_load(
+    settings: Settings,
+    events: Sequence[BenchEvent],
+    *,
+    rate: float,
+    max_seconds: float,
+    drain_seconds: float,
+) -> LoadResult:
     """Send ``events`` and collect their suggestions (see module doc)."""
     prod, cons = producer(settings), consumer(settings)
     await prod.start()
@@ -134,8 +157,11 @@ async def run_load(settings: Settings, events: Sequence[BenchEvent], *, rate: fl
         try:
             await asyncio.wait_for(collector.done.wait(), max(remaining, 0.0) + drain_seconds)
         except TimeoutError:
-            log.info("%d of %d suggestions arrived in time", collector.result.received,
-                     collector.result.sent)
+            log.info(
+                "%d of %d suggestions arrived in time",
+                collector.result.received,
+                collector.result.sent,
+            )
         return collector.result
     finally:
         task.cancel()

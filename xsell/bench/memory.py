@@ -50,11 +50,15 @@ async def footprint(store: Store) -> dict[str, Any]:
         "bytes": sum(v["bytes"] for v in kinds.values()),
         "items": items,
         "pairs": pairs_z["entries"] // 2,
-        "item_keys_per_item": round(sum(v["keys"] for k, v in kinds.items()
-                                        if k.startswith("i:")) / items, 2) if items else 0,
+        "item_keys_per_item": round(
+            sum(v["keys"] for k, v in kinds.items() if k.startswith("i:")) / items, 2
+        )
+        if items
+        else 0,
         "item_bytes_per_item": round(item_bytes / items) if items else 0,
         "pair_bytes_per_pair": round(pairs_z["bytes"] / (pairs_z["entries"] / 2))
-        if pairs_z["entries"] else 0,
+        if pairs_z["entries"]
+        else 0,
     }
 
 
@@ -69,18 +73,26 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
     settings = load_settings(**overrides)
     limits = Limits(settings.max_id_length, settings.max_order_lines, settings.max_payload_bytes)
     skip = frozenset(s for s in (args.skip_items or "").split(",") if s)
-    orders = list(itertools.islice(read_orders(args.file, parse_map(args.map), skip, limits),
-                                   args.orders or None))
+    orders = list(
+        itertools.islice(
+            read_orders(args.file, parse_map(args.map), skip, limits), args.orders or None
+        )
+    )
     store = await Store.open(settings)
     try:
         started = time.monotonic()
         summary = await backfill(store, orders)
         seconds = time.monotonic() - started
         figures = await footprint(store)
-        figures.update(orders=summary.orders, lines=summary.lines, seconds=round(seconds, 2),
-                       orders_per_second=round(summary.orders / seconds),
-                       cluster=settings.redis_cluster, half_life_days=settings.half_life_days,
-                       max_neighbors=settings.max_neighbors)
+        figures.update(
+            orders=summary.orders,
+            lines=summary.lines,
+            seconds=round(seconds, 2),
+            orders_per_second=round(summary.orders / seconds),
+            cluster=settings.redis_cluster,
+            half_life_days=settings.half_life_days,
+            max_neighbors=settings.max_neighbors,
+        )
         return figures
     finally:
         await store.flush_namespace()

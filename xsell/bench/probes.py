@@ -34,10 +34,18 @@ def machine() -> dict[str, Any]:
         pass
     mem = "unknown"
     with contextlib.suppress(OSError, IndexError, subprocess.SubprocessError):
-        mem = subprocess.run(["free", "-h"], capture_output=True, text=True, check=False,
-                             timeout=5).stdout.splitlines()[1].split()[1]
-    return {"cpus": os.cpu_count(), "cpu_model": cpu, "memory": mem,
-            "python": platform.python_version(), "kernel": platform.release()}
+        mem = (
+            subprocess.run(["free", "-h"], capture_output=True, text=True, check=False, timeout=5)
+            .stdout.splitlines()[1]
+            .split()[1]
+        )
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu,
+        "memory": mem,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+    }
 
 
 def process_cpu(pid: int) -> float:
@@ -55,8 +63,11 @@ class RedisSnapshot:
 
     def minus(self, before: RedisSnapshot) -> dict[str, Any]:
         calls = {k: v - before.calls.get(k, 0) for k, v in self.calls.items()}
-        return {"commands": self.commands - before.commands, "cpu": self.cpu - before.cpu,
-                "calls": {k: v for k, v in sorted(calls.items()) if v > 0}}
+        return {
+            "commands": self.commands - before.commands,
+            "cpu": self.cpu - before.cpu,
+            "calls": {k: v for k, v in sorted(calls.items()) if v > 0},
+        }
 
 
 def redis_snapshot(client: redis.Redis) -> RedisSnapshot:
@@ -65,9 +76,12 @@ def redis_snapshot(client: redis.Redis) -> RedisSnapshot:
     memory: dict[str, Any] = client.info("memory")
     commandstats: dict[str, Any] = client.info("commandstats")
     calls = {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in commandstats.items()}
-    return RedisSnapshot(int(stats["total_commands_processed"]),
-                         float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]),
-                         int(memory["used_memory"]), calls)
+    return RedisSnapshot(
+        int(stats["total_commands_processed"]),
+        float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]),
+        int(memory["used_memory"]),
+        calls,
+    )
 
 
 COUNTERS = ("round_trips", "commands", "events", "outputs")

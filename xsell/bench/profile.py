@@ -41,9 +41,23 @@ class Profiler:
         binary = py_spy()
         self.path = path
         self.proc = subprocess.Popen(
-            [binary, "record", "--pid", str(pid), "--format", "raw", "--rate", str(rate),
-             "--nonblocking", "--gil", "--output", str(path)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [
+                binary,
+                "record",
+                "--pid",
+                str(pid),
+                "--format",
+                "raw",
+                "--rate",
+                str(rate),
+                "--nonblocking",
+                "--gil",
+                "--output",
+                str(path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
     def stop(self) -> None:
         """SIGINT: py-spy writes the profile and exits."""
@@ -61,8 +75,11 @@ class Profiler:
 def _short(path: str) -> str:
     for marker in ("site-packages/", "/lib/python3"):
         if marker in path:
-            return path.split(marker, 1)[1] if marker == "site-packages/" else \
-                "stdlib/" + path.split(marker, 1)[1].split("/", 1)[-1]
+            return (
+                path.split(marker, 1)[1]
+                if marker == "site-packages/"
+                else "stdlib/" + path.split(marker, 1)[1].split("/", 1)[-1]
+            )
     for root in ("/xsell/", "/streams/", "/models/", "/config/"):
         if root in path:
             return root.strip("/") + "/" + path.split(root, 1)[1]
@@ -101,8 +118,13 @@ def top_costs(path: Path, n: int = 15) -> dict[str, Any]:
         return {"samples": 0, "idle_samples": idle, "self": [], "inclusive": []}
 
     def share(counter: Counter[str]) -> list[dict[str, Any]]:
-        return [{"function": name, "share": round(c / total, 4)}
-                for name, c in counter.most_common(n)]
+        return [
+            {"function": name, "share": round(c / total, 4)} for name, c in counter.most_common(n)
+        ]
 
-    return {"samples": total, "idle_samples": idle, "self": share(own),
-            "inclusive": share(inclusive)}
+    return {
+        "samples": total,
+        "idle_samples": idle,
+        "self": share(own),
+        "inclusive": share(inclusive),
+    }

@@ -7,9 +7,15 @@ import statistics
 from typing import Any
 
 # per-scenario figures whose median across repetitions is the headline figure
-FIGURES = ("events_per_second", "lines_per_second", "worker_cpu_ms_per_event",
-           "redis_cpu_ms_per_event", "round_trips_per_event", "redis_commands_per_event",
-           "worker_cpu_share")
+FIGURES = (
+    "events_per_second",
+    "lines_per_second",
+    "worker_cpu_ms_per_event",
+    "redis_cpu_ms_per_event",
+    "round_trips_per_event",
+    "redis_commands_per_event",
+    "worker_cpu_share",
+)
 LATENCIES = ("p50", "p95", "p99")
 TARGET_PASSTHROUGH_SHARE = 0.70
 TARGET_NAIVE_FACTOR = 5.0
@@ -34,8 +40,7 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"agent": agent, "mix": mix, "mode": mode, "runs": len(group)}
         for name in FIGURES:
             row[name] = _median([r[name] for r in group])
-        row["latency_ms"] = {q: _median([r["latency_ms"][q] for r in group])
-                             for q in LATENCIES}
+        row["latency_ms"] = {q: _median([r["latency_ms"][q] for r in group]) for q in LATENCIES}
         row["complete"] = all(r["received"] == r["sent"] for r in group)
         row["received_share"] = round(min(r["received"] / max(r["sent"], 1) for r in group), 4)
         row["each_events_per_second"] = [r["events_per_second"] for r in group]
@@ -44,44 +49,64 @@ def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def _row(summary: list[dict[str, Any]], agent: str, mix: str, mode: str
-         ) -> dict[str, Any] | None:
+def _row(summary: list[dict[str, Any]], agent: str, mix: str, mode: str) -> dict[str, Any] | None:
     for row in summary:
         if (row["agent"], row["mix"], row["mode"]) == (agent, mix, mode):
             return row
     return None
 
 
-def targets(summary: list[dict[str, Any]], backfill: dict[str, Any], rate: float
-            ) -> list[dict[str, Any]]:
+def targets(
+    summary: list[dict[str, Any]], backfill: dict[str, Any], rate: float
+) -> list[dict[str, Any]]:
     """Each target of issue #3 with the measured value and whether it is met."""
     out: list[dict[str, Any]] = []
     fixed = f"{rate:g}/s"
     for mix in ("cart", "purchase"):
         xs = _row(summary, "xsell", mix, "full")
         for other, goal, text in (
-                ("passthrough", TARGET_PASSTHROUGH_SHARE, ">= 70% of the passthrough's events/s"),
-                ("naive", TARGET_NAIVE_FACTOR, ">= 5x the naive agent's events/s")):
+            ("passthrough", TARGET_PASSTHROUGH_SHARE, ">= 70% of the passthrough's events/s"),
+            ("naive", TARGET_NAIVE_FACTOR, ">= 5x the naive agent's events/s"),
+        ):
             ref = _row(summary, other, mix, "full")
             if xs is None or ref is None:
                 continue
-            ratio = None if not ref["events_per_second"] else round(
-                (xs["events_per_second"] or 0.0) / ref["events_per_second"], 3)
-            out.append({"target": f"{mix} mix: xsell {text}", "value": ratio,
-                        "met": ratio is not None and ratio >= goal})
+            ratio = (
+                None
+                if not ref["events_per_second"]
+                else round((xs["events_per_second"] or 0.0) / ref["events_per_second"], 3)
+            )
+            out.append(
+                {
+                    "target": f"{mix} mix: xsell {text}",
+                    "value": ratio,
+                    "met": ratio is not None and ratio >= goal,
+                }
+            )
         at_rate = _row(summary, "xsell", mix, fixed)
         if at_rate is not None:
             p99 = at_rate["latency_ms"]["p99"]
             # sustained: every suggestion arrived and the worker kept up with the offered rate
             # (a run that only drains its backlog in time is complete, not sustained)
-            sustained = bool(at_rate["complete"] and (at_rate["events_per_second"] or 0.0)
-                             >= SUSTAINED_SHARE * rate)
-            out.append({"target": f"{mix} mix: p99 < {TARGET_P99_MS:g} ms at {fixed}",
-                        "value": p99, "sustained": sustained,
-                        "met": bool(p99 is not None and p99 < TARGET_P99_MS and sustained)})
-    out.append({"target": f"backfill of the file in < {TARGET_BACKFILL_SECONDS:g} s (read + "
-                          "apply)", "value": backfill["seconds"],
-                "met": backfill["seconds"] < TARGET_BACKFILL_SECONDS})
+            sustained = bool(
+                at_rate["complete"]
+                and (at_rate["events_per_second"] or 0.0) >= SUSTAINED_SHARE * rate
+            )
+            out.append(
+                {
+                    "target": f"{mix} mix: p99 < {TARGET_P99_MS:g} ms at {fixed}",
+                    "value": p99,
+                    "sustained": sustained,
+                    "met": bool(p99 is not None and p99 < TARGET_P99_MS and sustained),
+                }
+            )
+    out.append(
+        {
+            "target": f"backfill of the file in < {TARGET_BACKFILL_SECONDS:g} s (read + apply)",
+            "value": backfill["seconds"],
+            "met": backfill["seconds"] < TARGET_BACKFILL_SECONDS,
+        }
+    )
     return out
 
 
@@ -125,11 +150,13 @@ def table(report: dict[str, Any]) -> str:
             f"{_num(row['worker_cpu_ms_per_event'], 3):>10}"
             f"{_num(row['round_trips_per_event'], 2):>8}"
             f"{_num(row['redis_commands_per_event'], 1):>8}"
-            f"{row['received_share']:>7.0%}")
+            f"{row['received_share']:>7.0%}"
+        )
     lines.append("")
     for target in report["targets"]:
-        lines.append(f"{'MET    ' if target['met'] else 'NOT MET'} {target['target']}: "
-                     f"{target['value']}")
+        lines.append(
+            f"{'MET    ' if target['met'] else 'NOT MET'} {target['target']}: {target['value']}"
+        )
     if "profile" in report:
         lines += ["", f"profile ({report['profile']['samples']} samples), self time:"]
         lines += [f"  {p['share']:6.1%}  {p['function']}" for p in report["profile"]["self"]]

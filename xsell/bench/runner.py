@@ -68,8 +68,7 @@ def _read(opts: BenchOptions, limits: Limits) -> tuple[list[PurchaseEvent], floa
     return orders, time.monotonic() - started
 
 
-async def _backfill(env: dict[str, str], orders: list[PurchaseEvent], mode: str
-                    ) -> dict[str, Any]:
+async def _backfill(env: dict[str, str], orders: list[PurchaseEvent], mode: str) -> dict[str, Any]:
     settings = settings_for(env)
     store = await Store.open(settings)
     try:
@@ -81,10 +80,10 @@ async def _backfill(env: dict[str, str], orders: list[PurchaseEvent], mode: str
         after = probes.redis_snapshot(client)
         ns = settings.key_namespace
         items = int(client.zcard(store.keys.popularity))
-        entries = {kind: _sum_over(client, f"{ns}:{{i:*}}:{kind}", "ZCARD")
-                   for kind in ("p", "c")}
-        window = _sum_over(client, f"{ns}:{{i:*}}:m", "MEMORY USAGE") + \
-            _sum_over(client, store.keys.global_markers, "MEMORY USAGE")
+        entries = {kind: _sum_over(client, f"{ns}:{{i:*}}:{kind}", "ZCARD") for kind in ("p", "c")}
+        window = _sum_over(client, f"{ns}:{{i:*}}:m", "MEMORY USAGE") + _sum_over(
+            client, store.keys.global_markers, "MEMORY USAGE"
+        )
         done = _sum_over(client, f"{ns}:{{e:*", "MEMORY USAGE")
         client.close()
     finally:
@@ -93,19 +92,26 @@ async def _backfill(env: dict[str, str], orders: list[PurchaseEvent], mode: str
     model = used - window - done
     total_entries = entries["p"] + entries["c"]
     return {
-        "orders": summary.orders, "lines": summary.lines, "mode": summary.mode,
+        "orders": summary.orders,
+        "lines": summary.lines,
+        "mode": summary.mode,
         "apply_seconds": round(seconds, 2),
-        "bench_cpu_seconds": round(cpu, 2), "redis_cpu_seconds": round(after.cpu - before.cpu, 2),
+        "bench_cpu_seconds": round(cpu, 2),
+        "redis_cpu_seconds": round(after.cpu - before.cpu, 2),
         "redis_commands": after.commands - before.commands,
-        "memory": {"used_memory_bytes": used, "window_marker_bytes": window,
-                   "done_marker_bytes": done, "model_bytes": model, "items": items,
-                   "copurchase_entries": entries["p"], "coadd_entries": entries["c"],
-                   "bytes_per_item": round(model / items) if items else None,
-                   "bytes_per_pair_entry": round(model / total_entries) if total_entries
-                   else None,
-                   "used_bytes_per_item": round(used / items) if items else None,
-                   "used_bytes_per_pair_entry": round(used / total_entries) if total_entries
-                   else None},
+        "memory": {
+            "used_memory_bytes": used,
+            "window_marker_bytes": window,
+            "done_marker_bytes": done,
+            "model_bytes": model,
+            "items": items,
+            "copurchase_entries": entries["p"],
+            "coadd_entries": entries["c"],
+            "bytes_per_item": round(model / items) if items else None,
+            "bytes_per_pair_entry": round(model / total_entries) if total_entries else None,
+            "used_bytes_per_item": round(used / items) if items else None,
+            "used_bytes_per_pair_entry": round(used / total_entries) if total_entries else None,
+        },
     }
 
 
@@ -143,15 +149,27 @@ def run_bench(opts: BenchOptions, env: dict[str, str]) -> dict[str, Any]:
         if server:
             base["XSELL_REDIS_URL"] = server.url
         settings = settings_for(base)
-        limits = Limits(settings.max_id_length, settings.max_order_lines,
-                        settings.max_payload_bytes)
-        report["settings"] = {k: settings.masked()[k] for k in (
-            "batch_size", "batch_window", "half_life_days", "max_neighbors",
-            "max_items_per_order", "topic_partitions", "similarity")}
+        limits = Limits(
+            settings.max_id_length, settings.max_order_lines, settings.max_payload_bytes
+        )
+        report["settings"] = {
+            k: settings.masked()[k]
+            for k in (
+                "batch_size",
+                "batch_window",
+                "half_life_days",
+                "max_neighbors",
+                "max_items_per_order",
+                "topic_partitions",
+                "similarity",
+            )
+        }
         report["settings"]["worker_fetch_wait_ms"] = opts.fetch_wait_ms or 1500
         report["settings"]["workers"] = opts.workers
-        report["servers"] = {"broker": "private Tansu" if broker else "configured",
-                             "redis": "private redis-server" if server else "configured"}
+        report["servers"] = {
+            "broker": "private Tansu" if broker else "configured",
+            "redis": "private redis-server" if server else "configured",
+        }
         _say(opts, f"reading {opts.orders_file}")
         orders, read_seconds = _read(opts, limits)
         history = orders[: opts.history] if opts.history else orders
@@ -159,22 +177,38 @@ def run_bench(opts: BenchOptions, env: dict[str, str]) -> dict[str, Any]:
         load0 = probes.load_average()
         bf = asyncio.run(_backfill(base, history, opts.backfill_mode))
         total = read_seconds + bf["apply_seconds"]
-        bf.update(read_seconds=round(read_seconds, 2), seconds=round(total, 2),
-                  lines_per_second=round(bf["lines"] / total),
-                  apply_lines_per_second=round(bf["lines"] / bf["apply_seconds"]),
-                  load_average_1m=[load0, probes.load_average()])
+        bf.update(
+            read_seconds=round(read_seconds, 2),
+            seconds=round(total, 2),
+            lines_per_second=round(bf["lines"] / total),
+            apply_lines_per_second=round(bf["lines"] / bf["apply_seconds"]),
+            load_average_1m=[load0, probes.load_average()],
+        )
         report["backfill"] = bf
         with tempfile.TemporaryDirectory(prefix="xsell-bench-") as workdir:
-            ctx = Context(base, namespace, tag, orders, opts.events, opts.max_seconds,
-                          opts.drain_seconds, Path(workdir), private_broker=broker is not None,
-                          fetch_wait_ms=opts.fetch_wait_ms, workers=opts.workers)
-            scenarios = [Scenario(a, m, r) for a in opts.agents for m in opts.mixes
-                         for r in (0.0, opts.rate)]
+            ctx = Context(
+                base,
+                namespace,
+                tag,
+                orders,
+                opts.events,
+                opts.max_seconds,
+                opts.drain_seconds,
+                Path(workdir),
+                private_broker=broker is not None,
+                fetch_wait_ms=opts.fetch_wait_ms,
+                workers=opts.workers,
+            )
+            scenarios = [
+                Scenario(a, m, r) for a in opts.agents for m in opts.mixes for r in (0.0, opts.rate)
+            ]
             runs = []
             for rep in range(opts.repeat):
                 for sc in scenarios:
-                    _say(opts, f"run {rep + 1}/{opts.repeat}: {sc.name} "
-                               f"(load {probes.load_average()})")
+                    _say(
+                        opts,
+                        f"run {rep + 1}/{opts.repeat}: {sc.name} (load {probes.load_average()})",
+                    )
                     runs.append(run_scenario(ctx, sc))
             if opts.profile:
                 _say(opts, f"profiling the xsell worker: {opts.profile}")

@@ -84,11 +84,14 @@ def settings_for(env: dict[str, str]) -> Settings:
 def run_scenario(ctx: Context, sc: Scenario, profile: Path | None = None) -> dict[str, Any]:
     n = next(_runs)
     stats = ctx.workdir / f"counters-{n}.json"
-    env = {**ctx.env,
-           "XSELL_TOPIC_PREFIX": f"bench-{ctx.tag}-{n}.",
-           "XSELL_APP_ID": f"xsell-bench-{ctx.tag}-{n}",
-           "XSELL_KEY_NAMESPACE": ctx.namespace + ("-naive" if sc.agent == "naive" else ""),
-           "XSELL_WORKER_MODE": sc.agent, "XSELL_BENCH_STATS": str(stats)}
+    env = {
+        **ctx.env,
+        "XSELL_TOPIC_PREFIX": f"bench-{ctx.tag}-{n}.",
+        "XSELL_APP_ID": f"xsell-bench-{ctx.tag}-{n}",
+        "XSELL_KEY_NAMESPACE": ctx.namespace + ("-naive" if sc.agent == "naive" else ""),
+        "XSELL_WORKER_MODE": sc.agent,
+        "XSELL_BENCH_STATS": str(stats),
+    }
     if ctx.fetch_wait_ms:
         env["XSELL_BENCH_FETCH_WAIT_MS"] = str(ctx.fetch_wait_ms)
     settings = settings_for(env)
@@ -96,8 +99,9 @@ def run_scenario(ctx: Context, sc: Scenario, profile: Path | None = None) -> dic
     events = make_events(sc.mix, ctx.orders, ctx.events, f"{ctx.tag}-{n}")
     warmup = make_events(sc.mix, ctx.orders[:200], WARMUP_EVENTS[sc.mix], f"{ctx.tag}-{n}w")
     client = redis.Redis.from_url(settings.redis_url, **client_options(settings))
-    workers = [LocalWorker({**env, "XSELL_BENCH_STATS": f"{stats}.{i}"})
-               for i in range(ctx.workers)]
+    workers = [
+        LocalWorker({**env, "XSELL_BENCH_STATS": f"{stats}.{i}"}) for i in range(ctx.workers)
+    ]
     load = probes.load_average()
     try:
         for worker in workers:
@@ -109,9 +113,15 @@ def run_scenario(ctx: Context, sc: Scenario, profile: Path | None = None) -> dic
         cpu0, redis0 = _cpu(workers), probes.redis_snapshot(client)
         count0 = probes.worker_counters(stats)
         profiler = Profiler(workers[0].pid, profile) if profile else None
-        result = asyncio.run(run_load(settings, events, rate=sc.rate,
-                                      max_seconds=ctx.max_seconds,
-                                      drain_seconds=ctx.drain_seconds))
+        result = asyncio.run(
+            run_load(
+                settings,
+                events,
+                rate=sc.rate,
+                max_seconds=ctx.max_seconds,
+                drain_seconds=ctx.drain_seconds,
+            )
+        )
         if profiler:
             profiler.stop()
         time.sleep(COUNTER_SETTLE)
@@ -129,9 +139,13 @@ def run_scenario(ctx: Context, sc: Scenario, profile: Path | None = None) -> dic
     server = redis1.minus(redis0)
     lat = sorted(result.latencies)
     figures: dict[str, Any] = {
-        "agent": sc.agent, "mix": sc.mix, "mode": sc.mode, "rate": sc.rate,
+        "agent": sc.agent,
+        "mix": sc.mix,
+        "mode": sc.mode,
+        "rate": sc.rate,
         "workers": ctx.workers,
-        "sent": result.sent, "received": result.received,
+        "sent": result.sent,
+        "received": result.received,
         "seconds": round(result.seconds, 3),
         "events_per_second": round(result.received / result.seconds, 1),
         "lines_per_second": round(result.lines / result.seconds, 1),
@@ -140,10 +154,14 @@ def run_scenario(ctx: Context, sc: Scenario, profile: Path | None = None) -> dic
         "worker_cpu_share": round((cpu1 - cpu0) / result.seconds, 3),
         "redis_cpu_ms_per_event": round(server["cpu"] * 1000 / handled, 3),
         "round_trips_per_event": round(
-            (int(count1["round_trips"]) - int(count0["round_trips"])) / handled, 3),
+            (int(count1["round_trips"]) - int(count0["round_trips"])) / handled, 3
+        ),
         "redis_commands_per_event": round(server["commands"] / handled, 2),
-        "redis_calls_per_event": {name: round(calls / handled, 2) for name, calls in sorted(
-            server["calls"].items(), key=lambda kv: -kv[1])[:8] if name != "info"},
+        "redis_calls_per_event": {
+            name: round(calls / handled, 2)
+            for name, calls in sorted(server["calls"].items(), key=lambda kv: -kv[1])[:8]
+            if name != "info"
+        },
         "worker_events": handled,
         "load_average_1m": [load, probes.load_average()],
     }

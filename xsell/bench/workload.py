@@ -48,8 +48,13 @@ def _encode(value: dict[str, Any]) -> bytes:
 
 def _purchase(order: PurchaseEvent, event_id: str, user: str | None, ts: float) -> BenchEvent:
     value = {**order_to_json(order), "event_id": event_id, "user_id": user, "ts": ts}
-    return BenchEvent("orders", None if user is None else user.encode(), _encode(value),
-                      event_id, len(order.items))
+    return BenchEvent(
+        "orders",
+        None if user is None else user.encode(),
+        _encode(value),
+        event_id,
+        len(order.items),
+    )
 
 
 def _cart_session(order: PurchaseEvent, tag: str, start: int) -> list[BenchEvent]:
@@ -58,8 +63,13 @@ def _cart_session(order: PurchaseEvent, tag: str, start: int) -> list[BenchEvent
     items = order.distinct_items()
     for n, item in enumerate(items):
         event_id = f"{tag}-{start + n}"
-        value = {"event_id": event_id, "type": "add_to_cart", "user_id": user,
-                 "item_id": item, "ts": order.ts + n}
+        value = {
+            "event_id": event_id,
+            "type": "add_to_cart",
+            "user_id": user,
+            "item_id": item,
+            "ts": order.ts + n,
+        }
         out.append(BenchEvent("cart-events", user.encode(), _encode(value), event_id, 1))
     out.append(_purchase(order, f"{tag}-{start + len(items)}", user, order.ts + len(items)))
     return out

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DEFAULT_ORDERS = Path(__file__).resolve().parents[3] / "shared" / "data" / \
-    "online_retail_ii_2009_2010.csv.gz"
+DEFAULT_ORDERS = (
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "online_retail_ii_2009_2010.csv.gz"
+)
 
 
 def _positive(text: str) -> int:
@@ -35,40 +36,84 @@ def add_bench_parser(sub: Any) -> None:
     from xsell.bench.workload import AGENTS, MIXES
     from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP
 
-    p = sub.add_parser("bench", help="measure throughput, latency and costs against a "
-                       "passthrough and a naive agent (docs/benchmarks.md)")
-    p.add_argument("--events", type=_positive, default=10_000,
-                   help="events per scenario run (default 10,000)")
-    p.add_argument("--rate", type=float, default=1000.0,
-                   help="events/s of the fixed-rate runs (default 1000)")
-    p.add_argument("--repeat", type=_positive, default=3,
-                   help="runs per scenario; figures are medians (default 3)")
-    p.add_argument("--orders", type=Path, default=DEFAULT_ORDERS,
-                   help="orders CSV for the state and the events (default: the shared "
-                        "Online Retail II file)")
+    p = sub.add_parser(
+        "bench",
+        help="measure throughput, latency and costs against a "
+        "passthrough and a naive agent (docs/benchmarks.md)",
+    )
+    p.add_argument(
+        "--events", type=_positive, default=10_000, help="events per scenario run (default 10,000)"
+    )
+    p.add_argument(
+        "--rate", type=float, default=1000.0, help="events/s of the fixed-rate runs (default 1000)"
+    )
+    p.add_argument(
+        "--repeat",
+        type=_positive,
+        default=3,
+        help="runs per scenario; figures are medians (default 3)",
+    )
+    p.add_argument(
+        "--orders",
+        type=Path,
+        default=DEFAULT_ORDERS,
+        help="orders CSV for the state and the events (default: the shared Online Retail II file)",
+    )
     p.add_argument("--map", default=ONLINE_RETAIL_MAP, help="column map of --orders")
     p.add_argument("--skip-items", default=ONLINE_RETAIL_SKIP, help="item ids to drop")
-    p.add_argument("--history", type=int, default=0,
-                   help="backfill only the first N orders (default 0 = all)")
-    p.add_argument("--backfill-mode", choices=("auto", "bulk", "stream"), default="auto",
-                   help="how the history is loaded (xsell backfill --mode; default auto: "
-                        "bulk into the bench's fresh namespace)")
-    p.add_argument("--max-seconds", type=float, default=30.0,
-                   help="stop sending after this long in a run (default 30)")
-    p.add_argument("--drain-seconds", type=float, default=5.0,
-                   help="then wait this long at most for the rest (default 5)")
-    p.add_argument("--agents", type=_choices(AGENTS), default=AGENTS,
-                   help=f"comma-separated subset of {','.join(AGENTS)}")
-    p.add_argument("--mixes", type=_choices(MIXES), default=MIXES,
-                   help=f"comma-separated subset of {','.join(MIXES)}")
-    p.add_argument("--profile", type=Path,
-                   help="also profile the xsell worker (cart mix, full speed) with py-spy "
-                        "into this file (collapsed stacks) and print its top costs")
-    p.add_argument("--workers", type=_positive, default=1,
-                   help="worker processes per run, in one consumer group (default 1)")
-    p.add_argument("--fetch-wait-ms", type=int, default=10,
-                   help="the bench workers' Kafka fetch wait (default 10; 0 = Faust's 1500, "
-                        "which Tansu always waits out: see docs/benchmarks.md)")
+    p.add_argument(
+        "--history", type=int, default=0, help="backfill only the first N orders (default 0 = all)"
+    )
+    p.add_argument(
+        "--backfill-mode",
+        choices=("auto", "bulk", "stream"),
+        default="auto",
+        help="how the history is loaded (xsell backfill --mode; default auto: "
+        "bulk into the bench's fresh namespace)",
+    )
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=30.0,
+        help="stop sending after this long in a run (default 30)",
+    )
+    p.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=5.0,
+        help="then wait this long at most for the rest (default 5)",
+    )
+    p.add_argument(
+        "--agents",
+        type=_choices(AGENTS),
+        default=AGENTS,
+        help=f"comma-separated subset of {','.join(AGENTS)}",
+    )
+    p.add_argument(
+        "--mixes",
+        type=_choices(MIXES),
+        default=MIXES,
+        help=f"comma-separated subset of {','.join(MIXES)}",
+    )
+    p.add_argument(
+        "--profile",
+        type=Path,
+        help="also profile the xsell worker (cart mix, full speed) with py-spy "
+        "into this file (collapsed stacks) and print its top costs",
+    )
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes per run, in one consumer group (default 1)",
+    )
+    p.add_argument(
+        "--fetch-wait-ms",
+        type=int,
+        default=10,
+        help="the bench workers' Kafka fetch wait (default 10; 0 = Faust's 1500, "
+        "which Tansu always waits out: see docs/benchmarks.md)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(fn=cmd_bench)
 
@@ -86,13 +131,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not args.orders.is_file():
         raise XsellError(f"orders file {args.orders} not found (--orders FILE)")
-    opts = BenchOptions(orders_file=args.orders, map=args.map, skip_items=args.skip_items,
-                        events=args.events, rate=args.rate, repeat=args.repeat,
-                        history=args.history, backfill_mode=args.backfill_mode,
-                        max_seconds=args.max_seconds,
-                        drain_seconds=args.drain_seconds, agents=args.agents,
-                        mixes=args.mixes, profile=args.profile, progress=not args.json,
-                        fetch_wait_ms=args.fetch_wait_ms, workers=args.workers)
+    opts = BenchOptions(
+        orders_file=args.orders,
+        map=args.map,
+        skip_items=args.skip_items,
+        events=args.events,
+        rate=args.rate,
+        repeat=args.repeat,
+        history=args.history,
+        backfill_mode=args.backfill_mode,
+        max_seconds=args.max_seconds,
+        drain_seconds=args.drain_seconds,
+        agents=args.agents,
+        mixes=args.mixes,
+        profile=args.profile,
+        progress=not args.json,
+        fetch_wait_ms=args.fetch_wait_ms,
+        workers=args.workers,
+    )
     env = {k: v for k, v in os.environ.items() if k.startswith("XSELL_")}
     report = run_bench(opts, env)
     report["command"] = "xsell " + " ".join(sys.argv[1:])

@@ -95,10 +95,17 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     orders, stats = _orders(args, settings)
-    summary = _with_store(settings, lambda store: load_history(
-        store, orders, mode=args.mode, catalog=stats.catalog.values()))
-    result = {**summary.as_dict(), "rows": stats.rows, "skipped_rows": stats.skipped_rows,
-              "skipped_orders": stats.skipped_orders, "skip_reasons": stats.reasons}
+    summary = _with_store(
+        settings,
+        lambda store: load_history(store, orders, mode=args.mode, catalog=stats.catalog.values()),
+    )
+    result = {
+        **summary.as_dict(),
+        "rows": stats.rows,
+        "skipped_rows": stats.skipped_rows,
+        "skipped_orders": stats.skipped_orders,
+        "skip_reasons": stats.reasons,
+    }
     print(json.dumps(result) if args.json else _summary_text("backfill", result))
     return 0
 
@@ -109,10 +116,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
     settings = _settings(args)
     orders, stats = _orders(args, settings)
     summary = replay(settings, orders, total=len(orders), catalog=stats.catalog.values())
-    result = {"orders": summary.orders, "lines": summary.lines,
-              "seconds": round(summary.seconds, 2), "topic": settings.topic("orders"),
-              "rows": stats.rows,
-              "skipped_rows": stats.skipped_rows, "skipped_orders": stats.skipped_orders}
+    result = {
+        "orders": summary.orders,
+        "lines": summary.lines,
+        "seconds": round(summary.seconds, 2),
+        "topic": settings.topic("orders"),
+        "rows": stats.rows,
+        "skipped_rows": stats.skipped_rows,
+        "skipped_orders": stats.skipped_orders,
+    }
     print(json.dumps(result) if args.json else _summary_text("replay", result))
     return 0
 
@@ -134,8 +146,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     args.file = args.orders
     orders, _ = _orders(args, settings)
     name = Path(args.orders).name.split(".")[0]
-    rep = evaluate(settings, orders, name, progress=not args.json,
-                   through_kafka=args.through_kafka)
+    rep = evaluate(settings, orders, name, progress=not args.json, through_kafka=args.through_kafka)
     print(json.dumps(rep) if args.json else table(rep))
     return 0
 
@@ -160,21 +171,31 @@ def cmd_hostile(args: argparse.Namespace) -> int:
     from xsell.verify.hostile_check import replace_ns, run_local, send_cases
 
     settings = _settings(args)
-    cases = list(generate(args.count, seed=args.seed, valid_every=args.valid_every,
-                          big=not args.no_big))
+    cases = list(
+        generate(args.count, seed=args.seed, valid_every=args.valid_every, big=not args.no_big)
+    )
     if args.send:
         sent = send_cases(settings, cases)
-        result: dict[str, Any] = {"sent": len(sent), "bad": sum(not c.valid for c in cases),
-                                  "valid": sum(c.valid for c in cases)}
+        result: dict[str, Any] = {
+            "sent": len(sent),
+            "bad": sum(not c.valid for c in cases),
+            "valid": sum(c.valid for c in cases),
+        }
         ok = True
     else:
         local = replace_ns(settings, args.namespace or settings.key_namespace + "-hostile")
         result = asyncio.run(run_local(local, cases, batch=settings.batch_size, keep=args.keep))
-        ok = not (result["wrong_or_missing_reason"] or result["valid_dead_lettered"]
-                  or result["internal_errors"] or result["crashes"]
-                  or result["missing_suggestions"] or result["garbage_keys"]
-                  or result["missing_keys"] or result["values_differ"]
-                  or result["layout_violations"])
+        ok = not (
+            result["wrong_or_missing_reason"]
+            or result["valid_dead_lettered"]
+            or result["internal_errors"]
+            or result["crashes"]
+            or result["missing_suggestions"]
+            or result["garbage_keys"]
+            or result["missing_keys"]
+            or result["values_differ"]
+            or result["layout_violations"]
+        )
         result["ok"] = ok
     print(json.dumps(result) if args.json else _summary_text("hostile", result))
     return 0 if ok else 1
@@ -213,10 +234,14 @@ def parser() -> argparse.ArgumentParser:
     nb.set_defaults(fn=cmd_neighbors)
     bf = sub.add_parser("backfill", help="load an orders CSV straight into Redis")
     _file_args(bf)
-    bf.add_argument("--mode", choices=("auto", "bulk", "stream"), default="auto",
-                    help="bulk: compute the state in numpy and write each key once (empty "
-                         "namespace only); stream: through the worker's scripts (any state); "
-                         "auto (default): bulk when the namespace is empty, else stream")
+    bf.add_argument(
+        "--mode",
+        choices=("auto", "bulk", "stream"),
+        default="auto",
+        help="bulk: compute the state in numpy and write each key once (empty "
+        "namespace only); stream: through the worker's scripts (any state); "
+        "auto (default): bulk when the namespace is empty, else stream",
+    )
     bf.set_defaults(fn=cmd_backfill)
     rp = sub.add_parser("replay", help="send an orders CSV to Kafka as purchase events")
     _file_args(rp)
@@ -225,41 +250,65 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--orders", help="orders CSV to feed instead of the synthetic shop")
     demo.add_argument("--map", help="column map of --orders")
     demo.add_argument("--skip-items", help="item ids to drop from --orders")
-    demo.add_argument("--seconds", type=float, default=0,
-                      help="stop after this many seconds (0 = until Ctrl-C)")
+    demo.add_argument(
+        "--seconds", type=float, default=0, help="stop after this many seconds (0 = until Ctrl-C)"
+    )
     demo.add_argument("--rate", type=float, default=20.0, help="events per second shown")
     demo.set_defaults(fn=cmd_demo)
     ev = sub.add_parser("eval", help="offline quality of xsell against baselines")
     ev.add_argument("--orders", required=True, help="orders CSV (.csv or .csv.gz)")
     ev.add_argument("--map", help="NAME=COLUMN,... column map")
     ev.add_argument("--skip-items", help="comma-separated item ids to drop (non-products)")
-    ev.add_argument("--k", type=_positive, default=0, help="suggestions per trigger (default: "
-                    "XSELL_MAX_SUGGESTIONS)")
-    ev.add_argument("--through-kafka", action="store_true",
-                    help="send every event through the broker and a worker")
+    ev.add_argument(
+        "--k",
+        type=_positive,
+        default=0,
+        help="suggestions per trigger (default: XSELL_MAX_SUGGESTIONS)",
+    )
+    ev.add_argument(
+        "--through-kafka",
+        action="store_true",
+        help="send every event through the broker and a worker",
+    )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(fn=cmd_eval)
     sub.add_parser("config", help="print the effective settings (secrets masked)").set_defaults(
-        fn=cmd_config)
-    fg = sub.add_parser("forget-user", help="delete a user's cart and history; tombstone their "
-                        "suggestions")
+        fn=cmd_config
+    )
+    fg = sub.add_parser(
+        "forget-user", help="delete a user's cart and history; tombstone their suggestions"
+    )
     fg.add_argument("user_id")
-    fg.add_argument("--no-tombstone", action="store_true",
-                    help="Redis only: send no tombstone to the suggestions topic")
+    fg.add_argument(
+        "--no-tombstone",
+        action="store_true",
+        help="Redis only: send no tombstone to the suggestions topic",
+    )
     fg.add_argument("--json", action="store_true")
     fg.set_defaults(fn=cmd_forget_user)
-    ho = sub.add_parser("hostile", help="feed generated bad input through the handler and check "
-                        "it (docs/security.md)")
+    ho = sub.add_parser(
+        "hostile",
+        help="feed generated bad input through the handler and check it (docs/security.md)",
+    )
     ho.add_argument("--count", type=_positive, default=10_000, help="bad records (10,000)")
     ho.add_argument("--seed", type=int, default=0)
-    ho.add_argument("--valid-every", type=int, default=10,
-                    help="a valid record after every N bad ones (0 = none)")
+    ho.add_argument(
+        "--valid-every",
+        type=int,
+        default=10,
+        help="a valid record after every N bad ones (0 = none)",
+    )
     ho.add_argument("--no-big", action="store_true", help="no megabyte-size records")
-    ho.add_argument("--namespace", help="key namespace to use (default: KEY_NAMESPACE-hostile; "
-                    "flushed before and after)")
+    ho.add_argument(
+        "--namespace",
+        help="key namespace to use (default: KEY_NAMESPACE-hostile; flushed before and after)",
+    )
     ho.add_argument("--keep", action="store_true", help="keep the keys afterwards")
-    ho.add_argument("--send", action="store_true",
-                    help="send the records to the Kafka topics instead (for a running worker)")
+    ho.add_argument(
+        "--send",
+        action="store_true",
+        help="send the records to the Kafka topics instead (for a running worker)",
+    )
     ho.add_argument("--json", action="store_true")
     ho.set_defaults(fn=cmd_hostile)
     from xsell.cli.reliability import add_parsers

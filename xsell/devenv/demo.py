@@ -37,8 +37,13 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _cart_json(event: CartEvent) -> dict[str, Any]:
-    return {"event_id": event.event_id, "type": event.type, "user_id": event.user_id,
-            "item_id": event.item_id, "ts": event.ts}
+    return {
+        "event_id": event.event_id,
+        "type": event.type,
+        "user_id": event.user_id,
+        "item_id": event.item_id,
+        "ts": event.ts,
+    }
 
 
 def _synthetic() -> tuple[list[CatalogItem], list[PurchaseEvent], Iterator[Any]]:
@@ -50,37 +55,49 @@ def _synthetic() -> tuple[list[CatalogItem], list[PurchaseEvent], Iterator[Any]]
     def live() -> Iterator[Any]:
         batch = 0
         while True:
-            sessions = shop.cart_sessions(50, seed=100 + batch, start_ts=start + batch * 86400,
-                                          first_session=batch * 50)
+            sessions = shop.cart_sessions(
+                50, seed=100 + batch, start_ts=start + batch * 86400, first_session=batch * 50
+            )
             for session in sessions:
                 yield from session
                 adds = [e for e in session if e.type == "add_to_cart"]
                 removed = {e.item_id for e in session if e.type == "remove_from_cart"}
                 items = [e.item_id for e in adds if e.item_id not in removed]
                 if items and int(session[0].event_id[-1], 16) % 3:
-                    yield {"event_id": f"buy-{session[0].event_id}", "type": "purchase",
-                           "order_id": f"demo-{session[0].event_id}",
-                           "user_id": session[0].user_id, "ts": session[-1].ts + 60,
-                           "items": [{"item_id": i} for i in dict.fromkeys(items)]}
+                    yield {
+                        "event_id": f"buy-{session[0].event_id}",
+                        "type": "purchase",
+                        "order_id": f"demo-{session[0].event_id}",
+                        "user_id": session[0].user_id,
+                        "ts": session[-1].ts + 60,
+                        "items": [{"item_id": i} for i in dict.fromkeys(items)],
+                    }
             batch += 1
 
     return catalog, history, live()
 
 
-def _from_csv(args: argparse.Namespace, settings: Settings) -> tuple[
-        list[CatalogItem], list[PurchaseEvent], Iterator[Any]]:
+def _from_csv(
+    args: argparse.Namespace, settings: Settings
+) -> tuple[list[CatalogItem], list[PurchaseEvent], Iterator[Any]]:
     from xsell.cli import _orders
 
-    orders, _ = _orders(argparse.Namespace(file=args.orders, map=args.map,
-                                           skip_items=args.skip_items), settings)
+    orders, _ = _orders(
+        argparse.Namespace(file=args.orders, map=args.map, skip_items=args.skip_items), settings
+    )
     cut = int(len(orders) * 0.8)
 
     def live() -> Iterator[Any]:
         for order in orders[cut:]:
             user = order.user_id or f"guest-{order.order_id}"
             for n, item in enumerate(order.distinct_items()):
-                yield {"event_id": f"{order.event_id}-add{n}", "type": "add_to_cart",
-                       "user_id": user, "item_id": item, "ts": order.ts + n}
+                yield {
+                    "event_id": f"{order.event_id}-add{n}",
+                    "type": "add_to_cart",
+                    "user_id": user,
+                    "item_id": item,
+                    "ts": order.ts + n,
+                }
             yield order_to_json(order)
 
     return [], orders[:cut], live()
@@ -108,17 +125,25 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         print("xsell demo: starting broker, Redis and a worker (Ctrl-C stops)...", flush=True)
         settings = stack.start()
-        print("started: " + ", ".join(f"{k} pid {v}" for k, v in stack.pids().items()),
-              flush=True)
-        catalog, history, live = (_from_csv(args, settings) if args.orders
-                                  else _synthetic())
+        print("started: " + ", ".join(f"{k} pid {v}" for k, v in stack.pids().items()), flush=True)
+        catalog, history, live = _from_csv(args, settings) if args.orders else _synthetic()
         names = {c.item_id: c.name or c.item_id for c in catalog}
         prod = producer(settings)
         for item in catalog:
-            send_json(prod, settings.topic("catalog"), item.item_id,
-                      {"type": "item", "item_id": item.item_id, "category": item.category,
-                       "price": item.price, "stock": item.stock, "active": item.active,
-                       "name": item.name})
+            send_json(
+                prod,
+                settings.topic("catalog"),
+                item.item_id,
+                {
+                    "type": "item",
+                    "item_id": item.item_id,
+                    "category": item.category,
+                    "price": item.price,
+                    "stock": item.stock,
+                    "active": item.active,
+                    "name": item.name,
+                },
+            )
         prod.flush()
 
         async def load() -> None:
@@ -129,8 +154,11 @@ def run_demo(args: argparse.Namespace) -> int:
                 await store.close()
 
         asyncio.run(load())
-        print(f"loaded {len(catalog)} catalogue items and {len(history)} past orders; "
-              "playing shoppers...", flush=True)
+        print(
+            f"loaded {len(catalog)} catalogue items and {len(history)} past orders; "
+            "playing shoppers...",
+            flush=True,
+        )
         _play(args, settings, prod, live, names)
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
@@ -140,10 +168,19 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _play(args: argparse.Namespace, settings: Settings, prod: Any, live: Iterator[Any],
-          names: dict[str, str]) -> None:
-    consumer = KafkaConsumer(settings.topic("suggestions"), bootstrap_servers=settings.broker_list,
-                             auto_offset_reset="earliest", group_id=None)
+def _play(
+    args: argparse.Namespace,
+    settings: Settings,
+    prod: Any,
+    live: Iterator[Any],
+    names: dict[str, str],
+) -> None:
+    consumer = KafkaConsumer(
+        settings.topic("suggestions"),
+        bootstrap_servers=settings.broker_list,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
     deadline = time.monotonic() + args.seconds if args.seconds else float("inf")
     interval = 1.0 / max(args.rate, 0.1)
     shown = 0

@@ -27,11 +27,28 @@ class ClusterNode(_Child):
         self.workdir.mkdir(parents=True, exist_ok=True)
 
     def command(self) -> list[str]:
-        return [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-                "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                "--cluster-port", str(self.bus_port),
-                "--cluster-node-timeout", "5000", "--save", "", "--appendonly", "no",
-                "--dir", str(self.workdir), *REDIS_TUNING]
+        return [
+            redis_server_binary(),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-port",
+            str(self.bus_port),
+            "--cluster-node-timeout",
+            "5000",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.workdir),
+            *REDIS_TUNING,
+        ]
 
 
 class LocalRedisCluster:
@@ -56,10 +73,20 @@ class LocalRedisCluster:
             cli = shutil.which("redis-cli") or shutil.which("valkey-cli")
             if cli is None:
                 raise XsellError("redis-cli not found: apt-get install -y redis-tools")
-            subprocess.run([cli, "--cluster", "create",
-                            *(f"127.0.0.1:{p}" for p in self.ports),
-                            "--cluster-replicas", "0", "--cluster-yes"],
-                           check=True, capture_output=True, timeout=timeout)
+            subprocess.run(
+                [
+                    cli,
+                    "--cluster",
+                    "create",
+                    *(f"127.0.0.1:{p}" for p in self.ports),
+                    "--cluster-replicas",
+                    "0",
+                    "--cluster-yes",
+                ],
+                check=True,
+                capture_output=True,
+                timeout=timeout,
+            )
             self._wait_ok(timeout)
         except BaseException:
             self.stop()
@@ -96,6 +123,7 @@ class LocalRedisCluster:
         self.start()
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

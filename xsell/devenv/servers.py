@@ -72,9 +72,14 @@ class _Child:
     def launch(self) -> None:
         """Start the process without waiting for it to be ready (see :meth:`start`)."""
         with open(self.logfile, "ab") as out:
-            self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True,
-                                         env=self.env)
+            self.proc = subprocess.Popen(
+                self.command(),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env=self.env,
+            )
 
     def start(self, timeout: float = 20.0) -> None:
         self.launch()
@@ -126,8 +131,9 @@ class _Child:
         self.start()
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 
@@ -153,19 +159,33 @@ class LocalRedis(_Child):
 
     name = "redis-server"
 
-    def __init__(self, port: int | None = None, *, persist_dir: str | Path | None = None
-                 ) -> None:
+    def __init__(self, port: int | None = None, *, persist_dir: str | Path | None = None) -> None:
         super().__init__(port)
         self.persist_dir = None if persist_dir is None else Path(persist_dir)
 
     def command(self) -> list[str]:
-        base = [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-                "--save", "", *REDIS_TUNING]
+        base = [
+            redis_server_binary(),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            *REDIS_TUNING,
+        ]
         if self.persist_dir is None:
             return [*base, "--appendonly", "no", "--dir", tempfile.gettempdir()]
         self.persist_dir.mkdir(parents=True, exist_ok=True)
-        return [*base, "--appendonly", "yes", "--appendfsync", "always",
-                "--dir", str(self.persist_dir)]
+        return [
+            *base,
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--dir",
+            str(self.persist_dir),
+        ]
 
     @property
     def url(self) -> str:

@@ -17,14 +17,22 @@ log = logging.getLogger(__name__)
 class LocalStack:
     """Starts what is not configured; stops, by PID, only what it started."""
 
-    def __init__(self, env: dict[str, str] | None = None, *, workers: int = 1,
-                 private_broker: bool | None = None, private_redis: bool | None = None) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        workers: int = 1,
+        private_broker: bool | None = None,
+        private_redis: bool | None = None,
+    ) -> None:
         self.env = dict(env or {})
         merged = {**os.environ, **self.env}
-        self.private_broker = ("XSELL_KAFKA_BROKERS" not in merged) if private_broker is None \
-            else private_broker
-        self.private_redis = ("XSELL_REDIS_URL" not in merged) if private_redis is None \
-            else private_redis
+        self.private_broker = (
+            ("XSELL_KAFKA_BROKERS" not in merged) if private_broker is None else private_broker
+        )
+        self.private_redis = (
+            ("XSELL_REDIS_URL" not in merged) if private_redis is None else private_redis
+        )
         self.n_workers = workers
         self.broker: LocalBroker | None = None
         self.redis: LocalRedis | None = None
@@ -79,6 +87,7 @@ class LocalStack:
         self.start()
         return self
 
-    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

@@ -57,33 +57,114 @@ class Department:
 
 
 DEPARTMENTS: tuple[Department, ...] = (
-    Department("phone", "Smartphone", 700.0, (("phone-case", "Case", 0.03, 0.07), (
-        "screen-protector", "Screen Protector", 0.02, 0.04), ("charger", "Charger", 0.03, 0.06))),
-    Department("laptop", "Laptop", 1200.0, (("laptop-bag", "Laptop Bag", 0.03, 0.08),
-               ("mouse", "Wireless Mouse", 0.02, 0.05), ("usb-hub", "USB-C Hub", 0.02, 0.05))),
-    Department("coffee", "Coffee Beans 1kg", 18.0, (("pastry", "Croissant", 0.12, 0.2),
-               ("sandwich", "Sandwich", 0.22, 0.3))),
-    Department("camera", "Camera", 900.0, (("memory-card", "Memory Card", 0.02, 0.06),
-               ("tripod", "Tripod", 0.05, 0.15), ("camera-bag", "Camera Bag", 0.05, 0.1))),
-    Department("tv", "Smart TV", 800.0, (("hdmi-cable", "HDMI Cable", 0.01, 0.03),
-               ("wall-mount", "Wall Mount", 0.04, 0.1), ("soundbar", "Soundbar", 0.15, 0.3))),
-    Department("console", "Game Console", 450.0, (("controller", "Controller", 0.12, 0.16),
-               ("game", "Game", 0.1, 0.15), ("headset", "Gaming Headset", 0.08, 0.2))),
-    Department("bike", "Bicycle", 900.0, (("helmet", "Helmet", 0.05, 0.12),
-               ("bike-lock", "Bike Lock", 0.03, 0.08), ("bike-light", "Bike Light", 0.02, 0.05))),
-    Department("printer", "Printer", 250.0, (("ink", "Ink Cartridge", 0.08, 0.2),
-               ("paper", "Paper 500 sheets", 0.03, 0.06))),
-    Department("shoes", "Running Shoes", 120.0, (("socks", "Sport Socks", 0.08, 0.15),
-               ("insoles", "Insoles", 0.15, 0.25))),
-    Department("grill", "Grill", 400.0, (("grill-tools", "Grill Tool Set", 0.05, 0.1),
-               ("grill-cover", "Grill Cover", 0.06, 0.12), ("charcoal", "Charcoal", 0.02, 0.04))),
-    Department("tablet", "Tablet", 550.0, (("stylus", "Stylus", 0.08, 0.2),
-               ("tablet-cover", "Tablet Cover", 0.04, 0.09))),
-    Department("espresso", "Espresso Machine", 350.0, (("descaler", "Descaler", 0.02, 0.05),
-               ("milk-jug", "Milk Jug", 0.04, 0.08), ("cups", "Espresso Cups", 0.05, 0.1))),
+    Department(
+        "phone",
+        "Smartphone",
+        700.0,
+        (
+            ("phone-case", "Case", 0.03, 0.07),
+            ("screen-protector", "Screen Protector", 0.02, 0.04),
+            ("charger", "Charger", 0.03, 0.06),
+        ),
+    ),
+    Department(
+        "laptop",
+        "Laptop",
+        1200.0,
+        (
+            ("laptop-bag", "Laptop Bag", 0.03, 0.08),
+            ("mouse", "Wireless Mouse", 0.02, 0.05),
+            ("usb-hub", "USB-C Hub", 0.02, 0.05),
+        ),
+    ),
+    Department(
+        "coffee",
+        "Coffee Beans 1kg",
+        18.0,
+        (("pastry", "Croissant", 0.12, 0.2), ("sandwich", "Sandwich", 0.22, 0.3)),
+    ),
+    Department(
+        "camera",
+        "Camera",
+        900.0,
+        (
+            ("memory-card", "Memory Card", 0.02, 0.06),
+            ("tripod", "Tripod", 0.05, 0.15),
+            ("camera-bag", "Camera Bag", 0.05, 0.1),
+        ),
+    ),
+    Department(
+        "tv",
+        "Smart TV",
+        800.0,
+        (
+            ("hdmi-cable", "HDMI Cable", 0.01, 0.03),
+            ("wall-mount", "Wall Mount", 0.04, 0.1),
+            ("soundbar", "Soundbar", 0.15, 0.3),
+        ),
+    ),
+    Department(
+        "console",
+        "Game Console",
+        450.0,
+        (
+            ("controller", "Controller", 0.12, 0.16),
+            ("game", "Game", 0.1, 0.15),
+            ("headset", "Gaming Headset", 0.08, 0.2),
+        ),
+    ),
+    Department(
+        "bike",
+        "Bicycle",
+        900.0,
+        (
+            ("helmet", "Helmet", 0.05, 0.12),
+            ("bike-lock", "Bike Lock", 0.03, 0.08),
+            ("bike-light", "Bike Light", 0.02, 0.05),
+        ),
+    ),
+    Department(
+        "printer",
+        "Printer",
+        250.0,
+        (("ink", "Ink Cartridge", 0.08, 0.2), ("paper", "Paper 500 sheets", 0.03, 0.06)),
+    ),
+    Department(
+        "shoes",
+        "Running Shoes",
+        120.0,
+        (("socks", "Sport Socks", 0.08, 0.15), ("insoles", "Insoles", 0.15, 0.25)),
+    ),
+    Department(
+        "grill",
+        "Grill",
+        400.0,
+        (
+            ("grill-tools", "Grill Tool Set", 0.05, 0.1),
+            ("grill-cover", "Grill Cover", 0.06, 0.12),
+            ("charcoal", "Charcoal", 0.02, 0.04),
+        ),
+    ),
+    Department(
+        "tablet",
+        "Tablet",
+        550.0,
+        (("stylus", "Stylus", 0.08, 0.2), ("tablet-cover", "Tablet Cover", 0.04, 0.09)),
+    ),
+    Department(
+        "espresso",
+        "Espresso Machine",
+        350.0,
+        (
+            ("descaler", "Descaler", 0.02, 0.05),
+            ("milk-jug", "Milk Jug", 0.04, 0.08),
+            ("cups", "Espresso Cups", 0.05, 0.1),
+        ),
+    ),
 )
-COMPLEMENTS: dict[str, tuple[str, ...]] = {d.anchor: tuple(a[0] for a in d.addons)
-                                           for d in DEPARTMENTS}
+COMPLEMENTS: dict[str, tuple[str, ...]] = {
+    d.anchor: tuple(a[0] for a in d.addons) for d in DEPARTMENTS
+}
 _BRANDS = ("Acme", "Nova", "Orbit", "Zenit", "Lumo", "Kestrel", "Vanta", "Polar")
 _TIERS = ("Lite", "", "Plus", "Pro", "Max")
 _COLOURS = ("Black", "White", "Clear", "Blue", "Red", "Green", "Grey")
@@ -125,14 +206,22 @@ def make_catalog(seed: int = 0, n_categories: int = 10) -> list[CatalogItem]:
                 name = f"{_pick(rng, _BRANDS)} {noun} {_pick(rng, _COLOURS)}"
                 rows.append((f"{category}-{i + 1:02d}", name, category, price, "addon"))
     order, k = rng.permutation(len(rows)).tolist(), max(2, len(rows) // 25)
-    zero, over = set(order[:k]), set(order[k:2 * k])
-    inactive = set(order[2 * k:2 * k + max(2, len(rows) // 30)])
+    zero, over = set(order[:k]), set(order[k : 2 * k])
+    inactive = set(order[2 * k : 2 * k + max(2, len(rows) // 30)])
     items = []
     for j, (item_id, name, category, price, role) in enumerate(rows):
         stock = 0 if j in zero else rng.integers(800, 3000) if j in over else rng.integers(3, 150)
-        items.append(CatalogItem(item_id=item_id, category=category, price=_price(price),
-                                 stock=float(stock), active=j not in inactive, name=name,
-                                 extra={"role": role}))
+        items.append(
+            CatalogItem(
+                item_id=item_id,
+                category=category,
+                price=_price(price),
+                stock=float(stock),
+                active=j not in inactive,
+                name=name,
+                extra={"role": role},
+            )
+        )
     return items
 
 
@@ -175,8 +264,12 @@ class Shop:
     the seed of each call. Items of categories outside :data:`DEPARTMENTS` only appear as noise.
     """
 
-    def __init__(self, catalog: Sequence[CatalogItem] | None = None, seed: int = 0,
-                 orders_per_day: float = 250.0) -> None:
+    def __init__(
+        self,
+        catalog: Sequence[CatalogItem] | None = None,
+        seed: int = 0,
+        orders_per_day: float = 250.0,
+    ) -> None:
         self.catalog = list(catalog) if catalog is not None else make_catalog(seed)
         self.items = {item.item_id: item for item in self.catalog}
         self.orders_per_day = orders_per_day
@@ -199,8 +292,10 @@ class Shop:
                 if ids := by_cat.get(cat, []):
                     k = min(len(ids), int(rng.integers(2, 4)))
                     w = np.array([0.6, 0.3, 0.1][:k])
-                    favs[cat] = ([ids[int(j)] for j in rng.choice(len(ids), k, replace=False)],
-                                 w / w.sum())
+                    favs[cat] = (
+                        [ids[int(j)] for j in rng.choice(len(ids), k, replace=False)],
+                        w / w.sum(),
+                    )
             self.favourites[anchor] = favs
 
     def _anchor(self, rng: np.random.Generator, department: str | None) -> str:
@@ -219,8 +314,11 @@ class Shop:
         for j in rng.choice(len(cats), min(n_addons, len(cats)), replace=False):
             cat = cats[int(j)]
             chosen, w = favs[cat]
-            basket.append(_pick(rng, chosen, w) if rng.random() < 0.8
-                          else _pick(rng, self.by_category[cat], self.cat_p[cat]))
+            basket.append(
+                _pick(rng, chosen, w)
+                if rng.random() < 0.8
+                else _pick(rng, self.by_category[cat], self.cat_p[cat])
+            )
         if rng.random() < 0.15:
             noise = _pick(rng, self.all_ids, self.all_p)
             basket.insert(int(rng.integers(1, len(basket) + 1)), noise)
@@ -229,8 +327,9 @@ class Shop:
     def _quantity(self, rng: np.random.Generator, item_id: str) -> float:
         return 1.0 if item_id in self.favourites or rng.random() > 0.1 else 2.0
 
-    def orders(self, n: int, seed: int = 0, start_ts: float = DEFAULT_START_TS, *,
-               first_order: int = 0) -> list[PurchaseEvent]:
+    def orders(
+        self, n: int, seed: int = 0, start_ts: float = DEFAULT_START_TS, *, first_order: int = 0
+    ) -> list[PurchaseEvent]:
         """``n`` purchases, ids ``o{first_order:06d}`` upwards, times increasing from start_ts."""
         rng = np.random.default_rng([seed, 2])
         users = _Users(rng, n, list(COMPLEMENTS))
@@ -246,12 +345,14 @@ class Shop:
                     price = round(price * 0.9, 2)  # a discount
                 lines.append(OrderLine(item_id, self._quantity(rng, item_id), price))
             order_id = f"o{first_order + k:06d}"
-            out.append(PurchaseEvent(purchase_event_id(order_id), order_id, user_id, ts,
-                                     tuple(lines)))
+            out.append(
+                PurchaseEvent(purchase_event_id(order_id), order_id, user_id, ts, tuple(lines))
+            )
         return out
 
-    def cart_sessions(self, n: int, seed: int = 0, start_ts: float = DEFAULT_START_TS, *,
-                      first_session: int = 0) -> list[list[CartEvent]]:
+    def cart_sessions(
+        self, n: int, seed: int = 0, start_ts: float = DEFAULT_START_TS, *, first_session: int = 0
+    ) -> list[list[CartEvent]]:
         """``n`` cart sessions (session ids ``s{first_session:06d}`` upwards) of add/remove
         events; anonymous shoppers get a guest id ``g<session number>``."""
         rng = np.random.default_rng([seed, 3])
@@ -271,22 +372,32 @@ class Shop:
             if len(basket) > 1 and rng.random() < 0.15:
                 j = int(rng.integers(1, len(basket)))
                 at = steps.index(("add_to_cart", basket[j]))
-                steps.insert(int(rng.integers(at + 1, len(steps) + 1)),
-                             ("remove_from_cart", basket[j]))
+                steps.insert(
+                    int(rng.integers(at + 1, len(steps) + 1)), ("remove_from_cart", basket[j])
+                )
             session_id = f"s{first_session + s:06d}"
             ts, events = start, []
             for e, (kind, item_id) in enumerate(steps):
-                events.append(CartEvent(f"{session_id}-e{e:02d}", kind,
-                                        user_id or f"g{first_session + s:06d}", item_id, ts,
-                                        self._quantity(rng, item_id), self.items[item_id].price,
-                                        session_id))
+                events.append(
+                    CartEvent(
+                        f"{session_id}-e{e:02d}",
+                        kind,
+                        user_id or f"g{first_session + s:06d}",
+                        item_id,
+                        ts,
+                        self._quantity(rng, item_id),
+                        self.items[item_id].price,
+                        session_id,
+                    )
+                )
                 ts += float(rng.integers(5, 120))
             sessions.append(events)
         return sessions
 
 
-def write_orders_csv(path: str | Path, orders: Iterable[PurchaseEvent],
-                     catalog: Iterable[CatalogItem]) -> int:
+def write_orders_csv(
+    path: str | Path, orders: Iterable[PurchaseEvent], catalog: Iterable[CatalogItem]
+) -> int:
     """Write the orders CSV (one row per order line, in add-to-cart order); returns row count."""
     categories = {item.item_id: item.category or "" for item in catalog}
     rows = 0
@@ -298,7 +409,16 @@ def write_orders_csv(path: str | Path, orders: Iterable[PurchaseEvent],
             for line in order.items:
                 price = "" if line.price is None else f"{line.price:.2f}"
                 qty = int(line.quantity) if line.quantity == int(line.quantity) else line.quantity
-                writer.writerow([order.order_id, line.item_id, order.user_id or "", when, price,
-                                 qty, categories.get(line.item_id, "")])
+                writer.writerow(
+                    [
+                        order.order_id,
+                        line.item_id,
+                        order.user_id or "",
+                        when,
+                        price,
+                        qty,
+                        categories.get(line.item_id, ""),
+                    ]
+                )
                 rows += 1
     return rows

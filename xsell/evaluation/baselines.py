@@ -63,9 +63,14 @@ def build(train: Sequence[PurchaseEvent], max_items: int) -> Cooccurrence:
     rows = uniq >> 32
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.add.at(indptr, rows + 1, 1)
-    return Cooccurrence(list(items), items, np.asarray(counts, dtype=np.float64),
-                        np.cumsum(indptr), (uniq & 0xFFFFFFFF).astype(np.int64),
-                        together.astype(np.float64))
+    return Cooccurrence(
+        list(items),
+        items,
+        np.asarray(counts, dtype=np.float64),
+        np.cumsum(indptr),
+        (uniq & 0xFFFFFFFF).astype(np.int64),
+        together.astype(np.float64),
+    )
 
 
 def _top(scores: Floats, banned: Ints, k: int) -> Ints:

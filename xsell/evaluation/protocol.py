@@ -63,9 +63,13 @@ class Metrics:
 
     def result(self, catalogue_size: int) -> dict[str, float]:
         n = max(self.triggers, 1)
-        return {"hr": round(self.hits / n, 4), "precision": round(self.precision / n, 4),
-                "ndcg": round(self.ndcg / n, 4), "mrr": round(self.mrr / n, 4),
-                "coverage": round(len(self.suggested) / max(catalogue_size, 1), 4)}
+        return {
+            "hr": round(self.hits / n, 4),
+            "precision": round(self.precision / n, 4),
+            "ndcg": round(self.ndcg / n, 4),
+            "mrr": round(self.mrr / n, 4),
+            "coverage": round(len(self.suggested) / max(catalogue_size, 1), 4),
+        }
 
 
 def catalogue(train: Sequence[PurchaseEvent]) -> list[str]:

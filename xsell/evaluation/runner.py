@@ -24,8 +24,10 @@ log = logging.getLogger(__name__)
 def session_events(order: PurchaseEvent, items: Sequence[str]) -> list[CartEvent]:
     """The test order as add-to-cart events of a fresh anonymous user (one second apart)."""
     user = f"eval-{order.order_id}"
-    return [CartEvent(f"eval-{order.event_id}-{n}", "add_to_cart", user, item, order.ts + n)
-            for n, item in enumerate(items)]
+    return [
+        CartEvent(f"eval-{order.event_id}-{n}", "add_to_cart", user, item, order.ts + n)
+        for n, item in enumerate(items)
+    ]
 
 
 @dataclass
@@ -50,7 +52,7 @@ def run_baselines(data: EvalData, k: int, max_items: int) -> dict[str, Metrics]:
     popular, jaccard = Metrics(k), Metrics(k)
     for _, items in data.sessions:
         for n, suggested in enumerate(base.jaccard_session(items)):
-            rest = set(items[n + 1:])
+            rest = set(items[n + 1 :])
             jaccard.add(suggested, rest)
             popular.add(base.popular(items[: n + 1]), rest)
     return {"popular": popular, "jaccard": jaccard}
@@ -70,7 +72,7 @@ async def run_xsell(settings: Settings, data: EvalData, *, progress: bool = True
                 for n, event in enumerate(events):
                     (message,) = await engine.process([event])
                     if n < len(events) - 1:
-                        metrics.add([i["item_id"] for i in message["items"]], set(items[n + 1:]))
+                        metrics.add([i["item_id"] for i in message["items"]], set(items[n + 1 :]))
                         bar.advance()
     finally:
         await store.flush_namespace()
@@ -78,14 +80,20 @@ async def run_xsell(settings: Settings, data: EvalData, *, progress: bool = True
     return metrics
 
 
-def report(dataset: str, data: EvalData, k: int, results: dict[str, Metrics],
-           seconds: float) -> dict[str, Any]:
+def report(
+    dataset: str, data: EvalData, k: int, results: dict[str, Metrics], seconds: float
+) -> dict[str, Any]:
     """The JSON object of ``xsell eval --json``."""
     size = len(data.catalogue)
-    return {"dataset": dataset, "k": k, "train_orders": len(data.train),
-            "test_orders": len(data.test), "triggers": data.triggers,
-            "results": {name: m.result(size) for name, m in results.items()},
-            "seconds": round(seconds, 1)}
+    return {
+        "dataset": dataset,
+        "k": k,
+        "train_orders": len(data.train),
+        "test_orders": len(data.test),
+        "triggers": data.triggers,
+        "results": {name: m.result(size) for name, m in results.items()},
+        "seconds": round(seconds, 1),
+    }
 
 
 def table(rep: dict[str, Any]) -> str:
@@ -93,9 +101,11 @@ def table(rep: dict[str, Any]) -> str:
     res = rep["results"]
     metrics = ["hr", "precision", "ndcg", "mrr", "coverage"]
     heads = ["HR@k", "precision@k", "NDCG@k", "MRR", "coverage"]
-    lines = [f"dataset {rep['dataset']}: {rep['train_orders']} train / {rep['test_orders']} test "
-             f"orders, {rep['triggers']} triggers, k={rep['k']}, {rep['seconds']}s",
-             f"{'method':<10}" + "".join(f"{h:>12}" for h in heads)]
+    lines = [
+        f"dataset {rep['dataset']}: {rep['train_orders']} train / {rep['test_orders']} test "
+        f"orders, {rep['triggers']} triggers, k={rep['k']}, {rep['seconds']}s",
+        f"{'method':<10}" + "".join(f"{h:>12}" for h in heads),
+    ]
     for name, values in res.items():
         lines.append(f"{name:<10}" + "".join(f"{values[m]:>12.4f}" for m in metrics))
     best = max(v["hr"] for n, v in res.items() if n != "xsell")
@@ -104,8 +114,14 @@ def table(rep: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def evaluate(settings: Settings, orders: Sequence[PurchaseEvent], dataset: str,
-             *, progress: bool = True, through_kafka: bool = False) -> dict[str, Any]:
+def evaluate(
+    settings: Settings,
+    orders: Sequence[PurchaseEvent],
+    dataset: str,
+    *,
+    progress: bool = True,
+    through_kafka: bool = False,
+) -> dict[str, Any]:
     """Run xsell and the baselines on one split; the report of ``xsell eval``.
 
     Redis (and for ``through_kafka`` the broker) are private, throw-away servers unless
@@ -123,8 +139,9 @@ def evaluate(settings: Settings, orders: Sequence[PurchaseEvent], dataset: str,
     if through_kafka:
         from xsell.evaluation.through_kafka import run_through_kafka
 
-        xsell = run_through_kafka(settings, data, private_broker=own_broker,
-                                  private_redis=own_redis)
+        xsell = run_through_kafka(
+            settings, data, private_broker=own_broker, private_redis=own_redis
+        )
     elif own_redis:
         with LocalRedis() as server:
             local = settings.model_copy(update={"redis_url": server.url})

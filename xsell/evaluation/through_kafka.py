@@ -29,8 +29,11 @@ WAIT_SECONDS = 60.0
 
 def _env(settings: Settings) -> dict[str, str]:
     tag = uuid.uuid4().hex[:8]
-    env = {"XSELL_TOPIC_PREFIX": f"eval-{tag}.", "XSELL_APP_ID": f"xsell-eval-{tag}",
-           "XSELL_KEY_NAMESPACE": f"eval-{tag}"}
+    env = {
+        "XSELL_TOPIC_PREFIX": f"eval-{tag}.",
+        "XSELL_APP_ID": f"xsell-eval-{tag}",
+        "XSELL_KEY_NAMESPACE": f"eval-{tag}",
+    }
     for name, value in settings.model_dump().items():
         if name in ("topic_prefix", "app_id", "key_namespace") or value is None:
             continue
@@ -51,8 +54,9 @@ async def _applied_orders(settings: Settings) -> int:
         await store.close()
 
 
-def run_through_kafka(settings: Settings, data: EvalData, *, private_broker: bool,
-                      private_redis: bool) -> Metrics:
+def run_through_kafka(
+    settings: Settings, data: EvalData, *, private_broker: bool, private_redis: bool
+) -> Metrics:
     """Run xsell's side of the protocol through Kafka and an ``xsell worker`` process."""
     env = _env(settings)
     stack = LocalStack(env, private_broker=private_broker, private_redis=private_redis)
@@ -69,23 +73,36 @@ def run_through_kafka(settings: Settings, data: EvalData, *, private_broker: boo
             if time.monotonic() > deadline:
                 raise XsellError("the worker did not apply the training orders in time")
             time.sleep(0.2)
-        consumer = KafkaConsumer(live.topic("suggestions"), bootstrap_servers=live.broker_list,
-                                 auto_offset_reset="latest", group_id=None)
+        consumer = KafkaConsumer(
+            live.topic("suggestions"),
+            bootstrap_servers=live.broker_list,
+            auto_offset_reset="latest",
+            group_id=None,
+        )
         consumer.poll(timeout_ms=500)  # join and position at the end before sending
         try:
             with Progress("eval (kafka)", data.triggers) as bar:
                 for order, items in data.sessions:
                     events = session_events(order, items)
                     for n, event in enumerate(events):
-                        send_json(prod, live.topic("cart-events"), event.user_id,
-                                  {"event_id": event.event_id, "type": event.type,
-                                   "user_id": event.user_id, "item_id": event.item_id,
-                                   "ts": event.ts})
+                        send_json(
+                            prod,
+                            live.topic("cart-events"),
+                            event.user_id,
+                            {
+                                "event_id": event.event_id,
+                                "type": event.type,
+                                "user_id": event.user_id,
+                                "item_id": event.item_id,
+                                "ts": event.ts,
+                            },
+                        )
                         prod.flush()
                         message = _await(consumer, suggestion_id("c", event.event_id))
                         if n < len(events) - 1:
-                            metrics.add([i["item_id"] for i in message["items"]],
-                                        set(items[n + 1:]))
+                            metrics.add(
+                                [i["item_id"] for i in message["items"]], set(items[n + 1 :])
+                            )
                             bar.advance()
         finally:
             consumer.close()

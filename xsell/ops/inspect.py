@@ -28,7 +28,8 @@ async def neighbours(store: Store, item_id: str, k: int) -> list[dict[str, Any]]
     keys = store.keys.item(item_id)
     n_raw, land_g, now = await state_clock(store)
     ((land_raw, p_flat, c_flat),) = await store.runner.run(
-        [(READ_ITEM, [keys.pairs, keys.cart_pairs, keys.info], [k])])
+        [(READ_ITEM, [keys.pairs, keys.cart_pairs, keys.info], [k])]
+    )
     land_i = float(land_raw) if land_raw is not None else now
     factor = decayed_value(1.0, land_i, now, hl)
     together, co_added = _pairs(_parse(p_flat), factor), _pairs(_parse(c_flat), factor)

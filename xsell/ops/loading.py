@@ -50,10 +50,16 @@ class LoadSummary:
 
     def as_dict(self) -> dict[str, float | str]:
         rate = self.lines / self.seconds if self.seconds else 0.0
-        return {"orders": self.orders, "lines": self.lines, "applied": self.applied,
-                "duplicates": self.duplicates, "seconds": round(self.seconds, 2),
-                "lines_per_second": round(rate), "mode": self.mode,
-                "mode_reason": self.mode_reason}
+        return {
+            "orders": self.orders,
+            "lines": self.lines,
+            "applied": self.applied,
+            "duplicates": self.duplicates,
+            "seconds": round(self.seconds, 2),
+            "lines_per_second": round(rate),
+            "mode": self.mode,
+            "mode_reason": self.mode_reason,
+        }
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -67,8 +73,13 @@ def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
-async def load_history(store: Store, orders: Sequence[PurchaseEvent], *, mode: str = "auto",
-                       catalog: Iterable[CatalogItem] = ()) -> LoadSummary:
+async def load_history(
+    store: Store,
+    orders: Sequence[PurchaseEvent],
+    *,
+    mode: str = "auto",
+    catalog: Iterable[CatalogItem] = (),
+) -> LoadSummary:
     """``xsell backfill``: ``catalog`` then ``orders`` in ``mode`` (module doc)."""
     if mode not in BACKFILL_MODES:
         raise ValueError(f"unknown backfill mode {mode!r}")
@@ -85,28 +96,46 @@ async def load_history(store: Store, orders: Sequence[PurchaseEvent], *, mode: s
     return await bulk_backfill(store, orders, catalog=catalog, checked=why)
 
 
-async def bulk_backfill(store: Store, orders: Sequence[PurchaseEvent], *,
-                        catalog: Iterable[CatalogItem] = (), checked: str | None = None
-                        ) -> LoadSummary:
+async def bulk_backfill(
+    store: Store,
+    orders: Sequence[PurchaseEvent],
+    *,
+    catalog: Iterable[CatalogItem] = (),
+    checked: str | None = None,
+) -> LoadSummary:
     """Bulk mode: compute the final state in numpy, write each key once. ``checked``: the
     reason a just-made :func:`is_bulk_loadable` check gave (else :func:`bulk_load` checks)."""
     started = time.monotonic()
     for items in chunks(catalog, BACKFILL_BATCH):
         await store.apply(items)
     s = store.settings
-    counts = bulk_counts(orders, half_life=s.half_life_seconds,
-                         max_items_per_order=s.max_items_per_order, max_neighbors=s.max_neighbors)
+    counts = bulk_counts(
+        orders,
+        half_life=s.half_life_seconds,
+        max_items_per_order=s.max_items_per_order,
+        max_neighbors=s.max_neighbors,
+    )
     written = await bulk_load(store, counts, checked=checked)
     applied = len(counts.event_ids)
-    return LoadSummary(orders=len(orders), lines=sum(len(o.items) for o in orders),
-                       applied=applied, duplicates=len(orders) - applied,
-                       seconds=time.monotonic() - started, mode="bulk",
-                       mode_reason=written["why"])
+    return LoadSummary(
+        orders=len(orders),
+        lines=sum(len(o.items) for o in orders),
+        applied=applied,
+        duplicates=len(orders) - applied,
+        seconds=time.monotonic() - started,
+        mode="bulk",
+        mode_reason=written["why"],
+    )
 
 
-async def backfill(store: Store, orders: Iterable[PurchaseEvent], *, total: int | None = None,
-                   batch: int = BACKFILL_BATCH,
-                   catalog: Iterable[CatalogItem] = ()) -> LoadSummary:
+async def backfill(
+    store: Store,
+    orders: Iterable[PurchaseEvent],
+    *,
+    total: int | None = None,
+    batch: int = BACKFILL_BATCH,
+    catalog: Iterable[CatalogItem] = (),
+) -> LoadSummary:
     """Stream mode: apply ``catalog`` then ``orders`` to Redis in batches through the store;
     returns counts (duplicates = orders already applied)."""
     summary = LoadSummary()
@@ -125,8 +154,13 @@ async def backfill(store: Store, orders: Iterable[PurchaseEvent], *, total: int 
     return summary
 
 
-def replay(settings: Settings, orders: Iterable[PurchaseEvent], *,
-           total: int | None = None, catalog: Iterable[CatalogItem] = ()) -> LoadSummary:
+def replay(
+    settings: Settings,
+    orders: Iterable[PurchaseEvent],
+    *,
+    total: int | None = None,
+    catalog: Iterable[CatalogItem] = (),
+) -> LoadSummary:
     """Send ``catalog`` to the catalog topic, then ``orders`` to the orders topic as purchase
     events keyed by user id."""
     summary = LoadSummary()

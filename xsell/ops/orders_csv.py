@@ -32,10 +32,13 @@ COLUMNS = ("order_id", "item_id", "user_id", "ts", "price", "quantity", "categor
 REQUIRED = ("order_id", "item_id")
 TS_BASE = 1_600_000_000.0
 
-ONLINE_RETAIL_MAP = ("order_id=Invoice,item_id=StockCode,user_id=Customer ID,ts=InvoiceDate,"
-                     "price=Price,quantity=Quantity")
-ONLINE_RETAIL_SKIP = ("POST,DOT,M,C2,D,S,B,BANK CHARGES,ADJUST,ADJUST2,TEST001,TEST002,PADS,"
-                      "AMAZONFEE")
+ONLINE_RETAIL_MAP = (
+    "order_id=Invoice,item_id=StockCode,user_id=Customer ID,ts=InvoiceDate,"
+    "price=Price,quantity=Quantity"
+)
+ONLINE_RETAIL_SKIP = (
+    "POST,DOT,M,C2,D,S,B,BANK CHARGES,ADJUST,ADJUST2,TEST001,TEST002,PADS,AMAZONFEE"
+)
 
 
 def parse_map(text: str | None) -> dict[str, str]:
@@ -47,8 +50,9 @@ def parse_map(text: str | None) -> dict[str, str]:
         name, sep, column = part.partition("=")
         name = name.strip()
         if not sep or name not in COLUMNS or not column.strip():
-            raise XsellError(f"--map: bad entry {part!r}; expected NAME=COLUMN with NAME in "
-                             f"{', '.join(COLUMNS)}")
+            raise XsellError(
+                f"--map: bad entry {part!r}; expected NAME=COLUMN with NAME in {', '.join(COLUMNS)}"
+            )
         mapping[name] = column.strip()
     return mapping
 
@@ -99,9 +103,13 @@ class _Order:
     lines: list[dict[str, Any]] = field(default_factory=list)
 
 
-def read_orders(path: str | Path, mapping: dict[str, str] | None = None,
-                skip_items: frozenset[str] = frozenset(), limits: Limits | None = None,
-                stats: CsvStats | None = None) -> Iterator[PurchaseEvent]:
+def read_orders(
+    path: str | Path,
+    mapping: dict[str, str] | None = None,
+    skip_items: frozenset[str] = frozenset(),
+    limits: Limits | None = None,
+    stats: CsvStats | None = None,
+) -> Iterator[PurchaseEvent]:
     """Yield the file's orders as purchase events, in order of first appearance."""
     limits = limits or Limits()
     stats = stats if stats is not None else CsvStats()
@@ -144,10 +152,14 @@ def read_orders(path: str | Path, mapping: dict[str, str] | None = None,
             except (InvalidEvent, ValueError) as exc:
                 stats.skip(f"bad row: {exc}"[:80])
     for position, (order_id, order) in enumerate(orders.items()):
-        obj = {"event_id": purchase_event_id(order_id), "type": "purchase",
-               "order_id": order_id, "user_id": order.user_id,
-               "ts": order.ts if order.ts is not None else TS_BASE + position,
-               "items": order.lines}
+        obj = {
+            "event_id": purchase_event_id(order_id),
+            "type": "purchase",
+            "order_id": order_id,
+            "user_id": order.user_id,
+            "ts": order.ts if order.ts is not None else TS_BASE + position,
+            "items": order.lines,
+        }
         try:
             event = parse_order(obj, limits)
         except InvalidEvent as exc:
@@ -160,8 +172,15 @@ def read_orders(path: str | Path, mapping: dict[str, str] | None = None,
 
 def catalog_to_json(item: CatalogItem) -> dict[str, Any]:
     """The catalog-topic value of a catalogue entry."""
-    return {"type": "item", "item_id": item.item_id, "category": item.category,
-            "price": item.price, "stock": item.stock, "active": item.active, "name": item.name}
+    return {
+        "type": "item",
+        "item_id": item.item_id,
+        "category": item.category,
+        "price": item.price,
+        "stock": item.stock,
+        "active": item.active,
+        "name": item.name,
+    }
 
 
 def order_to_json(event: PurchaseEvent) -> dict[str, Any]:
@@ -172,5 +191,11 @@ def order_to_json(event: PurchaseEvent) -> dict[str, Any]:
         if line.price is not None:
             item["price"] = line.price
         items.append(item)
-    return {"event_id": event.event_id, "type": "purchase", "order_id": event.order_id,
-            "user_id": event.user_id, "ts": event.ts, "items": items}
+    return {
+        "event_id": event.event_id,
+        "type": "purchase",
+        "order_id": event.order_id,
+        "user_id": event.user_id,
+        "ts": event.ts,
+        "items": items,
+    }

@@ -25,8 +25,9 @@ def forget_event(settings: Settings, user_id: str, now: float | None = None) -> 
     """A validated forget_user event for ``user_id`` (rejects ids the worker would reject)."""
     now = time.time() if now is None else now
     digest = hashlib.sha256(f"{user_id}\x00{now!r}".encode()).hexdigest()[:24]
-    raw = json.dumps({"event_id": f"forget-{digest}", "type": "forget_user",
-                      "user_id": user_id, "ts": now})
+    raw = json.dumps(
+        {"event_id": f"forget-{digest}", "type": "forget_user", "user_id": user_id, "ts": now}
+    )
     limits = Limits(settings.max_id_length, settings.max_order_lines, settings.max_payload_bytes)
     event = parse_record("orders", raw.encode(), limits)
     assert isinstance(event, ForgetUser)
@@ -55,6 +56,10 @@ def forget_user(settings: Settings, user_id: str, *, tombstone: bool = True) -> 
 
     deleted = asyncio.run(run())
     partition = send_tombstone(settings, event.user_id) if tombstone else None
-    return {"user_id": event.user_id, "event_id": event.event_id, "deleted_keys": deleted,
-            "tombstone_topic": settings.topic("suggestions") if tombstone else None,
-            "tombstone_partition": partition}
+    return {
+        "user_id": event.user_id,
+        "event_id": event.event_id,
+        "deleted_keys": deleted,
+        "tombstone_topic": settings.topic("suggestions") if tombstone else None,
+        "tombstone_partition": partition,
+    }

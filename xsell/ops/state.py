@@ -48,22 +48,30 @@ async def check_tuning(store: Store) -> int | None:
     above 32), which makes pair updates ~4x dearer (xsell/devenv/servers.py). Returns the value, or
     None where CONFIG GET is not allowed (managed Redis, ACL): then it is only logged."""
     if store.settings.redis_cluster:  # CONFIG has no key to route by; check each node by hand
-        log.info("Redis Cluster: zset-max-listpack-entries not checked; 16 is recommended on "
-                 "every node (docs/benchmarks.md)")
+        log.info(
+            "Redis Cluster: zset-max-listpack-entries not checked; 16 is recommended on "
+            "every node (docs/benchmarks.md)"
+        )
         return None
     try:
         (reply,) = await store.runner.run([("CONFIG", "GET", "zset-max-listpack-entries")])
         flat = next(iter(reply.items())) if isinstance(reply, dict) else reply
         value = int(flat[1])
     except (RedisError, ValueError, IndexError, TypeError, StopIteration) as exc:
-        log.info("could not read Redis zset-max-listpack-entries (%s); 16 is recommended "
-                 "(docs/benchmarks.md)", exc)
+        log.info(
+            "could not read Redis zset-max-listpack-entries (%s); 16 is recommended "
+            "(docs/benchmarks.md)",
+            exc,
+        )
         return None
     if value > LISTPACK_WARN_ABOVE:
-        log.warning("Redis at %s has zset-max-listpack-entries %d: pair updates cost ~4x more "
-                    "Redis CPU than with 16 (CONFIG SET zset-max-listpack-entries 16, or "
-                    "--zset-max-listpack-entries 16; docs/benchmarks.md)", store.runner.where,
-                    value)
+        log.warning(
+            "Redis at %s has zset-max-listpack-entries %d: pair updates cost ~4x more "
+            "Redis CPU than with 16 (CONFIG SET zset-max-listpack-entries 16, or "
+            "--zset-max-listpack-entries 16; docs/benchmarks.md)",
+            store.runner.where,
+            value,
+        )
     return value
 
 
@@ -79,19 +87,28 @@ async def announce_state(store: Store) -> str | None:
     ns = settings.key_namespace
     if epoch is not None:
         (orders,) = await store.runner.run([("HGET", store.keys.meta, "N")])
-        log.info("Redis state of namespace %r: created %s, %s orders", ns, epoch_text(epoch),
-                 orders)
+        log.info(
+            "Redis state of namespace %r: created %s, %s orders", ns, epoch_text(epoch), orders
+        )
     elif committed:
         store.state_losses += 1
-        log.error("Redis state lost: namespace %r at %s holds no state, but consumer group %r "
-                  "has committed offsets on the orders topic, so orders were applied before. "
-                  "Suggestions fall back to popular items until it is rebuilt: `xsell "
-                  "rebuild` or `xsell rebuild --file ORDERS` (docs/reliability.md)", ns,
-                  store.runner.where, settings.app_id)
+        log.error(
+            "Redis state lost: namespace %r at %s holds no state, but consumer group %r "
+            "has committed offsets on the orders topic, so orders were applied before. "
+            "Suggestions fall back to popular items until it is rebuilt: `xsell "
+            "rebuild` or `xsell rebuild --file ORDERS` (docs/reliability.md)",
+            ns,
+            store.runner.where,
+            settings.app_id,
+        )
         await store.mark_lost("unknown")
     else:
-        log.warning("Redis at %s holds no xsell state for namespace %r yet (no purchase "
-                    "applied): a new deployment", store.runner.where, ns)
+        log.warning(
+            "Redis at %s holds no xsell state for namespace %r yet (no purchase "
+            "applied): a new deployment",
+            store.runner.where,
+            ns,
+        )
     return epoch
 
 
@@ -117,14 +134,19 @@ def group_committed_orders(settings: Settings, timeout: float = 5.0) -> bool | N
         client.close()
 
 
-def kafka_has_records(settings: Settings, topic: str = "orders",
-                      timeout: float = 10.0) -> bool | None:
+def kafka_has_records(
+    settings: Settings, topic: str = "orders", timeout: float = 10.0
+) -> bool | None:
     """Whether ``topic`` holds any record (None: Kafka did not answer). Uses begin/end offsets
     only, which is exact enough for "any record" even on brokers whose end offset is the last
     batch's base offset + 1."""
     try:
-        cons = consumer(settings, group_id=None, enable_auto_commit=False,
-                        request_timeout_ms=int(timeout * 1000) + 1000)
+        cons = consumer(
+            settings,
+            group_id=None,
+            enable_auto_commit=False,
+            request_timeout_ms=int(timeout * 1000) + 1000,
+        )
     except Exception as exc:
         log.warning("Kafka at %s: %s", settings.kafka_brokers, exc)
         return None
@@ -148,8 +170,12 @@ async def state_status(store: Store, *, check_kafka: bool = True) -> dict[str, A
     since, or Redis is empty while Kafka holds orders), ``present`` or ``empty``."""
     k = store.keys
     meta, items, catalog = await store.runner.run(
-        [("HMGET", k.meta, "created", "N", "T", "lost_at", "lost_epoch", "rebuilt_at"),
-         ("ZCARD", k.popularity), ("HLEN", k.catalog)])
+        [
+            ("HMGET", k.meta, "created", "N", "T", "lost_at", "lost_epoch", "rebuilt_at"),
+            ("ZCARD", k.popularity),
+            ("HLEN", k.catalog),
+        ]
+    )
     created, n, latest, lost_at, lost_epoch, rebuilt_at = meta
     kafka = kafka_has_records(store.settings) if check_kafka else None
     unrepaired = lost_at is not None and (rebuilt_at is None or int(rebuilt_at) < int(lost_at))
@@ -158,11 +184,17 @@ async def state_status(store: Store, *, check_kafka: bool = True) -> dict[str, A
     else:
         state = "present" if created is not None else "empty"
     return {
-        "state": state, "namespace": store.settings.key_namespace, "redis": store.runner.where,
-        "created": epoch_text(created) if created else None, "orders": _number(n),
-        "items": int(items), "catalog": int(catalog), "latest_event_ts": _number(latest),
+        "state": state,
+        "namespace": store.settings.key_namespace,
+        "redis": store.runner.where,
+        "created": epoch_text(created) if created else None,
+        "orders": _number(n),
+        "items": int(items),
+        "catalog": int(catalog),
+        "latest_event_ts": _number(latest),
         "lost_at": epoch_text(lost_at) if lost_at else None,
-        "lost_state_created": epoch_text(lost_epoch) if lost_epoch not in (None, "unknown")
+        "lost_state_created": epoch_text(lost_epoch)
+        if lost_epoch not in (None, "unknown")
         else lost_epoch,
         "rebuilt_at": epoch_text(rebuilt_at) if rebuilt_at else None,
         "kafka_orders_topic_has_records": kafka,
@@ -191,20 +223,33 @@ class RebuildSummary:
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"records": self.records, "applied": self.applied,
-                "duplicates": self.duplicates, "invalid": self.invalid,
-                "per_topic": self.per_topic, "seconds": round(self.seconds, 2)}
+        return {
+            "records": self.records,
+            "applied": self.applied,
+            "duplicates": self.duplicates,
+            "invalid": self.invalid,
+            "per_topic": self.per_topic,
+            "seconds": round(self.seconds, 2),
+        }
 
 
 def _read_all(settings: Settings, topics: Sequence[str], idle: float) -> Iterator[list[Any]]:
     """Every record of ``topics`` from the beginning, a poll at a time (records of one poll
     sorted by timestamp); ends once every partition passed its end offset as read at the
     start and a poll stayed empty for ``idle`` seconds."""
-    cons = consumer(settings, group_id=None, enable_auto_commit=False,
-                    auto_offset_reset="earliest", max_poll_records=REBUILD_BATCH)
+    cons = consumer(
+        settings,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=REBUILD_BATCH,
+    )
     try:
-        tps = [TopicPartition(settings.topic(t), p) for t in topics
-               for p in sorted(cons.partitions_for_topic(settings.topic(t)) or ())]
+        tps = [
+            TopicPartition(settings.topic(t), p)
+            for t in topics
+            for p in sorted(cons.partitions_for_topic(settings.topic(t)) or ())
+        ]
         if not tps:
             return
         cons.assign(tps)
@@ -223,26 +268,32 @@ def _read_all(settings: Settings, topics: Sequence[str], idle: float) -> Iterato
             if reached and time.monotonic() - quiet_since >= idle:
                 return
             if time.monotonic() - quiet_since > max(60.0, 10 * idle):
-                log.warning("rebuild: no records for %.0fs before reaching the end offsets "
-                            "read at the start; stopping", time.monotonic() - quiet_since)
+                log.warning(
+                    "rebuild: no records for %.0fs before reaching the end offsets "
+                    "read at the start; stopping",
+                    time.monotonic() - quiet_since,
+                )
                 return
     finally:
         cons.close()
 
 
 def _stream_name(settings: Settings, topic: str) -> str:
-    return topic[len(settings.topic_prefix):]
+    return topic[len(settings.topic_prefix) :]
 
 
-async def rebuild(store: Store, *, idle: float = 2.0,
-                  topics: Sequence[str] = (*ENTITY_TOPICS, *EVENT_TOPICS)) -> RebuildSummary:
+async def rebuild(
+    store: Store, *, idle: float = 2.0, topics: Sequence[str] = (*ENTITY_TOPICS, *EVENT_TOPICS)
+) -> RebuildSummary:
     """Apply every event of ``topics`` (logical names) from the beginning (module doc)."""
     settings = store.settings
     limits = Limits(settings.max_id_length, settings.max_order_lines, settings.max_payload_bytes)
     summary = RebuildSummary()
     started = time.monotonic()
-    groups = [[t for t in topics if t in ENTITY_TOPICS], [t for t in topics if t not in
-                                                          ENTITY_TOPICS]]
+    groups = [
+        [t for t in topics if t in ENTITY_TOPICS],
+        [t for t in topics if t not in ENTITY_TOPICS],
+    ]
     for group in (g for g in groups if g):
         reader = _read_all(settings, group, idle)
         while True:

@@ -57,8 +57,13 @@ def stream_of(event: Event) -> str:
 
 def catalog_json(item: CatalogItem) -> str:
     return json.dumps(
-        {"category": item.category, "price": item.price, "stock": item.stock,
-         "active": item.active, "name": item.name},
+        {
+            "category": item.category,
+            "price": item.price,
+            "stock": item.stock,
+            "active": item.active,
+            "name": item.name,
+        },
         separators=(",", ":"),
     )
 
@@ -119,21 +124,34 @@ class Store:
             if pair and not eff.duplicate and eff.event.type == "add_to_cart" and before:
                 partners = before[: self.settings.co_add_window]
                 new_calls = self._pairs_calls(
-                    eff.event.event_id, eff.event.ts, "c", self.settings.cart_weight,
-                    "star", [eff.event.item_id, *partners], [eff.event.item_id, *partners],
-                    now_ms, signal="c")
+                    eff.event.event_id,
+                    eff.event.ts,
+                    "c",
+                    self.settings.cart_weight,
+                    "star",
+                    [eff.event.item_id, *partners],
+                    [eff.event.item_id, *partners],
+                    now_ms,
+                    signal="c",
+                )
                 if self._marks_done(new_calls):
                     marked.add(i)
                 co_adds.extend(new_calls)
         await self.runner.run(co_adds)
 
         ttl = int(self.settings.dedup_retention_days * 86400)
-        await self.runner.run([("SET", done_keys[i], "1", "EX", ttl) for i in trackable
-                               if not effects[i].duplicate and i not in marked])
+        await self.runner.run(
+            [
+                ("SET", done_keys[i], "1", "EX", ttl)
+                for i in trackable
+                if not effects[i].duplicate and i not in marked
+            ]
+        )
         return effects
 
-    async def _mark_duplicates(self, effects: list[Effect], done_keys: list[str],
-                               slots: list[int]) -> None:
+    async def _mark_duplicates(
+        self, effects: list[Effect], done_keys: list[str], slots: list[int]
+    ) -> None:
         """Step 1: flag the events already fully applied, and check the state epoch. One
         MGET on a single Redis; one EXISTS per key on a cluster (keys in many slots)."""
         meta = ("HGET", self.keys.meta, "created")
@@ -171,8 +189,12 @@ class Store:
             "restarted without persistence, was flushed or failed over to an empty replica? "
             "Suggestions fall back to popular items until it is rebuilt: `xsell rebuild` "
             "(replays the Kafka topics) or `xsell rebuild --file ORDERS` "
-            "(docs/reliability.md)", self.settings.key_namespace, self.runner.where,
-            epoch_text(previous), epoch_text(epoch) if epoch else "no state")
+            "(docs/reliability.md)",
+            self.settings.key_namespace,
+            self.runner.where,
+            epoch_text(previous),
+            epoch_text(epoch) if epoch else "no state",
+        )
         await self.mark_lost(previous)
         return True
 
@@ -180,31 +202,79 @@ class Store:
         """Record (once per lost epoch) that the state of epoch ``previous`` was lost."""
         (known,) = await self.runner.run([("HGET", self.keys.meta, "lost_epoch")])
         if known != previous or previous == "unknown":
-            await self.runner.run([("HSET", self.keys.meta, "lost_at", int(time.time() * 1000),
-                                    "lost_epoch", previous)])
+            await self.runner.run(
+                [
+                    (
+                        "HSET",
+                        self.keys.meta,
+                        "lost_at",
+                        int(time.time() * 1000),
+                        "lost_epoch",
+                        previous,
+                    )
+                ]
+            )
 
     def _calls_for(self, event: Event, now_ms: int) -> list[Call]:
         k, s = self.keys, self.settings
         if isinstance(event, CartEvent):
             op = "add" if event.type == "add_to_cart" else "remove"
-            return [(CART_UPDATE, [k.cart(event.user_id)],
-                     [op, event.item_id, _num(event.ts), event.event_id, s.cart_ttl_seconds,
-                      s.max_cart_items])]
+            return [
+                (
+                    CART_UPDATE,
+                    [k.cart(event.user_id)],
+                    [
+                        op,
+                        event.item_id,
+                        _num(event.ts),
+                        event.event_id,
+                        s.cart_ttl_seconds,
+                        s.max_cart_items,
+                    ],
+                )
+            ]
         if isinstance(event, PurchaseEvent):
             items = event.distinct_items()
             calls: list[Call] = []
             if event.user_id is not None:
-                calls.append((PURCHASE_USER, [k.cart(event.user_id), k.history(event.user_id)],
-                              [_num(event.ts), *items]))
+                calls.append(
+                    (
+                        PURCHASE_USER,
+                        [k.cart(event.user_id), k.history(event.user_id)],
+                        [_num(event.ts), *items],
+                    )
+                )
             # popularity before the pairs: on a single Redis the pairs call marks the event
             # done, so everything else of the event must already be applied by then
-            calls.append((APPLY_POPULARITY, [k.popularity, k.meta, k.global_markers],
-                          ["o:" + event.event_id, _num(event.ts), _num(s.half_life_seconds),
-                           now_ms, s.dedup_window_seconds * 1000, *items]))
+            calls.append(
+                (
+                    APPLY_POPULARITY,
+                    [k.popularity, k.meta, k.global_markers],
+                    [
+                        "o:" + event.event_id,
+                        _num(event.ts),
+                        _num(s.half_life_seconds),
+                        now_ms,
+                        s.dedup_window_seconds * 1000,
+                        *items,
+                    ],
+                )
+            )
             paired = items[: s.max_items_per_order]
             if len(paired) >= 2:
-                calls.extend(self._pairs_calls(event.event_id, event.ts, "o", 1.0, "all",
-                                               paired, paired, now_ms, signal="p"))
+                calls.extend(
+                    self._pairs_calls(
+                        event.event_id,
+                        event.ts,
+                        "o",
+                        1.0,
+                        "all",
+                        paired,
+                        paired,
+                        now_ms,
+                        signal="p",
+                    )
+                )
             return calls
         if isinstance(event, CatalogItem):
             return [("HSET", k.catalog, event.item_id, catalog_json(event))]
@@ -212,25 +282,48 @@ class Store:
             return [("DEL", k.cart(event.user_id), k.history(event.user_id))]
         raise TypeError(f"unknown event {type(event).__name__}")
 
-    def _pairs_calls(self, event_id: str, ts: float, stream: str, base: float, mode: str,
-                     targets: list[str], partners: list[str], now_ms: int, *, signal: str
-                     ) -> list[Call]:
+    def _pairs_calls(
+        self,
+        event_id: str,
+        ts: float,
+        stream: str,
+        base: float,
+        mode: str,
+        targets: list[str],
+        partners: list[str],
+        now_ms: int,
+        *,
+        signal: str,
+    ) -> list[Call]:
         """APPLY_PAIRS calls for one event. On a single Redis: one atomic call with every
         target that also marks the event done (its done key is the call's marker). On a
         cluster, where a script's keys must share a slot: one call per target, marked in
         the target's marker zset for ``dedup_window_seconds``."""
         s = self.settings
-        head: list[Any] = [f"{stream}:{event_id}", _num(ts), _num(s.half_life_seconds),
-                           _num(base), s.max_neighbors, now_ms]
+        head: list[Any] = [
+            f"{stream}:{event_id}",
+            _num(ts),
+            _num(s.half_life_seconds),
+            _num(base),
+            s.max_neighbors,
+            now_ms,
+        ]
         if not s.redis_cluster:
-            keys = [self.keys.done(stream, event_id),
-                    *[key for t in targets for key in self.keys.item(t).for_signal(signal)]]
+            keys = [
+                self.keys.done(stream, event_id),
+                *[key for t in targets for key in self.keys.item(t).for_signal(signal)],
+            ]
             life = int(s.dedup_retention_days * 86400 * 1000)
             listed = [0] if targets == partners else [len(targets), *targets]
             return [(APPLY_PAIRS, keys, [*head, life, "done", mode, *listed, *partners])]
-        return [(APPLY_PAIRS, [self.keys.item(t).markers, *self.keys.item(t).for_signal(signal)],
-                 [*head, s.dedup_window_seconds * 1000, "window", mode, 1, t, *partners])
-                for t in targets]
+        return [
+            (
+                APPLY_PAIRS,
+                [self.keys.item(t).markers, *self.keys.item(t).for_signal(signal)],
+                [*head, s.dedup_window_seconds * 1000, "window", mode, 1, t, *partners],
+            )
+            for t in targets
+        ]
 
     async def flush_namespace(self) -> int:
         """Delete every key of this namespace (tests, evaluation). Returns the count.

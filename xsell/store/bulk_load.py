@@ -46,8 +46,7 @@ async def is_bulk_loadable(store: Store) -> tuple[bool, str]:
     """(True, why) when the namespace holds nothing but a catalogue, or an interrupted bulk
     load; else (False, the first other key found)."""
     k = store.keys
-    ((started, created),) = await store.runner.run(
-        [("HMGET", k.meta, "bulk_started", "created")])
+    ((started, created),) = await store.runner.run([("HMGET", k.meta, "bulk_started", "created")])
     if started is not None and created is None:
         return True, INTERRUPTED
     async for key in store.client.scan_iter(match=k.pattern(), count=1000):
@@ -56,8 +55,9 @@ async def is_bulk_loadable(store: Store) -> tuple[bool, str]:
     return True, "the namespace is empty"
 
 
-async def bulk_load(store: Store, counts: BulkCounts, *, checked: str | None = None
-                    ) -> dict[str, Any]:
+async def bulk_load(
+    store: Store, counts: BulkCounts, *, checked: str | None = None
+) -> dict[str, Any]:
     """Write ``counts`` into the store's (empty) namespace; returns what was written.
     ``checked``: the reason :func:`is_bulk_loadable` just gave the caller (its namespace scan
     is not repeated); None = check here."""
@@ -72,9 +72,19 @@ async def bulk_load(store: Store, counts: BulkCounts, *, checked: str | None = N
     user_calls: list[tuple[Call, int]] = [
         (("DEL", k.popularity), 1),
         *_chunked_zadd(k.popularity, list(counts.popularity.items())),
-        *[((("HSET", k.history(user), *[x for item, ts in mine.items()
-                                         for x in (item, _num(ts))])), len(mine))
-          for user, mine in counts.histories.items()],
+        *[
+            (
+                (
+                    (
+                        "HSET",
+                        k.history(user),
+                        *[x for item, ts in mine.items() for x in (item, _num(ts))],
+                    )
+                ),
+                len(mine),
+            )
+            for user, mine in counts.histories.items()
+        ],
         *_done_calls(store, counts.event_ids),
     ]
     await _send(store, iter(user_calls))
@@ -85,19 +95,32 @@ async def bulk_load(store: Store, counts: BulkCounts, *, checked: str | None = N
         meta += ["L", _fmt(counts.global_landmark)]
     # N through HINCRBYFLOAT into an absent field, so Redis formats it as the stream path's
     # HINCRBYFLOAT does ("300", not "300.0")
-    await store.runner.run([("HDEL", k.meta, "N"), ("HINCRBYFLOAT", k.meta, "N",
-                                                     counts.order_total),
-                            ("HSET", k.meta, *meta), ("HDEL", k.meta, "bulk_started")])
-    log.info("bulk load: %d orders, %d items, %d co-purchase entries (%d pair increments "
-             "streaming would have made)", len(counts.event_ids), len(counts.vocab), entries,
-             counts.pair_increments)
-    return {"why": why, "copurchase_entries": entries, "items": len(counts.vocab),
-            "pair_increments_saved": counts.pair_increments,
-            "rescaled_keys": counts.rescaled_keys}
+    await store.runner.run(
+        [
+            ("HDEL", k.meta, "N"),
+            ("HINCRBYFLOAT", k.meta, "N", counts.order_total),
+            ("HSET", k.meta, *meta),
+            ("HDEL", k.meta, "bulk_started"),
+        ]
+    )
+    log.info(
+        "bulk load: %d orders, %d items, %d co-purchase entries (%d pair increments "
+        "streaming would have made)",
+        len(counts.event_ids),
+        len(counts.vocab),
+        entries,
+        counts.pair_increments,
+    )
+    return {
+        "why": why,
+        "copurchase_entries": entries,
+        "items": len(counts.vocab),
+        "pair_increments_saved": counts.pair_increments,
+        "rescaled_keys": counts.rescaled_keys,
+    }
 
 
-def _item_calls(store: Store, counts: BulkCounts, *, fresh: bool
-                ) -> Iterator[tuple[Call, int]]:
+def _item_calls(store: Store, counts: BulkCounts, *, fresh: bool) -> Iterator[tuple[Call, int]]:
     """Step 2: (call, members) per item: its co-purchase zset and its landmark. Unless the
     namespace is ``fresh`` (an interrupted load is redone), each zset is deleted first."""
     for code, item in enumerate(counts.vocab):
@@ -106,8 +129,10 @@ def _item_calls(store: Store, counts: BulkCounts, *, fresh: bool
         if len(partners):
             if not fresh:
                 yield ("DEL", keys.pairs), 1
-            members = [(counts.vocab[p], w) for p, w in
-                       zip(partners.tolist(), weights.tolist(), strict=True)]
+            members = [
+                (counts.vocab[p], w)
+                for p, w in zip(partners.tolist(), weights.tolist(), strict=True)
+            ]
             yield from _chunked_zadd(keys.pairs, members)
         if code in counts.landmarks:
             yield ("HSET", keys.info, "L", _fmt(counts.landmarks[code])), 1
@@ -123,12 +148,12 @@ def _done_calls(store: Store, event_ids: list[str]) -> Iterator[tuple[Call, int]
             yield ("SET", key, "1", "EX", ttl), 1
         return
     for lo in range(0, len(keys), 1000):
-        yield (MARK_DONE, keys[lo:lo + 1000], [ttl]), 1000
+        yield (MARK_DONE, keys[lo : lo + 1000], [ttl]), 1000
 
 
 def _chunked_zadd(key: str, members: Sequence[tuple[str, float]]) -> Iterator[tuple[Call, int]]:
     for lo in range(0, len(members), MEMBERS_PER_ROUND_TRIP):
-        part = members[lo:lo + MEMBERS_PER_ROUND_TRIP]
+        part = members[lo : lo + MEMBERS_PER_ROUND_TRIP]
         yield ("ZADD", key, *[x for member, w in part for x in (w, member)]), len(part)
 
 
@@ -153,4 +178,3 @@ def _zadded(batch: list[Call], results: list[Any]) -> int:
 def _fmt(x: float) -> str:
     """As the Lua prelude's ``fmt`` (``%.17g``): how landmarks are stored."""
     return f"{x:.17g}"
-

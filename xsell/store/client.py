@@ -49,8 +49,14 @@ log = logging.getLogger(__name__)
 # connection, a timeout, and a Redis Cluster that is down (CLUSTERDOWN from the surviving
 # masters while one has no reachable replica, MASTERDOWN), resharding (TRYAGAIN) or has a
 # slot without a node. Test: tests/integration/test_cluster.py (a master killed).
-TRANSIENT = (RedisConnectionError, RedisTimeoutError, OSError, ClusterDownError, TryAgainError,
-             SlotNotCoveredError)
+TRANSIENT = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    OSError,
+    ClusterDownError,
+    TryAgainError,
+    SlotNotCoveredError,
+)
 
 Call = tuple[Any, ...]  # ("cmd", *args) or (LuaScript, keys, args)
 RedisClient = aioredis.Redis | RedisCluster
@@ -176,8 +182,12 @@ class Runner:
                     reload = False
                 result = await self._watched(once, n)
                 if attempt:
-                    log.warning("Redis at %s answers again after %.1fs (%d attempts)",
-                                self.where, time.monotonic() - started, attempt + 1)
+                    log.warning(
+                        "Redis at %s answers again after %.1fs (%d attempts)",
+                        self.where,
+                        time.monotonic() - started,
+                        attempt + 1,
+                    )
                 return result
             except NoScriptError:
                 log.warning("Redis lost the Lua scripts (restarted?); loading them again")
@@ -190,7 +200,10 @@ class Runner:
                 delay = min(2.0, 0.05 * 2 ** min(attempt, 6))
                 log.warning(
                     "waiting for Redis at %s (attempt %d, %.1fs so far): %s",
-                    self.where, attempt, waited, exc,
+                    self.where,
+                    attempt,
+                    waited,
+                    exc,
                 )
                 await asyncio.sleep(delay)
 
@@ -205,9 +218,13 @@ class Runner:
                 done, _ = await asyncio.wait({task}, timeout=patience)
                 if done:
                     return task.result()
-                log.warning("waiting for Redis at %s: a round trip of %d command(s) unanswered "
-                            "for %.0fs (Redis hung or overloaded?)", self.where, n,
-                            time.monotonic() - started)
+                log.warning(
+                    "waiting for Redis at %s: a round trip of %d command(s) unanswered "
+                    "for %.0fs (Redis hung or overloaded?)",
+                    self.where,
+                    n,
+                    time.monotonic() - started,
+                )
         finally:
             if not task.done():
                 task.cancel()

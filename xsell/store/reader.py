@@ -60,9 +60,14 @@ def _catalog_item(item_id: str, raw: str | None) -> CatalogItem | None:
     if raw is None:
         return None
     data = json.loads(raw)
-    return CatalogItem(item_id=item_id, category=data.get("category"), price=data.get("price"),
-                       stock=data.get("stock"), active=data.get("active", True),
-                       name=data.get("name"))
+    return CatalogItem(
+        item_id=item_id,
+        category=data.get("category"),
+        price=data.get("price"),
+        stock=data.get("stock"),
+        active=data.get("active", True),
+        name=data.get("name"),
+    )
 
 
 async def build_inputs(
@@ -87,45 +92,64 @@ async def build_inputs(
     if not s.redis_cluster:
         per_anchor = per_anchor[0] if anchors else []
     popular_parsed = _parse(popular_flat)
-    parsed = {a: (float(r[0]) if r[0] is not None else 0.0, _parse(r[1]), _parse(r[2]))
-              for a, r in zip(anchors, per_anchor, strict=True)}
+    parsed = {
+        a: (float(r[0]) if r[0] is not None else 0.0, _parse(r[1]), _parse(r[2]))
+        for a, r in zip(anchors, per_anchor, strict=True)
+    }
     items = sorted({m for _, p, c in parsed.values() for m in p[0] + c[0]} | set(anchors))
     position = {item: i for i, item in enumerate(items)}
     stats = BatchStats(
-        items=items, position=position,
+        items=items,
+        position=position,
         counts=np.asarray(await _zmscore(store, items), dtype=np.float64),
         total=float(raw_total or 0.0),
-        landmark=float(raw_landmark) if raw_landmark is not None else 0.0, half_life=hl,
-        anchors={a: anchor_stats(position, p, c, land) for a, (land, p, c) in parsed.items()})
+        landmark=float(raw_landmark) if raw_landmark is not None else 0.0,
+        half_life=hl,
+        anchors={a: anchor_stats(position, p, c, land) for a, (land, p, c) in parsed.items()},
+    )
 
-    all_scored = score_batch(stats, [Request(lst, r.exclude, r.now)
-                                     for r, lst in zip(requests, anchor_lists, strict=True)],
-                             params, DETAIL_FACTOR * params.k + 10)
+    all_scored = score_batch(
+        stats,
+        [Request(lst, r.exclude, r.now) for r, lst in zip(requests, anchor_lists, strict=True)],
+        params,
+        DETAIL_FACTOR * params.k + 10,
+    )
     # one popular list for the batch, decayed to its latest trigger: the ranker uses only
     # weight / top weight, which the decay factor cancels out of (a list of ~k + 20 + cart
     # items per request had been 10% of the worker's CPU)
-    popular = list(_pairs(popular_parsed, decayed_value(
-        1.0, stats.landmark, max(r.now for r in requests), hl)).items())
+    popular = list(
+        _pairs(
+            popular_parsed, decayed_value(1.0, stats.landmark, max(r.now for r in requests), hl)
+        ).items()
+    )
     inputs: list[RankInput] = []
     counts_list = stats.counts.tolist()
     for req, lst, scored in zip(requests, anchor_lists, all_scored, strict=True):
         g = decayed_value(1.0, stats.landmark, req.now, hl)
         explained: dict[str, dict[str, float]] = {}
         for cand, (_, anchor, _) in scored.items():
-            explained.setdefault(anchor, {})[cand] = together_value(stats, anchor, cand,
-                                                                    req.now)
+            explained.setdefault(anchor, {})[cand] = together_value(stats, anchor, cand, req.now)
         counts = {a: counts_list[position[a]] * g for a in lst}
-        inputs.append(RankInput(
-            anchors=lst, exclude=req.exclude,
-            neighbours={a: Neighbours(t) for a, t in explained.items()}, counts=counts,
-            total=stats.total * g, catalog={}, history={},
-            popular=_usable(popular, req.exclude, params.k + POPULAR_EXTRA), now=req.now,
-            scored=scored))
+        inputs.append(
+            RankInput(
+                anchors=lst,
+                exclude=req.exclude,
+                neighbours={a: Neighbours(t) for a, t in explained.items()},
+                counts=counts,
+                total=stats.total * g,
+                catalog={},
+                history={},
+                popular=_usable(popular, req.exclude, params.k + POPULAR_EXTRA),
+                now=req.now,
+                scored=scored,
+            )
+        )
     return await _add_details(store, requests, inputs)
 
 
-def _usable(popular: list[tuple[str, float]], exclude: frozenset[str], n: int
-            ) -> list[tuple[str, float]]:
+def _usable(
+    popular: list[tuple[str, float]], exclude: frozenset[str], n: int
+) -> list[tuple[str, float]]:
     """The ``n`` most popular items a request could be offered (its cart left out): the
     only ones whose catalogue entry and history are read, so the only ones it may offer."""
     out: list[tuple[str, float]] = []
@@ -144,11 +168,14 @@ async def _zmscore(store: Store, items: list[str]) -> list[float]:
     return [float(x) if x is not None else 0.0 for x in scores]
 
 
-async def _add_details(store: Store, requests: Sequence[RankRequest],
-                       inputs: list[RankInput]) -> list[RankInput]:
+async def _add_details(
+    store: Store, requests: Sequence[RankRequest], inputs: list[RankInput]
+) -> list[RankInput]:
     """Fill catalogue entries and the user's history for the items that can be offered."""
-    per_request = [sorted(set(inp.scored or ()) | {i for i, _ in inp.popular} | set(inp.anchors))
-                   for inp in inputs]
+    per_request = [
+        sorted(set(inp.scored or ()) | {i for i, _ in inp.popular} | set(inp.anchors))
+        for inp in inputs
+    ]
     items = sorted({i for lst in per_request for i in lst})
     calls: list[Any] = [("HMGET", store.keys.catalog, *items)] if items else []
     # one HMGET per user of the batch (a shopper's add-to-carts often share a batch)
@@ -166,13 +193,18 @@ async def _add_details(store: Store, requests: Sequence[RankRequest],
             if entry is not None:
                 catalog[item_id] = entry
     bought: dict[str, dict[str, float]] = {}
-    for (u, wanted), hist in zip(users, results[1 if items else 0:], strict=True):
+    for (u, wanted), hist in zip(users, results[1 if items else 0 :], strict=True):
         bought[u] = {i: float(t) for i, t in zip(wanted, hist, strict=True) if t is not None}
     histories: dict[int, dict[str, float]] = {}
     for n, r in enumerate(requests):
         if r.user_id and per_request[n]:
             known = bought[r.user_id]
             histories[n] = {i: known[i] for i in per_request[n] if i in known}
-    return [replace(inp, catalog={i: catalog[i] for i in per_request[n] if i in catalog},
-                    history=histories.get(n, {}))
-            for n, inp in enumerate(inputs)]
+    return [
+        replace(
+            inp,
+            catalog={i: catalog[i] for i in per_request[n] if i in catalog},
+            history=histories.get(n, {}),
+        )
+        for n, inp in enumerate(inputs)
+    ]

@@ -28,7 +28,13 @@ from typing import Any
 from config.settings import Settings
 from models.errors import XsellError
 from models.events import Limits, PurchaseEvent
-from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, order_to_json, parse_map, read_orders
+from xsell.ops.orders_csv import (
+    ONLINE_RETAIL_MAP,
+    ONLINE_RETAIL_SKIP,
+    order_to_json,
+    parse_map,
+    read_orders,
+)
 from xsell.engine import suggestion_id
 from xsell.ops.loading import backfill
 from xsell.kafka_clients import consumer, producer, send_json
@@ -39,14 +45,21 @@ from xsell.verify.state_oracle import BatchTruth, compare_stores
 
 log = logging.getLogger(__name__)
 
-SHARED_FILE = (Path(__file__).resolve().parents[2] / "shared" / "data"
-               / "online_retail_ii_2009_2010.csv.gz")
+SHARED_FILE = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail_ii_2009_2010.csv.gz"
+)
 CHAOS_ENV = {
-    "XSELL_HALF_LIFE_DAYS": "0", "XSELL_MAX_NEIGHBORS": "0",
-    "XSELL_KAFKA_SESSION_TIMEOUT": "3", "XSELL_KAFKA_HEARTBEAT_INTERVAL": "0.5",
-    "XSELL_KAFKA_MAX_POLL_INTERVAL": "300", "XSELL_KAFKA_COMMIT_INTERVAL": "1",
-    "XSELL_BATCH_WINDOW": "0.01", "XSELL_TOPIC_PREFIX": "chaos.", "XSELL_APP_ID": "xsell-chaos",
-    "XSELL_KEY_NAMESPACE": "chaos", "XSELL_LOG_LEVEL": "INFO",
+    "XSELL_HALF_LIFE_DAYS": "0",
+    "XSELL_MAX_NEIGHBORS": "0",
+    "XSELL_KAFKA_SESSION_TIMEOUT": "3",
+    "XSELL_KAFKA_HEARTBEAT_INTERVAL": "0.5",
+    "XSELL_KAFKA_MAX_POLL_INTERVAL": "300",
+    "XSELL_KAFKA_COMMIT_INTERVAL": "1",
+    "XSELL_BATCH_WINDOW": "0.01",
+    "XSELL_TOPIC_PREFIX": "chaos.",
+    "XSELL_APP_ID": "xsell-chaos",
+    "XSELL_KEY_NAMESPACE": "chaos",
+    "XSELL_LOG_LEVEL": "INFO",
 }
 
 
@@ -69,8 +82,9 @@ def load_orders(cfg: ChaosConfig, settings: Settings) -> list[PurchaseEvent]:
         raise XsellError(f"orders file {cfg.file} not found (--file)")
     limits = Limits(settings.max_id_length, settings.max_order_lines, settings.max_payload_bytes)
     skip = frozenset(s for s in cfg.skip_items.split(",") if s)
-    orders = list(itertools.islice(read_orders(cfg.file, parse_map(cfg.map), skip, limits),
-                                   cfg.orders))
+    orders = list(
+        itertools.islice(read_orders(cfg.file, parse_map(cfg.map), skip, limits), cfg.orders)
+    )
     if len(orders) < cfg.orders:
         cfg.say(f"the file has only {len(orders)} valid orders; using them all")
     return orders
@@ -80,8 +94,13 @@ class Suggestions:
     """Collects the suggestions topic: trigger event id -> suggestion ids delivered."""
 
     def __init__(self, settings: Settings) -> None:
-        self.consumer = consumer(settings, "suggestions", group_id=None,
-                                 enable_auto_commit=False, auto_offset_reset="earliest")
+        self.consumer = consumer(
+            settings,
+            "suggestions",
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
         self.ids: dict[str, list[str]] = {}
         self.messages = 0
 
@@ -92,16 +111,16 @@ class Suggestions:
                     continue
                 value = json.loads(record.value)
                 self.messages += 1
-                self.ids.setdefault(value["trigger"]["event_id"], []).append(
-                    value["suggestion_id"])
+                self.ids.setdefault(value["trigger"]["event_id"], []).append(value["suggestion_id"])
 
     def drain(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             self.poll()
 
-    def figures(self, orders: list[PurchaseEvent],
-                allowed: list[PurchaseEvent] | None = None) -> dict[str, int]:
+    def figures(
+        self, orders: list[PurchaseEvent], allowed: list[PurchaseEvent] | None = None
+    ) -> dict[str, int]:
         """Suggestion figures: every order of ``orders`` must have one; triggers outside
         ``allowed`` (default: ``orders``) are unexpected."""
         expected = {o.event_id for o in orders}
@@ -115,8 +134,10 @@ class Suggestions:
             "duplicates_delivered": self.messages - len(self.ids),
             "redelivered_triggers": len(redelivered),
             "suggestion_id_mismatches": sum(
-                1 for event_id, ids in self.ids.items()
-                if set(ids) != {suggestion_id("o", event_id)}),
+                1
+                for event_id, ids in self.ids.items()
+                if set(ids) != {suggestion_id("o", event_id)}
+            ),
         }
 
 
@@ -132,8 +153,14 @@ def send_orders(settings: Settings, orders: list[PurchaseEvent]) -> None:
 
 
 def count_records(settings: Settings, topic: str, seconds: float = 1.5) -> int:
-    cons = consumer(settings, topic, group_id=None, enable_auto_commit=False,
-                    auto_offset_reset="earliest", consumer_timeout_ms=int(seconds * 1000))
+    cons = consumer(
+        settings,
+        topic,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=int(seconds * 1000),
+    )
     try:
         return sum(1 for _ in cons)
     finally:
@@ -160,10 +187,18 @@ class Killer:
         while True:
             pid = worker.pid
             worker.kill()
-            self.log.append({"worker": index, "pid": pid, "progress": round(progress, 3),
-                             "at": time.strftime("%H:%M:%S")})
-            self.cfg.say(f"kill -9 worker {index} (pid {pid}) at {progress:.1%} "
-                         f"[{len(self.log)}/{self.cfg.kills}]")
+            self.log.append(
+                {
+                    "worker": index,
+                    "pid": pid,
+                    "progress": round(progress, 3),
+                    "at": time.strftime("%H:%M:%S"),
+                }
+            )
+            self.cfg.say(
+                f"kill -9 worker {index} (pid {pid}) at {progress:.1%} "
+                f"[{len(self.log)}/{self.cfg.kills}]"
+            )
             time.sleep(self.rng.uniform(0.0, 1.5))
             if len(self.log) < self.cfg.kills and self.rng.random() < 0.2:
                 worker.launch()  # killed again while it starts up
@@ -191,15 +226,21 @@ def run_chaos(cfg: ChaosConfig, orders: list[PurchaseEvent] | None = None) -> di
     finally:
         stack.stop()
     result["seconds"] = round(time.monotonic() - started, 1)
-    result["ok"] = (result["state_diff"] == 0 and result.get("backfill_diff", 0) == 0
-                    and result["kills"] == cfg.kills and result["missing_suggestions"] == 0
-                    and result["suggestion_id_mismatches"] == 0 and result["dead_letters"] == 0
-                    and result["unexpected_triggers"] == 0)
+    result["ok"] = (
+        result["state_diff"] == 0
+        and result.get("backfill_diff", 0) == 0
+        and result["kills"] == cfg.kills
+        and result["missing_suggestions"] == 0
+        and result["suggestion_id_mismatches"] == 0
+        and result["dead_letters"] == 0
+        and result["unexpected_triggers"] == 0
+    )
     return result
 
 
-def _experiment(cfg: ChaosConfig, stack: LocalStack, settings: Settings,
-                orders: list[PurchaseEvent]) -> dict[str, Any]:
+def _experiment(
+    cfg: ChaosConfig, stack: LocalStack, settings: Settings, orders: list[PurchaseEvent]
+) -> dict[str, Any]:
     killer = Killer(cfg, stack.workers)
     seen = Suggestions(settings)
     sender = threading.Thread(target=send_orders, args=(settings, orders), daemon=True)
@@ -209,17 +250,20 @@ def _experiment(cfg: ChaosConfig, stack: LocalStack, settings: Settings,
     last_say = t0
     while len(seen.ids) < len(orders) or len(killer.log) < cfg.kills:
         if time.monotonic() > deadline:
-            raise XsellError(f"chaos: {len(seen.ids)} of {len(orders)} orders have suggestions "
-                             f"after {cfg.timeout:.0f}s; worker logs: "
-                             f"{[str(w.logfile) for w in stack.workers]}")
+            raise XsellError(
+                f"chaos: {len(seen.ids)} of {len(orders)} orders have suggestions "
+                f"after {cfg.timeout:.0f}s; worker logs: "
+                f"{[str(w.logfile) for w in stack.workers]}"
+            )
         seen.poll()
         progress = len(seen.ids) / len(orders)
         if killer.due(progress) or (len(seen.ids) >= len(orders) and len(killer.log) < cfg.kills):
             killer.strike(progress)
         if time.monotonic() - last_say > 15:
             last_say = time.monotonic()
-            cfg.say(f"{len(seen.ids)}/{len(orders)} orders have suggestions, "
-                    f"{len(killer.log)} kills")
+            cfg.say(
+                f"{len(seen.ids)}/{len(orders)} orders have suggestions, {len(killer.log)} kills"
+            )
     stream_seconds = time.monotonic() - t0
     sender.join()
     cfg.say(f"all {len(orders)} orders processed in {stream_seconds:.0f}s; stopping workers")
@@ -228,28 +272,38 @@ def _experiment(cfg: ChaosConfig, stack: LocalStack, settings: Settings,
     seen.drain(1.0)
     seen.consumer.close()
     result: dict[str, Any] = {
-        "orders": len(orders), "workers": cfg.workers, "kills": len(killer.log),
+        "orders": len(orders),
+        "workers": cfg.workers,
+        "kills": len(killer.log),
         "kills_while_starting": sum(1 for k in killer.log if k.get("killed_again_while_starting")),
-        "stream_seconds": round(stream_seconds, 1), **seen.figures(orders),
+        "stream_seconds": round(stream_seconds, 1),
+        **seen.figures(orders),
         "dead_letters": count_records(settings, "dead-letter"),
         "worker_tracebacks": sum(w.log_text().count("Traceback") for w in stack.workers),
-        "worker_logs": [str(w.logfile) for w in stack.workers], "kill_log": killer.log,
+        "worker_logs": [str(w.logfile) for w in stack.workers],
+        "kill_log": killer.log,
         "seed": cfg.seed,
     }
     result.update(asyncio.run(_compare(cfg, settings, orders)))
     return result
 
 
-async def _compare(cfg: ChaosConfig, settings: Settings, orders: list[PurchaseEvent]
-                   ) -> dict[str, Any]:
+async def _compare(
+    cfg: ChaosConfig, settings: Settings, orders: list[PurchaseEvent]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     store = await Store.open(settings)
     try:
         cfg.say("computing the batch truth (numpy) and comparing every entry")
         truth = BatchTruth(orders, settings.max_items_per_order)
         diff = await truth.compare(store)
-        out.update(state_diff=diff.total, state=diff.as_dict(), pairs=len(truth.codes),
-                   pair_increments=truth.pair_increments, items=len(truth.vocab))
+        out.update(
+            state_diff=diff.total,
+            state=diff.as_dict(),
+            pairs=len(truth.codes),
+            pair_increments=truth.pair_increments,
+            items=len(truth.vocab),
+        )
         if cfg.compare_backfill:
             other = settings.model_copy(update={"key_namespace": settings.key_namespace + "-bf"})
             batch = await Store.open(other)
@@ -280,9 +334,11 @@ def summary_text(result: dict[str, Any]) -> str:
         f"{result['items']} items)",
     ]
     if "backfill_diff" in result:
-        lines.append(f"state vs xsell backfill: diff {result['backfill_diff']} over "
-                     f"{result['backfill']['keys']} keys / {result['backfill']['entries']} "
-                     "entries")
+        lines.append(
+            f"state vs xsell backfill: diff {result['backfill_diff']} over "
+            f"{result['backfill']['keys']} keys / {result['backfill']['entries']} "
+            "entries"
+        )
     for example in result["state"]["examples"] + result.get("backfill", {}).get("examples", []):
         lines.append(f"  e.g. {example}")
     lines.append("PASS" if result["ok"] else "FAIL")

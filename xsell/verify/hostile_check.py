@@ -94,8 +94,9 @@ def _chunks(cases: Sequence[Case], size: int) -> list[dict[str, list[tuple[int, 
     return chunks
 
 
-async def run_local(settings: Settings, cases: Sequence[Case], *, batch: int = 200,
-                    keep: bool = False) -> dict[str, Any]:
+async def run_local(
+    settings: Settings, cases: Sequence[Case], *, batch: int = 200, keep: bool = False
+) -> dict[str, Any]:
     """Feed ``cases`` through the batch handler against Redis; the figures (see module doc).
     Uses the namespaces ``key_namespace`` and ``key_namespace + "-ref"``, flushed before
     and (unless ``keep``) after."""
@@ -112,8 +113,9 @@ async def run_local(settings: Settings, cases: Sequence[Case], *, batch: int = 2
         crashes = 0
         for chunk in _chunks(cases, batch):
             for stream, items in chunk.items():
-                records = [Record(settings.topic(stream), 0, index, case.value)
-                           for index, case in items]
+                records = [
+                    Record(settings.topic(stream), 0, index, case.value) for index, case in items
+                ]
                 try:
                     out = await handlers[stream].handle(records)
                 except Exception:  # what would crash a worker's agent
@@ -143,27 +145,40 @@ def replace_ns(settings: Settings, namespace: str) -> Settings:
     return settings.model_copy(update={"key_namespace": namespace})
 
 
-def _figures(settings: Settings, cases: Sequence[Case], dead: dict[int, str], out: Output,
-             crashes: int, valid: list[tuple[str, Event]], state: dict[str, Any],
-             ref_state: dict[str, Any]) -> dict[str, Any]:
-    wrong = Counter(c.kind for i, c in enumerate(cases)
-                    if not c.valid and not c.matches(dead.get(i, "")))
+def _figures(
+    settings: Settings,
+    cases: Sequence[Case],
+    dead: dict[int, str],
+    out: Output,
+    crashes: int,
+    valid: list[tuple[str, Event]],
+    state: dict[str, Any],
+    ref_state: dict[str, Any],
+) -> dict[str, Any]:
+    wrong = Counter(
+        c.kind for i, c in enumerate(cases) if not c.valid and not c.matches(dead.get(i, ""))
+    )
     valid_dead = Counter(c.kind for i, c in enumerate(cases) if c.valid and i in dead)
     sug = {v["suggestion_id"] for _, v in out.suggestions if v is not None}
     ns = settings.key_namespace
     violations = [k for k in state if layout_error(ns, ns + k)]
     return {
-        "cases": len(cases), "bad": sum(not c.valid for c in cases),
+        "cases": len(cases),
+        "bad": sum(not c.valid for c in cases),
         "valid": sum(c.valid for c in cases),
         "bytes": sum(len(c.value or b"") for c in cases),
-        "dead_letters": len(dead), "wrong_or_missing_reason": dict(wrong),
+        "dead_letters": len(dead),
+        "wrong_or_missing_reason": dict(wrong),
         "valid_dead_lettered": dict(valid_dead),
-        "internal_errors": sum(r.startswith(("internal error", "unparseable"))
-                               for r in dead.values()),
-        "crashes": crashes, "suggestions": len(sug),
+        "internal_errors": sum(
+            r.startswith(("internal error", "unparseable")) for r in dead.values()
+        ),
+        "crashes": crashes,
+        "suggestions": len(sug),
         "missing_suggestions": len(expected_suggestions([e for _, e in valid]) - sug),
         "tombstones": sum(v is None for _, v in out.suggestions),
-        "keys": len(state), "garbage_keys": sorted(set(state) - set(ref_state))[:20],
+        "keys": len(state),
+        "garbage_keys": sorted(set(state) - set(ref_state))[:20],
         "missing_keys": sorted(set(ref_state) - set(state))[:20],
         "values_differ": sum(state[k] != ref_state[k] for k in set(state) & set(ref_state)),
         "layout_violations": violations[:20],
@@ -175,9 +190,14 @@ def send_cases(settings: Settings, cases: Sequence[Case]) -> list[tuple[int, int
     """Send ``cases`` to their topics (key = the case's key); (partition, offset) of each."""
     prod = producer(settings, max_request_size=MAX_REQUEST_BYTES, linger_ms=20)
     try:
-        futures = [prod.send(settings.topic(c.stream),
-                             key=None if c.key is None else c.key.encode(), value=c.value)
-                   for c in cases]
+        futures = [
+            prod.send(
+                settings.topic(c.stream),
+                key=None if c.key is None else c.key.encode(),
+                value=c.value,
+            )
+            for c in cases
+        ]
         prod.flush()
         metas = [f.get(60) for f in futures]
         return [(int(m.partition), int(m.offset)) for m in metas]

@@ -48,8 +48,9 @@ READY_AGAIN = "Worker ready"
 
 
 def _settings(env: dict[str, str]) -> Settings:
-    return load_settings(**{k[len("XSELL_"):].lower(): v for k, v in env.items()
-                            if k.startswith("XSELL_")})
+    return load_settings(
+        **{k[len("XSELL_") :].lower(): v for k, v in env.items() if k.startswith("XSELL_")}
+    )
 
 
 class _Paced(threading.Thread):
@@ -66,9 +67,10 @@ class _Paced(threading.Thread):
         try:
             step = max(1, len(self.orders) // 50)
             for i in range(0, len(self.orders), step):
-                for order in self.orders[i:i + step]:
-                    send_json(prod, self.settings.topic("orders"), order.user_id,
-                              order_to_json(order))
+                for order in self.orders[i : i + step]:
+                    send_json(
+                        prod, self.settings.topic("orders"), order.user_id, order_to_json(order)
+                    )
                 prod.flush()
                 time.sleep(self.seconds / 50)
         finally:
@@ -81,14 +83,21 @@ def _wait_for(seen: Suggestions, want: set[str], timeout: float, what: str) -> f
     deadline = time.monotonic() + timeout
     while not want <= seen.ids.keys():
         if time.monotonic() > deadline:
-            raise XsellError(f"{what}: {len(want - seen.ids.keys())} of {len(want)} orders "
-                             f"still without a suggestion after {timeout:.0f}s")
+            raise XsellError(
+                f"{what}: {len(want - seen.ids.keys())} of {len(want)} orders "
+                f"still without a suggestion after {timeout:.0f}s"
+            )
         seen.poll()
     return time.monotonic()
 
 
-def run_outage(kind: str, orders: list[PurchaseEvent], *, seconds: float = 10.0,
-               say: Callable[[str], None] = lambda text: None) -> dict[str, Any]:
+def run_outage(
+    kind: str,
+    orders: list[PurchaseEvent],
+    *,
+    seconds: float = 10.0,
+    say: Callable[[str], None] = lambda text: None,
+) -> dict[str, Any]:
     """One scenario (module doc); returns its figures (``ok`` says if it passed)."""
     if kind not in SCENARIOS:
         raise XsellError(f"unknown scenario {kind!r}; one of {', '.join(SCENARIOS)}")
@@ -98,9 +107,14 @@ def run_outage(kind: str, orders: list[PurchaseEvent], *, seconds: float = 10.0,
     try:
         redis.start()
         broker.start()
-        env = {**CHAOS_ENV, "XSELL_KAFKA_BROKERS": broker.bootstrap,
-               "XSELL_REDIS_URL": redis.url, "XSELL_TOPIC_PREFIX": "outage.",
-               "XSELL_APP_ID": "xsell-outage", "XSELL_KEY_NAMESPACE": "outage"}
+        env = {
+            **CHAOS_ENV,
+            "XSELL_KAFKA_BROKERS": broker.bootstrap,
+            "XSELL_REDIS_URL": redis.url,
+            "XSELL_TOPIC_PREFIX": "outage.",
+            "XSELL_APP_ID": "xsell-outage",
+            "XSELL_KEY_NAMESPACE": "outage",
+        }
         settings = _settings(env)
         create_topics(settings)
         worker = LocalWorker(env)
@@ -120,30 +134,49 @@ def run_outage(kind: str, orders: list[PurchaseEvent], *, seconds: float = 10.0,
             if child is not None:
                 child.stop()
     result["ok"] = bool(
-        result["worker_survived"] and result["waiting_logged"] and result["state_diff"] == 0
-        and result["missing_suggestions"] == 0 and result["suggestion_id_mismatches"] == 0
+        result["worker_survived"]
+        and result["waiting_logged"]
+        and result["state_diff"] == 0
+        and result["missing_suggestions"] == 0
+        and result["suggestion_id_mismatches"] == 0
         and result["unexpected_triggers"] == 0
-        and result["dead_letters"] == 0 and result["worker_tracebacks"] == 0
-        and (kind != "redis-lost" or (result["state_lost_logged"]
-                                      and result["status_after_loss"] == "lost"
-                                      and result["status_after_rebuild"] == "present")))
+        and result["dead_letters"] == 0
+        and result["worker_tracebacks"] == 0
+        and (
+            kind != "redis-lost"
+            or (
+                result["state_lost_logged"]
+                and result["status_after_loss"] == "lost"
+                and result["status_after_rebuild"] == "present"
+            )
+        )
+    )
     return result
 
 
-def _scenario(kind: str, orders: list[PurchaseEvent], seconds: float, settings: Settings,
-              redis: LocalRedis, broker: LocalBroker, worker: LocalWorker,
-              say: Callable[[str], None]) -> dict[str, Any]:
+def _scenario(
+    kind: str,
+    orders: list[PurchaseEvent],
+    seconds: float,
+    settings: Settings,
+    redis: LocalRedis,
+    broker: LocalBroker,
+    worker: LocalWorker,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
     seen = Suggestions(settings)
     expected = checked = orders  # the truth's orders; the orders whose suggestions are checked
     result: dict[str, Any] = {"scenario": kind, "orders": len(orders), "outage_seconds": seconds}
     if kind == "broker-restart":
-        first, second = orders[: len(orders) // 2], orders[len(orders) // 2:]
+        first, second = orders[: len(orders) // 2], orders[len(orders) // 2 :]
         send_orders(settings, first)  # a backlog, so that the reset falls mid-stream
         _wait_for(seen, {o.event_id for o in first[: len(first) // 4]}, 120, "before")
         ready = worker.log_text().count(READY_AGAIN)
         result["suggested_before_the_stop"] = len(seen.ids)
-        say(f"{kind}: {len(seen.ids)} of {len(first)} orders done; stopping the broker for "
-            f"{seconds:.0f}s")
+        say(
+            f"{kind}: {len(seen.ids)} of {len(first)} orders done; stopping the broker for "
+            f"{seconds:.0f}s"
+        )
         seen.consumer.close()
         broker.restart(down_seconds=seconds)
         create_topics(settings)  # a full reset: the topics are gone
@@ -186,16 +219,18 @@ def _scenario(kind: str, orders: list[PurchaseEvent], seconds: float, settings: 
     result.update(seen.figures(checked, orders))
     diff = asyncio.run(_diff(settings, expected))
     result.update(state_diff=diff.total, state=diff.as_dict(), orders_in_truth=len(expected))
-    say(f"{kind}: caught up {result['catch_up_seconds']}s after the outage; "
-        f"state diff {diff.total}")
+    say(
+        f"{kind}: caught up {result['catch_up_seconds']}s after the outage; state diff {diff.total}"
+    )
     return result
 
 
 async def _applied(settings: Settings, orders: list[PurchaseEvent]) -> list[PurchaseEvent]:
     store = await Store.open(settings)
     try:
-        flags = await store.runner.run([("EXISTS", store.keys.done("o", o.event_id))
-                                        for o in orders])
+        flags = await store.runner.run(
+            [("EXISTS", store.keys.done("o", o.event_id)) for o in orders]
+        )
         return [o for o, flag in zip(orders, flags, strict=True) if flag]
     finally:
         await store.close()
@@ -208,8 +243,12 @@ async def _rebuild(settings: Settings, say: Callable[[str], None]) -> dict[str, 
         say(f"redis-lost: xsell status says {before['state']!r}; rebuilding from Kafka")
         summary = await rebuild(store, idle=1.0)
         after = await state_status(store)
-        return {"status_after_loss": before["state"], "status_after_rebuild": after["state"],
-                "rebuild": summary.as_dict(), "status_before_rebuild": before}
+        return {
+            "status_after_loss": before["state"],
+            "status_after_rebuild": after["state"],
+            "rebuild": summary.as_dict(),
+            "status_before_rebuild": before,
+        }
     finally:
         await store.close()
 

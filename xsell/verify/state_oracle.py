@@ -43,9 +43,15 @@ class StateDiff:
             self.examples.append(text)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"diff": self.total, "keys": self.keys, "entries": self.entries,
-                "missing": self.missing, "extra": self.extra, "different": self.different,
-                "examples": self.examples}
+        return {
+            "diff": self.total,
+            "keys": self.keys,
+            "entries": self.entries,
+            "missing": self.missing,
+            "extra": self.extra,
+            "different": self.different,
+            "examples": self.examples,
+        }
 
 
 def model_key(key: str) -> bool:
@@ -56,8 +62,11 @@ def model_key(key: str) -> bool:
 async def key_suffixes(store: Store) -> set[str]:
     """Model keys of the store's namespace, without the namespace prefix."""
     strip = len(store.keys.ns)
-    return {key[strip:] async for key in store.client.scan_iter(match=store.keys.pattern(),
-                                                                 count=1000) if model_key(key)}
+    return {
+        key[strip:]
+        async for key in store.client.scan_iter(match=store.keys.pattern(), count=1000)
+        if model_key(key)
+    }
 
 
 async def read_values(store: Store, suffixes: Sequence[str]) -> list[Any]:
@@ -102,8 +111,11 @@ def compare_value(diff: StateDiff, key: str, want: Any, got: Any) -> None:
     if want is None or got is None:
         if want is None and got is None:
             return
-        size = len(want if want is not None else got) if isinstance(
-            want if want is not None else got, dict) else 1
+        size = (
+            len(want if want is not None else got)
+            if isinstance(want if want is not None else got, dict)
+            else 1
+        )
         diff.entries += size
         if want is None:
             diff.extra += size
@@ -136,7 +148,7 @@ async def compare_stores(expected: Store, actual: Store) -> StateDiff:
     diff = StateDiff()
     suffixes = sorted(await key_suffixes(expected) | await key_suffixes(actual))
     for i in range(0, len(suffixes), CHUNK):
-        chunk = suffixes[i:i + CHUNK]
+        chunk = suffixes[i : i + CHUNK]
         wants, gots = await read_values(expected, chunk), await read_values(actual, chunk)
         for suffix, want, got in zip(chunk, wants, gots, strict=True):
             compare_value(diff, suffix, want, got)
@@ -163,8 +175,10 @@ class BatchTruth:
                 mine = hist.setdefault(keys.history(order.user_id), {})
                 for item in items:
                     mine[item] = max(mine.get(item, order.ts), order.ts)
-            paired = np.array([vocab.setdefault(i, len(vocab))
-                               for i in items[:max_items_per_order]], dtype=np.int64)
+            paired = np.array(
+                [vocab.setdefault(i, len(vocab)) for i in items[:max_items_per_order]],
+                dtype=np.int64,
+            )
             if len(paired) >= 2:
                 a, b = np.repeat(paired, len(paired)), np.tile(paired, len(paired))
                 codes.append(a[a != b] * (1 << 31) + b[a != b])
@@ -178,8 +192,11 @@ class BatchTruth:
         firsts = self.codes >> 31
         starts = np.searchsorted(firsts, np.arange(len(self.vocab)), side="left")
         ends = np.searchsorted(firsts, np.arange(len(self.vocab)), side="right")
-        self._pairs = {keys.item(item).pairs: (int(s), int(e))
-                       for item, s, e in zip(self.vocab, starts, ends, strict=True) if e > s}
+        self._pairs = {
+            keys.item(item).pairs: (int(s), int(e))
+            for item, s, e in zip(self.vocab, starts, ends, strict=True)
+            if e > s
+        }
 
     def suffixes(self) -> set[str]:
         return set(self.values) | set(self._pairs)
@@ -188,8 +205,10 @@ class BatchTruth:
         if suffix in self._pairs:
             start, end = self._pairs[suffix]
             partners = self.codes[start:end] & ((1 << 31) - 1)
-            return {self.vocab[int(p)]: float(c)
-                    for p, c in zip(partners, self.counts[start:end], strict=True)}
+            return {
+                self.vocab[int(p)]: float(c)
+                for p, c in zip(partners, self.counts[start:end], strict=True)
+            }
         return self.values.get(suffix)
 
     async def compare(self, store: Store) -> StateDiff:
@@ -197,7 +216,7 @@ class BatchTruth:
         diff = StateDiff()
         suffixes = sorted(self.suffixes() | await key_suffixes(store))
         for i in range(0, len(suffixes), CHUNK):
-            chunk = suffixes[i:i + CHUNK]
+            chunk = suffixes[i : i + CHUNK]
             for suffix, got in zip(chunk, await read_values(store, chunk), strict=True):
                 compare_value(diff, suffix, self.expected(suffix), got)
         return diff
