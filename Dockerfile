@@ -1,4 +1,5 @@
-# xsell image: the `xsell` command (worker, topics, replay, neighbors, ...).
+# xsell image: the `xsell` command (worker, topics, replay, neighbors, ...): the product only;
+# the harness (demo, eval, bench, chaos ...) is not in the wheel (docs/architecture.md).
 #   docker build -t xsell:local .
 #   docker run --rm xsell:local --help
 

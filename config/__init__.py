@@ -1,5 +1,5 @@
-"""Settings: one typed object, built once, env-overridable (``XSELL_...``), validated at start."""
+"""Settings: one typed object, env-overridable (``XSELL_...``), validated at start."""
 
-from config.settings import Settings, get_settings, load_settings
+from config.settings import Settings, load_settings
 
-__all__ = ["Settings", "get_settings", "load_settings"]
+__all__ = ["Settings", "load_settings"]

@@ -8,7 +8,6 @@ or logging a ``Settings`` never shows them.
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +20,9 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from models.errors import ConfigError
+from models.events import Limits
 
 Similarity = Literal["count", "jaccard", "lift", "confidence", "cosine", "asym_cosine"]
 KafkaProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
@@ -216,6 +218,11 @@ class Settings(BaseSettings):
         return self.kafka_security_protocol in ("SSL", "SASL_SSL")
 
     @property
+    def limits(self) -> Limits:
+        """The input limits every parser of records (worker, CSV, API) applies."""
+        return Limits(self.max_id_length, self.max_order_lines, self.max_payload_bytes)
+
+    @property
     def half_life_seconds(self) -> float:
         return self.half_life_days * 86400.0
 
@@ -262,7 +269,12 @@ def load_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
 
 
-@functools.lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide Settings, built once on first use."""
-    return load_settings()
+def require_safe(settings: Settings) -> None:
+    """Refuse an obviously unsafe production setup unless ``allow_unsafe`` is set."""
+    reasons = settings.unsafe_reasons()
+    if reasons and not settings.allow_unsafe:
+        raise ConfigError(
+            "unsafe configuration: "
+            + "; ".join(reasons)
+            + " (set XSELL_ALLOW_UNSAFE=true to run anyway)"
+        )

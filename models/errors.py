@@ -21,7 +21,3 @@ class ConfigError(XsellError):
 
 class StoreUnavailable(XsellError):
     """Redis could not be reached within the configured retry budget."""
-
-
-class StateLost(XsellError):
-    """Redis answers but the xsell state is gone (e.g. restarted without persistence)."""

@@ -1,8 +1,5 @@
-"""Event schemas of the external contract, and their strict parsing.
-
-Parsing and validation live in :mod:`models.validate`; these are the checked, immutable values
-the rest of xsell works with.
-"""
+"""The events of the external contract as checked, immutable values: what the rest of xsell
+works with once :mod:`models.validate` has parsed and validated a record."""
 
 from __future__ import annotations
 

@@ -58,6 +58,16 @@ class RankParams:
 
 
 @dataclass(frozen=True, slots=True)
+class RankRequest:
+    """One trigger to rank for: its context items and what may not be offered."""
+
+    anchors: Sequence[str]  # most recent first
+    exclude: frozenset[str]  # cart + trigger items
+    now: float  # the trigger's event time: decayed values are taken at it
+    user_id: str | None = None  # whose purchase history the rules check
+
+
+@dataclass(frozen=True, slots=True)
 class RankInput:
     """Everything the ranker needs about one trigger; built by the store, ranked purely."""
 

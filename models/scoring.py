@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.decay import decayed_value
-from models.ranking import RankParams
+from models.ranking import RankParams, RankRequest
 from models.similarity import SIMILARITIES
 
 Scored = dict[str, tuple[float, str, float]]  # candidate -> (score, best anchor, best part)
@@ -71,15 +71,8 @@ def anchor_stats(
     return AnchorStats(index, tog, coa, landmark, dict(zip(t_members, t_weights, strict=True)))
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
-    anchors: Sequence[str]  # most recent first
-    exclude: frozenset[str]
-    now: float
-
-
 def score_batch(
-    stats: BatchStats, requests: Sequence[Request], params: RankParams, top: int
+    stats: BatchStats, requests: Sequence[RankRequest], params: RankParams, top: int
 ) -> list[Scored]:
     """The ``top`` best candidates of each request (ties: lower id first), the same values as
     :func:`models.ranking.score_candidates` on the equivalent dicts. Every (request, anchor)

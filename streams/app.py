@@ -20,12 +20,11 @@ from typing import Any
 import faust
 
 from config.settings import Settings
-from models.events import Limits
 from streams.handler import BatchHandler, Output, Record, encode
 from streams.resilience import deliver, throttle_kafka_logs, watch_kafka
+from streams.startup import announce_state
 from streams.topics import Topics, declare_topics
 from xsell.engine import Engine
-from xsell.ops.state import announce_state
 from xsell.kafka_clients import faust_credentials
 from xsell.store.apply import Store
 
@@ -73,7 +72,7 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
     app = faust_app(settings)
     topics = declare_topics(app, settings)
     runtime = Runtime(settings)
-    limits = Limits(settings.max_id_length, settings.max_order_lines, settings.max_payload_bytes)
+    limits = settings.limits
 
     async def run(stream: Any, name: str) -> AsyncIterator[None]:
         handler: BatchHandler | None = None

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from config.settings import Settings, load_settings
-from xsell.kafka_clients import create_topics
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
+from xsell.kafka_clients import create_topics
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -30,6 +30,13 @@ def require_shared_data() -> Path:
             f"needs the shared data set at {ONLINE_RETAIL} (present in CI, absent in a plain clone)"
         )
     return ONLINE_RETAIL
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/system is the slow tier (`make system`)."""
+    for item in items:
+        if "system" in item.path.parts[-3:-1]:
+            item.add_marker(pytest.mark.system)
 
 
 @pytest.fixture(scope="session")

@@ -13,10 +13,11 @@ from typing import Any
 
 from config.settings import Settings
 from models.events import CartEvent, Event, PurchaseEvent
-from models.ranking import Offer, RankParams, rank
+from models.ranking import Offer, RankParams, RankRequest, rank
 from models.rules import RuleParams
-from xsell.store.reader import RankRequest, build_inputs
 from xsell.store.apply import Effect, Store
+from xsell.store.keys import Stream
+from xsell.store.reader import build_inputs
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def rank_params(settings: Settings) -> RankParams:
     )
 
 
-def suggestion_id(stream: str, event_id: str) -> str:
+def suggestion_id(stream: Stream, event_id: str) -> str:
     """Derived from the trigger, so a redelivered event yields the same id."""
     return "sug-" + hashlib.sha256(f"{stream}\x00{event_id}".encode()).hexdigest()[:32]
 
@@ -54,16 +55,20 @@ def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
             "event_id": event.event_id,
             "item_ids": [event.item_id],
         }
-        meta: dict[str, Any] = {"placement": "cart", "user_id": event.user_id, "stream": "c"}
-        return RankRequest(anchors, frozenset(anchors), event.user_id, event.ts), {
+        meta: dict[str, Any] = {
+            "placement": "cart",
+            "user_id": event.user_id,
+            "stream": Stream.CART,
+        }
+        return RankRequest(anchors, frozenset(anchors), event.ts, event.user_id), {
             "trigger": trigger,
             **meta,
         }
     if isinstance(event, PurchaseEvent):
         items = event.distinct_items()
         trigger = {"type": "purchase", "event_id": event.event_id, "item_ids": items}
-        meta = {"placement": "post_purchase", "user_id": event.user_id, "stream": "o"}
-        return RankRequest(items[::-1], frozenset(items), event.user_id, event.ts), {
+        meta = {"placement": "post_purchase", "user_id": event.user_id, "stream": Stream.ORDERS}
+        return RankRequest(items[::-1], frozenset(items), event.ts, event.user_id), {
             "trigger": trigger,
             **meta,
         }

@@ -1,14 +1,21 @@
-"""Topic administration and a plain producer for the CLI (kafka-python, no event loop)."""
+"""Every Kafka client of xsell, with the settings' TLS and SASL options (docs/security.md).
+
+- kafka-python (no event loop) for the commands: topic administration, a plain producer and
+  consumer, the committed offsets of the workers' group, a tombstone, a reachability probe;
+- aiokafka through Faust for the worker: :func:`faust_credentials`.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import socket
+import ssl
 import time
 from collections.abc import Iterable
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -48,16 +55,28 @@ def _client_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def require_kafka(settings: Settings) -> None:
+    """Raise XsellError (one line) when no bootstrap broker accepts a connection."""
+    down = unreachable(settings)
+    if down:
+        raise XsellError(f"{down} (XSELL_KAFKA_BROKERS)")
+
+
 def admin(settings: Settings, timeout: float = 30.0) -> KafkaAdminClient:
+    """An admin client; waits up to ``timeout`` for a broker that is still starting, then
+    says in one line why there is none."""
     deadline = time.monotonic() + timeout
     while True:
-        try:
-            return KafkaAdminClient(**_client_options(settings), request_timeout_ms=10000)
-        except KafkaError as exc:
-            if time.monotonic() > deadline:
-                raise XsellError(f"Kafka at {settings.kafka_brokers}: {exc}") from exc
-            log.info("waiting for Kafka at %s: %s", settings.kafka_brokers, exc)
-            time.sleep(0.5)
+        reason: object = unreachable(settings)
+        if reason is None:
+            try:
+                return KafkaAdminClient(**_client_options(settings), request_timeout_ms=10000)
+            except KafkaError as exc:
+                reason = exc
+        if time.monotonic() > deadline:
+            raise XsellError(f"Kafka at {settings.kafka_brokers}: {reason}")
+        log.info("waiting for Kafka at %s: %s", settings.kafka_brokers, reason)
+        time.sleep(0.5)
 
 
 def create_topics(settings: Settings, names: Iterable[str] = TOPICS) -> dict[str, str]:
@@ -90,6 +109,7 @@ def producer(settings: Settings, **extra: Any) -> KafkaProducer:
     """A bytes producer (see :func:`send_json`); idempotence off, which works on every
     Kafka-protocol broker (event ids, not the producer, make effects exactly-once).
     ``extra``: more kafka-python options (e.g. ``max_request_size``)."""
+    require_kafka(settings)
     return KafkaProducer(
         **{
             **_client_options(settings),
@@ -125,3 +145,109 @@ def send_json(prod: KafkaProducer, topic: str, key: str | None, value: Any) -> A
     """Send ``value`` as JSON (bytes are sent as they are); returns the send future."""
     data = value if isinstance(value, bytes) else json.dumps(value).encode()
     return prod.send(topic, key=None if key is None else key.encode(), value=data)
+
+
+def kafka_ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """A verifying client TLS context (CA file or the system's CAs, optional client
+    certificate), or None when the Kafka protocol has no TLS."""
+    if not settings.kafka_uses_tls:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=settings.kafka_ssl_ca_file)
+    if settings.kafka_ssl_cert_file:
+        context.load_cert_chain(settings.kafka_ssl_cert_file, settings.kafka_ssl_key_file)
+    return context
+
+
+def faust_credentials(settings: Settings) -> Any:
+    """``broker_credentials`` of the Faust app: SASLCredentials (SASL_PLAINTEXT / SASL_SSL),
+    SSLCredentials (SSL) or None (PLAINTEXT)."""
+    import faust  # only the worker needs it; the commands would pay its import for nothing
+
+    context = kafka_ssl_context(settings)
+    if settings.kafka_security_protocol.startswith("SASL_"):
+        assert settings.kafka_sasl_password is not None  # checked by Settings
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=settings.kafka_sasl_password.get_secret_value(),
+            ssl_context=context,
+            mechanism=settings.kafka_sasl_mechanism,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
+def unreachable(settings: Settings, timeout: float = 3.0) -> str | None:
+    """None when a TCP connection to one of the bootstrap brokers opens within ``timeout``;
+    else why not, in one line. Commands ask this first, so that a broker that is down is said
+    once, at once, instead of after the clients' own retries and their connection logs."""
+    errors = []
+    for hostport in settings.broker_list:
+        host, _, port = hostport.rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+                return None
+        except (OSError, ValueError) as exc:
+            errors.append(f"{hostport}: {exc}")
+    return "Kafka unreachable at " + "; ".join(errors)
+
+
+def group_committed_orders(settings: Settings, timeout: float = 5.0) -> bool | None:
+    """Whether the workers' consumer group has committed an offset > 0 on the orders topic
+    (None: could not tell, e.g. Kafka unreachable or no permission to describe the group)."""
+    down = unreachable(settings, timeout=min(timeout, 3.0))
+    if down:
+        log.warning("cannot read the committed offsets of %r: %s", settings.app_id, down)
+        return None
+    try:
+        client = admin(settings, timeout=timeout)
+    except Exception as exc:
+        log.warning("cannot read the committed offsets of %r: %s", settings.app_id, exc)
+        return None
+    try:
+        if hasattr(client, "list_group_offsets"):  # kafka-python >= 3
+            offsets = client.list_group_offsets(settings.app_id).get(settings.app_id, {})
+        else:
+            offsets = client.list_consumer_group_offsets(settings.app_id)
+        topic = settings.topic("orders")
+        return any(tp.topic == topic and meta.offset > 0 for tp, meta in offsets.items())
+    except Exception as exc:
+        log.warning("cannot read the committed offsets of %r: %s", settings.app_id, exc)
+        return None
+    finally:
+        client.close()
+
+
+def kafka_has_records(
+    settings: Settings, topic: str = "orders", timeout: float = 10.0
+) -> bool | None:
+    """Whether ``topic`` holds any record (None: Kafka did not answer). Uses begin/end offsets
+    only, which is exact enough for "any record" even on brokers whose end offset is the last
+    batch's base offset + 1."""
+    down = unreachable(settings, timeout=min(timeout, 3.0))
+    if down:
+        log.warning("%s", down)
+        return None
+    try:
+        cons = consumer(
+            settings,
+            group_id=None,
+            enable_auto_commit=False,
+            request_timeout_ms=int(timeout * 1000) + 1000,
+        )
+    except Exception as exc:
+        log.warning("Kafka at %s: %s", settings.kafka_brokers, exc)
+        return None
+    try:
+        parts = cons.partitions_for_topic(settings.topic(topic)) or set()
+        tps = [TopicPartition(settings.topic(topic), p) for p in sorted(parts)]
+        if not tps:
+            return False
+        begin = cons.beginning_offsets(tps)
+        end = cons.end_offsets(tps)
+        return any(end[tp] > begin[tp] for tp in tps)
+    except Exception as exc:
+        log.warning("Kafka at %s: %s", settings.kafka_brokers, exc)
+        return None
+    finally:
+        cons.close()

@@ -20,12 +20,12 @@ from config.settings import Settings, load_settings
 from models.errors import StoreUnavailable
 from tests.helpers import run, without_item_markers
 from tests.integration.workload import apply_all, apply_workload, make_workload
+from xsell.devenv.redis_cluster import LocalRedisCluster
+from xsell.devenv.synthetic_shop import write_orders_csv
+from xsell.store.apply import Store
+from xsell.store.lua import ALL_SCRIPTS, LuaScript
 from xsell.verify.hostile_cases import ITEMS, generate
 from xsell.verify.hostile_check import dump, valid_events
-from xsell.devenv.redis_cluster import LocalRedisCluster
-from xsell.store.lua import ALL_SCRIPTS, LuaScript
-from xsell.store.apply import Store
-from xsell.devenv.synthetic_shop import write_orders_csv
 
 pytestmark = pytest.mark.integration
 _ids = itertools.count()
@@ -90,10 +90,12 @@ def test_every_call_of_the_store_keeps_its_keys_in_one_slot(cluster: LocalRedisC
     store = Store(None, settings)  # type: ignore[arg-type]  # only builds calls here
     cases = list(generate(300, seed=11, big=False, valid_every=1))
     calls = [
-        call for _, event in valid_events(cases, settings) for call in store._calls_for(event, 0)
+        call
+        for _, event in valid_events(cases, settings)
+        for call in store.calls.event_calls(event, 0)
     ]
     items = [str(i) for i in ITEMS]
-    calls += store._pairs_calls("e", 1.0, "c", 0.25, "star", items, items, 0, signal="c")
+    calls += store.calls.pair_calls("e", 1.0, "c", 0.25, "star", items, items, 0, signal="c")
     assert len(calls) > 300
     for call in calls:
         keys = (

@@ -1,4 +1,5 @@
-"""Hostile input end to end: 10,000 generated bad records (xsell.verify.hostile_cases) through Kafka and an
+"""Hostile input end to end: 10,000 generated bad records (xsell.verify.hostile_cases) through
+Kafka and an
 `xsell worker`, with valid records with awkward ids in between. Every bad record lands in the
 dead letter with its reason, the worker never crashes, every valid record is processed, and
 Redis holds exactly the keys (and values) that the valid records alone give."""
@@ -18,6 +19,8 @@ from redis.cluster import key_slot
 from config.settings import Settings
 from tests.conftest import Pipeline
 from tests.helpers import run
+from xsell.kafka_clients import consumer, producer
+from xsell.store.apply import Store
 from xsell.verify.hostile_cases import Case, generate
 from xsell.verify.hostile_check import (
     check_parse,
@@ -29,8 +32,6 @@ from xsell.verify.hostile_check import (
     send_cases,
     valid_events,
 )
-from xsell.kafka_clients import consumer, producer
-from xsell.store.apply import Store
 
 pytestmark = pytest.mark.integration
 COUNT = int(os.environ.get("XSELL_HOSTILE_COUNT", "10000"))

@@ -27,13 +27,13 @@ from config.settings import Settings
 from tests.conftest import env_settings, stack_env
 from tests.helpers import run, without_item_markers
 from tests.integration.workload import Workload, make_workload
-from xsell.engine import suggestion_id
 from xsell.bench.memory import footprint
-from xsell.verify.hostile_check import dump
-from xsell.kafka_clients import consumer, create_topics, producer
-from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
 from xsell.devenv.redis_cluster import LocalRedisCluster
+from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
+from xsell.engine import suggestion_id
+from xsell.kafka_clients import consumer, create_topics, producer
 from xsell.store.apply import Store
+from xsell.verify.hostile_check import dump
 
 pytestmark = pytest.mark.integration
 PARTITIONS = 6  # 1, 2 and 3 workers get equal shares

@@ -26,8 +26,8 @@ from redis.retry import Retry
 from config.settings import Settings, load_settings
 from tests.conftest import env_settings, stack_env
 from tests.helpers import run
-from xsell.kafka_clients import consumer, create_topics, producer
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker, _Child, redis_server_binary
+from xsell.kafka_clients import consumer, create_topics, producer
 from xsell.store.apply import Store
 
 pytestmark = pytest.mark.integration

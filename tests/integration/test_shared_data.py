@@ -11,8 +11,8 @@ import pytest
 from config.settings import Settings
 from tests.conftest import require_shared_data
 from tests.helpers import run
-from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, parse_map, read_orders
 from xsell.ops.loading import backfill
+from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, parse_map, read_orders
 from xsell.store.apply import Store
 
 pytestmark = [pytest.mark.integration, pytest.mark.shared_data]

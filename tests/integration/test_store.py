@@ -14,8 +14,8 @@ from config.settings import Settings
 from models.events import CartEvent, CatalogItem, ForgetUser, OrderLine, PurchaseEvent
 from tests.helpers import dump_state, run
 from xsell.ops.inspect import neighbours
-from xsell.store.lua import APPLY_PAIRS
 from xsell.store.apply import Store
+from xsell.store.lua import APPLY_PAIRS
 
 pytestmark = pytest.mark.integration
 
@@ -89,7 +89,7 @@ def test_half_applied_event_is_completed_not_doubled(
     event = order(1, ["a", "b", "c"], user="u1")
 
     async def go(store: Store) -> None:
-        calls = store._calls_for(event, 10**13)
+        calls = store.calls.event_calls(event, 10**13)
         assert [c[0].name for c in calls] == ["purchase_user", "apply_popularity", "apply_pairs"]
         await store.runner.run(calls[:2])  # the pairs never got applied
         await store.apply([event])

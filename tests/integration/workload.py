@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from models.events import CartEvent, CatalogItem, Event, PurchaseEvent
+from xsell.devenv.synthetic_shop import Shop, make_catalog
 from xsell.ops.orders_csv import catalog_to_json, order_to_json
 from xsell.store.apply import Store
-from xsell.devenv.synthetic_shop import Shop, make_catalog
 
 
 @dataclass

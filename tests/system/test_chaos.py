@@ -16,9 +16,9 @@ import pytest
 
 from models.events import PurchaseEvent
 from tests.conftest import REPO, require_shared_data
-from xsell.verify.chaos import ChaosConfig, run_chaos
-from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, parse_map, read_orders
 from xsell.devenv.synthetic_shop import write_orders_csv
+from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, parse_map, read_orders
+from xsell.verify.chaos import ChaosConfig, run_chaos
 
 pytestmark = [pytest.mark.integration, pytest.mark.shared_data]
 

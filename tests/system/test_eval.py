@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from config.settings import load_settings
-from xsell.ops.orders_csv import read_orders
-from xsell.evaluation.runner import evaluate
 from xsell.devenv.servers import LocalBroker, LocalRedis
 from xsell.devenv.synthetic_shop import Shop, make_catalog, write_orders_csv
+from xsell.evaluation.runner import evaluate
+from xsell.ops.orders_csv import read_orders
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.settings import Settings
-from xsell.cli import parser
+from xsell.cli.main import parser
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

@@ -76,10 +76,3 @@ def test_throttle_lets_one_line_through_per_period_and_counts_the_rest(
         logger.error("another message")
     messages = [r.getMessage() for r in caplog.records if r.name == "test.throttled"]
     assert messages == ["Unable connect to node with id 0: refused", "another message"]
-
-
-def test_cli_scenarios_match_the_outage_module() -> None:
-    from xsell.cli.reliability import SCENARIOS as CLI
-    from xsell.verify.outages import SCENARIOS
-
-    assert CLI == SCENARIOS

@@ -10,10 +10,9 @@ import numpy as np
 import pytest
 
 from models.decay import decayed_value
-from models.ranking import Neighbours, RankInput, RankParams, score_candidates
+from models.ranking import Neighbours, RankInput, RankParams, RankRequest, score_candidates
 from models.scoring import (
     BatchStats,
-    Request,
     anchor_stats,
     score_batch,
     together_value,
@@ -108,7 +107,7 @@ def test_batch_scores_equal_the_reference(similarity: str) -> None:
         top = rng.choice([1, 3, 25, 1000])
         ref = score_candidates(_reference(stats, raw, counts, anchors, exclude, now), params)
         expected = dict(sorted(ref.items(), key=lambda kv: (-kv[1][0], kv[0]))[:top])
-        (got,) = score_batch(stats, [Request(anchors, exclude, now)], params, top)
+        (got,) = score_batch(stats, [RankRequest(anchors, exclude, now)], params, top)
         assert got == expected
         assert list(got) == list(expected)  # ranking order: score, then id
         for cand, (_, anchor, _) in got.items():
@@ -133,7 +132,7 @@ def test_ties_at_the_cut_keep_the_lower_ids() -> None:
         },
     )
     (got,) = score_batch(
-        stats, [Request(["x"], frozenset({"x"}), 0.0)], RankParams(similarity="count"), 3
+        stats, [RankRequest(["x"], frozenset({"x"}), 0.0)], RankParams(similarity="count"), 3
     )
     assert list(got) == ["a", "b", "c"]
 
@@ -157,7 +156,7 @@ def test_whole_batch_scores_equal_the_reference_per_request(similarity: str) -> 
                 rng.sample(stats.items, rng.randint(0, min(5, len(stats.items))))
             )
             requests.append(
-                Request(anchors, exclude, stats.landmark + rng.uniform(0, 5 * HALF_LIFE))
+                RankRequest(anchors, exclude, stats.landmark + rng.uniform(0, 5 * HALF_LIFE))
             )
         top = rng.choice([1, 3, 25, 1000])
         expected = []

@@ -22,9 +22,8 @@ from config.settings import Settings, safe_errors
 from models.events import ForgetUser, Limits, PurchaseEvent
 from streams.app import faust_app
 from streams.handler import BatchHandler, Record, encode
-from xsell.kafka_clients import security_options
+from xsell.kafka_clients import faust_credentials, security_options
 from xsell.ops.privacy import forget_event
-from xsell.kafka_clients import faust_credentials
 from xsell.store.client import client_options
 
 SECRETS = {"XSELL_REDIS_PASSWORD": "redis-pw-7f3a9c", "XSELL_KAFKA_SASL_PASSWORD": "sasl-pw-b41d2e"}
@@ -190,7 +189,8 @@ def test_commands_refuse_an_unsafe_setup(command: list[str]) -> None:
 
 def test_an_unsafe_setup_runs_when_explicitly_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
     from models.errors import ConfigError
-    from xsell.cli import _settings, parser
+    from xsell.cli.common import cli_settings as _settings
+    from xsell.cli.main import parser
 
     monkeypatch.setenv("XSELL_REDIS_URL", "redis://10.0.0.5:6379/0")
     for command in (

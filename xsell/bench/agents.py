@@ -1,5 +1,6 @@
-"""Worker modes for ``xsell bench`` (docs/benchmarks.md), chosen by the hidden environment
-variable ``XSELL_WORKER_MODE``; a plain ``xsell worker`` never imports this module.
+"""The workers ``xsell bench`` compares (docs/benchmarks.md), each started as its own process:
+``python -m xsell.bench.agents AGENT [--stats PATH] [--fetch-wait-ms N]`` with the usual
+``XSELL_*`` settings; ``xsell worker`` knows nothing of them.
 
 - ``xsell``: the real app of :mod:`streams.app`, unchanged, plus counters of the store's Redis
   round trips (``Runner`` pipelines) and of the commands they carry;
@@ -9,9 +10,9 @@ variable ``XSELL_WORKER_MODE``; a plain ``xsell worker`` never imports this modu
   Redis call per pair (ZINCRBY both ways), per cart read and write, plus one neighbour read for
   the suggestion. No dedup, decay, pruning or rules: it does less than xsell, only slower.
 
-With ``XSELL_BENCH_STATS=PATH`` the counters are written there as JSON every 0.2 s (written to a
+With ``--stats PATH`` the counters are written there as JSON every 0.2 s (written to a
 temporary file and renamed, so a reader never sees half a file). With
-``XSELL_BENCH_FETCH_WAIT_MS=N`` the worker's Kafka consumer waits at most N ms per fetch instead
+``--fetch-wait-ms N`` (N > 0) the worker's Kafka consumer waits at most N ms per fetch instead
 of Faust's hard-coded 1500 ms: Tansu answers a fetch only when that wait is over, even when
 records arrived meanwhile (Kafka answers at once), which would otherwise put hundreds of
 milliseconds of broker artefact into every latency figure (docs/benchmarks.md).
@@ -19,6 +20,7 @@ milliseconds of broker artefact into every latency figure (docs/benchmarks.md).
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -30,7 +32,8 @@ import aiokafka
 import faust
 import redis.asyncio as aioredis
 
-from config.settings import Settings
+from config.logs import setup_logging
+from config.settings import Settings, load_settings, require_safe
 from streams.app import create_app, faust_app
 from streams.handler import BatchHandler, Output, Record
 from streams.topics import Topics, declare_topics
@@ -188,10 +191,12 @@ def _naive(app: faust.App, topics: Topics, settings: Settings) -> None:
     app.agent(topics.orders, name="bench.naive.orders")(handle)
 
 
-def bench_app(settings: Settings, mode: str) -> faust.App:
+def bench_app(
+    settings: Settings, mode: str, *, stats: str | None = None, fetch_wait_ms: int = 0
+) -> faust.App:
     """The Faust app of a bench worker mode (see module doc)."""
     if mode not in MODES:
-        raise ValueError(f"XSELL_WORKER_MODE must be one of {', '.join(MODES)}, not {mode!r}")
+        raise ValueError(f"the bench agent must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "xsell":
         count_xsell()
         app, _ = create_app(settings)
@@ -199,11 +204,10 @@ def bench_app(settings: Settings, mode: str) -> faust.App:
         app = faust_app(settings)
         topics = declare_topics(app, settings)
         (_passthrough if mode == "passthrough" else _naive)(app, topics, settings)
-    fetch_wait = os.environ.get("XSELL_BENCH_FETCH_WAIT_MS")
-    if fetch_wait:
-        short_fetch_wait(int(fetch_wait))
-    path = os.environ.get("XSELL_BENCH_STATS")
-    if path:
+    if fetch_wait_ms > 0:
+        short_fetch_wait(fetch_wait_ms)
+    if stats:
+        path = stats
         written: list[dict[str, Any]] = []
 
         @app.timer(STATS_INTERVAL)
@@ -215,3 +219,26 @@ def bench_app(settings: Settings, mode: str) -> faust.App:
                 written[:] = [now]
 
     return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run one bench worker until it is stopped (the bench stops it by PID)."""
+    parser = argparse.ArgumentParser(prog="python -m xsell.bench.agents", description=__doc__)
+    parser.add_argument("agent", choices=MODES)
+    parser.add_argument("--stats", help="write the counters to this JSON file")
+    parser.add_argument(
+        "--fetch-wait-ms",
+        type=int,
+        default=0,
+        help="Kafka fetch wait of the consumer (0 = Faust's own)",
+    )
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    setup_logging(settings.log_level)
+    require_safe(settings)
+    app = bench_app(settings, args.agent, stats=args.stats, fetch_wait_ms=args.fetch_wait_ms)
+    faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main()

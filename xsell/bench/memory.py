@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import os
 import time
@@ -63,20 +62,15 @@ async def footprint(store: Store) -> dict[str, Any]:
 
 
 async def _measure(args: argparse.Namespace) -> dict[str, Any]:
-    from models.events import Limits
-    from xsell.ops.orders_csv import parse_map, read_orders
     from xsell.ops.loading import backfill
+    from xsell.ops.orders_csv import load_orders
 
     overrides: dict[str, Any] = {"key_namespace": f"fp{os.getpid()}"}
     if args.cluster:
         overrides["redis_cluster"] = True
     settings = load_settings(**overrides)
-    limits = Limits(settings.max_id_length, settings.max_order_lines, settings.max_payload_bytes)
-    skip = frozenset(s for s in (args.skip_items or "").split(",") if s)
-    orders = list(
-        itertools.islice(
-            read_orders(args.file, parse_map(args.map), skip, limits), args.orders or None
-        )
+    orders, _ = load_orders(
+        args.file, args.map, args.skip_items, settings.limits, limit=args.orders or None
     )
     store = await Store.open(settings)
     try:

@@ -22,11 +22,11 @@ from xsell.bench.profile import py_spy, top_costs
 from xsell.bench.report import summarise, targets
 from xsell.bench.scenario import Context, Scenario, run_scenario, settings_for
 from xsell.bench.workload import AGENTS, MIXES
-from xsell.ops.orders_csv import CsvStats, parse_map, read_orders
-from xsell.ops.loading import load_history
 from xsell.devenv.servers import LocalBroker, LocalRedis
-from xsell.store.client import client_options
+from xsell.ops.loading import load_history
+from xsell.ops.orders_csv import load_orders
 from xsell.store.apply import Store
+from xsell.store.client import client_options
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,7 @@ def _say(opts: BenchOptions, text: str) -> None:
 
 def _read(opts: BenchOptions, limits: Limits) -> tuple[list[PurchaseEvent], float]:
     started = time.monotonic()
-    skip = frozenset(s for s in opts.skip_items.split(",") if s)
-    orders = list(read_orders(opts.orders_file, parse_map(opts.map), skip, limits, CsvStats()))
+    orders, _ = load_orders(opts.orders_file, opts.map, opts.skip_items, limits)
     return orders, time.monotonic() - started
 
 
@@ -149,9 +148,7 @@ def run_bench(opts: BenchOptions, env: dict[str, str]) -> dict[str, Any]:
         if server:
             base["XSELL_REDIS_URL"] = server.url
         settings = settings_for(base)
-        limits = Limits(
-            settings.max_id_length, settings.max_order_lines, settings.max_payload_bytes
-        )
+        limits = settings.limits
         report["settings"] = {
             k: settings.masked()[k]
             for k in (

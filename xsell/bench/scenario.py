@@ -1,7 +1,8 @@
 """One benchmark run: an agent (xsell, passthrough, naive) x a mix (cart, purchase) x a mode
 (full speed, fixed rate), on its own topics with its own worker process.
 
-Sequence: create topics; start ``xsell worker`` with ``XSELL_WORKER_MODE``; send a warm-up and
+Sequence: create topics; start the agent's worker (``python -m xsell.bench.agents AGENT``,
+its own module: ``xsell worker`` knows nothing of benchmarks); send a warm-up and
 wait for its suggestions (partitions assigned, scripts loaded, code paths hot); read the probes;
 send the measured events and collect their suggestions; read the probes again; stop the worker
 (by PID) and delete the topics when the broker is not our private one.
@@ -27,8 +28,8 @@ from xsell.bench import probes
 from xsell.bench.loadgen import run_load
 from xsell.bench.profile import Profiler
 from xsell.bench.workload import make_events
-from xsell.kafka_clients import admin, create_topics
 from xsell.devenv.servers import LocalWorker
+from xsell.kafka_clients import admin, create_topics
 from xsell.store.client import client_options
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,19 @@ def settings_for(env: dict[str, str]) -> Settings:
         os.environ.update(saved)
 
 
+def agent_command(agent: str, stats: str, fetch_wait_ms: int) -> tuple[str, ...]:
+    """The arguments after ``python`` that start one bench worker of ``agent``."""
+    return (
+        "-m",
+        "xsell.bench.agents",
+        agent,
+        "--stats",
+        stats,
+        "--fetch-wait-ms",
+        str(fetch_wait_ms),
+    )
+
+
 def run_scenario(ctx: Context, sc: Scenario, profile: Path | None = None) -> dict[str, Any]:
     n = next(_runs)
     stats = ctx.workdir / f"counters-{n}.json"
@@ -89,18 +103,15 @@ def run_scenario(ctx: Context, sc: Scenario, profile: Path | None = None) -> dic
         "XSELL_TOPIC_PREFIX": f"bench-{ctx.tag}-{n}.",
         "XSELL_APP_ID": f"xsell-bench-{ctx.tag}-{n}",
         "XSELL_KEY_NAMESPACE": ctx.namespace + ("-naive" if sc.agent == "naive" else ""),
-        "XSELL_WORKER_MODE": sc.agent,
-        "XSELL_BENCH_STATS": str(stats),
     }
-    if ctx.fetch_wait_ms:
-        env["XSELL_BENCH_FETCH_WAIT_MS"] = str(ctx.fetch_wait_ms)
     settings = settings_for(env)
     create_topics(settings)
     events = make_events(sc.mix, ctx.orders, ctx.events, f"{ctx.tag}-{n}")
     warmup = make_events(sc.mix, ctx.orders[:200], WARMUP_EVENTS[sc.mix], f"{ctx.tag}-{n}w")
     client = redis.Redis.from_url(settings.redis_url, **client_options(settings))
     workers = [
-        LocalWorker({**env, "XSELL_BENCH_STATS": f"{stats}.{i}"}) for i in range(ctx.workers)
+        LocalWorker(env, agent_command(sc.agent, f"{stats}.{i}", ctx.fetch_wait_ms))
+        for i in range(ctx.workers)
     ]
     load = probes.load_average()
     try:

@@ -1,4 +1,4 @@
-"""``xsell bench``: its arguments and command (registered by :mod:`xsell.cli`)."""
+"""``xsell bench``: its arguments and command (a harness command: :mod:`xsell.cli.harness`)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DEFAULT_ORDERS = (
-    Path(__file__).resolve().parents[3] / "shared" / "data" / "online_retail_ii_2009_2010.csv.gz"
-)
+from xsell.cli.common import cli_settings, harness, positive
 
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+# = xsell.bench.workload.AGENTS / MIXES (kept here so that the parser needs no harness; tested)
+AGENTS = ("xsell", "passthrough", "naive")
+MIXES = ("cart", "purchase")
 
 
 def _choices(allowed: tuple[str, ...]) -> Any:
@@ -33,7 +28,7 @@ def _choices(allowed: tuple[str, ...]) -> Any:
 
 
 def add_bench_parser(sub: Any) -> None:
-    from xsell.bench.workload import AGENTS, MIXES
+    """Add ``xsell bench`` to the ``xsell`` sub-parsers."""
     from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP
 
     p = sub.add_parser(
@@ -42,21 +37,21 @@ def add_bench_parser(sub: Any) -> None:
         "passthrough and a naive agent (docs/benchmarks.md)",
     )
     p.add_argument(
-        "--events", type=_positive, default=10_000, help="events per scenario run (default 10,000)"
+        "--events", type=positive, default=10_000, help="events per scenario run (default 10,000)"
     )
     p.add_argument(
         "--rate", type=float, default=1000.0, help="events/s of the fixed-rate runs (default 1000)"
     )
     p.add_argument(
         "--repeat",
-        type=_positive,
+        type=positive,
         default=3,
         help="runs per scenario; figures are medians (default 3)",
     )
     p.add_argument(
         "--orders",
         type=Path,
-        default=DEFAULT_ORDERS,
+        default=None,
         help="orders CSV for the state and the events (default: the shared Online Retail II file)",
     )
     p.add_argument("--map", default=ONLINE_RETAIL_MAP, help="column map of --orders")
@@ -103,7 +98,7 @@ def add_bench_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--workers",
-        type=_positive,
+        type=positive,
         default=1,
         help="worker processes per run, in one consumer group (default 1)",
     )
@@ -122,11 +117,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
     import logging
 
     from models.errors import XsellError
-    from xsell.bench.report import table
-    from xsell.bench.runner import BenchOptions, run_bench
-    from xsell.cli import _settings
 
-    _settings(args)  # validates the settings, sets up logging
+    with harness("bench"):
+        from xsell.bench.report import table
+        from xsell.bench.runner import BenchOptions, run_bench
+        from xsell.devenv.shared_data import ONLINE_RETAIL_FILE
+
+    cli_settings(args)  # validates the settings, sets up logging
+    args.orders = args.orders or ONLINE_RETAIL_FILE
     for noisy in ("kafka", "aiokafka", "xsell.devenv.servers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not args.orders.is_file():
@@ -152,5 +150,5 @@ def cmd_bench(args: argparse.Namespace) -> int:
     env = {k: v for k, v in os.environ.items() if k.startswith("XSELL_")}
     report = run_bench(opts, env)
     report["command"] = "xsell " + " ".join(sys.argv[1:])
-    print(json.dumps(report) if args.json else table(report))  # noqa: T201
+    print(json.dumps(report) if args.json else table(report))
     return 0

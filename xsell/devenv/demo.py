@@ -9,12 +9,12 @@ Ctrl-C (or ``--seconds``) stops everything it started, by PID.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import signal
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
@@ -22,12 +22,12 @@ from kafka import KafkaConsumer
 
 from config.settings import Settings
 from models.events import CartEvent, CatalogItem, PurchaseEvent
-from xsell.ops.orders_csv import order_to_json
-from xsell.ops.loading import backfill
-from xsell.kafka_clients import producer, send_json
 from xsell.devenv.stack import LocalStack
-from xsell.store.apply import Store
 from xsell.devenv.synthetic_shop import Shop, make_catalog
+from xsell.kafka_clients import producer, send_json
+from xsell.ops.loading import backfill
+from xsell.ops.orders_csv import load_orders, order_to_json
+from xsell.store.apply import Store
 
 HISTORY_ORDERS = 3000
 
@@ -78,13 +78,10 @@ def _synthetic() -> tuple[list[CatalogItem], list[PurchaseEvent], Iterator[Any]]
 
 
 def _from_csv(
-    args: argparse.Namespace, settings: Settings
+    options: DemoOptions, settings: Settings
 ) -> tuple[list[CatalogItem], list[PurchaseEvent], Iterator[Any]]:
-    from xsell.cli import _orders
-
-    orders, _ = _orders(
-        argparse.Namespace(file=args.orders, map=args.map, skip_items=args.skip_items), settings
-    )
+    assert options.orders is not None
+    orders, _ = load_orders(options.orders, options.map, options.skip_items, settings.limits)
     cut = int(len(orders) * 0.8)
 
     def live() -> Iterator[Any]:
@@ -119,14 +116,25 @@ def _show(message: dict[str, Any], names: dict[str, str]) -> str:
     return f"{message['user_id'] or 'guest'} {what} {items}  ->  " + ("; ".join(offers) or "-")
 
 
-def run_demo(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class DemoOptions:
+    """``xsell demo``'s arguments."""
+
+    orders: str | None = None  # an orders CSV instead of the synthetic shop
+    map: str | None = None
+    skip_items: str | None = None
+    seconds: float = 0.0  # 0 = until Ctrl-C
+    rate: float = 20.0  # events per second shown
+
+
+def run_demo(options: DemoOptions) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     stack = LocalStack()
     try:
         print("xsell demo: starting broker, Redis and a worker (Ctrl-C stops)...", flush=True)
         settings = stack.start()
         print("started: " + ", ".join(f"{k} pid {v}" for k, v in stack.pids().items()), flush=True)
-        catalog, history, live = _from_csv(args, settings) if args.orders else _synthetic()
+        catalog, history, live = _from_csv(options, settings) if options.orders else _synthetic()
         names = {c.item_id: c.name or c.item_id for c in catalog}
         prod = producer(settings)
         for item in catalog:
@@ -159,7 +167,7 @@ def run_demo(args: argparse.Namespace) -> int:
             "playing shoppers...",
             flush=True,
         )
-        _play(args, settings, prod, live, names)
+        _play(options, settings, prod, live, names)
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
     finally:
@@ -169,11 +177,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _play(
-    args: argparse.Namespace,
-    settings: Settings,
-    prod: Any,
-    live: Iterator[Any],
-    names: dict[str, str],
+    options: DemoOptions, settings: Settings, prod: Any, live: Iterator[Any], names: dict[str, str]
 ) -> None:
     consumer = KafkaConsumer(
         settings.topic("suggestions"),
@@ -181,8 +185,8 @@ def _play(
         auto_offset_reset="earliest",
         group_id=None,
     )
-    deadline = time.monotonic() + args.seconds if args.seconds else float("inf")
-    interval = 1.0 / max(args.rate, 0.1)
+    deadline = time.monotonic() + options.seconds if options.seconds else float("inf")
+    interval = 1.0 / max(options.rate, 0.1)
     shown = 0
     while time.monotonic() < deadline:
         event = next(live, None)

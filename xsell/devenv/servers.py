@@ -214,19 +214,24 @@ class LocalBroker(_Child):
         return f"127.0.0.1:{self.port}"
 
 
+WORKER_COMMAND = ("-m", "xsell.cli", "worker")
+
+
 class LocalWorker(_Child):
-    """An ``xsell worker`` process with the given ``XSELL_*`` environment."""
+    """An ``xsell worker`` process with the given ``XSELL_*`` environment (or another Faust
+    worker: ``args`` after the Python executable, e.g. the bench agents' module)."""
 
     name = "xsell-worker"
     READY = "[^Worker]: Ready"
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], args: tuple[str, ...] = WORKER_COMMAND) -> None:
         super().__init__(port=0)
         self.env = {**os.environ, **env}
+        self.args = args
         self._seen = 0
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "xsell.cli", "worker"]
+        return [sys.executable, *self.args]
 
     def wait_ready(self, timeout: float) -> None:
         """Wait for the next ``[^Worker]: Ready`` line (partitions assigned)."""

@@ -8,8 +8,8 @@ import os
 from types import TracebackType
 
 from config.settings import Settings, load_settings
-from xsell.kafka_clients import create_topics
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
+from xsell.kafka_clients import create_topics
 
 log = logging.getLogger(__name__)
 

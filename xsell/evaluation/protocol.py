@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from models.events import PurchaseEvent
+from models.events import CartEvent, PurchaseEvent
 
 TRAIN_SHARE = 0.8
 MAX_TEST_ITEMS = 50
@@ -75,3 +75,29 @@ class Metrics:
 def catalogue(train: Sequence[PurchaseEvent]) -> list[str]:
     """Items seen in training, in first-seen order (the catalogue for coverage)."""
     return list(dict.fromkeys(item for order in train for item in order.distinct_items()))
+
+
+def session_events(order: PurchaseEvent, items: Sequence[str]) -> list[CartEvent]:
+    """The test order as add-to-cart events of a fresh anonymous user (one second apart)."""
+    user = f"eval-{order.order_id}"
+    return [
+        CartEvent(f"eval-{order.event_id}-{n}", "add_to_cart", user, item, order.ts + n)
+        for n, item in enumerate(items)
+    ]
+
+
+@dataclass
+class EvalData:
+    train: list[PurchaseEvent]
+    test: list[PurchaseEvent]
+    sessions: list[tuple[PurchaseEvent, list[str]]]
+    catalogue: list[str]
+
+    @classmethod
+    def of(cls, orders: Sequence[PurchaseEvent]) -> EvalData:
+        train, test = split(orders)
+        return cls(train, test, eval_sessions(test), catalogue(train))
+
+    @property
+    def triggers(self) -> int:
+        return sum(len(items) - 1 for _, items in self.sessions)

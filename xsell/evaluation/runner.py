@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from config.settings import Settings
-from models.events import CartEvent, PurchaseEvent
+from models.events import PurchaseEvent
+from xsell.devenv.servers import LocalRedis
 from xsell.engine import Engine
 from xsell.evaluation.baselines import Baselines, build
-from xsell.evaluation.protocol import Metrics, catalogue, eval_sessions, split
-from xsell.ops.loading import backfill
-from xsell.progress import Progress
+from xsell.evaluation.protocol import EvalData, Metrics, session_events
+from xsell.evaluation.through_kafka import run_through_kafka
+from xsell.ops.loading import backfill, progress_bar
 from xsell.store.apply import Store
 
 log = logging.getLogger(__name__)
-
-
-def session_events(order: PurchaseEvent, items: Sequence[str]) -> list[CartEvent]:
-    """The test order as add-to-cart events of a fresh anonymous user (one second apart)."""
-    user = f"eval-{order.order_id}"
-    return [
-        CartEvent(f"eval-{order.event_id}-{n}", "add_to_cart", user, item, order.ts + n)
-        for n, item in enumerate(items)
-    ]
-
-
-@dataclass
-class EvalData:
-    train: list[PurchaseEvent]
-    test: list[PurchaseEvent]
-    sessions: list[tuple[PurchaseEvent, list[str]]]
-    catalogue: list[str]
-
-    @classmethod
-    def of(cls, orders: Sequence[PurchaseEvent]) -> EvalData:
-        train, test = split(orders)
-        return cls(train, test, eval_sessions(test), catalogue(train))
-
-    @property
-    def triggers(self) -> int:
-        return sum(len(items) - 1 for _, items in self.sessions)
 
 
 def run_baselines(data: EvalData, k: int, max_items: int) -> dict[str, Metrics]:
@@ -66,14 +42,14 @@ async def run_xsell(settings: Settings, data: EvalData, *, progress: bool = True
     try:
         await backfill(store, data.train, total=len(data.train))
         engine = Engine(store, settings)
-        with Progress("eval", data.triggers, enabled=progress) as bar:
+        with progress_bar("eval", data.triggers, "triggers", enabled=progress) as bar:
             for order, items in data.sessions:
                 events = session_events(order, items)
                 for n, event in enumerate(events):
                     (message,) = await engine.process([event])
                     if n < len(events) - 1:
                         metrics.add([i["item_id"] for i in message["items"]], set(items[n + 1 :]))
-                        bar.advance()
+                        bar.update()
     finally:
         await store.flush_namespace()
         await store.close()
@@ -127,18 +103,11 @@ def evaluate(
     Redis (and for ``through_kafka`` the broker) are private, throw-away servers unless
     XSELL_REDIS_URL / XSELL_KAFKA_BROKERS are set in the environment.
     """
-    import asyncio
-    import os
-
-    from xsell.devenv.servers import LocalRedis
-
     started = time.monotonic()
     data = EvalData.of(orders)
     own_redis = "XSELL_REDIS_URL" not in os.environ
     own_broker = "XSELL_KAFKA_BROKERS" not in os.environ
     if through_kafka:
-        from xsell.evaluation.through_kafka import run_through_kafka
-
         xsell = run_through_kafka(
             settings, data, private_broker=own_broker, private_redis=own_redis
         )

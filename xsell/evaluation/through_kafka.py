@@ -15,14 +15,14 @@ from kafka import KafkaConsumer
 
 from config.settings import Settings
 from models.errors import XsellError
-from xsell.ops.orders_csv import order_to_json
-from xsell.engine import suggestion_id
-from xsell.evaluation.protocol import Metrics
-from xsell.evaluation.runner import EvalData, session_events
-from xsell.kafka_clients import producer, send_json
-from xsell.progress import Progress
 from xsell.devenv.stack import LocalStack
+from xsell.engine import suggestion_id
+from xsell.evaluation.protocol import EvalData, Metrics, session_events
+from xsell.kafka_clients import producer, send_json
+from xsell.ops.loading import progress_bar
+from xsell.ops.orders_csv import order_to_json
 from xsell.store.apply import Store
+from xsell.store.keys import Stream
 
 WAIT_SECONDS = 60.0
 
@@ -81,7 +81,7 @@ def run_through_kafka(
         )
         consumer.poll(timeout_ms=500)  # join and position at the end before sending
         try:
-            with Progress("eval (kafka)", data.triggers) as bar:
+            with progress_bar("eval (kafka)", data.triggers, "triggers") as bar:
                 for order, items in data.sessions:
                     events = session_events(order, items)
                     for n, event in enumerate(events):
@@ -98,12 +98,12 @@ def run_through_kafka(
                             },
                         )
                         prod.flush()
-                        message = _await(consumer, suggestion_id("c", event.event_id))
+                        message = _await(consumer, suggestion_id(Stream.CART, event.event_id))
                         if n < len(events) - 1:
                             metrics.add(
                                 [i["item_id"] for i in message["items"]], set(items[n + 1 :])
                             )
-                            bar.advance()
+                            bar.update()
         finally:
             consumer.close()
             prod.close()

@@ -18,19 +18,21 @@ and says which it took.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from tqdm import tqdm
 
 from config.settings import Settings
 from models.bulk import bulk_counts
 from models.events import CatalogItem, PurchaseEvent
-from xsell.ops.orders_csv import catalog_to_json, order_to_json
 from xsell.kafka_clients import producer, send_json
-from xsell.progress import Progress
-from xsell.store.bulk_load import NamespaceNotEmpty, bulk_load, is_bulk_loadable
+from xsell.ops.orders_csv import catalog_to_json, order_to_json
 from xsell.store.apply import Store
+from xsell.store.bulk_load import NamespaceNotEmpty, bulk_load, is_bulk_loadable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,6 +62,19 @@ class LoadSummary:
             "mode": self.mode,
             "mode_reason": self.mode_reason,
         }
+
+
+def progress_bar(what: str, total: int | None, unit: str, *, enabled: bool = True) -> tqdm[Any]:
+    """A progress bar on stderr, shown only when stderr is a terminal (and ``enabled``)."""
+    return tqdm(
+        total=total,
+        desc=what,
+        unit=f" {unit}",
+        disable=None if enabled else True,
+        file=sys.stderr,
+        mininterval=0.25,
+        dynamic_ncols=True,
+    )
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -141,7 +156,8 @@ async def backfill(
     summary = LoadSummary()
     for items in chunks(catalog, batch):
         await store.apply(items)
-    with Progress("backfill", total) as progress:
+    started = time.monotonic()
+    with progress_bar("backfill", total, "orders") as bar:
         for chunk in chunks(orders, batch):
             effects = await store.apply(chunk)
             dup = sum(1 for e in effects if e.duplicate)
@@ -149,8 +165,8 @@ async def backfill(
             summary.lines += sum(len(o.items) for o in chunk)
             summary.duplicates += dup
             summary.applied += len(chunk) - dup
-            progress.advance(len(chunk))
-        summary.seconds = progress.seconds
+            bar.update(len(chunk))
+    summary.seconds = time.monotonic() - started
     return summary
 
 
@@ -169,14 +185,15 @@ def replay(
     try:
         for item in catalog:
             send_json(prod, settings.topic("catalog"), item.item_id, catalog_to_json(item))
-        with Progress("replay", total) as progress:
+        started = time.monotonic()
+        with progress_bar("replay", total, "orders") as bar:
             for order in orders:
                 send_json(prod, topic, order.user_id, order_to_json(order))
                 summary.orders += 1
                 summary.lines += len(order.items)
-                progress.advance()
+                bar.update()
             prod.flush()
-            summary.seconds = progress.seconds
+        summary.seconds = time.monotonic() - started
     finally:
         prod.close()
     summary.applied = summary.orders

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import logging
 import re
 from collections.abc import Iterator
@@ -101,6 +102,26 @@ class _Order:
     user_id: str | None = None
     ts: float | None = None
     lines: list[dict[str, Any]] = field(default_factory=list)
+
+
+def parse_skip(text: str | None) -> frozenset[str]:
+    """``--skip-items A,B,C`` as a set of item ids."""
+    return frozenset(s for s in (text or "").split(",") if s)
+
+
+def load_orders(
+    path: str | Path,
+    map_text: str | None = None,
+    skip_text: str | None = None,
+    limits: Limits | None = None,
+    *,
+    limit: int | None = None,
+) -> tuple[list[PurchaseEvent], CsvStats]:
+    """The first ``limit`` (None: all) orders of a file, with the ``--map`` and
+    ``--skip-items`` texts of the commands, and the reading statistics."""
+    stats = CsvStats()
+    events = read_orders(path, parse_map(map_text), parse_skip(skip_text), limits, stats)
+    return list(itertools.islice(events, limit)), stats
 
 
 def read_orders(

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from config.settings import Settings
-from models.events import ForgetUser, Limits
+from models.events import ForgetUser
 from models.validate import parse_record
 from xsell.kafka_clients import send_tombstone
 from xsell.store.apply import Store
@@ -28,7 +28,7 @@ def forget_event(settings: Settings, user_id: str, now: float | None = None) -> 
     raw = json.dumps(
         {"event_id": f"forget-{digest}", "type": "forget_user", "user_id": user_id, "ts": now}
     )
-    limits = Limits(settings.max_id_length, settings.max_order_lines, settings.max_payload_bytes)
+    limits = settings.limits
     event = parse_record("orders", raw.encode(), limits)
     assert isinstance(event, ForgetUser)
     return event

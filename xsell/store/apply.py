@@ -21,7 +21,6 @@ from counting again for ``dedup_retention_days``.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterable, Sequence
@@ -30,10 +29,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from config.settings import Settings
-from models.events import CartEvent, CatalogItem, Event, ForgetUser, PurchaseEvent
+from models.events import CartEvent, CatalogItem, Event
+from xsell.store.calls import CallBuilder, event_id_of, stream_of
 from xsell.store.client import Call, RedisClient, Runner, connect
-from xsell.store.keys import Keys
-from xsell.store.lua import APPLY_PAIRS, APPLY_POPULARITY, CART_UPDATE, PURCHASE_USER
+from xsell.store.keys import Keys, Signal, Stream
+from xsell.store.lua import (
+    CART_UPDATE,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,27 +49,6 @@ class Effect:
     cart: list[str] = field(default_factory=list)  # cart before the event, most recent first
 
 
-def stream_of(event: Event) -> str:
-    if isinstance(event, CartEvent):
-        return "c"
-    if isinstance(event, CatalogItem):
-        return "k"
-    return "o"
-
-
-def catalog_json(item: CatalogItem) -> str:
-    return json.dumps(
-        {
-            "category": item.category,
-            "price": item.price,
-            "stock": item.stock,
-            "active": item.active,
-            "name": item.name,
-        },
-        separators=(",", ":"),
-    )
-
-
 class Store:
     """Async facade over Redis for the worker, backfill, evaluation and CLI."""
 
@@ -76,6 +57,7 @@ class Store:
         self.settings = settings
         self.keys = Keys(settings.key_namespace)
         self.runner = Runner(client, settings)
+        self.calls = CallBuilder(self.keys, settings)
         self.epoch: str | None = None  # meta 'created' as last seen: state-loss detection
         self.state_losses = 0
 
@@ -92,7 +74,7 @@ class Store:
     async def apply(self, events: Sequence[Event]) -> list[Effect]:
         """Apply a micro-batch exactly once (see module doc); effects in event order."""
         effects = [Effect(e) for e in events]
-        done_keys = [self.keys.done(stream_of(e), _event_id(e)) for e in events]
+        done_keys = [self.keys.done(stream_of(e), event_id_of(e)) for e in events]
         trackable = [i for i, e in enumerate(events) if not isinstance(e, CatalogItem)]
         await self._mark_duplicates(effects, [done_keys[i] for i in trackable], trackable)
 
@@ -106,10 +88,10 @@ class Store:
                     cart_slots.append(i)
                     calls.append(("HGETALL", self.keys.cart(eff.event.user_id)))
                 continue
-            new_calls = self._calls_for(eff.event, now_ms)
+            new_calls = self.calls.event_calls(eff.event, now_ms)
             if isinstance(eff.event, CartEvent):
                 cart_slots.append(i)
-            elif self._marks_done(new_calls):
+            elif self.calls.marks_done(new_calls):
                 marked.add(i)
             calls.extend(new_calls)
         results = await self.runner.run(calls)
@@ -123,18 +105,18 @@ class Store:
             eff.cart = before
             if pair and not eff.duplicate and eff.event.type == "add_to_cart" and before:
                 partners = before[: self.settings.co_add_window]
-                new_calls = self._pairs_calls(
+                new_calls = self.calls.pair_calls(
                     eff.event.event_id,
                     eff.event.ts,
-                    "c",
+                    Stream.CART,
                     self.settings.cart_weight,
                     "star",
                     [eff.event.item_id, *partners],
                     [eff.event.item_id, *partners],
                     now_ms,
-                    signal="c",
+                    signal=Signal.CO_ADD,
                 )
-                if self._marks_done(new_calls):
+                if self.calls.marks_done(new_calls):
                     marked.add(i)
                 co_adds.extend(new_calls)
         await self.runner.run(co_adds)
@@ -164,11 +146,6 @@ class Store:
         await self.check_epoch(epoch)
         for i, value in zip(slots, seen, strict=True):
             effects[i].duplicate = bool(value)
-
-    def _marks_done(self, calls: list[Call]) -> bool:
-        """True when ``calls`` hold a pair script that sets the event's done marker: on a
-        single Redis every pair script does (see :meth:`_pairs_calls`)."""
-        return not self.settings.redis_cluster and any(c[0] is APPLY_PAIRS for c in calls)
 
     async def read_epoch(self) -> str | None:
         """The state's epoch: meta 'created' (ms), written by the first purchase applied."""
@@ -215,116 +192,6 @@ class Store:
                 ]
             )
 
-    def _calls_for(self, event: Event, now_ms: int) -> list[Call]:
-        k, s = self.keys, self.settings
-        if isinstance(event, CartEvent):
-            op = "add" if event.type == "add_to_cart" else "remove"
-            return [
-                (
-                    CART_UPDATE,
-                    [k.cart(event.user_id)],
-                    [
-                        op,
-                        event.item_id,
-                        _num(event.ts),
-                        event.event_id,
-                        s.cart_ttl_seconds,
-                        s.max_cart_items,
-                    ],
-                )
-            ]
-        if isinstance(event, PurchaseEvent):
-            items = event.distinct_items()
-            calls: list[Call] = []
-            if event.user_id is not None:
-                calls.append(
-                    (
-                        PURCHASE_USER,
-                        [k.cart(event.user_id), k.history(event.user_id)],
-                        [_num(event.ts), *items],
-                    )
-                )
-            # popularity before the pairs: on a single Redis the pairs call marks the event
-            # done, so everything else of the event must already be applied by then
-            calls.append(
-                (
-                    APPLY_POPULARITY,
-                    [k.popularity, k.meta, k.global_markers],
-                    [
-                        "o:" + event.event_id,
-                        _num(event.ts),
-                        _num(s.half_life_seconds),
-                        now_ms,
-                        s.dedup_window_seconds * 1000,
-                        *items,
-                    ],
-                )
-            )
-            paired = items[: s.max_items_per_order]
-            if len(paired) >= 2:
-                calls.extend(
-                    self._pairs_calls(
-                        event.event_id,
-                        event.ts,
-                        "o",
-                        1.0,
-                        "all",
-                        paired,
-                        paired,
-                        now_ms,
-                        signal="p",
-                    )
-                )
-            return calls
-        if isinstance(event, CatalogItem):
-            return [("HSET", k.catalog, event.item_id, catalog_json(event))]
-        if isinstance(event, ForgetUser):
-            return [("DEL", k.cart(event.user_id), k.history(event.user_id))]
-        raise TypeError(f"unknown event {type(event).__name__}")
-
-    def _pairs_calls(
-        self,
-        event_id: str,
-        ts: float,
-        stream: str,
-        base: float,
-        mode: str,
-        targets: list[str],
-        partners: list[str],
-        now_ms: int,
-        *,
-        signal: str,
-    ) -> list[Call]:
-        """APPLY_PAIRS calls for one event. On a single Redis: one atomic call with every
-        target that also marks the event done (its done key is the call's marker). On a
-        cluster, where a script's keys must share a slot: one call per target, marked in
-        the target's marker zset for ``dedup_window_seconds``."""
-        s = self.settings
-        head: list[Any] = [
-            f"{stream}:{event_id}",
-            _num(ts),
-            _num(s.half_life_seconds),
-            _num(base),
-            s.max_neighbors,
-            now_ms,
-        ]
-        if not s.redis_cluster:
-            keys = [
-                self.keys.done(stream, event_id),
-                *[key for t in targets for key in self.keys.item(t).for_signal(signal)],
-            ]
-            life = int(s.dedup_retention_days * 86400 * 1000)
-            listed = [0] if targets == partners else [len(targets), *targets]
-            return [(APPLY_PAIRS, keys, [*head, life, "done", mode, *listed, *partners])]
-        return [
-            (
-                APPLY_PAIRS,
-                [self.keys.item(t).markers, *self.keys.item(t).for_signal(signal)],
-                [*head, s.dedup_window_seconds * 1000, "window", mode, 1, t, *partners],
-            )
-            for t in targets
-        ]
-
     async def flush_namespace(self) -> int:
         """Delete every key of this namespace (tests, evaluation). Returns the count.
         A deliberate wipe, not a loss: the remembered epoch is forgotten too."""
@@ -347,20 +214,12 @@ class Store:
 META_BOOKKEEPING = ("created", "lost_at", "lost_epoch", "rebuilt_at", "bulk_started")
 
 
-def epoch_text(epoch: str | None) -> str:
+def epoch_text(epoch: str | float | None) -> str:
     """An epoch (ms since 1970) as RFC 3339 UTC, for logs and ``xsell status``."""
     if epoch is None:
         return "never"
     when = datetime.fromtimestamp(float(epoch) / 1000, UTC)
     return when.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _event_id(event: Event) -> str:
-    return event.item_id if isinstance(event, CatalogItem) else event.event_id
-
-
-def _num(x: float) -> str:
-    return repr(float(x))
 
 
 def _is_cart_read(call: Call) -> bool:

@@ -27,9 +27,10 @@ from typing import Any
 
 from models.bulk import BulkCounts
 from models.errors import XsellError
+from xsell.store.apply import Store
 from xsell.store.client import Call
-from xsell.store.lua import MARK_DONE
-from xsell.store.apply import Store, _num
+from xsell.store.keys import Stream
+from xsell.store.lua import MARK_DONE, number_arg
 
 log = logging.getLogger(__name__)
 MEMBERS_PER_ROUND_TRIP = 50_000  # zset members (or hash fields) sent per pipelined round trip
@@ -78,7 +79,7 @@ async def bulk_load(
                     (
                         "HSET",
                         k.history(user),
-                        *[x for item, ts in mine.items() for x in (item, _num(ts))],
+                        *[x for item, ts in mine.items() for x in (item, number_arg(ts))],
                     )
                 ),
                 len(mine),
@@ -90,7 +91,7 @@ async def bulk_load(
     await _send(store, iter(user_calls))
     meta: list[Any] = ["created", int(time.time() * 1000)]
     if counts.latest_ts is not None:
-        meta += ["T", _num(counts.latest_ts)]
+        meta += ["T", number_arg(counts.latest_ts)]
     if counts.global_landmark is not None:
         meta += ["L", _fmt(counts.global_landmark)]
     # N through HINCRBYFLOAT into an absent field, so Redis formats it as the stream path's
@@ -142,7 +143,7 @@ def _done_calls(store: Store, event_ids: list[str]) -> Iterator[tuple[Call, int]
     """Step 3's done markers: MARK_DONE calls of 1,000 keys on a single Redis, one SET per key
     on a cluster (keys in many slots)."""
     ttl = int(store.settings.dedup_retention_days * 86400)
-    keys = [store.keys.done("o", eid) for eid in event_ids]
+    keys = [store.keys.done(Stream.ORDERS, eid) for eid in event_ids]
     if store.settings.redis_cluster:
         for key in keys:
             yield ("SET", key, "1", "EX", ttl), 1

@@ -24,8 +24,26 @@ another slot or collide with another id's keys; ``:`` and ``*`` are harmless ins
 
 from __future__ import annotations
 
+import enum
 import functools
 from dataclasses import dataclass
+
+
+class Stream(enum.StrEnum):
+    """Which input an event came from, as written into done keys (``{e:S:EVENT}``), dedup
+    markers and suggestion ids. One letter each, since every event's keys carry it; the values
+    are persisted, so they never change."""
+
+    CART = "c"
+    CATALOG = "k"
+    ORDERS = "o"
+
+
+class Signal(enum.StrEnum):
+    """The two co-occurrence signals of an item (the suffix of its pair zset)."""
+
+    PURCHASE = "p"  # bought in one order
+    CO_ADD = "c"  # added to one cart
 
 
 def escape(ident: str) -> str:
@@ -40,9 +58,9 @@ class ItemKeys:
     info: str
     markers: str
 
-    def for_signal(self, signal: str) -> list[str]:
+    def for_signal(self, signal: Signal) -> list[str]:
         """KEYS of APPLY_PAIRS for one target: incremented zset first, its sibling, the hash."""
-        if signal == "p":
+        if signal == Signal.PURCHASE:
             return [self.pairs, self.cart_pairs, self.info]
         return [self.cart_pairs, self.pairs, self.info]
 
@@ -86,7 +104,7 @@ class Keys:
     def history(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:hist"
 
-    def done(self, stream: str, event_id: str) -> str:
+    def done(self, stream: Stream, event_id: str) -> str:
         return f"{self.ns}:{{e:{stream}:{escape(event_id)}}}"
 
     def pattern(self) -> str:

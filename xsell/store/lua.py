@@ -3,7 +3,9 @@ store loads each once (SCRIPT LOAD) and calls it by SHA, reloading after a Redis
 
 All scripts are idempotent per marker (event id): running one twice with the same marker
 changes nothing, which is what makes Kafka's at-least-once delivery an exactly-once effect.
-Numbers cross into Redis as ``%.17g`` strings so no precision is lost.
+Numbers go into the scripts as Python's ``repr`` of a float (:func:`number_arg`: the shortest
+text that reads back as the same double) and scripts write them with ``%.17g`` (``fmt``), so no
+precision is lost either way.
 """
 
 from __future__ import annotations
@@ -12,6 +14,11 @@ import hashlib
 from dataclasses import dataclass, field
 
 from models.decay import RESCALE_AFTER_HALF_LIVES
+
+
+def number_arg(x: float) -> str:
+    """A float as a script argument: the shortest text that reads back as the same double."""
+    return repr(float(x))
 
 
 @dataclass(frozen=True)

@@ -22,27 +22,43 @@ import numpy as np
 
 from models.decay import decayed_value
 from models.events import CatalogItem
-from models.ranking import Neighbours, RankInput, RankParams
-from models.scoring import BatchStats, Request, anchor_stats, score_batch, together_value
-from xsell.store.lua import READ_ITEM, READ_ITEMS
+from models.ranking import Neighbours, RankInput, RankParams, RankRequest
+from models.scoring import BatchStats, anchor_stats, score_batch, together_value
 from xsell.store.apply import Store
+from xsell.store.keys import Signal
+from xsell.store.lua import READ_ITEM, READ_ITEMS
+
+
+@dataclass(frozen=True, slots=True)
+class StateClock:
+    """The global counters as stored: order total N relative to landmark L, latest event T."""
+
+    total: float
+    landmark: float
+    latest: float
+    half_life: float
+
+    @property
+    def orders_now(self) -> float:
+        """The decayed order total at the latest event (the exact count without decay)."""
+        return decayed_value(self.total, self.landmark, self.latest, self.half_life)
+
+
+async def state_clock(store: Store) -> StateClock:
+    """The meta hash's N, L and T (0 where absent)."""
+    (meta,) = await store.runner.run([("HMGET", store.keys.meta, "N", "L", "T")])
+    n, land, latest = (float(x) if x is not None else 0.0 for x in meta)
+    return StateClock(n, land, latest, store.settings.half_life_seconds)
+
 
 POPULAR_EXTRA = 20  # popular items read beyond k, to survive exclusions
 DETAIL_FACTOR = 5  # candidates given catalogue/history detail: DETAIL_FACTOR * k + 10
 
 
-@dataclass(frozen=True, slots=True)
-class RankRequest:
-    anchors: Sequence[str]  # most recent first
-    exclude: frozenset[str]
-    user_id: str | None
-    now: float
-
-
 Parsed = tuple[list[str], list[float]]
 
 
-def _parse(reply: list[Any]) -> Parsed:
+def parse_scores(reply: list[Any]) -> Parsed:
     """(members, scores) of a WITHSCORES reply (flat, or already paired by redis-py), parsed
     once per batch: the same anchor serves many requests of a batch."""
     if reply and isinstance(reply[0], list | tuple):
@@ -50,7 +66,7 @@ def _parse(reply: list[Any]) -> Parsed:
     return reply[::2], list(map(float, reply[1::2]))
 
 
-def _pairs(parsed: Parsed, factor: float) -> dict[str, float]:
+def scaled(parsed: Parsed, factor: float) -> dict[str, float]:
     """member -> score * factor."""
     members, scores = parsed
     return dict(zip(members, [v * factor for v in scores], strict=True))
@@ -81,7 +97,9 @@ async def build_inputs(
     anchor_lists = [list(r.anchors[: s.max_anchors]) for r in requests]
     anchors = sorted({a for lst in anchor_lists for a in lst})
     n_popular = params.k + POPULAR_EXTRA + max(len(r.exclude) for r in requests)
-    item_keys = [[*keys.item(a).for_signal("p")[:2], keys.item(a).info] for a in anchors]
+    item_keys = [
+        [*keys.item(a).for_signal(Signal.PURCHASE)[:2], keys.item(a).info] for a in anchors
+    ]
     if s.redis_cluster:  # keys of many slots: one script per anchor
         calls: list[Any] = [(READ_ITEM, ks, [s.candidates_per_anchor]) for ks in item_keys]
     else:
@@ -91,9 +109,9 @@ async def build_inputs(
     *per_anchor, (raw_total, raw_landmark), popular_flat = await store.runner.run(calls)
     if not s.redis_cluster:
         per_anchor = per_anchor[0] if anchors else []
-    popular_parsed = _parse(popular_flat)
+    popular_parsed = parse_scores(popular_flat)
     parsed = {
-        a: (float(r[0]) if r[0] is not None else 0.0, _parse(r[1]), _parse(r[2]))
+        a: (float(r[0]) if r[0] is not None else 0.0, parse_scores(r[1]), parse_scores(r[2]))
         for a, r in zip(anchors, per_anchor, strict=True)
     }
     items = sorted({m for _, p, c in parsed.values() for m in p[0] + c[0]} | set(anchors))
@@ -110,7 +128,7 @@ async def build_inputs(
 
     all_scored = score_batch(
         stats,
-        [Request(lst, r.exclude, r.now) for r, lst in zip(requests, anchor_lists, strict=True)],
+        [replace(r, anchors=lst) for r, lst in zip(requests, anchor_lists, strict=True)],
         params,
         DETAIL_FACTOR * params.k + 10,
     )
@@ -118,7 +136,7 @@ async def build_inputs(
     # weight / top weight, which the decay factor cancels out of (a list of ~k + 20 + cart
     # items per request had been 10% of the worker's CPU)
     popular = list(
-        _pairs(
+        scaled(
             popular_parsed, decayed_value(1.0, stats.landmark, max(r.now for r in requests), hl)
         ).items()
     )

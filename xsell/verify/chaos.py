@@ -14,7 +14,6 @@ crash) must carry the same ``suggestion_id``.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import random
@@ -27,27 +26,25 @@ from typing import Any
 
 from config.settings import Settings
 from models.errors import XsellError
-from models.events import Limits, PurchaseEvent
+from models.events import PurchaseEvent
+from xsell.devenv.servers import LocalWorker
+from xsell.devenv.shared_data import ONLINE_RETAIL_FILE
+from xsell.devenv.stack import LocalStack
+from xsell.engine import suggestion_id
+from xsell.kafka_clients import consumer, producer, send_json
+from xsell.ops.loading import backfill
 from xsell.ops.orders_csv import (
     ONLINE_RETAIL_MAP,
     ONLINE_RETAIL_SKIP,
+    load_orders,
     order_to_json,
-    parse_map,
-    read_orders,
 )
-from xsell.engine import suggestion_id
-from xsell.ops.loading import backfill
-from xsell.kafka_clients import consumer, producer, send_json
-from xsell.devenv.servers import LocalWorker
-from xsell.devenv.stack import LocalStack
 from xsell.store.apply import Store
+from xsell.store.keys import Stream
 from xsell.verify.state_oracle import BatchTruth, compare_stores
 
 log = logging.getLogger(__name__)
 
-SHARED_FILE = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail_ii_2009_2010.csv.gz"
-)
 CHAOS_ENV = {
     "XSELL_HALF_LIFE_DAYS": "0",
     "XSELL_MAX_NEIGHBORS": "0",
@@ -69,7 +66,7 @@ class ChaosConfig:
     kills: int = 10
     workers: int = 1
     seed: int = 1
-    file: Path = SHARED_FILE
+    file: Path = ONLINE_RETAIL_FILE
     map: str = ONLINE_RETAIL_MAP
     skip_items: str = ONLINE_RETAIL_SKIP
     compare_backfill: bool = True
@@ -77,14 +74,10 @@ class ChaosConfig:
     say: Callable[[str], None] = field(default=lambda text: None)
 
 
-def load_orders(cfg: ChaosConfig, settings: Settings) -> list[PurchaseEvent]:
+def chaos_orders(cfg: ChaosConfig, settings: Settings) -> list[PurchaseEvent]:
     if not Path(cfg.file).is_file():
         raise XsellError(f"orders file {cfg.file} not found (--file)")
-    limits = Limits(settings.max_id_length, settings.max_order_lines, settings.max_payload_bytes)
-    skip = frozenset(s for s in cfg.skip_items.split(",") if s)
-    orders = list(
-        itertools.islice(read_orders(cfg.file, parse_map(cfg.map), skip, limits), cfg.orders)
-    )
+    orders, _ = load_orders(cfg.file, cfg.map, cfg.skip_items, settings.limits, limit=cfg.orders)
     if len(orders) < cfg.orders:
         cfg.say(f"the file has only {len(orders)} valid orders; using them all")
     return orders
@@ -136,7 +129,7 @@ class Suggestions:
             "suggestion_id_mismatches": sum(
                 1
                 for event_id, ids in self.ids.items()
-                if set(ids) != {suggestion_id("o", event_id)}
+                if set(ids) != {suggestion_id(Stream.ORDERS, event_id)}
             ),
         }
 
@@ -215,7 +208,7 @@ def run_chaos(cfg: ChaosConfig, orders: list[PurchaseEvent] | None = None) -> di
     started = time.monotonic()
     stack = LocalStack(dict(CHAOS_ENV), workers=0, private_broker=True, private_redis=True)
     settings = stack.settings()
-    orders = load_orders(cfg, settings) if orders is None else orders[: cfg.orders]
+    orders = chaos_orders(cfg, settings) if orders is None else orders[: cfg.orders]
     cfg.say(f"{len(orders)} orders from {cfg.file}")
     stack.start()
     try:

@@ -21,16 +21,17 @@ from models.events import CartEvent, Event, Limits, PurchaseEvent
 from models.validate import parse_record
 from streams.handler import BatchHandler, Output, Record
 from xsell.engine import Engine, suggestion_id
-from xsell.verify.hostile_cases import Case
 from xsell.kafka_clients import producer
 from xsell.store.apply import Store
+from xsell.store.keys import Stream
+from xsell.verify.hostile_cases import Case
 
 SUFFIXES = {"i": {"p", "c", "h", "m"}, "u": {"cart", "hist"}, "g": {"pop", "meta", "cat", "m"}}
 MAX_REQUEST_BYTES = 16 << 20  # the test producer's limit: lets megabyte records reach the worker
 
 
 def limits(settings: Settings) -> Limits:
-    return Limits(settings.max_id_length, settings.max_order_lines, settings.max_payload_bytes)
+    return settings.limits
 
 
 def layout_error(ns: str, key: str) -> str | None:
@@ -51,9 +52,9 @@ def expected_suggestions(events: Sequence[Event]) -> set[str]:
     ids = set()
     for e in events:
         if isinstance(e, CartEvent) and e.type == "add_to_cart":
-            ids.add(suggestion_id("c", e.event_id))
+            ids.add(suggestion_id(Stream.CART, e.event_id))
         elif isinstance(e, PurchaseEvent):
-            ids.add(suggestion_id("o", e.event_id))
+            ids.add(suggestion_id(Stream.ORDERS, e.event_id))
     return ids
 
 
@@ -139,6 +140,21 @@ async def run_local(
             await ref.flush_namespace()
         await store.close()
         await ref.close()
+
+
+def passed(result: dict[str, Any]) -> bool:
+    """Whether a :func:`run_local` result shows every check passing."""
+    return not (
+        result["wrong_or_missing_reason"]
+        or result["valid_dead_lettered"]
+        or result["internal_errors"]
+        or result["crashes"]
+        or result["missing_suggestions"]
+        or result["garbage_keys"]
+        or result["missing_keys"]
+        or result["values_differ"]
+        or result["layout_violations"]
+    )
 
 
 def replace_ns(settings: Settings, namespace: str) -> Settings:

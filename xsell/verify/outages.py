@@ -34,12 +34,13 @@ from typing import Any
 from config.settings import Settings, load_settings
 from models.errors import XsellError
 from models.events import PurchaseEvent
-from xsell.verify.chaos import CHAOS_ENV, Suggestions, count_records, send_orders
-from xsell.ops.orders_csv import order_to_json
-from xsell.kafka_clients import create_topics, producer, send_json
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
+from xsell.kafka_clients import create_topics, producer, send_json
+from xsell.ops.orders_csv import order_to_json
 from xsell.ops.state import rebuild, state_status
 from xsell.store.apply import Store
+from xsell.store.keys import Stream
+from xsell.verify.chaos import CHAOS_ENV, Suggestions, count_records, send_orders
 from xsell.verify.state_oracle import BatchTruth
 
 SCENARIOS = ("redis-pause", "redis-restart", "redis-lost", "broker-pause", "broker-restart")
@@ -229,7 +230,7 @@ async def _applied(settings: Settings, orders: list[PurchaseEvent]) -> list[Purc
     store = await Store.open(settings)
     try:
         flags = await store.runner.run(
-            [("EXISTS", store.keys.done("o", o.event_id)) for o in orders]
+            [("EXISTS", store.keys.done(Stream.ORDERS, o.event_id)) for o in orders]
         )
         return [o for o, flag in zip(orders, flags, strict=True) if flag]
     finally:

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from models.events import PurchaseEvent
-from xsell.store.keys import Keys
 from xsell.store.apply import META_BOOKKEEPING, Store
+from xsell.store.keys import Keys
 
 CHUNK = 200
 EXAMPLES = 10

@@ -1,0 +1,29 @@
+# Tasks of xsell; CI (.ci/run) runs `make ci`, so local runs and CI run the same commands.
+# `bash .ci/setup` first (once): it makes .venv and installs redis-server and the broker.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export CI
+
+.PHONY: help lint format types test system ci
+
+help:  ## list the tasks
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+lint:  ## ruff: lint rules and the formatter's check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:  ## ruff: apply the formatter and the safe lint fixes
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+types:  ## mypy --strict over the product and the harness
+	$(VENV)/bin/mypy
+
+test:  ## unit + fast integration tests (real redis-server, broker, workers; a few minutes)
+	$(PY) -m pytest tests/unit tests/integration
+
+system:  ## the slow tier: bench, eval through Kafka, chaos, outages, demo
+	$(PY) -m pytest tests/system
+
+ci: lint types test system  ## everything CI runs, in its order

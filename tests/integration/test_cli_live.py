@@ -1,0 +1,44 @@
+"""Commands against a real Redis with the broker down, and the figures `xsell status` shows."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from xsell.devenv.servers import LocalRedis
+
+pytestmark = pytest.mark.integration
+
+
+def xsell(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "xsell.cli", *args], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, **env})
+
+
+def test_status_with_the_broker_down_answers_at_once_and_says_so_once(
+        redis_server: LocalRedis, tmp_path: Path) -> None:
+    orders = tmp_path / "orders.csv"
+    orders.write_text("order_id,item_id,ts\n1,a,2024-01-01T00:00:00Z\n1,b,2024-01-01T00:00:00Z\n"
+                      "2,a,2024-01-31T00:00:00Z\n2,c,2024-01-31T00:00:00Z\n")
+    env = {"XSELL_REDIS_URL": redis_server.url, "XSELL_KEY_NAMESPACE": "status-cli",
+           "XSELL_KAFKA_BROKERS": "127.0.0.1:1", "XSELL_HALF_LIFE_DAYS": "30"}
+    assert xsell("backfill", str(orders), env=env).returncode == 0
+    started = time.monotonic()
+    result = xsell("status", "--json", env=env)
+    assert time.monotonic() - started < 10
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert status["kafka"] == "Kafka unreachable at 127.0.0.1:1: [Errno 111] Connection refused"
+    assert status["kafka_orders_topic_has_records"] is None
+    assert result.stderr.count("Kafka unreachable") <= 1
+    # two orders 30 days apart, half-life 30 days: 1 + 0.5 at the latest event, not the
+    # landmark-scaled stored total
+    assert status["orders"] == 1.5
+    assert status["orders_unit"].startswith("orders, each weighted 2^(-age / 30 days)")
+    assert status["latest_event"] == "2024-01-31T00:00:00Z"

@@ -1,0 +1,1 @@
+"""The ``xsell`` command line (the top layer: docs/architecture.md)."""

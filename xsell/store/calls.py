@@ -1,0 +1,173 @@
+"""The Redis calls that apply one event: which script, which keys, which arguments.
+
+Pure: building them reads nothing from Redis, so :class:`xsell.store.apply.Store` decides only
+when to send them (which round trip) and what to do with the answers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from config.settings import Settings
+from models.events import CartEvent, CatalogItem, Event, ForgetUser, PurchaseEvent
+from xsell.store.client import Call
+from xsell.store.keys import Keys, Signal, Stream
+from xsell.store.lua import (
+    APPLY_PAIRS,
+    APPLY_POPULARITY,
+    CART_UPDATE,
+    PURCHASE_USER,
+    number_arg,
+)
+
+
+def stream_of(event: Event) -> Stream:
+    """The input an event arrives on."""
+    if isinstance(event, CartEvent):
+        return Stream.CART
+    if isinstance(event, CatalogItem):
+        return Stream.CATALOG
+    return Stream.ORDERS
+
+
+def catalog_json(item: CatalogItem) -> str:
+    return json.dumps(
+        {
+            "category": item.category,
+            "price": item.price,
+            "stock": item.stock,
+            "active": item.active,
+            "name": item.name,
+        },
+        separators=(",", ":"),
+    )
+
+
+def event_id_of(event: Event) -> str:
+    return event.item_id if isinstance(event, CatalogItem) else event.event_id
+
+
+class CallBuilder:
+    """Builds the calls of one namespace's events with the settings' caps and weights."""
+
+    def __init__(self, keys: Keys, settings: Settings) -> None:
+        self.keys = keys
+        self.settings = settings
+
+    def marks_done(self, calls: list[Call]) -> bool:
+        """True when ``calls`` hold a pair script that sets the event's done marker: on a
+        single Redis every pair script does (see :meth:`pair_calls`)."""
+        return not self.settings.redis_cluster and any(c[0] is APPLY_PAIRS for c in calls)
+
+    def event_calls(self, event: Event, now_ms: int) -> list[Call]:
+        """The calls that apply ``event`` (a cart event's co-adds come later: they need the
+        cart it returns)."""
+        k, s = self.keys, self.settings
+        if isinstance(event, CartEvent):
+            op = "add" if event.type == "add_to_cart" else "remove"
+            return [
+                (
+                    CART_UPDATE,
+                    [k.cart(event.user_id)],
+                    [
+                        op,
+                        event.item_id,
+                        number_arg(event.ts),
+                        event.event_id,
+                        s.cart_ttl_seconds,
+                        s.max_cart_items,
+                    ],
+                )
+            ]
+        if isinstance(event, PurchaseEvent):
+            items = event.distinct_items()
+            calls: list[Call] = []
+            if event.user_id is not None:
+                calls.append(
+                    (
+                        PURCHASE_USER,
+                        [k.cart(event.user_id), k.history(event.user_id)],
+                        [number_arg(event.ts), *items],
+                    )
+                )
+            # popularity before the pairs: on a single Redis the pairs call marks the event
+            # done, so everything else of the event must already be applied by then
+            calls.append(
+                (
+                    APPLY_POPULARITY,
+                    [k.popularity, k.meta, k.global_markers],
+                    [
+                        f"{Stream.ORDERS}:{event.event_id}",
+                        number_arg(event.ts),
+                        number_arg(s.half_life_seconds),
+                        now_ms,
+                        s.dedup_window_seconds * 1000,
+                        *items,
+                    ],
+                )
+            )
+            paired = items[: s.max_items_per_order]
+            if len(paired) >= 2:
+                calls.extend(
+                    self.pair_calls(
+                        event.event_id,
+                        event.ts,
+                        Stream.ORDERS,
+                        1.0,
+                        "all",
+                        paired,
+                        paired,
+                        now_ms,
+                        signal=Signal.PURCHASE,
+                    )
+                )
+            return calls
+        if isinstance(event, CatalogItem):
+            return [("HSET", k.catalog, event.item_id, catalog_json(event))]
+        if isinstance(event, ForgetUser):
+            return [("DEL", k.cart(event.user_id), k.history(event.user_id))]
+        raise TypeError(f"unknown event {type(event).__name__}")
+
+    def pair_calls(
+        self,
+        event_id: str,
+        ts: float,
+        stream: Stream,
+        base: float,
+        mode: str,
+        targets: list[str],
+        partners: list[str],
+        now_ms: int,
+        *,
+        signal: Signal,
+    ) -> list[Call]:
+        """APPLY_PAIRS calls for one event. On a single Redis: one atomic call with every
+        target that also marks the event done (its done key is the call's marker). On a
+        cluster, where a script's keys must share a slot: one call per target, marked in
+        the target's marker zset for ``dedup_window_seconds``."""
+        s = self.settings
+        head: list[Any] = [
+            f"{stream}:{event_id}",
+            number_arg(ts),
+            number_arg(s.half_life_seconds),
+            number_arg(base),
+            s.max_neighbors,
+            now_ms,
+        ]
+        if not s.redis_cluster:
+            keys = [
+                self.keys.done(stream, event_id),
+                *[key for t in targets for key in self.keys.item(t).for_signal(signal)],
+            ]
+            life = int(s.dedup_retention_days * 86400 * 1000)
+            listed = [0] if targets == partners else [len(targets), *targets]
+            return [(APPLY_PAIRS, keys, [*head, life, "done", mode, *listed, *partners])]
+        return [
+            (
+                APPLY_PAIRS,
+                [self.keys.item(t).markers, *self.keys.item(t).for_signal(signal)],
+                [*head, s.dedup_window_seconds * 1000, "window", mode, 1, t, *partners],
+            )
+            for t in targets
+        ]
