@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,32 +21,21 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from models.errors import ConfigError
+from config.safety import (
+    LOOPBACK_HOSTS,
+    mask_url,
+    require_safe,
+    safe_errors,
+    security_problem,
+    unsafe_reasons,
+)
 from models.events import Limits
+
+__all__ = ["Settings", "load_settings", "mask_url", "require_safe", "safe_errors"]
 
 Similarity = Literal["count", "jaccard", "lift", "confidence", "cosine", "asym_cosine"]
 KafkaProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", ""})
-
-
-def mask_url(url: str) -> str:
-    """Return ``url`` with any password replaced by ``***`` (safe to log; never raises)."""
-    parts = urlsplit(url)
-    userinfo, at, hostport = parts.netloc.rpartition("@")
-    if not at or ":" not in userinfo:
-        return url
-    user = userinfo.split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))
-
-
-def safe_errors(exc: ValidationError) -> str:
-    """A ValidationError as text without the rejected input values (which may be secrets)."""
-    lines = []
-    for err in exc.errors(include_input=False, include_url=False):
-        where = ".".join(str(p) for p in err["loc"]) or "settings"
-        lines.append(f"  {where}: {err['msg']}")
-    return "\n".join(lines)
 
 
 class Settings(BaseSettings):
@@ -125,6 +114,30 @@ class Settings(BaseSettings):
     max_payload_bytes: int = Field(1 << 20, ge=256, description="Larger payloads: dead letter.")
     max_id_length: int = Field(128, ge=1, le=1024, description="Longest accepted id.")
     redis_retry_seconds: float = Field(0.0, ge=0, description="Give up after; 0 = never.")
+    kafka_fetch_max_wait_ms: int = Field(
+        500, ge=1, le=10000, description="Longest wait of a Kafka fetch with no records (ms)."
+    )
+    metrics_host: str = Field("127.0.0.1", description="Address of the worker's metrics.")
+    metrics_port: int = Field(0, ge=0, le=65535, description="Worker's Prometheus port; 0 = off.")
+    suggestion_ttl_seconds: int = Field(
+        7 * 86400, gt=0, description="How long a user's latest suggestion is kept."
+    )
+
+    # --- HTTP API: xsell api (docs/contract.md) --------------------------------------------
+    api_host: str = Field("127.0.0.1", description="Address the API listens on.")
+    api_port: int = Field(8080, ge=1, le=65535, description="Port the API listens on.")
+    api_keys: SecretStr | None = Field(None, description="Secret API keys, comma-separated.")
+    api_public_keys: str = Field("", description="Storefront-safe keys, comma-separated.")
+    api_user_token_secret: SecretStr | None = Field(
+        None, description="Signs the user tokens of public keys."
+    )
+    api_user_token_ttl_seconds: int = Field(
+        86400, gt=0, description="Default lifetime of `xsell api token`."
+    )
+    api_cors_origins: str = Field("", description="Allowed browser origins, comma-separated.")
+    api_keepalive_seconds: float = Field(
+        15.0, gt=0, le=15.0, description="Comment sent on a quiet stream at least this often."
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     allow_unsafe: bool = Field(False, description="Run despite unsafe_reasons() (security.md).")
 
@@ -175,34 +188,9 @@ class Settings(BaseSettings):
 
     def _check_security(self) -> None:
         """Security settings that cannot work together fail at start, not at first use."""
-        tls_files = (self.redis_tls_ca_file, self.redis_tls_cert_file, self.redis_tls_key_file)
-        if any(tls_files) and not self.redis_url.startswith("rediss://"):
-            raise ValueError("redis_tls_* files need a rediss:// redis_url")
-        if bool(self.redis_tls_cert_file) != bool(self.redis_tls_key_file):
-            raise ValueError("redis_tls_cert_file and redis_tls_key_file go together")
-        if self.redis_cluster and urlsplit(self.redis_url).path.strip("/") not in ("", "0"):
-            raise ValueError("Redis Cluster has only database 0")
-        sasl = self.kafka_security_protocol.startswith("SASL_")
-        if sasl and (not self.kafka_sasl_username or self.kafka_sasl_password is None):
-            raise ValueError("SASL needs kafka_sasl_username and kafka_sasl_password")
-        if not sasl and (self.kafka_sasl_username or self.kafka_sasl_password is not None):
-            raise ValueError("kafka_sasl_* are set but kafka_security_protocol has no SASL")
-        kafka_tls = (self.kafka_ssl_ca_file, self.kafka_ssl_cert_file, self.kafka_ssl_key_file)
-        if any(kafka_tls) and not self.kafka_uses_tls:
-            raise ValueError("kafka_ssl_* files need kafka_security_protocol SSL or SASL_SSL")
-        if bool(self.kafka_ssl_cert_file) != bool(self.kafka_ssl_key_file):
-            raise ValueError("kafka_ssl_cert_file and kafka_ssl_key_file go together")
-        for name in (
-            "redis_tls_ca_file",
-            "redis_tls_cert_file",
-            "redis_tls_key_file",
-            "kafka_ssl_ca_file",
-            "kafka_ssl_cert_file",
-            "kafka_ssl_key_file",
-        ):
-            path = getattr(self, name)
-            if path and not Path(path).is_file():
-                raise ValueError(f"{name}: no such file: {path}")
+        problem = security_problem(self)
+        if problem:
+            raise ValueError(problem)
 
     # --- derived -------------------------------------------------------------------------
     def topic(self, name: str) -> str:
@@ -223,6 +211,21 @@ class Settings(BaseSettings):
         return Limits(self.max_id_length, self.max_order_lines, self.max_payload_bytes)
 
     @property
+    def api_key_set(self) -> frozenset[str]:
+        """The secret API keys."""
+        raw = "" if self.api_keys is None else self.api_keys.get_secret_value()
+        return _comma_set(raw)
+
+    @property
+    def api_public_key_set(self) -> frozenset[str]:
+        """The public (storefront) API keys."""
+        return _comma_set(self.api_public_keys)
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return sorted(_comma_set(self.api_cors_origins))
+
+    @property
     def half_life_seconds(self) -> float:
         return self.half_life_days * 86400.0
 
@@ -231,19 +234,7 @@ class Settings(BaseSettings):
 
     def unsafe_reasons(self) -> list[str]:
         """Production-safety problems of this configuration (empty when fine)."""
-        reasons = []
-        parts = urlsplit(self.redis_url)
-        has_password = parts.password is not None or self.redis_password is not None
-        if not self.redis_is_loopback() and not has_password:
-            reasons.append(f"Redis at {parts.hostname} without a password")
-        remote = [h for h in self.broker_list if _host(h) not in LOOPBACK_HOSTS]
-        if (
-            remote
-            and self.kafka_security_protocol == "SASL_PLAINTEXT"
-            and self.kafka_sasl_mechanism == "PLAIN"
-        ):
-            reasons.append(f"SASL PLAIN password sent without TLS to Kafka at {remote[0]}")
-        return reasons
+        return unsafe_reasons(self)
 
     def masked(self) -> dict[str, Any]:
         """All settings as a dict that is safe to print or log."""
@@ -258,23 +249,10 @@ class Settings(BaseSettings):
         return list(self.masked().items())
 
 
-def _host(hostport: str) -> str:
-    """The host of ``host:port`` or ``[v6]:port``, without brackets."""
-    host = hostport.rsplit(":", 1)[0]
-    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
+def _comma_set(text: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in text.split(",") if part.strip())
 
 
 def load_settings(**overrides: Any) -> Settings:
     """Build and validate a fresh Settings (env + file + ``overrides``)."""
     return Settings(**overrides)
-
-
-def require_safe(settings: Settings) -> None:
-    """Refuse an obviously unsafe production setup unless ``allow_unsafe`` is set."""
-    reasons = settings.unsafe_reasons()
-    if reasons and not settings.allow_unsafe:
-        raise ConfigError(
-            "unsafe configuration: "
-            + "; ".join(reasons)
-            + " (set XSELL_ALLOW_UNSAFE=true to run anyway)"
-        )

@@ -76,6 +76,12 @@ def _id(obj: dict[str, Any], key: str, limits: Limits, *, required: bool = True)
         if required:
             raise InvalidEvent(f"{key}: missing")
         return None
+    return parse_id(value, key, limits)
+
+
+def parse_id(value: Any, key: str, limits: Limits) -> str:
+    """An id as the contract defines it (a string of 1..max_id_length printable characters,
+    or an integer), for a record's field or an API's path and query parameters alike."""
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InvalidEvent(f"{key}: expected a string id, got {_kind(value)}")
     text = str(value)

@@ -14,24 +14,30 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import faust
+from faust.types import TP
 
 from config.settings import Settings
-from streams.handler import BatchHandler, Output, Record, encode
+from streams import metrics
+from streams.handler import BatchHandler, Record, encode
 from streams.resilience import deliver, throttle_kafka_logs, watch_kafka
 from streams.startup import announce_state
 from streams.topics import Topics, declare_topics
 from xsell.engine import Engine
-from xsell.kafka_clients import faust_credentials
+from xsell.kafka_clients import faust_credentials, use_fetch_wait
 from xsell.store.apply import Store
+from xsell.store.latest import Published, latest_calls
 
 log = logging.getLogger(__name__)
 
 
 def faust_app(settings: Settings) -> faust.App:
+    """The Faust app with xsell's Kafka settings (docs/reliability.md for the choices)."""
+    use_fetch_wait(settings.kafka_fetch_max_wait_ms)
     return faust.App(
         settings.app_id,
         broker=[f"kafka://{host}" for host in settings.broker_list],
@@ -77,32 +83,55 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
     async def run(stream: Any, name: str) -> AsyncIterator[None]:
         handler: BatchHandler | None = None
         async for events in stream.take_events(settings.batch_size, settings.batch_window):
+            started = time.monotonic()
             if handler is None:
                 handler = BatchHandler(await runtime.engine(), name, limits)
+            store = handler.engine.store
+            duplicates = store.duplicate_events
             records = [
                 Record(e.message.topic, e.message.partition, e.message.offset, e.message.value)
                 for e in events
             ]
             out = await handler.handle(records)
+            published = [
+                Published(key, None if v is None else v["placement"], _text(encode(v)))
+                for key, v in out.suggestions
+            ]
             if out.suggestions or out.dead_letters:
                 what = (
                     f"{len(out.suggestions)} suggestion(s) and {len(out.dead_letters)} "
                     f"dead letter(s) of {records[0].where}.."
                 )
-                await deliver(functools.partial(send_outputs, out), what, settings.kafka_brokers)
+                send = functools.partial(send_outputs, published, out.dead_letters)
+                await deliver(send, what, settings.kafka_brokers)
+                await store.runner.run(
+                    latest_calls(store.keys, settings.suggestion_ttl_seconds, published)
+                )
+            placements = [p.placement for p in published if p.placement is not None]
+            metrics.record_batch(
+                name,
+                len(records),
+                store.duplicate_events - duplicates,
+                len(out.dead_letters),
+                placements,
+                time.monotonic() - started,
+            )
+            _record_lag(app, records)
             yield None
 
-    async def send_outputs(out: Output) -> None:
+    async def send_outputs(published: list[Published], dead: list[dict[str, Any]]) -> None:
         futures = [
             await topics.suggestions.send(
-                key=None if key is None else key.encode(), value=encode(value)
+                key=None if p.user_id is None else p.user_id.encode(),
+                value=None if p.payload is None else p.payload.encode(),
             )
-            for key, value in out.suggestions
+            for p in published
         ]
-        futures += [await topics.dead_letter.send(value=encode(d)) for d in out.dead_letters]
+        futures += [await topics.dead_letter.send(value=encode(d)) for d in dead]
         await asyncio.gather(*futures)
 
     throttle_kafka_logs()
+    metrics.serve(settings.metrics_host, settings.metrics_port)
 
     @app.task
     async def kafka_watchdog() -> None:
@@ -124,3 +153,20 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
             pass
 
     return app, topics
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode()
+
+
+def _record_lag(app: faust.App, records: list[Record]) -> None:
+    """Each partition's lag after its last record of the batch (Prometheus)."""
+    last: dict[tuple[str, int], int] = {}
+    for r in records:
+        last[(r.topic, r.partition)] = r.offset
+    for (topic, partition), offset in last.items():
+        try:
+            highwater = app.consumer.highwater(TP(topic, partition))
+        except Exception:  # not known yet (no fetch answered), or no consumer
+            highwater = None
+        metrics.record_lag(topic, partition, highwater, offset)

@@ -76,6 +76,7 @@ def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
 
 
 def offer_json(offer: Offer) -> dict[str, Any]:
+    """An offer as the JSON of the contract (rounded: scores order offers, nothing more)."""
     because = None
     if offer.because is not None:
         b = offer.because
@@ -89,6 +90,30 @@ def offer_json(offer: Offer) -> dict[str, Any]:
         "score": round(offer.score, 6),
         "kind": offer.kind,
         "because": because,
+    }
+
+
+def now_text() -> str:
+    """The current time as RFC 3339 UTC (``created_at`` of a message)."""
+    return datetime.fromtimestamp(time.time(), UTC).isoformat().replace("+00:00", "Z")
+
+
+def suggestion_message(
+    sid: str,
+    user_id: str | None,
+    placement: str,
+    trigger: dict[str, Any],
+    offers: Sequence[Offer],
+    created_at: str,
+) -> dict[str, Any]:
+    """A suggestion message of the contract (docs/contract.md), for the topic or the API."""
+    return {
+        "suggestion_id": sid,
+        "user_id": user_id,
+        "placement": placement,
+        "trigger": trigger,
+        "items": [offer_json(o) for o in offers],
+        "created_at": created_at,
     }
 
 
@@ -106,20 +131,27 @@ class Engine:
         return await self.suggest(effects)
 
     async def suggest(self, effects: Sequence[Effect]) -> list[dict[str, Any]]:
+        """The suggestion messages of the effects that trigger one, in event order."""
         pending = [r for r in map(_request, effects) if r is not None]
-        inputs = await build_inputs(self.store, [req for req, _ in pending], self.params)
-        created = datetime.fromtimestamp(time.time(), UTC).isoformat().replace("+00:00", "Z")
-        messages = []
-        for (_, meta), inp in zip(pending, inputs, strict=True):
-            offers = rank(inp, self.params)
-            messages.append(
-                {
-                    "suggestion_id": suggestion_id(meta["stream"], meta["trigger"]["event_id"]),
-                    "user_id": meta["user_id"],
-                    "placement": meta["placement"],
-                    "trigger": meta["trigger"],
-                    "items": [offer_json(o) for o in offers],
-                    "created_at": created,
-                }
+        ranked = await self.rank([req for req, _ in pending])
+        created = now_text()
+        return [
+            suggestion_message(
+                suggestion_id(meta["stream"], meta["trigger"]["event_id"]),
+                meta["user_id"],
+                meta["placement"],
+                meta["trigger"],
+                offers,
+                created,
             )
-        return messages
+            for (_, meta), offers in zip(pending, ranked, strict=True)
+        ]
+
+    async def rank(
+        self, requests: Sequence[RankRequest], params: RankParams | None = None
+    ) -> list[list[Offer]]:
+        """The offers of each request, without changing any state: the one ranking path of
+        the worker (:meth:`suggest`) and the API (complements, recommendations)."""
+        params = params or self.params
+        inputs = await build_inputs(self.store, requests, params)
+        return [rank(inp, params) for inp in inputs]

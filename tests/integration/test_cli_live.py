@@ -17,17 +17,29 @@ pytestmark = pytest.mark.integration
 
 
 def xsell(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "xsell.cli", *args], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "xsell.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
 
 
 def test_status_with_the_broker_down_answers_at_once_and_says_so_once(
-        redis_server: LocalRedis, tmp_path: Path) -> None:
+    redis_server: LocalRedis, tmp_path: Path
+) -> None:
     orders = tmp_path / "orders.csv"
-    orders.write_text("order_id,item_id,ts\n1,a,2024-01-01T00:00:00Z\n1,b,2024-01-01T00:00:00Z\n"
-                      "2,a,2024-01-31T00:00:00Z\n2,c,2024-01-31T00:00:00Z\n")
-    env = {"XSELL_REDIS_URL": redis_server.url, "XSELL_KEY_NAMESPACE": "status-cli",
-           "XSELL_KAFKA_BROKERS": "127.0.0.1:1", "XSELL_HALF_LIFE_DAYS": "30"}
+    orders.write_text(
+        "order_id,item_id,ts\n1,a,2024-01-01T00:00:00Z\n1,b,2024-01-01T00:00:00Z\n"
+        "2,a,2024-01-31T00:00:00Z\n2,c,2024-01-31T00:00:00Z\n"
+    )
+    env = {
+        "XSELL_REDIS_URL": redis_server.url,
+        "XSELL_KEY_NAMESPACE": "status-cli",
+        "XSELL_KAFKA_BROKERS": "127.0.0.1:1",
+        "XSELL_HALF_LIFE_DAYS": "30",
+    }
     assert xsell("backfill", str(orders), env=env).returncode == 0
     started = time.monotonic()
     result = xsell("status", "--json", env=env)

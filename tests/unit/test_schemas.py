@@ -42,7 +42,17 @@ from xsell.store.apply import Effect
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = ROOT / "docs" / "schemas"
 CONTRACT = ROOT / "docs" / "contract.md"
-NAMES = ("cart-event", "order-event", "catalog-item", "suggestion", "dead-letter")
+NAMES = (
+    "cart-event",
+    "order-event",
+    "catalog-item",
+    "suggestion",
+    "dead-letter",
+    "offers",
+    "recommendation-request",
+    "events-answer",
+    "error",
+)
 STREAMS = {"cart-event": "cart-events", "order-event": "orders", "catalog-item": "catalog"}
 LIMITS = Limits()
 MAX_TS = 4102444800  # 2100-01-01T00:00:00Z

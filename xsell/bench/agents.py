@@ -13,8 +13,8 @@
 With ``--stats PATH`` the counters are written there as JSON every 0.2 s (written to a
 temporary file and renamed, so a reader never sees half a file). With
 ``--fetch-wait-ms N`` (N > 0) the worker's Kafka consumer waits at most N ms per fetch instead
-of Faust's hard-coded 1500 ms: Tansu answers a fetch only when that wait is over, even when
-records arrived meanwhile (Kafka answers at once), which would otherwise put hundreds of
+of ``XSELL_KAFKA_FETCH_MAX_WAIT_MS``: Tansu answers a fetch only when that wait is over, even
+when records arrived meanwhile (Kafka answers at once), which would otherwise put hundreds of
 milliseconds of broker artefact into every latency figure (docs/benchmarks.md).
 """
 
@@ -28,7 +28,6 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import aiokafka
 import faust
 import redis.asyncio as aioredis
 
@@ -93,17 +92,6 @@ def count_xsell() -> None:
 
     setattr(Runner, "_run_once", counted_run)  # noqa: B010  (mypy: no method assignment)
     setattr(BatchHandler, "handle", counted_handle)  # noqa: B010
-
-
-def short_fetch_wait(ms: int) -> None:
-    """Make every AIOKafkaConsumer created from now on in this process use ``ms``."""
-
-    class Consumer(aiokafka.AIOKafkaConsumer):  # type: ignore[misc]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["fetch_max_wait_ms"] = ms
-            super().__init__(*args, **kwargs)
-
-    setattr(aiokafka, "AIOKafkaConsumer", Consumer)  # noqa: B010  (read by faust at start)
 
 
 def _passthrough(app: faust.App, topics: Topics, settings: Settings) -> None:
@@ -191,9 +179,7 @@ def _naive(app: faust.App, topics: Topics, settings: Settings) -> None:
     app.agent(topics.orders, name="bench.naive.orders")(handle)
 
 
-def bench_app(
-    settings: Settings, mode: str, *, stats: str | None = None, fetch_wait_ms: int = 0
-) -> faust.App:
+def bench_app(settings: Settings, mode: str, *, stats: str | None = None) -> faust.App:
     """The Faust app of a bench worker mode (see module doc)."""
     if mode not in MODES:
         raise ValueError(f"the bench agent must be one of {', '.join(MODES)}, not {mode!r}")
@@ -204,8 +190,6 @@ def bench_app(
         app = faust_app(settings)
         topics = declare_topics(app, settings)
         (_passthrough if mode == "passthrough" else _naive)(app, topics, settings)
-    if fetch_wait_ms > 0:
-        short_fetch_wait(fetch_wait_ms)
     if stats:
         path = stats
         written: list[dict[str, Any]] = []
@@ -230,13 +214,15 @@ def main(argv: list[str] | None = None) -> None:
         "--fetch-wait-ms",
         type=int,
         default=0,
-        help="Kafka fetch wait of the consumer (0 = Faust's own)",
+        help="Kafka fetch wait of the consumer (0 = XSELL_KAFKA_FETCH_MAX_WAIT_MS)",
     )
     args = parser.parse_args(argv)
     settings = load_settings()
     setup_logging(settings.log_level)
     require_safe(settings)
-    app = bench_app(settings, args.agent, stats=args.stats, fetch_wait_ms=args.fetch_wait_ms)
+    if args.fetch_wait_ms > 0:
+        settings = settings.model_copy(update={"kafka_fetch_max_wait_ms": args.fetch_wait_ms})
+    app = bench_app(settings, args.agent, stats=args.stats)
     faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()
 
 

@@ -161,7 +161,9 @@ def run_bench(opts: BenchOptions, env: dict[str, str]) -> dict[str, Any]:
                 "similarity",
             )
         }
-        report["settings"]["worker_fetch_wait_ms"] = opts.fetch_wait_ms or 1500
+        report["settings"]["worker_fetch_wait_ms"] = (
+            opts.fetch_wait_ms or settings.kafka_fetch_max_wait_ms
+        )
         report["settings"]["workers"] = opts.workers
         report["servers"] = {
             "broker": "private Tansu" if broker else "configured",

@@ -67,7 +67,7 @@ class Context:
     drain_seconds: float
     workdir: Path
     private_broker: bool
-    fetch_wait_ms: int = 10  # worker consumer's fetch wait; 0 = Faust's own (1500 ms)
+    fetch_wait_ms: int = 10  # worker consumer's fetch wait; 0 = XSELL_KAFKA_FETCH_MAX_WAIT_MS
     workers: int = 1  # worker processes per run, one consumer group
 
 

@@ -106,8 +106,8 @@ def add_bench_parser(sub: Any) -> None:
         "--fetch-wait-ms",
         type=int,
         default=10,
-        help="the bench workers' Kafka fetch wait (default 10; 0 = Faust's 1500, "
-        "which Tansu always waits out: see docs/benchmarks.md)",
+        help="the bench workers' Kafka fetch wait (default 10; 0 = "
+        "XSELL_KAFKA_FETCH_MAX_WAIT_MS, which Tansu always waits out: see docs/benchmarks.md)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(fn=cmd_bench)

@@ -250,3 +250,25 @@ class LocalWorker(_Child):
 
     def log_text(self) -> str:
         return self.logfile.read_text(errors="replace")
+
+
+class LocalApi(_Child):
+    """An ``xsell api`` process on a free port with the given ``XSELL_*`` environment; ready
+    once the port accepts connections (uvicorn opens it after the app's start-up: Redis,
+    Kafka and the suggestions topic all answered)."""
+
+    name = "xsell-api"
+
+    def __init__(self, env: dict[str, str], port: int | None = None) -> None:
+        super().__init__(port)
+        self.env = {**os.environ, **env, "XSELL_API_PORT": str(self.port)}
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "xsell.cli", "api"]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_text(self) -> str:
+        return self.logfile.read_text(errors="replace")

@@ -36,7 +36,11 @@ def forget_event(settings: Settings, user_id: str, now: float | None = None) -> 
 
 async def forget_in_redis(store: Store, event: ForgetUser) -> int:
     """Apply ``event``; returns how many of the user's keys existed before."""
-    keys = [store.keys.cart(event.user_id), store.keys.history(event.user_id)]
+    keys = [
+        store.keys.cart(event.user_id),
+        store.keys.history(event.user_id),
+        store.keys.latest(event.user_id),
+    ]
     existed = await store.runner.run([("EXISTS", key) for key in keys])
     await store.apply([event])
     return int(sum(existed))

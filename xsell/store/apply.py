@@ -59,6 +59,7 @@ class Store:
         self.runner = Runner(client, settings)
         self.calls = CallBuilder(self.keys, settings)
         self.epoch: str | None = None  # meta 'created' as last seen: state-loss detection
+        self.duplicate_events = 0  # events found already applied, since open (metrics)
         self.state_losses = 0
 
     @classmethod
@@ -129,6 +130,7 @@ class Store:
                 if not effects[i].duplicate and i not in marked
             ]
         )
+        self.duplicate_events += sum(1 for e in effects if e.duplicate)
         return effects
 
     async def _mark_duplicates(

@@ -126,7 +126,8 @@ class CallBuilder:
         if isinstance(event, CatalogItem):
             return [("HSET", k.catalog, event.item_id, catalog_json(event))]
         if isinstance(event, ForgetUser):
-            return [("DEL", k.cart(event.user_id), k.history(event.user_id))]
+            user = event.user_id
+            return [("DEL", k.cart(user), k.history(user), k.latest(user))]
         raise TypeError(f"unknown event {type(event).__name__}")
 
     def pair_calls(

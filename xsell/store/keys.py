@@ -15,6 +15,7 @@ NS:{g}:cat                hash  item -> JSON                    catalogue (categ
 NS:{g}:m                  zset  marker -> applied-at ms         recent event ids (dedup guard)
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
+NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
 NS:{e:S:EVENT}            string                                event fully applied (TTL)
 ========================  ====================================  ===============================
 
@@ -103,6 +104,9 @@ class Keys:
 
     def history(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:hist"
+
+    def latest(self, user_id: str) -> str:
+        return f"{self.ns}:{{u:{escape(user_id)}}}:sug"
 
     def done(self, stream: Stream, event_id: str) -> str:
         return f"{self.ns}:{{e:{stream}:{escape(event_id)}}}"

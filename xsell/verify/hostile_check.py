@@ -26,7 +26,11 @@ from xsell.store.apply import Store
 from xsell.store.keys import Stream
 from xsell.verify.hostile_cases import Case
 
-SUFFIXES = {"i": {"p", "c", "h", "m"}, "u": {"cart", "hist"}, "g": {"pop", "meta", "cat", "m"}}
+SUFFIXES = {
+    "i": {"p", "c", "h", "m"},
+    "u": {"cart", "hist", "sug"},
+    "g": {"pop", "meta", "cat", "m"},
+}
 MAX_REQUEST_BYTES = 16 << 20  # the test producer's limit: lets megabyte records reach the worker
 
 

@@ -1,0 +1,138 @@
+"""What makes a configuration unsafe or incoherent, and how secrets stay out of every text.
+
+Kept apart from the settings' fields (config/settings.py) so that each stays short; the
+functions take the built :class:`~config.settings.Settings`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import ValidationError
+
+from models.errors import ConfigError
+
+if TYPE_CHECKING:
+    from config.settings import Settings
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", ""})
+FILE_SETTINGS = (
+    "redis_tls_ca_file",
+    "redis_tls_cert_file",
+    "redis_tls_key_file",
+    "kafka_ssl_ca_file",
+    "kafka_ssl_cert_file",
+    "kafka_ssl_key_file",
+)
+
+
+def mask_url(url: str) -> str:
+    """Return ``url`` with any password replaced by ``***`` (safe to log; never raises)."""
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))
+
+
+def safe_errors(exc: ValidationError) -> str:
+    """A ValidationError as text without the rejected input values (which may be secrets)."""
+    lines = []
+    for err in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "settings"
+        lines.append(f"  {where}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def host_of(hostport: str) -> str:
+    """The host of ``host:port`` or ``[v6]:port``, without brackets."""
+    host = hostport.rsplit(":", 1)[0]
+    return host[1:-1] if host.startswith("[") and host.endswith("]") else host
+
+
+def security_problem(s: Settings) -> str | None:
+    """The first pair of security settings that cannot work together (None: coherent)."""
+    tls_files = (s.redis_tls_ca_file, s.redis_tls_cert_file, s.redis_tls_key_file)
+    sasl = s.kafka_security_protocol.startswith("SASL_")
+    kafka_tls = (s.kafka_ssl_ca_file, s.kafka_ssl_cert_file, s.kafka_ssl_key_file)
+    checks = [
+        (
+            any(tls_files) and not s.redis_url.startswith("rediss://"),
+            "redis_tls_* files need a rediss:// redis_url",
+        ),
+        (
+            bool(s.redis_tls_cert_file) != bool(s.redis_tls_key_file),
+            "redis_tls_cert_file and redis_tls_key_file go together",
+        ),
+        (
+            s.redis_cluster and urlsplit(s.redis_url).path.strip("/") not in ("", "0"),
+            "Redis Cluster has only database 0",
+        ),
+        (
+            sasl and (not s.kafka_sasl_username or s.kafka_sasl_password is None),
+            "SASL needs kafka_sasl_username and kafka_sasl_password",
+        ),
+        (
+            not sasl and bool(s.kafka_sasl_username or s.kafka_sasl_password is not None),
+            "kafka_sasl_* are set but kafka_security_protocol has no SASL",
+        ),
+        (
+            any(kafka_tls) and not s.kafka_uses_tls,
+            "kafka_ssl_* files need kafka_security_protocol SSL or SASL_SSL",
+        ),
+        (
+            bool(s.kafka_ssl_cert_file) != bool(s.kafka_ssl_key_file),
+            "kafka_ssl_cert_file and kafka_ssl_key_file go together",
+        ),
+        (
+            bool(s.api_public_key_set) and s.api_user_token_secret is None,
+            "api_public_keys need api_user_token_secret: a public key alone could read or "
+            "write any user's data",
+        ),
+    ]
+    for failed, problem in checks:
+        if failed:
+            return problem
+    for name in FILE_SETTINGS:
+        path = getattr(s, name)
+        if path and not Path(path).is_file():
+            return f"{name}: no such file: {path}"
+    return None
+
+
+def unsafe_reasons(s: Settings) -> list[str]:
+    """Production-safety problems of a configuration (empty when fine)."""
+    reasons = []
+    parts = urlsplit(s.redis_url)
+    has_password = parts.password is not None or s.redis_password is not None
+    if not s.redis_is_loopback() and not has_password:
+        reasons.append(f"Redis at {parts.hostname} without a password")
+    remote = [h for h in s.broker_list if host_of(h) not in LOOPBACK_HOSTS]
+    if (
+        remote
+        and s.kafka_security_protocol == "SASL_PLAINTEXT"
+        and s.kafka_sasl_mechanism == "PLAIN"
+    ):
+        reasons.append(f"SASL PLAIN password sent without TLS to Kafka at {remote[0]}")
+    return reasons
+
+
+def api_unsafe_reasons(s: Settings) -> list[str]:
+    """What makes ``xsell api`` unsafe: serving beyond loopback without any key."""
+    if s.api_host not in LOOPBACK_HOSTS and not (s.api_key_set or s.api_public_key_set):
+        return [f"the API on {s.api_host} without XSELL_API_KEYS or XSELL_API_PUBLIC_KEYS"]
+    return []
+
+
+def require_safe(settings: Settings, reasons: list[str] | None = None) -> None:
+    """Refuse an obviously unsafe production setup unless ``allow_unsafe`` is set."""
+    reasons = settings.unsafe_reasons() if reasons is None else reasons
+    if reasons and not settings.allow_unsafe:
+        raise ConfigError(
+            "unsafe configuration: "
+            + "; ".join(reasons)
+            + " (set XSELL_ALLOW_UNSAFE=true to run anyway)"
+        )

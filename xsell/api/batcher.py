@@ -1,0 +1,100 @@
+"""Ranking for the API through the engine's own path, with concurrent requests coalesced.
+
+Why coalesce: the engine reads and scores a whole micro-batch of triggers in a fixed number of
+Redis round trips and numpy calls (xsell/store/reader.py, models/scoring.py). Requests that
+arrive in the same turn of the event loop are ranked as one batch, so under load a request
+costs a share of a round trip instead of four; alone, it waits for nothing (the flush is
+scheduled for the next turn of the loop).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, replace
+
+from models.ranking import Offer, RankRequest
+from xsell.engine import Engine
+
+MAX_BATCH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class RankQuery:
+    """What an API request asks to rank."""
+
+    anchors: tuple[str, ...]  # most recent first
+    exclude: frozenset[str]  # never offered (the given cart, the viewed item)
+    user_id: str | None  # whose cart and history also count
+    k: int
+
+
+Pending = list[tuple[RankQuery, "asyncio.Future[list[Offer]]"]]
+
+
+class RankBatcher:
+    """Collects queries for one turn of the event loop and ranks them together."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.pending: Pending = []
+        self.flushing: set[asyncio.Future[None]] = set()
+        self.batches = 0
+
+    async def rank(self, query: RankQuery) -> list[Offer]:
+        future: asyncio.Future[list[Offer]] = asyncio.get_running_loop().create_future()
+        self.pending.append((query, future))
+        if len(self.pending) == 1:
+            asyncio.get_running_loop().call_soon(self._flush_soon)
+        elif len(self.pending) >= MAX_BATCH:
+            self._flush_soon()
+        return await future
+
+    def _flush_soon(self) -> None:
+        batch, self.pending = self.pending, []
+        if batch:
+            task = asyncio.ensure_future(self._flush(batch))
+            self.flushing.add(task)  # a reference until done: the loop keeps only weak ones
+            task.add_done_callback(self.flushing.discard)
+
+    async def _flush(self, batch: Pending) -> None:
+        self.batches += 1
+        try:
+            results = await self._rank_all([q for q, _ in batch])
+        except Exception as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), offers in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(offers)
+
+    async def _rank_all(self, queries: list[RankQuery]) -> list[list[Offer]]:
+        """One round trip for the state's clock and the users' carts, then the engine."""
+        store = self.engine.store
+        users = sorted({q.user_id for q in queries if q.user_id})
+        replies = await store.runner.run(
+            [("HGET", store.keys.meta, "T"), *[("HKEYS", store.keys.cart(u)) for u in users]]
+        )
+        latest, carts = replies[0], dict(zip(users, replies[1:], strict=True))
+        # values are decayed to the latest event the state has seen, as the worker's are to
+        # their trigger's time: a state loaded from history is not decayed to nothing
+        now = float(latest) if latest is not None else time.time()
+        requests = [
+            RankRequest(
+                q.anchors,
+                q.exclude | frozenset(carts.get(q.user_id or "", ())),
+                now,
+                q.user_id,
+            )
+            for q in queries
+        ]
+        out: list[list[Offer]] = [[] for _ in queries]
+        for k in sorted({q.k for q in queries}):
+            idx = [i for i, q in enumerate(queries) if q.k == k]
+            params = replace(self.engine.params, k=k)
+            ranked = await self.engine.rank([requests[i] for i in idx], params)
+            for i, offers in zip(idx, ranked, strict=True):
+                out[i] = offers
+        return out

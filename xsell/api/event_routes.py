@@ -1,0 +1,129 @@
+"""``POST /v1/events``: events without a Kafka client. Each event is checked by the worker's own
+parser (models/validate.py) and sent to its topic, keyed as the contract says; the answer
+comes once Kafka has acknowledged every accepted event, so a 202 means it will be applied.
+
+One object or an array of them. Invalid ones are listed with their index and reason and the
+valid ones still go (nothing valid is lost in a mixed batch); 400 when the body is not JSON
+or nothing is valid; 413 over ``XSELL_MAX_PAYLOAD_BYTES`` (xsell/api/metrics.py). A public key
+may post cart events only, each for the user its token is for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from models.errors import InvalidEvent
+from models.validate import parse_record
+from xsell.api.auth import Level
+from xsell.api.metrics import KAFKA_ERRORS
+from xsell.api.runtime import ApiRuntime, runtime
+from xsell.api.schemas import ErrorOut, EventsAccepted
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+# event type -> (logical topic, the field that keys it)
+ROUTES = {
+    "add_to_cart": ("cart-events", "user_id"),
+    "remove_from_cart": ("cart-events", "user_id"),
+    "purchase": ("orders", "user_id"),
+    "forget_user": ("orders", "user_id"),
+    "item": ("catalog", "item_id"),
+}
+CART_TYPES = frozenset({"add_to_cart", "remove_from_cart"})
+SEND_SECONDS = 10.0
+
+
+def route_of(obj: Any) -> tuple[str, str]:
+    """(topic, key field) of one event object; InvalidEvent when it has no known type."""
+    if not isinstance(obj, dict):
+        raise InvalidEvent(f"expected a JSON object, got {type(obj).__name__}")
+    kind = obj.get("type")
+    if not isinstance(kind, str) or kind not in ROUTES:
+        raise InvalidEvent(f"type: expected one of {sorted(ROUTES)}, got {str(kind)[:40]!r}")
+    return ROUTES[kind]
+
+
+@router.post(
+    "/v1/events",
+    status_code=202,
+    responses={
+        202: {"model": EventsAccepted},
+        400: {"model": ErrorOut},
+        403: {"model": ErrorOut},
+        413: {"model": ErrorOut},
+    },
+    summary="Send events (cart, purchase, catalogue, forget_user) to their topics",
+)
+async def post_events(request: Request) -> Response:
+    rt = runtime(request)
+    access = rt.auth.access(request)
+    body = await request.body()
+    try:
+        parsed = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError, InvalidEvent):
+        raise HTTPException(400, "body: not JSON") from None
+    items = parsed if isinstance(parsed, list) else [parsed]
+    if not items:
+        raise HTTPException(400, "body: an empty array")
+    accepted: list[tuple[str, str | None, bytes]] = []
+    rejected: list[dict[str, Any]] = []
+    for index, obj in enumerate(items):
+        try:
+            topic, key_field = route_of(obj)
+            event = parse_record(topic, raw := _encode(obj), rt.settings.limits)
+        except InvalidEvent as exc:
+            rejected.append({"index": index, "error": exc.reason})
+            continue
+        key = getattr(event, key_field, None)
+        if access.level is Level.PUBLIC:
+            if obj["type"] not in CART_TYPES:
+                raise HTTPException(403, f"events[{index}]: a public key may post cart events only")
+            rt.auth.require_user(access, str(key))
+        accepted.append((topic, key, raw))
+    if not accepted:
+        body_out = {"error": "no valid event", "accepted": 0, "rejected": rejected}
+        return Response(json.dumps(body_out), status_code=400, media_type="application/json")
+    await _send(rt, accepted)
+    out = {"accepted": len(accepted), "rejected": rejected}
+    return Response(json.dumps(out), status_code=202, media_type="application/json")
+
+
+async def _send(rt: ApiRuntime, accepted: list[tuple[str, str | None, bytes]]) -> None:
+    """Send and wait for Kafka's acknowledgement of all; 503 when Kafka does not take them
+    (nothing acknowledged means the client sends again: event ids make that safe)."""
+    try:
+        futures = [
+            await rt.producer.send(
+                rt.settings.topic(topic), value=raw, key=None if key is None else key.encode()
+            )
+            for topic, key, raw in accepted
+        ]
+        await asyncio.wait_for(asyncio.gather(*futures), SEND_SECONDS)
+    except Exception as exc:
+        KAFKA_ERRORS.inc()
+        log.warning("sending %d event(s) failed: %r", len(accepted), exc)
+        raise HTTPException(
+            503,
+            f"Kafka unavailable: {type(exc).__name__}; send again (event ids make a retry safe)",
+        ) from None
+
+
+def _encode(obj: dict[str, Any]) -> bytes:
+    """The record value as the worker will read it: compact UTF-8 JSON. Text that UTF-8
+    cannot hold (a lone surrogate, from a ``\\ud800`` escape) stays escaped, so the parser
+    refuses it with its own reason instead of the encoder failing."""
+    text = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def _reject_constant(name: str) -> Any:
+    raise InvalidEvent(f"{name} is not JSON")

@@ -1,0 +1,68 @@
+"""Routes for operators and tools: liveness, readiness, Prometheus metrics, the storefront
+widget, and the API description (the OpenAPI document and its viewer, served offline)."""
+
+from __future__ import annotations
+
+import asyncio
+from importlib import resources
+
+from fastapi import APIRouter, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from xsell.api.runtime import runtime
+
+router = APIRouter()
+PROBE_SECONDS = 2.0
+WIDGET = resources.files("xsell.api").joinpath("static/widget.js").read_bytes()
+
+
+@router.get("/healthz", summary="The process is up")
+async def healthz() -> Response:
+    return Response(b'{"status":"ok"}', media_type="application/json")
+
+
+@router.get(
+    "/readyz", summary="200 when Redis and Kafka answer, else 503 with the one that does not"
+)
+async def readyz(request: Request) -> Response:
+    rt = runtime(request)
+    try:
+        await asyncio.wait_for(rt.store.client.ping(), PROBE_SECONDS)
+    except Exception as exc:
+        return JSONResponse({"error": f"Redis: {exc!r}", "redis": "down"}, status_code=503)
+    try:
+        await asyncio.wait_for(rt.producer.client.fetch_all_metadata(), PROBE_SECONDS)
+    except Exception as exc:
+        return JSONResponse({"error": f"Kafka: {exc!r}", "kafka": "down"}, status_code=503)
+    if not rt.hub.running:
+        return JSONResponse({"error": "the suggestions topic is not being read"}, 503)
+    return JSONResponse({"status": "ready", "redis": "ok", "kafka": "ok"})
+
+
+@router.get("/metrics", summary="Prometheus text (a secret key when keys are configured)")
+async def metrics(request: Request) -> Response:
+    rt = runtime(request)
+    rt.auth.require_secret(rt.auth.access(request))
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/widget.js", summary="The storefront widget (docs/contract.md)")
+async def widget() -> Response:
+    return Response(
+        WIDGET,
+        media_type="application/javascript",
+        headers={"cache-control": "public, max-age=300"},
+    )
+
+
+@router.get("/docs", include_in_schema=False)
+async def docs() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="xsell API",
+        swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+        swagger_css_url="/docs-assets/swagger-ui.css",
+        swagger_favicon_url="/docs-assets/favicon-32x32.png",
+    )

@@ -1,0 +1,86 @@
+"""What the API's routes share, opened once per process (the app's lifespan): the store and
+the engine (ranking), the rank batcher, a Kafka producer (event ingestion), the suggestion hub
+(live push), and the key checks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from fastapi import HTTPException, Request
+
+from config.settings import Settings
+from models.errors import StoreUnavailable
+from models.ranking import Offer
+from xsell.api.auth import Authenticator
+from xsell.api.batcher import RankBatcher, RankQuery
+from xsell.api.hub import SuggestionHub
+from xsell.api.metrics import REDIS_ERRORS
+from xsell.engine import Engine
+from xsell.kafka_clients import aiokafka_security
+from xsell.store.apply import Store
+from xsell.store.client import Call
+
+log = logging.getLogger(__name__)
+REDIS_WAIT_SECONDS = 2.0  # a request waits this long for Redis, then gets a 503
+
+
+@dataclass
+class ApiRuntime:
+    settings: Settings
+    auth: Authenticator
+    store: Store
+    engine: Engine
+    batcher: RankBatcher
+    producer: AIOKafkaProducer
+    hub: SuggestionHub
+
+    @classmethod
+    async def open(cls, settings: Settings) -> ApiRuntime:
+        # a request must not wait for Redis forever, as the worker does: 503 after a while
+        store = await Store.open(
+            settings.model_copy(update={"redis_retry_seconds": REDIS_WAIT_SECONDS})
+        )
+        engine = Engine(store, settings)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.broker_list,
+            acks="all",
+            enable_idempotence=False,  # event ids, not the producer, make effects exactly-once
+            linger_ms=2,
+            client_id=f"{settings.app_id}-api",
+            **aiokafka_security(settings),
+        )
+        await producer.start()
+        hub = SuggestionHub(settings)
+        await hub.start()
+        return cls(
+            settings, Authenticator(settings), store, engine, RankBatcher(engine), producer, hub
+        )
+
+    async def close(self) -> None:
+        await self.hub.stop()
+        await self.producer.stop()
+        await self.store.close()
+
+    async def redis(self, calls: Sequence[Call]) -> list[Any]:
+        """Run ``calls``; a Redis that stays away becomes a 503, not a hang or a 500."""
+        try:
+            return await self.store.runner.run(calls)
+        except StoreUnavailable as exc:
+            REDIS_ERRORS.inc()
+            raise HTTPException(503, f"Redis unavailable: {exc}") from None
+
+    async def rank(self, query: RankQuery) -> list[Offer]:
+        try:
+            return await self.batcher.rank(query)
+        except StoreUnavailable as exc:
+            REDIS_ERRORS.inc()
+            raise HTTPException(503, f"Redis unavailable: {exc}") from None
+
+
+def runtime(request: Request) -> ApiRuntime:
+    rt: ApiRuntime = request.app.state.runtime
+    return rt

@@ -1,0 +1,29 @@
+"""Serving the API: uvicorn with uvloop and httptools, one process (scale out by running more
+of them behind a load balancer: they share nothing but Redis and Kafka)."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from config.safety import api_unsafe_reasons
+from config.settings import Settings, require_safe
+from xsell.api.app import create_app
+
+log = logging.getLogger(__name__)
+
+
+def run_api(settings: Settings) -> None:
+    """Serve until stopped (SIGTERM, Ctrl-C); refuses an unsafe setup first."""
+    require_safe(settings, settings.unsafe_reasons() + api_unsafe_reasons(settings))
+    uvicorn.run(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level.lower(),
+        access_log=False,  # Prometheus counts every request (/metrics)
+        lifespan="on",
+    )

@@ -1,0 +1,84 @@
+/* xsell storefront widget: renders a user's cross-sell offers live, from the API's stream.
+ *
+ *   <div id="xsell-offers"></div>
+ *   <script src="https://API-HOST/widget.js" data-key="PUBLIC_KEY" data-user="USER_ID"
+ *           data-token="USER_TOKEN" data-target="#xsell-offers"></script>
+ *
+ * Optional attributes: data-api (default: where this script came from), data-placement
+ * (cart | post_purchase | any; default cart), data-title. Optional hooks, set before or after
+ * the script: window.xsellConfig = {itemName(id), itemUrl(id), onSuggestion(message),
+ * onAdd(itemId)}. No dependencies; the page loads nothing else from anywhere.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script) { return; }
+  var data = script.dataset;
+  var api = (data.api || new URL(script.src).origin).replace(/\/$/, "");
+  var placement = data.placement || "cart";
+  var title = data.title || "Goes well with";
+  var cfg = function () { return window.xsellConfig || {}; };
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function why(offer) {
+    var b = offer.because;
+    if (offer.kind === "popular" || !b) { return "Popular right now"; }
+    var anchor = (cfg().itemName || String)(b.item_id);
+    var share = Math.round(b.confidence * 100);
+    return "Bought together by " + share + "% of buyers of " + anchor;
+  }
+
+  function render(message) {
+    var target = document.querySelector(data.target || "#xsell-offers");
+    if (!target) { return; }
+    if (placement !== "any" && message.placement !== placement) { return; }
+    target.textContent = "";
+    target.setAttribute("data-suggestion-id", message.suggestion_id);
+    if (!message.items || !message.items.length) { return; }
+    target.appendChild(el("div", "xsell-title", title));
+    var list = el("ul", "xsell-list");
+    message.items.slice(0, 3).forEach(function (offer) {
+      var item = el("li", "xsell-offer xsell-" + offer.kind);
+      item.setAttribute("data-item-id", offer.item_id);
+      var name = (cfg().itemName || String)(offer.item_id);
+      var url = cfg().itemUrl && cfg().itemUrl(offer.item_id);
+      var label = el(url ? "a" : "span", "xsell-name", name);
+      if (url) { label.href = url; }
+      item.appendChild(label);
+      if (offer.kind === "upsell") { item.appendChild(el("span", "xsell-badge", "upgrade")); }
+      item.appendChild(el("span", "xsell-why", why(offer)));
+      if (cfg().onAdd) {
+        var button = el("button", "xsell-add", "Add");
+        button.addEventListener("click", function () { cfg().onAdd(offer.item_id, message); });
+        item.appendChild(button);
+      }
+      list.appendChild(item);
+    });
+    target.appendChild(list);
+    if (cfg().onSuggestion) { cfg().onSuggestion(message); }
+  }
+
+  function connect() {
+    var url = api + "/v1/users/" + encodeURIComponent(data.user) + "/suggestions/stream" +
+      "?key=" + encodeURIComponent(data.key || "") +
+      "&token=" + encodeURIComponent(data.token || "");
+    var source = new EventSource(url);
+    source.addEventListener("suggestion", function (event) {
+      try { render(JSON.parse(event.data)); } catch (err) { /* a bad message: skip it */ }
+    });
+    source.addEventListener("forget", function () {
+      source.close();
+      render({ placement: placement, items: [], suggestion_id: "" });
+    });
+    // EventSource reconnects by itself and sends Last-Event-ID: the API resumes from there
+  }
+
+  window.xsellWidget = { render: render };
+  if (data.user) { connect(); }
+})();

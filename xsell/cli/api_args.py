@@ -1,0 +1,48 @@
+"""``xsell api`` (serve the HTTP API) and ``xsell api token USER_ID`` (mint a user token)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from xsell.cli.common import cli_settings, positive
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    from xsell.api.server import run_api
+
+    run_api(cli_settings(args, check=False))  # run_api checks, with the API's own reasons
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from models.errors import ConfigError
+    from xsell.api.tokens import mint
+
+    settings = cli_settings(args, check=False)
+    if settings.api_user_token_secret is None:
+        raise ConfigError("XSELL_API_USER_TOKEN_SECRET is not set: no token can be signed")
+    ttl = args.ttl or settings.api_user_token_ttl_seconds
+    secret = settings.api_user_token_secret.get_secret_value().encode()
+    print(mint(secret, args.user_id, int(time.time()) + ttl))
+    return 0
+
+
+def add_parsers(sub: Any) -> None:
+    """Add ``xsell api`` to the ``xsell`` sub-parsers."""
+    api = sub.add_parser(
+        "api",
+        help="serve the HTTP API (docs/contract.md); `xsell api token USER_ID` prints a user token",
+    )
+    api.set_defaults(fn=cmd_api)
+    actions = api.add_subparsers(dest="api_action")
+    token = actions.add_parser("token", help="print a user token for USER_ID (for a public key)")
+    token.add_argument("user_id")
+    token.add_argument(
+        "--ttl",
+        type=positive,
+        default=0,
+        help="seconds it stays valid (default XSELL_API_USER_TOKEN_TTL_SECONDS)",
+    )
+    token.set_defaults(fn=cmd_token)
