@@ -13,6 +13,7 @@ from kafka import KafkaConsumer
 from config.settings import Settings
 from xsell.kafka_clients import producer, send_json
 from xsell.store.apply import Store
+from xsell.store.keys import is_output
 
 T = TypeVar("T")
 
@@ -22,10 +23,11 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 async def dump_state(store: Store, *, include_users: bool = True) -> dict[str, Any]:
-    """Every model key of the namespace and its value; dedup markers and bookkeeping excluded."""
+    """Every model key of the namespace and its value; dedup markers, bookkeeping and
+    published outputs (the latest suggestions) excluded."""
     state: dict[str, Any] = {}
     async for key in store.client.scan_iter(match=store.keys.pattern(), count=1000):
-        if key.endswith(":m") or ":{e:" in key:
+        if key.endswith(":m") or ":{e:" in key or is_output(key):
             continue
         if not include_users and ":{u:" in key:
             continue

@@ -41,7 +41,7 @@ def test_demo_runs_shows_suggestions_and_stops_clean() -> None:
     started = re.search(r"started: (.*)", out)
     assert started, out[-2000:]
     pids = [int(p) for p in re.findall(r"pid (\d+)", started.group(1))]
-    assert len(pids) == 3  # worker, broker, redis
+    assert len(pids) == 4  # worker, broker, redis, api
     shown = [line for line in out.splitlines() if " -> " in line]
     assert len(shown) >= 10, out[-2000:]
     assert any("% of buyers of" in line for line in shown)

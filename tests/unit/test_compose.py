@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from config.safety import api_unsafe_reasons
 from config.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +40,35 @@ def depends(service: str) -> dict[str, str]:
 
 
 def test_services() -> None:
-    assert set(SERVICES) == {"kafka", "redis", "topics", "worker"}
+    assert set(SERVICES) == {"kafka", "redis", "topics", "worker", "api", "prometheus"}
+
+
+def test_the_api_serves_with_keys_after_the_topics_exist() -> None:
+    api = SERVICES["api"]
+    assert api["command"] == ["api"] and api["build"] == "."
+    assert "8080:8080" in api["ports"]
+    assert INTERPOLATION.fullmatch(env("api")["XSELL_API_KEYS"]), "keys from the environment"
+    assert depends("api")["topics"] == "service_completed_successfully"
+    assert "/readyz" in " ".join(api["healthcheck"]["test"])
+
+
+def test_prometheus_scrapes_every_worker_and_the_api() -> None:
+    prometheus = SERVICES["prometheus"]
+    assert re.fullmatch(r"prom/prometheus:v\d+\.\d+\.\d+", prometheus["image"])
+    config = yaml.safe_load((ROOT / "config" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    worker_port = int(env("worker")["XSELL_METRICS_PORT"])
+    assert jobs["xsell-worker"]["dns_sd_configs"][0] == {
+        "names": ["worker"],
+        "type": "A",
+        "port": worker_port,
+    }
+    assert env("worker")["XSELL_METRICS_HOST"] == "0.0.0.0"
+    assert jobs["xsell-api"]["static_configs"][0]["targets"] == [
+        f"api:{env('api')['XSELL_API_PORT']}"
+    ]
+    secret = jobs["xsell-api"]["authorization"]["credentials_file"].rsplit("/", 1)[1]
+    assert secret in prometheus["secrets"] and secret in COMPOSE["secrets"]
 
 
 def test_kafka_is_a_pinned_official_image() -> None:
@@ -144,12 +173,12 @@ def test_two_workers() -> None:
 
 
 def test_xsell_images_are_built_here() -> None:
-    for name in ("topics", "worker"):
+    for name in ("topics", "worker", "api"):
         assert SERVICES[name]["build"] == "."
     assert SERVICES["topics"]["image"] == SERVICES["worker"]["image"]
 
 
-@pytest.mark.parametrize("service", ["topics", "worker"])
+@pytest.mark.parametrize("service", ["topics", "worker", "api"])
 def test_xsell_environment_is_valid_settings(service: str) -> None:
     values = env(service)
     fields = {key.removeprefix("XSELL_").lower(): value for key, value in values.items()}
@@ -159,6 +188,8 @@ def test_xsell_environment_is_valid_settings(service: str) -> None:
     if service == "worker":
         assert settings.unsafe_reasons() == []  # else `xsell worker` refuses to start
         assert settings.kafka_session_timeout == 10.0
+    if service == "api":
+        assert settings.unsafe_reasons() + api_unsafe_reasons(settings) == []
 
 
 def test_topics_and_workers_agree_on_topics() -> None:

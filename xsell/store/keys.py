@@ -74,6 +74,15 @@ def _item_keys(ns: str, item_id: str) -> ItemKeys:
     return ItemKeys(f"{base}:p", f"{base}:c", f"{base}:h", f"{base}:m")
 
 
+OUTPUT_SUFFIXES = (":sug",)  # what the worker published (latest.py): outputs, not model state
+
+
+def is_output(key: str) -> bool:
+    """True for a key that holds published outputs (the latest suggestions), which state
+    comparisons leave out: they carry wall-clock times and no learned value."""
+    return key.endswith(OUTPUT_SUFFIXES)
+
+
 @dataclass(frozen=True, slots=True)
 class Keys:
     """Builds every key name of one namespace."""

@@ -23,7 +23,7 @@ from streams.handler import BatchHandler, Output, Record
 from xsell.engine import Engine, suggestion_id
 from xsell.kafka_clients import producer
 from xsell.store.apply import Store
-from xsell.store.keys import Stream
+from xsell.store.keys import Stream, is_output
 from xsell.verify.hostile_cases import Case
 
 SUFFIXES = {
@@ -70,10 +70,12 @@ def valid_events(cases: Sequence[Case], settings: Settings) -> list[tuple[str, E
 
 async def dump(store: Store) -> dict[str, Any]:
     """Every key of the namespace (without the namespace) -> value; markers -> members only
-    (their scores are wall-clock times)."""
+    (their scores are wall-clock times); published outputs (latest suggestions) left out."""
     out: dict[str, Any] = {}
     ns = len(store.settings.key_namespace)
     async for key in store.client.scan_iter(match=store.keys.pattern(), count=1000):
+        if is_output(key):
+            continue
         kind = await store.client.type(key)
         if kind == "zset":
             pairs: Any = await store.client.zrange(key, 0, -1, withscores=True)

@@ -1,0 +1,129 @@
+"""The demo shop in a real headless Chromium: a shopper adds a phone to the cart and a case
+is offered on the page within 2 s, pushed by the API (no reload); the page loads nothing
+from anywhere but its own servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.system.browser import chromium
+
+pytestmark = pytest.mark.integration
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XSELL_")}
+    env.update(XSELL_KAFKA_SESSION_TIMEOUT="3", XSELL_KAFKA_HEARTBEAT_INTERVAL="0.5")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xsell.cli", "demo", "--seconds", "120", "--rate", "5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True
+    ).start()
+    seen: list[str] = []
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                assert proc.poll() is None, "".join(seen)[-3000:]
+                continue
+            seen.append(line)
+            match = re.match(r"demo shop: (\S+)/ .*API (\S+),", line)
+            if match:
+                yield {"page": match.group(1), "api": match.group(2)}
+                break
+        else:
+            pytest.fail("the demo printed no shop address:\n" + "".join(seen)[-3000:])
+    finally:
+        proc.terminate()
+        proc.wait(60)
+
+
+def page_config(page: str) -> dict[str, Any]:
+    text = httpx.get(page + "/config.js", timeout=10).text
+    return dict(json.loads(text.split("=", 1)[1].strip().rstrip(";")))
+
+
+def phone_offered_a_case(config: dict[str, Any]) -> str:
+    """A phone of the catalogue whose top offers hold a case (asked from the API, as a page
+    may, with the public key)."""
+    categories = {i["item_id"]: i["category"] for i in config["catalog"]}
+    for item_id, category in categories.items():
+        if category != "phone":
+            continue
+        answer = httpx.get(
+            f"{config['api']}/v1/items/{item_id}/complements",
+            headers={"Authorization": f"Bearer {config['key']}"},
+            timeout=10,
+        )
+        offered = [categories.get(o["item_id"]) for o in answer.json()["items"]]
+        if "phone-case" in offered:
+            return item_id
+    raise AssertionError("no phone is offered a case")
+
+
+def test_adding_a_phone_offers_a_case_on_the_page_within_2_seconds(
+    demo: dict[str, str], tmp_path: Path
+) -> None:
+    config = page_config(demo["page"])
+    assert "secret" not in json.dumps(config).lower() and config["key"].startswith("pk-")
+    phone = phone_offered_a_case(config)
+    categories = {i["item_id"]: i["category"] for i in config["catalog"]}
+    with chromium() as browser:
+        browser.get(demo["page"] + "/")
+        WebDriverWait(browser, 10).until(lambda b: b.execute_script("return !!window.xsellWidget"))
+        time.sleep(0.5)  # the widget's stream is open
+        button = browser.find_element(By.ID, f"add-{phone}")
+        clicked = time.monotonic()
+        button.click()
+
+        def case_offered(b: Any) -> bool:
+            offers = b.find_elements(By.CSS_SELECTOR, "#xsell-offers li.xsell-offer")
+            return any(
+                categories.get(o.get_attribute("data-item-id")) == "phone-case" for o in offers
+            )
+
+        WebDriverWait(browser, 2.0, poll_frequency=0.05).until(case_offered)
+        seconds = time.monotonic() - clicked
+        offers = browser.find_elements(By.CSS_SELECTOR, "#xsell-offers li.xsell-offer")
+        assert 1 <= len(offers) <= 3
+        assert all("buyers of" in o.text or "Popular" in o.text for o in offers)
+        assert phone not in [o.get_attribute("data-item-id") for o in offers]
+        cart = browser.find_elements(By.CSS_SELECTOR, "#cart-items li.cart-item")
+        assert len(cart) == 1
+        resources = browser.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+        )
+        hosts = {re.match(r"https?://[^/]+", url).group(0) for url in resources}
+        assert hosts <= {demo["page"], demo["api"]}, hosts  # nothing from the internet
+        browser.execute_script("window.scrollTo(0, 0)")
+        shot = tmp_path / "demo-shop.png"
+        browser.save_screenshot(str(shot))
+        assert shot.stat().st_size > 10_000
+        if os.environ.get("XSELL_SAVE_SCREENSHOTS"):
+            browser.save_screenshot(str(DOCS / "demo-shop.png"))
+    print(f"case offered {seconds:.3f} s after the click")
