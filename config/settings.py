@@ -135,6 +135,9 @@ class Settings(BaseSettings):
         86400, gt=0, description="Default lifetime of `xsell api token`."
     )
     api_cors_origins: str = Field("", description="Allowed browser origins, comma-separated.")
+    api_cache_seconds: float = Field(
+        1.0, ge=0, le=60, description="Anonymous complements reused this long; 0 = off."
+    )
     api_keepalive_seconds: float = Field(
         15.0, gt=0, le=15.0, description="Comment sent on a quiet stream at least this often."
     )

@@ -15,8 +15,10 @@ from dataclasses import dataclass, replace
 
 from models.ranking import Offer, RankRequest
 from xsell.engine import Engine
+from xsell.store.client import Call
 
 MAX_BATCH = 256
+CLOCK_SECONDS = 0.5  # how old the state's clock (its latest event time) may be
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,8 @@ class RankBatcher:
         self.pending: Pending = []
         self.flushing: set[asyncio.Future[None]] = set()
         self.batches = 0
+        self.clock: float | None = None  # the state's latest event time, as last read
+        self.clock_read_at = -CLOCK_SECONDS
 
     async def rank(self, query: RankQuery) -> list[Offer]:
         future: asyncio.Future[list[Offer]] = asyncio.get_running_loop().create_future()
@@ -71,16 +75,22 @@ class RankBatcher:
                 future.set_result(offers)
 
     async def _rank_all(self, queries: list[RankQuery]) -> list[list[Offer]]:
-        """One round trip for the state's clock and the users' carts, then the engine."""
+        """The users' carts and (when older than CLOCK_SECONDS) the state's clock in one round
+        trip, none when neither is needed; then the engine."""
         store = self.engine.store
         users = sorted({q.user_id for q in queries if q.user_id})
-        replies = await store.runner.run(
-            [("HGET", store.keys.meta, "T"), *[("HKEYS", store.keys.cart(u)) for u in users]]
-        )
-        latest, carts = replies[0], dict(zip(users, replies[1:], strict=True))
-        # values are decayed to the latest event the state has seen, as the worker's are to
-        # their trigger's time: a state loaded from history is not decayed to nothing
-        now = float(latest) if latest is not None else time.time()
+        stale = time.monotonic() - self.clock_read_at > CLOCK_SECONDS
+        calls: list[Call] = [("HGET", store.keys.meta, "T")] if stale else []
+        calls += [("HKEYS", store.keys.cart(u)) for u in users]
+        replies = await store.runner.run(calls) if calls else []
+        if stale:
+            latest = replies.pop(0)
+            # values are decayed to the latest event the state has seen, as the worker's are
+            # to their trigger's time: a state loaded from history is not decayed to nothing
+            self.clock = float(latest) if latest is not None else None
+            self.clock_read_at = time.monotonic()
+        carts = dict(zip(users, replies, strict=True))
+        now = self.clock if self.clock is not None else time.time()
         requests = [
             RankRequest(
                 q.anchors,

@@ -5,8 +5,9 @@ the engine (ranking), the rank batcher, a Kafka producer (event ingestion), the 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -26,6 +27,7 @@ from xsell.store.client import Call
 
 log = logging.getLogger(__name__)
 REDIS_WAIT_SECONDS = 2.0  # a request waits this long for Redis, then gets a 503
+CACHE_ENTRIES = 20_000  # anonymous complements kept at most (XSELL_API_CACHE_SECONDS)
 
 
 @dataclass
@@ -37,6 +39,7 @@ class ApiRuntime:
     batcher: RankBatcher
     producer: AIOKafkaProducer
     hub: SuggestionHub
+    cache: dict[RankQuery, tuple[float, list[Offer]]] = field(default_factory=dict)
 
     @classmethod
     async def open(cls, settings: Settings) -> ApiRuntime:
@@ -74,6 +77,21 @@ class ApiRuntime:
             raise HTTPException(503, f"Redis unavailable: {exc}") from None
 
     async def rank(self, query: RankQuery) -> list[Offer]:
+        """Offers through the batcher; anonymous single-item queries (product pages: the same
+        for every visitor) are reused for ``XSELL_API_CACHE_SECONDS``."""
+        cacheable = query.user_id is None and len(query.anchors) == 1
+        if cacheable and self.settings.api_cache_seconds > 0:
+            hit = self.cache.get(query)
+            if hit is not None and hit[0] > time.monotonic():
+                return hit[1]
+        offers = await self._rank(query)
+        if cacheable and self.settings.api_cache_seconds > 0:
+            if len(self.cache) >= CACHE_ENTRIES:
+                self.cache.clear()  # simple and bounded: a full cache starts over
+            self.cache[query] = (time.monotonic() + self.settings.api_cache_seconds, offers)
+        return offers
+
+    async def _rank(self, query: RankQuery) -> list[Offer]:
         try:
             return await self.batcher.rank(query)
         except StoreUnavailable as exc:

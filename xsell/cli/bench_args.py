@@ -37,8 +37,22 @@ def add_bench_parser(sub: Any) -> None:
         "passthrough and a naive agent (docs/benchmarks.md)",
     )
     p.add_argument(
+        "target",
+        nargs="?",
+        choices=("workers", "api"),
+        default="workers",
+        help="workers (default): the stream path against a passthrough and a naive agent; "
+        "api: the HTTP API against its bare /healthz and the broker hops of a passthrough",
+    )
+    p.add_argument(
         "--events", type=positive, default=10_000, help="events per scenario run (default 10,000)"
     )
+    api = p.add_argument_group("xsell bench api")
+    api.add_argument("--seconds", type=float, default=10.0, help="per fixed-rate run (10)")
+    api.add_argument("--complements-rate", type=float, default=500.0, help="req/s (500)")
+    api.add_argument("--latest-rate", type=float, default=1000.0, help="req/s (1000)")
+    api.add_argument("--streams", type=positive, default=500, help="open streams (500)")
+    api.add_argument("--events-rate", type=float, default=100.0, help="events/s posted (100)")
     p.add_argument(
         "--rate", type=float, default=1000.0, help="events/s of the fixed-rate runs (default 1000)"
     )
@@ -125,6 +139,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     cli_settings(args)  # validates the settings, sets up logging
     args.orders = args.orders or ONLINE_RETAIL_FILE
+    if args.target == "api":
+        return _bench_api(args)
     for noisy in ("kafka", "aiokafka", "xsell.devenv.servers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if not args.orders.is_file():
@@ -149,6 +165,37 @@ def cmd_bench(args: argparse.Namespace) -> int:
     )
     env = {k: v for k, v in os.environ.items() if k.startswith("XSELL_")}
     report = run_bench(opts, env)
+    report["command"] = "xsell " + " ".join(sys.argv[1:])
+    print(json.dumps(report) if args.json else table(report))
+    return 0
+
+
+def _bench_api(args: argparse.Namespace) -> int:
+    import logging
+
+    from models.errors import XsellError
+
+    with harness("bench"):
+        from xsell.bench.api_bench import ApiBenchOptions, run_api_bench
+        from xsell.bench.api_report import table
+
+    for noisy in ("kafka", "aiokafka", "xsell.devenv", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not args.orders.is_file():
+        raise XsellError(f"orders file {args.orders} not found (--orders FILE)")
+    opts = ApiBenchOptions(
+        orders_file=args.orders,
+        map=args.map,
+        skip_items=args.skip_items,
+        history=args.history,
+        seconds=args.seconds,
+        complements_rate=args.complements_rate,
+        latest_rate=args.latest_rate,
+        streams=args.streams,
+        events_rate=args.events_rate,
+        progress=not args.json,
+    )
+    report = run_api_bench(opts)
     report["command"] = "xsell " + " ".join(sys.argv[1:])
     print(json.dumps(report) if args.json else table(report))
     return 0

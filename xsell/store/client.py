@@ -209,25 +209,32 @@ class Runner:
 
     async def _watched(self, once: Callable[[], Awaitable[list[Any]]], n: int) -> list[Any]:
         """``once()`` (``n`` commands), logging while Redis does not answer (a hung server:
-        the socket timeout alone would stay silent until it fires)."""
-        task = asyncio.ensure_future(once())
+        the socket timeout alone would stay silent until it fires). A timer on the loop says
+        so every ``patience`` seconds; no extra task per round trip (the API makes thousands
+        of them a second)."""
+        loop = asyncio.get_running_loop()
         started = time.monotonic()
         patience = SLOW_SECONDS + SLOW_PER_COMMAND * n
+
+        timer: asyncio.TimerHandle | None = None
+
+        def warn() -> None:
+            nonlocal timer
+            log.warning(
+                "waiting for Redis at %s: a round trip of %d command(s) unanswered "
+                "for %.0fs (Redis hung or overloaded?)",
+                self.where,
+                n,
+                time.monotonic() - started,
+            )
+            timer = loop.call_later(patience, warn)
+
+        timer = loop.call_later(patience, warn)
         try:
-            while True:
-                done, _ = await asyncio.wait({task}, timeout=patience)
-                if done:
-                    return task.result()
-                log.warning(
-                    "waiting for Redis at %s: a round trip of %d command(s) unanswered "
-                    "for %.0fs (Redis hung or overloaded?)",
-                    self.where,
-                    n,
-                    time.monotonic() - started,
-                )
+            return await once()
         finally:
-            if not task.done():
-                task.cancel()
+            assert timer is not None
+            timer.cancel()
 
     async def _run_once(self, calls: Sequence[Call]) -> list[Any]:
         pipe = self.client.pipeline(transaction=False)
