@@ -29,7 +29,9 @@ from config.safety import (
     security_problem,
     unsafe_reasons,
 )
+from config.experiment import ExperimentSettings, experiment_of
 from models.events import Limits
+from models.experiments import Experiment
 
 __all__ = ["Settings", "load_settings", "mask_url", "require_safe", "safe_errors"]
 
@@ -123,6 +125,18 @@ class Settings(BaseSettings):
         7 * 86400, gt=0, description="How long a user's latest suggestion is kept."
     )
 
+    # --- feedback, attribution, experiments (docs/contract.md) -----------------------------
+    attribution: bool = Field(True, description="Attribute cart adds and orders to offers.")
+    attribution_window_seconds: int = Field(
+        86400, gt=0, description="An offer is credited within this after it was made."
+    )
+    ab_holdout_percent: float = Field(
+        0.0, ge=0, le=100, description="Share of users in the control holdout (no offers)."
+    )
+    experiment: ExperimentSettings | None = Field(
+        None, description="Name, salt and variants (TOML [experiment]); none = one variant."
+    )
+
     # --- HTTP API: xsell api (docs/contract.md) --------------------------------------------
     api_host: str = Field("127.0.0.1", description="Address the API listens on.")
     api_port: int = Field(8080, ge=1, le=65535, description="Port the API listens on.")
@@ -212,6 +226,11 @@ class Settings(BaseSettings):
     def limits(self) -> Limits:
         """The input limits every parser of records (worker, CSV, API) applies."""
         return Limits(self.max_id_length, self.max_order_lines, self.max_payload_bytes)
+
+    @property
+    def running_experiment(self) -> Experiment:
+        """The experiment users are assigned in (a single ``default`` variant if none)."""
+        return experiment_of(self.experiment, self.ab_holdout_percent)
 
     @property
     def api_key_set(self) -> frozenset[str]:

@@ -22,6 +22,7 @@ class OrderLine:
     item_id: str
     quantity: float = 1.0
     price: float | None = None
+    suggestion_id: str | None = None  # the suggestion the line came from, when the shop knows
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,7 @@ class CartEvent:
     quantity: float = 1.0
     price: float | None = None
     session_id: str | None = None
+    suggestion_id: str | None = None  # the suggestion the item was added from (a recommId)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +72,21 @@ class CatalogItem:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-Event = CartEvent | PurchaseEvent | ForgetUser | CatalogItem
+@dataclass(frozen=True, slots=True)
+class FeedbackEvent:
+    """What the storefront saw happen to a suggestion: shown, clicked, dismissed."""
+
+    event_id: str
+    type: str  # "impression" | "click" | "dismiss"
+    suggestion_id: str
+    user_id: str
+    ts: float
+    item_id: str | None = None  # the offer clicked or dismissed; None: the whole suggestion
+
+
+Event = CartEvent | PurchaseEvent | ForgetUser | CatalogItem | FeedbackEvent
 CART_TYPES = ("add_to_cart", "remove_from_cart")
+FEEDBACK_TYPES = ("impression", "click", "dismiss")
 
 
 def purchase_event_id(order_id: str) -> str:

@@ -16,9 +16,11 @@ from typing import Any
 from models.errors import InvalidEvent
 from models.events import (
     CART_TYPES,
+    FEEDBACK_TYPES,
     CartEvent,
     CatalogItem,
     Event,
+    FeedbackEvent,
     ForgetUser,
     Limits,
     OrderLine,
@@ -156,6 +158,7 @@ def parse_cart(obj: dict[str, Any], limits: Limits) -> CartEvent:
         quantity=_number(obj, "quantity", MAX_QUANTITY, 1.0) or 0.0,
         price=_number(obj, "price", MAX_PRICE, None),
         session_id=_id(obj, "session_id", limits, required=False),
+        suggestion_id=_id(obj, "suggestion_id", limits, required=False),
     )
 
 
@@ -186,6 +189,7 @@ def parse_order(obj: dict[str, Any], limits: Limits) -> PurchaseEvent | ForgetUs
                     item_id=_id(line, "item_id", limits) or "",
                     quantity=_number(line, "quantity", MAX_QUANTITY, 1.0) or 0.0,
                     price=_number(line, "price", MAX_PRICE, None),
+                    suggestion_id=_id(line, "suggestion_id", limits, required=False),
                 )
             )
         except InvalidEvent as exc:
@@ -222,7 +226,26 @@ def parse_catalog(obj: dict[str, Any], limits: Limits) -> CatalogItem:
     )
 
 
-PARSERS = {"cart-events": parse_cart, "orders": parse_order, "catalog": parse_catalog}
+def parse_feedback(obj: dict[str, Any], limits: Limits) -> FeedbackEvent:
+    kind = obj.get("type")
+    if kind not in FEEDBACK_TYPES:
+        raise InvalidEvent(f"type: expected one of {list(FEEDBACK_TYPES)}, got {str(kind)[:40]!r}")
+    return FeedbackEvent(
+        event_id=_id(obj, "event_id", limits) or "",
+        type=str(kind),
+        suggestion_id=_id(obj, "suggestion_id", limits) or "",
+        user_id=_id(obj, "user_id", limits) or "",
+        ts=parse_ts(obj.get("ts")),
+        item_id=_id(obj, "item_id", limits, required=False),
+    )
+
+
+PARSERS = {
+    "cart-events": parse_cart,
+    "orders": parse_order,
+    "catalog": parse_catalog,
+    "feedback": parse_feedback,
+}
 
 
 def parse_record(stream: str, raw: bytes | str | None, limits: Limits) -> Event:

@@ -24,13 +24,14 @@ from faust.types import TP
 from config.settings import Settings
 from streams import metrics
 from streams.handler import BatchHandler, Record, encode
+from streams.outputs import record_outputs
 from streams.resilience import deliver, throttle_kafka_logs, watch_kafka
 from streams.startup import announce_state
 from streams.topics import Topics, declare_topics
 from xsell.engine import Engine
 from xsell.kafka_clients import faust_credentials, use_fetch_wait
 from xsell.store.apply import Store
-from xsell.store.latest import Published, latest_calls
+from xsell.store.latest import Published
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,13 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
             store = handler.engine.store
             duplicates = store.duplicate_events
             records = [
-                Record(e.message.topic, e.message.partition, e.message.offset, e.message.value)
+                Record(
+                    e.message.topic,
+                    e.message.partition,
+                    e.message.offset,
+                    e.message.value,
+                    e.message.timestamp,
+                )
                 for e in events
             ]
             out = await handler.handle(records)
@@ -104,9 +111,7 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
                 )
                 send = functools.partial(send_outputs, published, out.dead_letters)
                 await deliver(send, what, settings.kafka_brokers)
-                await store.runner.run(
-                    latest_calls(store.keys, settings.suggestion_ttl_seconds, published)
-                )
+            await record_outputs(store, name, records, out, published)
             placements = [p.placement for p in published if p.placement is not None]
             metrics.record_batch(
                 name,
@@ -150,6 +155,11 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
     @app.agent(topics.catalog, name="xsell.catalog")
     async def catalog_agent(stream: Any) -> None:
         async for _ in run(stream, "catalog"):
+            pass
+
+    @app.agent(topics.feedback, name="xsell.feedback")
+    async def feedback_agent(stream: Any) -> None:
+        async for _ in run(stream, "feedback"):
             pass
 
     return app, topics

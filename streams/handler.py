@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from models.errors import InvalidEvent
-from models.events import Event, ForgetUser, Limits
+from models.events import CatalogItem, Event, ForgetUser, Limits
 from models.validate import parse_record
 from streams.errors import Decision, decide
 from xsell.engine import Engine
@@ -30,6 +30,7 @@ class Record:
     partition: int
     offset: int
     value: bytes | None
+    timestamp: float | None = None  # when Kafka got it (s), for the latency figures
 
     @property
     def where(self) -> str:
@@ -41,6 +42,7 @@ class Output:
     # (key, value); value None = a tombstone for a forgotten user (key = user_id)
     suggestions: list[tuple[str | None, dict[str, Any] | None]] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
+    event_ts: dict[str, float] = field(default_factory=dict)  # event id -> event time
 
 
 def dead_letter(record: Record, error: str) -> dict[str, Any]:
@@ -61,7 +63,7 @@ def dead_letter(record: Record, error: str) -> dict[str, Any]:
 class BatchHandler:
     def __init__(self, engine: Engine, stream: str, limits: Limits) -> None:
         self.engine = engine
-        self.stream = stream  # logical topic: cart-events | orders | catalog
+        self.stream = stream  # logical topic: cart-events | orders | catalog | feedback
         self.limits = limits
 
     def decode(self, records: Sequence[Record], out: Output) -> list[tuple[Record, Event]]:
@@ -80,6 +82,7 @@ class BatchHandler:
     async def handle(self, records: Sequence[Record]) -> Output:
         out = Output()
         valid = self.decode(records, out)
+        out.event_ts = {e.event_id: e.ts for _, e in valid if not isinstance(e, CatalogItem)}
         # a forget_user ends a segment: its tombstone (key=user_id, value=None) follows the
         # user's earlier suggestions and precedes later ones, as compaction needs
         start = 0

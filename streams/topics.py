@@ -17,6 +17,7 @@ class Topics:
     catalog: Any
     suggestions: Any
     dead_letter: Any
+    feedback: Any
 
 
 def declare_topics(app: faust.App, settings: Settings) -> Topics:
@@ -40,4 +41,5 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         topic("catalog"),
         topic("suggestions"),
         topic("dead-letter"),
+        topic("feedback"),
     )

@@ -8,11 +8,13 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from config.settings import Settings
 from models.events import CartEvent, Event, PurchaseEvent
+from models.experiments import CONTROL, Variant, variant_of
 from models.ranking import Offer, RankParams, RankRequest, rank
 from models.rules import RuleParams
 from xsell.store.apply import Effect, Store
@@ -45,6 +47,23 @@ def suggestion_id(stream: Stream, event_id: str) -> str:
     return "sug-" + hashlib.sha256(f"{stream}\x00{event_id}".encode()).hexdigest()[:32]
 
 
+def assignment_unit(event: CartEvent | PurchaseEvent) -> str:
+    """Whom an event's experiment variant is drawn for: its user, else (a guest's
+    purchase) its order (models/experiments.py)."""
+    if isinstance(event, PurchaseEvent) and event.user_id is None:
+        return f"order:{event.order_id}"
+    return str(event.user_id)
+
+
+def variant_params(params: RankParams, variant: Variant) -> RankParams:
+    """The ranking of a variant: the settings' with its overrides."""
+    return replace(
+        params,
+        similarity=variant.similarity or params.similarity,
+        k=variant.max_suggestions or params.k,
+    )
+
+
 def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
     """The ranking request and trigger of an event that gets a suggestion, else None."""
     event = effect.event
@@ -59,6 +78,7 @@ def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
             "placement": "cart",
             "user_id": event.user_id,
             "stream": Stream.CART,
+            "unit": event.user_id,
         }
         return RankRequest(anchors, frozenset(anchors), event.ts, event.user_id), {
             "trigger": trigger,
@@ -67,7 +87,12 @@ def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
     if isinstance(event, PurchaseEvent):
         items = event.distinct_items()
         trigger = {"type": "purchase", "event_id": event.event_id, "item_ids": items}
-        meta = {"placement": "post_purchase", "user_id": event.user_id, "stream": Stream.ORDERS}
+        meta = {
+            "placement": "post_purchase",
+            "user_id": event.user_id,
+            "stream": Stream.ORDERS,
+            "unit": assignment_unit(event),
+        }
         return RankRequest(items[::-1], frozenset(items), event.ts, event.user_id), {
             "trigger": trigger,
             **meta,
@@ -105,6 +130,7 @@ def suggestion_message(
     trigger: dict[str, Any],
     offers: Sequence[Offer],
     created_at: str,
+    variant: str,
 ) -> dict[str, Any]:
     """A suggestion message of the contract (docs/contract.md), for the topic or the API."""
     return {
@@ -114,6 +140,7 @@ def suggestion_message(
         "trigger": trigger,
         "items": [offer_json(o) for o in offers],
         "created_at": created_at,
+        "variant": variant,
     }
 
 
@@ -124,6 +151,8 @@ class Engine:
         self.store = store
         self.settings = settings
         self.params = rank_params(settings)
+        self.experiment = settings.running_experiment
+        self.params_of = {v.name: variant_params(self.params, v) for v in self.experiment.variants}
 
     async def process(self, events: Sequence[Event]) -> list[dict[str, Any]]:
         """Apply ``events`` exactly once; return their suggestion messages, in event order."""
@@ -131,9 +160,11 @@ class Engine:
         return await self.suggest(effects)
 
     async def suggest(self, effects: Sequence[Effect]) -> list[dict[str, Any]]:
-        """The suggestion messages of the effects that trigger one, in event order."""
+        """The suggestion messages of the effects that trigger one, in event order; each in
+        its user's variant (the holdout's with no items)."""
         pending = [r for r in map(_request, effects) if r is not None]
-        ranked = await self.rank([req for req, _ in pending])
+        variants = [variant_of(self.experiment, meta["unit"]) for _, meta in pending]
+        ranked = await self.rank_variants([req for req, _ in pending], variants)
         created = now_text()
         return [
             suggestion_message(
@@ -143,9 +174,24 @@ class Engine:
                 meta["trigger"],
                 offers,
                 created,
+                variant,
             )
-            for (_, meta), offers in zip(pending, ranked, strict=True)
+            for (_, meta), offers, variant in zip(pending, ranked, variants, strict=True)
         ]
+
+    async def rank_variants(
+        self, requests: Sequence[RankRequest], variants: Sequence[str]
+    ) -> list[list[Offer]]:
+        """The offers of each request in its variant's ranking; none for the holdout."""
+        out: list[list[Offer]] = [[] for _ in requests]
+        for name in dict.fromkeys(variants):
+            if name == CONTROL:
+                continue
+            idx = [i for i, v in enumerate(variants) if v == name]
+            ranked = await self.rank([requests[i] for i in idx], self.params_of[name])
+            for i, offers in zip(idx, ranked, strict=True):
+                out[i] = offers
+        return out
 
     async def rank(
         self, requests: Sequence[RankRequest], params: RankParams | None = None

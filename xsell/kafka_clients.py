@@ -24,7 +24,7 @@ from models.errors import XsellError
 
 log = logging.getLogger(__name__)
 
-TOPICS = ("cart-events", "orders", "catalog", "suggestions", "dead-letter")
+TOPICS = ("cart-events", "orders", "catalog", "suggestions", "dead-letter", "feedback")
 
 
 def security_options(settings: Settings) -> dict[str, Any]:

@@ -80,7 +80,16 @@ def cart_event(eid: str, user: str, item: str, ts: float = 1_700_000_100) -> dic
 def assert_message(
     msg: dict[str, Any], *, user: str | None, placement: str, trigger_type: str
 ) -> None:
-    assert set(msg) == {"suggestion_id", "user_id", "placement", "trigger", "items", "created_at"}
+    assert set(msg) == {
+        "suggestion_id",
+        "user_id",
+        "placement",
+        "trigger",
+        "items",
+        "created_at",
+        "variant",
+    }
+    assert msg["variant"] == "default"  # no experiment configured
     assert msg["suggestion_id"].startswith("sug-") and len(msg["suggestion_id"]) == 36
     assert msg["user_id"] == user and msg["placement"] == placement
     assert msg["trigger"]["type"] == trigger_type
@@ -202,7 +211,7 @@ def test_a_public_key_with_the_users_token_may_read_and_post_cart_events(stack: 
         "items": [{"item_id": "phone"}],
     }
     answer = stack.post("/v1/events", purchase, key=PUBLIC, headers=headers)
-    assert answer.status_code == 403 and "cart events only" in answer.json()["error"]
+    assert answer.status_code == 403 and "cart and feedback events only" in answer.json()["error"]
 
 
 def test_xsell_api_token_prints_a_token_the_api_accepts(stack: ApiStack) -> None:

@@ -341,8 +341,8 @@ def test_worker_on_tls_redis_forgets_users_and_logs_no_secret(
 
         out = cli(["forget-user", "u2", "--json"], env)
         result = json.loads(out.stdout)
-        # cart, history and the latest suggestions
-        assert result["deleted_keys"] == 3 and user_keys(settings, "u2") == 0
+        # cart, history, the latest suggestions and the attribution ledger (hash and zset)
+        assert result["deleted_keys"] == 5 and user_keys(settings, "u2") == 0
         assert result["tombstone_partition"] == next(p for k, p, v in first if k == "u2")
         assert {r[:2] for r in drain(settings, 9) if r[2] is None} == {
             tombstone[:2],

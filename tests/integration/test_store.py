@@ -15,6 +15,7 @@ from models.events import CartEvent, CatalogItem, ForgetUser, OrderLine, Purchas
 from tests.helpers import dump_state, run
 from xsell.ops.inspect import neighbours
 from xsell.store.apply import Store
+from xsell.store.attribution import day_of
 from xsell.store.lua import APPLY_PAIRS
 
 pytestmark = pytest.mark.integration
@@ -261,6 +262,8 @@ def test_hostile_ids_stay_in_their_own_slot(make_settings: Callable[..., Setting
             k.catalog,
             k.history("{u}:*"),
             k.done("o", "e1"),
+            *k.ledger("{u}:*"),  # the attribution ledger of the (hostile) user
+            *k.day(day_of(order(1, HOSTILE, user="{u}:*").ts)),  # the report's day
         }
         assert {key async for key in store.client.scan_iter(match=k.pattern())} == expected
 

@@ -13,6 +13,7 @@ import asyncio
 import time
 from dataclasses import dataclass, replace
 
+from models.experiments import CONTROL
 from models.ranking import Offer, RankRequest
 from xsell.engine import Engine
 from xsell.store.client import Call
@@ -29,6 +30,7 @@ class RankQuery:
     exclude: frozenset[str]  # never offered (the given cart, the viewed item)
     user_id: str | None  # whose cart and history also count
     k: int
+    variant: str  # the user's experiment variant (its ranking overrides apply)
 
 
 Pending = list[tuple[RankQuery, "asyncio.Future[list[Offer]]"]]
@@ -101,9 +103,12 @@ class RankBatcher:
             for q in queries
         ]
         out: list[list[Offer]] = [[] for _ in queries]
-        for k in sorted({q.k for q in queries}):
-            idx = [i for i, q in enumerate(queries) if q.k == k]
-            params = replace(self.engine.params, k=k)
+        for variant, k in sorted({(q.variant, q.k) for q in queries}):
+            if variant == CONTROL:
+                continue  # the holdout sees no offers
+            idx = [i for i, q in enumerate(queries) if (q.variant, q.k) == (variant, k)]
+            own = self.engine.params_of[variant]
+            params = replace(own, k=min(k, own.k))
             ranked = await self.engine.rank([requests[i] for i in idx], params)
             for i, offers in zip(idx, ranked, strict=True):
                 out[i] = offers

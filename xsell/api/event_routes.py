@@ -5,7 +5,7 @@ comes once Kafka has acknowledged every accepted event, so a 202 means it will b
 One object or an array of them. Invalid ones are listed with their index and reason and the
 valid ones still go (nothing valid is lost in a mixed batch); 400 when the body is not JSON
 or nothing is valid; 413 over ``XSELL_MAX_PAYLOAD_BYTES`` (xsell/api/metrics.py). A public key
-may post cart events only, each for the user its token is for.
+may post cart and feedback events only, each for the user its token is for.
 """
 
 from __future__ import annotations
@@ -34,8 +34,12 @@ ROUTES = {
     "purchase": ("orders", "user_id"),
     "forget_user": ("orders", "user_id"),
     "item": ("catalog", "item_id"),
+    "impression": ("feedback", "user_id"),
+    "click": ("feedback", "user_id"),
+    "dismiss": ("feedback", "user_id"),
 }
-CART_TYPES = frozenset({"add_to_cart", "remove_from_cart"})
+# what a page may send with a public key (and its user's token): its cart and its feedback
+PUBLIC_TYPES = frozenset({"add_to_cart", "remove_from_cart", "impression", "click", "dismiss"})
 SEND_SECONDS = 10.0
 
 
@@ -82,8 +86,10 @@ async def post_events(request: Request) -> Response:
             continue
         key = getattr(event, key_field, None)
         if access.level is Level.PUBLIC:
-            if obj["type"] not in CART_TYPES:
-                raise HTTPException(403, f"events[{index}]: a public key may post cart events only")
+            if obj["type"] not in PUBLIC_TYPES:
+                raise HTTPException(
+                    403, f"events[{index}]: a public key may post cart and feedback events only"
+                )
             rt.auth.require_user(access, str(key))
         accepted.append((topic, key, raw))
     if not accepted:

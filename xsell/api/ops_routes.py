@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 from importlib import resources
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from models.errors import InvalidEvent
+from models.validate import parse_ts
 from xsell.api.runtime import runtime
+from xsell.feedback.report import report
 
 router = APIRouter()
 PROBE_SECONDS = 2.0
@@ -46,6 +49,21 @@ async def metrics(request: Request) -> Response:
     rt = runtime(request)
     rt.auth.require_secret(rt.auth.access(request))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get(
+    "/v1/report",
+    summary="Acceptance, attributed revenue, AOV per placement and "
+    "variant, each variant against control (a secret key)",
+)
+async def get_report(request: Request, since: str | None = None) -> Response:
+    rt = runtime(request)
+    rt.auth.require_secret(rt.auth.access(request))
+    try:
+        start = None if since is None else parse_ts(since)
+    except InvalidEvent as exc:
+        raise HTTPException(400, f"since: {exc.reason.removeprefix('ts: ')}") from None
+    return JSONResponse(await report(rt.store, start))
 
 
 @router.get("/widget.js", summary="The storefront widget (docs/contract.md)")

@@ -135,9 +135,12 @@ async def complements(
     user = None if user_id is None else checked_id(user_id, "user_id", rt)
     if user is not None:
         rt.auth.require_user(access, user)
-    offers = await rt.rank(RankQuery((item,), frozenset({item}), user, checked_k(k, rt)))
+    variant = rt.variant(user)
+    offers = await rt.rank(RankQuery((item,), frozenset({item}), user, checked_k(k, rt), variant))
     trigger = {"type": "product_view", "event_id": None, "item_ids": [item]}
-    message = suggestion_message(request_id(), user, "product_page", trigger, offers, now_text())
+    message = suggestion_message(
+        request_id(), user, "product_page", trigger, offers, now_text(), variant
+    )
     return Response(json.dumps(message), media_type="application/json")
 
 
@@ -154,7 +157,11 @@ async def recommendations(request: Request, body: RecommendationRequest) -> Resp
     if user is not None:
         rt.auth.require_user(access, user)
     anchors = tuple(reversed(items))
-    offers = await rt.rank(RankQuery(anchors, frozenset(items), user, checked_k(body.k, rt)))
+    variant = rt.variant(user)
+    query = RankQuery(anchors, frozenset(items), user, checked_k(body.k, rt), variant)
+    offers = await rt.rank(query)
     trigger = {"type": "request", "event_id": None, "item_ids": items}
-    message = suggestion_message(request_id(), user, body.placement, trigger, offers, now_text())
+    message = suggestion_message(
+        request_id(), user, body.placement, trigger, offers, now_text(), variant
+    )
     return Response(json.dumps(message), media_type="application/json")

@@ -15,6 +15,7 @@ from fastapi import HTTPException, Request
 
 from config.settings import Settings
 from models.errors import StoreUnavailable
+from models.experiments import variant_of
 from models.ranking import Offer
 from xsell.api.auth import Authenticator
 from xsell.api.batcher import RankBatcher, RankQuery
@@ -75,6 +76,10 @@ class ApiRuntime:
         except StoreUnavailable as exc:
             REDIS_ERRORS.inc()
             raise HTTPException(503, f"Redis unavailable: {exc}") from None
+
+    def variant(self, user_id: str | None) -> str:
+        """The experiment variant of a request's user (anonymous: the first variant)."""
+        return variant_of(self.engine.experiment, user_id)
 
     async def rank(self, query: RankQuery) -> list[Offer]:
         """Offers through the batcher; anonymous single-item queries (product pages: the same

@@ -9,6 +9,7 @@ import argparse
 import json
 from typing import Any
 
+from models.errors import XsellError
 from xsell.cli.common import (
     add_file_args,
     cli_settings,
@@ -142,6 +143,21 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from models.errors import InvalidEvent
+    from models.validate import parse_ts
+    from xsell.feedback.report import report, table
+
+    settings = cli_settings(args)
+    try:
+        since = None if args.since is None else parse_ts(args.since)
+    except InvalidEvent as exc:
+        raise XsellError(f"--since: {exc.reason.removeprefix('ts: ')}") from None
+    result = with_store(settings, lambda store: report(store, since))
+    print(json.dumps(result) if args.json else table(result))
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
     """Add the production commands to the ``xsell`` sub-parsers."""
     sub.add_parser("worker", help="run a stream worker").set_defaults(fn=cmd_worker)
@@ -201,3 +217,11 @@ def add_parsers(sub: Any) -> None:
     )
     rb.add_argument("--json", action="store_true")
     rb.set_defaults(fn=cmd_rebuild)
+    rp = sub.add_parser(
+        "report",
+        help="acceptance, attributed revenue and AOV per placement "
+        "and variant, each variant against the control group",
+    )
+    rp.add_argument("--since", help="from this day on (RFC 3339 or epoch seconds)")
+    rp.add_argument("--json", action="store_true")
+    rp.set_defaults(fn=cmd_report)

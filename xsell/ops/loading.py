@@ -122,7 +122,7 @@ async def bulk_backfill(
     reason a just-made :func:`is_bulk_loadable` check gave (else :func:`bulk_load` checks)."""
     started = time.monotonic()
     for items in chunks(catalog, BACKFILL_BATCH):
-        await store.apply(items)
+        await store.apply(items, attribute=False)
     s = store.settings
     counts = bulk_counts(
         orders,
@@ -155,11 +155,11 @@ async def backfill(
     returns counts (duplicates = orders already applied)."""
     summary = LoadSummary()
     for items in chunks(catalog, batch):
-        await store.apply(items)
+        await store.apply(items, attribute=False)
     started = time.monotonic()
     with progress_bar("backfill", total, "orders") as bar:
         for chunk in chunks(orders, batch):
-            effects = await store.apply(chunk)
+            effects = await store.apply(chunk, attribute=False)
             dup = sum(1 for e in effects if e.duplicate)
             summary.orders += len(chunk)
             summary.lines += sum(len(o.items) for o in chunk)

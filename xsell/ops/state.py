@@ -202,7 +202,7 @@ async def rebuild(
                     events.append(parse_record(stream, record.value, limits))
                 except InvalidEvent:
                     summary.invalid += 1  # it went to the dead letter when it was live
-            effects = await store.apply(events)
+            effects = await store.apply(events, attribute=False)  # state only, no report
             dup = sum(1 for e in effects if e.duplicate)
             summary.duplicates += dup
             summary.applied += len(effects) - dup

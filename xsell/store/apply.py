@@ -30,12 +30,11 @@ from typing import Any
 
 from config.settings import Settings
 from models.events import CartEvent, CatalogItem, Event
+from xsell.store.attribution import Attribution, is_attributed
 from xsell.store.calls import CallBuilder, event_id_of, stream_of
 from xsell.store.client import Call, RedisClient, Runner, connect
 from xsell.store.keys import Keys, Signal, Stream
-from xsell.store.lua import (
-    CART_UPDATE,
-)
+from xsell.store.lua import APPLY_PAIRS, CART_UPDATE
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +57,7 @@ class Store:
         self.keys = Keys(settings.key_namespace)
         self.runner = Runner(client, settings)
         self.calls = CallBuilder(self.keys, settings)
+        self.attribution = Attribution(self.keys, settings) if settings.attribution else None
         self.epoch: str | None = None  # meta 'created' as last seen: state-loss detection
         self.duplicate_events = 0  # events found already applied, since open (metrics)
         self.state_losses = 0
@@ -72,8 +72,11 @@ class Store:
         await self.client.aclose()
 
     # --- writes --------------------------------------------------------------------------
-    async def apply(self, events: Sequence[Event]) -> list[Effect]:
-        """Apply a micro-batch exactly once (see module doc); effects in event order."""
+    async def apply(self, events: Sequence[Event], *, attribute: bool = True) -> list[Effect]:
+        """Apply a micro-batch exactly once (see module doc); effects in event order.
+        ``attribute``: also attribute and count for the report (the worker's live events);
+        history loading (backfill, rebuild) passes False: old orders saw no offers."""
+        attribution = self.attribution if attribute else None
         effects = [Effect(e) for e in events]
         done_keys = [self.keys.done(stream_of(e), event_id_of(e)) for e in events]
         trackable = [i for i, e in enumerate(events) if not isinstance(e, CatalogItem)]
@@ -83,6 +86,8 @@ class Store:
         calls: list[Call] = []
         cart_slots: list[int] = []
         marked: set[int] = set()  # events whose pair script sets their done marker itself
+        ledger_at: dict[int, int | None] = {}  # event -> its ledger call in ``calls``
+        held: list[Call] = []  # a purchase's pairs, after its counters (they mark it done)
         for i, eff in enumerate(effects):
             if eff.duplicate:
                 if isinstance(eff.event, CartEvent):  # context only: read, never mutate
@@ -94,8 +99,16 @@ class Store:
                 cart_slots.append(i)
             elif self.calls.marks_done(new_calls):
                 marked.add(i)
+            if attribution is not None and is_attributed(eff.event):
+                ledger = attribution.ledger_call(eff.event)
+                ledger_at[i] = None if ledger is None else len(calls)
+                if ledger is not None:
+                    calls.append(ledger)
+                held += [c for c in new_calls if c[0] is APPLY_PAIRS]
+                new_calls = [c for c in new_calls if c[0] is not APPLY_PAIRS]
             calls.extend(new_calls)
         results = await self.runner.run(calls)
+        counted = self._count_calls(attribution, effects, ledger_at, results, now_ms)
 
         cart_results = iter(r for r, c in zip(results, calls, strict=True) if _is_cart_read(c))
         co_adds: list[Call] = []
@@ -120,7 +133,7 @@ class Store:
                 if self.calls.marks_done(new_calls):
                     marked.add(i)
                 co_adds.extend(new_calls)
-        await self.runner.run(co_adds)
+        await self.runner.run([*counted, *co_adds, *held])
 
         ttl = int(self.settings.dedup_retention_days * 86400)
         await self.runner.run(
@@ -132,6 +145,30 @@ class Store:
         )
         self.duplicate_events += sum(1 for e in effects if e.duplicate)
         return effects
+
+    @staticmethod
+    def _count_calls(
+        attribution: Attribution | None,
+        effects: list[Effect],
+        ledger_at: dict[int, int | None],
+        results: list[Any],
+        now_ms: int,
+    ) -> list[Call]:
+        """The day counters of what the attributed events earned (after their ledger calls:
+        xsell/store/attribution.py)."""
+        if attribution is None:
+            return []
+        calls: list[Call] = []
+        for i, at in ledger_at.items():
+            event = effects[i].event
+            assert is_attributed(event)
+            earned = attribution.earned(event, None if at is None else results[at])
+            call = attribution.count_call(
+                f"{stream_of(event)}:{event_id_of(event)}", event.ts, earned, now_ms
+            )
+            if call is not None:
+                calls.append(call)
+        return calls
 
     async def _mark_duplicates(
         self, effects: list[Effect], done_keys: list[str], slots: list[int]

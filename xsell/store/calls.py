@@ -10,7 +10,14 @@ import json
 from typing import Any
 
 from config.settings import Settings
-from models.events import CartEvent, CatalogItem, Event, ForgetUser, PurchaseEvent
+from models.events import (
+    CartEvent,
+    CatalogItem,
+    Event,
+    FeedbackEvent,
+    ForgetUser,
+    PurchaseEvent,
+)
 from xsell.store.client import Call
 from xsell.store.keys import Keys, Signal, Stream
 from xsell.store.lua import (
@@ -28,6 +35,8 @@ def stream_of(event: Event) -> Stream:
         return Stream.CART
     if isinstance(event, CatalogItem):
         return Stream.CATALOG
+    if isinstance(event, FeedbackEvent):
+        return Stream.FEEDBACK
     return Stream.ORDERS
 
 
@@ -127,7 +136,9 @@ class CallBuilder:
             return [("HSET", k.catalog, event.item_id, catalog_json(event))]
         if isinstance(event, ForgetUser):
             user = event.user_id
-            return [("DEL", k.cart(user), k.history(user), k.latest(user))]
+            return [("DEL", k.cart(user), k.history(user), k.latest(user), *k.ledger(user))]
+        if isinstance(event, FeedbackEvent):
+            return []  # only its ledger and counters (xsell/store/attribution.py)
         raise TypeError(f"unknown event {type(event).__name__}")
 
     def pair_calls(

@@ -41,6 +41,7 @@ from redis.retry import Retry
 
 from config.settings import Settings, mask_url
 from models.errors import StoreUnavailable
+from xsell.store.attribution_lua import ATTRIBUTION_SCRIPTS
 from xsell.store.lua import ALL_SCRIPTS, LuaScript
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ TRANSIENT = (
 
 Call = tuple[Any, ...]  # ("cmd", *args) or (LuaScript, keys, args)
 RedisClient = aioredis.Redis | RedisCluster
+SCRIPTS = (*ALL_SCRIPTS, *ATTRIBUTION_SCRIPTS)  # every script, loaded once per connection
 SLOW_SECONDS = 5.0  # a round trip slower than this (+ SLOW_PER_COMMAND each) is logged
 SLOW_PER_COMMAND = 0.005  # big pipelines (backfill: ~1,500 scripts) legitimately take seconds
 
@@ -155,10 +157,10 @@ class Runner:
 
     async def load_scripts(self) -> None:
         """SCRIPT LOAD every script, retrying like :meth:`run` while Redis is unreachable."""
-        await self._retrying(self._load_scripts_once, len(ALL_SCRIPTS))
+        await self._retrying(self._load_scripts_once, len(SCRIPTS))
 
     async def _load_scripts_once(self) -> list[Any]:
-        for script in ALL_SCRIPTS:
+        for script in SCRIPTS:
             await self.client.script_load(script.source)
         return []
 

@@ -16,6 +16,9 @@ NS:{g}:m                  zset  marker -> applied-at ms         recent event ids
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
 NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
+NS:{u:USER}:att, :atz     hash, zset                            attribution ledger (TTL)
+NS:{r:DAY}:c, :u, :m      hash, hash, zset                      a day's counters, revenue rows
+NS:{t:MINUTE}             hash  figure -> value                 worker figures (dashboard)
 NS:{e:S:EVENT}            string                                event fully applied (TTL)
 ========================  ====================================  ===============================
 
@@ -38,6 +41,7 @@ class Stream(enum.StrEnum):
     CART = "c"
     CATALOG = "k"
     ORDERS = "o"
+    FEEDBACK = "f"
 
 
 class Signal(enum.StrEnum):
@@ -74,13 +78,17 @@ def _item_keys(ns: str, item_id: str) -> ItemKeys:
     return ItemKeys(f"{base}:p", f"{base}:c", f"{base}:h", f"{base}:m")
 
 
-OUTPUT_SUFFIXES = (":sug",)  # what the worker published (latest.py): outputs, not model state
+# what the worker published and measured, not what it learned: the latest suggestions
+# (latest.py), the attribution ledgers and the report's days (attribution.py), the minutes'
+# figures (figures.py). History loading (backfill, rebuild) writes none of them.
+OUTPUT_SUFFIXES = (":sug", ":att", ":atz")
+OUTPUT_TAGS = (":{r:", ":{t:")
 
 
 def is_output(key: str) -> bool:
-    """True for a key that holds published outputs (the latest suggestions), which state
-    comparisons leave out: they carry wall-clock times and no learned value."""
-    return key.endswith(OUTPUT_SUFFIXES)
+    """True for a key of outputs and measurements, which state comparisons leave out: they
+    carry wall-clock times and no learned value."""
+    return key.endswith(OUTPUT_SUFFIXES) or any(tag in key for tag in OUTPUT_TAGS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +124,20 @@ class Keys:
 
     def latest(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:sug"
+
+    def ledger(self, user_id: str) -> list[str]:
+        """The user's attribution ledger: its hash and its ages zset (attribution_lua.py)."""
+        base = f"{self.ns}:{{u:{escape(user_id)}}}"
+        return [f"{base}:att", f"{base}:atz"]
+
+    def day(self, day: int) -> list[str]:
+        """A UTC day's aggregates: counters, per-user revenue, markers (COUNT's KEYS)."""
+        base = f"{self.ns}:{{r:{day}}}"
+        return [f"{base}:c", f"{base}:u", f"{base}:m"]
+
+    def minute(self, minute: int) -> str:
+        """The worker's figures of one wall-clock minute, for the dashboard."""
+        return f"{self.ns}:{{t:{minute}}}"
 
     def done(self, stream: Stream, event_id: str) -> str:
         return f"{self.ns}:{{e:{stream}:{escape(event_id)}}}"

@@ -26,10 +26,12 @@ from xsell.store.apply import Store
 from xsell.store.keys import Stream, is_output
 from xsell.verify.hostile_cases import Case
 
-SUFFIXES = {
+SUFFIXES: dict[str, set[str | None]] = {
     "i": {"p", "c", "h", "m"},
-    "u": {"cart", "hist", "sug"},
+    "u": {"cart", "hist", "sug", "att", "atz"},
     "g": {"pop", "meta", "cat", "m"},
+    "r": {"c", "u", "m"},  # a day's aggregates (xsell/store/attribution.py)
+    "t": {None},  # a minute's worker figures
 }
 MAX_REQUEST_BYTES = 16 << 20  # the test producer's limit: lets megabyte records reach the worker
 
@@ -40,7 +42,7 @@ def limits(settings: Settings) -> Limits:
 
 def layout_error(ns: str, key: str) -> str | None:
     """Why ``key`` is not a key of the layout in namespace ``ns`` (None when it is)."""
-    match = re.fullmatch(re.escape(ns) + r":\{([iuge])(?::([^{}]*))?\}(?::([a-z]+))?", key)
+    match = re.fullmatch(re.escape(ns) + r":\{([iugert])(?::([^{}]*))?\}(?::([a-z]+))?", key)
     if match is None:
         return "not NS:{tag}[:suffix]"
     kind, ident, suffix = match.groups()

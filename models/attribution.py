@@ -1,0 +1,96 @@
+"""Attribution: which suggestion earns an item added to a cart or bought.
+
+The rules (the store's Lua, xsell/store/attribution_lua.py, applies them atomically in Redis;
+this is their reference, and a test holds the two equal on random histories):
+
+- **Explicit before implicit.** An event that names a ``suggestion_id`` (a cart event, an order
+  line) credits that suggestion, if it offered the item to this user within the window.
+  Otherwise (no name, an unknown one, or too old) the item goes to the latest suggestion that
+  offered it to the user, if within the window; else to none. Why: the shop knows best where a click came from; when it does not say,
+  the last offer before the decision is the one the user acted on (last touch, as Recombee,
+  Algolia and Personalize attribute).
+- **The window** (``XSELL_ATTRIBUTION_WINDOW_SECONDS``, a day): an offer older than that, or
+  made after the event, earns nothing.
+- **Once per item:** an offered item counts as accepted once, whether added then bought or
+  bought straight away; its revenue (price x quantity) counts once, at its first purchase.
+- **Anonymous users** have no ledger: a purchase without a user is counted in its variant's
+  orders and revenue (assigned by its order id), and attributes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Offer:
+    ts: float
+    placement: str
+    variant: str
+    accepted: bool = False
+    bought: bool = False
+
+
+@dataclass
+class Ledger:
+    """One user's offers within the window."""
+
+    offers: dict[tuple[str, str], Offer] = field(default_factory=dict)  # (suggestion, item)
+    latest: dict[str, str] = field(default_factory=dict)  # item -> suggestion of its last offer
+
+
+Delta = tuple[str, str, str, float]  # (placement, variant, counter, amount)
+
+
+def record(
+    ledger: Ledger, suggestion: str, ts: float, placement: str, variant: str, items: list[str]
+) -> None:
+    """A suggestion published to the user: its items join the ledger (a redelivery changes
+    nothing); each becomes its item's latest offer unless a later one holds it."""
+    for item in items:
+        ledger.offers.setdefault((suggestion, item), Offer(ts, placement, variant))
+        held = ledger.latest.get(item)
+        if held is None or held == suggestion or ledger.offers[(held, item)].ts <= ts:
+            ledger.latest[item] = suggestion
+
+
+def credited(
+    ledger: Ledger, item: str, explicit: str | None, ts: float, window: float
+) -> Offer | None:
+    """The offer an event for ``item`` at ``ts`` credits (module doc), or None: the named
+    suggestion's offer if it is valid, else the item's latest offer if that one is."""
+    candidates = [ledger.offers.get((explicit, item)) if explicit else None]
+    if item in ledger.latest:
+        candidates.append(ledger.offers.get((ledger.latest[item], item)))
+    for offer in candidates:
+        if offer is not None and offer.ts <= ts and ts - offer.ts <= window:
+            return offer
+    return None
+
+
+def on_add(
+    ledger: Ledger, item: str, explicit: str | None, ts: float, window: float
+) -> list[Delta]:
+    """An add-to-cart: the credited offer is accepted (once)."""
+    offer = credited(ledger, item, explicit, ts, window)
+    if offer is None or offer.accepted:
+        return []
+    offer.accepted = True
+    return [(offer.placement, offer.variant, "accepted", 1.0)]
+
+
+def on_buy(
+    ledger: Ledger, item: str, explicit: str | None, revenue: float, ts: float, window: float
+) -> list[Delta]:
+    """A purchased item (its lines summed): accepted once, and its revenue counted once."""
+    offer = credited(ledger, item, explicit, ts, window)
+    if offer is None:
+        return []
+    out: list[Delta] = []
+    if not offer.accepted:
+        offer.accepted = True
+        out.append((offer.placement, offer.variant, "accepted", 1.0))
+    if not offer.bought:
+        offer.bought = True
+        out.append((offer.placement, offer.variant, "attributed_revenue", revenue))
+    return out

@@ -1,0 +1,63 @@
+"""What the worker writes to Redis once Kafka has acknowledged a batch's outputs: each user's
+latest suggestion (the API reads it), the offers of each message into the user's attribution
+ledger and the day's suggestion counters, and the minute's figures for the dashboard. Two
+pipelined round trips per batch: the ledger answers (the user's pseudonym) feed the counters."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from streams.handler import Output, Record
+from xsell.store.apply import Store
+from xsell.store.attribution import Attribution
+from xsell.store.client import Call
+from xsell.store.figures import batch_calls
+from xsell.store.latest import Published, latest_calls
+
+
+async def record_outputs(
+    store: Store, topic: str, records: Sequence[Record], out: Output, published: Sequence[Published]
+) -> None:
+    """After delivery: latest suggestions, offers, counters and figures (module doc)."""
+    settings = store.settings
+    messages = [m for _, m in out.suggestions if m is not None]
+    now = time.time()
+    latencies = [(now - r.timestamp) * 1000 for r in records if r.timestamp is not None]
+    first: list[Call] = [
+        *latest_calls(store.keys, settings.suggestion_ttl_seconds, published),
+        *batch_calls(
+            store.keys,
+            topic,
+            len(records),
+            len(messages),
+            len(out.dead_letters),
+            latencies if messages else (),
+            now,
+        ),
+    ]
+    attribution = store.attribution
+    known = [m for m in messages if m["user_id"] is not None]
+    offers: list[Call] = []
+    if attribution is not None:
+        offers = attribution.offer_calls(known, [_trigger_ts(m, out) for m in known])
+    answers = await store.runner.run([*first, *offers])
+    if attribution is None:
+        return
+    pids = answers[len(first) :]
+    counted = [_count(attribution, m, pid, out) for m, pid in zip(known, pids, strict=True)]
+    counted += [_count(attribution, m, None, out) for m in messages if m["user_id"] is None]
+    await store.runner.run([c for c in counted if c is not None])
+
+
+def _trigger_ts(message: dict[str, Any], out: Output) -> float:
+    """The trigger's event time (offers are dated in event time, like what they attribute)."""
+    return out.event_ts.get(message["trigger"]["event_id"], time.time())
+
+
+def _count(attribution: Attribution, message: dict[str, Any], pid: Any, out: Output) -> Call | None:
+    earned = attribution.offers_earned(message, None if pid is None else str(pid))
+    return attribution.count_call(
+        f"s:{message['suggestion_id']}", _trigger_ts(message, out), earned, int(time.time() * 1000)
+    )

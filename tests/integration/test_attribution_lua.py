@@ -1,0 +1,103 @@
+"""The ledger scripts (xsell/store/attribution_lua.py) give exactly what the reference rules
+(models/attribution.py) give, on random histories of offers, adds and purchases; and a
+redelivered event answers what it earned the first time."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+
+import pytest
+
+from config.settings import Settings
+from models.attribution import Ledger, on_add, on_buy, record
+from tests.helpers import run
+from xsell.store.apply import Store
+from xsell.store.attribution_lua import ATTRIBUTE, RECORD_OFFERS
+from xsell.store.lua import number_arg
+
+pytestmark = pytest.mark.integration
+ITEMS = [f"i{n}" for n in range(6)]
+WINDOW = 500.0
+
+
+def deltas(answer: str) -> list[tuple[str, str, str, float]]:
+    parsed = json.loads(answer)["deltas"]
+    return [(p, v, n, float(a)) for p, v, n, a in (parsed if isinstance(parsed, list) else [])]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_scripts_follow_the_reference(
+    make_settings: Callable[..., Settings], seed: int
+) -> None:
+    rng = random.Random(seed)
+    settings = make_settings()
+
+    async def go() -> None:
+        store = await Store.open(settings)
+        keys = store.keys.ledger(f"user{seed}")
+        ledger = Ledger()
+        ts = 1000.0
+        suggestions: list[str] = []
+        try:
+            for step in range(120):
+                ts += rng.choice([1, 5, 30, 200])
+                action = rng.random()
+                if action < 0.4 or not suggestions:
+                    sid = f"s{step}"
+                    items = rng.sample(ITEMS, rng.randint(1, 3))
+                    placement, variant = rng.choice(["cart", "post_purchase"]), rng.choice("ab")
+                    offer_ts = ts - rng.choice([0, 0, 50])  # sometimes dated a bit earlier
+                    await store.runner.run(
+                        [
+                            (
+                                RECORD_OFFERS,
+                                keys,
+                                [
+                                    sid,
+                                    number_arg(offer_ts),
+                                    placement,
+                                    variant,
+                                    number_arg(WINDOW),
+                                    *items,
+                                ],
+                            )
+                        ]
+                    )
+                    record(ledger, sid, offer_ts, placement, variant, items)
+                    suggestions.append(sid)
+                    continue
+                item = rng.choice(ITEMS)
+                explicit = rng.choice([None, None, rng.choice(suggestions), "unknown"])
+                if action < 0.7:
+                    args = [
+                        f"e{step}",
+                        number_arg(ts),
+                        number_arg(WINDOW),
+                        "add",
+                        item,
+                        explicit or "",
+                        "0",
+                    ]
+                    want = on_add(ledger, item, explicit, ts, WINDOW)
+                else:
+                    revenue = float(rng.randint(1, 50))
+                    args = [
+                        f"e{step}",
+                        number_arg(ts),
+                        number_arg(WINDOW),
+                        "buy",
+                        item,
+                        explicit or "",
+                        number_arg(revenue),
+                    ]
+                    want = on_buy(ledger, item, explicit, revenue, ts, WINDOW)
+                (answer,) = await store.runner.run([(ATTRIBUTE, keys, args)])
+                assert deltas(answer) == want, (step, item, explicit)
+                (again,) = await store.runner.run([(ATTRIBUTE, keys, args)])  # redelivered
+                assert again == answer
+        finally:
+            await store.close()
+
+    run(go())

@@ -1,0 +1,203 @@
+"""``xsell report`` and ``GET /v1/report``: what the offers did, per placement and variant,
+and each variant against the control group, over the days the store keeps.
+
+Rows (placement x variant): suggestions, offered items, impressions, clicks, ctr
+(clicks / impressions), accepted (offered items later added to the cart or bought, once each),
+acceptance_rate (accepted / offered), attributed_revenue (price x quantity of accepted items
+that were bought), and the variant's orders, revenue and aov (average order value).
+
+Comparisons (variant vs control, Welch's test: models/stats.py): the ratio of the AOV and of
+the revenue per user (users seen in the variant, buyers or not), each with a 95% interval and
+a p-value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from models.experiments import CONTROL
+from models.stats import Sample, welch
+from xsell.store.apply import Store
+from xsell.store.attribution import SEP, day_of
+
+PLACEMENT_COUNTERS = (
+    "suggestions",
+    "offered",
+    "impressions",
+    "clicks",
+    "dismisses",
+    "accepted",
+    "attributed_revenue",
+)
+VARIANT_COUNTERS = ("orders", "revenue", "revenue_sq")
+
+
+def day_text(day: int) -> str:
+    return datetime.fromtimestamp(day * 86400, UTC).date().isoformat()
+
+
+async def report_days(store: Store) -> list[int]:
+    """The days that hold report data, in order."""
+    days = set()
+    async for key in store.client.scan_iter(match=f"{store.keys.ns}:{{r:*}}:c", count=1000):
+        tag = key.split("{r:", 1)[1].split("}", 1)[0]
+        if tag.isdigit():
+            days.add(int(tag))
+    return sorted(days)
+
+
+async def read_days(
+    store: Store, days: Iterable[int]
+) -> dict[int, tuple[dict[str, str], dict[str, str]]]:
+    """Each day's counters and per-user revenue rows."""
+    days = list(days)
+    calls: list[Any] = []
+    for day in days:
+        counters, users, _ = store.keys.day(day)
+        calls += [("HGETALL", counters), ("HGETALL", users)]
+    answers = await store.runner.run(calls)
+    return {day: (answers[2 * n] or {}, answers[2 * n + 1] or {}) for n, day in enumerate(days)}
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return round(num / den, 6) if den else None
+
+
+def summarise(data: dict[int, tuple[dict[str, str], dict[str, str]]]) -> dict[str, Any]:
+    """The report of the days in ``data`` (pure: the arithmetic of the module doc)."""
+    placed: dict[tuple[str, str], dict[str, float]] = {}
+    variants: dict[str, dict[str, float]] = {}
+    per_user: dict[str, dict[str, float]] = {}
+    for counters, users in data.values():
+        for field, value in counters.items():
+            placement, variant, name = field.split(SEP, 2)
+            bucket = (
+                placed.setdefault((placement, variant), {})
+                if placement
+                else variants.setdefault(variant, {})
+            )
+            bucket[name] = bucket.get(name, 0.0) + float(value)
+        for field, value in users.items():
+            variant, pid = field.split(SEP, 1)
+            mine = per_user.setdefault(variant, {})
+            mine[pid] = mine.get(pid, 0.0) + float(value)
+    names = sorted({v for _, v in placed} | set(variants) | set(per_user))
+    rows = []
+    for (placement, variant), c in sorted(placed.items()):
+        v = variants.get(variant, {})
+        rows.append(
+            {
+                "placement": placement,
+                "variant": variant,
+                **{n: round(c.get(n, 0.0), 6) for n in PLACEMENT_COUNTERS},
+                "ctr": _ratio(c.get("clicks", 0.0), c.get("impressions", 0.0)),
+                "acceptance_rate": _ratio(c.get("accepted", 0.0), c.get("offered", 0.0)),
+                "orders": int(v.get("orders", 0.0)),
+                "revenue": round(v.get("revenue", 0.0), 6),
+                "aov": _ratio(v.get("revenue", 0.0), v.get("orders", 0.0)),
+            }
+        )
+    summary = {
+        name: _variant_summary(variants.get(name, {}), per_user.get(name, {})) for name in names
+    }
+    comparisons = []
+    if CONTROL in summary:
+        for name in names:
+            if name != CONTROL:
+                comparisons.append(_compare(name, variants, per_user))
+    return {
+        "rows": rows,
+        "variants": summary,
+        "comparisons": comparisons,
+        "test": "Welch's t-test; 95% interval of the ratio by the delta method",
+    }
+
+
+def _orders(c: dict[str, float]) -> Sample:
+    return Sample(int(c.get("orders", 0.0)), c.get("revenue", 0.0), c.get("revenue_sq", 0.0))
+
+
+def _users(rows: dict[str, float]) -> Sample:
+    values = list(rows.values())
+    return Sample(len(values), sum(values), sum(x * x for x in values))
+
+
+def _variant_summary(c: dict[str, float], rows: dict[str, float]) -> dict[str, Any]:
+    orders, users = _orders(c), _users(rows)
+    return {
+        "orders": orders.n,
+        "revenue": round(orders.total, 6),
+        "aov": round(orders.mean, 6) if orders.n else None,
+        "users": users.n,
+        "revenue_per_user": round(users.mean, 6) if users.n else None,
+    }
+
+
+def _compare(
+    name: str, variants: dict[str, dict[str, float]], per_user: dict[str, dict[str, float]]
+) -> dict[str, Any]:
+    aov = welch(_orders(variants.get(name, {})), _orders(variants.get(CONTROL, {})))
+    rpu = welch(_users(per_user.get(name, {})), _users(per_user.get(CONTROL, {})))
+    return {
+        "variant": name,
+        "against": CONTROL,
+        "aov": {k: _round(v) for k, v in asdict(aov).items()},
+        "revenue_per_user": {k: _round(v) for k, v in asdict(rpu).items()},
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 6)
+
+
+async def report(store: Store, since: float | None = None) -> dict[str, Any]:
+    """The report from the day of ``since`` (epoch seconds; None: every kept day)."""
+    days = [d for d in await report_days(store) if since is None or d >= day_of(since)]
+    out = summarise(await read_days(store, days))
+    out["days"] = [day_text(d) for d in days]
+    out["experiment"] = store.settings.running_experiment.name
+    return out
+
+
+def table(rep: dict[str, Any]) -> str:
+    """The report for people."""
+    heads = (
+        "placement",
+        "variant",
+        "suggestions",
+        "impressions",
+        "clicks",
+        "ctr",
+        "accepted",
+        "acceptance_rate",
+        "attributed_revenue",
+        "orders",
+        "revenue",
+        "aov",
+    )
+    lines = [
+        f"report of {len(rep['days'])} day(s), experiment {rep['experiment']}",
+        "  ".join(f"{h:>12}" for h in heads),
+    ]
+    for row in rep["rows"]:
+        lines.append("  ".join(f"{_cell(row[h]):>12}" for h in heads))
+    for c in rep["comparisons"]:
+        for what in ("aov", "revenue_per_user"):
+            r = c[what]
+            lines.append(
+                f"{c['variant']} vs {c['against']}, {what}: ratio {_cell(r['ratio'])} "
+                f"(95% {_cell(r['low'])} .. {_cell(r['high'])}), p {_cell(r['p_value'])}"
+            )
+    lines.append(f"test: {rep['test']}")
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

@@ -1,0 +1,210 @@
+"""The store's side of feedback and attribution: which scripts an event needs (ledger in the
+user's slot, then the day's counters), and how their answers become counter increments.
+
+Exactly once, in two slots: the ledger script (ATTRIBUTE, FEEDBACK) remembers what each event
+earned and answers the same on a redelivery; the day's COUNT applies it under the event's own
+marker. Counters are kept per UTC day of the event, ``placement\\0variant\\0name`` for what
+belongs to a placement (suggestions, impressions, clicks, dismisses, accepted,
+attributed_revenue) and ``\\0variant\\0name`` for the variant's orders, revenue and the sum of
+squared order values (for the interval of the average order value).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeGuard
+
+from config.settings import Settings
+from models.events import CartEvent, FeedbackEvent, PurchaseEvent
+from models.experiments import variant_of
+from xsell.store.attribution_lua import ATTRIBUTE, COUNT, FEEDBACK, RECORD_OFFERS
+from xsell.store.client import Call
+from xsell.store.keys import Keys
+from xsell.store.lua import number_arg
+
+SEP = "\x00"
+DAY_SECONDS = 86400
+DAY_LIFETIME = 400 * 86400  # how long daily aggregates are kept
+
+
+def is_attributed(event: Any) -> TypeGuard[CartEvent | PurchaseEvent | FeedbackEvent]:
+    """Events that feed the attribution and the report: add-to-carts, purchases, feedback."""
+    return isinstance(event, PurchaseEvent | FeedbackEvent) or (
+        isinstance(event, CartEvent) and event.type == "add_to_cart"
+    )
+
+
+def day_of(ts: float) -> int:
+    """The UTC day (days since 1970-01-01) of an event time: the report's bucket."""
+    return int(ts // DAY_SECONDS)
+
+
+def placement_field(placement: str, variant: str, name: str) -> str:
+    return f"{placement}{SEP}{variant}{SEP}{name}"
+
+
+def variant_field(variant: str, name: str) -> str:
+    return f"{SEP}{variant}{SEP}{name}"
+
+
+def order_value(event: PurchaseEvent) -> float:
+    """Price x quantity over the order's lines (a line without a price adds nothing)."""
+    return sum((line.price or 0.0) * line.quantity for line in event.items)
+
+
+def guest_pseudonym(event: PurchaseEvent) -> str:
+    """The revenue row of a guest's order (no user, no ledger): one per order."""
+    return hashlib.sha1(f"order{SEP}{event.order_id}".encode()).hexdigest()
+
+
+@dataclass
+class Earned:
+    """What one event adds to the day's aggregates."""
+
+    pid: str | None
+    counters: dict[str, float] = field(default_factory=dict)
+    revenue: dict[str, float | None] = field(default_factory=dict)  # None: seen, HSETNX 0
+
+    def add(self, name: str, amount: float) -> None:
+        self.counters[name] = self.counters.get(name, 0.0) + amount
+
+
+class Attribution:
+    """Builds the ledger and counter calls of one namespace with the settings' window."""
+
+    def __init__(self, keys: Keys, settings: Settings) -> None:
+        self.keys = keys
+        self.settings = settings
+        self.window = settings.attribution_window_seconds
+        self.experiment = settings.running_experiment
+
+    def ledger_call(self, event: CartEvent | PurchaseEvent | FeedbackEvent) -> Call | None:
+        """The user-slot script of an event (None: nothing to look up)."""
+        w = number_arg(self.window)
+        if isinstance(event, FeedbackEvent):
+            return (
+                FEEDBACK,
+                self.keys.ledger(event.user_id),
+                [
+                    event.event_id,
+                    number_arg(event.ts),
+                    w,
+                    event.suggestion_id,
+                    event.type,
+                    event.item_id or "",
+                ],
+            )
+        if isinstance(event, CartEvent):
+            if event.type != "add_to_cart":
+                return None
+            lines = [event.item_id, event.suggestion_id or "", "0"]
+            return (
+                ATTRIBUTE,
+                self.keys.ledger(event.user_id),
+                [event.event_id, number_arg(event.ts), w, "add", *lines],
+            )
+        if event.user_id is None:
+            return None
+        revenue: dict[str, float] = {}
+        explicit: dict[str, str] = {}
+        for line in event.items:
+            revenue[line.item_id] = revenue.get(line.item_id, 0.0) + (line.price or 0.0) * (
+                line.quantity
+            )
+            if line.suggestion_id and line.item_id not in explicit:
+                explicit[line.item_id] = line.suggestion_id
+        triples = [
+            x
+            for item, amount in revenue.items()
+            for x in (item, explicit.get(item, ""), number_arg(amount))
+        ]
+        return (
+            ATTRIBUTE,
+            self.keys.ledger(event.user_id),
+            [event.event_id, number_arg(event.ts), w, "buy", *triples],
+        )
+
+    def earned(
+        self, event: CartEvent | PurchaseEvent | FeedbackEvent, answer: str | None
+    ) -> Earned:
+        """The aggregates of an event, from its ledger answer (JSON) and, for a purchase,
+        its order value in its variant."""
+        parsed: dict[str, Any] = json.loads(answer) if answer else {}
+        deltas = parsed.get("deltas") or []
+        out = Earned(parsed.get("pid"))
+        for placement, variant, name, amount in deltas if isinstance(deltas, list) else ():
+            out.add(placement_field(placement, variant, name), float(amount))
+        if isinstance(event, PurchaseEvent):
+            unit = event.user_id if event.user_id is not None else f"order:{event.order_id}"
+            variant = variant_of(self.experiment, unit)
+            value = order_value(event)
+            out.add(variant_field(variant, "orders"), 1.0)
+            out.add(variant_field(variant, "revenue"), value)
+            out.add(variant_field(variant, "revenue_sq"), value * value)
+            pid = out.pid or guest_pseudonym(event)
+            out.revenue[f"{variant}{SEP}{pid}"] = value
+        return out
+
+    def count_call(self, marker: str, ts: float, earned: Earned, now_ms: int) -> Call | None:
+        """The day's COUNT of what an event earned (None: nothing)."""
+        if not earned.counters and not earned.revenue:
+            return None
+        counters = [x for kv in earned.counters.items() for x in (kv[0], number_arg(kv[1]))]
+        rows = [
+            x for k, v in earned.revenue.items() for x in (k, "" if v is None else number_arg(v))
+        ]
+        return (
+            COUNT,
+            self.keys.day(day_of(ts)),
+            [
+                marker,
+                now_ms,
+                self.settings.dedup_window_seconds * 1000,
+                DAY_LIFETIME,
+                len(earned.counters),
+                *counters,
+                *rows,
+            ],
+        )
+
+    def offer_calls(
+        self, messages: Sequence[dict[str, Any]], trigger_ts: Sequence[float]
+    ) -> list[Call]:
+        """RECORD_OFFERS of each published message of a known user (empty ones too: the
+        holdout's messages record the user as seen in ``control``)."""
+        calls: list[Call] = []
+        for message, ts in zip(messages, trigger_ts, strict=True):
+            if message["user_id"] is None:
+                continue
+            items = [o["item_id"] for o in message["items"]]
+            calls.append(
+                (
+                    RECORD_OFFERS,
+                    self.keys.ledger(message["user_id"]),
+                    [
+                        message["suggestion_id"],
+                        number_arg(ts),
+                        message["placement"],
+                        message["variant"],
+                        number_arg(self.window),
+                        *items,
+                    ],
+                )
+            )
+        return calls
+
+    def offers_earned(self, message: dict[str, Any], pid: str | None) -> Earned:
+        """A published message's aggregates: one suggestion, and its user seen."""
+        out = Earned(pid)
+        out.add(placement_field(message["placement"], message["variant"], "suggestions"), 1.0)
+        if message["items"]:
+            out.add(
+                placement_field(message["placement"], message["variant"], "offered"),
+                float(len(message["items"])),
+            )
+        if pid is not None:
+            out.revenue[f"{message['variant']}{SEP}{pid}"] = None
+        return out

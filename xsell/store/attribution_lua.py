@@ -1,0 +1,218 @@
+"""Lua scripts of feedback and attribution (the rules: models/attribution.py, their reference).
+
+A user's ledger lives in the user's slot: hash ``NS:{u:USER}:att`` and zset ``NS:{u:USER}:atz``
+(each field's event time, for pruning what is older than the attribution window):
+
+- ``o\\0ITEM`` -> the suggestion that last offered ITEM;
+- ``x\\0SUGGESTION\\0ITEM`` -> ``ts|placement|variant|flags`` (flags: ``a`` accepted, ``b``
+  bought), one per offered item;
+- ``s\\0SUGGESTION`` -> ``ts|placement|variant`` (what feedback needs);
+- ``f\\0TYPE\\0SUGGESTION\\0ITEM`` -> 1: that feedback was counted (repeats count once);
+- ``e\\0EVENT`` -> the JSON of what the event earned (returned again on a redelivery, so the
+  day counters, in another slot, can be applied exactly once under their own marker);
+- ``pid`` -> the user's pseudonym in the daily per-user revenue rows: a forget_user deletes
+  the ledger, and the rows that stay in the aggregates can no longer be linked to the user.
+
+Daily aggregates live in the day's slot (``NS:{r:DAY}``; COUNT): counters, per-pseudonym
+revenue, and the markers that make each event count once there.
+"""
+
+from __future__ import annotations
+
+from xsell.store.lua import LuaScript
+
+_LEDGER = """
+local att, atz = KEYS[1], KEYS[2]
+local SEP = string.char(0)
+-- prune what the window left behind (and keep a busy user's ledger bounded)
+local function prune(now, window)
+  local old = redis.call('ZRANGEBYSCORE', atz, '-inf', '(' .. (now - window))
+  local n = redis.call('ZCARD', atz) - #old
+  if n > 5000 then
+    local more = redis.call('ZRANGE', atz, 0, n - 5001)
+    for i = 1, #more do old[#old + 1] = more[i] end
+  end
+  for i = 1, #old, 500 do
+    local part = {unpack(old, i, math.min(i + 499, #old))}
+    redis.call('HDEL', att, unpack(part))
+    redis.call('ZREM', atz, unpack(part))
+  end
+end
+local function put(field, value, ts)
+  redis.call('HSET', att, field, value)
+  redis.call('ZADD', atz, ts, field)
+end
+local function split(text)
+  local out = {}
+  for part in string.gmatch(text .. '|', '([^|]*)|') do out[#out + 1] = part end
+  return out
+end
+local function pseudonym(seed)
+  local pid = redis.call('HGET', att, 'pid')
+  if not pid then
+    pid = redis.sha1hex(att .. SEP .. seed)
+    redis.call('HSET', att, 'pid', pid)
+  end
+  return pid
+end
+local function expire(window)
+  redis.call('EXPIRE', att, math.ceil(window) + 86400)
+  redis.call('EXPIRE', atz, math.ceil(window) + 86400)
+end
+"""
+
+RECORD_OFFERS = LuaScript(
+    "record_offers",
+    _LEDGER
+    + """
+-- KEYS[1] the user's ledger hash, KEYS[2] its ages zset.
+-- ARGV[1] suggestion id, ARGV[2] trigger ts (s), ARGV[3] placement, ARGV[4] variant,
+-- ARGV[5] window (s), ARGV[6 ..] the offered item ids.
+-- An item's offer ('o') moves to this suggestion unless a later one holds it; a redelivered
+-- suggestion changes nothing (HSETNX keeps the flags it earned).
+-- returns: the user's pseudonym.
+local sid, ts, placement, variant = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local window = tonumber(ARGV[5])
+prune(ts, window)
+local meta = ts .. '|' .. placement .. '|' .. variant
+if redis.call('HSETNX', att, 's' .. SEP .. sid, meta) == 1 then
+  redis.call('ZADD', atz, ts, 's' .. SEP .. sid)
+end
+for i = 6, #ARGV do
+  local item = ARGV[i]
+  local x = 'x' .. SEP .. sid .. SEP .. item
+  if redis.call('HSETNX', att, x, meta .. '|') == 1 then redis.call('ZADD', atz, ts, x) end
+  local o = 'o' .. SEP .. item
+  local current = redis.call('HGET', att, o)
+  local newer = true
+  if current and current ~= sid then
+    local held = redis.call('HGET', att, 'x' .. SEP .. current .. SEP .. item)
+    if held and tonumber(split(held)[1]) > ts then newer = false end
+  end
+  if newer then put(o, sid, ts) end
+end
+local pid = pseudonym(sid)
+expire(window)
+return pid
+""",
+)
+
+ATTRIBUTE = LuaScript(
+    "attribute",
+    _LEDGER
+    + """
+-- KEYS[1] the user's ledger hash, KEYS[2] its ages zset.
+-- ARGV[1] event id, ARGV[2] event ts (s), ARGV[3] window (s), ARGV[4] 'add' | 'buy',
+-- ARGV[5 ..] triples: item id, the event's explicit suggestion id ('' = none), revenue.
+-- An item is credited to the explicit suggestion when it offered the item within the window,
+-- else to the item's latest offer if within the window; each (suggestion, item) is accepted
+-- once and
+-- bought once. A redelivered event returns what it earned the first time.
+-- returns: JSON {pid, deltas: [[placement, variant, counter, amount], ...]}.
+local eid, ts, window, kind = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local memo = redis.call('HGET', att, 'e' .. SEP .. eid)
+if memo then return memo end
+local deltas = {}
+for i = 5, #ARGV, 3 do
+  local item, explicit, revenue = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  -- the named suggestion's offer if valid, else the item's latest offer if valid
+  local field, rec = nil, nil
+  local tries = {}
+  if explicit ~= '' then tries[1] = explicit end
+  local latest = redis.call('HGET', att, 'o' .. SEP .. item)
+  if latest then tries[#tries + 1] = latest end
+  for _, sid in ipairs(tries) do
+    if not rec then
+      local f = 'x' .. SEP .. sid .. SEP .. item
+      local r = redis.call('HGET', att, f)
+      if r then
+        local at = tonumber(split(r)[1])
+        if at <= ts and ts - at <= window then field, rec = f, r end
+      end
+    end
+  end
+  if rec then
+    local p = split(rec)
+    local flags = p[4] or ''
+    do
+      local now = flags
+      if not string.find(flags, 'a', 1, true) then
+        now = now .. 'a'
+        deltas[#deltas + 1] = {p[2], p[3], 'accepted', 1}
+      end
+      if kind == 'buy' and not string.find(flags, 'b', 1, true) then
+        now = now .. 'b'
+        deltas[#deltas + 1] = {p[2], p[3], 'attributed_revenue', revenue}
+      end
+      if now ~= flags then
+        redis.call('HSET', att, field, p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. now)
+      end
+    end
+  end
+end
+local out = cjson.encode({pid = pseudonym(eid), deltas = deltas})
+put('e' .. SEP .. eid, out, ts)
+expire(window)
+return out
+""",
+)
+
+FEEDBACK = LuaScript(
+    "feedback",
+    _LEDGER
+    + """
+-- KEYS[1] the user's ledger hash, KEYS[2] its ages zset.
+-- ARGV[1] event id, ARGV[2] ts (s), ARGV[3] window (s), ARGV[4] suggestion id,
+-- ARGV[5] 'impression' | 'click' | 'dismiss', ARGV[6] item id ('' = the whole suggestion).
+-- Counts a feedback once per (type, suggestion, item), for a suggestion the ledger knows
+-- (shown to this user within the window); a redelivery returns what it earned.
+-- returns: JSON {pid, deltas: [[placement, variant, counter, 1]]} (deltas may be empty).
+local eid, ts, window, sid = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local memo = redis.call('HGET', att, 'e' .. SEP .. eid)
+if memo then return memo end
+local deltas = {}
+local meta = redis.call('HGET', att, 's' .. SEP .. sid)
+if meta then
+  local p = split(meta)
+  local seen = 'f' .. SEP .. ARGV[5] .. SEP .. sid .. SEP .. ARGV[6]
+  if redis.call('HEXISTS', att, seen) == 0 then
+    put(seen, '1', ts)
+    deltas[1] = {p[2], p[3], ARGV[5] .. 's', 1}
+  end
+end
+local out = cjson.encode({pid = pseudonym(eid), deltas = deltas})
+put('e' .. SEP .. eid, out, ts)
+expire(window)
+return out
+""",
+)
+
+COUNT = LuaScript(
+    "count",
+    """
+-- KEYS[1] the day's counters hash, KEYS[2] the day's per-user revenue hash (field
+--   'variant\\0pseudonym'), KEYS[3] the day's markers zset (marker -> applied at, ms).
+-- ARGV[1] marker (the event's), ARGV[2] now (ms), ARGV[3] marker lifetime (ms),
+-- ARGV[4] day lifetime (s), ARGV[5] n counters, then n (field, amount) pairs
+-- (HINCRBYFLOAT), then (field, amount) pairs of per-user revenue; an amount '' marks the
+-- user as seen in the variant (HSETNX 0: revenue per user counts users who bought nothing).
+-- returns: 1 when applied now, 0 when the marker was applied before.
+local now, life = tonumber(ARGV[2]), tonumber(ARGV[3])
+if redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - life)
+redis.call('ZADD', KEYS[3], now, ARGV[1])
+local n = tonumber(ARGV[5])
+for i = 6, 5 + 2 * n, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 6 + 2 * n, #ARGV, 2 do
+  if ARGV[i + 1] == '' then
+    redis.call('HSETNX', KEYS[2], ARGV[i], '0')
+  else
+    redis.call('HINCRBYFLOAT', KEYS[2], ARGV[i], ARGV[i + 1])
+  end
+end
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[4])) end
+return 1
+""",
+)
+
+ATTRIBUTION_SCRIPTS = (RECORD_OFFERS, ATTRIBUTE, FEEDBACK, COUNT)
