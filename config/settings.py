@@ -21,6 +21,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from config.experiment import ExperimentSettings, experiment_of
 from config.safety import (
     LOOPBACK_HOSTS,
     mask_url,
@@ -29,7 +30,6 @@ from config.safety import (
     security_problem,
     unsafe_reasons,
 )
-from config.experiment import ExperimentSettings, experiment_of
 from models.events import Limits
 from models.experiments import Experiment
 
