@@ -77,10 +77,17 @@ def _item_keys(ns: str, item_id: str) -> ItemKeys:
 OUTPUT_SUFFIXES = (":sug",)  # what the worker published (latest.py): outputs, not model state
 
 
+# the notification scheduler's keys (notify_keys.py): schedule, profiles, caps, no learned value
+NOTIFY_SHARD_SUFFIXES = (":nq", ":nj", ":nt", ":nm", ":nc", ":nu", ":nf", ":ns")
+NOTIFY_USER_SUFFIXES = (":np", ":nh", ":nr", ":nl")
+
+
 def is_output(key: str) -> bool:
-    """True for a key that holds published outputs (the latest suggestions), which state
-    comparisons leave out: they carry wall-clock times and no learned value."""
-    return key.endswith(OUTPUT_SUFFIXES)
+    """True for a key that holds published outputs (the latest suggestions) or notification
+    state, which state comparisons leave out: they carry wall-clock times and no learned value."""
+    return key.endswith(OUTPUT_SUFFIXES) or key.endswith(
+        NOTIFY_SHARD_SUFFIXES + NOTIFY_USER_SUFFIXES
+    )
 
 
 @dataclass(frozen=True, slots=True)
