@@ -24,7 +24,15 @@ from models.errors import XsellError
 
 log = logging.getLogger(__name__)
 
-TOPICS = ("cart-events", "orders", "catalog", "suggestions", "dead-letter")
+TOPICS = (
+    "cart-events",
+    "orders",
+    "catalog",
+    "suggestions",
+    "dead-letter",
+    "profiles",
+    "notifications",
+)
 
 
 def security_options(settings: Settings) -> dict[str, Any]:
