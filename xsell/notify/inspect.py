@@ -10,6 +10,7 @@ from config.settings import Settings
 from models.notify_policy import choose_channel, consented
 from xsell.notify.messages import rfc3339
 from xsell.store.apply import Store
+from xsell.store.client import Call
 from xsell.store.notify_store import LOG_KEEP, Job, NotifyCalls, profile_of, sends_of
 
 
@@ -24,7 +25,7 @@ async def user_notifications(
     shard, keys = calls.keys.shard_for(user), calls.keys.user(user)
     (listed,) = await store.runner.run([("HGET", shard.users, user)])
     ids = str(listed).split() if listed else []
-    reads = [("HMGET", shard.jobs, *ids)] if ids else []
+    reads: list[Call] = [("HMGET", shard.jobs, *ids)] if ids else []
     reads += [*calls.read_user(user), ("LRANGE", keys.log, 0, LOG_KEEP - 1)]
     replies = await store.runner.run(reads)
     jobs = [Job.from_json(j) for j in (replies[0] if ids else []) if j]
