@@ -19,7 +19,7 @@ import numpy as np
 
 from models.events import PurchaseEvent
 from xsell.store.apply import META_BOOKKEEPING, Store
-from xsell.store.keys import Keys
+from xsell.store.keys import NOTIFY_SHARD_SUFFIXES, NOTIFY_USER_SUFFIXES, Keys
 
 CHUNK = 200
 EXAMPLES = 10
@@ -55,8 +55,10 @@ class StateDiff:
 
 
 def model_key(key: str) -> bool:
-    """A key of the model (not a dedup marker ``:m`` nor a done marker ``{e:...}``)."""
-    return not key.endswith(":m") and ":{e:" not in key
+    """A key of the model (not a dedup marker ``:m``, a done marker ``{e:...}`` nor the
+    notification scheduler's state, which holds wall-clock times and counters)."""
+    notify = key.endswith(NOTIFY_SHARD_SUFFIXES + NOTIFY_USER_SUFFIXES)
+    return not key.endswith(":m") and ":{e:" not in key and not notify
 
 
 async def key_suffixes(store: Store) -> set[str]:
