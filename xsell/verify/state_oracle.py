@@ -19,7 +19,7 @@ import numpy as np
 
 from models.events import PurchaseEvent
 from xsell.store.apply import META_BOOKKEEPING, Store
-from xsell.store.keys import NOTIFY_SHARD_SUFFIXES, NOTIFY_USER_SUFFIXES, Keys
+from xsell.store.keys import Keys, is_output
 
 CHUNK = 200
 EXAMPLES = 10
@@ -55,10 +55,9 @@ class StateDiff:
 
 
 def model_key(key: str) -> bool:
-    """A key of the model (not a dedup marker ``:m``, a done marker ``{e:...}`` nor the
-    notification scheduler's state, which holds wall-clock times and counters)."""
-    notify = key.endswith(NOTIFY_SHARD_SUFFIXES + NOTIFY_USER_SUFFIXES)
-    return not key.endswith(":m") and ":{e:" not in key and not notify
+    """A key of the model (not a dedup marker ``:m``, a done marker ``{e:...}`` nor an
+    output: the latest suggestions, the notification scheduler's state)."""
+    return not key.endswith(":m") and ":{e:" not in key and not is_output(key)
 
 
 async def key_suffixes(store: Store) -> set[str]:
