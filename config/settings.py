@@ -32,6 +32,7 @@ from config.safety import (
 )
 from models.events import Limits
 from models.experiments import Experiment
+from models.notify_policy import Policy, parse_caps, parse_channels, parse_quiet_hours, zone
 
 __all__ = ["Settings", "load_settings", "mask_url", "require_safe", "safe_errors"]
 
@@ -137,6 +138,40 @@ class Settings(BaseSettings):
         None, description="Name, salt and variants (TOML [experiment]); none = one variant."
     )
 
+    # --- notifications: cart abandonment, post-purchase (docs/contract.md) ------------------
+    notify_channels: str = Field(
+        "push,email,sms,zalo", description="Channels in order of preference; empty = off."
+    )
+    notify_default_consent: str = Field(
+        "", description="Channels consented to without an explicit answer; empty = none."
+    )
+    notify_abandon_seconds: float = Field(
+        3600.0, gt=0, description="A cart is abandoned this long after its last activity."
+    )
+    notify_post_purchase_seconds: float = Field(
+        86400.0, gt=0, description="The post-purchase notification is due this after the order."
+    )
+    notify_ttl_seconds: float = Field(
+        86400.0, gt=0, description="Dropped when it cannot go out this long after its due time."
+    )
+    notify_quiet_hours: str = Field(
+        "21:00-08:00", description="HH:MM-HH:MM on the user's clock; empty = none."
+    )
+    notify_timezone: str = Field("UTC", description="IANA zone of users without one.")
+    notify_caps: str = Field(
+        "push=1/86400,email=1/57600,sms=1/86400,zalo=1/86400",
+        description="At most N per rolling S seconds per user and channel: CHANNEL=N/S,...",
+    )
+    notify_repeat_days: float = Field(
+        30.0, ge=0, description="An item is not notified to the same user again within this."
+    )
+    notify_lease_seconds: float = Field(
+        30.0, gt=0, le=3600, description="A claimed notification is taken over after this."
+    )
+    notify_poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="How often a worker looks for due notifications."
+    )
+
     # --- HTTP API: xsell api (docs/contract.md) --------------------------------------------
     api_host: str = Field("127.0.0.1", description="Address the API listens on.")
     api_port: int = Field(8080, ge=1, le=65535, description="Port the API listens on.")
@@ -189,6 +224,30 @@ class Settings(BaseSettings):
         if not hosts or any(":" not in h for h in hosts):
             raise ValueError("expected host:port[,host:port...]")
         return ",".join(hosts)
+
+    @field_validator("notify_channels", "notify_default_consent")
+    @classmethod
+    def _notify_channels(cls, value: str) -> str:
+        return ",".join(parse_channels(value))
+
+    @field_validator("notify_caps")
+    @classmethod
+    def _notify_caps(cls, value: str) -> str:
+        parse_caps(value)
+        return value
+
+    @field_validator("notify_quiet_hours")
+    @classmethod
+    def _notify_quiet(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value.strip()
+
+    @field_validator("notify_timezone")
+    @classmethod
+    def _notify_zone(cls, value: str) -> str:
+        if zone(value) is None:
+            raise ValueError("not an IANA time zone name (e.g. Asia/Ho_Chi_Minh)")
+        return value
 
     @model_validator(mode="after")
     def _coherent(self) -> Settings:
@@ -246,6 +305,21 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return sorted(_comma_set(self.api_cors_origins))
+
+    @property
+    def notify_policy(self) -> Policy:
+        """The notification policy (models/notify_policy.py) of these settings."""
+        return Policy(
+            channels=parse_channels(self.notify_channels),
+            default_consent=frozenset(parse_channels(self.notify_default_consent)),
+            abandon_seconds=self.notify_abandon_seconds,
+            post_purchase_seconds=self.notify_post_purchase_seconds,
+            ttl_seconds=self.notify_ttl_seconds,
+            quiet=parse_quiet_hours(self.notify_quiet_hours),
+            timezone=self.notify_timezone,
+            caps=parse_caps(self.notify_caps),
+            repeat_seconds=self.notify_repeat_days * 86400.0,
+        )
 
     @property
     def half_life_seconds(self) -> float:

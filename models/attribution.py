@@ -6,9 +6,9 @@ this is their reference, and a test holds the two equal on random histories):
 - **Explicit before implicit.** An event that names a ``suggestion_id`` (a cart event, an order
   line) credits that suggestion, if it offered the item to this user within the window.
   Otherwise (no name, an unknown one, or too old) the item goes to the latest suggestion that
-  offered it to the user, if within the window; else to none. Why: the shop knows best where a click came from; when it does not say,
-  the last offer before the decision is the one the user acted on (last touch, as Recombee,
-  Algolia and Personalize attribute).
+  offered it to the user, if within the window; else to none. Why: the shop knows best where
+  a click came from; when it does not say, the last offer before the decision is the one the
+  user acted on (last touch, as Recombee, Algolia and Personalize attribute).
 - **The window** (``XSELL_ATTRIBUTION_WINDOW_SECONDS``, a day): an offer older than that, or
   made after the event, earns nothing.
 - **Once per item:** an offered item counts as accepted once, whether added then bought or

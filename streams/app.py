@@ -24,6 +24,7 @@ from faust.types import TP
 from config.settings import Settings
 from streams import metrics
 from streams.handler import BatchHandler, Record, encode
+from streams.notify import install as install_notify
 from streams.outputs import record_outputs
 from streams.resilience import deliver, throttle_kafka_logs, watch_kafka
 from streams.startup import announce_state
@@ -100,6 +101,7 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
                 for e in events
             ]
             out = await handler.handle(records)
+            await notify.observe(name, records)  # notification triggers (streams/notify.py)
             published = [
                 Published(key, None if v is None else v["placement"], _text(encode(v)))
                 for key, v in out.suggestions
@@ -162,6 +164,7 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
         async for _ in run(stream, "feedback"):
             pass
 
+    notify = install_notify(app, settings, runtime, topics.dead_letter)  # profiles, due loop
     return app, topics
 
 

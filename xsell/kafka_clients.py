@@ -24,7 +24,16 @@ from models.errors import XsellError
 
 log = logging.getLogger(__name__)
 
-TOPICS = ("cart-events", "orders", "catalog", "suggestions", "dead-letter", "feedback")
+TOPICS = (
+    "cart-events",
+    "orders",
+    "catalog",
+    "suggestions",
+    "dead-letter",
+    "feedback",
+    "profiles",
+    "notifications",
+)
 
 
 def security_options(settings: Settings) -> dict[str, Any]:

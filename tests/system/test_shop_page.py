@@ -120,6 +120,12 @@ def test_adding_a_phone_offers_a_case_on_the_page_within_2_seconds(
         )
         hosts = {re.match(r"https?://[^/]+", url).group(0) for url in resources}
         assert hosts <= {demo["page"], demo["api"]}, hosts  # nothing from the internet
+        # left in the cart: the abandonment notification (30 s in the demo) shows on the page
+        WebDriverWait(browser, 60, poll_frequency=0.5).until(
+            lambda b: b.find_elements(By.CSS_SELECTOR, "#notifications li.notification")
+        )
+        (note,) = browser.find_elements(By.CSS_SELECTOR, "#notifications li.notification")
+        assert note.is_displayed() and note.text.startswith("[push] You left items in your cart")
         browser.execute_script("window.scrollTo(0, 0)")
         shot = tmp_path / "demo-shop.png"
         browser.save_screenshot(str(shot))

@@ -52,6 +52,8 @@ NAMES = (
     "recommendation-request",
     "events-answer",
     "error",
+    "profile",
+    "notification",
 )
 STREAMS = {"cart-event": "cart-events", "order-event": "orders", "catalog-item": "catalog"}
 LIMITS = Limits()

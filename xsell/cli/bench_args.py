@@ -123,6 +123,13 @@ def add_bench_parser(sub: Any) -> None:
         help="the bench workers' Kafka fetch wait (default 10; 0 = "
         "XSELL_KAFKA_FETCH_MAX_WAIT_MS, which Tansu always waits out: see docs/benchmarks.md)",
     )
+    p.add_argument(
+        "--notify",
+        action="store_true",
+        help="measure the notification triggers instead: the worker's added cost per cart "
+        "event of keeping the schedule, and due notifications claimed and published per "
+        "second, each with its baseline (--events, --repeat apply)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(fn=cmd_bench)
 
@@ -138,6 +145,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from xsell.devenv.shared_data import ONLINE_RETAIL_FILE
 
     cli_settings(args)  # validates the settings, sets up logging
+    env = {k: v for k, v in os.environ.items() if k.startswith("XSELL_")}
+    if args.notify:
+        with harness("bench"):
+            from xsell.bench.notify_bench import run_notify_bench
+        figures = run_notify_bench(env, args.events, args.repeat)
+        figures["command"] = "xsell " + " ".join(sys.argv[1:])
+        print(
+            json.dumps(figures) if args.json else "\n".join(f"{k}: {v}" for k, v in figures.items())
+        )
+        return 0
     args.orders = args.orders or ONLINE_RETAIL_FILE
     if args.target == "api":
         return _bench_api(args)
@@ -163,7 +180,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
         fetch_wait_ms=args.fetch_wait_ms,
         workers=args.workers,
     )
-    env = {k: v for k, v in os.environ.items() if k.startswith("XSELL_")}
     report = run_bench(opts, env)
     report["command"] = "xsell " + " ".join(sys.argv[1:])
     print(json.dumps(report) if args.json else table(report))

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from config.settings import safe_errors
 from models.errors import XsellError
-from xsell.cli import api_args, bench_args, harness, operate
+from xsell.cli import api_args, bench_args, harness, notify_args, operate
 
 DESCRIPTION = (
     "xsell: streaming cross-sell recommendations. Kafka events -> Faust workers -> "
@@ -29,6 +29,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--config", help="TOML settings file (same as XSELL_CONFIG)")
     sub = top.add_subparsers(dest="command", required=True)
     operate.add_parsers(sub)
+    notify_args.add_parsers(sub)
     api_args.add_parsers(sub)
     harness.add_parsers(sub)
     bench_args.add_bench_parser(sub)

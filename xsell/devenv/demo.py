@@ -36,7 +36,17 @@ from xsell.ops.orders_csv import catalog_to_json
 from xsell.store.apply import Store
 
 VISITOR = "visitor"
-DEMO_ENV = {"XSELL_KAFKA_FETCH_MAX_WAIT_MS": "20", "XSELL_BATCH_WINDOW": "0.01"}
+DEMO_ENV = {
+    "XSELL_KAFKA_FETCH_MAX_WAIT_MS": "20",
+    "XSELL_BATCH_WINDOW": "0.01",
+    # notifications within a minute: a cart is abandoned 30 s after its last activity
+    "XSELL_NOTIFY_ABANDON_SECONDS": "30",
+    "XSELL_NOTIFY_POST_PURCHASE_SECONDS": "20",
+    "XSELL_NOTIFY_QUIET_HOURS": "",
+    "XSELL_NOTIFY_CAPS": "push=3/300,email=1/600",
+    "XSELL_NOTIFY_POLL_SECONDS": "0.5",
+}
+CONSENT = {"push": True}  # the demo's shoppers and its visitor consent to push
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,13 @@ def show(message: dict[str, Any], names: dict[str, str]) -> str:
             text += f" ({offer['kind']})"
         offers.append(text)
     return f"{message['user_id'] or 'guest'} {what} {items}  ->  " + ("; ".join(offers) or "-")
+
+
+def show_notification(message: dict[str, Any], names: dict[str, str]) -> str:
+    """One line of the terminal view per notification sent."""
+    items = ", ".join(names.get(o["item_id"], o["item_id"]) for o in message["items"])
+    why = "left a cart" if message["reason"] == "cart_abandoned" else "bought"
+    return f"notification: {message['user_id']} ({why}) on {message['channel']}: {items}"
 
 
 def run_demo(options: DemoOptions) -> int:
@@ -113,6 +130,7 @@ def run_demo(options: DemoOptions) -> int:
             ShopConfig(api.url, keys["secret"], keys["public"], VISITOR, token, tuple(catalog)),
             page_port,
         )
+        _consent(settings, [VISITOR])
         page.start()
         print(f"loaded {len(catalog)} catalogue items and {len(history)} past orders", flush=True)
         print(
@@ -121,7 +139,8 @@ def run_demo(options: DemoOptions) -> int:
             flush=True,
         )
         print("playing shoppers...", flush=True)
-        _play(options, settings, live, {c.item_id: c.name or c.item_id for c in catalog})
+        names = {c.item_id: c.name or c.item_id for c in catalog}
+        _play(options, settings, live, names, page.notifications)
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
     finally:
@@ -156,32 +175,62 @@ def _load(settings: Settings, catalog: list[CatalogItem], history: list[Purchase
     asyncio.run(load())
 
 
+def _consent(settings: Settings, users: list[str]) -> None:
+    prod = producer(settings)
+    try:
+        for user in users:
+            profile = {"type": "user", "user_id": user, "consent": CONSENT}
+            send_json(prod, settings.topic("profiles"), user, profile)
+        prod.flush()
+    finally:
+        prod.close()
+
+
 def _play(
-    options: DemoOptions, settings: Settings, live: Iterator[dict[str, Any]], names: dict[str, str]
+    options: DemoOptions,
+    settings: Settings,
+    live: Iterator[dict[str, Any]],
+    names: dict[str, str],
+    visitor_notes: list[dict[str, Any]],
 ) -> None:
     prod = producer(settings)
     consumer = KafkaConsumer(
         settings.topic("suggestions"),
+        settings.topic("notifications"),
         bootstrap_servers=settings.broker_list,
         auto_offset_reset="earliest",
         group_id=None,
     )
     deadline = time.monotonic() + options.seconds if options.seconds else float("inf")
     interval = 1.0 / max(options.rate, 0.1)
-    shown = 0
+    shown = notified = 0
+    shoppers: set[str] = set()
     try:
         while time.monotonic() < deadline:
             value = next(live, None)
             if value is not None:
+                value = {**value, "ts": time.time()}  # played now: abandonment is in seconds
                 topic = "orders" if value["type"] == "purchase" else "cart-events"
+                if value["user_id"] not in shoppers:
+                    shoppers.add(value["user_id"])
+                    profile = {"type": "user", "user_id": value["user_id"], "consent": CONSENT}
+                    send_json(prod, settings.topic("profiles"), value["user_id"], profile)
                 send_json(prod, settings.topic(topic), value["user_id"], value)
                 prod.flush()
             for records in consumer.poll(timeout_ms=int(interval * 1000)).values():
                 for record in records:
-                    if record.value is not None:
-                        print(show(json.loads(record.value), names), flush=True)
+                    if record.value is None:
+                        continue
+                    message = json.loads(record.value)
+                    if record.topic == settings.topic("notifications"):
+                        print(show_notification(message, names), flush=True)
+                        notified += 1
+                        if message["user_id"] == VISITOR:
+                            visitor_notes.insert(0, message)
+                    else:
+                        print(show(message, names), flush=True)
                         shown += 1
     finally:
         consumer.close()
         prod.close()
-    print(f"{shown} suggestions shown", flush=True)
+    print(f"{shown} suggestions shown, {notified} notifications sent", flush=True)

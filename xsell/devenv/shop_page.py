@@ -46,7 +46,8 @@ class ShopPage:
     def __init__(self, config: ShopConfig, port: int) -> None:
         self.config = config
         self.port = port
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(config))
+        self.notifications: list[dict[str, Any]] = []  # the visitor's, newest first (demo.py)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(config, self.notifications))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -108,11 +109,17 @@ def checkout(config: ShopConfig, items: list[str]) -> int:
         return int(answer.status)
 
 
-def _handler(config: ShopConfig) -> type[BaseHTTPRequestHandler]:
+def _handler(
+    config: ShopConfig, notifications: list[dict[str, Any]]
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             if self.path == "/config.js":
                 self._send(200, page_config(config), "application/javascript")
+                return
+            if self.path == "/notifications.json":  # the shop backend's view of its sender
+                body = json.dumps(notifications[:10]).encode()
+                self._send(200, body, "application/json")
                 return
             name, kind = FILES.get(self.path.split("?", 1)[0], (None, None))
             if name is None or kind is None:

@@ -18,6 +18,7 @@ from config.settings import Settings
 from models.events import ForgetUser
 from models.validate import parse_record
 from xsell.kafka_clients import send_tombstone
+from xsell.notify.scheduler import forget as forget_notifications
 from xsell.store.apply import Store
 
 
@@ -44,6 +45,7 @@ async def forget_in_redis(store: Store, event: ForgetUser) -> int:
     ]
     existed = await store.runner.run([("EXISTS", key) for key in keys])
     await store.apply([event])
+    await forget_notifications(store, store.settings, event.user_id)  # pending + policy state
     return int(sum(existed))
 
 

@@ -30,6 +30,7 @@ from models.errors import InvalidEvent
 from models.events import CatalogItem, Event, PurchaseEvent
 from models.validate import parse_record
 from xsell.kafka_clients import consumer, kafka_has_records, unreachable
+from xsell.notify.inspect import notification_counts
 from xsell.ops.loading import backfill
 from xsell.store.apply import Store, epoch_text
 from xsell.store.reader import state_clock
@@ -83,6 +84,7 @@ async def state_status(store: Store, *, check_kafka: bool = True) -> dict[str, A
         "rebuilt_at": epoch_text(rebuilt_at) if rebuilt_at else None,
         "kafka": down or ("not asked" if not check_kafka else "reachable"),
         "kafka_orders_topic_has_records": kafka,
+        "notifications": await notification_counts(store),
     }
 
 

@@ -85,10 +85,17 @@ OUTPUT_SUFFIXES = (":sug", ":att", ":atz")
 OUTPUT_TAGS = (":{r:", ":{t:")
 
 
+# the notification scheduler's keys (notify_keys.py): schedule, profiles, caps, no learned value
+NOTIFY_SHARD_SUFFIXES = (":nq", ":nj", ":nt", ":nm", ":nc", ":nu", ":nf", ":ns")
+NOTIFY_USER_SUFFIXES = (":np", ":nh", ":nr", ":nl")
+
+
 def is_output(key: str) -> bool:
-    """True for a key of outputs and measurements, which state comparisons leave out: they
-    carry wall-clock times and no learned value."""
-    return key.endswith(OUTPUT_SUFFIXES) or any(tag in key for tag in OUTPUT_TAGS)
+    """True for a key of outputs, measurements and notification state, which state
+    comparisons leave out: they carry wall-clock times and no learned value."""
+    return key.endswith(OUTPUT_SUFFIXES + NOTIFY_SHARD_SUFFIXES + NOTIFY_USER_SUFFIXES) or any(
+        tag in key for tag in OUTPUT_TAGS
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from models.decay import RESCALE_AFTER_HALF_LIVES
+from xsell.store.notify_lua import SOURCES as NOTIFY_SOURCES
 
 
 def number_arg(x: float) -> str:
@@ -288,6 +289,16 @@ return #KEYS
 """,
 )
 
+# the notification scheduler's scripts: sources and contracts in xsell/store/notify_lua.py
+NOTIFY_CART = LuaScript("notify_cart", NOTIFY_SOURCES["notify_cart"])
+NOTIFY_PURCHASE = LuaScript("notify_purchase", NOTIFY_SOURCES["notify_purchase"])
+NOTIFY_CLAIM = LuaScript("notify_claim", NOTIFY_SOURCES["notify_claim"])
+NOTIFY_PREPARE = LuaScript("notify_prepare", NOTIFY_SOURCES["notify_prepare"])
+NOTIFY_DEFER = LuaScript("notify_defer", NOTIFY_SOURCES["notify_defer"])
+NOTIFY_FINISH = LuaScript("notify_finish", NOTIFY_SOURCES["notify_finish"])
+NOTIFY_FORGET = LuaScript("notify_forget", NOTIFY_SOURCES["notify_forget"])
+NOTIFY_RECORD_SENT = LuaScript("notify_record_sent", NOTIFY_SOURCES["notify_record_sent"])
+
 ALL_SCRIPTS = (
     APPLY_PAIRS,
     APPLY_POPULARITY,
@@ -296,4 +307,12 @@ ALL_SCRIPTS = (
     READ_ITEM,
     READ_ITEMS,
     MARK_DONE,
+    NOTIFY_CART,
+    NOTIFY_PURCHASE,
+    NOTIFY_CLAIM,
+    NOTIFY_PREPARE,
+    NOTIFY_DEFER,
+    NOTIFY_FINISH,
+    NOTIFY_FORGET,
+    NOTIFY_RECORD_SENT,
 )

@@ -19,7 +19,7 @@ import numpy as np
 
 from models.events import PurchaseEvent
 from xsell.store.apply import META_BOOKKEEPING, Store
-from xsell.store.keys import Keys
+from xsell.store.keys import Keys, is_output
 
 CHUNK = 200
 EXAMPLES = 10
@@ -55,8 +55,9 @@ class StateDiff:
 
 
 def model_key(key: str) -> bool:
-    """A key of the model (not a dedup marker ``:m`` nor a done marker ``{e:...}``)."""
-    return not key.endswith(":m") and ":{e:" not in key
+    """A key of the model (not a dedup marker ``:m``, a done marker ``{e:...}`` nor an
+    output: the latest suggestions, the notification scheduler's state)."""
+    return not key.endswith(":m") and ":{e:" not in key and not is_output(key)
 
 
 async def key_suffixes(store: Store) -> set[str]:

@@ -81,6 +81,30 @@
       });
   });
 
+  // the notifications xsell sent to this visitor (the page server reads the notifications
+  // topic as a push sender would, and shows them here)
+  var notified = {};
+  function pollNotifications() {
+    fetch("/notifications.json").then(function (answer) { return answer.json(); })
+      .then(function (messages) {
+        var list = document.getElementById("notifications");
+        messages.slice().reverse().forEach(function (m) {
+          if (notified[m.notification_id]) { return; }
+          notified[m.notification_id] = true;
+          var why = m.reason === "cart_abandoned" ? "You left items in your cart. "
+            : "Thanks for your order! ";
+          var li = el("li", "notification",
+            "[" + m.channel + "] " + why + "Maybe: " + m.items.map(function (o) {
+              return name(o.item_id);
+            }).join(", "));
+          li.dataset.notificationId = m.notification_id;
+          list.insertBefore(li, list.firstChild);
+        });
+        if (messages.length) { document.getElementById("notifications-box").hidden = false; }
+      }).catch(function () {});
+  }
+  setInterval(pollNotifications, 2000);
+
   window.xsellConfig = {
     itemName: name,
     onAdd: function (id) { addToCart(id); }

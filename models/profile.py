@@ -1,0 +1,51 @@
+"""Records of the profiles topic: a user's time zone and consent per channel (docs/contract.md).
+
+Checked like every input record (:mod:`models.validate`): an invalid one goes to the dead letter
+with its reason. Absent fields (or ``null``) keep their earlier value, so a shop may send only
+what changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from models.errors import InvalidEvent
+from models.events import Limits
+from models.notify_policy import CHANNELS, zone
+from models.validate import decode_json, parse_id
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileUpdate:
+    user_id: str
+    timezone: str | None = None  # None: unchanged
+    consent: dict[str, bool] = field(default_factory=dict)  # only the channels given
+
+
+def parse_profile(raw: bytes | str | None, limits: Limits) -> ProfileUpdate:
+    """One profiles record -> ProfileUpdate, or InvalidEvent with the reason."""
+    obj = decode_json(raw, limits)
+    kind = obj.get("type")
+    if kind != "user":
+        raise InvalidEvent(f"type: expected 'user', got {str(kind)[:40]!r}")
+    if obj.get("user_id") is None:
+        raise InvalidEvent("user_id: missing")
+    user = parse_id(obj["user_id"], "user_id", limits)
+    timezone = obj.get("timezone")
+    if timezone is not None and (not isinstance(timezone, str) or zone(timezone) is None):
+        raise InvalidEvent("timezone: expected an IANA time zone name (e.g. Asia/Ho_Chi_Minh)")
+    given = obj.get("consent")
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise InvalidEvent("consent: expected an object of channel -> true/false")
+    consent: dict[str, bool] = {}
+    for channel, value in given.items():
+        if channel not in CHANNELS:
+            raise InvalidEvent(f"consent: unknown channel {str(channel)[:40]!r}")
+        if value is None:
+            continue
+        if not isinstance(value, bool):
+            raise InvalidEvent(f"consent.{channel}: expected true or false")
+        consent[channel] = value
+    return ProfileUpdate(user, timezone, consent)

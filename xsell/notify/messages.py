@@ -1,0 +1,65 @@
+"""The notification message of the contract and the decision entries of ``xsell
+notifications`` (docs/contract.md, "Notifications")."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from models.ranking import Offer
+from xsell.engine import offer_json
+from xsell.store.notify_store import Job
+
+
+def rfc3339(ts: float) -> str:
+    """Epoch seconds as RFC 3339 UTC with milliseconds."""
+    text = datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+def notification_message(
+    job: Job, channel: str, offers: Sequence[Offer], now: float
+) -> dict[str, Any]:
+    """A value of the notifications topic."""
+    return {
+        "notification_id": job.notification_id,
+        "user_id": job.user_id,
+        "channel": channel,
+        "reason": job.reason,
+        "items": [offer_json(o) for o in offers],
+        "trigger": job.trigger,
+        "send_at": rfc3339(job.send_at),
+        "expires_at": rfc3339(job.expires_at),
+        "created_at": rfc3339(now),
+    }
+
+
+def decision_entry(
+    now: float,
+    nid: str,
+    reason: str,
+    decision: str,
+    why: str | None = None,
+    *,
+    channel: str | None = None,
+    until: float | None = None,
+    items: Sequence[str] = (),
+) -> dict[str, Any]:
+    """One decision of a user's log: ``sent`` (channel, items), ``suppressed`` (why) or
+    ``deferred`` (why, until when)."""
+    entry: dict[str, Any] = {
+        "at": rfc3339(now),
+        "notification_id": nid,
+        "reason": reason,
+        "decision": decision,
+    }
+    if why is not None:
+        entry["why"] = why
+    if channel is not None:
+        entry["channel"] = channel
+    if until is not None:
+        entry["send_at"] = rfc3339(until)
+    if items:
+        entry["items"] = list(items)
+    return entry

@@ -1,0 +1,184 @@
+"""Scheduling: cart events and purchases -> the notification schedule (xsell/store/notify_*).
+
+The worker hands every micro-batch of the cart-events and orders topics here after the engine
+applied it (so the carts read here are the carts after the batch) and before Kafka is
+acknowledged (so a crash redelivers the batch and scheduling happens again; the scripts are
+idempotent per notification id):
+
+- cart activity (add or remove) schedules the user's ``cart_abandoned`` at the activity's time
+  + XSELL_NOTIFY_ABANDON_SECONDS, replacing the pending one (moved); a remove that leaves the
+  cart empty cancels it (``suppressed`` / ``empty``);
+- a purchase cancels the pending ``cart_abandoned`` of earlier activity (``suppressed`` /
+  ``purchased``) and schedules ``post_purchase`` at the order's time +
+  XSELL_NOTIFY_POST_PURCHASE_SECONDS;
+- ``forget_user`` cancels everything pending of the user and erases their policy state;
+- a trigger whose notification would already have expired is counted (``stale``) and
+  schedules nothing: replaying history sends nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from config.settings import Settings
+from models.errors import InvalidEvent
+from models.events import CartEvent, Event, ForgetUser, PurchaseEvent
+from models.notify_policy import (
+    CART_ABANDONED,
+    POST_PURCHASE,
+    due_at,
+    expires_at,
+    notification_id,
+)
+from models.validate import parse_record
+from xsell.notify import metrics
+from xsell.notify.messages import decision_entry
+from xsell.store.apply import Store
+from xsell.store.client import Call
+from xsell.store.keys import Stream
+from xsell.store.notify_store import Job, NotifyCalls
+
+log = logging.getLogger(__name__)
+STREAMS = ("cart-events", "orders")
+
+
+def cart_job(event: CartEvent, settings: Settings) -> Job:
+    """The cart_abandoned notification of a cart activity (its trigger)."""
+    policy = settings.notify_policy
+    due = due_at(CART_ABANDONED, event.ts, policy)
+    return Job(
+        notification_id(CART_ABANDONED, Stream.CART, event.event_id),
+        event.user_id,
+        CART_ABANDONED,
+        {"type": event.type, "event_id": event.event_id, "item_ids": [event.item_id]},
+        event.ts,
+        due,
+        expires_at(due, policy),
+    )
+
+
+def purchase_job(event: PurchaseEvent, user: str, settings: Settings) -> Job:
+    """The post_purchase notification of an order."""
+    policy = settings.notify_policy
+    due = due_at(POST_PURCHASE, event.ts, policy)
+    trigger = {"type": "purchase", "event_id": event.event_id, "item_ids": event.distinct_items()}
+    return Job(
+        notification_id(POST_PURCHASE, Stream.ORDERS, event.event_id),
+        user,
+        POST_PURCHASE,
+        trigger,
+        event.ts,
+        due,
+        expires_at(due, policy),
+    )
+
+
+def cancel_reason(reason: str, outcome: str) -> str | None:
+    """Why the pending cart_abandoned that a trigger cancelled was dropped: a purchase, an
+    emptied cart, later activity whose own notification had already expired; None when it
+    was only moved."""
+    if reason == POST_PURCHASE:
+        return "purchased"
+    return {"empty": "empty", "stale": "expired"}.get(outcome)
+
+
+class Scheduler:
+    """Keeps the schedule of one namespace from the worker's batches."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.policy = settings.notify_policy
+        self.calls = NotifyCalls(settings.key_namespace)
+        self.enabled = bool(self.policy.channels)
+
+    async def observe(self, stream: str, values: Sequence[bytes | None]) -> None:
+        """Schedule from the raw records of one applied micro-batch (invalid ones, which went
+        to the dead letter, are skipped)."""
+        if not self.enabled or stream not in STREAMS:
+            return
+        events: list[Event] = []
+        for value in values:
+            try:
+                events.append(parse_record(stream, value, self.settings.limits))
+            except InvalidEvent:
+                continue
+        await self.schedule(events)
+
+    async def schedule(self, events: Sequence[Event], now: float | None = None) -> None:
+        """Schedule, move or cancel for ``events`` (in topic order)."""
+        if not self.enabled:
+            return
+        now = time.time() if now is None else now
+        segment: list[Event] = []
+        for event in events:
+            if isinstance(event, ForgetUser):
+                await self._segment(segment, now)
+                segment = []
+                await forget(self.store, self.settings, event.user_id)
+            else:
+                segment.append(event)
+        await self._segment(segment, now)
+
+    async def _segment(self, events: Sequence[Event], now: float) -> None:
+        last: dict[str, CartEvent] = {}  # a user's last cart activity of the batch decides
+        calls: list[Call] = []
+        jobs: list[Job] = []
+        for event in events:
+            if isinstance(event, CartEvent):
+                last.pop(event.user_id, None)
+                last[event.user_id] = event
+            elif isinstance(event, PurchaseEvent) and event.user_id is not None:
+                job = purchase_job(event, event.user_id, self.settings)
+                calls.append(self.calls.purchase(event.user_id, event.ts, job, now))
+                jobs.append(job)
+        removes = [u for u, e in last.items() if e.type == "remove_from_cart"]
+        lengths = await self.store.runner.run([("HLEN", self.store.keys.cart(u)) for u in removes])
+        emptied = {u for u, n in zip(removes, lengths, strict=True) if int(n) == 0}
+        for user, event in last.items():
+            job = cart_job(event, self.settings)
+            op = "empty" if user in emptied else "activity"
+            calls.append(self.calls.cart(user, event.ts, op, job, now))
+            jobs.append(job)
+        replies = await self.store.runner.run(calls)
+        await self._account(jobs, replies, now)
+
+    async def _account(self, jobs: Sequence[Job], replies: Sequence[Any], now: float) -> None:
+        """Metrics, and a decision in the user's log for each cancelled notification."""
+        logs: list[Call] = []
+        for job, (outcome, cancelled) in zip(jobs, replies, strict=True):
+            if outcome == "scheduled":
+                metrics.SCHEDULED.labels(job.reason).inc()
+            elif outcome == "stale":
+                metrics.STALE.labels(job.reason).inc()
+            why = cancel_reason(job.reason, outcome) if cancelled else None
+            if why is None:
+                continue  # nothing cancelled, or moved by later activity
+            metrics.SUPPRESSED.labels(CART_ABANDONED, why).inc()
+            entry = decision_entry(now, cancelled, CART_ABANDONED, "suppressed", why)
+            logs += self.calls.log(job.user_id, entry, self.policy.repeat_seconds)
+            stats = self.calls.keys.shard_for(job.user_id).stats
+            logs.append(("HINCRBY", stats, f"suppressed:{CART_ABANDONED}:{why}", 1))
+        await self.store.runner.run(logs)
+
+
+async def forget(store: Store, settings: Settings, user: str, now: float | None = None) -> int:
+    """Cancel everything pending of ``user`` and erase their policy state (profile, sends,
+    repeats, decisions); the cancellations are then the only decisions left (``suppressed``
+    / ``forgotten``, ids and reasons only). Returns how many were cancelled."""
+    now = time.time() if now is None else now
+    calls = NotifyCalls(settings.key_namespace)
+    (reply,) = await store.runner.run([calls.forget(user)])
+    cancelled = [(reply[i], Job.from_json(reply[i + 1]).reason) for i in range(0, len(reply), 2)]
+    writes = [calls.erase_user(user)]
+    repeat = settings.notify_repeat_days * 86400.0
+    for nid, reason in cancelled:
+        metrics.SUPPRESSED.labels(reason, "forgotten").inc()
+        writes += calls.log(
+            user, decision_entry(now, nid, reason, "suppressed", "forgotten"), repeat
+        )
+    await store.runner.run(writes)
+    return len(cancelled)

@@ -1,0 +1,217 @@
+"""The due loop: claim the notifications that are due, decide, rank, publish, record.
+
+One :meth:`Sender.tick` of a worker:
+
+1. claims up to ``limit`` due notifications of every schedule shard (NOTIFY_CLAIM: their due
+   time moves to the end of a lease of XSELL_NOTIFY_LEASE_SECONDS, with this claim's token);
+2. reads each user's profile, sends, repeats, cart and purchases (one round trip) and asks the
+   policy (:func:`models.notify_policy.decide`): expired, purchased since, no consent, quiet
+   hours, caps;
+3. ranks the ones to send through :meth:`xsell.engine.Engine.rank` (the live model, the usual
+   rules), the cart as it is now or the order's items, minus the items notified to the user
+   within the repeat window; nothing left = ``suppressed`` / ``empty``;
+4. stores each message (NOTIFY_PREPARE, only while the lease is ours), publishes them and waits
+   for Kafka's acknowledgement, then records the sends (caps, repeats, log) and finishes them
+   (NOTIFY_FINISH); defers and drops are written the same way.
+
+A worker killed anywhere in between leaves its claims to expire; another worker then claims
+them again, and one that was prepared is published again as it was (same id, same bytes).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from models.notify_policy import CART_ABANDONED, Decision, decide, recently_notified
+from models.ranking import RankRequest
+from xsell.engine import Engine
+from xsell.notify import metrics
+from xsell.notify.messages import decision_entry, notification_message
+from xsell.store.client import Call
+from xsell.store.notify_store import (
+    Claimed,
+    NotifyCalls,
+    claimed_of,
+    profile_of,
+    repeats_of,
+    sends_of,
+)
+
+log = logging.getLogger(__name__)
+Publish = Callable[[Sequence[tuple[str, bytes]]], Awaitable[None]]
+CLAIM_LIMIT = 200  # per shard and tick
+
+
+@dataclass(slots=True)
+class Ready:
+    """A notification about to be published."""
+
+    claimed: Claimed
+    channel: str
+    payload: str
+    items: list[str]
+
+
+def _cart_items(cart: dict[str, str]) -> list[str]:
+    """The cart's items, most recent first (values ``ts|event_id``)."""
+    pairs = [(i, float(v.split("|", 1)[0])) for i, v in cart.items()]
+    return [i for i, _ in sorted(pairs, key=lambda p: (-p[1], p[0]))]
+
+
+class Sender:
+    """Publishes the due notifications of one namespace (any number of workers at once)."""
+
+    def __init__(self, engine: Engine, publish: Publish) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.settings = engine.settings
+        self.policy = self.settings.notify_policy
+        self.calls = NotifyCalls(self.settings.key_namespace)
+        self.publish = publish
+        self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.claims = itertools.count()
+        caps = [c.seconds for c in self.policy.caps.values()]
+        self.keep_sends = max(caps, default=0.0)
+
+    async def tick(self, now: float | None = None, limit: int = CLAIM_LIMIT) -> int:
+        """Handle what is due now; returns how many were claimed."""
+        if not self.policy.channels:
+            return 0
+        now = time.time() if now is None else now
+        token = f"{self.worker}:{next(self.claims)}"
+        lease = self.settings.notify_lease_seconds
+        shards = self.calls.keys.shards()
+        replies = await self.store.runner.run(
+            [self.calls.claim(s, now, lease, limit, token) for s in shards]
+        )
+        claimed = [c for s, r in zip(shards, replies, strict=True) for c in claimed_of(s, r)]
+        if claimed:
+            await self._handle(claimed, token, now)
+        return len(claimed)
+
+    async def _handle(self, claimed: list[Claimed], token: str, now: float) -> None:
+        ready = [_again(c) for c in claimed if c.prepared]
+        fresh = [c for c in claimed if not c.prepared]
+        writes: list[Call] = []
+        decided = await self._decide(fresh, now)
+        sending: list[tuple[Claimed, Decision, RankRequest]] = []
+        for claim, (decision, request) in zip(fresh, decided, strict=True):
+            if decision.kind == "send" and request is not None:
+                sending.append((claim, decision, request))
+            elif decision.kind == "send":
+                writes += self._drop(claim, token, now, "empty")
+            elif decision.kind == "defer":
+                writes += self._defer(claim, token, now, decision)
+            else:
+                writes += self._drop(claim, token, now, decision.why or "expired")
+        ranked = await self.engine.rank([r for _, _, r in sending]) if sending else []
+        prepares: list[Ready] = []
+        for (claim, decision, request), offers in zip(sending, ranked, strict=True):
+            offers = [o for o in offers if o.item_id not in request.exclude]
+            if not offers:
+                writes += self._drop(claim, token, now, "empty")
+                continue
+            message = notification_message(claim.job, decision.channel or "", offers, now)
+            payload = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+            prepares.append(
+                Ready(claim, decision.channel or "", payload, [o.item_id for o in offers])
+            )
+        ok = await self.store.runner.run(
+            [self.calls.prepare(r.claimed, token, r.payload) for r in prepares]
+        )
+        ready += [r for r, kept in zip(prepares, ok, strict=True) if int(kept)]
+        if ready:
+            await self.publish([(r.claimed.job.user_id, r.payload.encode()) for r in ready])
+        for r in ready:
+            writes += self._sent(r, token, now)
+        await self.store.runner.run(writes)
+
+    async def _decide(
+        self, fresh: Sequence[Claimed], now: float
+    ) -> list[tuple[Decision, RankRequest | None]]:
+        """The policy's decision for each claim, and the ranking request of those to send
+        (None when there is nothing to offer: an emptied cart)."""
+        if not fresh:
+            return []
+        keys = self.store.keys
+        calls: list[Call] = [("HGET", keys.meta, "T")]
+        for c in fresh:
+            user = c.job.user_id
+            calls += self.calls.read_user(user)
+            calls += [("HGETALL", keys.cart(user)), ("HGETALL", keys.history(user))]
+        replies = await self.store.runner.run(calls)
+        clock = float(replies[0]) if replies[0] is not None else now
+        out: list[tuple[Decision, RankRequest | None]] = []
+        for i, c in enumerate(fresh):
+            profile, sends, repeats, cart, history = replies[1 + 5 * i : 6 + 5 * i]
+            bought = {item: float(ts) for item, ts in history.items()}
+            job = c.job
+            decision = decide(
+                job.reason,
+                job.ts,
+                job.expires_at,
+                profile_of(profile),
+                sends_of(sends),
+                bought,
+                now,
+                self.policy,
+            )
+            recent = recently_notified(repeats_of(repeats), now, self.policy.repeat_seconds)
+            if job.reason == CART_ABANDONED:
+                anchors = _cart_items(cart)
+            else:
+                anchors = list(job.trigger["item_ids"])[::-1]
+            request = None
+            if anchors:
+                request = RankRequest(anchors, frozenset(anchors) | recent, clock, job.user_id)
+            out.append((decision, request))
+        return out
+
+    def _sent(self, r: Ready, token: str, now: float) -> list[Call]:
+        job = r.claimed.job
+        metrics.SENT.labels(job.reason, r.channel).inc()
+        entry = decision_entry(
+            now, job.notification_id, job.reason, "sent", channel=r.channel, items=r.items
+        )
+        record = self.calls.record_sent(
+            job, r.channel, now, self.keep_sends, self.policy.repeat_seconds, entry, r.items
+        )
+        counter = f"sent:{job.reason}:{r.channel}"
+        return [record, self.calls.finish(r.claimed, token, now, counter)]
+
+    def _defer(self, claim: Claimed, token: str, now: float, decision: Decision) -> list[Call]:
+        job = claim.job
+        why, until = decision.why or "cap", decision.at or now
+        metrics.DEFERRED.labels(job.reason, why).inc()
+        moved = replace(job, send_at=until)
+        entry = decision_entry(now, job.notification_id, job.reason, "deferred", why, until=until)
+        return [
+            self.calls.defer(claim, token, moved, f"deferred:{job.reason}:{why}"),
+            *self.calls.log(job.user_id, entry, self.policy.repeat_seconds),
+        ]
+
+    def _drop(self, claim: Claimed, token: str, now: float, why: str) -> list[Call]:
+        job = claim.job
+        metrics.SUPPRESSED.labels(job.reason, why).inc()
+        entry = decision_entry(now, job.notification_id, job.reason, "suppressed", why)
+        return [
+            self.calls.finish(claim, token, now, f"suppressed:{job.reason}:{why}"),
+            *self.calls.log(job.user_id, entry, self.policy.repeat_seconds),
+        ]
+
+
+def _again(claim: Claimed) -> Ready:
+    """A notification prepared (and maybe published) by a worker that did not finish it:
+    published again exactly as it was."""
+    payload = claim.prepared or ""
+    message: dict[str, Any] = json.loads(payload)
+    items = [o["item_id"] for o in message["items"]]
+    return Ready(claim, str(message["channel"]), payload, items)
