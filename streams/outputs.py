@@ -11,7 +11,7 @@ from typing import Any
 
 from streams.handler import Output, Record
 from xsell.store.apply import Store
-from xsell.store.attribution import Attribution
+from xsell.store.attribution import record_offers
 from xsell.store.client import Call
 from xsell.store.figures import batch_calls
 from xsell.store.latest import Published, latest_calls
@@ -37,27 +37,14 @@ async def record_outputs(
             now,
         ),
     ]
-    attribution = store.attribution
-    known = [m for m in messages if m["user_id"] is not None]
-    offers: list[Call] = []
-    if attribution is not None:
-        offers = attribution.offer_calls(known, [_trigger_ts(m, out) for m in known])
-    answers = await store.runner.run([*first, *offers])
-    if attribution is None:
+    if store.attribution is None:
+        await store.runner.run(first)
         return
-    pids = answers[len(first) :]
-    counted = [_count(attribution, m, pid, out) for m, pid in zip(known, pids, strict=True)]
-    counted += [_count(attribution, m, None, out) for m in messages if m["user_id"] is None]
-    await store.runner.run([c for c in counted if c is not None])
+    await record_offers(
+        store.runner, store.attribution, messages, [_trigger_ts(m, out) for m in messages], first
+    )
 
 
 def _trigger_ts(message: dict[str, Any], out: Output) -> float:
     """The trigger's event time (offers are dated in event time, like what they attribute)."""
     return out.event_ts.get(message["trigger"]["event_id"], time.time())
-
-
-def _count(attribution: Attribution, message: dict[str, Any], pid: Any, out: Output) -> Call | None:
-    earned = attribution.offers_earned(message, None if pid is None else str(pid))
-    return attribution.count_call(
-        f"s:{message['suggestion_id']}", _trigger_ts(message, out), earned, int(time.time() * 1000)
-    )

@@ -112,7 +112,7 @@ def test_messages_of_the_worker_are_valid() -> None:
         Offer("b", 0.5, "cross_sell", Because("a", 3.0, 0.5)),
         Offer("c", 1.0, "popular", None),
     ]
-    message = notification_message(job, "zalo", offers, 1e9 + 3600.25)
+    message = notification_message(job, "zalo", offers, 1e9 + 3600.25, "default")
     schema("notification").validate(message)
     assert message["send_at"] == "2001-09-09T02:46:40.000Z"
     assert message["created_at"] == rfc3339(1e9 + 3600.25)

@@ -19,7 +19,7 @@ def rfc3339(ts: float) -> str:
 
 
 def notification_message(
-    job: Job, channel: str, offers: Sequence[Offer], now: float
+    job: Job, channel: str, offers: Sequence[Offer], now: float, variant: str
 ) -> dict[str, Any]:
     """A value of the notifications topic."""
     return {
@@ -32,6 +32,18 @@ def notification_message(
         "send_at": rfc3339(job.send_at),
         "expires_at": rfc3339(job.expires_at),
         "created_at": rfc3339(now),
+        "variant": variant,
+    }
+
+
+def as_offer(message: dict[str, Any]) -> dict[str, Any]:
+    """A notification in the shape the attribution ledger records (a suggestion's)."""
+    return {
+        "suggestion_id": message["notification_id"],
+        "user_id": message["user_id"],
+        "placement": f"notification:{message['reason']}",
+        "variant": message["variant"],
+        "items": message["items"],
     }
 
 

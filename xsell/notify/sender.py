@@ -30,11 +30,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from models.experiments import CONTROL, variant_of
 from models.notify_policy import CART_ABANDONED, Decision, decide, recently_notified
 from models.ranking import RankRequest
 from xsell.engine import Engine
 from xsell.notify import metrics
-from xsell.notify.messages import decision_entry, notification_message
+from xsell.notify.messages import as_offer, decision_entry, notification_message
+from xsell.store.attribution import record_offers
 from xsell.store.client import Call
 from xsell.store.notify_store import (
     Claimed,
@@ -112,14 +114,20 @@ class Sender:
                 writes += self._defer(claim, token, now, decision)
             else:
                 writes += self._drop(claim, token, now, decision.why or "expired")
-        ranked = await self.engine.rank([r for _, _, r in sending]) if sending else []
+        variants = [variant_of(self.engine.experiment, c.job.user_id) for c, _, _ in sending]
+        ranked = await self.engine.rank_variants([r for _, _, r in sending], variants)
         prepares: list[Ready] = []
-        for (claim, decision, request), offers in zip(sending, ranked, strict=True):
+        for (claim, decision, request), offers, variant in zip(
+            sending, ranked, variants, strict=True
+        ):
+            if variant == CONTROL:  # the holdout gets no offers, so no notification
+                writes += self._drop(claim, token, now, "holdout")
+                continue
             offers = [o for o in offers if o.item_id not in request.exclude]
             if not offers:
                 writes += self._drop(claim, token, now, "empty")
                 continue
-            message = notification_message(claim.job, decision.channel or "", offers, now)
+            message = notification_message(claim.job, decision.channel or "", offers, now, variant)
             payload = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
             prepares.append(
                 Ready(claim, decision.channel or "", payload, [o.item_id for o in offers])
@@ -130,9 +138,24 @@ class Sender:
         ready += [r for r, kept in zip(prepares, ok, strict=True) if int(kept)]
         if ready:
             await self.publish([(r.claimed.job.user_id, r.payload.encode()) for r in ready])
+            await self._record_offers(ready)
         for r in ready:
             writes += self._sent(r, token, now)
         await self.store.runner.run(writes)
+
+    async def _record_offers(self, ready: Sequence[Ready]) -> None:
+        """The sent notifications' offers into the users' ledgers and the day's counters,
+        as suggestions' (implicit attribution credits the latest offer, notification or
+        suggestion), placement ``notification:REASON``, dated at their due time."""
+        if self.store.attribution is None:
+            return
+        messages = [as_offer(json.loads(r.payload)) for r in ready]
+        await record_offers(
+            self.store.runner,
+            self.store.attribution,
+            messages,
+            [r.claimed.job.send_at for r in ready],
+        )
 
     async def _decide(
         self, fresh: Sequence[Claimed], now: float

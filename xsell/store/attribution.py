@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
@@ -21,7 +22,7 @@ from config.settings import Settings
 from models.events import CartEvent, FeedbackEvent, PurchaseEvent
 from models.experiments import variant_of
 from xsell.store.attribution_lua import ATTRIBUTE, COUNT, FEEDBACK, RECORD_OFFERS
-from xsell.store.client import Call
+from xsell.store.client import Call, Runner
 from xsell.store.keys import Keys
 from xsell.store.lua import number_arg
 
@@ -208,3 +209,38 @@ class Attribution:
         if pid is not None:
             out.revenue[f"{message['variant']}{SEP}{pid}"] = None
         return out
+
+
+async def record_offers(
+    runner: Runner,
+    attribution: Attribution,
+    messages: Sequence[dict[str, Any]],
+    offered_at: Sequence[float],
+    first: Sequence[Call] = (),
+) -> list[Any]:
+    """Record published messages (shape of a suggestion: suggestion_id, user_id, placement,
+    variant, items) in their users' ledgers, then count them in their days: two round trips,
+    the ledger's answers (pseudonyms) feeding the counters. ``first``: other calls to send in
+    the first round trip (their answers are returned)."""
+    known = [
+        (m, ts) for m, ts in zip(messages, offered_at, strict=True) if m["user_id"] is not None
+    ]
+    offers = attribution.offer_calls([m for m, _ in known], [ts for _, ts in known])
+    answers = await runner.run([*first, *offers])
+    pids = answers[len(first) :]
+    now_ms = int(time.time() * 1000)
+    counted: list[Call | None] = [
+        attribution.count_call(
+            f"s:{m['suggestion_id']}", ts, attribution.offers_earned(m, str(pid)), now_ms
+        )
+        for (m, ts), pid in zip(known, pids, strict=True)
+    ]
+    counted += [
+        attribution.count_call(
+            f"s:{m['suggestion_id']}", ts, attribution.offers_earned(m, None), now_ms
+        )
+        for m, ts in zip(messages, offered_at, strict=True)
+        if m["user_id"] is None
+    ]
+    await runner.run([c for c in counted if c is not None])
+    return answers[: len(first)]
