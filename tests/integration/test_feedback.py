@@ -16,7 +16,7 @@ import pytest
 
 from models.experiments import CONTROL, variant_of
 from tests.conftest import stack_env
-from tests.integration.api_stack import ApiStack
+from tests.integration.api_stack import PUBLIC, SECRET, ApiStack
 from xsell.devenv.servers import LocalBroker, LocalRedis
 
 pytestmark = pytest.mark.integration
@@ -200,3 +200,39 @@ def test_a_scripted_population_gives_exactly_the_reports_figures(stack: ApiStack
     )
     assert cli.returncode == 0, cli.stderr
     assert json.loads(cli.stdout)["rows"] == again["rows"]
+
+
+def test_the_dashboard_needs_a_secret_key_then_serves_its_data(stack: ApiStack) -> None:
+    http = stack.http
+    first = http.get("/dashboard", follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == "/dashboard/login"
+    assert http.get("/dashboard/data.json").status_code == 401
+    wrong = http.post(
+        "/dashboard/login",
+        content=b"key=pk-test-public",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 401 and "not a secret API key" in wrong.text
+    right = http.post(
+        "/dashboard/login",
+        content=f"key={SECRET}".encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert right.status_code == 303
+    cookie = right.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/dashboard" in cookie
+    session = right.cookies["xsell_dashboard"]
+    page = http.get("/dashboard", cookies={"xsell_dashboard": session})
+    assert page.status_code == 200 and "/dashboard/assets/uPlot.iife.min.js" in page.text
+    assert "http" not in page.text.replace("http-equiv", "")  # nothing from elsewhere
+    data = http.get("/dashboard/data.json", cookies={"xsell_dashboard": session}).json()
+    assert set(data) == {"at", "minutes", "report", "today", "notifications", "top_pairs"}
+    assert len(data["minutes"]) == 60 and data["top_pairs"]
+    assert any(m["events_per_s"] > 0 for m in data["minutes"])
+    forged = session.split(".")[0] + ".AAAA"
+    assert http.get("/dashboard/data.json", cookies={"xsell_dashboard": forged}).status_code == 401
+    asset = http.get("/dashboard/assets/uPlot.iife.min.js")
+    assert asset.status_code == 200 and len(asset.content) > 40_000
+    assert stack.get("/v1/report", key=PUBLIC).status_code == 403

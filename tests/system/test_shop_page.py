@@ -32,7 +32,7 @@ def demo() -> Iterator[dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XSELL_")}
     env.update(XSELL_KAFKA_SESSION_TIMEOUT="3", XSELL_KAFKA_HEARTBEAT_INTERVAL="0.5")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "xsell.cli", "demo", "--seconds", "120", "--rate", "5"],
+        [sys.executable, "-m", "xsell.cli", "demo", "--seconds", "240", "--rate", "5"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -43,6 +43,7 @@ def demo() -> Iterator[dict[str, str]]:
         target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True
     ).start()
     seen: list[str] = []
+    found: dict[str, str] = {}
     deadline = time.monotonic() + 120
     try:
         while time.monotonic() < deadline:
@@ -54,7 +55,12 @@ def demo() -> Iterator[dict[str, str]]:
             seen.append(line)
             match = re.match(r"demo shop: (\S+)/ .*API (\S+),", line)
             if match:
-                yield {"page": match.group(1), "api": match.group(2)}
+                found.update(page=match.group(1), api=match.group(2))
+            match = re.match(r"dashboard: (\S+) .*secret key (\S+);", line)
+            if match:
+                found.update(dashboard=match.group(1), key=match.group(2))
+            if len(found) == 4:
+                yield found
                 break
         else:
             pytest.fail("the demo printed no shop address:\n" + "".join(seen)[-3000:])
@@ -133,3 +139,78 @@ def test_adding_a_phone_offers_a_case_on_the_page_within_2_seconds(
         if os.environ.get("XSELL_SAVE_SCREENSHOTS"):
             browser.save_screenshot(str(DOCS / "demo-shop.png"))
     print(f"case offered {seconds:.3f} s after the click")
+
+
+def test_the_dashboard_signs_in_and_plots_the_live_figures(demo: dict[str, str]) -> None:
+    with chromium() as browser:
+        browser.get(demo["dashboard"])
+        WebDriverWait(browser, 10).until(lambda b: "/dashboard/login" in b.current_url)
+        browser.find_element(By.NAME, "key").send_keys("not-the-key")
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        assert "not a secret API key" in browser.page_source
+        browser.find_element(By.NAME, "key").send_keys(demo["key"])
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        WebDriverWait(browser, 10).until(
+            lambda b: b.execute_script("return document.body.dataset.ready === '1'")
+        )
+        cookies = {c["name"]: c for c in browser.get_cookies()}
+        assert cookies["xsell_dashboard"]["httpOnly"] is True
+
+        def accepted(b: Any) -> bool:
+            rows = b.execute_script(
+                "return Array.from(document.querySelectorAll("
+                "'#report tbody tr')).map(r => r.innerText)"
+            )
+            return (
+                any("\tdefault\t" in r or " default " in r for r in rows)
+                and b.execute_script(
+                    "return document.querySelectorAll('#acceptance canvas').length"
+                )
+                > 0
+            )
+
+        WebDriverWait(browser, 60, poll_frequency=1).until(accepted)
+        data = httpx.get(
+            demo["dashboard"] + "/data.json",
+            timeout=10,
+            cookies={"xsell_dashboard": cookies["xsell_dashboard"]["value"]},
+        ).json()
+        busy = [m for m in data["minutes"] if m["events_per_s"] > 0]
+        assert busy and any(m["p50"] is not None for m in busy)
+        rows = {(r["placement"], r["variant"]): r for r in data["report"]["rows"]}
+        assert rows[("cart", "default")]["suggestions"] > 0
+        assert rows[("cart", "control")]["offered"] == 0  # the holdout saw nothing
+        assert data["top_pairs"]
+        for plot in (
+            "throughput",
+            "latency",
+            "acceptance",
+            "revenue",
+            "aov",
+            "notifications",
+            "dead",
+        ):
+            assert (
+                browser.execute_script(f"return document.querySelectorAll('#{plot} canvas').length")
+                > 0
+            ), plot
+        deadline = time.monotonic() + 60  # let acceptance emerge before the picture
+        while time.monotonic() < deadline and not rows[("cart", "default")]["accepted"]:
+            time.sleep(2)
+            data = httpx.get(
+                demo["dashboard"] + "/data.json",
+                timeout=10,
+                cookies={"xsell_dashboard": cookies["xsell_dashboard"]["value"]},
+            ).json()
+            rows = {(r["placement"], r["variant"]): r for r in data["report"]["rows"]}
+        assert rows[("cart", "default")]["accepted"] > 0
+        time.sleep(6)
+        if os.environ.get("XSELL_SAVE_SCREENSHOTS"):
+            browser.set_window_size(1400, 1500)
+            time.sleep(6)
+            browser.save_screenshot(str(DOCS / "dashboard.png"))
+        resources = browser.execute_script(
+            "return performance.getEntriesByType('resource').map(e => e.name)"
+        )
+        hosts = {re.match(r"https?://[^/]+", url).group(0) for url in resources}
+        assert hosts <= {demo["api"]}, hosts

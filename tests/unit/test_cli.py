@@ -19,10 +19,11 @@ def test_cli_scenarios_match_the_outage_module() -> None:
 
 def test_cli_bench_choices_match_the_bench_module() -> None:
     from xsell.bench.agents import MODES
-    from xsell.bench.workload import AGENTS, MIXES
+    from xsell.bench.workload import AGENTS, EXTRA_AGENTS, MIXES
     from xsell.cli import bench_args
 
-    assert bench_args.AGENTS == AGENTS == MODES
+    assert bench_args.AGENTS == AGENTS
+    assert (*bench_args.AGENTS, *bench_args.EXTRA_AGENTS) == (*AGENTS, *EXTRA_AGENTS) == MODES
     assert bench_args.MIXES == MIXES
 
 

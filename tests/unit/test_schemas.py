@@ -50,12 +50,18 @@ NAMES = (
     "dead-letter",
     "offers",
     "recommendation-request",
+    "feedback",
     "events-answer",
     "error",
     "profile",
     "notification",
 )
-STREAMS = {"cart-event": "cart-events", "order-event": "orders", "catalog-item": "catalog"}
+STREAMS = {
+    "cart-event": "cart-events",
+    "order-event": "orders",
+    "catalog-item": "catalog",
+    "feedback": "feedback",
+}
 LIMITS = Limits()
 MAX_TS = 4102444800  # 2100-01-01T00:00:00Z
 

@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
 from config.settings import Settings
-from xsell.api import event_routes, ops_routes, read_routes
+from xsell.api import dashboard, event_routes, ops_routes, read_routes
 from xsell.api.metrics import ApiMiddleware, BodyTooLarge
 from xsell.api.runtime import ApiRuntime
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(read_routes.router)
     app.include_router(event_routes.router)
     app.include_router(ops_routes.router)
+    app.include_router(dashboard.router)
     app.mount("/docs-assets", StaticFiles(directory=_swagger_dir()), name="docs-assets")
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]

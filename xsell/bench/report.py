@@ -19,6 +19,7 @@ FIGURES = (
 LATENCIES = ("p50", "p95", "p99")
 TARGET_PASSTHROUGH_SHARE = 0.70
 TARGET_NAIVE_FACTOR = 5.0
+TARGET_ATTRIBUTION_EXTRA = 0.15  # issue 13: feedback and attribution cost
 TARGET_P99_MS = 50.0
 TARGET_BACKFILL_SECONDS = 30.0
 SUSTAINED_SHARE = 0.95  # of the offered rate, handled: the fixed-rate run kept up
@@ -81,6 +82,16 @@ def targets(
                     "target": f"{mix} mix: xsell {text}",
                     "value": ratio,
                     "met": ratio is not None and ratio >= goal,
+                }
+            )
+        off = _row(summary, "xsell-noattr", mix, "full")
+        if xs is not None and off is not None and off.get("worker_cpu_ms_per_event"):
+            extra = round(xs["worker_cpu_ms_per_event"] / off["worker_cpu_ms_per_event"] - 1, 3)
+            out.append(
+                {
+                    "target": f"{mix} mix: attribution adds < 15% worker CPU per event",
+                    "value": extra,
+                    "met": extra < TARGET_ATTRIBUTION_EXTRA,
                 }
             )
         at_rate = _row(summary, "xsell", mix, fixed)

@@ -13,6 +13,7 @@ from xsell.cli.common import cli_settings, harness, positive
 
 # = xsell.bench.workload.AGENTS / MIXES (kept here so that the parser needs no harness; tested)
 AGENTS = ("xsell", "passthrough", "naive")
+EXTRA_AGENTS = ("xsell-noattr",)  # = xsell.bench.workload.EXTRA_AGENTS
 MIXES = ("cart", "purchase")
 
 
@@ -94,9 +95,10 @@ def add_bench_parser(sub: Any) -> None:
     )
     p.add_argument(
         "--agents",
-        type=_choices(AGENTS),
+        type=_choices((*AGENTS, *EXTRA_AGENTS)),
         default=AGENTS,
-        help=f"comma-separated subset of {','.join(AGENTS)}",
+        help=f"comma-separated subset of {','.join((*AGENTS, *EXTRA_AGENTS))} (default: the "
+        "first three; xsell-noattr: xsell with XSELL_ATTRIBUTION=false, the report's cost)",
     )
     p.add_argument(
         "--mixes",

@@ -29,6 +29,7 @@ from xsell.api.tokens import mint
 from xsell.devenv import demo_data
 from xsell.devenv.servers import LocalApi, free_port
 from xsell.devenv.shop_page import ShopConfig, ShopPage
+from xsell.devenv.simulated import ACCEPT, Shoppers
 from xsell.devenv.stack import LocalStack
 from xsell.kafka_clients import producer, send_json
 from xsell.ops.loading import backfill
@@ -45,6 +46,8 @@ DEMO_ENV = {
     "XSELL_NOTIFY_QUIET_HOURS": "",
     "XSELL_NOTIFY_CAPS": "push=3/300,email=1/600",
     "XSELL_NOTIFY_POLL_SECONDS": "0.5",
+    # a control group of 20%: their orders are counted, they are shown no offers
+    "XSELL_AB_HOLDOUT_PERCENT": "20",
 }
 CONSENT = {"push": True}  # the demo's shoppers and its visitor consent to push
 
@@ -138,9 +141,19 @@ def run_demo(options: DemoOptions) -> int:
             f"the offers arrive; API {api.url}, docs {api.url}/docs)",
             flush=True,
         )
-        print("playing shoppers...", flush=True)
+        print(
+            f"dashboard: {api.url}/dashboard  (sign in with the demo's secret key "
+            f"{keys['secret']}; live plots of the offers' acceptance and the uplift)",
+            flush=True,
+        )
+        print(
+            f"playing shoppers (simulated: each accepts a cart offer with probability "
+            f"{ACCEPT:.0%}; the {DEMO_ENV['XSELL_AB_HOLDOUT_PERCENT']}% holdout is shown none)...",
+            flush=True,
+        )
         names = {c.item_id: c.name or c.item_id for c in catalog}
-        _play(options, settings, live, names, page.notifications)
+        shoppers = Shoppers({c.item_id: c.price for c in catalog if c.price is not None})
+        _play(options, settings, live, names, page.notifications, shoppers)
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)
     finally:
@@ -192,6 +205,7 @@ def _play(
     live: Iterator[dict[str, Any]],
     names: dict[str, str],
     visitor_notes: list[dict[str, Any]],
+    shoppers: Shoppers,
 ) -> None:
     prod = producer(settings)
     consumer = KafkaConsumer(
@@ -204,15 +218,17 @@ def _play(
     deadline = time.monotonic() + options.seconds if options.seconds else float("inf")
     interval = 1.0 / max(options.rate, 0.1)
     shown = notified = 0
-    shoppers: set[str] = set()
+    consented: set[str] = set()
     try:
         while time.monotonic() < deadline:
             value = next(live, None)
             if value is not None:
                 value = {**value, "ts": time.time()}  # played now: abandonment is in seconds
                 topic = "orders" if value["type"] == "purchase" else "cart-events"
-                if value["user_id"] not in shoppers:
-                    shoppers.add(value["user_id"])
+                if topic == "orders":
+                    value = shoppers.priced(value)
+                if value["user_id"] not in consented:
+                    consented.add(value["user_id"])
                     profile = {"type": "user", "user_id": value["user_id"], "consent": CONSENT}
                     send_json(prod, settings.topic("profiles"), value["user_id"], profile)
                 send_json(prod, settings.topic(topic), value["user_id"], value)
@@ -230,7 +246,13 @@ def _play(
                     else:
                         print(show(message, names), flush=True)
                         shown += 1
+                        for answer_topic, answer in shoppers.react(message, time.time()):
+                            send_json(prod, settings.topic(answer_topic), answer["user_id"], answer)
     finally:
         consumer.close()
         prod.close()
-    print(f"{shown} suggestions shown, {notified} notifications sent", flush=True)
+    print(
+        f"{shown} suggestions shown, {notified} notifications sent, {shoppers.answers} offers "
+        "accepted by the simulated shoppers",
+        flush=True,
+    )

@@ -85,6 +85,12 @@ def page_config(config: ShopConfig) -> bytes:
     return f"window.XSELL_DEMO = {json.dumps(public)};\n".encode()
 
 
+def _line(config: ShopConfig, item_id: str) -> dict[str, Any]:
+    """An order line at the catalogue's price (the report's revenue)."""
+    price = next((c.price for c in config.catalog if c.item_id == item_id), None)
+    return {"item_id": item_id, **({"price": price} if price is not None else {})}
+
+
 def checkout(config: ShopConfig, items: list[str]) -> int:
     """The shop backend's checkout: the visitor's purchase, sent with the secret key."""
     order = f"web-{uuid.uuid4().hex[:12]}"
@@ -94,7 +100,7 @@ def checkout(config: ShopConfig, items: list[str]) -> int:
         "order_id": order,
         "user_id": config.user_id,
         "ts": time.time(),
-        "items": [{"item_id": i} for i in items],
+        "items": [_line(config, i) for i in items],
     }
     request = urllib.request.Request(
         config.api + "/v1/events",

@@ -13,13 +13,14 @@ a p-value.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 from models.experiments import CONTROL
-from models.stats import Sample, welch
+from models.stats import Sample, t_quantile, welch
 from xsell.store.apply import Store
 from xsell.store.attribution import SEP, day_of
 
@@ -127,13 +128,24 @@ def _users(rows: dict[str, float]) -> Sample:
 
 def _variant_summary(c: dict[str, float], rows: dict[str, float]) -> dict[str, Any]:
     orders, users = _orders(c), _users(rows)
+    low, high = mean_interval(orders)
     return {
         "orders": orders.n,
         "revenue": round(orders.total, 6),
         "aov": round(orders.mean, 6) if orders.n else None,
+        "aov_low": low,
+        "aov_high": high,
         "users": users.n,
         "revenue_per_user": round(users.mean, 6) if users.n else None,
     }
+
+
+def mean_interval(sample: Sample) -> tuple[float | None, float | None]:
+    """The 95% t interval of a sample's mean (None with fewer than two values)."""
+    if sample.n < 2:
+        return None, None
+    half = t_quantile(0.975, sample.n - 1) * math.sqrt(sample.variance / sample.n)
+    return round(sample.mean - half, 6), round(sample.mean + half, 6)
 
 
 def _compare(

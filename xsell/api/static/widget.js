@@ -5,9 +5,11 @@
  *           data-token="USER_TOKEN" data-target="#xsell-offers"></script>
  *
  * Optional attributes: data-api (default: where this script came from), data-placement
- * (cart | post_purchase | any; default cart), data-title. Optional hooks, set before or after
- * the script: window.xsellConfig = {itemName(id), itemUrl(id), onSuggestion(message),
- * onAdd(itemId)}. No dependencies; the page loads nothing else from anywhere.
+ * (cart | post_purchase | any; default cart), data-title, data-feedback ("off" sends no
+ * impression/click events). Optional hooks, set before or after the script:
+ * window.xsellConfig = {itemName(id), itemUrl(id), onSuggestion(message),
+ * onAdd(itemId, message)}: onAdd should put the item in the cart with the message's
+ * suggestion_id (explicit attribution). No dependencies; nothing loads from anywhere else.
  */
 (function () {
   "use strict";
@@ -24,6 +26,21 @@
     if (cls) { node.className = cls; }
     if (text !== undefined) { node.textContent = text; }
     return node;
+  }
+
+  var sentImpressions = {};
+
+  function feedback(type, message, itemId) {
+    if (data.feedback === "off" || !message.user_id) { return; }
+    var event = { event_id: "fb-" + type + "-" + message.suggestion_id + "-" + (itemId || ""),
+                  type: type, suggestion_id: message.suggestion_id, user_id: message.user_id,
+                  ts: Date.now() / 1000 };
+    if (itemId) { event.item_id = itemId; }
+    fetch(api + "/v1/events", {
+      method: "POST", body: JSON.stringify(event),
+      headers: { "Authorization": "Bearer " + (data.key || ""), "X-User-Token": data.token || "",
+                 "Content-Type": "application/json" }
+    }).catch(function () { /* feedback is best effort */ });
   }
 
   function why(offer) {
@@ -55,12 +72,19 @@
       item.appendChild(el("span", "xsell-why", why(offer)));
       if (cfg().onAdd) {
         var button = el("button", "xsell-add", "Add");
-        button.addEventListener("click", function () { cfg().onAdd(offer.item_id, message); });
+        button.addEventListener("click", function () {
+          feedback("click", message, offer.item_id);
+          cfg().onAdd(offer.item_id, message);
+        });
         item.appendChild(button);
       }
       list.appendChild(item);
     });
     target.appendChild(list);
+    if (!sentImpressions[message.suggestion_id]) {  // one impression per suggestion shown
+      sentImpressions[message.suggestion_id] = true;
+      feedback("impression", message, null);
+    }
     if (cfg().onSuggestion) { cfg().onSuggestion(message); }
   }
 

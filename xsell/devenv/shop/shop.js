@@ -17,12 +17,13 @@
     return node;
   }
 
-  function addToCart(id) {
+  function addToCart(id, suggestionId) {
     if (cart.indexOf(id) >= 0) { return; }
     cart.push(id);
     renderCart();
     var event = { event_id: "web-" + Date.now() + "-" + Math.random().toString(16).slice(2),
                   type: "add_to_cart", user_id: demo.user, item_id: id, ts: Date.now() / 1000 };
+    if (suggestionId) { event.suggestion_id = suggestionId; }  // explicit attribution
     fetch(demo.api + "/v1/events", {
       method: "POST",
       headers: { "Authorization": "Bearer " + demo.key, "X-User-Token": demo.token,
@@ -107,7 +108,7 @@
 
   window.xsellConfig = {
     itemName: name,
-    onAdd: function (id) { addToCart(id); }
+    onAdd: function (id, message) { addToCart(id, message && message.suggestion_id); }
   };
   renderCatalogue();
   renderCart();
