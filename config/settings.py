@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     kafka_ssl_key_file: str | None = Field(None, description="Key of that client certificate.")
 
     # --- learning ------------------------------------------------------------------------
-    half_life_days: float = Field(30.0, ge=0, description="Forward-decay half-life; 0 = none.")
+    half_life_days: float = Field(0.0, ge=0, description="Forward-decay half-life; 0 = none.")
     cart_weight: float = Field(0.25, ge=0, description="Weight of an add-to-cart co-add.")
     cart_ttl_seconds: int = Field(7 * 86400, gt=0, description="Idle cart lifetime.")
     max_items_per_order: int = Field(50, ge=2, le=1000, description="Items used for pairs.")
@@ -99,8 +99,15 @@ class Settings(BaseSettings):
 
     # --- ranking -------------------------------------------------------------------------
     max_suggestions: int = Field(3, ge=1, le=50, description="Offers per suggestion message.")
-    similarity: Similarity = Field("asym_cosine", description="Pair similarity used to rank.")
-    min_support: float = Field(1.0, ge=0, description="Minimum co-purchase weight of a pair.")
+    similarity: Similarity = Field("confidence", description="Pair similarity used to rank.")
+    min_support: float = Field(
+        0.0, ge=0, description="Minimum decayed co-purchase + co-add weight of a pair."
+    )
+    popularity_prior: float = Field(
+        1.0,
+        ge=0,
+        description="Prior orders per anchor toward popularity (n / (n + m)); 0 = none.",
+    )
     candidates_per_anchor: int = Field(50, ge=1, le=1000, description="Neighbours read each.")
     max_anchors: int = Field(10, ge=1, le=500, description="Most recent cart items used.")
     recency_decay: float = Field(0.5, gt=0, le=1, description="Anchor weight per step back.")
@@ -110,6 +117,24 @@ class Settings(BaseSettings):
     consumable_categories: tuple[str, ...] = Field((), description="Re-suggest after window.")
     repurchase_window_days: float = Field(30.0, ge=0, description="For consumable categories.")
     popular_fallback: bool = Field(True, description="Pad with popular items, kind=popular.")
+
+    # --- self-tuning (models/tuning.py) --------------------------------------------------
+    self_tuning: bool = Field(True, description="Rank with the best candidate, tested live.")
+    tuning_recency: str = Field(
+        "0.5,0.75,1.0", description="Candidate recency weights (comma-separated, in (0, 1])."
+    )
+    tuning_sample: float = Field(
+        0.25, gt=0, le=1, description="Share of shoppers whose adds are test cases."
+    )
+    tuning_half_life_cases: float = Field(
+        5000.0, ge=0, description="Test cases after which one counts half; 0 = never fades."
+    )
+    tuning_margin: float = Field(
+        0.02, ge=0, description="Relative lead a challenger needs to take over (damping)."
+    )
+    tuning_min_cases: float = Field(
+        200.0, ge=0, description="Decayed test cases before any switch."
+    )
 
     # --- worker --------------------------------------------------------------------------
     batch_size: int = Field(200, ge=1, le=10000, description="Events per micro-batch.")
@@ -229,6 +254,23 @@ class Settings(BaseSettings):
     @classmethod
     def _notify_channels(cls, value: str) -> str:
         return ",".join(parse_channels(value))
+
+    @field_validator("tuning_recency")
+    @classmethod
+    def _tuning_recency(cls, value: str) -> str:
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        try:
+            weights = [float(p) for p in parts]
+        except ValueError:
+            raise ValueError("expected numbers, comma-separated (e.g. 0.5,0.75,1.0)") from None
+        if not weights or any(not 0 < w <= 1 for w in weights):
+            raise ValueError("expected one or more weights in (0, 1]")
+        return ",".join(parts)
+
+    @property
+    def tuning_recency_decays(self) -> tuple[float, ...]:
+        """The candidate recency weights of self-tuning, as numbers."""
+        return tuple(float(p) for p in self.tuning_recency.split(","))
 
     @field_validator("notify_caps")
     @classmethod

@@ -2,11 +2,16 @@
 
 Score of a candidate b for a context of anchors a_1 (most recent) .. a_m:
 
-    score(b) = sum_j  r^(j-1) * sim(C(a_j, b), n(a_j), n(b), N)
+    score(b) = sum_j  r^(j-1) * [ e_j * sim(C(a_j, b), n(a_j), n(b), N) + (1 - e_j) * n(b) / N ]
+
+    e_j = n(a_j) / (n(a_j) + m)        (e_j = 1 when m = 0: no prior)
 
 where C = decayed co-purchase weight + decayed (weighted) co-add weight, n = decayed order count
-of an item, N = decayed order total, ``sim`` one of :mod:`models.similarity`, and r the recency
-factor: the item just added says most about what comes next. The explanation ("because") names
+of an item, N = decayed order total, ``sim`` one of :mod:`models.similarity`, r the recency
+factor (the item just added says most about what comes next), and m the popularity prior, in
+orders (:func:`evidence`). With confidence as ``sim`` the bracket is the shrunk estimate
+(C + m n(b)/N) / (n(a) + m): an anchor bought by few falls back to what sells, an anchor bought
+by many speaks for itself. The explanation ("because") names
 the anchor with the largest contribution, its co-purchase weight with b and the confidence
 P(b | anchor). Rules (:mod:`models.rules`) filter and label; popular items pad a short list,
 labelled ``popular`` (the same rules apply to them, an upsell of any cart item included).
@@ -54,6 +59,7 @@ class RankParams:
     min_support: float = 1.0
     recency_decay: float = 0.5
     popular_fallback: bool = True
+    popularity_prior: float = 0.0  # m of evidence(): 0 = the similarity alone
     rules: RuleParams = field(default_factory=RuleParams)
 
 
@@ -81,14 +87,37 @@ class RankInput:
     popular: Sequence[tuple[str, float]]  # (item, decayed count), most popular first
     now: float
     scored: Mapping[str, tuple[float, str, float]] | None = None  # score_candidates, if known
+    alternatives: tuple[tuple[str, ...], ...] = ()  # top k under each self-tuning candidate
+
+
+NO_ANCHOR = ""  # the best anchor of a candidate that only the popularity prior scored
+
+
+def evidence(n_anchor: float, prior: float) -> float:
+    """How much an anchor's own statistics count against the popularity prior: n / (n + m).
+
+    Why: a confidence measured on 2 orders is noise, one on 2,000 is knowledge; weighting by
+    n / (n + m) is the Bayesian (Beta-prior) shrinkage of P(b | a) toward P(b) with the
+    strength of m orders, so thin evidence falls back to what sells and strong evidence wins.
+    With no prior (m = 0) every anchor counts fully."""
+    if prior <= 0:
+        return 1.0
+    return n_anchor / (n_anchor + prior)
 
 
 def score_candidates(inp: RankInput, params: RankParams) -> dict[str, tuple[float, str, float]]:
-    """Candidate -> (score, best anchor, best contribution), before rules."""
+    """Candidate -> (score, best anchor, best contribution), before rules; the reference form
+    (:mod:`models.scoring` computes the same numbers for a batch). Candidates are the anchors'
+    partners and, with a prior, the popular items; one only the prior scored has the best
+    anchor ``NO_ANCHOR``."""
     sim = SIMILARITIES[params.similarity]
     scores: dict[str, tuple[float, str, float]] = {}
     weight = 1.0
+    prior = 0.0  # sum_j r^(j-1) (1 - e_j): the weight of n(b) / N in every score
     for anchor in inp.anchors:
+        e = evidence(inp.counts.get(anchor, 0.0), params.popularity_prior)
+        if params.popularity_prior > 0:
+            prior += weight * (1.0 - e)
         nb = inp.neighbours.get(anchor)
         if nb is not None:
             cands = [c for c in dict.fromkeys([*nb.together, *nb.co_added]) if c not in inp.exclude]
@@ -100,7 +129,7 @@ def score_candidates(inp: RankInput, params: RankParams) -> dict[str, tuple[floa
             n_b = np.fromiter(
                 (inp.counts.get(c, 0.0) for c in cands), dtype=np.float64, count=len(cands)
             )
-            parts = weight * np.asarray(sim(co, inp.counts.get(anchor, 0.0), n_b, inp.total))
+            parts = (weight * e) * np.asarray(sim(co, inp.counts.get(anchor, 0.0), n_b, inp.total))
             keep = (co >= params.min_support) & (parts > 0)
             for cand, part in zip(
                 np.asarray(cands, dtype=object)[keep].tolist(), parts[keep].tolist(), strict=True
@@ -110,6 +139,17 @@ def score_candidates(inp: RankInput, params: RankParams) -> dict[str, tuple[floa
                     best, best_part = anchor, part
                 scores[cand] = (total + part, best, best_part)
         weight *= params.recency_decay
+    if prior > 0 and inp.total > 0:
+        for item, _ in inp.popular:
+            if item not in inp.exclude and item not in scores:
+                scores[item] = (0.0, NO_ANCHOR, 0.0)
+        for cand, (total, best, best_part) in scores.items():
+            scores[cand] = (
+                total + prior * (inp.counts.get(cand, 0.0) / inp.total),
+                best,
+                best_part,
+            )
+        scores = {c: v for c, v in scores.items() if v[0] > 0}
     return scores
 
 
@@ -134,11 +174,26 @@ def rank(inp: RankInput, params: RankParams) -> list[Offer]:
             and not owned(item_id, inp.history, inp.catalog, inp.now, rules)
         )
 
+    anchors = [inp.catalog.get(a) for a in inp.anchors]
+
+    def popular_ok(item_id: str) -> bool:
+        """A popular item fits no anchor in particular: no upsell of any cart item (when
+        upsells are left out), and an add-on price for at least one."""
+        item = inp.catalog.get(item_id)
+        upsell = any(is_upsell(item, a) for a in anchors)
+        addon = any(within_addon_price(item, a, rules.addon_price_ratio) for a in anchors)
+        return not (upsell and rules.exclude_upsell) and (addon or not anchors)
+
     scored = inp.scored if inp.scored is not None else score_candidates(inp, params)
     for cand, (score, anchor, _) in sorted(scored.items(), key=lambda kv: (-kv[1][0], kv[0])):
         if len(offers) >= params.k:
             break
         if not allowed(cand):
+            continue
+        if anchor == NO_ANCHOR:
+            if popular_ok(cand):
+                offers.append(Offer(cand, score, "popular", None))
+                chosen.add(cand)
             continue
         item, anchor_item = inp.catalog.get(cand), inp.catalog.get(anchor)
         if not within_addon_price(item, anchor_item, rules.addon_price_ratio):
@@ -150,16 +205,10 @@ def rank(inp: RankInput, params: RankParams) -> list[Offer]:
         chosen.add(cand)
     if params.popular_fallback:
         top = inp.popular[0][1] if inp.popular else 0.0
-        anchors = [inp.catalog.get(a) for a in inp.anchors]
         for item_id, weight in inp.popular:
             if len(offers) >= params.k:
                 break
-            if not allowed(item_id):
-                continue
-            item = inp.catalog.get(item_id)
-            upsell = any(is_upsell(item, a) for a in anchors)
-            addon = any(within_addon_price(item, a, rules.addon_price_ratio) for a in anchors)
-            if not (upsell and rules.exclude_upsell) and (addon or not anchors):
+            if allowed(item_id) and popular_ok(item_id):
                 offers.append(Offer(item_id, weight / top if top > 0 else 0.0, "popular", None))
                 chosen.add(item_id)
     return offers

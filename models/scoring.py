@@ -16,12 +16,12 @@ stock and ownership rules with real data.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from models.decay import decayed_value
-from models.ranking import RankParams, RankRequest
+from models.ranking import NO_ANCHOR, RankParams, RankRequest, evidence
 from models.similarity import SIMILARITIES
 
 Scored = dict[str, tuple[float, str, float]]  # candidate -> (score, best anchor, best part)
@@ -49,6 +49,8 @@ class BatchStats:
     landmark: float  # landmark of the counts and the total
     half_life: float
     anchors: dict[str, AnchorStats]
+    popular: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """positions of the most popular items (the prior's candidates), most popular first"""
 
 
 def anchor_stats(
@@ -93,30 +95,39 @@ def score_batch(
     seg_total: list[float] = []
     arrays: list[AnchorStats] = []
     counts, position = stats.counts.tolist(), stats.position  # Python floats: no numpy scalars
+    m = params.popularity_prior
+    priors: list[float] = []  # per request: sum_j r^(j-1) (1 - e_j), as the reference sums it
     for r, req in enumerate(requests):
         g = decayed_value(1.0, stats.landmark, req.now, hl)
-        weight = 1.0
+        weight, prior = 1.0, 0.0
         for j, anchor in enumerate(req.anchors):
+            n_a = counts[position[anchor]] * g if anchor in position else 0.0
+            e = evidence(n_a, m)
+            if m > 0:
+                prior += weight * (1.0 - e)
             a = stats.anchors.get(anchor)
             if a is not None and len(a.index):
                 arrays.append(a)
                 seg_rows.append(r)
                 seg_j.append(j)
                 seg_f.append(decayed_value(1.0, a.landmark, req.now, hl))
-                seg_w.append(weight)
-                seg_na.append(counts[position[anchor]] * g)
+                seg_w.append(weight * e)
+                seg_na.append(n_a)
                 seg_g.append(g)
                 seg_total.append(stats.total * g)
             weight *= params.recency_decay
+        priors.append(prior if stats.total > 0 else 0.0)
     out: list[Scored] = [{} for _ in requests]
-    if not arrays:
+    with_prior = [r for r, p in enumerate(priors) if p > 0]
+    if not arrays and not (with_prior and len(stats.popular)):
         return out
     lengths = np.fromiter((len(a.index) for a in arrays), dtype=np.int64, count=len(arrays))
+    no_anchor = np.iinfo(np.int64).max - 1  # j of a prior-only entry: never a real anchor
 
     def spread(values: list[float] | list[int], dtype: type = np.float64) -> np.ndarray:
         return np.repeat(np.asarray(values, dtype=dtype), lengths)
 
-    idx = np.concatenate([a.index for a in arrays])
+    idx = np.concatenate([a.index for a in arrays]) if arrays else np.zeros(0, dtype=np.int64)
     row = spread(seg_rows, np.int64)
     cell_key = row * size + idx
     excluded = np.zeros(len(idx), dtype=bool)
@@ -134,8 +145,8 @@ def score_batch(
         excluded = blocked[at] == cell_key
     f = spread(seg_f)
     co = (
-        np.concatenate([a.together for a in arrays]) * f
-        + np.concatenate([a.co_added for a in arrays]) * f
+        np.concatenate([a.together for a in arrays] or [np.zeros(0)]) * f
+        + np.concatenate([a.co_added for a in arrays] or [np.zeros(0)]) * f
     )
     n_b = stats.counts[idx] * spread(seg_g)
     parts = spread(seg_w) * np.asarray(
@@ -143,6 +154,15 @@ def score_batch(
     )
     keep = ~excluded & (co >= params.min_support) & (parts > 0)
     cell_key, parts, j_of = cell_key[keep], parts[keep], spread(seg_j, np.int64)[keep]
+    if with_prior and len(stats.popular):  # the popular items join as candidates, part 0
+        pop_rows = np.repeat(np.asarray(with_prior, dtype=np.int64), len(stats.popular))
+        pop_key = pop_rows * size + np.tile(stats.popular, len(with_prior))
+        if len(blocked):
+            at = np.searchsorted(blocked, pop_key).clip(max=len(blocked) - 1)
+            pop_key = pop_key[blocked[at] != pop_key]
+        cell_key = np.concatenate([cell_key, pop_key])
+        parts = np.concatenate([parts, np.zeros(len(pop_key))])
+        j_of = np.concatenate([j_of, np.full(len(pop_key), no_anchor, dtype=np.int64)])
     cells, cell_of = np.unique(cell_key, return_inverse=True)
     score = np.bincount(cell_of, weights=parts, minlength=len(cells))
     best = np.full(len(cells), -np.inf)
@@ -151,6 +171,13 @@ def score_batch(
     is_best = parts == best[cell_of]
     np.minimum.at(first, cell_of[is_best], j_of[is_best])
     rows = cells // size
+    if with_prior:  # + prior * n(b) / N, with the reference's decayed values
+        g_of = np.asarray(
+            [decayed_value(1.0, stats.landmark, req.now, hl) for req in requests], dtype=np.float64
+        )[rows]
+        score = score + np.asarray(priors, dtype=np.float64)[rows] * (
+            (stats.counts[cells % size] * g_of) / (stats.total * g_of)
+        )
     items = stats.items
     bounds = np.searchsorted(rows, np.arange(len(requests) + 1))
     for r, req in enumerate(requests):
@@ -158,14 +185,15 @@ def score_batch(
         if lo == hi:
             continue
         sc = score[lo:hi]
-        found = np.arange(hi - lo)
+        found = np.flatnonzero(sc > 0)
         if len(found) > top:
-            cut = np.partition(sc, len(found) - top)[len(found) - top]
-            found = found[sc >= cut]
+            values = sc[found]
+            cut = np.partition(values, len(found) - top)[len(found) - top]
+            found = found[values >= cut]
         order = found[np.lexsort((found, -sc[found]))][:top] + lo  # cells sorted by item id
         # whole arrays to Python at once: per-element numpy scalars cost ~5 us each
         out[r] = {
-            items[i]: (s, req.anchors[j], b)
+            items[i]: (s, req.anchors[j] if j != no_anchor else NO_ANCHOR, b)
             for i, s, j, b in zip(
                 (cells[order] % size).tolist(),
                 score[order].tolist(),

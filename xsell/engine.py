@@ -15,11 +15,12 @@ from typing import Any
 from config.settings import Settings
 from models.events import CartEvent, Event, PurchaseEvent
 from models.experiments import CONTROL, Variant, variant_of
-from models.ranking import Offer, RankParams, RankRequest, rank
+from models.ranking import Offer, RankInput, RankParams, RankRequest, rank
 from models.rules import RuleParams
 from xsell.store.apply import Effect, Store
 from xsell.store.keys import Stream
 from xsell.store.reader import build_inputs
+from xsell.store.selftune import SelfTuner, sampled
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def rank_params(settings: Settings) -> RankParams:
         k=settings.max_suggestions,
         similarity=settings.similarity,
         min_support=settings.min_support,
+        popularity_prior=settings.popularity_prior,
         recency_decay=settings.recency_decay,
         popular_fallback=settings.popular_fallback,
         rules=RuleParams(
@@ -152,7 +154,18 @@ class Engine:
         self.settings = settings
         self.params = rank_params(settings)
         self.experiment = settings.running_experiment
-        self.params_of = {v.name: variant_params(self.params, v) for v in self.experiment.variants}
+        self.tuner = SelfTuner(store, settings, self.params) if settings.self_tuning else None
+
+    @property
+    def current_params(self) -> RankParams:
+        """The ranking in use: self-tuning's choice, else the settings'."""
+        return self.tuner.params if self.tuner is not None else self.params
+
+    @property
+    def params_of(self) -> dict[str, RankParams]:
+        """Each variant's ranking: the one in use with the variant's overrides."""
+        base = self.current_params
+        return {v.name: variant_params(base, v) for v in self.experiment.variants}
 
     async def process(self, events: Sequence[Event]) -> list[dict[str, Any]]:
         """Apply ``events`` exactly once; return their suggestion messages, in event order."""
@@ -161,10 +174,22 @@ class Engine:
 
     async def suggest(self, effects: Sequence[Effect]) -> list[dict[str, Any]]:
         """The suggestion messages of the effects that trigger one, in event order; each in
-        its user's variant (the holdout's with no items)."""
+        its user's variant (the holdout's with no items). Sampled shoppers' add-to-carts are
+        also self-tuning's test cases (:meth:`_tuning_cases`)."""
         pending = [r for r in map(_request, effects) if r is not None]
         variants = [variant_of(self.experiment, meta["unit"]) for _, meta in pending]
-        ranked = await self.rank_variants([req for req, _ in pending], variants)
+        cases = self._tuning_cases(pending, variants)
+        previous = await self.tuner.read_lists([u for _, u, _ in cases]) if self.tuner else []
+        ranked, inputs = await self._rank_variants(
+            [req for req, _ in pending], variants, frozenset(i for i, _, _ in cases)
+        )
+        if self.tuner is not None and cases:
+            await self.tuner.record(
+                previous,
+                [item for _, _, item in cases],
+                [u for _, u, _ in cases],
+                [[list(a) for a in inputs[i].alternatives] for i, _, _ in cases],
+            )
         created = now_text()
         return [
             suggestion_message(
@@ -179,25 +204,72 @@ class Engine:
             for (_, meta), offers, variant in zip(pending, ranked, variants, strict=True)
         ]
 
+    def _tuning_cases(
+        self, pending: Sequence[tuple[RankRequest, dict[str, Any]]], variants: Sequence[str]
+    ) -> list[tuple[int, str, str]]:
+        """(row, user, added item) of the add-to-carts that are test cases: sampled shoppers,
+        outside the holdout (it is not ranked), one per shopper and batch (the lists of a
+        shopper's earlier add in the same batch are not stored yet)."""
+        if self.tuner is None:
+            return []
+        share, seen = self.settings.tuning_sample, set()
+        out = []
+        for i, ((_, meta), variant) in enumerate(zip(pending, variants, strict=True)):
+            user = meta["user_id"]
+            if meta["placement"] != "cart" or variant == CONTROL or user in seen:
+                continue
+            if sampled(user, share):
+                seen.add(user)
+                out.append((i, user, meta["trigger"]["item_ids"][0]))
+        return out
+
     async def rank_variants(
         self, requests: Sequence[RankRequest], variants: Sequence[str]
     ) -> list[list[Offer]]:
         """The offers of each request in its variant's ranking; none for the holdout."""
+        ranked, _ = await self._rank_variants(requests, variants, frozenset())
+        return ranked
+
+    async def _rank_variants(
+        self, requests: Sequence[RankRequest], variants: Sequence[str], tuned: frozenset[int]
+    ) -> tuple[list[list[Offer]], dict[int, RankInput]]:
+        """:meth:`rank_variants`, and the inputs of the ``tuned`` rows (their alternatives)."""
         out: list[list[Offer]] = [[] for _ in requests]
+        inputs: dict[int, RankInput] = {}
+        params_of = self.params_of
         for name in dict.fromkeys(variants):
             if name == CONTROL:
                 continue
             idx = [i for i, v in enumerate(variants) if v == name]
-            ranked = await self.rank([requests[i] for i in idx], self.params_of[name])
-            for i, offers in zip(idx, ranked, strict=True):
-                out[i] = offers
-        return out
+            rows = frozenset(n for n, i in enumerate(idx) if i in tuned)
+            got = await self.rank_inputs([requests[i] for i in idx], params_of[name], rows)
+            for n, (i, inp) in enumerate(zip(idx, got, strict=True)):
+                out[i] = rank(inp, params_of[name])
+                if n in rows:
+                    inputs[i] = inp
+        return out, inputs
 
     async def rank(
         self, requests: Sequence[RankRequest], params: RankParams | None = None
     ) -> list[list[Offer]]:
         """The offers of each request, without changing any state: the one ranking path of
         the worker (:meth:`suggest`) and the API (complements, recommendations)."""
-        params = params or self.params
-        inputs = await build_inputs(self.store, requests, params)
-        return [rank(inp, params) for inp in inputs]
+        params = params or self.current_params
+        return [rank(inp, params) for inp in await self.rank_inputs(requests, params)]
+
+    async def rank_inputs(
+        self,
+        requests: Sequence[RankRequest],
+        params: RankParams,
+        tuned: frozenset[int] = frozenset(),
+    ) -> list[RankInput]:
+        """The ranking inputs of ``requests``; the ``tuned`` rows with every self-tuning
+        candidate's top k as well. A process that only ranks (the API) rereads the shared
+        choice now and then."""
+        if self.tuner is not None and not tuned:
+            await self.tuner.refresh()
+        alternatives = self.tuner.candidates if self.tuner is not None and tuned else []
+        alternatives = [replace(a, k=params.k, similarity=params.similarity) for a in alternatives]
+        return await build_inputs(
+            self.store, requests, params, alternatives=alternatives, alternative_rows=tuned
+        )

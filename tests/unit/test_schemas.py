@@ -498,7 +498,7 @@ def test_numeric_ts_strings(text: str) -> None:
 
 
 # --- suggestions and dead letters built by the real code ---------------------------------------
-async def fake_build_inputs(store: Any, requests: Any, params: Any) -> list[RankInput]:
+async def fake_build_inputs(store: Any, requests: Any, params: Any, **_: Any) -> list[RankInput]:
     """The store's read step, with fixed statistics (no Redis)."""
     neighbours = {
         "A": Neighbours({"B": 6.0, "C": 3.0, "D": 2.0}, {"C": 1.0}),
@@ -547,7 +547,9 @@ EFFECTS = [
 
 def suggest(monkeypatch: pytest.MonkeyPatch, **overrides: Any) -> list[dict[str, Any]]:
     monkeypatch.setattr(engine_mod, "build_inputs", fake_build_inputs)
-    engine = Engine(store=None, settings=load_settings(**overrides))  # type: ignore[arg-type]
+    # no store: self-tuning (which reads and writes Redis) is tested on a real one
+    settings = load_settings(self_tuning=False, **overrides)
+    engine = Engine(store=None, settings=settings)  # type: ignore[arg-type]
     return asyncio.run(engine.suggest(EFFECTS))
 
 

@@ -10,7 +10,14 @@ import numpy as np
 import pytest
 
 from models.decay import decayed_value
-from models.ranking import Neighbours, RankInput, RankParams, RankRequest, score_candidates
+from models.ranking import (
+    NO_ANCHOR,
+    Neighbours,
+    RankInput,
+    RankParams,
+    RankRequest,
+    score_candidates,
+)
 from models.scoring import (
     BatchStats,
     anchor_stats,
@@ -52,6 +59,10 @@ def _random_batch(
         landmark=rng.uniform(0, 1e7),
         half_life=HALF_LIFE,
         anchors={a: anchor_stats(position, t, c, land) for a, (land, t, c) in raw.items()},
+        popular=np.asarray(
+            [position[i] for i in rng.sample(items, rng.randint(0, min(8, len(items))))],
+            dtype=np.int64,
+        ),
     )
     return stats, raw, counts
 
@@ -84,7 +95,7 @@ def _reference(
         total=stats.total * g,
         catalog={},
         history={},
-        popular=[],
+        popular=[(stats.items[int(p)], counts[stats.items[int(p)]] * g) for p in stats.popular],
         now=now,
     )
 
@@ -98,6 +109,7 @@ def test_batch_scores_equal_the_reference(similarity: str) -> None:
             similarity=similarity,
             min_support=rng.choice([0.0, 1.0, 2.0]),
             recency_decay=rng.choice([0.5, 1.0]),
+            popularity_prior=rng.choice([0.0, 0.0, 2.0, 10.0]),
         )
         anchors = rng.sample(sorted(raw), rng.randint(1, len(raw)))
         exclude = frozenset(anchors) | frozenset(
@@ -111,6 +123,9 @@ def test_batch_scores_equal_the_reference(similarity: str) -> None:
         assert got == expected
         assert list(got) == list(expected)  # ranking order: score, then id
         for cand, (_, anchor, _) in got.items():
+            if anchor == NO_ANCHOR:  # only the popularity prior scored it
+                assert stats.position[cand] in stats.popular.tolist()
+                continue
             inp = _reference(stats, raw, counts, anchors, exclude, now)
             assert together_value(stats, anchor, cand, now) == inp.neighbours[anchor].together.get(
                 cand, 0.0
@@ -146,6 +161,7 @@ def test_whole_batch_scores_equal_the_reference_per_request(similarity: str) -> 
             similarity=similarity,
             min_support=rng.choice([0.0, 1.0, 2.0]),
             recency_decay=rng.choice([0.5, 1.0]),
+            popularity_prior=rng.choice([0.0, 0.0, 2.0, 10.0]),
         )
         requests = []
         for _ in range(rng.randint(1, 12)):

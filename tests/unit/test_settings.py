@@ -39,10 +39,11 @@ def test_defaults() -> None:
     assert s.redis_password is None
     assert s.topic_prefix == "xsell."
     assert s.key_namespace == "xs"
-    assert s.half_life_days == 30.0
-    assert s.half_life_seconds == 30 * 86400.0
+    assert s.half_life_days == 0.0
+    assert s.popularity_prior == 1.0 and s.min_support == 0.0 and s.self_tuning
+    assert s.half_life_seconds == 0.0
     assert s.max_suggestions == 3
-    assert s.similarity == "asym_cosine"
+    assert s.similarity == "confidence"
     assert s.min_support == 1.0
     assert s.recency_decay == 0.5
     assert s.exclude_upsell is True
@@ -80,14 +81,14 @@ def test_topic_naming(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_env_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XSELL_HALF_LIFE_DAYS", "0")
+    monkeypatch.setenv("XSELL_HALF_LIFE_DAYS", "3")
     monkeypatch.setenv("XSELL_MAX_SUGGESTIONS", "5")
     monkeypatch.setenv("XSELL_TOPIC_PREFIX", "prod.")
     monkeypatch.setenv("XSELL_EXCLUDE_UPSELL", "false")
     monkeypatch.setenv("XSELL_CONSUMABLE_CATEGORIES", '["ink", "paper"]')
     s = Settings()
-    assert s.half_life_days == 0.0
-    assert s.half_life_seconds == 0.0
+    assert s.half_life_days == 3.0
+    assert s.half_life_seconds == 3 * 86400.0
     assert s.max_suggestions == 5
     assert s.topic_prefix == "prod."
     assert s.exclude_upsell is False

@@ -3,7 +3,9 @@
 Names and labels are part of the contract (docs/contract.md, "Metrics"):
 ``xsell_api_requests_total{route, method, status}``, ``xsell_api_request_seconds{route}``
 (streams excluded: they last as long as the page), ``xsell_api_open_streams``,
-``xsell_api_kafka_errors_total``, ``xsell_api_redis_errors_total``. ``route`` is the route's
+``xsell_api_kafka_errors_total``, ``xsell_api_redis_errors_total``, and self-tuning's
+``xsell_tuning_cases``, ``xsell_tuning_recency_decay``, ``xsell_tuning_hit_rate{recency_decay}``
+(read from Redis at each scrape). ``route`` is the route's
 template (``/v1/users/{user_id}/suggestions``), never the raw path, so ids cannot blow up the
 number of series.
 """
@@ -29,6 +31,23 @@ LATENCY = Histogram(
 OPEN_STREAMS = Gauge("xsell_api_open_streams", "Server-sent event streams open.")
 KAFKA_ERRORS = Counter("xsell_api_kafka_errors", "Kafka sends or reads that failed.")
 REDIS_ERRORS = Counter("xsell_api_redis_errors", "Redis calls that failed.")
+TUNING_CASES = Gauge("xsell_tuning_cases", "Self-tuning: decayed test cases behind the choice.")
+TUNING_CHOICE = Gauge("xsell_tuning_recency_decay", "Self-tuning: the recency weight in use.")
+TUNING_HIT_RATE = Gauge(
+    "xsell_tuning_hit_rate",
+    "Self-tuning: decayed rate of next adds among a candidate's top k.",
+    ["recency_decay"],
+)
+
+
+def set_tuning(status: dict[str, Any]) -> None:
+    """The self-tuning gauges from :func:`xsell.store.selftune.tuning_status`."""
+    TUNING_CASES.set(status["cases"])
+    if status["recency_decay"] is not None:
+        TUNING_CHOICE.set(status["recency_decay"])
+    for weight, rate in status["hit_rates"].items():
+        if rate is not None:
+            TUNING_HIT_RATE.labels(weight).set(rate)
 
 
 class BodyTooLarge(Exception):

@@ -13,8 +13,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from models.errors import InvalidEvent
 from models.validate import parse_ts
+from xsell.api.metrics import set_tuning
 from xsell.api.runtime import runtime
 from xsell.feedback.report import report
+from xsell.store.selftune import tuning_status
 
 router = APIRouter()
 PROBE_SECONDS = 2.0
@@ -48,6 +50,8 @@ async def readyz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     rt = runtime(request)
     rt.auth.require_secret(rt.auth.access(request))
+    if rt.settings.self_tuning:
+        set_tuning(await tuning_status(rt.store, rt.settings))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

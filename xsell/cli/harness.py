@@ -52,9 +52,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = cli_settings(args)
     if args.k:
         settings = settings.model_copy(update={"max_suggestions": args.k})
-    orders, _ = read_orders_file(args.orders, args, settings)
+    orders, stats = read_orders_file(args.orders, args, settings)
     name = Path(args.orders).name.split(".")[0]
-    rep = evaluate(settings, orders, name, progress=not args.json, through_kafka=args.through_kafka)
+    rep = evaluate(
+        settings,
+        orders,
+        name,
+        progress=not args.json,
+        through_kafka=args.through_kafka,
+        catalog=list(stats.catalog.values()),
+    )
     print(json.dumps(rep) if args.json else table(rep))
     return 0
 

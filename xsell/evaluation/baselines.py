@@ -3,6 +3,11 @@
 - ``popular``: the k most-ordered items not in the cart.
 - ``jaccard``: SAR-style "frequently bought together": the sum over cart items of
   Jaccard(cart item, candidate) on order-level co-occurrence, padded with popular items.
+- ``rconf``: recency-weighted confidence item-kNN, the batch form of xsell's own method: the
+  sum over cart items, newest first with weights 0.5^j, of P(candidate | cart item), all
+  neighbours, no decay, no minimum support; padded with popular items.
+
+The session-kNN anchors (V-SKNN, STAN) are in :mod:`xsell.evaluation.session_knn`.
 
 The co-occurrence is built once as CSR arrays from integer pair codes (np.unique), so it scales
 to catalogues far beyond a dense matrix; each trigger then touches only its cart items' rows.
@@ -86,7 +91,7 @@ def _top(scores: Floats, banned: Ints, k: int) -> Ints:
 
 
 class Baselines:
-    """Suggestions of the two baselines for every prefix of a test session."""
+    """Suggestions of the item-based anchors for every prefix of a test session."""
 
     def __init__(self, co: Cooccurrence, k: int) -> None:
         self.co, self.k = co, k
@@ -103,6 +108,35 @@ class Baselines:
                     break
         return out
 
+    def padded(self, scores: Floats, cart: Sequence[str], banned: list[int]) -> list[str]:
+        """The k best positive scores outside the cart, padded with popular items."""
+        co = self.co
+        top = [co.items[j] for j in _top(scores, np.asarray(banned, dtype=np.int64), self.k)]
+        if len(top) < self.k:
+            top += self.popular([*cart, *top])[: self.k - len(top)]
+        return top
+
+    def rconf_session(self, items: Sequence[str], decay: float = 0.5) -> list[list[str]]:
+        """For each add but the last: sum_j decay^j P(b | cart item j), j = 0 the newest.
+
+        Kept as one running vector: each add multiplies the old sum by ``decay`` and adds the
+        new item's confidence row, which is the same sum without rebuilding it."""
+        co = self.co
+        scores = np.zeros(len(co.items), dtype=np.float64)
+        cart: list[str] = []
+        banned: list[int] = []
+        out = []
+        for item in items[:-1]:
+            cart.append(item)
+            scores *= decay
+            i = co.index.get(item)
+            if i is not None:
+                banned.append(i)
+                idx, both = co.row(i)
+                scores[idx] += both / co.counts[i]
+            out.append(self.padded(scores, cart, banned))
+        return out
+
     def jaccard_session(self, items: Sequence[str]) -> list[list[str]]:
         """For each add but the last: sum of Jaccard(cart item, candidate), popular padding."""
         co = self.co
@@ -117,8 +151,5 @@ class Baselines:
                 banned.append(i)
                 idx, both = co.row(i)
                 scores[idx] += both / (co.counts[i] + co.counts[idx] - both)
-            top = [co.items[j] for j in _top(scores, np.asarray(banned, dtype=np.int64), self.k)]
-            if len(top) < self.k:
-                top += [p for p in self.popular([*cart, *top])][: self.k - len(top)]
-            out.append(top)
+            out.append(self.padded(scores, cart, banned))
         return out

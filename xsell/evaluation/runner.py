@@ -11,45 +11,88 @@ from collections.abc import Sequence
 from typing import Any
 
 from config.settings import Settings
-from models.events import PurchaseEvent
+from models.events import CatalogItem, PurchaseEvent
 from xsell.devenv.servers import LocalRedis
 from xsell.engine import Engine
 from xsell.evaluation.baselines import Baselines, build
 from xsell.evaluation.protocol import EvalData, Metrics, session_events
+from xsell.evaluation.session_knn import SessionKnn, index_baskets
 from xsell.evaluation.through_kafka import run_through_kafka
-from xsell.ops.loading import backfill, progress_bar
+from xsell.ops.loading import load_history, progress_bar
 from xsell.store.apply import Store
 
 log = logging.getLogger(__name__)
 
 
+ANCHORS = ("popular", "jaccard", "rconf", "vsknn", "stan")
+
+
 def run_baselines(data: EvalData, k: int, max_items: int) -> dict[str, Metrics]:
+    """Every anchor's metrics on the split (see baselines.py and session_knn.py)."""
     base = Baselines(build(data.train, max_items), k)
-    popular, jaccard = Metrics(k), Metrics(k)
-    for _, items in data.sessions:
-        for n, suggested in enumerate(base.jaccard_session(items)):
+    knn = SessionKnn(base, index_baskets(data.train, base.co.index))
+    metrics = {name: Metrics(k) for name in ANCHORS}
+    for order, items in data.sessions:
+        lists = {
+            "jaccard": base.jaccard_session(items),
+            "rconf": base.rconf_session(items),
+            "vsknn": knn.session(items, order.ts, stan=False),
+            "stan": knn.session(items, order.ts, stan=True),
+        }
+        for n in range(len(items) - 1):
             rest = set(items[n + 1 :])
-            jaccard.add(suggested, rest)
-            popular.add(base.popular(items[: n + 1]), rest)
-    return {"popular": popular, "jaccard": jaccard}
+            metrics["popular"].add(base.popular(items[: n + 1]), rest)
+            for name, suggested in lists.items():
+                metrics[name].add(suggested[n], rest)
+    return metrics
 
 
-async def run_xsell(settings: Settings, data: EvalData, *, progress: bool = True) -> Metrics:
-    """Train through Store.apply and rank through Engine, in a fresh Redis namespace."""
+REPLAY_BATCH = 128  # test sessions replayed side by side, as concurrent shoppers
+REPLAY_LANES = 2  # groups in flight at once: one ranks in Python while Redis runs the other's
+
+
+async def replay_group(
+    engine: Engine, group: Sequence[tuple[PurchaseEvent, list[str]]], metrics: Metrics, bar: Any
+) -> None:
+    """Step n of every session of ``group`` is one micro-batch through ``Engine.process``."""
+    events = [session_events(order, items) for order, items in group]
+    for n in range(max(len(e) for e in events)):
+        live = [g for g, e in enumerate(events) if n < len(e)]
+        messages = await engine.process([events[g][n] for g in live])
+        for g, message in zip(live, messages, strict=True):
+            items = group[g][1]
+            if n < len(items) - 1:
+                metrics.add([i["item_id"] for i in message["items"]], set(items[n + 1 :]))
+                bar.update()
+
+
+async def run_xsell(
+    settings: Settings,
+    data: EvalData,
+    *,
+    progress: bool = True,
+    catalog: Sequence[CatalogItem] = (),
+) -> Metrics:
+    """Train as ``xsell backfill`` does (bulk into the fresh namespace: the state streaming
+    leaves, tests/integration/test_bulk.py), then replay the test sessions through
+    ``Engine.process``, the worker's own apply-and-rank path.
+
+    Sessions are replayed as concurrent shoppers, ``REPLAY_BATCH`` per group: step n of every
+    session of a group is one micro-batch (one round of reads and scripts per batch, not per
+    event), and ``REPLAY_LANES`` groups run at once."""
     settings = settings.model_copy(update={"key_namespace": f"eval-{uuid.uuid4().hex[:8]}"})
     store = await Store.open(settings)
     metrics = Metrics(settings.max_suggestions)
     try:
-        await backfill(store, data.train, total=len(data.train))
+        await load_history(store, data.train, mode="auto", catalog=catalog)
         engine = Engine(store, settings)
+        groups = [
+            data.sessions[i : i + REPLAY_BATCH] for i in range(0, len(data.sessions), REPLAY_BATCH)
+        ]
         with progress_bar("eval", data.triggers, "triggers", enabled=progress) as bar:
-            for order, items in data.sessions:
-                events = session_events(order, items)
-                for n, event in enumerate(events):
-                    (message,) = await engine.process([event])
-                    if n < len(events) - 1:
-                        metrics.add([i["item_id"] for i in message["items"]], set(items[n + 1 :]))
-                        bar.update()
+            for i in range(0, len(groups), REPLAY_LANES):
+                lanes = groups[i : i + REPLAY_LANES]
+                await asyncio.gather(*(replay_group(engine, g, metrics, bar) for g in lanes))
     finally:
         await store.flush_namespace()
         await store.close()
@@ -97,6 +140,7 @@ def evaluate(
     *,
     progress: bool = True,
     through_kafka: bool = False,
+    catalog: Sequence[CatalogItem] = (),
 ) -> dict[str, Any]:
     """Run xsell and the baselines on one split; the report of ``xsell eval``.
 
@@ -114,9 +158,9 @@ def evaluate(
     elif own_redis:
         with LocalRedis() as server:
             local = settings.model_copy(update={"redis_url": server.url})
-            xsell = asyncio.run(run_xsell(local, data, progress=progress))
+            xsell = asyncio.run(run_xsell(local, data, progress=progress, catalog=catalog))
     else:
-        xsell = asyncio.run(run_xsell(settings, data, progress=progress))
+        xsell = asyncio.run(run_xsell(settings, data, progress=progress, catalog=catalog))
     results = {"xsell": xsell}
     results.update(run_baselines(data, settings.max_suggestions, settings.max_items_per_order))
     return report(dataset, data, settings.max_suggestions, results, time.monotonic() - started)

@@ -34,6 +34,7 @@ from xsell.notify.inspect import notification_counts
 from xsell.ops.loading import backfill
 from xsell.store.apply import Store, epoch_text
 from xsell.store.reader import state_clock
+from xsell.store.selftune import tuning_status
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ async def state_status(store: Store, *, check_kafka: bool = True) -> dict[str, A
         else lost_epoch,
         "rebuilt_at": epoch_text(rebuilt_at) if rebuilt_at else None,
         "kafka": down or ("not asked" if not check_kafka else "reachable"),
+        "tuning": await tuning_status(store, settings),
         "kafka_orders_topic_has_records": kafka,
         "notifications": await notification_counts(store),
     }

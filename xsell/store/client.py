@@ -43,6 +43,7 @@ from config.settings import Settings, mask_url
 from models.errors import StoreUnavailable
 from xsell.store.attribution_lua import ATTRIBUTION_SCRIPTS
 from xsell.store.lua import ALL_SCRIPTS, LuaScript
+from xsell.store.selftune_lua import TUNING_SCRIPTS
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,11 @@ TRANSIENT = (
 
 Call = tuple[Any, ...]  # ("cmd", *args) or (LuaScript, keys, args)
 RedisClient = aioredis.Redis | RedisCluster
-SCRIPTS = (*ALL_SCRIPTS, *ATTRIBUTION_SCRIPTS)  # every script, loaded once per connection
+SCRIPTS = (
+    *ALL_SCRIPTS,
+    *ATTRIBUTION_SCRIPTS,
+    *TUNING_SCRIPTS,
+)  # every script, loaded once per connection
 SLOW_SECONDS = 5.0  # a round trip slower than this (+ SLOW_PER_COMMAND each) is logged
 SLOW_PER_COMMAND = 0.005  # big pipelines (backfill: ~1,500 scripts) legitimately take seconds
 

@@ -16,6 +16,8 @@ NS:{g}:m                  zset  marker -> applied-at ms         recent event ids
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
 NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
+NS:{u:USER}:tune          string JSON lists                     self-tuning: last top k (TTL)
+NS:{g}:tune               hash  cases, h0.., choice             self-tuning: decayed hits
 NS:{u:USER}:att, :atz     hash, zset                            attribution ledger (TTL)
 NS:{r:DAY}:c, :u, :m      hash, hash, zset                      a day's counters, revenue rows
 NS:{t:MINUTE}             hash  figure -> value                 worker figures (dashboard)
@@ -81,7 +83,7 @@ def _item_keys(ns: str, item_id: str) -> ItemKeys:
 # what the worker published and measured, not what it learned: the latest suggestions
 # (latest.py), the attribution ledgers and the report's days (attribution.py), the minutes'
 # figures (figures.py). History loading (backfill, rebuild) writes none of them.
-OUTPUT_SUFFIXES = (":sug", ":att", ":atz")
+OUTPUT_SUFFIXES = (":sug", ":att", ":atz", ":tune")
 OUTPUT_TAGS = (":{r:", ":{t:")
 
 
@@ -131,6 +133,13 @@ class Keys:
 
     def latest(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:sug"
+
+    def tune_lists(self, user_id: str) -> str:
+        return f"{self.ns}:{{u:{escape(user_id)}}}:tune"
+
+    @property
+    def tuning(self) -> str:
+        return f"{self.ns}:{{g}}:tune"
 
     def ledger(self, user_id: str) -> list[str]:
         """The user's attribution ledger: its hash and its ages zset (attribution_lua.py)."""

@@ -22,7 +22,7 @@ import numpy as np
 
 from models.decay import decayed_value
 from models.events import CatalogItem
-from models.ranking import Neighbours, RankInput, RankParams, RankRequest
+from models.ranking import NO_ANCHOR, Neighbours, RankInput, RankParams, RankRequest
 from models.scoring import BatchStats, anchor_stats, score_batch, together_value
 from xsell.store.apply import Store
 from xsell.store.keys import Signal
@@ -87,10 +87,17 @@ def _catalog_item(item_id: str, raw: str | None) -> CatalogItem | None:
 
 
 async def build_inputs(
-    store: Store, requests: Sequence[RankRequest], params: RankParams
+    store: Store,
+    requests: Sequence[RankRequest],
+    params: RankParams,
+    *,
+    alternatives: Sequence[RankParams] = (),
+    alternative_rows: frozenset[int] = frozenset(),
 ) -> list[RankInput]:
     """One RankInput per request (see module doc), its ``scored`` holding the best
-    ``DETAIL_FACTOR * k + 10`` candidates (:func:`models.scoring.score_batch`)."""
+    ``DETAIL_FACTOR * k + 10`` candidates (:func:`models.scoring.score_batch`). The requests
+    at ``alternative_rows`` also get the top k under each of ``alternatives`` (self-tuning's
+    test lists), scored from the same reads: no extra round trip."""
     if not requests:
         return []
     s, keys, hl = store.settings, store.keys, store.settings.half_life_seconds
@@ -114,7 +121,10 @@ async def build_inputs(
         a: (float(r[0]) if r[0] is not None else 0.0, parse_scores(r[1]), parse_scores(r[2]))
         for a, r in zip(anchors, per_anchor, strict=True)
     }
-    items = sorted({m for _, p, c in parsed.values() for m in p[0] + c[0]} | set(anchors))
+    prior_items = popular_parsed[0] if params.popularity_prior > 0 else []
+    items = sorted(
+        {m for _, p, c in parsed.values() for m in p[0] + c[0]} | set(anchors) | set(prior_items)
+    )
     position = {item: i for i, item in enumerate(items)}
     stats = BatchStats(
         items=items,
@@ -124,14 +134,14 @@ async def build_inputs(
         landmark=float(raw_landmark) if raw_landmark is not None else 0.0,
         half_life=hl,
         anchors={a: anchor_stats(position, p, c, land) for a, (land, p, c) in parsed.items()},
+        popular=np.asarray([position[m] for m in prior_items], dtype=np.int64),
     )
 
-    all_scored = score_batch(
-        stats,
-        [replace(r, anchors=lst) for r, lst in zip(requests, anchor_lists, strict=True)],
-        params,
-        DETAIL_FACTOR * params.k + 10,
-    )
+    capped = [replace(r, anchors=lst) for r, lst in zip(requests, anchor_lists, strict=True)]
+    all_scored = score_batch(stats, capped, params, DETAIL_FACTOR * params.k + 10)
+    rows = sorted(alternative_rows)
+    alt_lists = [score_batch(stats, [capped[r] for r in rows], p, params.k) for p in alternatives]
+    alt_of = {r: tuple(tuple(lists[n]) for lists in alt_lists) for n, r in enumerate(rows)}
     # one popular list for the batch, decayed to its latest trigger: the ranker uses only
     # weight / top weight, which the decay factor cancels out of (a list of ~k + 20 + cart
     # items per request had been 10% of the worker's CPU)
@@ -142,10 +152,12 @@ async def build_inputs(
     )
     inputs: list[RankInput] = []
     counts_list = stats.counts.tolist()
-    for req, lst, scored in zip(requests, anchor_lists, all_scored, strict=True):
+    for row, (req, lst, scored) in enumerate(zip(requests, anchor_lists, all_scored, strict=True)):
         g = decayed_value(1.0, stats.landmark, req.now, hl)
         explained: dict[str, dict[str, float]] = {}
         for cand, (_, anchor, _) in scored.items():
+            if anchor == NO_ANCHOR:
+                continue
             explained.setdefault(anchor, {})[cand] = together_value(stats, anchor, cand, req.now)
         counts = {a: counts_list[position[a]] * g for a in lst}
         inputs.append(
@@ -160,6 +172,7 @@ async def build_inputs(
                 popular=_usable(popular, req.exclude, params.k + POPULAR_EXTRA),
                 now=req.now,
                 scored=scored,
+                alternatives=alt_of.get(row, ()),
             )
         )
     return await _add_details(store, requests, inputs)

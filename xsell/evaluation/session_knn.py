@@ -1,0 +1,131 @@
+"""Session-based kNN anchors of ``xsell eval``, computed with numpy on the training split.
+
+Both compare the cart with past baskets (the training orders), pick the most similar ones and
+suggest what those baskets held; published comparisons find them matching or beating neural
+session recommenders (Ludewig et al., "Empirical analysis of session-based recommendation
+algorithms", 2021).
+
+- ``vsknn``: V-SKNN (Ludewig & Jannach, "Evaluation of session-based recommendation
+  algorithms", 2018). The cart's items are weighted by position, the newest most
+  (1 / (distance from the newest + 1)); of the past baskets that share an item with the cart,
+  the ``SAMPLE`` most recent are compared; a basket's similarity is the sum of the weights of
+  the cart items it holds; the ``NEIGHBOURS`` most similar vote for their items with their
+  similarity.
+- ``stan``: STAN (Garg et al., "Sequence and time aware neighborhood for session-based
+  recommendations", SIGIR 2019), basket form: the cart's weights decay exponentially with
+  position (exp(-distance / LAMBDA_POSITION)), a basket's similarity is normalised as a cosine
+  (sum of weights / sqrt(|cart| |basket|)) and decays with the basket's age at the trigger
+  (exp(-age / lambda_time), lambda_time = LAMBDA_TIME_SHARE of the training span). The third
+  decay of the paper (positions inside the neighbour basket) needs an order the baskets of
+  most datasets lack, so it is left out.
+
+Both pad a short list with popular items, as the other anchors do. Baskets are indexed in time
+order, so "most recent" is "highest index"; an index of item -> baskets (CSR) makes each
+trigger touch only the baskets of its cart items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from models.events import PurchaseEvent
+from xsell.evaluation.baselines import Baselines
+
+Ints = NDArray[np.int64]
+Floats = NDArray[np.float64]
+
+SAMPLE = 500  # most recent candidate baskets compared (V-SKNN's sample size)
+NEIGHBOURS = 100  # most similar baskets that vote
+LAMBDA_POSITION = 2.0  # STAN: cart position decay, in items
+LAMBDA_TIME_SHARE = 0.1  # STAN: basket age decay, as a share of the training time span
+
+
+@dataclass
+class BasketIndex:
+    """Training baskets (time order) as CSR both ways: basket -> items, item -> baskets."""
+
+    basket_ptr: Ints
+    basket_items: Ints
+    basket_ts: Floats
+    item_ptr: Ints
+    item_baskets: Ints
+
+    def baskets_of(self, item: int) -> Ints:
+        return self.item_baskets[self.item_ptr[item] : self.item_ptr[item + 1]]
+
+    @property
+    def sizes(self) -> Ints:
+        return np.diff(self.basket_ptr)
+
+
+def index_baskets(train: Sequence[PurchaseEvent], index: dict[str, int]) -> BasketIndex:
+    """The index of ``train`` (already in time order) over the item positions of ``index``."""
+    rows = [[index[i] for i in order.distinct_items() if i in index] for order in train]
+    sizes = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+    basket_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    basket_items = np.fromiter((i for r in rows for i in r), dtype=np.int64, count=int(sizes.sum()))
+    owner = np.repeat(np.arange(len(rows), dtype=np.int64), sizes)
+    by_item = np.lexsort((owner, basket_items))  # item, then basket (time) order
+    counts = np.bincount(basket_items, minlength=len(index))
+    item_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    ts = np.asarray([order.ts for order in train], dtype=np.float64)
+    return BasketIndex(basket_ptr, basket_items, ts, item_ptr, owner[by_item])
+
+
+class SessionKnn:
+    """V-SKNN and STAN suggestions for every prefix of a test session."""
+
+    def __init__(self, base: Baselines, baskets: BasketIndex) -> None:
+        self.base, self.baskets = base, baskets
+        span = float(baskets.basket_ts[-1] - baskets.basket_ts[0]) if len(baskets.basket_ts) else 0
+        self.lambda_time = max(span * LAMBDA_TIME_SHARE, 1.0)
+
+    def _scores(self, posting: list[Ints], weights: Floats, now: float, stan: bool) -> Floats:
+        """Votes of the neighbour baskets. ``posting``: each known cart item's most recent
+        ``SAMPLE`` baskets, which is exact: a basket among the union's ``SAMPLE`` most recent
+        is among the ``SAMPLE`` most recent of each of its items."""
+        b, n_items = self.baskets, len(self.base.co.items)
+        if not posting:
+            return np.zeros(n_items)
+        ids = np.concatenate(posting)
+        w = np.repeat(weights, [len(p) for p in posting])
+        dense: Floats = np.bincount(ids, weights=w, minlength=len(b.basket_ts)).astype(np.float64)
+        uniq = np.flatnonzero(dense)[-SAMPLE:]  # the most recent: the highest indices
+        sim: Floats = dense[uniq]
+        if stan:
+            sim = sim / np.sqrt(len(posting) * b.sizes[uniq])
+            sim = sim * np.exp(-np.maximum(now - b.basket_ts[uniq], 0.0) / self.lambda_time)
+        if len(uniq) > NEIGHBOURS:
+            keep = np.argpartition(-sim, NEIGHBOURS - 1)[:NEIGHBOURS]
+            uniq, sim = uniq[keep], sim[keep]
+        lo = b.basket_ptr[uniq]
+        lengths = b.basket_ptr[uniq + 1] - lo
+        starts = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+        items = b.basket_items[starts + np.arange(int(lengths.sum()))]
+        votes = np.bincount(items, weights=np.repeat(sim, lengths), minlength=n_items)
+        return np.asarray(votes, dtype=np.float64)
+
+    def session(self, items: Sequence[str], now: float, stan: bool) -> list[list[str]]:
+        """For each add but the last: the k items the neighbours vote for most."""
+        index = self.base.co.index
+        cart: list[str] = []
+        known: list[int] = []
+        posting: list[Ints] = []
+        distance: list[int] = []  # position of each known item, counted in the cart
+        out = []
+        for n, item in enumerate(items[:-1]):
+            cart.append(item)
+            i = index.get(item)
+            if i is not None:
+                known.append(i)
+                posting.append(self.baskets.baskets_of(i)[-SAMPLE:])
+                distance.append(n)
+            d = n - np.asarray(distance, dtype=np.float64)  # 0 for the newest
+            weights = np.exp(-d / LAMBDA_POSITION) if stan else 1.0 / (d + 1.0)
+            scores = self._scores(posting, weights, now, stan)
+            out.append(self.base.padded(scores, cart, known))
+        return out

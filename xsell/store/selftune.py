@@ -1,0 +1,155 @@
+"""Self-tuning's Redis side: the shoppers' last top-k lists per candidate, and the decayed
+hit counts every worker shares (the rules are pure, in models/tuning.py).
+
+Per micro-batch of a sampled shopper's add-to-cart events: one round trip reads the lists that
+each candidate setting made at the shopper's previous add (``{u:USER}:tune``), which are the
+test cases (made before this event was learnt: test, then train); after the ranking, one round
+trip records the hits (:data:`TUNE_RECORD`) and stores the new lists. The counts are at least
+once (a redelivered event may count twice): a measurement, not learned state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from config.settings import Settings
+from models.ranking import RankParams
+from models.tuning import TuneStats, candidate_params, choose, fading_factor, is_hit
+from xsell.store.apply import Store
+from xsell.store.client import Call
+from xsell.store.lua import number_arg
+from xsell.store.selftune_lua import TUNE_RECORD
+
+log = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 10.0  # how stale a process that only ranks (the API) may see the choice
+
+
+def sampled(user_id: str, share: float) -> bool:
+    """Whether a shopper's adds are test cases: a fixed share of shoppers, by a hash of the
+    id, so a shopper is in or out for all of their adds."""
+    if share >= 1.0:
+        return True
+    digest = hashlib.blake2b(user_id.encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") < share * 2**32
+
+
+class SelfTuner:
+    """Keeps the candidate settings, the current choice and the round trips of a batch."""
+
+    def __init__(self, store: Store, settings: Settings, base: RankParams) -> None:
+        s = self.settings = settings
+        self.store = store
+        self.candidates = candidate_params(base, s.tuning_recency_decays)
+        default = min(
+            range(len(self.candidates)),
+            key=lambda c: abs(self.candidates[c].recency_decay - base.recency_decay),
+        )
+        self.default = default
+        self.stats = TuneStats(0.0, (0.0,) * len(self.candidates), default)
+        self.fading = fading_factor(s.tuning_half_life_cases)
+        self.share = s.tuning_sample
+        self.refreshed = 0.0
+
+    @property
+    def params(self) -> RankParams:
+        return self.candidates[self.stats.choice]
+
+    async def read_lists(self, users: Sequence[str]) -> list[list[list[str]] | None]:
+        """Each shopper's lists from the previous add, one per candidate (None: no case)."""
+        keys = self.store.keys
+        raw = await self.store.runner.run([("GET", keys.tune_lists(u)) for u in users])
+        out: list[list[list[str]] | None] = []
+        for value in raw:
+            lists = json.loads(value) if value else None
+            ok = isinstance(lists, list) and len(lists) == len(self.candidates)
+            out.append(lists if ok else None)
+        return out
+
+    async def record(
+        self,
+        previous: Sequence[list[list[str]] | None],
+        added: Sequence[str],
+        users: Sequence[str],
+        new_lists: Sequence[list[list[str]]],
+    ) -> None:
+        """Score the cases, update the shared counts, store the new lists, maybe switch."""
+        hits = [0] * len(self.candidates)
+        cases = 0
+        for lists, item in zip(previous, added, strict=True):
+            if lists is None:
+                continue
+            cases += 1
+            for c, suggested in enumerate(lists):
+                hits[c] += is_hit(suggested, item)
+        s, keys = self.settings, self.store.keys
+        args = [number_arg(self.fading), str(cases), str(len(hits)), str(self.default)]
+        calls: list[Call] = [(TUNE_RECORD, [keys.tuning], [*args, *map(str, hits)])]
+        ttl = s.cart_ttl_seconds
+        calls += [
+            ("SET", keys.tune_lists(u), json.dumps(lists), "EX", ttl)
+            for u, lists in zip(users, new_lists, strict=True)
+        ]
+        reply, *_ = await self.store.runner.run(calls)
+        if self._update(reply):
+            await self.store.runner.run([("HSET", keys.tuning, "choice", str(self.stats.choice))])
+
+    def _update(self, reply: list[Any]) -> bool:
+        """Take the shared counts; True when the rules switch the choice."""
+        cases, choice, *hits = reply
+        current = int(choice) if choice not in ("", None) else self.default
+        current = current if 0 <= current < len(self.candidates) else self.default
+        self.stats = TuneStats(float(cases), tuple(float(h) for h in hits), current)
+        s = self.settings
+        best = choose(self.stats, s.tuning_margin, s.tuning_min_cases)
+        if best != current:
+            log.info(
+                "self-tuning: recency_decay %s -> %s (hit rate %.4f -> %.4f over %.0f cases)",
+                self.candidates[current].recency_decay,
+                self.candidates[best].recency_decay,
+                self.stats.rate(current),
+                self.stats.rate(best),
+                self.stats.cases,
+            )
+            self.stats = TuneStats(self.stats.cases, self.stats.hits, best)
+        self.refreshed = time.monotonic()
+        return best != current
+
+    async def refresh(self) -> None:
+        """Reread the shared choice when it is older than ``REFRESH_SECONDS`` (for processes
+        that rank without recording, such as the API)."""
+        if time.monotonic() - self.refreshed < REFRESH_SECONDS:
+            return
+        (values,) = await self.store.runner.run(
+            [("HMGET", self.store.keys.tuning, "cases", "choice")]
+        )
+        self.refreshed = time.monotonic()
+        cases, choice = values
+        if choice is not None and choice.isdigit() and int(choice) < len(self.candidates):
+            self.stats = TuneStats(float(cases or 0), self.stats.hits, int(choice))
+
+
+async def tuning_status(store: Store, settings: Settings) -> dict[str, Any]:
+    """What ``xsell status`` and the API's metrics show of self-tuning: the candidates with
+    their decayed hit rate (next add among the top k), the choice and the cases behind it."""
+    weights = settings.tuning_recency_decays
+    fields = ["cases", "choice", *(f"h{c}" for c in range(len(weights)))]
+    (values,) = await store.runner.run([("HMGET", store.keys.tuning, *fields)])
+    cases = float(values[0] or 0.0)
+    choice = values[1]
+    chosen = int(choice) if choice is not None and choice.isdigit() else None
+    hits = [float(h or 0.0) for h in values[2:]]
+    return {
+        "enabled": settings.self_tuning,
+        "cases": round(cases, 1),
+        "recency_decay": weights[chosen] if chosen is not None and chosen < len(weights) else None,
+        "hit_rates": {
+            str(w): round(h / cases, 4) if cases > 0 else None
+            for w, h in zip(weights, hits, strict=True)
+        },
+    }
