@@ -129,8 +129,8 @@ class Settings(BaseSettings):
     tuning_half_life_cases: float = Field(
         5000.0, ge=0, description="Test cases after which one counts half; 0 = never fades."
     )
-    tuning_margin: float = Field(
-        0.02, ge=0, description="Relative lead a challenger needs to take over (damping)."
+    tuning_z: float = Field(
+        2.0, ge=0, description="Standard errors of paired lead a challenger needs (damping)."
     )
     tuning_min_cases: float = Field(
         200.0, ge=0, description="Decayed test cases before any switch."

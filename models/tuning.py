@@ -1,12 +1,16 @@
 """Self-tuning by prequential (test-then-train) evaluation: pure rules.
 
-A live stream is its own test set. Each add-to-cart is first a test case for the suggestions
-that every candidate setting would have made at the shopper's previous add (computed then,
-from the same Redis state, before this event was learnt): a hit when the item now added is
-among a candidate's top k. Each candidate keeps a decayed hit rate (MOA's and River's
-"prequential" error with a fading factor), and the ranking uses the best one. Switching is
-damped so that it does not flap: a challenger takes over only when its rate beats the current
-candidate's by ``margin`` (relative) over at least ``min_cases`` decayed cases.
+A live stream is its own test set. At each add-to-cart of a sampled shopper, every candidate
+setting makes its top k from the same Redis state: a test case, scored later by what the
+shopper goes on to add (test, then train: the items it is scored on are learnt only after the
+lists were made). A case is a hit for a candidate when any later add of the cart is among the
+candidate's top k, the HR@k of ``xsell eval``; a shopper's ``MAX_OPEN_CASES`` newest cases stay
+open. Each candidate keeps a decayed hit rate (MOA's and River's "prequential" error with a
+fading factor), and the ranking uses the best one. Switching is
+damped so that it does not flap: every candidate is tested on the same cases, so a challenger
+takes over only when its lead is significant in a paired (McNemar) test, the cases it hit and
+the current candidate missed against the reverse, by more than ``z`` standard errors, and only
+after ``min_cases`` decayed cases.
 
 The candidates differ in the recency weight r of the cart's items (models/ranking.py): where
 the source has a meaningful add order, the item just added says most (r = 0.5); where it does
@@ -16,6 +20,7 @@ rarely says which it is, so the stream decides.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -24,14 +29,70 @@ from models.ranking import RankParams
 
 @dataclass(frozen=True, slots=True)
 class TuneStats:
-    """Decayed counts of the prequential tests: cases, and hits per candidate."""
+    """Decayed counts of the prequential tests: cases, hits per candidate, and for each
+    ordered pair (b, c) the cases b hit and c missed (``wins[b][c]``)."""
 
     cases: float
     hits: tuple[float, ...]
     choice: int
+    wins: tuple[tuple[float, ...], ...] = ()
 
     def rate(self, candidate: int) -> float:
         return self.hits[candidate] / self.cases if self.cases > 0 else 0.0
+
+    def win(self, b: int, c: int) -> float:
+        return self.wins[b][c] if self.wins else 0.0
+
+
+def counter_fields(k: int) -> list[str]:
+    """The names of the shared counters of ``k`` candidates: hits ``h<b>``, then the paired
+    wins ``w<b>_<c>`` (b != c), in the order of :func:`case_counts`."""
+    return [f"h{b}" for b in range(k)] + [f"w{b}_{c}" for b in range(k) for c in range(k) if b != c]
+
+
+MAX_OPEN_CASES = 10  # a shopper's newest cases that later adds can still turn into hits
+
+
+def case_counts(outcomes: Sequence[Sequence[bool]], k: int) -> list[int]:
+    """The values of :func:`counter_fields` for cases with these outcomes (a hit or a miss
+    per candidate each)."""
+    hits = [sum(o[b] for o in outcomes) for b in range(k)]
+    wins = [sum(o[b] and not o[c] for o in outcomes) for b in range(k) for c in range(k) if b != c]
+    return hits + wins
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCase:
+    """A test case still open: each candidate's top k at an earlier add, and its hits so far."""
+
+    lists: tuple[tuple[str, ...], ...]
+    hit: tuple[bool, ...]
+
+
+def score_open_cases(cases: Sequence[OpenCase], added: str) -> tuple[list[OpenCase], list[int]]:
+    """The cases after the shopper added ``added``, and the change of the counters
+    (:func:`counter_fields`) it makes: a case's first hit for a candidate counts once, and a
+    paired win turns back when the other candidate hits later too."""
+    if not cases:
+        return [], []
+    k = len(cases[0].hit)
+    after = [
+        OpenCase(
+            c.lists, tuple(h or is_hit(lst, added) for h, lst in zip(c.hit, c.lists, strict=True))
+        )
+        for c in cases
+    ]
+    before_counts = case_counts([c.hit for c in cases], k)
+    after_counts = case_counts([c.hit for c in after], k)
+    return after, [a - b for a, b in zip(after_counts, before_counts, strict=True)]
+
+
+def stats_of(cases: float, values: Sequence[float], k: int, choice: int) -> TuneStats:
+    """TuneStats from the counters' values, in the order of :func:`counter_fields`."""
+    hits = tuple(values[:k])
+    rest = iter(values[k:])
+    wins = tuple(tuple(0.0 if b == c else next(rest) for c in range(k)) for b in range(k))
+    return TuneStats(cases, hits, choice, wins)
 
 
 def candidate_params(base: RankParams, recency_decays: Sequence[float]) -> list[RankParams]:
@@ -52,15 +113,19 @@ def is_hit(suggested: Sequence[str], added: str) -> bool:
     return added in suggested
 
 
-def choose(stats: TuneStats, margin: float, min_cases: float) -> int:
-    """The candidate to rank with: the current one, unless another's decayed hit rate beats
-    it by more than ``margin`` (relative) over at least ``min_cases`` decayed cases (damping:
-    near-ties and thin evidence keep the current choice)."""
+def choose(stats: TuneStats, z: float, min_cases: float) -> int:
+    """The candidate to rank with: the current one, unless the one with the most hits leads
+    it significantly on the same cases: (wins - losses) / sqrt(wins + losses) > ``z``
+    (McNemar's test on the discordant cases). Why paired: candidates that agree on most cases
+    differ by less than the noise of either rate, yet a lead on the cases where they differ is
+    real evidence. Thin evidence (under ``min_cases``) and near-ties keep the current choice."""
     if stats.cases < min_cases or not stats.hits:
         return stats.choice
     best = max(range(len(stats.hits)), key=lambda c: (stats.hits[c], -c))
-    if best == stats.choice:
-        return stats.choice
-    if stats.rate(best) > stats.rate(stats.choice) * (1.0 + margin):
+    current = stats.choice
+    if best == current:
+        return current
+    wins, losses = stats.win(best, current), stats.win(current, best)
+    if wins + losses > 0 and (wins - losses) / math.sqrt(wins + losses) > z:
         return best
-    return stats.choice
+    return current

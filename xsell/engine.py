@@ -179,7 +179,7 @@ class Engine:
         pending = [r for r in map(_request, effects) if r is not None]
         variants = [variant_of(self.experiment, meta["unit"]) for _, meta in pending]
         cases = self._tuning_cases(pending, variants)
-        previous = await self.tuner.read_lists([u for _, u, _ in cases]) if self.tuner else []
+        previous = await self.tuner.read_cases([u for _, u, _ in cases]) if self.tuner else []
         ranked, inputs = await self._rank_variants(
             [req for req, _ in pending], variants, frozenset(i for i, _, _ in cases)
         )

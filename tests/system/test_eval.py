@@ -37,7 +37,8 @@ def test_through_kafka_gives_the_in_process_numbers(
         kafka_session_timeout=3, kafka_heartbeat_interval=0.5, batch_window=0.005
     )
     orders = list(read_orders(small_file))
-    direct = evaluate(settings, orders, "shop", progress=False)
+    # one event at a time, as through Kafka (each send awaits its suggestion)
+    direct = evaluate(settings, orders, "shop", progress=False, shoppers=1)
     kafka = evaluate(settings, orders, "shop", progress=False, through_kafka=True)
     assert direct["triggers"] == kafka["triggers"] > 50
     assert direct["results"] == kafka["results"]
@@ -72,11 +73,14 @@ def test_eval_json_prints_one_object(small_file: Path) -> None:
         "test_orders",
         "triggers",
         "results",
+        "tuning",
         "seconds",
     }
     assert report["dataset"] == "shop" and report["k"] == 3
     assert report["train_orders"] == 200 and report["test_orders"] == 50
-    assert set(report["results"]) == {"xsell", "popular", "jaccard"}
+    assert set(report["results"]) == {"xsell", "popular", "jaccard", "rconf", "vsknn", "stan"}
+    assert report["tuning"]["enabled"] is True
+    assert report["tuning"]["recency_decay"] in (0.5, 0.75, 1.0)
     for values in report["results"].values():
         assert set(values) == {"hr", "precision", "ndcg", "mrr", "coverage"}
         assert 0 <= values["hr"] <= 1

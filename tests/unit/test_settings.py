@@ -44,7 +44,7 @@ def test_defaults() -> None:
     assert s.half_life_seconds == 0.0
     assert s.max_suggestions == 3
     assert s.similarity == "confidence"
-    assert s.min_support == 1.0
+    assert s.tuning_recency_decays == (0.5, 0.75, 1.0)
     assert s.recency_decay == 0.5
     assert s.exclude_upsell is True
     assert s.addon_price_ratio == 0.0

@@ -61,6 +61,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         progress=not args.json,
         through_kafka=args.through_kafka,
         catalog=list(stats.catalog.values()),
+        shoppers=args.shoppers or None,
     )
     print(json.dumps(rep) if args.json else table(rep))
     return 0
@@ -166,6 +167,13 @@ def add_parsers(sub: Any) -> None:
         "--through-kafka",
         action="store_true",
         help="send every event through the broker and a worker",
+    )
+    ev.add_argument(
+        "--shoppers",
+        type=positive,
+        default=0,
+        help="test carts open at once in the replay (default 500; 1 = one event at a time, as "
+        "--through-kafka does)",
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(fn=cmd_eval)

@@ -7,7 +7,8 @@ It is not a dependency of xsell.
 One output row per basket line, columns ``order_id`` (basket_id), ``item_id`` (product_id, or
 product_category at ``--level category``), ``user_id`` (household_id), ``ts`` (the basket's
 transaction_timestamp as RFC 3339 with ``Z``: the data's times are naive store times, taken as
-UTC, which only matters for ordering), ``price`` (sales_value / quantity, floored at 0),
+UTC, which only matters for ordering), ``price`` (sales_value / quantity, floored at 0; empty
+at category level, where a category has no one price and the upsell rule would compare noise),
 ``quantity`` and ``category`` (product_category, or department at category level). The column
 names are xsell's own, so ``--map`` is optional.
 
@@ -120,12 +121,13 @@ def orders_frame(
         item, category = tx["product_category"].astype(str), tx["department"]
     else:
         item, category = tx["product_id"].astype(str), tx["product_category"]
+    unit_price = (tx["sales_value"] / tx["quantity"]).clip(lower=0.0).round(4)
     out = tx.assign(
         order_id=tx["basket_id"].astype(str),
         item_id=item,
         user_id=tx["household_id"].astype(str),
         ts=tx["transaction_timestamp"].dt.strftime(TS_FORMAT),
-        price=(tx["sales_value"] / tx["quantity"]).clip(lower=0.0).round(4),
+        price=unit_price if level == "product" else "",
         category=category.fillna(""),
     )
     # No add order in the data: a seeded random order within each basket, fixed by sorting on

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import multiprocessing
 import os
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from config.settings import Settings
-from models.events import CatalogItem, PurchaseEvent
+from models.events import CartEvent, CatalogItem, PurchaseEvent
 from xsell.devenv.servers import LocalRedis
 from xsell.engine import Engine
 from xsell.evaluation.baselines import Baselines, build
@@ -20,6 +24,7 @@ from xsell.evaluation.session_knn import SessionKnn, index_baskets
 from xsell.evaluation.through_kafka import run_through_kafka
 from xsell.ops.loading import load_history, progress_bar
 from xsell.store.apply import Store
+from xsell.store.selftune import tuning_status
 
 log = logging.getLogger(__name__)
 
@@ -47,23 +52,49 @@ def run_baselines(data: EvalData, k: int, max_items: int) -> dict[str, Metrics]:
     return metrics
 
 
-REPLAY_BATCH = 128  # test sessions replayed side by side, as concurrent shoppers
-REPLAY_LANES = 2  # groups in flight at once: one ranks in Python while Redis runs the other's
+SHOPPERS = 500  # test sessions replayed side by side, as concurrent shoppers
 
 
-async def replay_group(
-    engine: Engine, group: Sequence[tuple[PurchaseEvent, list[str]]], metrics: Metrics, bar: Any
+@dataclass
+class XsellRun:
+    """xsell's side of a run: its metrics and, with self-tuning, what the tuner ended with."""
+
+    metrics: Metrics
+    tuning: dict[str, Any] | None = None
+
+
+async def replay(
+    engine: Engine,
+    sessions: Sequence[tuple[PurchaseEvent, list[str]]],
+    shoppers: int,
+    metrics: Metrics,
+    bar: Any,
 ) -> None:
-    """Step n of every session of ``group`` is one micro-batch through ``Engine.process``."""
-    events = [session_events(order, items) for order, items in group]
-    for n in range(max(len(e) for e in events)):
-        live = [g for g, e in enumerate(events) if n < len(e)]
-        messages = await engine.process([events[g][n] for g in live])
-        for g, message in zip(live, messages, strict=True):
-            items = group[g][1]
+    """Replay ``sessions`` (in time order) as a stream of shoppers, ``shoppers`` of them in
+    their carts at once: each micro-batch through ``Engine.process`` holds the next add of
+    every open cart, and a finished cart's place goes to the next session. So batches stay
+    full, and what the worker (its self-tuning included) learns from earlier carts serves the
+    later ones, as in a live shop."""
+    queue = iter(sessions)
+    open_carts: list[tuple[list[str], list[CartEvent]]] = []
+    step: list[int] = []
+    while True:
+        for order, items in itertools.islice(queue, shoppers - len(open_carts)):
+            open_carts.append((items, session_events(order, items)))
+            step.append(0)
+        if not open_carts:
+            return
+        batch = [events[n] for (_, events), n in zip(open_carts, step, strict=True)]
+        messages = await engine.process(batch)
+        still, still_step = [], []
+        for (items, events), n, message in zip(open_carts, step, messages, strict=True):
             if n < len(items) - 1:
                 metrics.add([i["item_id"] for i in message["items"]], set(items[n + 1 :]))
                 bar.update()
+            if n + 1 < len(events):
+                still.append((items, events))
+                still_step.append(n + 1)
+        open_carts, step = still, still_step
 
 
 async def run_xsell(
@@ -72,37 +103,39 @@ async def run_xsell(
     *,
     progress: bool = True,
     catalog: Sequence[CatalogItem] = (),
-) -> Metrics:
+    shoppers: int = SHOPPERS,
+) -> XsellRun:
     """Train as ``xsell backfill`` does (bulk into the fresh namespace: the state streaming
     leaves, tests/integration/test_bulk.py), then replay the test sessions through
-    ``Engine.process``, the worker's own apply-and-rank path.
+    ``Engine.process``, the worker's own apply-and-rank path (self-tuning included).
 
-    Sessions are replayed as concurrent shoppers, ``REPLAY_BATCH`` per group: step n of every
-    session of a group is one micro-batch (one round of reads and scripts per batch, not per
-    event), and ``REPLAY_LANES`` groups run at once."""
+    Test sessions are replayed as a stream of ``shoppers`` concurrent shoppers
+    (:func:`replay`): one round of reads and scripts per micro-batch, not per event."""
     settings = settings.model_copy(update={"key_namespace": f"eval-{uuid.uuid4().hex[:8]}"})
     store = await Store.open(settings)
     metrics = Metrics(settings.max_suggestions)
     try:
         await load_history(store, data.train, mode="auto", catalog=catalog)
         engine = Engine(store, settings)
-        groups = [
-            data.sessions[i : i + REPLAY_BATCH] for i in range(0, len(data.sessions), REPLAY_BATCH)
-        ]
         with progress_bar("eval", data.triggers, "triggers", enabled=progress) as bar:
-            for i in range(0, len(groups), REPLAY_LANES):
-                lanes = groups[i : i + REPLAY_LANES]
-                await asyncio.gather(*(replay_group(engine, g, metrics, bar) for g in lanes))
+            await replay(engine, data.sessions, shoppers, metrics, bar)
+        tuning = await tuning_status(store, settings) if settings.self_tuning else None
     finally:
         await store.flush_namespace()
         await store.close()
-    return metrics
+    return XsellRun(metrics, tuning)
 
 
 def report(
-    dataset: str, data: EvalData, k: int, results: dict[str, Metrics], seconds: float
+    dataset: str,
+    data: EvalData,
+    k: int,
+    results: dict[str, Metrics],
+    seconds: float,
+    tuning: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The JSON object of ``xsell eval --json``."""
+    """The JSON object of ``xsell eval --json``: ``results.<name>`` for xsell and each anchor,
+    and what self-tuning ended with (``tuning``, null when it is off)."""
     size = len(data.catalogue)
     return {
         "dataset": dataset,
@@ -111,6 +144,7 @@ def report(
         "test_orders": len(data.test),
         "triggers": data.triggers,
         "results": {name: m.result(size) for name, m in results.items()},
+        "tuning": tuning,
         "seconds": round(seconds, 1),
     }
 
@@ -127,9 +161,20 @@ def table(rep: dict[str, Any]) -> str:
     ]
     for name, values in res.items():
         lines.append(f"{name:<10}" + "".join(f"{values[m]:>12.4f}" for m in metrics))
-    best = max(v["hr"] for n, v in res.items() if n != "xsell")
+    best_name, best = max(
+        ((n, v["hr"]) for n, v in res.items() if n != "xsell"), key=lambda nv: nv[1]
+    )
     if "xsell" in res and best > 0:
-        lines.append(f"xsell / best baseline HR@{rep['k']}: {res['xsell']['hr'] / best:.3f}")
+        lines.append(
+            f"xsell / best anchor ({best_name}) HR@{rep['k']}: {res['xsell']['hr'] / best:.3f}"
+        )
+    tuning = rep.get("tuning")
+    if tuning:
+        rates = ", ".join(f"{w}: {r}" for w, r in tuning["hit_rates"].items())
+        lines.append(
+            f"self-tuning: recency weight {tuning['recency_decay']} "
+            f"(next-add hit rates {rates}; {tuning['cases']} decayed cases)"
+        )
     return "\n".join(lines)
 
 
@@ -141,6 +186,7 @@ def evaluate(
     progress: bool = True,
     through_kafka: bool = False,
     catalog: Sequence[CatalogItem] = (),
+    shoppers: int | None = None,
 ) -> dict[str, Any]:
     """Run xsell and the baselines on one split; the report of ``xsell eval``.
 
@@ -151,16 +197,26 @@ def evaluate(
     data = EvalData.of(orders)
     own_redis = "XSELL_REDIS_URL" not in os.environ
     own_broker = "XSELL_KAFKA_BROKERS" not in os.environ
-    if through_kafka:
-        xsell = run_through_kafka(
-            settings, data, private_broker=own_broker, private_redis=own_redis
-        )
-    elif own_redis:
-        with LocalRedis() as server:
-            local = settings.model_copy(update={"redis_url": server.url})
-            xsell = asyncio.run(run_xsell(local, data, progress=progress, catalog=catalog))
-    else:
-        xsell = asyncio.run(run_xsell(settings, data, progress=progress, catalog=catalog))
-    results = {"xsell": xsell}
-    results.update(run_baselines(data, settings.max_suggestions, settings.max_items_per_order))
-    return report(dataset, data, settings.max_suggestions, results, time.monotonic() - started)
+    k, max_items = settings.max_suggestions, settings.max_items_per_order
+    options: dict[str, Any] = {
+        "progress": progress,
+        "catalog": catalog,
+        "shoppers": shoppers or SHOPPERS,
+    }
+    # the anchors are pure numpy: they run in a second process beside xsell's replay
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        anchors = pool.submit(run_baselines, data, k, max_items)
+        if through_kafka:
+            xsell = XsellRun(
+                run_through_kafka(
+                    settings, data, private_broker=own_broker, private_redis=own_redis
+                )
+            )
+        elif own_redis:
+            with LocalRedis() as server:
+                local = settings.model_copy(update={"redis_url": server.url})
+                xsell = asyncio.run(run_xsell(local, data, **options))
+        else:
+            xsell = asyncio.run(run_xsell(settings, data, **options))
+        results = {"xsell": xsell.metrics, **anchors.result()}
+    return report(dataset, data, k, results, time.monotonic() - started, xsell.tuning)

@@ -1,11 +1,11 @@
 """Self-tuning's Redis side: the shoppers' last top-k lists per candidate, and the decayed
 hit counts every worker shares (the rules are pure, in models/tuning.py).
 
-Per micro-batch of a sampled shopper's add-to-cart events: one round trip reads the lists that
-each candidate setting made at the shopper's previous add (``{u:USER}:tune``), which are the
-test cases (made before this event was learnt: test, then train); after the ranking, one round
-trip records the hits (:data:`TUNE_RECORD`) and stores the new lists. The counts are at least
-once (a redelivered event may count twice): a measurement, not learned state.
+Per micro-batch of sampled shoppers' add-to-cart events: one round trip reads each shopper's
+open test cases (``{u:USER}:tune``: the lists each candidate made at earlier adds); after the
+ranking, which also scores every candidate from the same reads, one round trip records what
+the added items hit (:data:`TUNE_RECORD`) and stores the cases with the new one. The counts
+are at least once (a redelivered event may count twice): a measurement, not learned state.
 """
 
 from __future__ import annotations
@@ -19,7 +19,17 @@ from typing import Any
 
 from config.settings import Settings
 from models.ranking import RankParams
-from models.tuning import TuneStats, candidate_params, choose, fading_factor, is_hit
+from models.tuning import (
+    MAX_OPEN_CASES,
+    OpenCase,
+    TuneStats,
+    candidate_params,
+    choose,
+    counter_fields,
+    fading_factor,
+    score_open_cases,
+    stats_of,
+)
 from xsell.store.apply import Store
 from xsell.store.client import Call
 from xsell.store.lua import number_arg
@@ -51,7 +61,9 @@ class SelfTuner:
             key=lambda c: abs(self.candidates[c].recency_decay - base.recency_decay),
         )
         self.default = default
-        self.stats = TuneStats(0.0, (0.0,) * len(self.candidates), default)
+        self.stats = stats_of(
+            0.0, [0.0] * len(counter_fields(len(self.candidates))), len(self.candidates), default
+        )
         self.fading = fading_factor(s.tuning_half_life_cases)
         self.share = s.tuning_sample
         self.refreshed = 0.0
@@ -60,40 +72,57 @@ class SelfTuner:
     def params(self) -> RankParams:
         return self.candidates[self.stats.choice]
 
-    async def read_lists(self, users: Sequence[str]) -> list[list[list[str]] | None]:
-        """Each shopper's lists from the previous add, one per candidate (None: no case)."""
+    async def read_cases(self, users: Sequence[str]) -> list[list[OpenCase]]:
+        """Each shopper's open test cases (none for a new shopper, or after a change of the
+        candidates)."""
         keys = self.store.keys
         raw = await self.store.runner.run([("GET", keys.tune_lists(u)) for u in users])
-        out: list[list[list[str]] | None] = []
-        for value in raw:
-            lists = json.loads(value) if value else None
-            ok = isinstance(lists, list) and len(lists) == len(self.candidates)
-            out.append(lists if ok else None)
-        return out
+        return [self._decode(value) for value in raw]
+
+    def _decode(self, value: str | None) -> list[OpenCase]:
+        k = len(self.candidates)
+        try:
+            cases = [
+                OpenCase(tuple(tuple(map(str, lst)) for lst in lists), tuple(map(bool, hit)))
+                for lists, hit in json.loads(value or "[]")
+            ]
+        except (ValueError, TypeError):
+            return []
+        return [c for c in cases if len(c.lists) == len(c.hit) == k]
 
     async def record(
         self,
-        previous: Sequence[list[list[str]] | None],
+        previous: Sequence[list[OpenCase]],
         added: Sequence[str],
         users: Sequence[str],
         new_lists: Sequence[list[list[str]]],
     ) -> None:
-        """Score the cases, update the shared counts, store the new lists, maybe switch."""
-        hits = [0] * len(self.candidates)
-        cases = 0
-        for lists, item in zip(previous, added, strict=True):
-            if lists is None:
-                continue
-            cases += 1
-            for c, suggested in enumerate(lists):
-                hits[c] += is_hit(suggested, item)
-        s, keys = self.settings, self.store.keys
-        args = [number_arg(self.fading), str(cases), str(len(hits)), str(self.default)]
-        calls: list[Call] = [(TUNE_RECORD, [keys.tuning], [*args, *map(str, hits)])]
-        ttl = s.cart_ttl_seconds
+        """Score the open cases by the items just added, open one case per shopper with the
+        candidates' new lists, update the shared counts, store the cases, maybe switch."""
+        k = len(self.candidates)
+        fields = counter_fields(k)
+        change = [0] * len(fields)
+        states = []
+        for cases, item, lists in zip(previous, added, new_lists, strict=True):
+            after, delta = score_open_cases(cases, item)
+            change = [a + b for a, b in zip(change, delta or [0] * len(fields), strict=True)]
+            opened = OpenCase(tuple(tuple(lst) for lst in lists), (False,) * k)
+            states.append([*after, opened][-MAX_OPEN_CASES:])
+        keys = self.store.keys
+        args = [number_arg(self.fading), str(len(users)), str(self.default)]
+        for name, add in zip(fields, change, strict=True):
+            args += [name, str(add)]
+        calls: list[Call] = [(TUNE_RECORD, [keys.tuning], args)]
+        ttl = self.settings.cart_ttl_seconds
         calls += [
-            ("SET", keys.tune_lists(u), json.dumps(lists), "EX", ttl)
-            for u, lists in zip(users, new_lists, strict=True)
+            (
+                "SET",
+                keys.tune_lists(u),
+                json.dumps([[c.lists, c.hit] for c in state]),
+                "EX",
+                ttl,
+            )
+            for u, state in zip(users, states, strict=True)
         ]
         reply, *_ = await self.store.runner.run(calls)
         if self._update(reply):
@@ -101,12 +130,13 @@ class SelfTuner:
 
     def _update(self, reply: list[Any]) -> bool:
         """Take the shared counts; True when the rules switch the choice."""
-        cases, choice, *hits = reply
+        cases, choice, *values = reply
+        k = len(self.candidates)
         current = int(choice) if choice not in ("", None) else self.default
-        current = current if 0 <= current < len(self.candidates) else self.default
-        self.stats = TuneStats(float(cases), tuple(float(h) for h in hits), current)
+        current = current if 0 <= current < k else self.default
+        self.stats = stats_of(float(cases), [float(v) for v in values], k, current)
         s = self.settings
-        best = choose(self.stats, s.tuning_margin, s.tuning_min_cases)
+        best = choose(self.stats, s.tuning_z, s.tuning_min_cases)
         if best != current:
             log.info(
                 "self-tuning: recency_decay %s -> %s (hit rate %.4f -> %.4f over %.0f cases)",
@@ -116,7 +146,7 @@ class SelfTuner:
                 self.stats.rate(best),
                 self.stats.cases,
             )
-            self.stats = TuneStats(self.stats.cases, self.stats.hits, best)
+            self.stats = TuneStats(self.stats.cases, self.stats.hits, best, self.stats.wins)
         self.refreshed = time.monotonic()
         return best != current
 
@@ -131,7 +161,7 @@ class SelfTuner:
         self.refreshed = time.monotonic()
         cases, choice = values
         if choice is not None and choice.isdigit() and int(choice) < len(self.candidates):
-            self.stats = TuneStats(float(cases or 0), self.stats.hits, int(choice))
+            self.stats = TuneStats(float(cases or 0), self.stats.hits, int(choice), self.stats.wins)
 
 
 async def tuning_status(store: Store, settings: Settings) -> dict[str, Any]:

@@ -1,0 +1,87 @@
+"""Self-tuning on a real Redis: each add-to-cart opens a test case (every candidate's top k),
+which the shopper's later adds score; the shared counts pick the candidate whose lists the
+cart goes on to contain, the choice shows in the status, and thin evidence keeps the
+configured weight."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from config.settings import Settings
+from models.events import CartEvent, OrderLine, PurchaseEvent
+from tests.helpers import run
+from xsell.engine import Engine
+from xsell.store.apply import Store
+from xsell.store.selftune import tuning_status
+
+pytestmark = pytest.mark.integration
+
+
+def _orders() -> list[PurchaseEvent]:
+    """a goes with c, b mostly with d: at the cart [b (newest), a], r = 0.5 ranks d first and
+    r = 0.75 or 1 rank c first (P(c|a) = 1 outweighs P(d|b) = 10/13 once a counts enough)."""
+    baskets = [("a", "c")] * 10 + [("b", "d")] * 10 + [("b", "c")] * 3
+    return [
+        PurchaseEvent(f"e{n}", f"o{n}", None, 1000.0 + n, tuple(OrderLine(i) for i in items))
+        for n, items in enumerate(baskets)
+    ]
+
+
+async def _shop(settings: Settings, shoppers: int) -> tuple[Engine, dict[str, Any]]:
+    """``shoppers`` carts of a, b, c, replayed as concurrent shoppers (one add each per batch)."""
+    store = await Store.open(settings)
+    try:
+        await store.apply(_orders())
+        engine = Engine(store, settings)
+        for step, item in enumerate("abc"):
+            await engine.process(
+                [
+                    CartEvent(f"c{u}-{step}", "add_to_cart", f"shopper-{u}", item, 5000.0 + step)
+                    for u in range(shoppers)
+                ]
+            )
+        return engine, await tuning_status(store, settings)
+    finally:
+        await store.close()
+
+
+def tuned(make_settings: Callable[..., Settings], **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "max_suggestions": 1,
+        "popularity_prior": 0.0,
+        "popular_fallback": False,
+        "tuning_sample": 1.0,
+        "tuning_min_cases": 10.0,
+        "tuning_half_life_cases": 0.0,
+    }
+    values.update(overrides)
+    return make_settings(**values)
+
+
+def test_the_candidate_whose_lists_the_cart_goes_on_to_contain_takes_over(
+    make_settings: Callable[..., Settings],
+) -> None:
+    engine, status = run(_shop(tuned(make_settings), shoppers=20))
+    # a case at each add: [a] -> c for all (hit by the later c); [b, a] -> d for r = 0.5, c for
+    # the others (hit); [c, b, a]: nothing follows
+    assert status["cases"] == 60.0
+    assert status["hit_rates"] == {"0.5": 0.3333, "0.75": 0.6667, "1.0": 0.6667}
+    assert status["recency_decay"] == 0.75  # the tie of 0.75 and 1.0 goes to the first
+    assert engine.current_params.recency_decay == 0.75
+
+
+def test_thin_evidence_keeps_the_configured_weight(make_settings: Callable[..., Settings]) -> None:
+    engine, status = run(_shop(tuned(make_settings, tuning_min_cases=1000.0), shoppers=20))
+    assert status["cases"] == 60.0 and status["hit_rates"]["1.0"] == 0.6667
+    assert status["recency_decay"] == 0.5  # stored at the first record: the configured one
+    assert engine.current_params.recency_decay == 0.5
+
+
+def test_without_self_tuning_nothing_is_recorded(make_settings: Callable[..., Settings]) -> None:
+    engine, status = run(_shop(tuned(make_settings, self_tuning=False), shoppers=5))
+    assert engine.tuner is None
+    assert status["cases"] == 0.0 and status["recency_decay"] is None
+    assert status["enabled"] is False

@@ -1,0 +1,85 @@
+"""The pure rules of self-tuning (models/tuning.py): the fading factor, hits, the damped
+choice."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.ranking import RankParams
+from models.tuning import (
+    OpenCase,
+    TuneStats,
+    candidate_params,
+    case_counts,
+    choose,
+    counter_fields,
+    fading_factor,
+    is_hit,
+    score_open_cases,
+    stats_of,
+)
+
+
+def test_fading_factor_halves_a_case_after_the_half_life() -> None:
+    f = fading_factor(1000.0)
+    assert f**1000 == pytest.approx(0.5)
+    assert fading_factor(0.0) == 1.0  # never fades
+
+
+def test_candidates_differ_only_in_the_recency_weight() -> None:
+    base = RankParams(k=3, similarity="confidence", popularity_prior=1.0)
+    got = candidate_params(base, [0.5, 1.0])
+    assert [p.recency_decay for p in got] == [0.5, 1.0]
+    assert all(p.k == 3 and p.popularity_prior == 1.0 for p in got)
+
+
+def test_open_cases_count_a_first_hit_once_and_turn_back_a_paired_win() -> None:
+    case = OpenCase((("x", "y"), ("z", "w")), (False, False))
+    after, delta = score_open_cases([case], "y")  # candidate 0 hits
+    assert after[0].hit == (True, False)
+    assert delta == [1, 0, 1, 0]  # h0, h1, w0_1, w1_0
+    after, delta = score_open_cases(after, "y")  # the same item again: no second hit
+    assert delta == [0, 0, 0, 0]
+    after, delta = score_open_cases(after, "w")  # candidate 1 hits too: the win turns back
+    assert after[0].hit == (True, True)
+    assert delta == [0, 1, -1, 0]
+    assert score_open_cases([], "w") == ([], [])
+
+
+def test_a_hit_is_the_next_add_among_the_list() -> None:
+    assert is_hit(["x", "y", "z"], "y")
+    assert not is_hit(["x", "y", "z"], "w")
+    assert not is_hit([], "w")
+
+
+def _stats(hits: tuple[float, float], wins: float, losses: float, choice: int) -> TuneStats:
+    """Two candidates; ``wins``: cases 1 hit and 0 missed, ``losses`` the reverse."""
+    return TuneStats(1000.0, hits, choice, ((0.0, losses), (wins, 0.0)))
+
+
+@pytest.mark.parametrize(
+    ("stats", "min_cases", "expected"),
+    [
+        (_stats((100.0, 130.0), 40.0, 10.0, 0), 50.0, 1),  # (40-10)/sqrt(50) = 4.2: takes over
+        (_stats((100.0, 104.0), 12.0, 8.0, 0), 50.0, 0),  # 4/sqrt(20) = 0.9: no flapping
+        (_stats((100.0, 130.0), 40.0, 10.0, 0), 5000.0, 0),  # too few cases: keep the choice
+        (_stats((130.0, 130.0), 20.0, 20.0, 0), 50.0, 0),  # a tie with the current: keep it
+        (_stats((0.0, 0.0), 0.0, 0.0, 1), 50.0, 1),  # no hits at all: keep the choice
+        # a small difference in rates, but consistent where the two differ: significant
+        (_stats((830.0, 839.0), 10.0, 1.0, 0), 50.0, 1),
+    ],
+)
+def test_choice_is_damped_by_a_paired_test(
+    stats: TuneStats, min_cases: float, expected: int
+) -> None:
+    assert choose(stats, 2.0, min_cases) == expected
+
+
+def test_counters_of_a_batch_of_cases() -> None:
+    assert counter_fields(3) == ["h0", "h1", "h2", "w0_1", "w0_2", "w1_0", "w1_2", "w2_0", "w2_1"]
+    outcomes = [[True, False, True], [False, True, True], [False, False, False]]
+    counts = case_counts(outcomes, 3)
+    assert counts == [1, 1, 2, 1, 0, 1, 0, 1, 1]
+    stats = stats_of(3.0, [float(c) for c in counts], 3, 0)
+    assert stats.hits == (1.0, 1.0, 2.0)
+    assert stats.win(2, 0) == 1.0 and stats.win(0, 2) == 0.0 and stats.win(1, 0) == 1.0
