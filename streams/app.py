@@ -123,6 +123,7 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
                 placements,
                 time.monotonic() - started,
             )
+            metrics.record_tuning(handler.engine.tuner)
             _record_lag(app, records)
             yield None
 

@@ -8,7 +8,10 @@ Names and labels are part of the contract (docs/contract.md, "Metrics"):
 - ``xsell_worker_batch_seconds{topic}``: one micro-batch, from its records to Kafka's
   acknowledgement of its outputs;
 - ``xsell_worker_consumer_lag{topic, partition}``: records behind the partition's high
-  watermark after the last batch (as the broker reports it; Tansu's is approximate).
+  watermark after the last batch (as the broker reports it; Tansu's is approximate);
+- ``xsell_worker_tuning_recency_decay``, ``xsell_worker_tuning_hit_rate{recency_decay}`` and
+  ``xsell_worker_tuning_cases``: self-tuning's choice, each candidate's decayed hit rate and
+  the decayed cases behind them, as of this worker's last recorded batch.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import logging
 from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+from xsell.store.selftune import SelfTuner
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +37,24 @@ BATCH_SECONDS = Histogram(
 LAG = Gauge(
     "xsell_worker_consumer_lag", "Records behind the high watermark.", ["topic", "partition"]
 )
+TUNING_CHOICE = Gauge("xsell_worker_tuning_recency_decay", "Self-tuning: recency weight in use.")
+TUNING_HIT_RATE = Gauge(
+    "xsell_worker_tuning_hit_rate",
+    "Self-tuning: a candidate's decayed rate of cases the cart went on to hit.",
+    ["recency_decay"],
+)
+TUNING_CASES = Gauge("xsell_worker_tuning_cases", "Self-tuning: decayed test cases.")
+
+
+def record_tuning(tuner: SelfTuner | None) -> None:
+    """Self-tuning's gauges from the worker's last recorded counts (no Redis read)."""
+    if tuner is None:
+        return
+    stats = tuner.stats
+    TUNING_CHOICE.set(tuner.params.recency_decay)
+    TUNING_CASES.set(stats.cases)
+    for c, params in enumerate(tuner.candidates):
+        TUNING_HIT_RATE.labels(str(params.recency_decay)).set(stats.rate(c))
 
 
 def serve(host: str, port: int) -> bool:

@@ -35,7 +35,7 @@ TUNING_CASES = Gauge("xsell_tuning_cases", "Self-tuning: decayed test cases behi
 TUNING_CHOICE = Gauge("xsell_tuning_recency_decay", "Self-tuning: the recency weight in use.")
 TUNING_HIT_RATE = Gauge(
     "xsell_tuning_hit_rate",
-    "Self-tuning: decayed rate of next adds among a candidate's top k.",
+    "Self-tuning: a candidate's decayed rate of cases the cart went on to hit.",
     ["recency_decay"],
 )
 

@@ -38,7 +38,7 @@ from streams.handler import BatchHandler, Output, Record
 from streams.topics import Topics, declare_topics
 from xsell.store.client import Call, Runner, client_options
 
-MODES = ("xsell", "passthrough", "naive", "xsell-noattr")
+MODES = ("xsell", "passthrough", "naive", "xsell-noattr", "xsell-notune")
 STATS_INTERVAL = 0.2
 NAIVE_TOP = 3
 
@@ -183,10 +183,12 @@ def bench_app(settings: Settings, mode: str, *, stats: str | None = None) -> fau
     """The Faust app of a bench worker mode (see module doc)."""
     if mode not in MODES:
         raise ValueError(f"the bench agent must be one of {', '.join(MODES)}, not {mode!r}")
-    if mode in ("xsell", "xsell-noattr"):
+    if mode in ("xsell", "xsell-noattr", "xsell-notune"):
         count_xsell()
         if mode == "xsell-noattr":  # the same worker without feedback and attribution
             settings = settings.model_copy(update={"attribution": False})
+        if mode == "xsell-notune":  # the same worker without self-tuning
+            settings = settings.model_copy(update={"self_tuning": False})
         app, _ = create_app(settings)
     else:
         app = faust_app(settings)

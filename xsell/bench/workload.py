@@ -24,7 +24,7 @@ from xsell.ops.orders_csv import order_to_json
 MIXES = ("cart", "purchase")
 AGENTS = ("xsell", "passthrough", "naive")  # worker modes (xsell/bench/agents.py)
 # on request only (--agents): xsell with XSELL_ATTRIBUTION=false, the cost of the report
-EXTRA_AGENTS = ("xsell-noattr",)
+EXTRA_AGENTS = ("xsell-noattr", "xsell-notune")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from xsell.cli.common import cli_settings, harness, positive
 
 # = xsell.bench.workload.AGENTS / MIXES (kept here so that the parser needs no harness; tested)
 AGENTS = ("xsell", "passthrough", "naive")
-EXTRA_AGENTS = ("xsell-noattr",)  # = xsell.bench.workload.EXTRA_AGENTS
+EXTRA_AGENTS = ("xsell-noattr", "xsell-notune")  # = xsell.bench.workload.EXTRA_AGENTS
 MIXES = ("cart", "purchase")
 
 
@@ -98,7 +98,8 @@ def add_bench_parser(sub: Any) -> None:
         type=_choices((*AGENTS, *EXTRA_AGENTS)),
         default=AGENTS,
         help=f"comma-separated subset of {','.join((*AGENTS, *EXTRA_AGENTS))} (default: the "
-        "first three; xsell-noattr: xsell with XSELL_ATTRIBUTION=false, the report's cost)",
+        "first three; xsell-noattr: xsell with XSELL_ATTRIBUTION=false, the report's cost; "
+        "xsell-notune: xsell with XSELL_SELF_TUNING=false, self-tuning's cost)",
     )
     p.add_argument(
         "--mixes",

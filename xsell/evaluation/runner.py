@@ -38,11 +38,12 @@ def run_baselines(data: EvalData, k: int, max_items: int) -> dict[str, Metrics]:
     knn = SessionKnn(base, index_baskets(data.train, base.co.index))
     metrics = {name: Metrics(k) for name in ANCHORS}
     for order, items in data.sessions:
+        vsknn, stan = knn.sessions(items, order.ts)
         lists = {
             "jaccard": base.jaccard_session(items),
             "rconf": base.rconf_session(items),
-            "vsknn": knn.session(items, order.ts, stan=False),
-            "stan": knn.session(items, order.ts, stan=True),
+            "vsknn": vsknn,
+            "stan": stan,
         }
         for n in range(len(items) - 1):
             rest = set(items[n + 1 :])
@@ -173,7 +174,7 @@ def table(rep: dict[str, Any]) -> str:
         rates = ", ".join(f"{w}: {r}" for w, r in tuning["hit_rates"].items())
         lines.append(
             f"self-tuning: recency weight {tuning['recency_decay']} "
-            f"(next-add hit rates {rates}; {tuning['cases']} decayed cases)"
+            f"(hit rates of its test cases {rates}; {tuning['cases']} decayed cases)"
         )
     return "\n".join(lines)
 

@@ -84,21 +84,28 @@ class SessionKnn:
         span = float(baskets.basket_ts[-1] - baskets.basket_ts[0]) if len(baskets.basket_ts) else 0
         self.lambda_time = max(span * LAMBDA_TIME_SHARE, 1.0)
 
-    def _scores(self, posting: list[Ints], weights: Floats, now: float, stan: bool) -> Floats:
-        """Votes of the neighbour baskets. ``posting``: each known cart item's most recent
-        ``SAMPLE`` baskets, which is exact: a basket among the union's ``SAMPLE`` most recent
-        is among the ``SAMPLE`` most recent of each of its items."""
-        b, n_items = self.baskets, len(self.base.co.items)
-        if not posting:
-            return np.zeros(n_items)
+    def _support(
+        self, posting: list[Ints], weight_sets: Sequence[Floats]
+    ) -> tuple[Ints, list[Floats]]:
+        """The ``SAMPLE`` most recent baskets sharing an item with the cart (the highest
+        indices), and for each weight set the sum of the weights of the cart items each holds.
+        ``posting``: each known cart item's most recent ``SAMPLE`` baskets, which is exact: a
+        basket among the union's ``SAMPLE`` most recent is among the ``SAMPLE`` most recent of
+        each of its items."""
         ids = np.concatenate(posting)
-        w = np.repeat(weights, [len(p) for p in posting])
-        dense: Floats = np.bincount(ids, weights=w, minlength=len(b.basket_ts)).astype(np.float64)
-        uniq = np.flatnonzero(dense)[-SAMPLE:]  # the most recent: the highest indices
-        sim: Floats = dense[uniq]
-        if stan:
-            sim = sim / np.sqrt(len(posting) * b.sizes[uniq])
-            sim = sim * np.exp(-np.maximum(now - b.basket_ts[uniq], 0.0) / self.lambda_time)
+        repeats = [len(p) for p in posting]
+        if len(ids) * 8 < len(self.baskets.basket_ts):  # few ids: sort them
+            uniq, inverse = np.unique(ids, return_inverse=True)
+            sums = [np.bincount(inverse, np.repeat(w, repeats), len(uniq)) for w in weight_sets]
+            return uniq[-SAMPLE:], [np.asarray(x[-SAMPLE:], dtype=np.float64) for x in sums]
+        size = len(self.baskets.basket_ts)  # many: one dense pass over all baskets
+        dense = [np.bincount(ids, np.repeat(w, repeats), size) for w in weight_sets]
+        uniq = np.flatnonzero(dense[0])[-SAMPLE:]
+        return uniq, [np.asarray(x[uniq], dtype=np.float64) for x in dense]
+
+    def _votes(self, uniq: Ints, sim: Floats) -> Floats:
+        """Item votes of the ``NEIGHBOURS`` most similar of the ``uniq`` baskets."""
+        b = self.baskets
         if len(uniq) > NEIGHBOURS:
             keep = np.argpartition(-sim, NEIGHBOURS - 1)[:NEIGHBOURS]
             uniq, sim = uniq[keep], sim[keep]
@@ -106,26 +113,37 @@ class SessionKnn:
         lengths = b.basket_ptr[uniq + 1] - lo
         starts = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
         items = b.basket_items[starts + np.arange(int(lengths.sum()))]
-        votes = np.bincount(items, weights=np.repeat(sim, lengths), minlength=n_items)
+        votes = np.bincount(items, np.repeat(sim, lengths), len(self.base.co.items))
         return np.asarray(votes, dtype=np.float64)
 
-    def session(self, items: Sequence[str], now: float, stan: bool) -> list[list[str]]:
-        """For each add but the last: the k items the neighbours vote for most."""
-        index = self.base.co.index
+    def sessions(self, items: Sequence[str], now: float) -> tuple[list[list[str]], list[list[str]]]:
+        """For each add but the last: the k items the neighbours vote for most, by V-SKNN and
+        by STAN (one pass: both compare the cart with the same sample of baskets)."""
+        index, b = self.base.co.index, self.baskets
         cart: list[str] = []
         known: list[int] = []
         posting: list[Ints] = []
         distance: list[int] = []  # position of each known item, counted in the cart
-        out = []
+        vsknn: list[list[str]] = []
+        stan: list[list[str]] = []
+        empty = np.zeros(len(self.base.co.items))
         for n, item in enumerate(items[:-1]):
             cart.append(item)
             i = index.get(item)
             if i is not None:
                 known.append(i)
-                posting.append(self.baskets.baskets_of(i)[-SAMPLE:])
+                posting.append(b.baskets_of(i)[-SAMPLE:])
                 distance.append(n)
+            if not posting:
+                vsknn.append(self.base.padded(empty, cart, known))
+                stan.append(self.base.padded(empty, cart, known))
+                continue
             d = n - np.asarray(distance, dtype=np.float64)  # 0 for the newest
-            weights = np.exp(-d / LAMBDA_POSITION) if stan else 1.0 / (d + 1.0)
-            scores = self._scores(posting, weights, now, stan)
-            out.append(self.base.padded(scores, cart, known))
-        return out
+            uniq, (div, expo) = self._support(
+                posting, (1.0 / (d + 1.0), np.exp(-d / LAMBDA_POSITION))
+            )
+            vsknn.append(self.base.padded(self._votes(uniq, div), cart, known))
+            age = np.maximum(now - b.basket_ts[uniq], 0.0)
+            sim = expo / np.sqrt(len(posting) * b.sizes[uniq]) * np.exp(-age / self.lambda_time)
+            stan.append(self.base.padded(self._votes(uniq, sim), cart, known))
+        return vsknn, stan

@@ -140,7 +140,13 @@ async def build_inputs(
     capped = [replace(r, anchors=lst) for r, lst in zip(requests, anchor_lists, strict=True)]
     all_scored = score_batch(stats, capped, params, DETAIL_FACTOR * params.k + 10)
     rows = sorted(alternative_rows)
-    alt_lists = [score_batch(stats, [capped[r] for r in rows], p, params.k) for p in alternatives]
+    alt_lists = [
+        # the candidate in use needs no second scoring: its top k leads its full list
+        [dict(list(all_scored[r].items())[: params.k]) for r in rows]
+        if p == params
+        else score_batch(stats, [capped[r] for r in rows], p, params.k)
+        for p in alternatives
+    ]
     alt_of = {r: tuple(tuple(lists[n]) for lists in alt_lists) for n, r in enumerate(rows)}
     # one popular list for the batch, decayed to its latest trigger: the ranker uses only
     # weight / top weight, which the decay factor cancels out of (a list of ~k + 20 + cart
