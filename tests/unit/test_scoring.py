@@ -60,7 +60,7 @@ def _random_batch(
         half_life=HALF_LIFE,
         anchors={a: anchor_stats(position, t, c, land) for a, (land, t, c) in raw.items()},
         popular=np.asarray(
-            [position[i] for i in rng.sample(items, rng.randint(0, min(8, len(items))))],
+            [position[i] for i in rng.sample(items, rng.randint(0, min(20, len(items))))],
             dtype=np.int64,
         ),
     )
