@@ -92,6 +92,12 @@ def phone_offered_a_case(config: dict[str, Any]) -> str:
     raise AssertionError("no phone is offered a case")
 
 
+OFFERS_SCRIPT = (
+    "return [...document.querySelectorAll('#xsell-offers li.xsell-offer')]"
+    ".map(e => ({id: e.getAttribute('data-item-id'), text: e.innerText}))"
+)
+
+
 def test_adding_a_phone_offers_a_case_on_the_page_within_2_seconds(
     demo: dict[str, str], tmp_path: Path
 ) -> None:
@@ -107,18 +113,20 @@ def test_adding_a_phone_offers_a_case_on_the_page_within_2_seconds(
         clicked = time.monotonic()
         button.click()
 
+        def shown(b: Any) -> list[dict[str, str]]:
+            """The offers on the page, read in one script: the widget re-renders the list
+            when a newer suggestion arrives, which would leave element handles stale."""
+            return list(b.execute_script(OFFERS_SCRIPT))
+
         def case_offered(b: Any) -> bool:
-            offers = b.find_elements(By.CSS_SELECTOR, "#xsell-offers li.xsell-offer")
-            return any(
-                categories.get(o.get_attribute("data-item-id")) == "phone-case" for o in offers
-            )
+            return any(categories.get(o["id"]) == "phone-case" for o in shown(b))
 
         WebDriverWait(browser, 2.0, poll_frequency=0.05).until(case_offered)
         seconds = time.monotonic() - clicked
-        offers = browser.find_elements(By.CSS_SELECTOR, "#xsell-offers li.xsell-offer")
+        offers = shown(browser)
         assert 1 <= len(offers) <= 3
-        assert all("buyers of" in o.text or "Popular" in o.text for o in offers)
-        assert phone not in [o.get_attribute("data-item-id") for o in offers]
+        assert all("buyers of" in o["text"] or "Popular" in o["text"] for o in offers)
+        assert phone not in [o["id"] for o in offers]
         cart = browser.find_elements(By.CSS_SELECTOR, "#cart-items li.cart-item")
         assert len(cart) == 1
         resources = browser.execute_script(
