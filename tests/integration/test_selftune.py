@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from config.settings import Settings
-from models.events import CartEvent, OrderLine, PurchaseEvent
+from models.events import CartEvent, ForgetUser, OrderLine, PurchaseEvent
 from tests.helpers import run
 from xsell.engine import Engine
 from xsell.store.apply import Store
@@ -85,3 +85,20 @@ def test_without_self_tuning_nothing_is_recorded(make_settings: Callable[..., Se
     assert engine.tuner is None
     assert status["cases"] == 0.0 and status["recency_decay"] is None
     assert status["enabled"] is False
+
+
+def test_forget_user_erases_the_open_test_cases(make_settings: Callable[..., Settings]) -> None:
+    settings = tuned(make_settings)
+
+    async def go() -> tuple[int, int]:
+        await _shop(settings, shoppers=2)
+        store = await Store.open(settings)
+        try:
+            key = store.keys.tune_lists("shopper-0")
+            before = int(await store.client.exists(key))
+            await store.apply([ForgetUser("f-0", "shopper-0", 6000.0)])
+            return before, int(await store.client.exists(key))
+        finally:
+            await store.close()
+
+    assert run(go()) == (1, 0)

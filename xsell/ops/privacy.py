@@ -41,6 +41,7 @@ async def forget_in_redis(store: Store, event: ForgetUser) -> int:
         store.keys.cart(event.user_id),
         store.keys.history(event.user_id),
         store.keys.latest(event.user_id),
+        store.keys.tune_lists(event.user_id),  # self-tuning's open test cases
         *store.keys.ledger(event.user_id),
     ]
     existed = await store.runner.run([("EXISTS", key) for key in keys])
