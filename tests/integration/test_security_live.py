@@ -29,6 +29,7 @@ from tests.helpers import run
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker, _Child, redis_server_binary
 from xsell.kafka_clients import consumer, create_topics, producer
 from xsell.store.apply import Store
+from xsell.store.selftune import sampled
 
 pytestmark = pytest.mark.integration
 REDIS_PW = "acl-pw-5e1f0a"
@@ -341,8 +342,10 @@ def test_worker_on_tls_redis_forgets_users_and_logs_no_secret(
 
         out = cli(["forget-user", "u2", "--json"], env)
         result = json.loads(out.stdout)
-        # cart, history, the latest suggestions and the attribution ledger (hash and zset)
-        assert result["deleted_keys"] == 5 and user_keys(settings, "u2") == 0
+        # cart, history, the latest suggestions, the attribution ledger (hash and zset) and
+        # self-tuning's open test cases (u2 is a sampled shopper: a fixed hash of the id)
+        assert sampled("u2", settings.tuning_sample)
+        assert result["deleted_keys"] == 6 and user_keys(settings, "u2") == 0
         assert result["tombstone_partition"] == next(p for k, p, v in first if k == "u2")
         assert {r[:2] for r in drain(settings, 9) if r[2] is None} == {
             tombstone[:2],
