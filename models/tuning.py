@@ -35,13 +35,13 @@ class TuneStats:
     cases: float
     hits: tuple[float, ...]
     choice: int
-    wins: tuple[tuple[float, ...], ...] = ()
+    wins: tuple[tuple[float, ...], ...]
 
     def rate(self, candidate: int) -> float:
         return self.hits[candidate] / self.cases if self.cases > 0 else 0.0
 
     def win(self, b: int, c: int) -> float:
-        return self.wins[b][c] if self.wins else 0.0
+        return self.wins[b][c]
 
 
 def counter_fields(k: int) -> list[str]:

@@ -15,7 +15,7 @@ to catalogues far beyond a dense matrix; each trigger then touches only its cart
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,11 +116,13 @@ class Baselines:
             top += self.popular([*cart, *top])[: self.k - len(top)]
         return top
 
-    def rconf_session(self, items: Sequence[str], decay: float = 0.5) -> list[list[str]]:
-        """For each add but the last: sum_j decay^j P(b | cart item j), j = 0 the newest.
-
-        Kept as one running vector: each add multiplies the old sum by ``decay`` and adds the
-        new item's confidence row, which is the same sum without rebuilding it."""
+    def _item_knn_session(
+        self, items: Sequence[str], decay: float, similarity: Callable[[int, Ints, Floats], Floats]
+    ) -> list[list[str]]:
+        """For each add but the last: sum_j decay^j similarity(cart item j, candidate), j = 0
+        the newest, padded with popular items. Kept as one running vector: each add multiplies
+        the old sum by ``decay`` and adds the new item's row, the same sum without rebuilding
+        it (decay 1: a plain sum)."""
         co = self.co
         scores = np.zeros(len(co.items), dtype=np.float64)
         cart: list[str] = []
@@ -128,28 +130,24 @@ class Baselines:
         out = []
         for item in items[:-1]:
             cart.append(item)
-            scores *= decay
+            if decay != 1.0:
+                scores *= decay
             i = co.index.get(item)
             if i is not None:
                 banned.append(i)
                 idx, both = co.row(i)
-                scores[idx] += both / co.counts[i]
+                scores[idx] += similarity(i, idx, both)
             out.append(self.padded(scores, cart, banned))
         return out
+
+    def rconf_session(self, items: Sequence[str], decay: float = 0.5) -> list[list[str]]:
+        """For each add but the last: sum_j decay^j P(b | cart item j), j = 0 the newest."""
+        counts = self.co.counts
+        return self._item_knn_session(items, decay, lambda i, idx, both: both / counts[i])
 
     def jaccard_session(self, items: Sequence[str]) -> list[list[str]]:
         """For each add but the last: sum of Jaccard(cart item, candidate), popular padding."""
-        co = self.co
-        scores = np.zeros(len(co.items), dtype=np.float64)
-        cart: list[str] = []
-        banned: list[int] = []
-        out = []
-        for item in items[:-1]:
-            cart.append(item)
-            i = co.index.get(item)
-            if i is not None:
-                banned.append(i)
-                idx, both = co.row(i)
-                scores[idx] += both / (co.counts[i] + co.counts[idx] - both)
-            out.append(self.padded(scores, cart, banned))
-        return out
+        counts = self.co.counts
+        return self._item_knn_session(
+            items, 1.0, lambda i, idx, both: both / (counts[i] + counts[idx] - both)
+        )

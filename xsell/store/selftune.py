@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from config.settings import Settings
@@ -22,7 +23,6 @@ from models.ranking import RankParams
 from models.tuning import (
     MAX_OPEN_CASES,
     OpenCase,
-    TuneStats,
     candidate_params,
     choose,
     counter_fields,
@@ -65,7 +65,6 @@ class SelfTuner:
             0.0, [0.0] * len(counter_fields(len(self.candidates))), len(self.candidates), default
         )
         self.fading = fading_factor(s.tuning_half_life_cases)
-        self.share = s.tuning_sample
         self.refreshed = 0.0
 
     @property
@@ -146,7 +145,7 @@ class SelfTuner:
                 self.stats.rate(best),
                 self.stats.cases,
             )
-            self.stats = TuneStats(self.stats.cases, self.stats.hits, best, self.stats.wins)
+            self.stats = replace(self.stats, choice=best)
         self.refreshed = time.monotonic()
         return best != current
 
@@ -161,7 +160,7 @@ class SelfTuner:
         self.refreshed = time.monotonic()
         cases, choice = values
         if choice is not None and choice.isdigit() and int(choice) < len(self.candidates):
-            self.stats = TuneStats(float(cases or 0), self.stats.hits, int(choice), self.stats.wins)
+            self.stats = replace(self.stats, cases=float(cases or 0), choice=int(choice))
 
 
 async def tuning_status(store: Store, settings: Settings) -> dict[str, Any]:
