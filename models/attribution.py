@@ -1,6 +1,6 @@
 """Attribution: which suggestion earns an item added to a cart or bought.
 
-The rules (the store's Lua, xsell/store/attribution_lua.py, applies them atomically in Redis;
+The rules (the store's Lua, xsell/store/attribution/lua.py, applies them atomically in Redis;
 this is their reference, and a test holds the two equal on random histories):
 
 - **Explicit before implicit.** An event that names a ``suggestion_id`` (a cart event, an order

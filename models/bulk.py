@@ -3,7 +3,7 @@
 Why: streaming an order through ``APPLY_PAIRS`` costs Redis ~5.8 us per pair increment, and
 an order of n items makes n(n-1) of them (12M for the shared Online Retail II file, ~75 s).
 A bootstrap of an *empty* namespace from an orders file can instead compute every final value
-here and write each key once (``xsell backfill``, xsell/store/bulk_load.py).
+here and write each key once (``xsell backfill``, xsell/store/core/bulk.py).
 
 The arithmetic is the scripts', step for step, so the result is the streamed state:
 

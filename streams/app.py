@@ -31,8 +31,8 @@ from streams.startup import announce_state
 from streams.topics import Topics, declare_topics
 from xsell.engine import Engine
 from xsell.kafka_clients import faust_credentials, use_fetch_wait
-from xsell.store.apply import Store
-from xsell.store.latest import Published
+from xsell.store.core.apply import Store
+from xsell.store.core.latest import Published
 
 log = logging.getLogger(__name__)
 

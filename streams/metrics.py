@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
-from xsell.store.selftune import SelfTuner
+from xsell.store.tuning.tuner import SelfTuner
 
 log = logging.getLogger(__name__)
 

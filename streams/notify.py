@@ -25,7 +25,7 @@ from streams.handler import Record, dead_letter, encode
 from streams.resilience import deliver
 from xsell.notify.scheduler import Scheduler
 from xsell.notify.sender import CLAIM_LIMIT, Sender
-from xsell.store.notify_store import NotifyCalls
+from xsell.store.notifications.calls import NotifyCalls
 
 log = logging.getLogger(__name__)
 

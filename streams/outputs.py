@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from streams.handler import Output, Record
-from xsell.store.apply import Store
-from xsell.store.attribution import record_offers
-from xsell.store.client import Call
-from xsell.store.figures import batch_calls
-from xsell.store.latest import Published, latest_calls
+from xsell.store.attribution.figures import batch_calls
+from xsell.store.attribution.ledger import record_offers
+from xsell.store.backend.client import Call
+from xsell.store.core.apply import Store
+from xsell.store.core.latest import Published, latest_calls
 
 
 async def record_outputs(

@@ -7,9 +7,9 @@ import asyncio
 import logging
 
 from xsell.kafka_clients import group_committed_orders
-from xsell.store.apply import Store, epoch_text
-from xsell.store.reader import state_clock
-from xsell.store.tuning import check_tuning
+from xsell.store.core.apply import Store, epoch_text
+from xsell.store.core.reader import state_clock
+from xsell.store.ops.redis_config import check_tuning
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from kafka import KafkaConsumer
 
 from config.settings import Settings
 from xsell.kafka_clients import producer, send_json
-from xsell.store.apply import Store
-from xsell.store.keys import is_output
+from xsell.store.core.apply import Store
+from xsell.store.core.keys import is_output
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""The ledger scripts (xsell/store/attribution_lua.py) give exactly what the reference rules
+"""The ledger scripts (xsell/store/attribution/lua.py) give exactly what the reference rules
 (models/attribution.py) give, on random histories of offers, adds and purchases; and a
 redelivered event answers what it earned the first time."""
 
@@ -13,9 +13,9 @@ import pytest
 from config.settings import Settings
 from models.attribution import Ledger, on_add, on_buy, record
 from tests.helpers import run
-from xsell.store.apply import Store
-from xsell.store.attribution_lua import ATTRIBUTE, RECORD_OFFERS
-from xsell.store.lua import number_arg
+from xsell.store.attribution.lua import ATTRIBUTE, RECORD_OFFERS
+from xsell.store.backend.scripts import number_arg
+from xsell.store.core.apply import Store
 
 pytestmark = pytest.mark.integration
 ITEMS = [f"i{n}" for n in range(6)]

@@ -15,8 +15,8 @@ from config.settings import Settings
 from models.events import OrderLine, PurchaseEvent
 from tests.helpers import run
 from xsell.ops.loading import backfill, load_history
-from xsell.store.apply import Store
-from xsell.store.bulk_load import NamespaceNotEmpty
+from xsell.store.core.apply import Store
+from xsell.store.core.bulk import NamespaceNotEmpty
 from xsell.verify.state_oracle import compare_stores, key_suffixes, read_values
 
 pytestmark = pytest.mark.integration

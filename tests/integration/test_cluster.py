@@ -22,9 +22,9 @@ from tests.helpers import run, without_item_markers
 from tests.integration.workload import apply_all, apply_workload, make_workload
 from xsell.devenv.redis_cluster import LocalRedisCluster
 from xsell.devenv.synthetic_shop import write_orders_csv
-from xsell.store.apply import Store
-from xsell.store.keys import is_output
-from xsell.store.lua import ALL_SCRIPTS, LuaScript
+from xsell.store.backend.scripts import LuaScript, registered_scripts
+from xsell.store.core.apply import Store
+from xsell.store.core.keys import is_output
 from xsell.verify.hostile_cases import ITEMS, generate
 from xsell.verify.hostile_check import dump, valid_events
 
@@ -118,8 +118,8 @@ def test_scripts_are_on_every_primary_and_reloaded_after_a_flush(
     async def go(store: Store) -> None:
         for port in cluster.ports:
             with redis.Redis(port=port) as node:
-                assert node.script_exists(*(s.sha for s in ALL_SCRIPTS)) == [True] * len(
-                    ALL_SCRIPTS
+                assert node.script_exists(*(s.sha for s in registered_scripts())) == [True] * len(
+                    registered_scripts()
                 )
                 node.script_flush()  # as after a restart of that node
         await apply_workload(store, work)  # NOSCRIPT -> loaded on every primary again
@@ -128,7 +128,7 @@ def test_scripts_are_on_every_primary_and_reloaded_after_a_flush(
     apply_and_dump(settings, go)
     for port in cluster.ports:
         with redis.Redis(port=port) as node:
-            assert all(node.script_exists(*(s.sha for s in ALL_SCRIPTS)))
+            assert all(node.script_exists(*(s.sha for s in registered_scripts())))
 
 
 def test_flush_scans_every_node(cluster: LocalRedisCluster) -> None:

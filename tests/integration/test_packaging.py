@@ -45,7 +45,7 @@ def test_the_wheel_holds_the_product_and_no_harness(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for module in (
         "xsell/engine.py",
-        "xsell/store/apply.py",
+        "xsell/store/core/apply.py",
         "xsell/ops/loading.py",
         "xsell/cli/main.py",
         "streams/app.py",

@@ -28,8 +28,8 @@ from tests.conftest import env_settings, stack_env
 from tests.helpers import run
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker, _Child, redis_server_binary
 from xsell.kafka_clients import consumer, create_topics, producer
-from xsell.store.apply import Store
-from xsell.store.selftune import sampled
+from xsell.store.core.apply import Store
+from xsell.store.tuning.tuner import sampled
 
 pytestmark = pytest.mark.integration
 REDIS_PW = "acl-pw-5e1f0a"

@@ -14,8 +14,8 @@ from config.settings import Settings
 from models.events import CartEvent, ForgetUser, OrderLine, PurchaseEvent
 from tests.helpers import run
 from xsell.engine import Engine
-from xsell.store.apply import Store
-from xsell.store.selftune import tuning_status
+from xsell.store.core.apply import Store
+from xsell.store.tuning.tuner import tuning_status
 
 pytestmark = pytest.mark.integration
 

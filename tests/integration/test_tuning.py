@@ -1,5 +1,5 @@
 """The Redis tuning xsell recommends: its private servers use it, and a worker on a Redis
-without it says so (xsell.store.tuning.check_tuning)."""
+without it says so (xsell.store.ops.redis_config.check_tuning)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import redis
 from config.settings import Settings
 from tests.helpers import run
 from xsell.devenv.servers import ZSET_LISTPACK_ENTRIES, LocalRedis
-from xsell.store.apply import Store
-from xsell.store.tuning import check_tuning
+from xsell.store.core.apply import Store
+from xsell.store.ops.redis_config import check_tuning
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,7 @@ def test_private_redis_is_tuned_and_an_untuned_one_is_reported(
         finally:
             await store.close()
 
-    caplog.set_level(logging.WARNING, logger="xsell.store.tuning")
+    caplog.set_level(logging.WARNING, logger="xsell.store.ops.redis_config")
     assert run(check()) == ZSET_LISTPACK_ENTRIES
     assert "zset-max-listpack-entries" not in caplog.text
     try:
@@ -60,6 +60,6 @@ def test_the_check_never_stops_a_worker_on_a_cluster(
         finally:
             await store.close()
 
-    caplog.set_level(logging.INFO, logger="xsell.store.tuning")
+    caplog.set_level(logging.INFO, logger="xsell.store.ops.redis_config")
     assert run(check()) is None
     assert "not checked" in caplog.text

@@ -9,8 +9,8 @@ from starlette.requests import Request
 from config.settings import load_settings
 from xsell.api.auth import Authenticator, Level
 from xsell.api.tokens import TokenError, check_token, mint, token_user
-from xsell.store.keys import Keys
-from xsell.store.latest import Published, latest_calls
+from xsell.store.core.keys import Keys
+from xsell.store.core.latest import Published, latest_calls
 
 SECRET = b"s3cret"
 

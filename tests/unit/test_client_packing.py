@@ -1,11 +1,11 @@
-"""The hiredis command packer of xsell.store.client gives redis-py's bytes exactly, and the
+"""The hiredis command packer of xsell.store.backend.client gives redis-py's bytes exactly, and the
 connection class follows the URL's scheme (TLS and unix sockets keep their transport)."""
 
 from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from xsell.store.client import (
+from xsell.store.backend.client import (
     HiredisConnection,
     HiredisSSLConnection,
     HiredisUnixConnection,

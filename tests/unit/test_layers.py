@@ -169,7 +169,7 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
             "a lower layer imports a higher one",
         ),
         (
-            "xsell/store/reader.py",
+            "xsell/store/core/reader.py",
             "from xsell.engine import Engine\n",
             "a lower layer imports a higher one",
         ),
@@ -179,7 +179,7 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
             "a lower layer imports a higher one",
         ),
         (
-            "xsell/store/apply.py",
+            "xsell/store/core/apply.py",
             "from xsell.kafka_clients import producer\n",
             "share a layer and stay apart",
         ),
@@ -200,7 +200,7 @@ def test_what_the_rule_allows_is_not_reported(tmp_path: Path) -> None:
         {
             "xsell/cli/harness.py": "def cmd():\n    from xsell.devenv.demo import run_demo\n",
             "xsell/devenv/demo.py": "from xsell.engine import Engine\nfrom streams.app import x\n",
-            "streams/app.py": "from xsell.engine import Engine\nfrom xsell.store.apply import S\n",
+            "streams/app.py": "from xsell.engine import Engine\nfrom xsell.store import S\n",
             "xsell/ops/state.py": "import numpy\nfrom models.events import Event\n",
         },
     )

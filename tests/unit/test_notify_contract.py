@@ -19,7 +19,7 @@ from models.notify_policy import CART_ABANDONED, POST_PURCHASE, notification_id
 from models.profile import ProfileUpdate, parse_profile
 from models.ranking import Because, Offer
 from xsell.notify.messages import decision_entry, notification_message, rfc3339
-from xsell.store.notify_store import Job
+from xsell.store.notifications.calls import Job
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = (ROOT / "docs" / "contract.md").read_text(encoding="utf-8")

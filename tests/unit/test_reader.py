@@ -1,8 +1,8 @@
-"""The popular padding a request gets (xsell.store.reader._usable)."""
+"""The popular padding a request gets (xsell.store.core.reader._usable)."""
 
 from __future__ import annotations
 
-from xsell.store.reader import _usable
+from xsell.store.core.reader import _usable
 
 POPULAR = [("a", 9.0), ("b", 8.0), ("c", 7.0), ("d", 6.0), ("e", 5.0)]
 

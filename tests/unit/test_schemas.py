@@ -37,7 +37,7 @@ from models.ranking import Because, Neighbours, Offer, RankInput
 from models.validate import parse_record
 from streams.handler import DEAD_LETTER_PAYLOAD_CHARS, BatchHandler, Output, Record, dead_letter
 from xsell.engine import Engine, offer_json, suggestion_id
-from xsell.store.apply import Effect
+from xsell.store.core.apply import Effect
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = ROOT / "docs" / "schemas"

@@ -24,7 +24,7 @@ from streams.app import faust_app
 from streams.handler import BatchHandler, Record, encode
 from xsell.kafka_clients import faust_credentials, security_options
 from xsell.ops.privacy import forget_event
-from xsell.store.client import client_options
+from xsell.store.backend.client import client_options
 
 SECRETS = {"XSELL_REDIS_PASSWORD": "redis-pw-7f3a9c", "XSELL_KAFKA_SASL_PASSWORD": "sasl-pw-b41d2e"}
 URL_SECRET = "url-pw-92cc01"

@@ -1,7 +1,7 @@
 """Ranking for the API through the engine's own path, with concurrent requests coalesced.
 
 Why coalesce: the engine reads and scores a whole micro-batch of triggers in a fixed number of
-Redis round trips and numpy calls (xsell/store/reader.py, models/scoring.py). Requests that
+Redis round trips and numpy calls (xsell/store/core/reader.py, models/scoring.py). Requests that
 arrive in the same turn of the event loop are ranked as one batch, so under load a request
 costs a share of a round trip instead of four; alone, it waits for nothing (the flush is
 scheduled for the next turn of the loop).
@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from models.experiments import CONTROL
 from models.ranking import Offer, RankRequest
 from xsell.engine import Engine
-from xsell.store.client import Call
+from xsell.store.backend.client import Call
 
 MAX_BATCH = 256
 CLOCK_SECONDS = 0.5  # how old the state's clock (its latest event time) may be

@@ -16,7 +16,7 @@ from models.validate import parse_ts
 from xsell.api.metrics import set_tuning
 from xsell.api.runtime import runtime
 from xsell.feedback.report import report
-from xsell.store.selftune import tuning_status
+from xsell.store.tuning.tuner import tuning_status
 
 router = APIRouter()
 PROBE_SECONDS = 2.0

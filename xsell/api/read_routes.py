@@ -20,7 +20,7 @@ from xsell.api.metrics import OPEN_STREAMS
 from xsell.api.runtime import ApiRuntime, runtime
 from xsell.api.schemas import ErrorOut, RecommendationRequest, SuggestionOut
 from xsell.engine import now_text, suggestion_message
-from xsell.store.latest import latest_read
+from xsell.store.core.latest import latest_read
 
 router = APIRouter()
 OFFERS: dict[int | str, dict[str, Any]] = {

@@ -23,8 +23,8 @@ from xsell.api.hub import SuggestionHub
 from xsell.api.metrics import REDIS_ERRORS
 from xsell.engine import Engine
 from xsell.kafka_clients import aiokafka_security
-from xsell.store.apply import Store
-from xsell.store.client import Call
+from xsell.store.backend.client import Call
+from xsell.store.core.apply import Store
 
 log = logging.getLogger(__name__)
 REDIS_WAIT_SECONDS = 2.0  # a request waits this long for Redis, then gets a 503

@@ -36,7 +36,7 @@ from config.settings import Settings, load_settings, require_safe
 from streams.app import create_app, faust_app
 from streams.handler import BatchHandler, Output, Record
 from streams.topics import Topics, declare_topics
-from xsell.store.client import Call, Runner, client_options
+from xsell.store.backend.client import Call, Runner, client_options
 
 MODES = ("xsell", "passthrough", "naive", "xsell-noattr", "xsell-notune")
 STATS_INTERVAL = 0.2

@@ -41,7 +41,7 @@ from xsell.devenv.servers import LocalApi, LocalBroker, LocalRedis, LocalWorker
 from xsell.kafka_clients import create_topics
 from xsell.ops.loading import load_history
 from xsell.ops.orders_csv import load_orders
-from xsell.store.apply import Store
+from xsell.store.core.apply import Store
 
 log = logging.getLogger(__name__)
 KEY = "sk-bench-" + uuid.uuid4().hex[:8]

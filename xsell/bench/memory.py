@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from config.settings import load_settings
-from xsell.store.apply import Store
+from xsell.store.core.apply import Store
 
 
 def kind_of(key: str) -> str:

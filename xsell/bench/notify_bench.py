@@ -33,8 +33,8 @@ from xsell.kafka_clients import create_topics
 from xsell.notify.scheduler import Scheduler
 from xsell.notify.sender import Sender
 from xsell.ops.loading import backfill
-from xsell.store.apply import Store
-from xsell.store.notify_store import NotifyCalls
+from xsell.store.core.apply import Store
+from xsell.store.notifications.calls import NotifyCalls
 
 BATCH = 200
 

@@ -37,7 +37,7 @@ def with_store(settings: Settings, fn: Callable[[Any], Awaitable[T]]) -> T:
     """Run ``fn(store)`` on an open store, closed afterwards. Redis is asked first, for at
     most CONNECT_SECONDS: a command says at once, in one line, that it is unreachable, where
     a worker would wait for it (``XSELL_REDIS_RETRY_SECONDS``)."""
-    from xsell.store.apply import Store
+    from xsell.store.core.apply import Store
 
     async def run() -> T:
         await require_redis(settings)
@@ -53,7 +53,7 @@ def with_store(settings: Settings, fn: Callable[[Any], Awaitable[T]]) -> T:
 async def require_redis(settings: Settings, timeout: float = CONNECT_SECONDS) -> None:
     """Raise XsellError (one line) unless Redis answers a PING within ``timeout``."""
     from config.settings import mask_url
-    from xsell.store.client import connect
+    from xsell.store.backend.client import connect
 
     client = connect(settings)
     try:

@@ -21,8 +21,8 @@ from xsell.evaluation.protocol import EvalData, Metrics, session_events
 from xsell.kafka_clients import producer, send_json
 from xsell.ops.loading import progress_bar
 from xsell.ops.orders_csv import order_to_json
-from xsell.store.apply import Store
-from xsell.store.keys import Stream
+from xsell.store.core.apply import Store
+from xsell.store.core.keys import Stream
 
 WAIT_SECONDS = 60.0
 

@@ -8,8 +8,8 @@ import math
 import time
 from typing import Any
 
-from xsell.store.apply import Store
-from xsell.store.figures import LATENCY_BUCKETS_MS, minute_of
+from xsell.store.attribution.figures import LATENCY_BUCKETS_MS, minute_of
+from xsell.store.core.apply import Store
 
 MINUTES = 60
 TOP_ITEMS = 30

@@ -21,8 +21,8 @@ from typing import Any
 
 from models.experiments import CONTROL
 from models.stats import Sample, t_quantile, welch
-from xsell.store.apply import Store
-from xsell.store.attribution import SEP, day_of
+from xsell.store.attribution.ledger import SEP, day_of
+from xsell.store.core.apply import Store
 
 PLACEMENT_COUNTERS = (
     "suggestions",

@@ -9,9 +9,9 @@ from typing import Any
 from config.settings import Settings
 from models.notify_policy import choose_channel, consented
 from xsell.notify.messages import rfc3339
-from xsell.store.apply import Store
-from xsell.store.client import Call
-from xsell.store.notify_store import LOG_KEEP, Job, NotifyCalls, profile_of, sends_of
+from xsell.store.backend.client import Call
+from xsell.store.core.apply import Store
+from xsell.store.notifications.calls import LOG_KEEP, Job, NotifyCalls, profile_of, sends_of
 
 
 async def user_notifications(

@@ -36,10 +36,10 @@ from models.notify_policy import (
 from models.validate import parse_record
 from xsell.notify import metrics
 from xsell.notify.messages import decision_entry
-from xsell.store.apply import Store
-from xsell.store.client import Call
-from xsell.store.keys import Stream
-from xsell.store.notify_store import Job, NotifyCalls
+from xsell.store.backend.client import Call
+from xsell.store.core.apply import Store
+from xsell.store.core.keys import Stream
+from xsell.store.notifications.calls import Job, NotifyCalls
 
 log = logging.getLogger(__name__)
 STREAMS = ("cart-events", "orders")

@@ -36,9 +36,9 @@ from models.ranking import RankRequest
 from xsell.engine import Engine
 from xsell.notify import metrics
 from xsell.notify.messages import as_offer, decision_entry, notification_message
-from xsell.store.attribution import record_offers
-from xsell.store.client import Call
-from xsell.store.notify_store import (
+from xsell.store.attribution.ledger import record_offers
+from xsell.store.backend.client import Call
+from xsell.store.notifications.calls import (
     Claimed,
     NotifyCalls,
     claimed_of,

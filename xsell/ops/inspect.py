@@ -6,9 +6,9 @@ from typing import Any
 
 from models.decay import decayed_value
 from models.similarity import SIMILARITIES
-from xsell.store.apply import Store
-from xsell.store.lua import READ_ITEM
-from xsell.store.reader import parse_scores, scaled, state_clock
+from xsell.store.core.apply import Store
+from xsell.store.core.lua import READ_ITEM
+from xsell.store.core.reader import parse_scores, scaled, state_clock
 
 
 async def neighbours(store: Store, item_id: str, k: int) -> list[dict[str, Any]]:

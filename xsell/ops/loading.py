@@ -8,7 +8,7 @@ only in what neighbour pruning keeps, when it prunes):
   same dedup markers, same order), in larger batches and without ranking, exactly as
   replaying them as events would; works on any state, idempotent per order.
 - ``bulk``: for an empty namespace only: the final values are computed in numpy and each key
-  is written once (xsell/store/bulk_load.py), several times faster on large files; the done
+  is written once (xsell/store/core/bulk.py), several times faster on large files; the done
   markers make a later stream or replay of the same orders a no-op.
 
 ``auto`` (the CLI's default) takes ``bulk`` when the namespace is empty, else ``stream``,
@@ -31,8 +31,8 @@ from models.bulk import bulk_counts
 from models.events import CatalogItem, PurchaseEvent
 from xsell.kafka_clients import producer, send_json
 from xsell.ops.orders_csv import catalog_to_json, order_to_json
-from xsell.store.apply import Store
-from xsell.store.bulk_load import NamespaceNotEmpty, bulk_load, is_bulk_loadable
+from xsell.store.core.apply import Store
+from xsell.store.core.bulk import NamespaceNotEmpty, bulk_load, is_bulk_loadable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

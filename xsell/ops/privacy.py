@@ -19,7 +19,7 @@ from models.events import ForgetUser
 from models.validate import parse_record
 from xsell.kafka_clients import send_tombstone
 from xsell.notify.scheduler import forget as forget_notifications
-from xsell.store.apply import Store
+from xsell.store.core.apply import Store
 
 
 def forget_event(settings: Settings, user_id: str, now: float | None = None) -> ForgetUser:

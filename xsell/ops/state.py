@@ -3,7 +3,7 @@ and the rebuild from Kafka (``xsell rebuild``).
 
 The state's *epoch* is the meta hash's ``created`` field, written by the first purchase ever
 applied (APPLY_POPULARITY). A worker remembers it and checks it on every batch
-(:meth:`xsell.store.apply.Store.check_epoch`): if it vanishes or changes, the Redis state was
+(:meth:`xsell.store.core.apply.Store.check_epoch`): if it vanishes or changes, the Redis state was
 lost (restart without persistence, flush, failover to an empty replica) and the worker logs an
 ERROR ``Redis state lost``, then keeps going (suggestions fall back to popular items).
 
@@ -32,9 +32,9 @@ from models.validate import parse_record
 from xsell.kafka_clients import consumer, kafka_has_records, unreachable
 from xsell.notify.inspect import notification_counts
 from xsell.ops.loading import backfill
-from xsell.store.apply import Store, epoch_text
-from xsell.store.reader import state_clock
-from xsell.store.selftune import tuning_status
+from xsell.store.core.apply import Store, epoch_text
+from xsell.store.core.reader import state_clock
+from xsell.store.tuning.tuner import tuning_status
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 ``run_local`` feeds the cases through the worker's own batch handler (parse, dead letter, Lua,
 ranking) against Redis, in a throw-away namespace, then applies only the valid cases to a second
 namespace and compares: the first must hold exactly the keys (and values) of the second and
-every key must follow the layout of :mod:`xsell.store.keys`. ``send_cases`` sends the cases to
+every key must follow the layout of :mod:`xsell.store.core.keys`. ``send_cases`` sends the cases to
 the Kafka topics instead, for a running worker (``tests/integration/test_hostile.py``).
 """
 
@@ -22,15 +22,15 @@ from models.validate import parse_record
 from streams.handler import BatchHandler, Output, Record
 from xsell.engine import Engine, suggestion_id
 from xsell.kafka_clients import producer
-from xsell.store.apply import Store
-from xsell.store.keys import Stream, is_output
+from xsell.store.core.apply import Store
+from xsell.store.core.keys import Stream, is_output
 from xsell.verify.hostile_cases import Case
 
 SUFFIXES: dict[str, set[str | None]] = {
     "i": {"p", "c", "h", "m"},
     "u": {"cart", "hist", "sug", "att", "atz"},
     "g": {"pop", "meta", "cat", "m"},
-    "r": {"c", "u", "m"},  # a day's aggregates (xsell/store/attribution.py)
+    "r": {"c", "u", "m"},  # a day's aggregates (xsell/store/attribution/ledger.py)
     "t": {None},  # a minute's worker figures
 }
 MAX_REQUEST_BYTES = 16 << 20  # the test producer's limit: lets megabyte records reach the worker

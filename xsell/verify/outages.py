@@ -38,8 +38,8 @@ from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
 from xsell.kafka_clients import create_topics, producer, send_json
 from xsell.ops.orders_csv import order_to_json
 from xsell.ops.state import rebuild, state_status
-from xsell.store.apply import Store
-from xsell.store.keys import Stream
+from xsell.store.core.apply import Store
+from xsell.store.core.keys import Stream
 from xsell.verify.chaos import CHAOS_ENV, Suggestions, count_records, send_orders
 from xsell.verify.state_oracle import BatchTruth
 

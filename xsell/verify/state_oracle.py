@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from models.events import PurchaseEvent
-from xsell.store.apply import META_BOOKKEEPING, Store
-from xsell.store.keys import Keys, is_output
+from xsell.store.core.apply import META_BOOKKEEPING, Store
+from xsell.store.core.keys import Keys, is_output
 
 CHUNK = 200
 EXAMPLES = 10

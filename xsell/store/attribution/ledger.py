@@ -21,10 +21,10 @@ from typing import Any, TypeGuard
 from config.settings import Settings
 from models.events import CartEvent, FeedbackEvent, PurchaseEvent
 from models.experiments import variant_of
-from xsell.store.attribution_lua import ATTRIBUTE, COUNT, FEEDBACK, RECORD_OFFERS
-from xsell.store.client import Call, Runner
-from xsell.store.keys import Keys
-from xsell.store.lua import number_arg
+from xsell.store.attribution.lua import ATTRIBUTE, COUNT, FEEDBACK, RECORD_OFFERS
+from xsell.store.backend.client import Call, Runner
+from xsell.store.backend.scripts import number_arg
+from xsell.store.core.keys import Keys
 
 SEP = "\x00"
 DAY_SECONDS = 86400

@@ -19,7 +19,7 @@ revenue, and the markers that make each event count once there.
 
 from __future__ import annotations
 
-from xsell.store.lua import LuaScript
+from xsell.store.backend.scripts import lua_script
 
 _LEDGER = """
 local att, atz = KEYS[1], KEYS[2]
@@ -61,7 +61,7 @@ local function expire(window)
 end
 """
 
-RECORD_OFFERS = LuaScript(
+RECORD_OFFERS = lua_script(
     "record_offers",
     _LEDGER
     + """
@@ -97,7 +97,7 @@ return pid
 """,
 )
 
-ATTRIBUTE = LuaScript(
+ATTRIBUTE = lua_script(
     "attribute",
     _LEDGER
     + """
@@ -157,7 +157,7 @@ return out
 """,
 )
 
-FEEDBACK = LuaScript(
+FEEDBACK = lua_script(
     "feedback",
     _LEDGER
     + """
@@ -187,7 +187,7 @@ return out
 """,
 )
 
-COUNT = LuaScript(
+COUNT = lua_script(
     "count",
     """
 -- KEYS[1] the day's counters hash, KEYS[2] the day's per-user revenue hash (field
@@ -214,5 +214,3 @@ for i = 1, 3 do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[4])) end
 return 1
 """,
 )
-
-ATTRIBUTION_SCRIPTS = (RECORD_OFFERS, ATTRIBUTE, FEEDBACK, COUNT)

@@ -1,6 +1,6 @@
 """The Redis calls that apply one event: which script, which keys, which arguments.
 
-Pure: building them reads nothing from Redis, so :class:`xsell.store.apply.Store` decides only
+Pure: building them reads nothing from Redis, so :class:`xsell.store.core.apply.Store` decides only
 when to send them (which round trip) and what to do with the answers.
 """
 
@@ -18,14 +18,14 @@ from models.events import (
     ForgetUser,
     PurchaseEvent,
 )
-from xsell.store.client import Call
-from xsell.store.keys import Keys, Signal, Stream
-from xsell.store.lua import (
+from xsell.store.backend.client import Call
+from xsell.store.backend.scripts import number_arg
+from xsell.store.core.keys import Keys, Signal, Stream
+from xsell.store.core.lua import (
     APPLY_PAIRS,
     APPLY_POPULARITY,
     CART_UPDATE,
     PURCHASE_USER,
-    number_arg,
 )
 
 
@@ -139,7 +139,7 @@ class CallBuilder:
             keys = (k.cart(user), k.history(user), k.latest(user), k.tune_lists(user))
             return [("DEL", *keys, *k.ledger(user))]
         if isinstance(event, FeedbackEvent):
-            return []  # only its ledger and counters (xsell/store/attribution.py)
+            return []  # only its ledger and counters (xsell/store/attribution/ledger.py)
         raise TypeError(f"unknown event {type(event).__name__}")
 
     def pair_calls(

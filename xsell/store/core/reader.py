@@ -24,9 +24,9 @@ from models.decay import decayed_value
 from models.events import CatalogItem
 from models.ranking import NO_ANCHOR, Neighbours, RankInput, RankParams, RankRequest
 from models.scoring import BatchStats, anchor_stats, score_batch, together_value
-from xsell.store.apply import Store
-from xsell.store.keys import Signal
-from xsell.store.lua import READ_ITEM, READ_ITEMS
+from xsell.store.core.apply import Store
+from xsell.store.core.keys import Signal
+from xsell.store.core.lua import READ_ITEM, READ_ITEMS
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass
 
-from xsell.store.keys import NOTIFY_SHARD_SUFFIXES, NOTIFY_USER_SUFFIXES, escape
+from xsell.store.core.keys import NOTIFY_SHARD_SUFFIXES, NOTIFY_USER_SUFFIXES, escape
 
 SHARDS = 8  # persisted layout: never changes (a user's shard is crc32(user id) % SHARDS)
 

@@ -10,8 +10,10 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from models.notify_policy import CHANNELS, Profile
-from xsell.store.client import Call
-from xsell.store.lua import (
+from xsell.store.backend.client import Call
+from xsell.store.backend.scripts import number_arg
+from xsell.store.notifications.keys import NotifyKeys, ShardKeys
+from xsell.store.notifications.lua import (
     NOTIFY_CART,
     NOTIFY_CLAIM,
     NOTIFY_DEFER,
@@ -20,9 +22,7 @@ from xsell.store.lua import (
     NOTIFY_PREPARE,
     NOTIFY_PURCHASE,
     NOTIFY_RECORD_SENT,
-    number_arg,
 )
-from xsell.store.notify_keys import NotifyKeys, ShardKeys
 
 FINISHED_RETENTION_MS = 30 * 86400 * 1000  # ids of sent or dropped ones, like idempotency keys
 LOG_KEEP = 50  # decisions kept per user

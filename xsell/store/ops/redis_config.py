@@ -6,7 +6,7 @@ import logging
 
 from redis.exceptions import RedisError
 
-from xsell.store.apply import Store
+from xsell.store.core.apply import Store
 
 log = logging.getLogger(__name__)
 

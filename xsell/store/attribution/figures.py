@@ -10,8 +10,8 @@ import math
 import time
 from collections.abc import Iterable
 
-from xsell.store.client import Call
-from xsell.store.keys import Keys
+from xsell.store.backend.client import Call
+from xsell.store.core.keys import Keys
 
 LATENCY_BUCKETS_MS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 MINUTE_LIFETIME = 3 * 86400

@@ -41,9 +41,7 @@ from redis.retry import Retry
 
 from config.settings import Settings, mask_url
 from models.errors import StoreUnavailable
-from xsell.store.attribution_lua import ATTRIBUTION_SCRIPTS
-from xsell.store.lua import ALL_SCRIPTS, LuaScript
-from xsell.store.selftune_lua import TUNING_SCRIPTS
+from xsell.store.backend.scripts import LuaScript, registered_scripts
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +60,6 @@ TRANSIENT = (
 
 Call = tuple[Any, ...]  # ("cmd", *args) or (LuaScript, keys, args)
 RedisClient = aioredis.Redis | RedisCluster
-SCRIPTS = (
-    *ALL_SCRIPTS,
-    *ATTRIBUTION_SCRIPTS,
-    *TUNING_SCRIPTS,
-)  # every script, loaded once per connection
 SLOW_SECONDS = 5.0  # a round trip slower than this (+ SLOW_PER_COMMAND each) is logged
 SLOW_PER_COMMAND = 0.005  # big pipelines (backfill: ~1,500 scripts) legitimately take seconds
 
@@ -162,10 +155,10 @@ class Runner:
 
     async def load_scripts(self) -> None:
         """SCRIPT LOAD every script, retrying like :meth:`run` while Redis is unreachable."""
-        await self._retrying(self._load_scripts_once, len(SCRIPTS))
+        await self._retrying(self._load_scripts_once, len(registered_scripts()))
 
     async def _load_scripts_once(self) -> list[Any]:
-        for script in SCRIPTS:
+        for script in registered_scripts():
             await self.client.script_load(script.source)
         return []
 

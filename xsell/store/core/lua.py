@@ -1,36 +1,12 @@
-"""Lua scripts of the store. Each is a constant with its KEYS / ARGV / returns contract; the
-store loads each once (SCRIPT LOAD) and calls it by SHA, reloading after a Redis restart.
-
-All scripts are idempotent per marker (event id): running one twice with the same marker
-changes nothing, which is what makes Kafka's at-least-once delivery an exactly-once effect.
-Numbers go into the scripts as Python's ``repr`` of a float (:func:`number_arg`: the shortest
-text that reads back as the same double) and scripts write them with ``%.17g`` (``fmt``), so no
-precision is lost either way.
+"""The core's Lua scripts (co-occurrence, carts, purchase history, popularity, done markers),
+each a constant with its KEYS / ARGV / returns contract, declared with
+:func:`xsell.store.backend.scripts.lua_script` (which registers it for loading).
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
-
 from models.decay import RESCALE_AFTER_HALF_LIVES
-from xsell.store.notify_lua import SOURCES as NOTIFY_SOURCES
-
-
-def number_arg(x: float) -> str:
-    """A float as a script argument: the shortest text that reads back as the same double."""
-    return repr(float(x))
-
-
-@dataclass(frozen=True)
-class LuaScript:
-    name: str
-    source: str
-    sha: str = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "sha", hashlib.sha1(self.source.encode()).hexdigest())
-
+from xsell.store.backend.scripts import lua_script
 
 _PRELUDE = """
 local RESCALE = @RESCALE@
@@ -98,7 +74,7 @@ local function done_mark(kind, key, ttl_ms)
 end
 """.replace("@RESCALE@", repr(RESCALE_AFTER_HALF_LIVES))
 
-APPLY_PAIRS = LuaScript(
+APPLY_PAIRS = lua_script(
     "apply_pairs",
     _PRELUDE
     + """
@@ -149,7 +125,7 @@ return T
 """,
 )
 
-APPLY_POPULARITY = LuaScript(
+APPLY_POPULARITY = lua_script(
     "apply_popularity",
     _PRELUDE
     + """
@@ -171,7 +147,7 @@ return 1
 """,
 )
 
-CART_UPDATE = LuaScript(
+CART_UPDATE = lua_script(
     "cart_update",
     """
 -- KEYS[1] the user's cart hash (item -> "ts|event_id").
@@ -220,7 +196,7 @@ return {pair, before}
 """,
 )
 
-PURCHASE_USER = LuaScript(
+PURCHASE_USER = lua_script(
     "purchase_user",
     """
 -- KEYS[1] the user's cart hash, KEYS[2] the user's purchase history hash (item -> last ts).
@@ -241,7 +217,7 @@ return changed
 """,
 )
 
-READ_ITEM = LuaScript(
+READ_ITEM = lua_script(
     "read_item",
     """
 -- KEYS[1] co-purchase zset, KEYS[2] co-add zset, KEYS[3] item hash (landmark L).
@@ -256,7 +232,7 @@ return {
 """,
 )
 
-READ_ITEMS = LuaScript(
+READ_ITEMS = lua_script(
     "read_items",
     """
 -- READ_ITEM for many anchors in one call (a single Redis; on a cluster the anchors' keys lie in
@@ -277,42 +253,14 @@ return out
 """,
 )
 
-MARK_DONE = LuaScript(
+MARK_DONE = lua_script(
     "mark_done",
     """
--- Done markers of events applied by a bulk load (xsell/store/bulk_load.py), many per call
+-- Done markers of events applied by a bulk load (xsell/store/core/bulk.py), many per call
 -- (a single Redis: the keys lie in many slots; a cluster gets one SET per key instead).
 -- KEYS[1 ..] the events' done keys. ARGV[1] marker lifetime (s).
 -- returns: the number of markers set.
 for i = 1, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', ARGV[1]) end
 return #KEYS
 """,
-)
-
-# the notification scheduler's scripts: sources and contracts in xsell/store/notify_lua.py
-NOTIFY_CART = LuaScript("notify_cart", NOTIFY_SOURCES["notify_cart"])
-NOTIFY_PURCHASE = LuaScript("notify_purchase", NOTIFY_SOURCES["notify_purchase"])
-NOTIFY_CLAIM = LuaScript("notify_claim", NOTIFY_SOURCES["notify_claim"])
-NOTIFY_PREPARE = LuaScript("notify_prepare", NOTIFY_SOURCES["notify_prepare"])
-NOTIFY_DEFER = LuaScript("notify_defer", NOTIFY_SOURCES["notify_defer"])
-NOTIFY_FINISH = LuaScript("notify_finish", NOTIFY_SOURCES["notify_finish"])
-NOTIFY_FORGET = LuaScript("notify_forget", NOTIFY_SOURCES["notify_forget"])
-NOTIFY_RECORD_SENT = LuaScript("notify_record_sent", NOTIFY_SOURCES["notify_record_sent"])
-
-ALL_SCRIPTS = (
-    APPLY_PAIRS,
-    APPLY_POPULARITY,
-    CART_UPDATE,
-    PURCHASE_USER,
-    READ_ITEM,
-    READ_ITEMS,
-    MARK_DONE,
-    NOTIFY_CART,
-    NOTIFY_PURCHASE,
-    NOTIFY_CLAIM,
-    NOTIFY_PREPARE,
-    NOTIFY_DEFER,
-    NOTIFY_FINISH,
-    NOTIFY_FORGET,
-    NOTIFY_RECORD_SENT,
 )

@@ -1,8 +1,6 @@
-"""Sources of the notification scripts, with their KEYS / ARGV / returns contracts.
-
-They are plain text here and registered as ``LuaScript`` constants (``NOTIFY_*``) in
-:mod:`xsell.store.lua`, in ``ALL_SCRIPTS``, so the store loads and reloads them like the others.
-Shard scripts take the eight keys of :class:`xsell.store.notify_keys.ShardKeys` (one slot),
+"""The notification scheduler's Lua scripts, each a constant with its KEYS / ARGV / returns
+contract, declared with :func:`xsell.store.backend.scripts.lua_script` (which registers it).
+Shard scripts take the eight keys of :class:`xsell.store.notifications.keys.ShardKeys` (one slot),
 user scripts the user's keys (the user's slot).
 
 Crash safety: a claim moves the notification's due time to the end of a lease and records a
@@ -13,6 +11,8 @@ publishes the very same message again (the same id, the same bytes), never a dif
 """
 
 from __future__ import annotations
+
+from xsell.store.backend.scripts import lua_script
 
 _SHARD = """
 local due, jobs, claims, prepared, carts, users, finished, stats =
@@ -233,13 +233,11 @@ redis.call('EXPIRE', KEYS[3], ARGV[7])
 return 1
 """
 
-SOURCES = {
-    "notify_cart": CART,
-    "notify_purchase": PURCHASE,
-    "notify_claim": CLAIM,
-    "notify_prepare": PREPARE,
-    "notify_defer": DEFER,
-    "notify_finish": FINISH,
-    "notify_forget": FORGET,
-    "notify_record_sent": RECORD_SENT,
-}
+NOTIFY_CART = lua_script("notify_cart", CART)
+NOTIFY_PURCHASE = lua_script("notify_purchase", PURCHASE)
+NOTIFY_CLAIM = lua_script("notify_claim", CLAIM)
+NOTIFY_PREPARE = lua_script("notify_prepare", PREPARE)
+NOTIFY_DEFER = lua_script("notify_defer", DEFER)
+NOTIFY_FINISH = lua_script("notify_finish", FINISH)
+NOTIFY_FORGET = lua_script("notify_forget", FORGET)
+NOTIFY_RECORD_SENT = lua_script("notify_record_sent", RECORD_SENT)

@@ -5,7 +5,7 @@ message's JSON, and ``*`` -> the newest of all placements) right after Kafka has
 the batch's messages, in one pipelined round trip per batch; the API reads it from there. So
 it is visible as soon as it is published (well within a second), every API instance sees the
 same one, it expires ``XSELL_SUGGESTION_TTL_SECONDS`` after the user's last suggestion, and a
-``forget_user`` deletes it with the cart and the history (xsell/store/calls.py).
+``forget_user`` deletes it with the cart and the history (xsell/store/core/calls.py).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from xsell.store.client import Call
-from xsell.store.keys import Keys
+from xsell.store.backend.client import Call
+from xsell.store.core.keys import Keys
 
 NEWEST = "*"  # the field holding the newest message of any placement
 

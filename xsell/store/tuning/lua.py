@@ -1,11 +1,11 @@
-"""Self-tuning's Lua script (xsell/store/selftune.py), a constant with its contract; the
-store loads it once with the others (xsell/store/client.py)."""
+"""Self-tuning's Lua script (xsell/store/tuning/tuner.py), a constant with its contract; the
+store loads it once with the others (xsell/store/backend/client.py)."""
 
 from __future__ import annotations
 
-from xsell.store.lua import LuaScript
+from xsell.store.backend.scripts import lua_script
 
-TUNE_RECORD = LuaScript(
+TUNE_RECORD = lua_script(
     "tune_record",
     """
 -- KEYS[1]  the tuning hash ({g}:tune): cases, the counters of models.tuning.counter_fields,
@@ -34,5 +34,3 @@ end
 return out
 """,
 )
-
-TUNING_SCRIPTS = (TUNE_RECORD,)

@@ -30,10 +30,10 @@ from models.tuning import (
     score_open_cases,
     stats_of,
 )
-from xsell.store.apply import Store
-from xsell.store.client import Call
-from xsell.store.lua import number_arg
-from xsell.store.selftune_lua import TUNE_RECORD
+from xsell.store.backend.client import Call
+from xsell.store.backend.scripts import number_arg
+from xsell.store.core.apply import Store
+from xsell.store.tuning.lua import TUNE_RECORD
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,11 @@ from typing import Any
 
 from models.bulk import BulkCounts
 from models.errors import XsellError
-from xsell.store.apply import Store
-from xsell.store.client import Call
-from xsell.store.keys import Stream
-from xsell.store.lua import MARK_DONE, number_arg
+from xsell.store.backend.client import Call
+from xsell.store.backend.scripts import number_arg
+from xsell.store.core.apply import Store
+from xsell.store.core.keys import Stream
+from xsell.store.core.lua import MARK_DONE
 
 log = logging.getLogger(__name__)
 MEMBERS_PER_ROUND_TRIP = 50_000  # zset members (or hash fields) sent per pipelined round trip

@@ -30,11 +30,11 @@ from typing import Any
 
 from config.settings import Settings
 from models.events import CartEvent, CatalogItem, Event
-from xsell.store.attribution import Attribution, is_attributed
-from xsell.store.calls import CallBuilder, event_id_of, stream_of
-from xsell.store.client import Call, RedisClient, Runner, connect
-from xsell.store.keys import Keys, Signal, Stream
-from xsell.store.lua import APPLY_PAIRS, CART_UPDATE
+from xsell.store.attribution.ledger import Attribution, is_attributed
+from xsell.store.backend.client import Call, RedisClient, Runner, connect
+from xsell.store.core.calls import CallBuilder, event_id_of, stream_of
+from xsell.store.core.keys import Keys, Signal, Stream
+from xsell.store.core.lua import APPLY_PAIRS, CART_UPDATE
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ class Store:
         now_ms: int,
     ) -> list[Call]:
         """The day counters of what the attributed events earned (after their ledger calls:
-        xsell/store/attribution.py)."""
+        xsell/store/attribution/ledger.py)."""
         if attribution is None:
             return []
         calls: list[Call] = []
