@@ -25,7 +25,6 @@ from streams.handler import Record, dead_letter, encode
 from streams.resilience import deliver
 from xsell.notify.scheduler import Scheduler
 from xsell.notify.sender import CLAIM_LIMIT, Sender
-from xsell.store.notifications.calls import NotifyCalls
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +69,7 @@ class Notify:
 
     async def profiles_batch(self, records: Sequence[Record]) -> None:
         store = (await self.scheduler()).store
-        calls = NotifyCalls(self.settings.key_namespace)
-        writes = []
+        writes = store.notifications.writes()
         dead = []
         for record in records:
             try:
@@ -79,8 +77,8 @@ class Notify:
             except InvalidEvent as exc:
                 dead.append(dead_letter(record, exc.reason))
                 continue
-            writes += calls.profile_update(update.user_id, update.timezone, update.consent)
-        await store.runner.run(writes)
+            writes.update_profile(update.user_id, update.timezone, update.consent)
+        await store.notifications.commit(writes)
         if dead:
             send = functools.partial(self._dead_letters, dead)
             await deliver(

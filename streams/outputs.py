@@ -10,38 +10,26 @@ from collections.abc import Sequence
 from typing import Any
 
 from streams.handler import Output, Record
-from xsell.store.attribution.figures import batch_calls
-from xsell.store.attribution.ledger import record_offers
-from xsell.store.backend.client import Call
-from xsell.store.core.apply import Store
-from xsell.store.core.latest import Published, latest_calls
+from xsell.store import BatchFigures, Published, Store
 
 
 async def record_outputs(
     store: Store, topic: str, records: Sequence[Record], out: Output, published: Sequence[Published]
 ) -> None:
     """After delivery: latest suggestions, offers, counters and figures (module doc)."""
-    settings = store.settings
     messages = [m for _, m in out.suggestions if m is not None]
     now = time.time()
     latencies = [(now - r.timestamp) * 1000 for r in records if r.timestamp is not None]
-    first: list[Call] = [
-        *latest_calls(store.keys, settings.suggestion_ttl_seconds, published),
-        *batch_calls(
-            store.keys,
-            topic,
-            len(records),
-            len(messages),
-            len(out.dead_letters),
-            latencies if messages else (),
-            now,
-        ),
-    ]
-    if store.attribution is None:
-        await store.runner.run(first)
-        return
-    await record_offers(
-        store.runner, store.attribution, messages, [_trigger_ts(m, out) for m in messages], first
+    figures = BatchFigures(
+        topic,
+        len(records),
+        len(messages),
+        len(out.dead_letters),
+        latencies if messages else (),
+        now,
+    )
+    await store.attribution.record_outputs(
+        published, figures, messages, [_trigger_ts(m, out) for m in messages]
     )
 
 

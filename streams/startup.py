@@ -7,9 +7,7 @@ import asyncio
 import logging
 
 from xsell.kafka_clients import group_committed_orders
-from xsell.store.core.apply import Store, epoch_text
-from xsell.store.core.reader import state_clock
-from xsell.store.ops.redis_config import check_tuning
+from xsell.store import Store, check_listpack_setting, epoch_text, state_clock
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +17,7 @@ async def announce_state(store: Store) -> str | None:
     consumer group has committed offsets on the orders topic means orders were applied before
     and the state is gone: the loss is logged and recorded like one seen mid-stream."""
     settings = store.settings
-    await check_tuning(store)
+    await check_listpack_setting(store)
     committed = await asyncio.to_thread(group_committed_orders, settings)  # before the epoch
     epoch = await store.read_epoch()
     await store.check_epoch(epoch)
@@ -42,7 +40,7 @@ async def announce_state(store: Store) -> str | None:
             "Suggestions fall back to popular items until it is rebuilt: `xsell "
             "rebuild` or `xsell rebuild --file ORDERS` (docs/reliability.md)",
             ns,
-            store.runner.where,
+            store.where,
             settings.app_id,
         )
         await store.mark_lost("unknown")
@@ -50,7 +48,7 @@ async def announce_state(store: Store) -> str | None:
         log.warning(
             "Redis at %s holds no xsell state for namespace %r yet (no purchase "
             "applied): a new deployment",
-            store.runner.where,
+            store.where,
             ns,
         )
     return epoch

@@ -12,7 +12,7 @@ from kafka import KafkaConsumer
 
 from config.settings import Settings
 from xsell.kafka_clients import producer, send_json
-from xsell.store.core.apply import Store
+from xsell.store import Store
 from xsell.store.core.keys import is_output
 
 T = TypeVar("T")

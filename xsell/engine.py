@@ -17,8 +17,7 @@ from models.events import CartEvent, Event, PurchaseEvent
 from models.experiments import CONTROL, Variant, variant_of
 from models.ranking import Offer, RankInput, RankParams, RankRequest, rank
 from models.rules import RuleParams
-from xsell.store.core.apply import Effect, Store
-from xsell.store.core.keys import Stream
+from xsell.store import Effect, Store, Stream
 from xsell.store.core.reader import build_inputs
 from xsell.store.tuning.tuner import SelfTuner, sampled
 

@@ -13,9 +13,9 @@ import pytest
 from config.settings import Settings
 from models.attribution import Ledger, on_add, on_buy, record
 from tests.helpers import run
+from xsell.store import Store
 from xsell.store.attribution.lua import ATTRIBUTE, RECORD_OFFERS
 from xsell.store.backend.scripts import number_arg
-from xsell.store.core.apply import Store
 
 pytestmark = pytest.mark.integration
 ITEMS = [f"i{n}" for n in range(6)]

@@ -15,9 +15,9 @@ from config.settings import Settings
 from models.events import OrderLine, PurchaseEvent
 from tests.helpers import run
 from xsell.ops.loading import backfill, load_history
-from xsell.store.core.apply import Store
+from xsell.store import Store
 from xsell.store.core.bulk import NamespaceNotEmpty
-from xsell.verify.state_oracle import compare_stores, key_suffixes, read_values
+from xsell.verify.state_oracle import compare_stores
 
 pytestmark = pytest.mark.integration
 DAY = 86400.0
@@ -53,8 +53,8 @@ async def _close(*stores: Store) -> None:
 
 
 async def _state(store: Store) -> dict[str, Any]:
-    suffixes = sorted(await key_suffixes(store))
-    return dict(zip(suffixes, await read_values(store, suffixes), strict=True))
+    suffixes = sorted(await store.ops.model_key_names())
+    return dict(zip(suffixes, await store.ops.values(suffixes), strict=True))
 
 
 def test_bulk_equals_stream_to_the_last_bit(make_settings: Callable[..., Settings]) -> None:

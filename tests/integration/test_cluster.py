@@ -22,8 +22,8 @@ from tests.helpers import run, without_item_markers
 from tests.integration.workload import apply_all, apply_workload, make_workload
 from xsell.devenv.redis_cluster import LocalRedisCluster
 from xsell.devenv.synthetic_shop import write_orders_csv
+from xsell.store import Store
 from xsell.store.backend.scripts import LuaScript, registered_scripts
-from xsell.store.core.apply import Store
 from xsell.store.core.keys import is_output
 from xsell.verify.hostile_cases import ITEMS, generate
 from xsell.verify.hostile_check import dump, valid_events

@@ -20,7 +20,7 @@ from config.settings import Settings
 from tests.conftest import Pipeline
 from tests.helpers import run
 from xsell.kafka_clients import consumer, producer
-from xsell.store.core.apply import Store
+from xsell.store import Store
 from xsell.verify.hostile_cases import Case, generate
 from xsell.verify.hostile_check import (
     check_parse,

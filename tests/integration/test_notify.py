@@ -25,7 +25,7 @@ from tests.integration.notify_stack import NotifyStack
 from xsell.devenv.servers import LocalBroker, LocalRedis
 from xsell.notify.inspect import notification_counts
 from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, load_orders
-from xsell.store.core.apply import Store
+from xsell.store import Store
 
 pytestmark = pytest.mark.integration
 SCHEMA = json.loads(

@@ -18,7 +18,7 @@ from xsell.engine import Engine
 from xsell.notify.inspect import notification_counts, user_notifications
 from xsell.notify.scheduler import Scheduler, forget
 from xsell.notify.sender import Sender
-from xsell.store.core.apply import Store
+from xsell.store import Store
 from xsell.store.notifications.calls import NotifyCalls
 from xsell.store.notifications.keys import NotifyKeys
 

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import Pipeline
 from tests.helpers import Bus, run, snapshot, wait_until
 from xsell.engine import suggestion_id
-from xsell.store.core.apply import Store
+from xsell.store import Store
 
 pytestmark = pytest.mark.integration
 

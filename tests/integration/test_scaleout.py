@@ -32,7 +32,7 @@ from xsell.devenv.redis_cluster import LocalRedisCluster
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
 from xsell.engine import suggestion_id
 from xsell.kafka_clients import consumer, create_topics, producer
-from xsell.store.core.apply import Store
+from xsell.store import Store
 from xsell.verify.hostile_check import dump
 
 pytestmark = pytest.mark.integration

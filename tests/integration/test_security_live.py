@@ -28,7 +28,7 @@ from tests.conftest import env_settings, stack_env
 from tests.helpers import run
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker, _Child, redis_server_binary
 from xsell.kafka_clients import consumer, create_topics, producer
-from xsell.store.core.apply import Store
+from xsell.store import Store
 from xsell.store.tuning.tuner import sampled
 
 pytestmark = pytest.mark.integration

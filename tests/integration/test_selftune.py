@@ -14,7 +14,7 @@ from config.settings import Settings
 from models.events import CartEvent, ForgetUser, OrderLine, PurchaseEvent
 from tests.helpers import run
 from xsell.engine import Engine
-from xsell.store.core.apply import Store
+from xsell.store import Store
 from xsell.store.tuning.tuner import tuning_status
 
 pytestmark = pytest.mark.integration

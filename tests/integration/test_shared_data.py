@@ -13,7 +13,7 @@ from tests.conftest import require_shared_data
 from tests.helpers import run
 from xsell.ops.loading import backfill
 from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, parse_map, read_orders
-from xsell.store.core.apply import Store
+from xsell.store import Store
 
 pytestmark = [pytest.mark.integration, pytest.mark.shared_data]
 ORDERS = 3000

@@ -14,8 +14,8 @@ from config.settings import Settings
 from models.events import CartEvent, CatalogItem, ForgetUser, OrderLine, PurchaseEvent
 from tests.helpers import dump_state, run
 from xsell.ops.inspect import neighbours
+from xsell.store import Store
 from xsell.store.attribution.ledger import day_of
-from xsell.store.core.apply import Store
 from xsell.store.core.lua import APPLY_PAIRS
 
 pytestmark = pytest.mark.integration

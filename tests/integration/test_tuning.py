@@ -1,5 +1,5 @@
 """The Redis tuning xsell recommends: its private servers use it, and a worker on a Redis
-without it says so (xsell.store.ops.redis_config.check_tuning)."""
+without it says so (xsell.store.ops.redis_config.check_listpack_setting)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import redis
 from config.settings import Settings
 from tests.helpers import run
 from xsell.devenv.servers import ZSET_LISTPACK_ENTRIES, LocalRedis
-from xsell.store.core.apply import Store
-from xsell.store.ops.redis_config import check_tuning
+from xsell.store import Store
+from xsell.store.ops.redis_config import check_listpack_setting
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ def test_private_redis_is_tuned_and_an_untuned_one_is_reported(
     async def check() -> int | None:
         store = await Store.open(make_settings())
         try:
-            return await check_tuning(store)
+            return await check_listpack_setting(store)
         finally:
             await store.close()
 
@@ -56,7 +56,7 @@ def test_the_check_never_stops_a_worker_on_a_cluster(
         store = await Store.open(make_settings())
         store.settings = store.settings.model_copy(update={"redis_cluster": True})
         try:
-            return await check_tuning(store)
+            return await check_listpack_setting(store)
         finally:
             await store.close()
 

@@ -12,7 +12,7 @@ from typing import Any
 from models.events import CartEvent, CatalogItem, Event, PurchaseEvent
 from xsell.devenv.synthetic_shop import Shop, make_catalog
 from xsell.ops.orders_csv import catalog_to_json, order_to_json
-from xsell.store.core.apply import Store
+from xsell.store import Store
 
 
 @dataclass

@@ -24,7 +24,7 @@ from tests.conftest import REPO, env_settings, stack_env
 from tests.helpers import run
 from xsell.devenv.servers import LocalBroker, LocalRedis, free_port
 from xsell.devenv.synthetic_shop import Shop, write_orders_csv
-from xsell.store.core.apply import Store
+from xsell.store import Store
 from xsell.verify.outages import SCENARIOS, run_outage
 from xsell.verify.state_oracle import BatchTruth
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from models.experiments import CONTROL
 from models.ranking import Offer, RankRequest
 from xsell.engine import Engine
-from xsell.store.backend.client import Call
 
 MAX_BATCH = 256
 CLOCK_SECONDS = 0.5  # how old the state's clock (its latest event time) may be
@@ -82,14 +81,11 @@ class RankBatcher:
         store = self.engine.store
         users = sorted({q.user_id for q in queries if q.user_id})
         stale = time.monotonic() - self.clock_read_at > CLOCK_SECONDS
-        calls: list[Call] = [("HGET", store.keys.meta, "T")] if stale else []
-        calls += [("HKEYS", store.keys.cart(u)) for u in users]
-        replies = await store.runner.run(calls) if calls else []
+        latest, replies = await store.shoppers.carts_and_clock(users, with_clock=stale)
         if stale:
-            latest = replies.pop(0)
             # values are decayed to the latest event the state has seen, as the worker's are
             # to their trigger's time: a state loaded from history is not decayed to nothing
-            self.clock = float(latest) if latest is not None else None
+            self.clock = latest
             self.clock_read_at = time.monotonic()
         carts = dict(zip(users, replies, strict=True))
         now = self.clock if self.clock is not None else time.time()

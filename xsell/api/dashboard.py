@@ -133,8 +133,8 @@ async def dashboard_data(rt: ApiRuntime) -> dict[str, Any]:
     """Everything the page plots, in one read."""
     now = time.time()
     store = rt.store
-    clock = await store.runner.run([("HGET", store.keys.meta, "T")])
-    today = day_of(float(clock[0])) if clock[0] is not None else day_of(now)
+    clock = await store.shoppers.clock()
+    today = day_of(clock) if clock is not None else day_of(now)
     return {
         "at": now,
         "minutes": await minutes(store, now),

@@ -34,7 +34,7 @@ async def healthz() -> Response:
 async def readyz(request: Request) -> Response:
     rt = runtime(request)
     try:
-        await asyncio.wait_for(rt.store.client.ping(), PROBE_SECONDS)
+        await asyncio.wait_for(rt.store.ops.ping(), PROBE_SECONDS)
     except Exception as exc:
         return JSONResponse({"error": f"Redis: {exc!r}", "redis": "down"}, status_code=503)
     try:

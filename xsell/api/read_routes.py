@@ -20,7 +20,6 @@ from xsell.api.metrics import OPEN_STREAMS
 from xsell.api.runtime import ApiRuntime, runtime
 from xsell.api.schemas import ErrorOut, RecommendationRequest, SuggestionOut
 from xsell.engine import now_text, suggestion_message
-from xsell.store.core.latest import latest_read
 
 router = APIRouter()
 OFFERS: dict[int | str, dict[str, Any]] = {
@@ -64,7 +63,7 @@ async def latest(request: Request, user_id: str, placement: str | None = None) -
     rt.auth.require_user(access, user)
     if placement is not None and placement not in ("cart", "post_purchase"):
         raise HTTPException(400, "placement: expected 'cart' or 'post_purchase'")
-    (payload,) = await rt.redis([latest_read(rt.store.keys, user, placement)])
+    payload = await rt.redis(rt.store.latest.read(user, placement))
     if payload is None:
         raise HTTPException(
             404,
@@ -91,7 +90,7 @@ async def _events(rt: ApiRuntime, user: str, last_seen: str | None) -> AsyncIter
     with rt.hub.subscribe(user) as queue:
         OPEN_STREAMS.inc()
         try:
-            (payload,) = await rt.redis([latest_read(rt.store.keys, user, None)])
+            payload = await rt.redis(rt.store.latest.read(user, None))
             if payload is not None:
                 event = _event(payload.encode())
                 if event is not None and event.id != last_seen:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 from aiokafka import AIOKafkaProducer
 from fastapi import HTTPException, Request
@@ -23,10 +23,10 @@ from xsell.api.hub import SuggestionHub
 from xsell.api.metrics import REDIS_ERRORS
 from xsell.engine import Engine
 from xsell.kafka_clients import aiokafka_security
-from xsell.store.backend.client import Call
-from xsell.store.core.apply import Store
+from xsell.store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 REDIS_WAIT_SECONDS = 2.0  # a request waits this long for Redis, then gets a 503
 CACHE_ENTRIES = 20_000  # anonymous complements kept at most (XSELL_API_CACHE_SECONDS)
 
@@ -69,10 +69,10 @@ class ApiRuntime:
         await self.producer.stop()
         await self.store.close()
 
-    async def redis(self, calls: Sequence[Call]) -> list[Any]:
-        """Run ``calls``; a Redis that stays away becomes a 503, not a hang or a 500."""
+    async def redis(self, read: Awaitable[T]) -> T:
+        """Await a store ``read``; a Redis that stays away becomes a 503, not a hang or a 500."""
         try:
-            return await self.store.runner.run(calls)
+            return await read
         except StoreUnavailable as exc:
             REDIS_ERRORS.inc()
             raise HTTPException(503, f"Redis unavailable: {exc}") from None

@@ -41,7 +41,7 @@ from xsell.devenv.servers import LocalApi, LocalBroker, LocalRedis, LocalWorker
 from xsell.kafka_clients import create_topics
 from xsell.ops.loading import load_history
 from xsell.ops.orders_csv import load_orders
-from xsell.store.core.apply import Store
+from xsell.store import Store
 
 log = logging.getLogger(__name__)
 KEY = "sk-bench-" + uuid.uuid4().hex[:8]
@@ -216,8 +216,7 @@ async def _load(settings: Any, orders: list[Any]) -> list[str]:
     store = await Store.open(settings)
     try:
         await load_history(store, orders)
-        top = await store.client.zrange(store.keys.popularity, 0, 999, desc=True)
-        return [str(item) for item in top]
+        return await store.ops.most_popular(1000)
     finally:
         await store.close()
 

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from config.settings import load_settings
-from xsell.store.core.apply import Store
+from xsell.store import Store
 
 
 def kind_of(key: str) -> str:
@@ -30,17 +30,12 @@ async def footprint(store: Store) -> dict[str, Any]:
     """Keys, bytes and entries (zset/hash members) per kind of key, plus per-item and per-pair
     averages: ``pairs`` counts unordered co-purchase pairs (each is in two zsets)."""
     kinds: dict[str, dict[str, int]] = {}
-    async for key in store.client.scan_iter(match=store.keys.pattern(), count=1000):
-        kind = kind_of(key)
-        entry = kinds.setdefault(kind, {"keys": 0, "bytes": 0, "entries": 0})
+    async for key in store.ops.footprints():
+        entry = kinds.setdefault(kind_of(key.name), {"keys": 0, "bytes": 0, "entries": 0})
         entry["keys"] += 1
-        entry["bytes"] += int(await store.client.memory_usage(key, samples=0) or 0)
-        rtype = await store.client.type(key)
-        if rtype == "zset":
-            entry["entries"] += int(await store.client.zcard(key))
-        elif rtype == "hash":
-            entry["entries"] += int(await store.client.hlen(key))
-    items = int(await store.client.zcard(store.keys.popularity))
+        entry["bytes"] += key.bytes
+        entry["entries"] += key.entries
+    items = await store.ops.item_count()
     pairs_z = kinds.get("i:p", {"keys": 0, "bytes": 0, "entries": 0})
     item_bytes = sum(v["bytes"] for k, v in kinds.items() if k.startswith("i:"))
     return {

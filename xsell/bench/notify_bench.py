@@ -33,8 +33,7 @@ from xsell.kafka_clients import create_topics
 from xsell.notify.scheduler import Scheduler
 from xsell.notify.sender import Sender
 from xsell.ops.loading import backfill
-from xsell.store.core.apply import Store
-from xsell.store.notifications.calls import NotifyCalls
+from xsell.store import Store
 
 BATCH = 200
 
@@ -105,11 +104,11 @@ async def _run(settings: Settings, events: int, repeat: int) -> dict[str, Any]:
             # due: carts whose abandonment is due now, users who consented to push
             past = now - settings.notify_abandon_seconds - 1
             records = _carts(events * 3, past, f"d{r}")
-            calls = NotifyCalls(settings.key_namespace)
             users = sorted({json.loads(x)["user_id"] for x in records})
-            await store.runner.run(
-                [c for u in users for c in calls.profile_update(u, None, {"push": True})]
-            )
+            consents = store.notifications.writes()
+            for user in users:
+                consents.update_profile(user, None, {"push": True})
+            await store.notifications.commit(consents)
             await _apply(engine, scheduler, records)
             started, sent = time.perf_counter(), 0
             while (claimed := await sender.tick()) > 0:

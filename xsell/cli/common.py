@@ -37,7 +37,7 @@ def with_store(settings: Settings, fn: Callable[[Any], Awaitable[T]]) -> T:
     """Run ``fn(store)`` on an open store, closed afterwards. Redis is asked first, for at
     most CONNECT_SECONDS: a command says at once, in one line, that it is unreachable, where
     a worker would wait for it (``XSELL_REDIS_RETRY_SECONDS``)."""
-    from xsell.store.core.apply import Store
+    from xsell.store import Store
 
     async def run() -> T:
         await require_redis(settings)
@@ -53,18 +53,15 @@ def with_store(settings: Settings, fn: Callable[[Any], Awaitable[T]]) -> T:
 async def require_redis(settings: Settings, timeout: float = CONNECT_SECONDS) -> None:
     """Raise XsellError (one line) unless Redis answers a PING within ``timeout``."""
     from config.settings import mask_url
-    from xsell.store.backend.client import connect
+    from xsell.store import ping_redis
 
-    client = connect(settings)
     try:
-        await asyncio.wait_for(client.ping(), timeout)
+        await ping_redis(settings, timeout)
     except Exception as exc:
         reason = "no answer" if isinstance(exc, TimeoutError) else str(exc) or repr(exc)
         raise XsellError(
             f"Redis unreachable at {mask_url(settings.redis_url)}: {reason} (XSELL_REDIS_URL)"
         ) from None
-    finally:
-        await client.aclose()
 
 
 def add_file_args(p: argparse.ArgumentParser, *, name: str = "file") -> None:

@@ -34,7 +34,7 @@ from xsell.devenv.stack import LocalStack
 from xsell.kafka_clients import producer, send_json
 from xsell.ops.loading import backfill
 from xsell.ops.orders_csv import catalog_to_json
-from xsell.store.core.apply import Store
+from xsell.store import Store
 
 VISITOR = "visitor"
 DEMO_ENV = {

@@ -23,7 +23,7 @@ from xsell.evaluation.protocol import EvalData, Metrics, session_events
 from xsell.evaluation.session_knn import SessionKnn, index_baskets
 from xsell.evaluation.through_kafka import run_through_kafka
 from xsell.ops.loading import load_history, progress_bar
-from xsell.store.core.apply import Store
+from xsell.store import Store
 from xsell.store.tuning.tuner import tuning_status
 
 log = logging.getLogger(__name__)

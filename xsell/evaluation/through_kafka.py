@@ -21,8 +21,7 @@ from xsell.evaluation.protocol import EvalData, Metrics, session_events
 from xsell.kafka_clients import producer, send_json
 from xsell.ops.loading import progress_bar
 from xsell.ops.orders_csv import order_to_json
-from xsell.store.core.apply import Store
-from xsell.store.core.keys import Stream
+from xsell.store import Store, Stream
 
 WAIT_SECONDS = 60.0
 
@@ -49,7 +48,7 @@ async def _applied_orders(settings: Settings) -> int:
     """Orders the worker has applied: one popularity marker each (fresh namespace)."""
     store = await Store.open(settings)
     try:
-        return int(await store.client.zcard(store.keys.global_markers))
+        return await store.ops.applied_orders()
     finally:
         await store.close()
 

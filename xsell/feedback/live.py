@@ -8,8 +8,8 @@ import math
 import time
 from typing import Any
 
+from xsell.store import Store
 from xsell.store.attribution.figures import LATENCY_BUCKETS_MS, minute_of
-from xsell.store.core.apply import Store
 
 MINUTES = 60
 TOP_ITEMS = 30
@@ -39,10 +39,9 @@ async def minutes(store: Store, now: float | None = None) -> list[dict[str, Any]
     """The last MINUTES minutes of worker figures, oldest first."""
     current = minute_of(time.time() if now is None else now)
     span = list(range(current - MINUTES + 1, current + 1))
-    answers = await store.runner.run([("HGETALL", store.keys.minute(m)) for m in span])
+    answers = await store.attribution.minute_figures(span)
     out = []
     for minute, fields in zip(span, answers, strict=True):
-        fields = fields or {}
         events = sum(int(v) for k, v in fields.items() if k.startswith("events:"))
         out.append(
             {
@@ -59,20 +58,12 @@ async def minutes(store: Store, now: float | None = None) -> list[dict[str, Any]
 async def top_pairs(store: Store, n: int = 10) -> list[dict[str, Any]]:
     """The strongest co-purchase pairs among the most popular items (raw stored weights,
     comparable among themselves)."""
-    top = await store.client.zrange(store.keys.popularity, 0, TOP_ITEMS - 1, desc=True)
+    top = await store.ops.most_popular(TOP_ITEMS)
     if not top:
         return []
-    answers = await store.runner.run(
-        [("ZRANGE", store.keys.item(str(i)).pairs, 0, 0, "REV", "WITHSCORES") for i in top]
-    )
     pairs: dict[frozenset[str], float] = {}
-    for item, best in zip(top, answers, strict=True):
-        flat = (
-            [x for pair in best for x in pair]
-            if best and isinstance(best[0], list | tuple)
-            else list(best or [])
-        )
-        if len(flat) >= 2:
-            pairs[frozenset((str(item), str(flat[0])))] = float(flat[1])
+    for item, best in zip(top, await store.ops.best_partner(top), strict=True):
+        if best is not None:
+            pairs[frozenset((item, best[0]))] = best[1]
     ranked = sorted(pairs.items(), key=lambda kv: -kv[1])[:n]
     return [{"a": sorted(p)[0], "b": sorted(p)[1], "weight": round(w, 3)} for p, w in ranked]

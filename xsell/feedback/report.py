@@ -21,8 +21,8 @@ from typing import Any
 
 from models.experiments import CONTROL
 from models.stats import Sample, t_quantile, welch
+from xsell.store import Store
 from xsell.store.attribution.ledger import SEP, day_of
-from xsell.store.core.apply import Store
 
 PLACEMENT_COUNTERS = (
     "suggestions",
@@ -42,25 +42,14 @@ def day_text(day: int) -> str:
 
 async def report_days(store: Store) -> list[int]:
     """The days that hold report data, in order."""
-    days = set()
-    async for key in store.client.scan_iter(match=f"{store.keys.ns}:{{r:*}}:c", count=1000):
-        tag = key.split("{r:", 1)[1].split("}", 1)[0]
-        if tag.isdigit():
-            days.add(int(tag))
-    return sorted(days)
+    return await store.attribution.report_days()
 
 
 async def read_days(
     store: Store, days: Iterable[int]
 ) -> dict[int, tuple[dict[str, str], dict[str, str]]]:
     """Each day's counters and per-user revenue rows."""
-    days = list(days)
-    calls: list[Any] = []
-    for day in days:
-        counters, users, _ = store.keys.day(day)
-        calls += [("HGETALL", counters), ("HGETALL", users)]
-    answers = await store.runner.run(calls)
-    return {day: (answers[2 * n] or {}, answers[2 * n + 1] or {}) for n, day in enumerate(days)}
+    return await store.attribution.read_days(days)
 
 
 def _ratio(num: float, den: float) -> float | None:

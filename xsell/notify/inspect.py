@@ -9,9 +9,7 @@ from typing import Any
 from config.settings import Settings
 from models.notify_policy import choose_channel, consented
 from xsell.notify.messages import rfc3339
-from xsell.store.backend.client import Call
-from xsell.store.core.apply import Store
-from xsell.store.notifications.calls import LOG_KEEP, Job, NotifyCalls, profile_of, sends_of
+from xsell.store import Store
 
 
 async def user_notifications(
@@ -21,17 +19,10 @@ async def user_notifications(
     now, null when none is consented or uncapped) and recent decisions (newest first)."""
     now = time.time() if now is None else now
     policy = settings.notify_policy
-    calls = NotifyCalls(settings.key_namespace)
-    shard, keys = calls.keys.shard_for(user), calls.keys.user(user)
-    (listed,) = await store.runner.run([("HGET", shard.users, user)])
-    ids = str(listed).split() if listed else []
-    reads: list[Call] = [("HMGET", shard.jobs, *ids)] if ids else []
-    reads += [*calls.read_user(user), ("LRANGE", keys.log, 0, LOG_KEEP - 1)]
-    replies = await store.runner.run(reads)
-    jobs = [Job.from_json(j) for j in (replies[0] if ids else []) if j]
-    profile, sends, _, entries = replies[-4:]
-    channels = consented(policy, profile_of(profile))
-    channel, _ = choose_channel(policy, channels, sends_of(sends), now)
+    held = await store.notifications.of_user(user)
+    jobs, entries = held.pending, held.decisions
+    channels = consented(policy, held.state.profile)
+    channel, _ = choose_channel(policy, channels, held.state.sends, now)
     pending = [
         {
             "notification_id": job.notification_id,
@@ -49,16 +40,7 @@ async def user_notifications(
 async def notification_counts(store: Store) -> dict[str, int]:
     """Counters summed over the schedule shards (``scheduled:REASON``, ``sent:REASON:CHANNEL``,
     ``deferred:REASON:WHY``, ``suppressed:REASON:WHY``, ``stale:REASON``) and ``pending``."""
-    shards = NotifyCalls(store.settings.key_namespace).keys.shards()
-    replies = await store.runner.run(
-        [c for s in shards for c in (("HGETALL", s.stats), ("HLEN", s.jobs))]
-    )
-    counts: dict[str, int] = {"pending": 0}
-    for stats, pending in zip(replies[::2], replies[1::2], strict=True):
-        counts["pending"] += int(pending)
-        for name, value in stats.items():
-            counts[name] = counts.get(name, 0) + int(value)
-    return dict(sorted(counts.items()))
+    return await store.notifications.counts()
 
 
 def decision_text(entry: dict[str, Any]) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from typing import Any
 
 from config.settings import Settings
 from models.errors import InvalidEvent
@@ -36,10 +35,7 @@ from models.notify_policy import (
 from models.validate import parse_record
 from xsell.notify import metrics
 from xsell.notify.messages import decision_entry
-from xsell.store.backend.client import Call
-from xsell.store.core.apply import Store
-from xsell.store.core.keys import Stream
-from xsell.store.notifications.calls import Job, NotifyCalls
+from xsell.store import Job, Scheduled, Scheduling, Store, Stream
 
 log = logging.getLogger(__name__)
 STREAMS = ("cart-events", "orders")
@@ -92,7 +88,6 @@ class Scheduler:
         self.store = store
         self.settings = settings
         self.policy = settings.notify_policy
-        self.calls = NotifyCalls(settings.key_namespace)
         self.enabled = bool(self.policy.channels)
 
     async def observe(self, stream: str, values: Sequence[bytes | None]) -> None:
@@ -125,44 +120,42 @@ class Scheduler:
 
     async def _segment(self, events: Sequence[Event], now: float) -> None:
         last: dict[str, CartEvent] = {}  # a user's last cart activity of the batch decides
-        calls: list[Call] = []
-        jobs: list[Job] = []
+        entries: list[Scheduling] = []
         for event in events:
             if isinstance(event, CartEvent):
                 last.pop(event.user_id, None)
                 last[event.user_id] = event
             elif isinstance(event, PurchaseEvent) and event.user_id is not None:
-                job = purchase_job(event, event.user_id, self.settings)
-                calls.append(self.calls.purchase(event.user_id, event.ts, job, now))
-                jobs.append(job)
+                entries.append(
+                    Scheduling(purchase_job(event, event.user_id, self.settings), "purchase")
+                )
         removes = [u for u, e in last.items() if e.type == "remove_from_cart"]
-        lengths = await self.store.runner.run([("HLEN", self.store.keys.cart(u)) for u in removes])
-        emptied = {u for u, n in zip(removes, lengths, strict=True) if int(n) == 0}
+        sizes = await self.store.shoppers.cart_sizes(removes)
+        emptied = {u for u, n in zip(removes, sizes, strict=True) if n == 0}
         for user, event in last.items():
-            job = cart_job(event, self.settings)
             op = "empty" if user in emptied else "activity"
-            calls.append(self.calls.cart(user, event.ts, op, job, now))
-            jobs.append(job)
-        replies = await self.store.runner.run(calls)
-        await self._account(jobs, replies, now)
+            entries.append(Scheduling(cart_job(event, self.settings), op))
+        outcomes = await self.store.notifications.schedule(entries, now)
+        await self._account([e.job for e in entries], outcomes, now)
 
-    async def _account(self, jobs: Sequence[Job], replies: Sequence[Any], now: float) -> None:
+    async def _account(
+        self, jobs: Sequence[Job], outcomes: Sequence[Scheduled], now: float
+    ) -> None:
         """Metrics, and a decision in the user's log for each cancelled notification."""
-        logs: list[Call] = []
-        for job, (outcome, cancelled) in zip(jobs, replies, strict=True):
-            if outcome == "scheduled":
+        writes = self.store.notifications.writes()
+        for job, done in zip(jobs, outcomes, strict=True):
+            if done.outcome == "scheduled":
                 metrics.SCHEDULED.labels(job.reason).inc()
-            elif outcome == "stale":
+            elif done.outcome == "stale":
                 metrics.STALE.labels(job.reason).inc()
-            why = cancel_reason(job.reason, outcome) if cancelled else None
-            if why is None:
+            why = cancel_reason(job.reason, done.outcome) if done.cancelled else None
+            if why is None or done.cancelled is None:
                 continue  # nothing cancelled, or moved by later activity
             metrics.SUPPRESSED.labels(CART_ABANDONED, why).inc()
-            entry = decision_entry(now, cancelled, CART_ABANDONED, "suppressed", why)
-            logs += self.calls.log(job.user_id, entry, self.policy.repeat_seconds)
-            stats = self.calls.keys.shard_for(job.user_id).stats
-            logs.append(("HINCRBY", stats, f"suppressed:{CART_ABANDONED}:{why}", 1))
-        await self.store.runner.run(logs)
+            entry = decision_entry(now, done.cancelled, CART_ABANDONED, "suppressed", why)
+            writes.log(job.user_id, entry, self.policy.repeat_seconds)
+            writes.count(job.user_id, f"suppressed:{CART_ABANDONED}:{why}")
+        await self.store.notifications.commit(writes)
 
 
 async def forget(store: Store, settings: Settings, user: str, now: float | None = None) -> int:
@@ -170,15 +163,12 @@ async def forget(store: Store, settings: Settings, user: str, now: float | None 
     repeats, decisions); the cancellations are then the only decisions left (``suppressed``
     / ``forgotten``, ids and reasons only). Returns how many were cancelled."""
     now = time.time() if now is None else now
-    calls = NotifyCalls(settings.key_namespace)
-    (reply,) = await store.runner.run([calls.forget(user)])
-    cancelled = [(reply[i], Job.from_json(reply[i + 1]).reason) for i in range(0, len(reply), 2)]
-    writes = [calls.erase_user(user)]
+    cancelled = await store.notifications.cancel_all(user)
+    writes = store.notifications.writes()
+    writes.erase_user(user)
     repeat = settings.notify_repeat_days * 86400.0
-    for nid, reason in cancelled:
-        metrics.SUPPRESSED.labels(reason, "forgotten").inc()
-        writes += calls.log(
-            user, decision_entry(now, nid, reason, "suppressed", "forgotten"), repeat
-        )
-    await store.runner.run(writes)
+    for nid, job in cancelled:
+        metrics.SUPPRESSED.labels(job.reason, "forgotten").inc()
+        writes.log(user, decision_entry(now, nid, job.reason, "suppressed", "forgotten"), repeat)
+    await store.notifications.commit(writes)
     return len(cancelled)

@@ -36,16 +36,7 @@ from models.ranking import RankRequest
 from xsell.engine import Engine
 from xsell.notify import metrics
 from xsell.notify.messages import as_offer, decision_entry, notification_message
-from xsell.store.attribution.ledger import record_offers
-from xsell.store.backend.client import Call
-from xsell.store.notifications.calls import (
-    Claimed,
-    NotifyCalls,
-    claimed_of,
-    profile_of,
-    repeats_of,
-    sends_of,
-)
+from xsell.store import Claimed, NotificationWrites
 
 log = logging.getLogger(__name__)
 Publish = Callable[[Sequence[tuple[str, bytes]]], Awaitable[None]]
@@ -62,10 +53,9 @@ class Ready:
     items: list[str]
 
 
-def _cart_items(cart: dict[str, str]) -> list[str]:
-    """The cart's items, most recent first (values ``ts|event_id``)."""
-    pairs = [(i, float(v.split("|", 1)[0])) for i, v in cart.items()]
-    return [i for i, _ in sorted(pairs, key=lambda p: (-p[1], p[0]))]
+def _cart_items(cart: dict[str, float]) -> list[str]:
+    """The cart's items (item -> added at), most recent first."""
+    return [i for i, _ in sorted(cart.items(), key=lambda p: (-p[1], p[0]))]
 
 
 class Sender:
@@ -76,7 +66,6 @@ class Sender:
         self.store = engine.store
         self.settings = engine.settings
         self.policy = self.settings.notify_policy
-        self.calls = NotifyCalls(self.settings.key_namespace)
         self.publish = publish
         self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.claims = itertools.count()
@@ -90,11 +79,7 @@ class Sender:
         now = time.time() if now is None else now
         token = f"{self.worker}:{next(self.claims)}"
         lease = self.settings.notify_lease_seconds
-        shards = self.calls.keys.shards()
-        replies = await self.store.runner.run(
-            [self.calls.claim(s, now, lease, limit, token) for s in shards]
-        )
-        claimed = [c for s, r in zip(shards, replies, strict=True) for c in claimed_of(s, r)]
+        claimed = await self.store.notifications.claim_due(now, lease, limit, token)
         if claimed:
             await self._handle(claimed, token, now)
         return len(claimed)
@@ -102,18 +87,18 @@ class Sender:
     async def _handle(self, claimed: list[Claimed], token: str, now: float) -> None:
         ready = [_again(c) for c in claimed if c.prepared]
         fresh = [c for c in claimed if not c.prepared]
-        writes: list[Call] = []
+        writes = self.store.notifications.writes()
         decided = await self._decide(fresh, now)
         sending: list[tuple[Claimed, Decision, RankRequest]] = []
         for claim, (decision, request) in zip(fresh, decided, strict=True):
             if decision.kind == "send" and request is not None:
                 sending.append((claim, decision, request))
             elif decision.kind == "send":
-                writes += self._drop(claim, token, now, "empty")
+                self._drop(writes, claim, token, now, "empty")
             elif decision.kind == "defer":
-                writes += self._defer(claim, token, now, decision)
+                self._defer(writes, claim, token, now, decision)
             else:
-                writes += self._drop(claim, token, now, decision.why or "expired")
+                self._drop(writes, claim, token, now, decision.why or "expired")
         variants = [variant_of(self.engine.experiment, c.job.user_id) for c, _, _ in sending]
         ranked = await self.engine.rank_variants([r for _, _, r in sending], variants)
         prepares: list[Ready] = []
@@ -121,41 +106,35 @@ class Sender:
             sending, ranked, variants, strict=True
         ):
             if variant == CONTROL:  # the holdout gets no offers, so no notification
-                writes += self._drop(claim, token, now, "holdout")
+                self._drop(writes, claim, token, now, "holdout")
                 continue
             offers = [o for o in offers if o.item_id not in request.exclude]
             if not offers:
-                writes += self._drop(claim, token, now, "empty")
+                self._drop(writes, claim, token, now, "empty")
                 continue
             message = notification_message(claim.job, decision.channel or "", offers, now, variant)
             payload = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
             prepares.append(
                 Ready(claim, decision.channel or "", payload, [o.item_id for o in offers])
             )
-        ok = await self.store.runner.run(
-            [self.calls.prepare(r.claimed, token, r.payload) for r in prepares]
-        )
-        ready += [r for r, kept in zip(prepares, ok, strict=True) if int(kept)]
+        stored = [(r.claimed, r.payload) for r in prepares]
+        ok = await self.store.notifications.prepare(stored, token)
+        ready += [r for r, kept in zip(prepares, ok, strict=True) if kept]
         if ready:
             await self.publish([(r.claimed.job.user_id, r.payload.encode()) for r in ready])
             await self._record_offers(ready)
         for r in ready:
-            writes += self._sent(r, token, now)
-        await self.store.runner.run(writes)
+            self._sent(writes, r, token, now)
+        await self.store.notifications.commit(writes)
 
     async def _record_offers(self, ready: Sequence[Ready]) -> None:
         """The sent notifications' offers into the users' ledgers and the day's counters,
         as suggestions' (implicit attribution credits the latest offer, notification or
         suggestion), placement ``notification:REASON``, dated at their due time."""
-        if self.store.attribution is None:
+        if not self.store.attribution.enabled:
             return
         messages = [as_offer(json.loads(r.payload)) for r in ready]
-        await record_offers(
-            self.store.runner,
-            self.store.attribution,
-            messages,
-            [r.claimed.job.send_at for r in ready],
-        )
+        await self.store.attribution.record_offers(messages, [r.claimed.job.send_at for r in ready])
 
     async def _decide(
         self, fresh: Sequence[Claimed], now: float
@@ -164,32 +143,26 @@ class Sender:
         (None when there is nothing to offer: an emptied cart)."""
         if not fresh:
             return []
-        keys = self.store.keys
-        calls: list[Call] = [("HGET", keys.meta, "T")]
-        for c in fresh:
-            user = c.job.user_id
-            calls += self.calls.read_user(user)
-            calls += [("HGETALL", keys.cart(user)), ("HGETALL", keys.history(user))]
-        replies = await self.store.runner.run(calls)
-        clock = float(replies[0]) if replies[0] is not None else now
+        read_clock, inputs = await self.store.notifications.decision_inputs(
+            [c.job.user_id for c in fresh]
+        )
+        clock = read_clock if read_clock is not None else now
         out: list[tuple[Decision, RankRequest | None]] = []
-        for i, c in enumerate(fresh):
-            profile, sends, repeats, cart, history = replies[1 + 5 * i : 6 + 5 * i]
-            bought = {item: float(ts) for item, ts in history.items()}
-            job = c.job
+        for c, given in zip(fresh, inputs, strict=True):
+            job, state = c.job, given.state
             decision = decide(
                 job.reason,
                 job.ts,
                 job.expires_at,
-                profile_of(profile),
-                sends_of(sends),
-                bought,
+                state.profile,
+                state.sends,
+                given.bought,
                 now,
                 self.policy,
             )
-            recent = recently_notified(repeats_of(repeats), now, self.policy.repeat_seconds)
+            recent = recently_notified(state.repeats, now, self.policy.repeat_seconds)
             if job.reason == CART_ABANDONED:
-                anchors = _cart_items(cart)
+                anchors = _cart_items(given.cart)
             else:
                 anchors = list(job.trigger["item_ids"])[::-1]
             request = None
@@ -198,37 +171,36 @@ class Sender:
             out.append((decision, request))
         return out
 
-    def _sent(self, r: Ready, token: str, now: float) -> list[Call]:
+    def _sent(self, writes: NotificationWrites, r: Ready, token: str, now: float) -> None:
         job = r.claimed.job
         metrics.SENT.labels(job.reason, r.channel).inc()
         entry = decision_entry(
             now, job.notification_id, job.reason, "sent", channel=r.channel, items=r.items
         )
-        record = self.calls.record_sent(
+        writes.record_sent(
             job, r.channel, now, self.keep_sends, self.policy.repeat_seconds, entry, r.items
         )
-        counter = f"sent:{job.reason}:{r.channel}"
-        return [record, self.calls.finish(r.claimed, token, now, counter)]
+        writes.finish(r.claimed, token, now, f"sent:{job.reason}:{r.channel}")
 
-    def _defer(self, claim: Claimed, token: str, now: float, decision: Decision) -> list[Call]:
+    def _defer(
+        self, writes: NotificationWrites, claim: Claimed, token: str, now: float, decision: Decision
+    ) -> None:
         job = claim.job
         why, until = decision.why or "cap", decision.at or now
         metrics.DEFERRED.labels(job.reason, why).inc()
         moved = replace(job, send_at=until)
         entry = decision_entry(now, job.notification_id, job.reason, "deferred", why, until=until)
-        return [
-            self.calls.defer(claim, token, moved, f"deferred:{job.reason}:{why}"),
-            *self.calls.log(job.user_id, entry, self.policy.repeat_seconds),
-        ]
+        writes.defer(claim, token, moved, f"deferred:{job.reason}:{why}")
+        writes.log(job.user_id, entry, self.policy.repeat_seconds)
 
-    def _drop(self, claim: Claimed, token: str, now: float, why: str) -> list[Call]:
+    def _drop(
+        self, writes: NotificationWrites, claim: Claimed, token: str, now: float, why: str
+    ) -> None:
         job = claim.job
         metrics.SUPPRESSED.labels(job.reason, why).inc()
         entry = decision_entry(now, job.notification_id, job.reason, "suppressed", why)
-        return [
-            self.calls.finish(claim, token, now, f"suppressed:{job.reason}:{why}"),
-            *self.calls.log(job.user_id, entry, self.policy.repeat_seconds),
-        ]
+        writes.finish(claim, token, now, f"suppressed:{job.reason}:{why}")
+        writes.log(job.user_id, entry, self.policy.repeat_seconds)
 
 
 def _again(claim: Claimed) -> Ready:

@@ -6,9 +6,7 @@ from typing import Any
 
 from models.decay import decayed_value
 from models.similarity import SIMILARITIES
-from xsell.store.core.apply import Store
-from xsell.store.core.lua import READ_ITEM
-from xsell.store.core.reader import parse_scores, scaled, state_clock
+from xsell.store import Store, scaled, state_clock
 
 
 async def neighbours(store: Store, item_id: str, k: int) -> list[dict[str, Any]]:
@@ -18,20 +16,17 @@ async def neighbours(store: Store, item_id: str, k: int) -> list[dict[str, Any]]
     ``score`` the configured similarity on co-purchase + co-add weight.
     """
     hl = store.settings.half_life_seconds
-    keys = store.keys.item(item_id)
     clock = await state_clock(store)
     n_raw, land_g, now = clock.total, clock.landmark, clock.latest
-    ((land_raw, p_flat, c_flat),) = await store.runner.run(
-        [(READ_ITEM, [keys.pairs, keys.cart_pairs, keys.info], [k])]
-    )
-    land_i = float(land_raw) if land_raw is not None else now
+    partners = await store.ops.item_partners(item_id, k)
+    land_i = partners.landmark if partners.landmark is not None else now
     factor = decayed_value(1.0, land_i, now, hl)
-    together = scaled(parse_scores(p_flat), factor)
-    co_added = scaled(parse_scores(c_flat), factor)
+    together = scaled(partners.together, factor)
+    co_added = scaled(partners.co_added, factor)
     items = [item_id, *together]
-    (scores,) = await store.runner.run([("ZMSCORE", store.keys.popularity, *items)])
+    scores = await store.ops.order_counts(items)
     gfactor = decayed_value(1.0, land_g, now, hl)
-    counts = {i: float(s or 0.0) * gfactor for i, s in zip(items, scores, strict=True)}
+    counts = {i: s * gfactor for i, s in zip(items, scores, strict=True)}
     sim = SIMILARITIES[store.settings.similarity]
     rows = []
     for other, weight in together.items():

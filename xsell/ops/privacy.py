@@ -19,7 +19,7 @@ from models.events import ForgetUser
 from models.validate import parse_record
 from xsell.kafka_clients import send_tombstone
 from xsell.notify.scheduler import forget as forget_notifications
-from xsell.store.core.apply import Store
+from xsell.store import Store
 
 
 def forget_event(settings: Settings, user_id: str, now: float | None = None) -> ForgetUser:
@@ -37,17 +37,10 @@ def forget_event(settings: Settings, user_id: str, now: float | None = None) -> 
 
 async def forget_in_redis(store: Store, event: ForgetUser) -> int:
     """Apply ``event``; returns how many of the user's keys existed before."""
-    keys = [
-        store.keys.cart(event.user_id),
-        store.keys.history(event.user_id),
-        store.keys.latest(event.user_id),
-        store.keys.tune_lists(event.user_id),  # self-tuning's open test cases
-        *store.keys.ledger(event.user_id),
-    ]
-    existed = await store.runner.run([("EXISTS", key) for key in keys])
+    existed = await store.privacy.held_records(event.user_id)
     await store.apply([event])
     await forget_notifications(store, store.settings, event.user_id)  # pending + policy state
-    return int(sum(existed))
+    return existed
 
 
 def forget_user(settings: Settings, user_id: str, *, tombstone: bool = True) -> dict[str, Any]:

@@ -32,8 +32,7 @@ from models.validate import parse_record
 from xsell.kafka_clients import consumer, kafka_has_records, unreachable
 from xsell.notify.inspect import notification_counts
 from xsell.ops.loading import backfill
-from xsell.store.core.apply import Store, epoch_text
-from xsell.store.core.reader import state_clock
+from xsell.store import Store, epoch_text, state_clock
 from xsell.store.tuning.tuner import tuning_status
 
 log = logging.getLogger(__name__)
@@ -50,15 +49,14 @@ async def state_status(store: Store, *, check_kafka: bool = True) -> dict[str, A
     ``orders`` is the decayed order count at the latest event (the stored total is relative
     to a forward-decay landmark and means nothing by itself); with no decay it is the exact
     number of orders applied."""
-    k, settings = store.keys, store.settings
-    meta, items, catalog = await store.runner.run(
-        [
-            ("HMGET", k.meta, "created", "lost_at", "lost_epoch", "rebuilt_at"),
-            ("ZCARD", k.popularity),
-            ("HLEN", k.catalog),
-        ]
+    settings = store.settings
+    summary = await store.ops.summary()
+    created, lost_at, lost_epoch, rebuilt_at = (
+        summary.created,
+        summary.lost_at,
+        summary.lost_epoch,
+        summary.rebuilt_at,
     )
-    created, lost_at, lost_epoch, rebuilt_at = meta
     clock = await state_clock(store)
     down = unreachable(settings) if check_kafka else None
     kafka = kafka_has_records(settings) if check_kafka and not down else None
@@ -70,12 +68,12 @@ async def state_status(store: Store, *, check_kafka: bool = True) -> dict[str, A
     return {
         "state": state,
         "namespace": settings.key_namespace,
-        "redis": store.runner.where,
+        "redis": store.where,
         "created": epoch_text(created) if created else None,
         "orders": _exact(clock.orders_now) if created else None,
         "orders_unit": orders_unit(settings.half_life_days),
-        "items": int(items),
-        "catalog": int(catalog),
+        "items": summary.items,
+        "catalog": summary.catalog,
         "latest_event_ts": _exact(clock.latest) if clock.latest else None,
         "latest_event": epoch_text(clock.latest * 1000) if clock.latest else None,
         "lost_at": epoch_text(lost_at) if lost_at else None,
@@ -102,7 +100,7 @@ def orders_unit(half_life_days: float) -> str:
 
 async def mark_rebuilt(store: Store) -> None:
     """Record that the state was rebuilt (``xsell status`` stops reporting the loss)."""
-    await store.runner.run([("HSET", store.keys.meta, "rebuilt_at", int(time.time() * 1000))])
+    await store.ops.mark_rebuilt(int(time.time() * 1000))
 
 
 def _exact(value: float) -> float | int:

@@ -39,8 +39,7 @@ from xsell.ops.orders_csv import (
     load_orders,
     order_to_json,
 )
-from xsell.store.core.apply import Store
-from xsell.store.core.keys import Stream
+from xsell.store import Store, Stream
 from xsell.verify.state_oracle import BatchTruth, compare_stores
 
 log = logging.getLogger(__name__)

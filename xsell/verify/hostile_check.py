@@ -22,8 +22,7 @@ from models.validate import parse_record
 from streams.handler import BatchHandler, Output, Record
 from xsell.engine import Engine, suggestion_id
 from xsell.kafka_clients import producer
-from xsell.store.core.apply import Store
-from xsell.store.core.keys import Stream, is_output
+from xsell.store import Store, Stream
 from xsell.verify.hostile_cases import Case
 
 SUFFIXES: dict[str, set[str | None]] = {
@@ -73,23 +72,7 @@ def valid_events(cases: Sequence[Case], settings: Settings) -> list[tuple[str, E
 async def dump(store: Store) -> dict[str, Any]:
     """Every key of the namespace (without the namespace) -> value; markers -> members only
     (their scores are wall-clock times); published outputs (latest suggestions) left out."""
-    out: dict[str, Any] = {}
-    ns = len(store.settings.key_namespace)
-    async for key in store.client.scan_iter(match=store.keys.pattern(), count=1000):
-        if is_output(key):
-            continue
-        kind = await store.client.type(key)
-        if kind == "zset":
-            pairs: Any = await store.client.zrange(key, 0, -1, withscores=True)
-            marker = key.endswith(":m")
-            out[key[ns:]] = sorted(m for m, _ in pairs) if marker else dict(pairs)
-        elif kind == "hash":
-            value = await store.client.hgetall(key)
-            value.pop("created", None)
-            out[key[ns:]] = value
-        else:
-            out[key[ns:]] = await store.client.get(key)
-    return out
+    return await store.ops.dump()
 
 
 def _chunks(cases: Sequence[Case], size: int) -> list[dict[str, list[tuple[int, Case]]]]:

@@ -38,8 +38,7 @@ from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
 from xsell.kafka_clients import create_topics, producer, send_json
 from xsell.ops.orders_csv import order_to_json
 from xsell.ops.state import rebuild, state_status
-from xsell.store.core.apply import Store
-from xsell.store.core.keys import Stream
+from xsell.store import Store, Stream
 from xsell.verify.chaos import CHAOS_ENV, Suggestions, count_records, send_orders
 from xsell.verify.state_oracle import BatchTruth
 
@@ -229,9 +228,7 @@ def _scenario(
 async def _applied(settings: Settings, orders: list[PurchaseEvent]) -> list[PurchaseEvent]:
     store = await Store.open(settings)
     try:
-        flags = await store.runner.run(
-            [("EXISTS", store.keys.done(Stream.ORDERS, o.event_id)) for o in orders]
-        )
+        flags = await store.ops.applied(Stream.ORDERS, [o.event_id for o in orders])
         return [o for o, flag in zip(orders, flags, strict=True) if flag]
     finally:
         await store.close()

@@ -11,15 +11,15 @@ memory), skipping dedup markers, done markers and the meta hash's bookkeeping fi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from models.events import PurchaseEvent
-from xsell.store.core.apply import META_BOOKKEEPING, Store
-from xsell.store.core.keys import Keys, is_output
+from xsell.store import Store
+from xsell.store.core.keys import Keys
 
 CHUNK = 200
 EXAMPLES = 10
@@ -52,50 +52,6 @@ class StateDiff:
             "different": self.different,
             "examples": self.examples,
         }
-
-
-def model_key(key: str) -> bool:
-    """A key of the model (not a dedup marker ``:m``, a done marker ``{e:...}`` nor an
-    output: the latest suggestions, the notification scheduler's state)."""
-    return not key.endswith(":m") and ":{e:" not in key and not is_output(key)
-
-
-async def key_suffixes(store: Store) -> set[str]:
-    """Model keys of the store's namespace, without the namespace prefix."""
-    strip = len(store.keys.ns)
-    return {
-        key[strip:]
-        async for key in store.client.scan_iter(match=store.keys.pattern(), count=1000)
-        if model_key(key)
-    }
-
-
-async def read_values(store: Store, suffixes: Sequence[str]) -> list[Any]:
-    """Values of ``ns + suffix`` keys: dict for zsets (float scores) and hashes (meta's
-    ``created`` dropped), str for strings, None for absent keys."""
-    names = [store.keys.ns + s for s in suffixes]
-    types = await store.runner.run([("TYPE", n) for n in names])
-    calls: list[tuple[Any, ...]] = []
-    for name, kind in zip(names, types, strict=True):
-        if kind == "zset":
-            calls.append(("ZRANGE", name, 0, -1, "WITHSCORES"))
-        elif kind == "hash":
-            calls.append(("HGETALL", name))
-        else:
-            calls.append(("GET", name))
-    raw = await store.runner.run(calls)
-    out: list[Any] = []
-    for kind, value in zip(types, raw, strict=True):
-        if kind == "zset":
-            if value and isinstance(value[0], list | tuple):
-                out.append({m: float(s) for m, s in value})
-            else:
-                out.append({value[i]: float(value[i + 1]) for i in range(0, len(value), 2)})
-        elif kind == "hash":
-            out.append({f: v for f, v in value.items() if f not in META_BOOKKEEPING})
-        else:
-            out.append(value)
-    return out
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -147,10 +103,10 @@ def compare_value(diff: StateDiff, key: str, want: Any, got: Any) -> None:
 async def compare_stores(expected: Store, actual: Store) -> StateDiff:
     """Every model entry of two namespaces (e.g. a backfill and a streamed state)."""
     diff = StateDiff()
-    suffixes = sorted(await key_suffixes(expected) | await key_suffixes(actual))
+    suffixes = sorted(await expected.ops.model_key_names() | await actual.ops.model_key_names())
     for i in range(0, len(suffixes), CHUNK):
         chunk = suffixes[i : i + CHUNK]
-        wants, gots = await read_values(expected, chunk), await read_values(actual, chunk)
+        wants, gots = await expected.ops.values(chunk), await actual.ops.values(chunk)
         for suffix, want, got in zip(chunk, wants, gots, strict=True):
             compare_value(diff, suffix, want, got)
     return diff
@@ -215,9 +171,9 @@ class BatchTruth:
     async def compare(self, store: Store) -> StateDiff:
         """Every model entry of ``store``'s namespace against the truth."""
         diff = StateDiff()
-        suffixes = sorted(self.suffixes() | await key_suffixes(store))
+        suffixes = sorted(self.suffixes() | await store.ops.model_key_names())
         for i in range(0, len(suffixes), CHUNK):
             chunk = suffixes[i : i + CHUNK]
-            for suffix, got in zip(chunk, await read_values(store, chunk), strict=True):
+            for suffix, got in zip(chunk, await store.ops.values(chunk), strict=True):
                 compare_value(diff, suffix, self.expected(suffix), got)
         return diff

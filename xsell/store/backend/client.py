@@ -145,6 +145,16 @@ def connect(settings: Settings) -> RedisClient:
     )
 
 
+async def ping_redis(settings: Settings, timeout: float) -> None:
+    """PING the settings' Redis once (a fresh client, closed after); raises the client's
+    error, or TimeoutError after ``timeout`` seconds."""
+    client = connect(settings)
+    try:
+        await asyncio.wait_for(client.ping(), timeout)
+    finally:
+        await client.aclose()
+
+
 class Runner:
     """Executes pipelined calls with script loading and retry (see module doc)."""
 

@@ -26,7 +26,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 from config.settings import Settings
 from models.events import CartEvent, CatalogItem, Event
@@ -48,8 +48,9 @@ class Effect:
     cart: list[str] = field(default_factory=list)  # cart before the event, most recent first
 
 
-class Store:
-    """Async facade over Redis for the worker, backfill, evaluation and CLI."""
+class EventStore:
+    """Applies events exactly once (the core: co-occurrence, carts, histories, catalogue,
+    popularity); :class:`xsell.store.facade.Store` adds the other features' rooms."""
 
     def __init__(self, client: RedisClient, settings: Settings) -> None:
         self.client = client
@@ -57,16 +58,21 @@ class Store:
         self.keys = Keys(settings.key_namespace)
         self.runner = Runner(client, settings)
         self.calls = CallBuilder(self.keys, settings)
-        self.attribution = Attribution(self.keys, settings) if settings.attribution else None
+        self.ledger = Attribution(self.keys, settings) if settings.attribution else None
         self.epoch: str | None = None  # meta 'created' as last seen: state-loss detection
         self.duplicate_events = 0  # events found already applied, since open (metrics)
         self.state_losses = 0
 
     @classmethod
-    async def open(cls, settings: Settings) -> Store:
+    async def open(cls, settings: Settings) -> Self:
         store = cls(connect(settings), settings)
         await store.runner.load_scripts()
         return store
+
+    @property
+    def where(self) -> str:
+        """The Redis this store talks to (URL without credentials), for messages."""
+        return self.runner.where
 
     async def close(self) -> None:
         await self.client.aclose()
@@ -76,7 +82,7 @@ class Store:
         """Apply a micro-batch exactly once (see module doc); effects in event order.
         ``attribute``: also attribute and count for the report (the worker's live events);
         history loading (backfill, rebuild) passes False: old orders saw no offers."""
-        attribution = self.attribution if attribute else None
+        attribution = self.ledger if attribute else None
         effects = [Effect(e) for e in events]
         done_keys = [self.keys.done(stream_of(e), event_id_of(e)) for e in events]
         trackable = [i for i, e in enumerate(events) if not isinstance(e, CatalogItem)]

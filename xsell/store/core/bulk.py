@@ -29,7 +29,7 @@ from models.bulk import BulkCounts
 from models.errors import XsellError
 from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import number_arg
-from xsell.store.core.apply import Store
+from xsell.store.core.apply import EventStore
 from xsell.store.core.keys import Stream
 from xsell.store.core.lua import MARK_DONE
 
@@ -44,7 +44,7 @@ class NamespaceNotEmpty(XsellError):
 INTERRUPTED = "an interrupted bulk load (meta bulk_started, no created)"
 
 
-async def is_bulk_loadable(store: Store) -> tuple[bool, str]:
+async def is_bulk_loadable(store: EventStore) -> tuple[bool, str]:
     """(True, why) when the namespace holds nothing but a catalogue, or an interrupted bulk
     load; else (False, the first other key found)."""
     k = store.keys
@@ -58,7 +58,7 @@ async def is_bulk_loadable(store: Store) -> tuple[bool, str]:
 
 
 async def bulk_load(
-    store: Store, counts: BulkCounts, *, checked: str | None = None
+    store: EventStore, counts: BulkCounts, *, checked: str | None = None
 ) -> dict[str, Any]:
     """Write ``counts`` into the store's (empty) namespace; returns what was written.
     ``checked``: the reason :func:`is_bulk_loadable` just gave the caller (its namespace scan
@@ -122,7 +122,9 @@ async def bulk_load(
     }
 
 
-def _item_calls(store: Store, counts: BulkCounts, *, fresh: bool) -> Iterator[tuple[Call, int]]:
+def _item_calls(
+    store: EventStore, counts: BulkCounts, *, fresh: bool
+) -> Iterator[tuple[Call, int]]:
     """Step 2: (call, members) per item: its co-purchase zset and its landmark. Unless the
     namespace is ``fresh`` (an interrupted load is redone), each zset is deleted first."""
     for code, item in enumerate(counts.vocab):
@@ -140,7 +142,7 @@ def _item_calls(store: Store, counts: BulkCounts, *, fresh: bool) -> Iterator[tu
             yield ("HSET", keys.info, "L", _fmt(counts.landmarks[code])), 1
 
 
-def _done_calls(store: Store, event_ids: list[str]) -> Iterator[tuple[Call, int]]:
+def _done_calls(store: EventStore, event_ids: list[str]) -> Iterator[tuple[Call, int]]:
     """Step 3's done markers: MARK_DONE calls of 1,000 keys on a single Redis, one SET per key
     on a cluster (keys in many slots)."""
     ttl = int(store.settings.dedup_retention_days * 86400)
@@ -159,7 +161,7 @@ def _chunked_zadd(key: str, members: Sequence[tuple[str, float]]) -> Iterator[tu
         yield ("ZADD", key, *[x for member, w in part for x in (w, member)]), len(part)
 
 
-async def _send(store: Store, calls: Iterator[tuple[Call, int]]) -> int:
+async def _send(store: EventStore, calls: Iterator[tuple[Call, int]]) -> int:
     """Pipeline ``calls`` in round trips of about MEMBERS_PER_ROUND_TRIP members; returns
     the number of zset members added."""
     batch: list[Call] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from xsell.store.backend.client import Call
+from xsell.store.backend.client import Call, Runner
 from xsell.store.core.keys import Keys
 
 NEWEST = "*"  # the field holding the newest message of any placement
@@ -56,3 +56,16 @@ def latest_calls(keys: Keys, ttl_seconds: int, records: Iterable[Published]) -> 
 def latest_read(keys: Keys, user_id: str, placement: str | None) -> Call:
     """The read of a user's latest message (of ``placement``, or of any when None)."""
     return ("HGET", keys.latest(user_id), placement or NEWEST)
+
+
+class LatestSuggestions:
+    """Each user's latest suggestion message per placement, as the topic holds it."""
+
+    def __init__(self, runner: Runner, keys: Keys) -> None:
+        self._runner = runner
+        self._keys = keys
+
+    async def read(self, user_id: str, placement: str | None) -> str | None:
+        """The message JSON of ``user_id``'s latest suggestion (of ``placement``, or of any)."""
+        (payload,) = await self._runner.run([latest_read(self._keys, user_id, placement)])
+        return None if payload is None else str(payload)

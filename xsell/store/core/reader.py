@@ -24,7 +24,7 @@ from models.decay import decayed_value
 from models.events import CatalogItem
 from models.ranking import NO_ANCHOR, Neighbours, RankInput, RankParams, RankRequest
 from models.scoring import BatchStats, anchor_stats, score_batch, together_value
-from xsell.store.core.apply import Store
+from xsell.store.core.apply import EventStore
 from xsell.store.core.keys import Signal
 from xsell.store.core.lua import READ_ITEM, READ_ITEMS
 
@@ -44,7 +44,7 @@ class StateClock:
         return decayed_value(self.total, self.landmark, self.latest, self.half_life)
 
 
-async def state_clock(store: Store) -> StateClock:
+async def state_clock(store: EventStore) -> StateClock:
     """The meta hash's N, L and T (0 where absent)."""
     (meta,) = await store.runner.run([("HMGET", store.keys.meta, "N", "L", "T")])
     n, land, latest = (float(x) if x is not None else 0.0 for x in meta)
@@ -87,7 +87,7 @@ def _catalog_item(item_id: str, raw: str | None) -> CatalogItem | None:
 
 
 async def build_inputs(
-    store: Store,
+    store: EventStore,
     requests: Sequence[RankRequest],
     params: RankParams,
     *,
@@ -198,7 +198,7 @@ def _usable(
     return out
 
 
-async def _zmscore(store: Store, items: list[str]) -> list[float]:
+async def _zmscore(store: EventStore, items: list[str]) -> list[float]:
     if not items:
         return []
     (scores,) = await store.runner.run([("ZMSCORE", store.keys.popularity, *items)])
@@ -206,7 +206,7 @@ async def _zmscore(store: Store, items: list[str]) -> list[float]:
 
 
 async def _add_details(
-    store: Store, requests: Sequence[RankRequest], inputs: list[RankInput]
+    store: EventStore, requests: Sequence[RankRequest], inputs: list[RankInput]
 ) -> list[RankInput]:
     """Fill catalogue entries and the user's history for the items that can be offered."""
     per_request = [

@@ -6,14 +6,14 @@ import logging
 
 from redis.exceptions import RedisError
 
-from xsell.store.core.apply import Store
+from xsell.store.core.apply import EventStore
 
 log = logging.getLogger(__name__)
 
 LISTPACK_WARN_ABOVE = 32
 
 
-async def check_tuning(store: Store) -> int | None:
+async def check_listpack_setting(store: EventStore) -> int | None:
     """Warn when Redis keeps mid-sized sorted sets as listpacks (``zset-max-listpack-entries``
     above 32), which makes pair updates ~4x dearer (xsell's private servers use 16). Returns
     the value, or None where CONFIG GET is not allowed (managed Redis, ACL): then it is only
@@ -40,7 +40,7 @@ async def check_tuning(store: Store) -> int | None:
             "Redis at %s has zset-max-listpack-entries %d: pair updates cost ~4x more "
             "Redis CPU than with 16 (CONFIG SET zset-max-listpack-entries 16, or "
             "--zset-max-listpack-entries 16; docs/benchmarks.md)",
-            store.runner.where,
+            store.where,
             value,
         )
     return value

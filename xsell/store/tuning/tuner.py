@@ -32,7 +32,7 @@ from models.tuning import (
 )
 from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import number_arg
-from xsell.store.core.apply import Store
+from xsell.store.core.apply import EventStore
 from xsell.store.tuning.lua import TUNE_RECORD
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def sampled(user_id: str, share: float) -> bool:
 class SelfTuner:
     """Keeps the candidate settings, the current choice and the round trips of a batch."""
 
-    def __init__(self, store: Store, settings: Settings, base: RankParams) -> None:
+    def __init__(self, store: EventStore, settings: Settings, base: RankParams) -> None:
         s = self.settings = settings
         self.store = store
         self.candidates = candidate_params(base, s.tuning_recency_decays)
@@ -163,7 +163,7 @@ class SelfTuner:
             self.stats = replace(self.stats, cases=float(cases or 0), choice=int(choice))
 
 
-async def tuning_status(store: Store, settings: Settings) -> dict[str, Any]:
+async def tuning_status(store: EventStore, settings: Settings) -> dict[str, Any]:
     """What ``xsell status`` and the API's metrics show of self-tuning: the candidates with
     their decayed hit rate (next add among the top k), the choice and the cases behind it."""
     weights = settings.tuning_recency_decays

@@ -1,0 +1,43 @@
+"""The store as the rest of xsell sees it: one object with a room per feature.
+
+``Store.open(settings)`` connects, loads every registered Lua script and gives:
+
+- the core (inherited from :class:`~xsell.store.core.apply.EventStore`): ``apply`` events
+  exactly once, the state's epoch, ``flush_namespace``;
+- ``shoppers``: carts and the state's clock, for ranking outside the worker;
+- ``latest``: each user's latest suggestion;
+- ``notifications``: the schedule, the users' policy state, the counters;
+- ``attribution``: offers made, the report's days, the dashboard's minutes, batch outputs;
+- ``privacy``: what is held about a user (``forget-user``);
+- ``ops``: status, rebuild marks, inspection, scans and memory figures.
+
+Nothing outside ``xsell.store`` names a Redis key, a script, a pipeline or the runner: the rooms'
+methods take and return domain values.
+"""
+
+from __future__ import annotations
+
+from config.settings import Settings
+from xsell.store.attribution.store import AttributionStore
+from xsell.store.backend.client import RedisClient
+from xsell.store.core.apply import EventStore
+from xsell.store.core.latest import LatestSuggestions
+from xsell.store.core.shoppers import ShopperReads
+from xsell.store.notifications.store import NotificationStore
+from xsell.store.ops.admin import OpsStore
+from xsell.store.privacy import PrivacyStore
+
+
+class Store(EventStore):
+    """The core's event store, with the other features' rooms (module doc)."""
+
+    def __init__(self, client: RedisClient, settings: Settings) -> None:
+        super().__init__(client, settings)
+        self.shoppers = ShopperReads(self.runner, self.keys)
+        self.latest = LatestSuggestions(self.runner, self.keys)
+        self.notifications = NotificationStore(self.runner, self.keys)
+        self.attribution = AttributionStore(
+            self.runner, self.client, self.keys, self.ledger, settings.suggestion_ttl_seconds
+        )
+        self.privacy = PrivacyStore(self.runner, self.keys)
+        self.ops = OpsStore(self.runner, self.client, self.keys)
