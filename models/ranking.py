@@ -87,7 +87,6 @@ class RankInput:
     popular: Sequence[tuple[str, float]]  # (item, decayed count), most popular first
     now: float
     scored: Mapping[str, tuple[float, str, float]] | None = None  # score_candidates, if known
-    alternatives: tuple[tuple[str, ...], ...] = ()  # top k under each self-tuning candidate
 
 
 NO_ANCHOR = ""  # the best anchor of a candidate that only the popularity prior scored

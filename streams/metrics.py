@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
-from xsell.store.tuning.tuner import SelfTuner
+from xsell.engine import SelfTuning
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ TUNING_HIT_RATE = Gauge(
 TUNING_CASES = Gauge("xsell_worker_tuning_cases", "Self-tuning: decayed test cases.")
 
 
-def record_tuning(tuner: SelfTuner | None) -> None:
+def record_tuning(tuner: SelfTuning | None) -> None:
     """Self-tuning's gauges from the worker's last recorded counts (no Redis read)."""
     if tuner is None:
         return

@@ -44,7 +44,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_holds_the_product_and_no_harness(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for module in (
-        "xsell/engine.py",
+        "xsell/engine/engine.py",
         "xsell/store/core/apply.py",
         "xsell/ops/loading.py",
         "xsell/cli/main.py",

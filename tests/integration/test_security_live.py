@@ -27,9 +27,9 @@ from config.settings import Settings, load_settings
 from tests.conftest import env_settings, stack_env
 from tests.helpers import run
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker, _Child, redis_server_binary
+from xsell.engine import sampled
 from xsell.kafka_clients import consumer, create_topics, producer
 from xsell.store import Store
-from xsell.store.tuning.tuner import sampled
 
 pytestmark = pytest.mark.integration
 REDIS_PW = "acl-pw-5e1f0a"

@@ -13,9 +13,8 @@ import pytest
 from config.settings import Settings
 from models.events import CartEvent, ForgetUser, OrderLine, PurchaseEvent
 from tests.helpers import run
-from xsell.engine import Engine
+from xsell.engine import Engine, tuning_status
 from xsell.store import Store
-from xsell.store.tuning.tuner import tuning_status
 
 pytestmark = pytest.mark.integration
 

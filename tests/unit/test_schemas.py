@@ -21,7 +21,6 @@ from typing import Any
 import jsonschema
 import pytest
 
-import xsell.engine as engine_mod
 from config.settings import Settings, load_settings
 from models.errors import InvalidEvent
 from models.events import (
@@ -498,8 +497,10 @@ def test_numeric_ts_strings(text: str) -> None:
 
 
 # --- suggestions and dead letters built by the real code ---------------------------------------
-async def fake_build_inputs(store: Any, requests: Any, params: Any, **_: Any) -> list[RankInput]:
-    """The store's read step, with fixed statistics (no Redis)."""
+async def fake_rank_inputs(
+    self: Any, requests: Any, params: Any, tuned: Any = frozenset()
+) -> tuple[list[RankInput], dict[int, Any]]:
+    """The engine's read-and-score step, with fixed statistics (no Redis)."""
     neighbours = {
         "A": Neighbours({"B": 6.0, "C": 3.0, "D": 2.0}, {"C": 1.0}),
         "X": Neighbours({"B": 2.0}),
@@ -511,7 +512,7 @@ async def fake_build_inputs(store: Any, requests: Any, params: Any, **_: Any) ->
         "C": CatalogItem("C", stock=0),
     }
     popular = [(f"P{i}", 100.0 - i) for i in range(80)]
-    return [
+    inputs = [
         RankInput(
             anchors=list(req.anchors),
             exclude=req.exclude,
@@ -525,6 +526,7 @@ async def fake_build_inputs(store: Any, requests: Any, params: Any, **_: Any) ->
         )
         for req in requests
     ]
+    return inputs, {}
 
 
 EFFECTS = [
@@ -546,7 +548,7 @@ EFFECTS = [
 
 
 def suggest(monkeypatch: pytest.MonkeyPatch, **overrides: Any) -> list[dict[str, Any]]:
-    monkeypatch.setattr(engine_mod, "build_inputs", fake_build_inputs)
+    monkeypatch.setattr(Engine, "rank_inputs", fake_rank_inputs)
     # no store: self-tuning (which reads and writes Redis) is tested on a real one
     settings = load_settings(self_tuning=False, **overrides)
     engine = Engine(store=None, settings=settings)  # type: ignore[arg-type]

@@ -41,7 +41,7 @@ TUNING_HIT_RATE = Gauge(
 
 
 def set_tuning(status: dict[str, Any]) -> None:
-    """The self-tuning gauges from :func:`xsell.store.tuning.tuner.tuning_status`."""
+    """The self-tuning gauges from :func:`xsell.engine.tuning_status`."""
     TUNING_CASES.set(status["cases"])
     if status["recency_decay"] is not None:
         TUNING_CHOICE.set(status["recency_decay"])

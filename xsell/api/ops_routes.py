@@ -15,8 +15,8 @@ from models.errors import InvalidEvent
 from models.validate import parse_ts
 from xsell.api.metrics import set_tuning
 from xsell.api.runtime import runtime
+from xsell.engine import tuning_status
 from xsell.feedback.report import report
-from xsell.store.tuning.tuner import tuning_status
 
 router = APIRouter()
 PROBE_SECONDS = 2.0

@@ -29,11 +29,11 @@ from config.settings import Settings
 from models.errors import InvalidEvent
 from models.events import CatalogItem, Event, PurchaseEvent
 from models.validate import parse_record
+from xsell.engine import tuning_status
 from xsell.kafka_clients import consumer, kafka_has_records, unreachable
 from xsell.notify.inspect import notification_counts
 from xsell.ops.loading import backfill
 from xsell.store import Store, epoch_text, state_clock
-from xsell.store.tuning.tuner import tuning_status
 
 log = logging.getLogger(__name__)
 

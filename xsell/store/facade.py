@@ -4,11 +4,13 @@
 
 - the core (inherited from :class:`~xsell.store.core.apply.EventStore`): ``apply`` events
   exactly once, the state's epoch, ``flush_namespace``;
+- ``ranking``: the batch statistics and the candidates' details that ranking reads;
 - ``shoppers``: carts and the state's clock, for ranking outside the worker;
 - ``latest``: each user's latest suggestion;
 - ``notifications``: the schedule, the users' policy state, the counters;
 - ``attribution``: offers made, the report's days, the dashboard's minutes, batch outputs;
 - ``privacy``: what is held about a user (``forget-user``);
+- ``tuning``: self-tuning's open test cases and shared hit counts;
 - ``ops``: status, rebuild marks, inspection, scans and memory figures.
 
 Nothing outside ``xsell.store`` names a Redis key, a script, a pipeline or the runner: the rooms'
@@ -22,10 +24,12 @@ from xsell.store.attribution.store import AttributionStore
 from xsell.store.backend.client import RedisClient
 from xsell.store.core.apply import EventStore
 from xsell.store.core.latest import LatestSuggestions
+from xsell.store.core.reader import RankingReads
 from xsell.store.core.shoppers import ShopperReads
 from xsell.store.notifications.store import NotificationStore
 from xsell.store.ops.admin import OpsStore
 from xsell.store.privacy import PrivacyStore
+from xsell.store.tuning.store import TuningStore
 
 
 class Store(EventStore):
@@ -33,6 +37,9 @@ class Store(EventStore):
 
     def __init__(self, client: RedisClient, settings: Settings) -> None:
         super().__init__(client, settings)
+        self.ranking = RankingReads(
+            self.runner, self.keys, settings.redis_cluster, settings.candidates_per_anchor
+        )
         self.shoppers = ShopperReads(self.runner, self.keys)
         self.latest = LatestSuggestions(self.runner, self.keys)
         self.notifications = NotificationStore(self.runner, self.keys)
@@ -41,3 +48,4 @@ class Store(EventStore):
         )
         self.privacy = PrivacyStore(self.runner, self.keys)
         self.ops = OpsStore(self.runner, self.client, self.keys)
+        self.tuning = TuningStore(self.runner, self.keys)

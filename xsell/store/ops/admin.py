@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from models.inputs import Parsed
 from xsell.store.backend.client import RedisClient, Runner
 from xsell.store.core.apply import META_BOOKKEEPING
 from xsell.store.core.keys import Keys, Stream, is_output
 from xsell.store.core.lua import READ_ITEM
-from xsell.store.core.reader import Parsed, parse_scores
+from xsell.store.core.reader import parse_scores
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Self-tuning's Lua script (xsell/store/tuning/tuner.py), a constant with its contract; the
+"""Self-tuning's Lua script (xsell/store/tuning/store.py), a constant with its contract; the
 store loads it once with the others (xsell/store/backend/client.py)."""
 
 from __future__ import annotations

@@ -4,22 +4,30 @@ events -> store (exactly-once effects) -> ranker -> suggestion messages.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from config.settings import Settings
 from models.events import CartEvent, Event, PurchaseEvent
 from models.experiments import CONTROL, Variant, variant_of
+from models.inputs import (
+    assemble,
+    batch_stats,
+    capped,
+    detail_size,
+    offerable,
+    popular_size,
+    wanted_details,
+    with_details,
+)
 from models.ranking import Offer, RankInput, RankParams, RankRequest, rank
 from models.rules import RuleParams
+from models.scoring import score_batch
+from xsell.engine.messages import now_text, suggestion_id, suggestion_message
+from xsell.engine.self_tuning import SelfTuning, TestLists, TuningCase
 from xsell.store import Effect, Store, Stream
-from xsell.store.core.reader import build_inputs
-from xsell.store.tuning.tuner import SelfTuner, sampled
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +49,6 @@ def rank_params(settings: Settings) -> RankParams:
             repurchase_window_seconds=settings.repurchase_window_days * 86400.0,
         ),
     )
-
-
-def suggestion_id(stream: Stream, event_id: str) -> str:
-    """Derived from the trigger, so a redelivered event yields the same id."""
-    return "sug-" + hashlib.sha256(f"{stream}\x00{event_id}".encode()).hexdigest()[:32]
 
 
 def assignment_unit(event: CartEvent | PurchaseEvent) -> str:
@@ -101,59 +104,17 @@ def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
     return None
 
 
-def offer_json(offer: Offer) -> dict[str, Any]:
-    """An offer as the JSON of the contract (rounded: scores order offers, nothing more)."""
-    because = None
-    if offer.because is not None:
-        b = offer.because
-        because = {
-            "item_id": b.item_id,
-            "together": round(b.together, 6),
-            "confidence": round(b.confidence, 6),
-        }
-    return {
-        "item_id": offer.item_id,
-        "score": round(offer.score, 6),
-        "kind": offer.kind,
-        "because": because,
-    }
-
-
-def now_text() -> str:
-    """The current time as RFC 3339 UTC (``created_at`` of a message)."""
-    return datetime.fromtimestamp(time.time(), UTC).isoformat().replace("+00:00", "Z")
-
-
-def suggestion_message(
-    sid: str,
-    user_id: str | None,
-    placement: str,
-    trigger: dict[str, Any],
-    offers: Sequence[Offer],
-    created_at: str,
-    variant: str,
-) -> dict[str, Any]:
-    """A suggestion message of the contract (docs/contract.md), for the topic or the API."""
-    return {
-        "suggestion_id": sid,
-        "user_id": user_id,
-        "placement": placement,
-        "trigger": trigger,
-        "items": [offer_json(o) for o in offers],
-        "created_at": created_at,
-        "variant": variant,
-    }
-
-
 class Engine:
-    """Applies events and ranks suggestions for them, a micro-batch at a time."""
+    """Applies events and ranks suggestions for them, a micro-batch at a time: the store
+    reads and writes, the pure functions of models/ score and rank, and self-tuning (when on)
+    is asked for its choice and its test cases."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
         self.params = rank_params(settings)
         self.experiment = settings.running_experiment
-        self.tuner = SelfTuner(store, settings, self.params) if settings.self_tuning else None
+        self.tuner = SelfTuning(store, settings, self.params) if settings.self_tuning else None
 
     @property
     def current_params(self) -> RankParams:
@@ -174,21 +135,21 @@ class Engine:
     async def suggest(self, effects: Sequence[Effect]) -> list[dict[str, Any]]:
         """The suggestion messages of the effects that trigger one, in event order; each in
         its user's variant (the holdout's with no items). Sampled shoppers' add-to-carts are
-        also self-tuning's test cases (:meth:`_tuning_cases`)."""
+        also self-tuning's test cases."""
         pending = [r for r in map(_request, effects) if r is not None]
         variants = [variant_of(self.experiment, meta["unit"]) for _, meta in pending]
-        cases = self._tuning_cases(pending, variants)
-        previous = await self.tuner.read_cases([u for _, u, _ in cases]) if self.tuner else []
-        ranked, inputs = await self._rank_variants(
-            [req for req, _ in pending], variants, frozenset(i for i, _, _ in cases)
+        cases: list[TuningCase] = []
+        if self.tuner is not None:
+            triggers = [
+                (meta["placement"], meta["user_id"], meta["trigger"]["item_ids"][0])
+                for _, meta in pending
+            ]
+            cases = self.tuner.cases(triggers, variants, CONTROL)
+        ranked, lists = await self._rank_variants(
+            [req for req, _ in pending], variants, frozenset(c.row for c in cases)
         )
         if self.tuner is not None and cases:
-            await self.tuner.record(
-                previous,
-                [item for _, _, item in cases],
-                [u for _, u, _ in cases],
-                [[list(a) for a in inputs[i].alternatives] for i, _, _ in cases],
-            )
+            await self.tuner.record(cases, [lists[c.row] for c in cases])
         created = now_text()
         return [
             suggestion_message(
@@ -203,25 +164,6 @@ class Engine:
             for (_, meta), offers, variant in zip(pending, ranked, variants, strict=True)
         ]
 
-    def _tuning_cases(
-        self, pending: Sequence[tuple[RankRequest, dict[str, Any]]], variants: Sequence[str]
-    ) -> list[tuple[int, str, str]]:
-        """(row, user, added item) of the add-to-carts that are test cases: sampled shoppers,
-        outside the holdout (it is not ranked), one per shopper and batch (the lists of a
-        shopper's earlier add in the same batch are not stored yet)."""
-        if self.tuner is None:
-            return []
-        share, seen = self.settings.tuning_sample, set()
-        out = []
-        for i, ((_, meta), variant) in enumerate(zip(pending, variants, strict=True)):
-            user = meta["user_id"]
-            if meta["placement"] != "cart" or variant == CONTROL or user in seen:
-                continue
-            if sampled(user, share):
-                seen.add(user)
-                out.append((i, user, meta["trigger"]["item_ids"][0]))
-        return out
-
     async def rank_variants(
         self, requests: Sequence[RankRequest], variants: Sequence[str]
     ) -> list[list[Offer]]:
@@ -231,22 +173,22 @@ class Engine:
 
     async def _rank_variants(
         self, requests: Sequence[RankRequest], variants: Sequence[str], tuned: frozenset[int]
-    ) -> tuple[list[list[Offer]], dict[int, RankInput]]:
-        """:meth:`rank_variants`, and the inputs of the ``tuned`` rows (their alternatives)."""
+    ) -> tuple[list[list[Offer]], dict[int, TestLists]]:
+        """:meth:`rank_variants`, and self-tuning's test lists of the ``tuned`` rows."""
         out: list[list[Offer]] = [[] for _ in requests]
-        inputs: dict[int, RankInput] = {}
+        lists: dict[int, TestLists] = {}
         params_of = self.params_of
         for name in dict.fromkeys(variants):
             if name == CONTROL:
                 continue
             idx = [i for i, v in enumerate(variants) if v == name]
             rows = frozenset(n for n, i in enumerate(idx) if i in tuned)
-            got = await self.rank_inputs([requests[i] for i in idx], params_of[name], rows)
+            got, tests = await self.rank_inputs([requests[i] for i in idx], params_of[name], rows)
             for n, (i, inp) in enumerate(zip(idx, got, strict=True)):
                 out[i] = rank(inp, params_of[name])
-                if n in rows:
-                    inputs[i] = inp
-        return out, inputs
+                if n in tests:
+                    lists[i] = tests[n]
+        return out, lists
 
     async def rank(
         self, requests: Sequence[RankRequest], params: RankParams | None = None
@@ -254,21 +196,38 @@ class Engine:
         """The offers of each request, without changing any state: the one ranking path of
         the worker (:meth:`suggest`) and the API (complements, recommendations)."""
         params = params or self.current_params
-        return [rank(inp, params) for inp in await self.rank_inputs(requests, params)]
+        inputs, _ = await self.rank_inputs(requests, params)
+        return [rank(inp, params) for inp in inputs]
 
     async def rank_inputs(
         self,
         requests: Sequence[RankRequest],
         params: RankParams,
         tuned: frozenset[int] = frozenset(),
-    ) -> list[RankInput]:
-        """The ranking inputs of ``requests``; the ``tuned`` rows with every self-tuning
-        candidate's top k as well. A process that only ranks (the API) rereads the shared
-        choice now and then."""
+    ) -> tuple[list[RankInput], dict[int, TestLists]]:
+        """The ranking inputs of ``requests`` (models/inputs.py: read, score, read details
+        of the best candidates only) and self-tuning's test lists of the ``tuned`` rows. A
+        process that only ranks (the API) rereads the shared choice now and then."""
         if self.tuner is not None and not tuned:
             await self.tuner.refresh()
-        alternatives = self.tuner.candidates if self.tuner is not None and tuned else []
-        alternatives = [replace(a, k=params.k, similarity=params.similarity) for a in alternatives]
-        return await build_inputs(
-            self.store, requests, params, alternatives=alternatives, alternative_rows=tuned
+        if not requests:
+            return [], {}
+        s = self.settings
+        short = capped(requests, s.max_anchors)
+        data = await self.store.ranking.statistics(
+            sorted({a for r in short for a in r.anchors}),
+            popular_size(params, requests),
+            with_prior=params.popularity_prior > 0,
         )
+        stats = batch_stats(data, s.half_life_seconds)
+        scored = score_batch(stats, short, params, detail_size(params))
+        lists = (
+            self.tuner.test_lists(stats, short, scored, params, tuned)
+            if self.tuner is not None and tuned
+            else {}
+        )
+        inputs = assemble(stats, data.popular, short, scored, params)
+        per_request = offerable(inputs)
+        items, users = wanted_details(requests, per_request)
+        catalog, bought = await self.store.ranking.details(items, users)
+        return with_details(inputs, requests, per_request, catalog, bought), lists

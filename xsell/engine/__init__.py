@@ -1,0 +1,20 @@
+"""The processing step shared by the worker, backfill, the API and evaluation:
+events -> store (exactly-once effects) -> scoring and ranking (pure) -> suggestion messages."""
+
+from xsell.engine.engine import Engine, assignment_unit, rank_params, variant_params
+from xsell.engine.messages import now_text, offer_json, suggestion_id, suggestion_message
+from xsell.engine.self_tuning import SelfTuning, sampled, tuning_status
+
+__all__ = [
+    "Engine",
+    "SelfTuning",
+    "assignment_unit",
+    "now_text",
+    "offer_json",
+    "rank_params",
+    "sampled",
+    "suggestion_id",
+    "suggestion_message",
+    "tuning_status",
+    "variant_params",
+]

@@ -1,0 +1,61 @@
+"""The suggestion message of the contract (docs/contract.md), built from ranked offers."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from models.ranking import Offer
+from xsell.store import Stream
+
+
+def suggestion_id(stream: Stream, event_id: str) -> str:
+    """Derived from the trigger, so a redelivered event yields the same id."""
+    return "sug-" + hashlib.sha256(f"{stream}\x00{event_id}".encode()).hexdigest()[:32]
+
+
+def offer_json(offer: Offer) -> dict[str, Any]:
+    """An offer as the JSON of the contract (rounded: scores order offers, nothing more)."""
+    because = None
+    if offer.because is not None:
+        b = offer.because
+        because = {
+            "item_id": b.item_id,
+            "together": round(b.together, 6),
+            "confidence": round(b.confidence, 6),
+        }
+    return {
+        "item_id": offer.item_id,
+        "score": round(offer.score, 6),
+        "kind": offer.kind,
+        "because": because,
+    }
+
+
+def now_text() -> str:
+    """The current time as RFC 3339 UTC (``created_at`` of a message)."""
+    return datetime.fromtimestamp(time.time(), UTC).isoformat().replace("+00:00", "Z")
+
+
+def suggestion_message(
+    sid: str,
+    user_id: str | None,
+    placement: str,
+    trigger: dict[str, Any],
+    offers: Sequence[Offer],
+    created_at: str,
+    variant: str,
+) -> dict[str, Any]:
+    """A suggestion message of the contract (docs/contract.md), for the topic or the API."""
+    return {
+        "suggestion_id": sid,
+        "user_id": user_id,
+        "placement": placement,
+        "trigger": trigger,
+        "items": [offer_json(o) for o in offers],
+        "created_at": created_at,
+        "variant": variant,
+    }

@@ -1,0 +1,189 @@
+"""Self-tuning: the engine's one collaborator that chooses the recency weight on the shop's own
+stream (test, then train), so that the ranking code does not know it exists.
+
+Every sampled shopper's add-to-cart (``XSELL_TUNING_SAMPLE``) opens a test case: each
+candidate recency weight makes its top k from the same reads as the real ranking
+(:meth:`SelfTuning.test_lists`). The shopper's later adds score the cases, which is the HR@k
+of ``xsell eval``; the decayed counts of every worker meet in one Redis hash (the store's
+tuning room) and a paired test decides when to switch (the pure rules: models/tuning.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from config.settings import Settings
+from models.ranking import RankParams, RankRequest
+from models.scoring import BatchStats, Scored, score_batch
+from models.tuning import (
+    MAX_OPEN_CASES,
+    OpenCase,
+    candidate_params,
+    choose,
+    counter_fields,
+    fading_factor,
+    score_open_cases,
+    stats_of,
+)
+from xsell.store import Store
+
+log = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 10.0  # how stale a process that only ranks (the API) may see the choice
+TestLists = tuple[tuple[str, ...], ...]  # one top-k list per candidate
+
+
+def sampled(user_id: str, share: float) -> bool:
+    """Whether a shopper's adds are test cases: a fixed share of shoppers, by a hash of the
+    id, so a shopper is in or out for all of their adds."""
+    if share >= 1.0:
+        return True
+    digest = hashlib.blake2b(user_id.encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") < share * 2**32
+
+
+@dataclass(frozen=True, slots=True)
+class TuningCase:
+    """An add-to-cart that is a test case: its row in the batch, its shopper and the item."""
+
+    row: int
+    user: str
+    item: str
+
+
+class SelfTuning:
+    """The candidate settings, the current choice and the round trips of a batch."""
+
+    def __init__(self, store: Store, settings: Settings, base: RankParams) -> None:
+        s = self.settings = settings
+        self.store = store.tuning
+        self.candidates = candidate_params(base, s.tuning_recency_decays)
+        default = min(
+            range(len(self.candidates)),
+            key=lambda c: abs(self.candidates[c].recency_decay - base.recency_decay),
+        )
+        self.default = default
+        self.stats = stats_of(
+            0.0, [0.0] * len(counter_fields(len(self.candidates))), len(self.candidates), default
+        )
+        self.fading = fading_factor(s.tuning_half_life_cases)
+        self.refreshed = 0.0
+
+    @property
+    def params(self) -> RankParams:
+        """The ranking in use: the chosen candidate."""
+        return self.candidates[self.stats.choice]
+
+    def cases(
+        self, triggers: Sequence[tuple[str, str | None, str]], variants: Sequence[str], holdout: str
+    ) -> list[TuningCase]:
+        """The test cases among a batch's (placement, user, first item) triggers: sampled
+        shoppers' add-to-carts outside the ``holdout`` (it is not ranked), one per shopper
+        and batch (the lists of a shopper's earlier add in the same batch are not stored
+        yet)."""
+        share, seen = self.settings.tuning_sample, set()
+        out = []
+        for row, ((placement, user, item), variant) in enumerate(
+            zip(triggers, variants, strict=True)
+        ):
+            if placement != "cart" or variant == holdout or user is None or user in seen:
+                continue
+            if sampled(user, share):
+                seen.add(user)
+                out.append(TuningCase(row, user, item))
+        return out
+
+    def test_lists(
+        self,
+        stats: BatchStats,
+        requests: Sequence[RankRequest],
+        scored: Sequence[Scored],
+        params: RankParams,
+        rows: frozenset[int],
+    ) -> dict[int, TestLists]:
+        """The top k of each candidate for the requests at ``rows``, scored from the batch's
+        reads: no extra round trip. The candidate in use needs no second scoring: its top k
+        leads the ranking's full list."""
+        order = sorted(rows)
+        per_candidate = [
+            [dict(list(scored[r].items())[: params.k]) for r in order]
+            if p == params
+            else score_batch(stats, [requests[r] for r in order], p, params.k)
+            for p in (replace(c, k=params.k, similarity=params.similarity) for c in self.candidates)
+        ]
+        return {r: tuple(tuple(lists[n]) for lists in per_candidate) for n, r in enumerate(order)}
+
+    async def record(self, cases: Sequence[TuningCase], lists: Sequence[TestLists]) -> None:
+        """Score the shoppers' open cases by the items just added, open one case per shopper
+        with the candidates' new lists, update the shared counts, store the cases, maybe
+        switch."""
+        k = len(self.candidates)
+        previous = await self.store.open_cases([c.user for c in cases], k)
+        fields = counter_fields(k)
+        change = [0] * len(fields)
+        states = []
+        for open_cases, case, new in zip(previous, cases, lists, strict=True):
+            after, delta = score_open_cases(open_cases, case.item)
+            change = [a + b for a, b in zip(change, delta or [0] * len(fields), strict=True)]
+            opened = OpenCase(tuple(tuple(lst) for lst in new), (False,) * k)
+            states.append([*after, opened][-MAX_OPEN_CASES:])
+        counts = await self.store.record(
+            self.fading,
+            self.default,
+            list(zip(fields, change, strict=True)),
+            [(c.user, state) for c, state in zip(cases, states, strict=True)],
+            self.settings.cart_ttl_seconds,
+        )
+        if self._update(counts.cases, counts.choice, counts.values):
+            await self.store.store_choice(self.stats.choice)
+
+    def _update(self, cases: float, choice: int | None, values: list[float]) -> bool:
+        """Take the shared counts; True when the rules switch the choice."""
+        k = len(self.candidates)
+        current = choice if choice is not None and 0 <= choice < k else self.default
+        self.stats = stats_of(cases, values, k, current)
+        s = self.settings
+        best = choose(self.stats, s.tuning_z, s.tuning_min_cases)
+        if best != current:
+            log.info(
+                "self-tuning: recency_decay %s -> %s (hit rate %.4f -> %.4f over %.0f cases)",
+                self.candidates[current].recency_decay,
+                self.candidates[best].recency_decay,
+                self.stats.rate(current),
+                self.stats.rate(best),
+                self.stats.cases,
+            )
+            self.stats = replace(self.stats, choice=best)
+        self.refreshed = time.monotonic()
+        return best != current
+
+    async def refresh(self) -> None:
+        """Reread the shared choice when it is older than ``REFRESH_SECONDS`` (for processes
+        that rank without recording, such as the API)."""
+        if time.monotonic() - self.refreshed < REFRESH_SECONDS:
+            return
+        cases, choice = await self.store.shared_choice()
+        self.refreshed = time.monotonic()
+        if choice is not None and choice < len(self.candidates):
+            self.stats = replace(self.stats, cases=cases, choice=choice)
+
+
+async def tuning_status(store: Store, settings: Settings) -> dict[str, Any]:
+    """What ``xsell status`` and the API's metrics show of self-tuning: the candidates with
+    their decayed hit rate (next add among the top k), the choice and the cases behind it."""
+    weights = settings.tuning_recency_decays
+    cases, chosen, hits = await store.tuning.hit_counts(len(weights))
+    return {
+        "enabled": settings.self_tuning,
+        "cases": round(cases, 1),
+        "recency_decay": weights[chosen] if chosen is not None and chosen < len(weights) else None,
+        "hit_rates": {
+            str(w): round(h / cases, 4) if cases > 0 else None
+            for w, h in zip(weights, hits, strict=True)
+        },
+    }
