@@ -31,8 +31,7 @@ from streams.startup import announce_state
 from streams.topics import Topics, declare_topics
 from xsell.engine import Engine
 from xsell.kafka_clients import faust_credentials, use_fetch_wait
-from xsell.store import Store
-from xsell.store.core.latest import Published
+from xsell.store import Published, Store
 
 log = logging.getLogger(__name__)
 

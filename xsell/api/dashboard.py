@@ -24,7 +24,7 @@ from xsell.api.runtime import ApiRuntime, runtime
 from xsell.feedback.live import minutes, top_pairs
 from xsell.feedback.report import read_days, report, summarise
 from xsell.notify.inspect import notification_counts
-from xsell.store.attribution.ledger import day_of
+from xsell.store import day_of
 
 router = APIRouter()
 COOKIE = "xsell_dashboard"

@@ -36,7 +36,7 @@ from config.settings import Settings, load_settings, require_safe
 from streams.app import create_app, faust_app
 from streams.handler import BatchHandler, Output, Record
 from streams.topics import Topics, declare_topics
-from xsell.store.backend.client import Call, Runner, client_options
+from xsell.store import ROUND_TRIPS, RoundTrips, client_options
 
 MODES = ("xsell", "passthrough", "naive", "xsell-noattr", "xsell-notune")
 STATS_INTERVAL = 0.2
@@ -51,11 +51,13 @@ class Counters:
         self.commands = 0  # commands sent (a Lua script call counts once)
         self.events = 0  # input records handled
         self.outputs = 0  # records sent to the suggestions topic
+        self.store: RoundTrips | None = None  # the xsell agents: the store's own counters
 
     def as_dict(self) -> dict[str, Any]:
+        trips = self.store or self
         return {
-            "round_trips": self.round_trips,
-            "commands": self.commands,
+            "round_trips": trips.round_trips,
+            "commands": trips.commands,
             "events": self.events,
             "outputs": self.outputs,
             "pid": os.getpid(),
@@ -74,15 +76,10 @@ def write_stats(path: str) -> None:
 
 
 def count_xsell() -> None:
-    """Wrap ``Runner._run_once`` (one pipelined round trip each) and ``BatchHandler.handle``
-    (records in, suggestions out) with the counters."""
-    run_once: Callable[[Runner, Sequence[Call]], Awaitable[list[Any]]] = Runner._run_once
+    """Count records in and suggestions out by wrapping ``BatchHandler.handle``; the store's
+    round trips and commands are its own counters (:data:`xsell.store.ROUND_TRIPS`)."""
     handle: Callable[[BatchHandler, Sequence[Record]], Awaitable[Output]] = BatchHandler.handle
-
-    async def counted_run(self: Runner, calls: Sequence[Call]) -> list[Any]:
-        COUNTERS.round_trips += 1
-        COUNTERS.commands += len(calls)
-        return await run_once(self, calls)
+    COUNTERS.store = ROUND_TRIPS
 
     async def counted_handle(self: BatchHandler, records: Sequence[Record]) -> Output:
         out = await handle(self, records)
@@ -90,7 +87,6 @@ def count_xsell() -> None:
         COUNTERS.outputs += len(out.suggestions)
         return out
 
-    setattr(Runner, "_run_once", counted_run)  # noqa: B010  (mypy: no method assignment)
     setattr(BatchHandler, "handle", counted_handle)  # noqa: B010
 
 

@@ -25,8 +25,7 @@ from xsell.bench.workload import AGENTS, MIXES
 from xsell.devenv.servers import LocalBroker, LocalRedis
 from xsell.ops.loading import load_history
 from xsell.ops.orders_csv import load_orders
-from xsell.store import Store
-from xsell.store.backend.client import client_options
+from xsell.store import Store, client_options
 
 log = logging.getLogger(__name__)
 

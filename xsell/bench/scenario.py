@@ -30,7 +30,7 @@ from xsell.bench.profile import Profiler
 from xsell.bench.workload import make_events
 from xsell.devenv.servers import LocalWorker
 from xsell.kafka_clients import admin, create_topics
-from xsell.store.backend.client import client_options
+from xsell.store import client_options
 
 log = logging.getLogger(__name__)
 

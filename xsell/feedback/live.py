@@ -8,8 +8,7 @@ import math
 import time
 from typing import Any
 
-from xsell.store import Store
-from xsell.store.attribution.figures import LATENCY_BUCKETS_MS, minute_of
+from xsell.store import LATENCY_BUCKETS_MS, Store, minute_of
 
 MINUTES = 60
 TOP_ITEMS = 30

@@ -21,8 +21,7 @@ from typing import Any
 
 from models.experiments import CONTROL
 from models.stats import Sample, t_quantile, welch
-from xsell.store import Store
-from xsell.store.attribution.ledger import SEP, day_of
+from xsell.store import SEP, Store, day_of
 
 PLACEMENT_COUNTERS = (
     "suggestions",

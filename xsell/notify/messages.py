@@ -9,7 +9,7 @@ from typing import Any
 
 from models.ranking import Offer
 from xsell.engine import offer_json
-from xsell.store.notifications.calls import Job
+from xsell.store import Job
 
 
 def rfc3339(ts: float) -> str:

@@ -31,8 +31,7 @@ from models.bulk import bulk_counts
 from models.events import CatalogItem, PurchaseEvent
 from xsell.kafka_clients import producer, send_json
 from xsell.ops.orders_csv import catalog_to_json, order_to_json
-from xsell.store import Store
-from xsell.store.core.bulk import NamespaceNotEmpty, bulk_load, is_bulk_loadable
+from xsell.store import NamespaceNotEmpty, Store, bulk_load, is_bulk_loadable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

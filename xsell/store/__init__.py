@@ -2,9 +2,12 @@
 (:mod:`xsell.store.facade`). The names below are what the rest of xsell may use."""
 
 from models.inputs import scaled
+from xsell.store.attribution.figures import LATENCY_BUCKETS_MS, minute_of
+from xsell.store.attribution.ledger import SEP, day_of
 from xsell.store.attribution.store import BatchFigures
-from xsell.store.backend.client import ping_redis
+from xsell.store.backend.client import ROUND_TRIPS, RoundTrips, client_options, ping_redis
 from xsell.store.core.apply import Effect, epoch_text
+from xsell.store.core.bulk import NamespaceNotEmpty, bulk_load, is_bulk_loadable
 from xsell.store.core.keys import Stream
 from xsell.store.core.latest import Published
 from xsell.store.core.reader import StateClock, state_clock
@@ -19,20 +22,30 @@ from xsell.store.notifications.store import (
 from xsell.store.ops.redis_config import check_listpack_setting
 
 __all__ = [
+    "LATENCY_BUCKETS_MS",
+    "ROUND_TRIPS",
+    "SEP",
     "BatchFigures",
     "Claimed",
     "Effect",
     "Job",
+    "NamespaceNotEmpty",
     "NotificationWrites",
     "Published",
+    "RoundTrips",
     "Scheduled",
     "Scheduling",
     "StateClock",
     "Store",
     "Stream",
     "UserPolicyState",
+    "bulk_load",
     "check_listpack_setting",
+    "client_options",
+    "day_of",
     "epoch_text",
+    "is_bulk_loadable",
+    "minute_of",
     "ping_redis",
     "scaled",
     "state_clock",

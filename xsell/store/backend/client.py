@@ -22,6 +22,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import hiredis
@@ -62,6 +63,18 @@ Call = tuple[Any, ...]  # ("cmd", *args) or (LuaScript, keys, args)
 RedisClient = aioredis.Redis | RedisCluster
 SLOW_SECONDS = 5.0  # a round trip slower than this (+ SLOW_PER_COMMAND each) is logged
 SLOW_PER_COMMAND = 0.005  # big pipelines (backfill: ~1,500 scripts) legitimately take seconds
+
+
+@dataclass
+class RoundTrips:
+    """What this process's stores sent to Redis: pipelined round trips and the commands in
+    them (a script call counts once). Read by ``xsell bench``; two additions per round trip."""
+
+    round_trips: int = 0
+    commands: int = 0
+
+
+ROUND_TRIPS = RoundTrips()
 
 
 def client_options(settings: Settings) -> dict[str, Any]:
@@ -247,6 +260,8 @@ class Runner:
             timer.cancel()
 
     async def _run_once(self, calls: Sequence[Call]) -> list[Any]:
+        ROUND_TRIPS.round_trips += 1
+        ROUND_TRIPS.commands += len(calls)
         pipe = self.client.pipeline(transaction=False)
         for call in calls:
             if isinstance(call[0], LuaScript):
