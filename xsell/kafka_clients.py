@@ -11,7 +11,6 @@ import json
 import logging
 import socket
 import ssl
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,6 +20,7 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from config.settings import Settings
 from models.errors import XsellError
+from xsell.retrying import Backoff, Failure, RetryPolicy, retry_sync
 
 log = logging.getLogger(__name__)
 
@@ -72,20 +72,28 @@ def require_kafka(settings: Settings) -> None:
 
 
 def admin(settings: Settings, timeout: float = 30.0) -> KafkaAdminClient:
-    """An admin client; waits up to ``timeout`` for a broker that is still starting, then
-    says in one line why there is none."""
-    deadline = time.monotonic() + timeout
-    while True:
-        reason: object = unreachable(settings)
-        if reason is None:
-            try:
-                return KafkaAdminClient(**_client_options(settings), request_timeout_ms=10000)
-            except KafkaError as exc:
-                reason = exc
-        if time.monotonic() > deadline:
-            raise XsellError(f"Kafka at {settings.kafka_brokers}: {reason}")
-        log.info("waiting for Kafka at %s: %s", settings.kafka_brokers, reason)
-        time.sleep(0.5)
+    """An admin client; waits up to ``timeout`` for a broker that is still starting (a fixed
+    half-second pause, :mod:`xsell.retrying`), then says in one line why there is none."""
+
+    def attempt() -> KafkaAdminClient:
+        down = unreachable(settings)
+        if down is not None:
+            raise _BrokerDown(down)
+        return KafkaAdminClient(**_client_options(settings), request_timeout_ms=10000)
+
+    def waiting(failure: Failure) -> None:
+        log.info("waiting for Kafka at %s: %s", settings.kafka_brokers, failure.error)
+
+    policy = RetryPolicy((_BrokerDown, KafkaError), Backoff.fixed(0.5), give_up_after=timeout)
+    try:
+        return retry_sync(attempt, policy, waiting).value
+    except (_BrokerDown, KafkaError) as exc:
+        raise XsellError(f"Kafka at {settings.kafka_brokers}: {exc}") from None
+
+
+class _BrokerDown(Exception):
+    """No bootstrap broker accepts a TCP connection (the text says why): retried by
+    :func:`admin`, never seen outside it."""
 
 
 def create_topics(settings: Settings, names: Iterable[str] = TOPICS) -> dict[str, str]:
