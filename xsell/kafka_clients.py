@@ -19,21 +19,14 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from config.settings import Settings
+from config.topics import names as topic_names
+from config.topics import partition_count, topic_spec
 from models.errors import XsellError
 from xsell.retrying import Backoff, Failure, RetryPolicy, retry_sync
 
 log = logging.getLogger(__name__)
 
-TOPICS = (
-    "cart-events",
-    "orders",
-    "catalog",
-    "suggestions",
-    "dead-letter",
-    "feedback",
-    "profiles",
-    "notifications",
-)
+TOPICS = topic_names()  # every logical topic name, declared in config/topics.py
 
 
 def security_options(settings: Settings) -> dict[str, Any]:
@@ -97,7 +90,8 @@ class _BrokerDown(Exception):
 
 
 def create_topics(settings: Settings, names: Iterable[str] = TOPICS) -> dict[str, str]:
-    """Create the xsell topics (prefix + name) with their partition counts.
+    """Create the xsell topics (prefix + name; every topic of config/topics.py by default)
+    with the partitions policy's counts and ``XSELL_TOPIC_REPLICATION`` replicas.
 
     Returns topic -> "created" | "exists". Idempotent.
     """
@@ -111,9 +105,8 @@ def create_topics(settings: Settings, names: Iterable[str] = TOPICS) -> dict[str
                 outcome[topic] = "exists"
                 continue
             try:
-                client.create_topics(
-                    [NewTopic(topic, settings.topic_partitions, settings.topic_replication)]
-                )
+                partitions = partition_count(settings, topic_spec(name))
+                client.create_topics([NewTopic(topic, partitions, settings.topic_replication)])
                 outcome[topic] = "created"
             except TopicAlreadyExistsError:
                 outcome[topic] = "exists"
