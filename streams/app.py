@@ -24,6 +24,7 @@ from config.topics import BATCH_INPUTS, topic_spec
 from models.events import Limits
 from streams import metrics
 from streams.batch_agent import BatchAgent, KafkaOutputs, consumer_lag
+from streams.fetch_wait import use_fetch_wait
 from streams.handler import BatchHandler
 from streams.notify import Notify
 from streams.notify import install as install_notify
@@ -31,7 +32,7 @@ from streams.resilience import throttle_kafka_logs, watch_kafka
 from streams.startup import announce_state
 from streams.topics import Topics, declare_topics
 from xsell.engine import Engine
-from xsell.kafka_clients import faust_credentials, use_fetch_wait
+from xsell.kafka_clients import faust_credentials
 from xsell.store.apply import Store
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,7 @@ log = logging.getLogger(__name__)
 
 def faust_app(settings: Settings) -> faust.App:
     """The Faust app with xsell's Kafka settings (docs/reliability.md for the choices)."""
-    use_fetch_wait(settings.kafka_fetch_max_wait_ms)
-    return faust.App(
+    app = faust.App(
         settings.app_id,
         broker=[f"kafka://{host}" for host in settings.broker_list],
         store="memory://",
@@ -57,6 +57,8 @@ def faust_app(settings: Settings) -> faust.App:
         topic_disable_leader=True,  # no leader-only work; avoids an extra internal topic
         broker_credentials=faust_credentials(settings),  # TLS / SASL (docs/security.md)
     )
+    use_fetch_wait(app, settings.kafka_fetch_max_wait_ms)  # Faust has no setting for it
+    return app
 
 
 class Runtime:

@@ -277,24 +277,3 @@ def kafka_has_records(
         return None
     finally:
         cons.close()
-
-
-def use_fetch_wait(ms: int) -> None:
-    """Make the worker's Kafka consumers wait at most ``ms`` for records per fetch
-    (``XSELL_KAFKA_FETCH_MAX_WAIT_MS``). Why: Faust 0.15 creates its consumer with a fixed
-    ``fetch_max_wait_ms=1500`` (faust/transport/drivers/aiokafka.py) and has no setting for
-    it. Apache Kafka answers a fetch as soon as records arrive, so the wait only bounds idle
-    polling there; a broker that always waits the full time (Tansu) would add it to every
-    event's latency. Every AIOKafkaConsumer created in this process after the call gets
-    ``ms``; calling it again changes the value."""
-    import aiokafka
-
-    base = getattr(aiokafka, "_xsell_base_consumer", aiokafka.AIOKafkaConsumer)
-
-    class FetchWaitConsumer(base):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["fetch_max_wait_ms"] = ms
-            super().__init__(*args, **kwargs)
-
-    aiokafka._xsell_base_consumer = base
-    aiokafka.AIOKafkaConsumer = FetchWaitConsumer
