@@ -11,6 +11,8 @@ import aiokafka
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
+from config.settings import Settings
+from streams.app import faust_app
 from streams.fetch_wait import FAUST_FETCH_MAX_WAIT_MS, use_fetch_wait
 
 
@@ -53,3 +55,8 @@ def test_aiokafka_still_reads_the_wait_when_it_starts() -> None:
     """When this fails, setting the attribute before start() no longer reaches the fetcher."""
     source = inspect.getsource(aiokafka.AIOKafkaConsumer.start)
     assert "fetch_max_wait_ms=self._fetch_max_wait_ms" in source
+
+
+def test_the_worker_app_gets_the_setting() -> None:
+    app = faust_app(Settings(kafka_fetch_max_wait_ms=77))
+    assert app.transport.fetch_max_wait_ms == 77
