@@ -1,21 +1,20 @@
 """What makes a configuration unsafe or incoherent, and how secrets stay out of every text.
 
-Kept apart from the settings' fields (config/settings.py) so that each stays short; the
-functions take the built :class:`~config.settings.Settings`.
+Kept apart from the settings' fields (config/settings.py) so that each stays short. The
+functions take anything shaped like :class:`SecuritySettings` (the built
+``config.settings.Settings`` is), so this module does not import the settings module, which
+imports it: no import cycle, not even a type-only one.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from models.errors import ConfigError
-
-if TYPE_CHECKING:
-    from config.settings import Settings
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", ""})
 FILE_SETTINGS = (
@@ -26,6 +25,53 @@ FILE_SETTINGS = (
     "kafka_ssl_cert_file",
     "kafka_ssl_key_file",
 )
+
+
+class SecuritySettings(Protocol):
+    """The settings these checks read (``config.settings.Settings`` has every one)."""
+
+    @property
+    def redis_url(self) -> str: ...
+    @property
+    def redis_cluster(self) -> bool: ...
+    @property
+    def redis_password(self) -> SecretStr | None: ...
+    @property
+    def redis_tls_ca_file(self) -> str | None: ...
+    @property
+    def redis_tls_cert_file(self) -> str | None: ...
+    @property
+    def redis_tls_key_file(self) -> str | None: ...
+    @property
+    def kafka_security_protocol(self) -> str: ...
+    @property
+    def kafka_sasl_mechanism(self) -> str: ...
+    @property
+    def kafka_sasl_username(self) -> str | None: ...
+    @property
+    def kafka_sasl_password(self) -> SecretStr | None: ...
+    @property
+    def kafka_ssl_ca_file(self) -> str | None: ...
+    @property
+    def kafka_ssl_cert_file(self) -> str | None: ...
+    @property
+    def kafka_ssl_key_file(self) -> str | None: ...
+    @property
+    def kafka_uses_tls(self) -> bool: ...
+    @property
+    def broker_list(self) -> list[str]: ...
+    @property
+    def api_host(self) -> str: ...
+    @property
+    def api_key_set(self) -> frozenset[str]: ...
+    @property
+    def api_public_key_set(self) -> frozenset[str]: ...
+    @property
+    def api_user_token_secret(self) -> SecretStr | None: ...
+    @property
+    def allow_unsafe(self) -> bool: ...
+    def redis_is_loopback(self) -> bool: ...
+    def unsafe_reasons(self) -> list[str]: ...
 
 
 def mask_url(url: str) -> str:
@@ -53,7 +99,7 @@ def host_of(hostport: str) -> str:
     return host[1:-1] if host.startswith("[") and host.endswith("]") else host
 
 
-def security_problem(s: Settings) -> str | None:
+def security_problem(s: SecuritySettings) -> str | None:
     """The first pair of security settings that cannot work together (None: coherent)."""
     tls_files = (s.redis_tls_ca_file, s.redis_tls_cert_file, s.redis_tls_key_file)
     sasl = s.kafka_security_protocol.startswith("SASL_")
@@ -103,7 +149,7 @@ def security_problem(s: Settings) -> str | None:
     return None
 
 
-def unsafe_reasons(s: Settings) -> list[str]:
+def unsafe_reasons(s: SecuritySettings) -> list[str]:
     """Production-safety problems of a configuration (empty when fine)."""
     reasons = []
     parts = urlsplit(s.redis_url)
@@ -120,14 +166,14 @@ def unsafe_reasons(s: Settings) -> list[str]:
     return reasons
 
 
-def api_unsafe_reasons(s: Settings) -> list[str]:
+def api_unsafe_reasons(s: SecuritySettings) -> list[str]:
     """What makes ``xsell api`` unsafe: serving beyond loopback without any key."""
     if s.api_host not in LOOPBACK_HOSTS and not (s.api_key_set or s.api_public_key_set):
         return [f"the API on {s.api_host} without XSELL_API_KEYS or XSELL_API_PUBLIC_KEYS"]
     return []
 
 
-def require_safe(settings: Settings, reasons: list[str] | None = None) -> None:
+def require_safe(settings: SecuritySettings, reasons: list[str] | None = None) -> None:
     """Refuse an obviously unsafe production setup unless ``allow_unsafe`` is set."""
     reasons = settings.unsafe_reasons() if reasons is None else reasons
     if reasons and not settings.allow_unsafe:

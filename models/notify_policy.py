@@ -63,9 +63,10 @@ class Profile:
 
 
 @dataclass(frozen=True, slots=True)
-class Decision:
-    """``send`` on ``channel``; ``defer`` until ``at`` because of ``why``; ``suppress``
-    because of ``why``."""
+class SendDecision:
+    """What to do with a due notification: ``send`` on ``channel``; ``defer`` until ``at``
+    because of ``why``; ``suppress`` because of ``why``. (Named apart from the worker's
+    :class:`streams.errors.FailureAction`: one meaning per name.)"""
 
     kind: str  # "send" | "defer" | "suppress"
     why: str | None = None  # quiet_hours, cap, consent, purchased, expired
@@ -258,25 +259,25 @@ def decide(
     purchases: Mapping[str, float],
     now: float,
     policy: Policy,
-) -> Decision:
+) -> SendDecision:
     """What to do with a due notification now, in the order a person would check: too late,
     no longer wanted (bought since), not allowed (consent), not now (quiet hours, caps). The
     content (nothing left to offer = ``empty``) is checked after, by the ranker."""
     if now >= expiry:
-        return Decision("suppress", "expired")
+        return SendDecision("suppress", "expired")
     if reason == CART_ABANDONED and purchased_since(purchases, trigger_ts):
-        return Decision("suppress", "purchased")
+        return SendDecision("suppress", "purchased")
     channels = consented(policy, profile)
     if not channels:
-        return Decision("suppress", "consent")
+        return SendDecision("suppress", "consent")
     until = quiet_until(policy.quiet, user_zone(policy, profile), now)
     if until is not None:
         if until >= expiry:
-            return Decision("suppress", "expired")
-        return Decision("defer", "quiet_hours", at=until)
+            return SendDecision("suppress", "expired")
+        return SendDecision("defer", "quiet_hours", at=until)
     channel, frees = choose_channel(policy, channels, sent, now)
     if channel is not None:
-        return Decision("send", channel=channel)
+        return SendDecision("send", channel=channel)
     if frees is None or frees >= expiry:
-        return Decision("suppress", "cap")
-    return Decision("defer", "cap", at=frees)
+        return SendDecision("suppress", "cap")
+    return SendDecision("defer", "cap", at=frees)

@@ -1,4 +1,6 @@
-"""The Faust app: three thin agents (cart events, orders, catalogue).
+"""The Faust app of the worker: the topics of config/topics.py, one thin agent per batch input
+(cart events, orders, catalogue, feedback: :class:`streams.batch_agent.BatchAgent`), the
+notification agent and task (streams/notify.py) and the Kafka watchdog.
 
 Each agent takes a micro-batch of records, hands it to :class:`streams.handler.BatchHandler`,
 sends the suggestions and dead letters, and waits until Kafka has them; only then does Faust
@@ -14,32 +16,31 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import time
-from collections.abc import AsyncIterator
-from typing import Any
 
 import faust
-from faust.types import TP
 
 from config.settings import Settings
+from config.topics import BATCH_INPUTS, topic_spec
+from models.events import Limits
 from streams import metrics
-from streams.handler import BatchHandler, Record, encode
+from streams.batch_agent import BatchAgent, KafkaOutputs, consumer_lag
+from streams.fetch_wait import use_fetch_wait
+from streams.handler import BatchHandler
+from streams.notify import Notify
 from streams.notify import install as install_notify
-from streams.outputs import record_outputs
-from streams.resilience import deliver, throttle_kafka_logs, watch_kafka
+from streams.resilience import throttle_kafka_logs, watch_kafka
 from streams.startup import announce_state
 from streams.topics import Topics, declare_topics
 from xsell.engine import Engine
-from xsell.kafka_clients import faust_credentials, use_fetch_wait
-from xsell.store import Published, Store
+from xsell.kafka_clients import faust_credentials
+from xsell.store import Store
 
 log = logging.getLogger(__name__)
 
 
 def faust_app(settings: Settings) -> faust.App:
     """The Faust app with xsell's Kafka settings (docs/reliability.md for the choices)."""
-    use_fetch_wait(settings.kafka_fetch_max_wait_ms)
-    return faust.App(
+    app = faust.App(
         settings.app_id,
         broker=[f"kafka://{host}" for host in settings.broker_list],
         store="memory://",
@@ -56,6 +57,8 @@ def faust_app(settings: Settings) -> faust.App:
         topic_disable_leader=True,  # no leader-only work; avoids an extra internal topic
         broker_credentials=faust_credentials(settings),  # TLS / SASL (docs/security.md)
     )
+    use_fetch_wait(app, settings.kafka_fetch_max_wait_ms)  # Faust has no setting for it
+    return app
 
 
 class Runtime:
@@ -76,67 +79,13 @@ class Runtime:
 
 
 def create_app(settings: Settings) -> tuple[faust.App, Topics]:
+    """The worker's app: every topic of config/topics.py, one :class:`BatchAgent` per batch
+    input, the notification agent and task (streams/notify.py), the Kafka watchdog."""
     app = faust_app(settings)
     topics = declare_topics(app, settings)
     runtime = Runtime(settings)
-    limits = settings.limits
-
-    async def run(stream: Any, name: str) -> AsyncIterator[None]:
-        handler: BatchHandler | None = None
-        async for events in stream.take_events(settings.batch_size, settings.batch_window):
-            started = time.monotonic()
-            if handler is None:
-                handler = BatchHandler(await runtime.engine(), name, limits)
-            store = handler.engine.store
-            duplicates = store.duplicate_events
-            records = [
-                Record(
-                    e.message.topic,
-                    e.message.partition,
-                    e.message.offset,
-                    e.message.value,
-                    e.message.timestamp,
-                )
-                for e in events
-            ]
-            out = await handler.handle(records)
-            await notify.observe(name, records)  # notification triggers (streams/notify.py)
-            published = [
-                Published(key, None if v is None else v["placement"], _text(encode(v)))
-                for key, v in out.suggestions
-            ]
-            if out.suggestions or out.dead_letters:
-                what = (
-                    f"{len(out.suggestions)} suggestion(s) and {len(out.dead_letters)} "
-                    f"dead letter(s) of {records[0].where}.."
-                )
-                send = functools.partial(send_outputs, published, out.dead_letters)
-                await deliver(send, what, settings.kafka_brokers)
-            await record_outputs(store, name, records, out, published)
-            placements = [p.placement for p in published if p.placement is not None]
-            metrics.record_batch(
-                name,
-                len(records),
-                store.duplicate_events - duplicates,
-                len(out.dead_letters),
-                placements,
-                time.monotonic() - started,
-            )
-            metrics.record_tuning(handler.engine.tuner)
-            _record_lag(app, records)
-            yield None
-
-    async def send_outputs(published: list[Published], dead: list[dict[str, Any]]) -> None:
-        futures = [
-            await topics.suggestions.send(
-                key=None if p.user_id is None else p.user_id.encode(),
-                value=None if p.payload is None else p.payload.encode(),
-            )
-            for p in published
-        ]
-        futures += [await topics.dead_letter.send(value=encode(d)) for d in dead]
-        await asyncio.gather(*futures)
-
+    notify = Notify(settings, runtime, topics)
+    outputs = KafkaOutputs(topics.suggestions, topics.dead_letter)
     throttle_kafka_logs()
     metrics.serve(settings.metrics_host, settings.metrics_port)
 
@@ -144,42 +93,22 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
     async def kafka_watchdog() -> None:
         await watch_kafka(app, settings.kafka_brokers)
 
-    @app.agent(topics.cart_events, name="xsell.cart")
-    async def cart_agent(stream: Any) -> None:
-        async for _ in run(stream, "cart-events"):
-            pass
-
-    @app.agent(topics.orders, name="xsell.orders")
-    async def order_agent(stream: Any) -> None:
-        async for _ in run(stream, "orders"):
-            pass
-
-    @app.agent(topics.catalog, name="xsell.catalog")
-    async def catalog_agent(stream: Any) -> None:
-        async for _ in run(stream, "catalog"):
-            pass
-
-    @app.agent(topics.feedback, name="xsell.feedback")
-    async def feedback_agent(stream: Any) -> None:
-        async for _ in run(stream, "feedback"):
-            pass
-
-    notify = install_notify(app, settings, runtime, topics.dead_letter)  # profiles, due loop
+    for name in BATCH_INPUTS:
+        agent = BatchAgent(
+            name,
+            functools.partial(_open_handler, runtime, name, settings.limits),
+            outputs.send,
+            notify.observe,
+            brokers=settings.kafka_brokers,
+            batch_size=settings.batch_size,
+            batch_window=settings.batch_window,
+            record_lag=consumer_lag(app),
+        )
+        app.agent(topics.named(name), name=topic_spec(name).agent)(agent.consume)
+    install_notify(app, settings, notify)  # the profiles agent, the due loop
     return app, topics
 
 
-def _text(value: bytes | None) -> str | None:
-    return None if value is None else value.decode()
-
-
-def _record_lag(app: faust.App, records: list[Record]) -> None:
-    """Each partition's lag after its last record of the batch (Prometheus)."""
-    last: dict[tuple[str, int], int] = {}
-    for r in records:
-        last[(r.topic, r.partition)] = r.offset
-    for (topic, partition), offset in last.items():
-        try:
-            highwater = app.consumer.highwater(TP(topic, partition))
-        except Exception:  # not known yet (no fetch answered), or no consumer
-            highwater = None
-        metrics.record_lag(topic, partition, highwater, offset)
+async def _open_handler(runtime: Runtime, stream: str, limits: Limits) -> BatchHandler:
+    """The batch handler of ``stream``, on the engine opened inside the worker's loop."""
+    return BatchHandler(await runtime.engine(), stream, limits)

@@ -1,6 +1,6 @@
 """The worker's error policy (in the manner of quix-streams' error callbacks).
 
-Each failure is logged with topic/partition/offset and decided explicitly:
+Each failure is logged with topic/partition/offset and given one explicit action:
 
 - ``InvalidEvent`` -> DEAD_LETTER: the record goes to the dead-letter topic with its reason and
   the worker moves on;
@@ -21,19 +21,21 @@ from models.errors import InvalidEvent, StoreUnavailable
 log = logging.getLogger(__name__)
 
 
-class Decision(enum.Enum):
+class FailureAction(enum.Enum):
+    """What the worker does about a failed record or batch (see the module doc)."""
+
     DEAD_LETTER = "dead_letter"
     RETRY_ALONE = "retry_alone"
     FATAL = "fatal"
 
 
-def decide(exc: BaseException, where: str) -> Decision:
+def failure_action(exc: BaseException, where: str) -> FailureAction:
     """Decide what to do about ``exc`` raised at ``where`` (topic[partition]@offset)."""
     if isinstance(exc, InvalidEvent):
         log.debug("invalid event at %s: %s", where, exc.reason)
-        return Decision.DEAD_LETTER
+        return FailureAction.DEAD_LETTER
     if isinstance(exc, StoreUnavailable):
         log.critical("giving up at %s: %s; exiting without committing", where, exc)
-        return Decision.FATAL
+        return FailureAction.FATAL
     log.error("processing failed at %s: %r", where, exc, exc_info=exc)
-    return Decision.RETRY_ALONE
+    return FailureAction.RETRY_ALONE

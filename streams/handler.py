@@ -16,7 +16,7 @@ from typing import Any
 from models.errors import InvalidEvent
 from models.events import CatalogItem, Event, ForgetUser, Limits
 from models.validate import parse_record
-from streams.errors import Decision, decide
+from streams.errors import FailureAction, failure_action
 from xsell.engine import Engine
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class BatchHandler:
             try:
                 valid.append((record, parse_record(self.stream, record.value, self.limits)))
             except InvalidEvent as exc:
-                decide(exc, record.where)
+                failure_action(exc, record.where)
                 out.dead_letters.append(dead_letter(record, exc.reason))
             except Exception as exc:
                 log.error("parser failed at %s: %r", record.where, exc, exc_info=exc)
@@ -98,13 +98,13 @@ class BatchHandler:
             self._tombstones([e for _, e in valid], out)
         except Exception as exc:
             first, last = valid[0][0], valid[-1][0]
-            self._apply(decide(exc, f"{first.where}..{last.offset}"), exc)
+            self._apply(failure_action(exc, f"{first.where}..{last.offset}"), exc)
             for record, event in valid:
                 try:
                     self._collect(await self.engine.process([event]), out)
                     self._tombstones([event], out)
                 except Exception as one:
-                    self._apply(decide(one, record.where), one)
+                    self._apply(failure_action(one, record.where), one)
                     out.dead_letters.append(dead_letter(record, f"internal error: {one!r}"))
 
     @staticmethod
@@ -112,8 +112,8 @@ class BatchHandler:
         out.suggestions.extend((e.user_id, None) for e in events if isinstance(e, ForgetUser))
 
     @staticmethod
-    def _apply(decision: Decision, exc: BaseException) -> None:
-        if decision is Decision.FATAL:
+    def _apply(action: FailureAction, exc: BaseException) -> None:
+        if action is FailureAction.FATAL:
             logging.shutdown()
             os._exit(70)  # no ack: the batch is redelivered after a restart
 

@@ -19,10 +19,13 @@ from typing import Any
 import faust
 
 from config.settings import Settings
+from config.topics import topic_spec
 from models.errors import InvalidEvent
 from models.profile import parse_profile
+from streams.batch_agent import record_of
 from streams.handler import Record, dead_letter, encode
 from streams.resilience import deliver
+from streams.topics import Topics
 from xsell.notify.scheduler import Scheduler
 from xsell.notify.sender import CLAIM_LIMIT, Sender
 
@@ -32,12 +35,12 @@ log = logging.getLogger(__name__)
 class Notify:
     """The scheduler and the sender of a worker, opened with its engine."""
 
-    def __init__(self, app: faust.App, settings: Settings, runtime: Any, dead: Any) -> None:
+    def __init__(self, settings: Settings, runtime: Any, topics: Topics) -> None:
         self.settings = settings
         self.runtime = runtime
-        self.dead = dead  # the dead-letter topic
-        self.notifications = _topic(app, settings, "notifications")
-        self.profiles = _topic(app, settings, "profiles")
+        self.dead = topics.dead_letter
+        self.notifications = topics.notifications
+        self.profiles = topics.profiles
         self._scheduler: Scheduler | None = None
         self._sender: Sender | None = None
 
@@ -100,34 +103,15 @@ class Notify:
                 await asyncio.sleep(self.settings.notify_poll_seconds)
 
 
-def install(app: faust.App, settings: Settings, runtime: Any, dead: Any) -> Notify:
-    """Add the profiles agent and the due loop to the worker's app."""
-    notify = Notify(app, settings, runtime, dead)
+def install(app: faust.App, settings: Settings, notify: Notify) -> None:
+    """Add the profiles agent and the due loop of ``notify`` to the worker's app."""
 
-    @app.agent(notify.profiles, name="xsell.profiles")
+    @app.agent(notify.profiles, name=topic_spec("profiles").agent)
     async def profile_agent(stream: Any) -> None:
         async for events in stream.take_events(settings.batch_size, settings.batch_window):
-            records = [
-                Record(e.message.topic, e.message.partition, e.message.offset, e.message.value)
-                for e in events
-            ]
-            await notify.profiles_batch(records)
+            await notify.profiles_batch([record_of(e) for e in events])
 
     @app.task
     async def notify_due() -> None:
         if settings.notify_policy.channels:
             await notify.due_loop()
-
-    return notify
-
-
-def _topic(app: faust.App, settings: Settings, name: str) -> Any:
-    return app.topic(
-        settings.topic(name),
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        partitions=settings.topic_partitions,
-        internal=False,
-    )

@@ -16,6 +16,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from xsell.retrying import Backoff, Failure, RetryPolicy, retry_async
+
 log = logging.getLogger(__name__)
 
 SLOW_SECONDS = 3.0  # log while a delivery has waited this long
@@ -28,53 +30,57 @@ THROTTLE_SECONDS = 10.0
 
 async def deliver(send_all: Callable[[], Awaitable[None]], what: str, where: str) -> int:
     """Run ``send_all()`` (send every output of a batch and wait for Kafka's acks) until it
-    succeeds; returns the number of failed attempts. Never raises except on cancellation."""
+    succeeds; returns the number of failed attempts. Never raises except on cancellation.
+    The loop is :func:`xsell.retrying.retry_async` with no budget (see the module doc)."""
+    policy = RetryPolicy(retry_on=(Exception,), backoff=Backoff(0.1, MAX_BACKOFF))
     started = time.monotonic()
-    failures = 0
-    while True:
-        task = asyncio.ensure_future(send_all())
-        try:
-            while True:
-                done, _ = await asyncio.wait({task}, timeout=SLOW_SECONDS)
-                if done:
-                    break
-                log.warning(
-                    "waiting for Kafka at %s to acknowledge %s (%.0fs so far)",
-                    where,
-                    what,
-                    time.monotonic() - started,
-                )
-            task.result()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            failures += 1
-            delay = min(MAX_BACKOFF, 0.1 * 2 ** min(failures, 6))
+
+    def waiting(failure: Failure) -> None:
+        log.warning(
+            "waiting for Kafka at %s: sending %s failed (attempt %d, %.1fs so far): "
+            "%r; sending again in %.1fs",
+            where,
+            what,
+            failure.failures,
+            failure.elapsed,
+            failure.error,
+            failure.delay,
+        )
+
+    outcome = await retry_async(lambda: _watched(send_all, what, where, started), policy, waiting)
+    if outcome.failures or outcome.elapsed > SLOW_SECONDS:
+        log.warning(
+            "Kafka at %s acknowledged %s after %.1fs (%d failed attempts)",
+            where,
+            what,
+            outcome.elapsed,
+            outcome.failures,
+        )
+    return outcome.failures
+
+
+async def _watched(
+    send_all: Callable[[], Awaitable[None]], what: str, where: str, started: float
+) -> None:
+    """One attempt of :func:`deliver`, saying every ``SLOW_SECONDS`` that Kafka has not yet
+    acknowledged (a hung broker would otherwise stay silent until aiokafka's own timeout;
+    ``started``: when the delivery began). The send is a task of its own so that waiting for
+    it can be logged; it is cancelled when the wait is (worker shutdown)."""
+    task = asyncio.ensure_future(send_all())
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=SLOW_SECONDS)
+            if done:
+                return task.result()
             log.warning(
-                "waiting for Kafka at %s: sending %s failed (attempt %d, %.1fs so far): "
-                "%r; sending again in %.1fs",
+                "waiting for Kafka at %s to acknowledge %s (%.0fs so far)",
                 where,
                 what,
-                failures,
                 time.monotonic() - started,
-                exc,
-                delay,
             )
-            await asyncio.sleep(delay)
-            continue
-        finally:
-            if not task.done():
-                task.cancel()
-        waited = time.monotonic() - started
-        if failures or waited > SLOW_SECONDS:
-            log.warning(
-                "Kafka at %s acknowledged %s after %.1fs (%d failed attempts)",
-                where,
-                what,
-                waited,
-                failures,
-            )
-        return failures
+    finally:
+        if not task.done():
+            task.cancel()
 
 
 def _metadata_probe(app: Any) -> Callable[[], Awaitable[Any]] | None:

@@ -11,7 +11,6 @@ import json
 import logging
 import socket
 import ssl
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,20 +19,14 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from config.settings import Settings
+from config.topics import names as topic_names
+from config.topics import partition_count, topic_spec
 from models.errors import XsellError
+from xsell.retrying import Backoff, Failure, RetryPolicy, retry_sync
 
 log = logging.getLogger(__name__)
 
-TOPICS = (
-    "cart-events",
-    "orders",
-    "catalog",
-    "suggestions",
-    "dead-letter",
-    "feedback",
-    "profiles",
-    "notifications",
-)
+TOPICS = topic_names()  # every logical topic name, declared in config/topics.py
 
 
 def security_options(settings: Settings) -> dict[str, Any]:
@@ -72,24 +65,33 @@ def require_kafka(settings: Settings) -> None:
 
 
 def admin(settings: Settings, timeout: float = 30.0) -> KafkaAdminClient:
-    """An admin client; waits up to ``timeout`` for a broker that is still starting, then
-    says in one line why there is none."""
-    deadline = time.monotonic() + timeout
-    while True:
-        reason: object = unreachable(settings)
-        if reason is None:
-            try:
-                return KafkaAdminClient(**_client_options(settings), request_timeout_ms=10000)
-            except KafkaError as exc:
-                reason = exc
-        if time.monotonic() > deadline:
-            raise XsellError(f"Kafka at {settings.kafka_brokers}: {reason}")
-        log.info("waiting for Kafka at %s: %s", settings.kafka_brokers, reason)
-        time.sleep(0.5)
+    """An admin client; waits up to ``timeout`` for a broker that is still starting (a fixed
+    half-second pause, :mod:`xsell.retrying`), then says in one line why there is none."""
+
+    def attempt() -> KafkaAdminClient:
+        down = unreachable(settings)
+        if down is not None:
+            raise _BrokerDown(down)
+        return KafkaAdminClient(**_client_options(settings), request_timeout_ms=10000)
+
+    def waiting(failure: Failure) -> None:
+        log.info("waiting for Kafka at %s: %s", settings.kafka_brokers, failure.error)
+
+    policy = RetryPolicy((_BrokerDown, KafkaError), Backoff.fixed(0.5), give_up_after=timeout)
+    try:
+        return retry_sync(attempt, policy, waiting).value
+    except (_BrokerDown, KafkaError) as exc:
+        raise XsellError(f"Kafka at {settings.kafka_brokers}: {exc}") from None
+
+
+class _BrokerDown(Exception):
+    """No bootstrap broker accepts a TCP connection (the text says why): retried by
+    :func:`admin`, never seen outside it."""
 
 
 def create_topics(settings: Settings, names: Iterable[str] = TOPICS) -> dict[str, str]:
-    """Create the xsell topics (prefix + name) with their partition counts.
+    """Create the xsell topics (prefix + name; every topic of config/topics.py by default)
+    with the partitions policy's counts and ``XSELL_TOPIC_REPLICATION`` replicas.
 
     Returns topic -> "created" | "exists". Idempotent.
     """
@@ -103,9 +105,8 @@ def create_topics(settings: Settings, names: Iterable[str] = TOPICS) -> dict[str
                 outcome[topic] = "exists"
                 continue
             try:
-                client.create_topics(
-                    [NewTopic(topic, settings.topic_partitions, settings.topic_replication)]
-                )
+                partitions = partition_count(settings, topic_spec(name))
+                client.create_topics([NewTopic(topic, partitions, settings.topic_replication)])
                 outcome[topic] = "created"
             except TopicAlreadyExistsError:
                 outcome[topic] = "exists"
@@ -276,24 +277,3 @@ def kafka_has_records(
         return None
     finally:
         cons.close()
-
-
-def use_fetch_wait(ms: int) -> None:
-    """Make the worker's Kafka consumers wait at most ``ms`` for records per fetch
-    (``XSELL_KAFKA_FETCH_MAX_WAIT_MS``). Why: Faust 0.15 creates its consumer with a fixed
-    ``fetch_max_wait_ms=1500`` (faust/transport/drivers/aiokafka.py) and has no setting for
-    it. Apache Kafka answers a fetch as soon as records arrive, so the wait only bounds idle
-    polling there; a broker that always waits the full time (Tansu) would add it to every
-    event's latency. Every AIOKafkaConsumer created in this process after the call gets
-    ``ms``; calling it again changes the value."""
-    import aiokafka
-
-    base = getattr(aiokafka, "_xsell_base_consumer", aiokafka.AIOKafkaConsumer)
-
-    class FetchWaitConsumer(base):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["fetch_max_wait_ms"] = ms
-            super().__init__(*args, **kwargs)
-
-    aiokafka._xsell_base_consumer = base
-    aiokafka.AIOKafkaConsumer = FetchWaitConsumer

@@ -1,7 +1,7 @@
 """The layer rule of docs/architecture.md, checked on the source (an AST walk, every import,
 at module level or inside a function):
 
-    models -> config -> xsell.store | xsell.kafka_clients -> xsell.engine
+    models -> config | xsell.retrying -> xsell.store | xsell.kafka_clients -> xsell.engine
            -> xsell.notify | xsell.feedback -> streams -> xsell.ops -> xsell.api -> xsell.cli
 
 A module may import its own layer's package and lower layers only; the packages that share a
@@ -23,7 +23,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("models",),
-    ("config",),
+    ("config", "xsell.retrying"),
     ("xsell.store", "xsell.kafka_clients"),
     ("xsell.engine",),
     ("xsell.notify", "xsell.feedback"),

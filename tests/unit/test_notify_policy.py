@@ -11,10 +11,10 @@ from models.notify_policy import (
     CART_ABANDONED,
     POST_PURCHASE,
     Cap,
-    Decision,
     Policy,
     Profile,
     QuietHours,
+    SendDecision,
     cap_frees_at,
     choose_channel,
     consented,
@@ -162,7 +162,7 @@ def test_decide_in_order() -> None:
     now = 1e6
     exp = now + 7200
 
-    def dec(**kw: object) -> Decision:
+    def dec(**kw: object) -> SendDecision:
         args: dict[str, object] = {
             "reason": CART_ABANDONED,
             "trigger_ts": now - 3600,
@@ -176,14 +176,14 @@ def test_decide_in_order() -> None:
         args.update(kw)
         return decide(**args)  # type: ignore[arg-type]
 
-    assert dec() == Decision("send", channel="push")
-    assert dec(now=exp) == Decision("suppress", "expired")
-    assert dec(purchases={"a": now - 10}) == Decision("suppress", "purchased")
-    assert dec(purchases={"a": now - 7200}) == Decision("send", channel="push")
+    assert dec() == SendDecision("send", channel="push")
+    assert dec(now=exp) == SendDecision("suppress", "expired")
+    assert dec(purchases={"a": now - 10}) == SendDecision("suppress", "purchased")
+    assert dec(purchases={"a": now - 7200}) == SendDecision("send", channel="push")
     assert dec(reason=POST_PURCHASE, purchases={"a": now - 10}).kind == "send"
-    assert dec(profile=Profile()) == Decision("suppress", "consent")
-    assert dec(sent={"push": [now - 600]}) == Decision("defer", "cap", at=now - 600 + 3600)
-    assert dec(sent={"push": [now - 600]}, expiry=now + 100) == Decision("suppress", "cap")
+    assert dec(profile=Profile()) == SendDecision("suppress", "consent")
+    assert dec(sent={"push": [now - 600]}) == SendDecision("defer", "cap", at=now - 600 + 3600)
+    assert dec(sent={"push": [now - 600]}, expiry=now + 100) == SendDecision("suppress", "cap")
 
 
 def test_decide_quiet_hours_defer_then_send() -> None:
@@ -193,13 +193,13 @@ def test_decide_quiet_hours_defer_then_send() -> None:
     assert d.kind == "defer" and d.why == "quiet_hours"
     assert wall(d.at or 0, NY) == "2024-06-04 08:00 -0400"
     later = decide(CART_ABANDONED, now - 3600, now + 86400, PUSH, {}, {}, d.at or 0, policy)
-    assert later == Decision("send", channel="push")
+    assert later == SendDecision("send", channel="push")
     # the user's own zone wins: 23:00 New York is 10:00 in Ho Chi Minh City
     vn = Profile(timezone="Asia/Ho_Chi_Minh", consent={"push": True})
     assert decide(CART_ABANDONED, now - 3600, now + 86400, vn, {}, {}, now, policy).kind == "send"
     # held past its expiry: dropped
     short = decide(CART_ABANDONED, now - 3600, now + 3600, PUSH, {}, {}, now, policy)
-    assert short == Decision("suppress", "expired")
+    assert short == SendDecision("suppress", "expired")
 
 
 # --- ids, timing, repeats ---------------------------------------------------------------------

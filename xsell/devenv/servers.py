@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Self
 
 from models.errors import XsellError
+from xsell.retrying import Backoff, RetryPolicy, retry_sync
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +34,21 @@ def free_port() -> int:
 
 
 def wait_for_port(port: int, timeout: float, proc: subprocess.Popen[bytes] | None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """Wait until a server we started accepts connections on ``port`` (the retry policy of
+    :mod:`xsell.retrying`: a 50 ms pause, ``timeout`` seconds at most); a child that exited
+    is said at once instead of waited for."""
+
+    def connect() -> None:
         if proc is not None and proc.poll() is not None:
             raise XsellError(f"process exited with {proc.returncode} before port {port} opened")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise XsellError(f"port {port} did not open within {timeout}s")
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return
+
+    policy = RetryPolicy((OSError,), Backoff.fixed(0.05), give_up_after=timeout)
+    try:
+        retry_sync(connect, policy)
+    except OSError:
+        raise XsellError(f"port {port} did not open within {timeout}s") from None
 
 
 class _Child:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from models.experiments import CONTROL, variant_of
-from models.notify_policy import CART_ABANDONED, Decision, decide, recently_notified
+from models.notify_policy import CART_ABANDONED, SendDecision, decide, recently_notified
 from models.ranking import RankRequest
 from xsell.engine import Engine
 from xsell.notify import metrics
@@ -89,7 +89,7 @@ class Sender:
         fresh = [c for c in claimed if not c.prepared]
         writes = self.store.notifications.writes()
         decided = await self._decide(fresh, now)
-        sending: list[tuple[Claimed, Decision, RankRequest]] = []
+        sending: list[tuple[Claimed, SendDecision, RankRequest]] = []
         for claim, (decision, request) in zip(fresh, decided, strict=True):
             if decision.kind == "send" and request is not None:
                 sending.append((claim, decision, request))
@@ -138,7 +138,7 @@ class Sender:
 
     async def _decide(
         self, fresh: Sequence[Claimed], now: float
-    ) -> list[tuple[Decision, RankRequest | None]]:
+    ) -> list[tuple[SendDecision, RankRequest | None]]:
         """The policy's decision for each claim, and the ranking request of those to send
         (None when there is nothing to offer: an emptied cart)."""
         if not fresh:
@@ -147,7 +147,7 @@ class Sender:
             [c.job.user_id for c in fresh]
         )
         clock = read_clock if read_clock is not None else now
-        out: list[tuple[Decision, RankRequest | None]] = []
+        out: list[tuple[SendDecision, RankRequest | None]] = []
         for c, given in zip(fresh, inputs, strict=True):
             job, state = c.job, given.state
             decision = decide(
@@ -183,7 +183,12 @@ class Sender:
         writes.finish(r.claimed, token, now, f"sent:{job.reason}:{r.channel}")
 
     def _defer(
-        self, writes: NotificationWrites, claim: Claimed, token: str, now: float, decision: Decision
+        self,
+        writes: NotificationWrites,
+        claim: Claimed,
+        token: str,
+        now: float,
+        decision: SendDecision,
     ) -> None:
         job = claim.job
         why, until = decision.why or "cap", decision.at or now
