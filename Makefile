@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export CI
 
-.PHONY: help lint format types test system ci
+.PHONY: help lint lint-imports format types unit check test system ci
 
 help:  ## list the tasks
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -17,8 +17,16 @@ format:  ## ruff: apply the formatter and the safe lint fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+lint-imports:  ## import-linter: the layers and the store's rooms ([tool.importlinter])
+	$(VENV)/bin/lint-imports
+
 types:  ## mypy --strict over the product and the harness
 	$(VENV)/bin/mypy
+
+unit:  ## the pure tests (no server, no process; well under 30 s)
+	$(PY) -m pytest tests/unit -q
+
+check: lint lint-imports types unit  ## the inner loop: lint, import contracts, types, unit tests
 
 test:  ## unit + fast integration tests (real redis-server, broker, workers; a few minutes)
 	$(PY) -m pytest tests/unit tests/integration
@@ -26,4 +34,4 @@ test:  ## unit + fast integration tests (real redis-server, broker, workers; a f
 system:  ## the slow tier: bench, eval through Kafka, chaos, outages, demo
 	$(PY) -m pytest tests/system
 
-ci: lint types test system  ## everything CI runs, in its order
+ci: lint lint-imports types test system  ## everything CI runs, in its order

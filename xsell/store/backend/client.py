@@ -42,6 +42,7 @@ from redis.retry import Retry
 
 from config.settings import Settings, mask_url
 from models.errors import StoreUnavailable
+from xsell.retrying import Backoff, Failure, RetryPolicy, retry_async
 from xsell.store.backend.scripts import LuaScript, registered_scripts
 
 log = logging.getLogger(__name__)
@@ -174,6 +175,8 @@ class Runner:
     def __init__(self, client: RedisClient, settings: Settings) -> None:
         self.client = client
         self.retry_seconds = settings.redis_retry_seconds
+        # capped exponential backoff; 0 seconds of patience means: wait forever
+        self.policy = RetryPolicy(TRANSIENT, Backoff(0.05, 2.0), self.retry_seconds or None)
         self.where = mask_url(settings.redis_url)
 
     async def load_scripts(self) -> None:
@@ -194,41 +197,42 @@ class Runner:
     async def _retrying(self, once: Callable[[], Awaitable[list[Any]]], n: int) -> list[Any]:
         """``once()`` until it succeeds: scripts reloaded after NOSCRIPT (inside the retry, so
         a Redis that goes away again while loading is waited for too), connection errors and
-        timeouts retried with capped backoff (see module doc)."""
-        started = time.monotonic()
-        attempt = 0
+        timeouts retried by xsell's one retry policy (xsell/retrying.py; see module doc)."""
         reload = False
-        while True:
-            try:
-                if reload:
-                    await self._load_scripts_once()
-                    reload = False
-                result = await self._watched(once, n)
-                if attempt:
-                    log.warning(
-                        "Redis at %s answers again after %.1fs (%d attempts)",
-                        self.where,
-                        time.monotonic() - started,
-                        attempt + 1,
-                    )
-                return result
-            except NoScriptError:
-                log.warning("Redis lost the Lua scripts (restarted?); loading them again")
-                reload = True
-            except TRANSIENT as exc:
-                attempt += 1
-                waited = time.monotonic() - started
-                if self.retry_seconds and waited > self.retry_seconds:
-                    raise StoreUnavailable(f"Redis at {self.where}: {exc}") from exc
-                delay = min(2.0, 0.05 * 2 ** min(attempt, 6))
-                log.warning(
-                    "waiting for Redis at %s (attempt %d, %.1fs so far): %s",
-                    self.where,
-                    attempt,
-                    waited,
-                    exc,
-                )
-                await asyncio.sleep(delay)
+
+        async def attempt() -> list[Any]:
+            nonlocal reload
+            while True:  # NOSCRIPT is no outage: load the scripts and repeat at once
+                try:
+                    if reload:
+                        await self._load_scripts_once()
+                        reload = False
+                    return await self._watched(once, n)
+                except NoScriptError:
+                    log.warning("Redis lost the Lua scripts (restarted?); loading them again")
+                    reload = True
+
+        def waiting(failure: Failure) -> None:
+            log.warning(
+                "waiting for Redis at %s (attempt %d, %.1fs so far): %s",
+                self.where,
+                failure.failures,
+                failure.elapsed,
+                failure.error,
+            )
+
+        try:
+            outcome = await retry_async(attempt, self.policy, waiting)
+        except TRANSIENT as exc:
+            raise StoreUnavailable(f"Redis at {self.where}: {exc}") from exc
+        if outcome.failures:
+            log.warning(
+                "Redis at %s answers again after %.1fs (%d attempts)",
+                self.where,
+                outcome.elapsed,
+                outcome.failures + 1,
+            )
+        return outcome.value
 
     async def _watched(self, once: Callable[[], Awaitable[list[Any]]], n: int) -> list[Any]:
         """``once()`` (``n`` commands), logging while Redis does not answer (a hung server:
