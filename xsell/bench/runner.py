@@ -18,6 +18,7 @@ import redis
 
 from models.events import Limits, PurchaseEvent
 from xsell.bench import probes
+from xsell.bench.memory import kind_of
 from xsell.bench.profile import py_spy, top_costs
 from xsell.bench.report import summarise, targets
 from xsell.bench.scenario import Context, Scenario, run_scenario, settings_for
@@ -76,13 +77,17 @@ async def _backfill(env: dict[str, str], orders: list[PurchaseEvent], mode: str)
         summary = await load_history(store, orders, mode=mode)
         seconds, cpu = time.monotonic() - started, time.process_time() - cpu0
         after = probes.redis_snapshot(client)
-        ns = settings.key_namespace
-        items = int(client.zcard(store.keys.popularity))
-        entries = {kind: _sum_over(client, f"{ns}:{{i:*}}:{kind}", "ZCARD") for kind in ("p", "c")}
-        window = _sum_over(client, f"{ns}:{{i:*}}:m", "MEMORY USAGE") + _sum_over(
-            client, store.keys.global_markers, "MEMORY USAGE"
-        )
-        done = _sum_over(client, f"{ns}:{{e:*", "MEMORY USAGE")
+        items = await store.ops.item_count()
+        entries = {"p": 0, "c": 0}
+        window = done = 0  # bytes of the dedup markers ({i:*}:m, {g}:m) and done markers
+        async for key in store.ops.footprints():
+            kind = kind_of(key.name)
+            if kind in ("i:p", "i:c"):
+                entries[kind[-1]] += key.entries
+            elif kind in ("i:m", "g:m"):
+                window += key.bytes
+            elif kind == "e":
+                done += key.bytes
         client.close()
     finally:
         await store.close()
@@ -111,20 +116,6 @@ async def _backfill(env: dict[str, str], orders: list[PurchaseEvent], mode: str)
             "used_bytes_per_pair_entry": round(used / total_entries) if total_entries else None,
         },
     }
-
-
-def _sum_over(client: redis.Redis, pattern: str, what: str) -> int:
-    """The sum of ZCARD or MEMORY USAGE (``what``) over the keys matching ``pattern``."""
-    keys = list(client.scan_iter(match=pattern, count=1000))
-    if not keys:
-        return 0
-    pipe = client.pipeline(transaction=False)
-    for key in keys:
-        if what == "ZCARD":
-            pipe.zcard(key)
-        else:
-            pipe.memory_usage(key, samples=0)
-    return int(sum(int(x or 0) for x in pipe.execute()))
 
 
 def run_bench(opts: BenchOptions, env: dict[str, str]) -> dict[str, Any]:
