@@ -23,7 +23,7 @@ from tests.conftest import require_shared_data, stack_env
 from tests.helpers import run
 from tests.integration.notify_stack import NotifyStack
 from xsell.devenv.servers import LocalBroker, LocalRedis
-from xsell.notify.inspect import notification_counts
+from xsell.notify.views import notification_counts
 from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, load_orders
 from xsell.store import Store
 

@@ -15,9 +15,9 @@ from models.events import CartEvent, OrderLine, PurchaseEvent
 from tests.helpers import run
 from xsell.devenv.redis_cluster import LocalRedisCluster
 from xsell.engine import Engine
-from xsell.notify.inspect import notification_counts, user_notifications
 from xsell.notify.scheduler import Scheduler, forget
 from xsell.notify.sender import Sender
+from xsell.notify.views import notification_counts, user_notifications
 from xsell.store import Store
 from xsell.store.notifications.calls import NotifyCalls
 from xsell.store.notifications.keys import NotifyKeys

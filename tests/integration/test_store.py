@@ -13,7 +13,7 @@ from redis.cluster import key_slot
 from config.settings import Settings
 from models.events import CartEvent, CatalogItem, ForgetUser, OrderLine, PurchaseEvent
 from tests.helpers import dump_state, run
-from xsell.ops.inspect import neighbours
+from xsell.ops.neighbours import neighbours
 from xsell.store import Store
 from xsell.store.attribution.ledger import day_of
 from xsell.store.core.lua import APPLY_PAIRS

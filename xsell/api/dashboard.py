@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from xsell.api.runtime import ApiRuntime, runtime
 from xsell.feedback.live import minutes, top_pairs
 from xsell.feedback.report import read_days, report, summarise
-from xsell.notify.inspect import notification_counts
+from xsell.notify.views import notification_counts
 from xsell.store import day_of
 
 router = APIRouter()

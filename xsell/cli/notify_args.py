@@ -1,5 +1,5 @@
 """``xsell notifications USER_ID [--json]``: a user's pending notifications and recent
-decisions (logic: :mod:`xsell.notify.inspect`)."""
+decisions (logic: :mod:`xsell.notify.views`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from xsell.cli.common import cli_settings, with_store
 
 
 def cmd_notifications(args: argparse.Namespace) -> int:
-    from xsell.notify.inspect import decision_text, user_notifications
+    from xsell.notify.views import decision_text, user_notifications
 
     settings = cli_settings(args)
     result: dict[str, Any] = with_store(

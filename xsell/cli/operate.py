@@ -38,7 +38,7 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def cmd_neighbors(args: argparse.Namespace) -> int:
-    from xsell.ops.inspect import neighbours
+    from xsell.ops.neighbours import neighbours
 
     settings = cli_settings(args)
     rows = with_store(settings, lambda store: neighbours(store, args.item_id, args.k))

@@ -31,7 +31,7 @@ from models.events import CatalogItem, Event, PurchaseEvent
 from models.validate import parse_record
 from xsell.engine import tuning_status
 from xsell.kafka_clients import consumer, kafka_has_records, unreachable
-from xsell.notify.inspect import notification_counts
+from xsell.notify.views import notification_counts
 from xsell.ops.loading import backfill
 from xsell.store import Store, epoch_text, state_clock
 
