@@ -15,6 +15,7 @@ product code, and nothing imports the tests.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -205,3 +206,42 @@ def test_what_the_rule_allows_is_not_reported(tmp_path: Path) -> None:
         },
     )
     assert violations(root) == []
+
+
+# What the store keeps to itself: its runner (pipelines), its Redis client and its key names.
+STORE_INTERNALS = re.compile(
+    r"\bstore\.(runner|client|keys|calls|ledger)\b|\brunner\.run\(|\.pipeline\(|\bEVALSHA\b"
+)
+LAYOUT_ORACLE = "xsell/verify/state_oracle.py"  # the store's key layout test (pyproject)
+
+
+def internals_outside_the_store(root: Path) -> list[str]:
+    """Lines outside xsell/store/ that reach into the store (module ``STORE_INTERNALS``)."""
+    out = []
+    for top in ROOTS:
+        for path in sorted((root / top).rglob("*.py")):
+            name = path.relative_to(root).as_posix()
+            if name.startswith("xsell/store/") or name == LAYOUT_ORACLE:
+                continue
+            for n, line in enumerate(path.read_text().splitlines(), 1):
+                if STORE_INTERNALS.search(line):
+                    out.append(f"{name}:{n}: {line.strip()}")
+    return out
+
+
+def test_nothing_outside_the_store_reaches_into_it() -> None:
+    assert internals_outside_the_store(REPO) == []
+
+
+def test_reaching_into_the_store_is_reported(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "xsell/api/x.py": "await store.runner.run([('GET', store.keys.meta)])\n",
+            "xsell/store/core/y.py": "await self.runner.run([])\n",
+            "xsell/ops/z.py": "await store.ops.summary()\n",
+        },
+    )
+    assert internals_outside_the_store(root) == [
+        "xsell/api/x.py:1: await store.runner.run([('GET', store.keys.meta)])"
+    ]
