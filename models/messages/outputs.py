@@ -1,0 +1,328 @@
+"""The messages xsell writes (suggestions, notifications, dead letters) and the API's bodies,
+declared once as pydantic models (docs/contract.md).
+
+The worker builds these messages itself (xsell/engine.py, xsell/notify/messages.py,
+streams/handler.py) and does not validate them on the way out: the models are their published
+shape, from which docs/schemas/ is generated and which the API uses as its request bodies and
+response models. tests/unit/test_schemas.py checks the built messages against the schemas.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+UTC_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z$"
+Text = Annotated[str, Field(min_length=1)]
+Variant = Annotated[str, Field(min_length=1, max_length=64)]
+ItemIds = Annotated[
+    list[Text], Field(min_length=1, max_length=1000, json_schema_extra={"uniqueItems": True})
+]
+Placement = Literal[
+    "cart", "checkout", "post_purchase", "product_page", "cart_abandoned", "support"
+]
+_MESSAGE_NOTE = "Consumers must ignore properties they do not know."
+
+
+def utc_time(description: str) -> object:
+    """An RFC 3339 UTC time as xsell writes it (``...Z``, at most microseconds)."""
+    return Field(
+        description=description, pattern=UTC_TIME, json_schema_extra={"format": "date-time"}
+    )
+
+
+class Because(BaseModel):
+    """Why: the trigger or cart item that contributed most."""
+
+    item_id: Text = Field(description="The anchor item.")
+    together: float = Field(
+        ge=0,
+        description="Decayed co-purchase weight of the anchor and the item (~ orders holding "
+        "both).",
+    )
+    confidence: float = Field(
+        ge=0, description="together / decayed order count of the anchor (~ P(item | anchor))."
+    )
+
+
+class Offer(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"kind": {"const": "popular"}}},
+            "then": {"properties": {"because": {"type": "null"}}},
+            "else": {"properties": {"because": {"type": "object"}}},
+        }
+    )
+
+    item_id: Text
+    score: float = Field(
+        ge=0,
+        description="Ranking score (comparable within one message only); popular items: "
+        "popularity relative to the most popular item, in [0, 1].",
+    )
+    kind: Literal["cross_sell", "upsell", "popular"]
+    because: Because | None
+
+
+Offers = Annotated[
+    list[Offer],
+    Field(
+        max_length=50,
+        description="Offers, best first: at most XSELL_MAX_SUGGESTIONS (default 3, at most "
+        "50); may be empty. Never an item of the trigger or the cart.",
+    ),
+]
+
+
+class SuggestionTrigger(BaseModel):
+    type: Literal["add_to_cart", "purchase"]
+    event_id: Text
+    item_ids: ItemIds = Field(
+        description="add_to_cart: the added item; purchase: the order's distinct items in line "
+        "order."
+    )
+
+
+class SuggestionMessage(BaseModel):
+    model_config = ConfigDict(
+        title="Suggestion",
+        json_schema_extra={
+            "description": "A value of the suggestions topic (default name xsell.suggestions; "
+            "key: user_id, none when user_id is null), written by the worker: one per "
+            "add_to_cart (placement cart) and one per purchase (placement post_purchase). "
+            "suggestion_id is derived from the trigger's topic and event_id, so a redelivered "
+            "event gives the same suggestion_id again: consumers dedupe on it. " + _MESSAGE_NOTE,
+            "if": {"properties": {"placement": {"const": "cart"}}},
+            "then": {
+                "properties": {
+                    "user_id": {"type": "string"},
+                    "trigger": {
+                        "properties": {
+                            "type": {"const": "add_to_cart"},
+                            "item_ids": {"maxItems": 1},
+                        }
+                    },
+                }
+            },
+            "else": {"properties": {"trigger": {"properties": {"type": {"const": "purchase"}}}}},
+        },
+    )
+
+    suggestion_id: str = Field(pattern=r"^sug-[0-9a-f]{32}$")
+    user_id: Text | None
+    placement: Literal["cart", "post_purchase"]
+    trigger: SuggestionTrigger
+    items: Offers
+    created_at: str = utc_time("When the worker ranked it: RFC 3339, UTC.")  # type: ignore[assignment]
+    variant: Variant = Field(
+        description='The user\'s experiment variant (docs/contract.md, "Experiments"): default '
+        "when no experiment is configured; control (the holdout) always with no items."
+    )
+
+
+class NotificationTrigger(BaseModel):
+    type: Literal["add_to_cart", "remove_from_cart", "purchase"]
+    event_id: Text
+    item_ids: ItemIds = Field(
+        description="cart activity: its item; purchase: the order's distinct items in line order."
+    )
+
+
+class NotificationMessage(BaseModel):
+    model_config = ConfigDict(
+        title="Notification",
+        json_schema_extra={
+            "description": "A value of the notifications topic (default name "
+            "xsell.notifications; key: user_id), written by the worker at (or just after) "
+            "send_at: the sender delivers it on receipt, on its channel. notification_id "
+            "derives from the reason and the trigger: a redelivered trigger never makes a "
+            "second, different notification, and a notification may be published again with "
+            "the same id and the same content after a worker crash: senders dedupe on "
+            "notification_id. " + _MESSAGE_NOTE,
+            "if": {"properties": {"reason": {"const": "post_purchase"}}},
+            "then": {"properties": {"trigger": {"properties": {"type": {"const": "purchase"}}}}},
+            "else": {
+                "properties": {
+                    "trigger": {
+                        "properties": {
+                            "type": {"enum": ["add_to_cart", "remove_from_cart"]},
+                            "item_ids": {"maxItems": 1},
+                        }
+                    }
+                }
+            },
+        },
+    )
+
+    notification_id: str = Field(pattern=r"^ntf-[0-9a-f]{32}$")
+    user_id: Text
+    channel: Literal["push", "email", "sms", "zalo"] = Field(
+        description="The first channel of XSELL_NOTIFY_CHANNELS the user consented to that was "
+        "not capped."
+    )
+    reason: Literal["post_purchase", "cart_abandoned"]
+    items: list[Offer] = Field(
+        min_length=1,
+        max_length=50,
+        description="Offers as in suggestions, best first, ranked when it was sent: never an "
+        "item of the cart or the order, owned, or notified to the user within "
+        "XSELL_NOTIFY_REPEAT_DAYS. Never empty.",
+    )
+    trigger: NotificationTrigger = Field(
+        description="cart_abandoned: the cart's last activity; post_purchase: the order."
+    )
+    send_at: str = utc_time(  # type: ignore[assignment]
+        "When it was due (after quiet hours or a cap held it), RFC 3339 UTC."
+    )
+    expires_at: str = utc_time(  # type: ignore[assignment]
+        "Do not deliver after this (XSELL_NOTIFY_TTL_SECONDS after its first due time)."
+    )
+    created_at: str = utc_time("When the worker ranked its items, RFC 3339 UTC.")  # type: ignore[assignment]
+    variant: Variant = Field(
+        description="The user's experiment variant (never control: the holdout gets no "
+        "notification)."
+    )
+
+
+class DeadLetterMessage(BaseModel):
+    model_config = ConfigDict(
+        title="Dead letter",
+        json_schema_extra={
+            "description": "A value of the dead-letter topic (default name xsell.dead-letter; "
+            "no key), written by the worker for each input record that is not a valid event (or "
+            "fails on its own after retries). " + _MESSAGE_NOTE
+        },
+    )
+
+    error: Text = Field(
+        description='Human-readable reason, e.g. "ts: outside 1970..2100"; "internal error: '
+        '..." when processing failed.'
+    )
+    topic: Text = Field(description="Full name of the input topic, e.g. xsell.orders.")
+    partition: int = Field(ge=0)
+    offset: int = Field(ge=0)
+    payload: str = Field(
+        max_length=100_000,
+        description="The record value as text (invalid UTF-8 replaced by U+FFFD), truncated to "
+        "100,000 characters; the error then says so.",
+    )
+
+
+class OffersTrigger(BaseModel):
+    type: Literal["product_view", "request"]
+    event_id: None
+    item_ids: ItemIds = Field(
+        description="product_view: the viewed item; request: the given cart, in the order it "
+        "was sent."
+    )
+
+
+class OffersAnswer(BaseModel):
+    model_config = ConfigDict(
+        title="Offers",
+        json_schema_extra={
+            "description": "The answer of the API's ranking routes (GET "
+            "/v1/items/{item_id}/complements, POST /v1/recommendations): the shape of a "
+            "suggestion message, ranked on request by the worker's own ranking and rules "
+            "without changing any state. suggestion_id is new for every answer (like a "
+            "recommId); trigger.event_id is null. " + _MESSAGE_NOTE,
+            "if": {"properties": {"trigger": {"properties": {"type": {"const": "product_view"}}}}},
+            "then": {
+                "properties": {
+                    "placement": {"const": "product_page"},
+                    "trigger": {"properties": {"item_ids": {"maxItems": 1}}},
+                }
+            },
+        },
+    )
+
+    suggestion_id: str = Field(pattern=r"^sug-[0-9a-f]{32}$")
+    user_id: Text | None = Field(
+        description="The user named by the request (their cart and purchases are excluded), "
+        "else null."
+    )
+    placement: Placement = Field(
+        description="product_page for complements; for recommendations the request's placement "
+        "(default cart)."
+    )
+    trigger: OffersTrigger
+    items: Offers
+    created_at: str = utc_time("When the API ranked it: RFC 3339, UTC.")  # type: ignore[assignment]
+    variant: Variant = Field(
+        description="The requesting user's experiment variant (the first variant without a "
+        "user_id); control: no items."
+    )
+
+
+_REQUEST_ID = [{"type": "string", "minLength": 1, "maxLength": 128}, {"type": "integer"}]
+RequestId = Annotated[str | int, WithJsonSchema({"anyOf": _REQUEST_ID})]
+
+
+class RecommendationRequest(BaseModel):
+    model_config = ConfigDict(
+        title="Recommendation request",
+        extra="forbid",
+        json_schema_extra={
+            "description": "The body of POST /v1/recommendations: rank for a given cart without "
+            "changing state (a checkout page, a support console). Ids follow the input contract "
+            "(docs/contract.md)."
+        },
+    )
+
+    items: list[RequestId] = Field(
+        min_length=1,
+        max_length=1000,
+        description="The cart, in the order its items were added (the last is the most recent).",
+    )
+    user_id: Annotated[
+        str | int | None, WithJsonSchema({"anyOf": [*_REQUEST_ID, {"type": "null"}]})
+    ] = Field(
+        None,
+        description="Whose stored cart and purchases are excluded too; with a public key it "
+        "needs that user's token.",
+    )
+    placement: Placement = Field("cart", description="Echoed in the answer; default cart.")
+    k: int | None = Field(
+        None,
+        ge=1,
+        le=50,
+        description="How many offers, at most XSELL_MAX_SUGGESTIONS (its default).",
+    )
+
+
+class RejectedEvent(BaseModel):
+    index: int = Field(ge=0)
+    error: Text
+
+
+class EventsAnswer(BaseModel):
+    model_config = ConfigDict(
+        title="Events answer",
+        json_schema_extra={
+            "description": "The answer of POST /v1/events: 202 when at least one event was "
+            "accepted (Kafka acknowledged every accepted event), 400 (with error) when none was. "
+            "rejected lists each invalid event by its index in the body (0 for a single object) "
+            "with the worker parser's reason."
+        },
+    )
+
+    accepted: int = Field(ge=0)
+    rejected: list[RejectedEvent]
+    # absent but on a 400 (never null)
+    error: Annotated[str | None, WithJsonSchema({"type": "string", "minLength": 1})] = Field(
+        None, description="Only on a 400: why nothing was accepted."
+    )
+
+
+class ErrorAnswer(BaseModel):
+    model_config = ConfigDict(
+        title="Error",
+        json_schema_extra={
+            "description": "Every 4xx and 503 of the API: one reason, for people. The status "
+            "says what kind (400 bad input, 401 no or unknown key, 403 not allowed, 404 nothing "
+            "there, 413 body too large, 503 Redis or Kafka away)."
+        },
+    )
+
+    error: Text
