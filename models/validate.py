@@ -45,6 +45,7 @@ from models.messages.rules import (
     number,
     one_of,
     optional_id,
+    order_lines,
     parse_id,
     parse_ts,
     required_id,
@@ -99,13 +100,8 @@ def parse_line(index: int, line: Any, limits: Limits) -> OrderLine:
 
 def parse_lines(items: Any, limits: Limits) -> tuple[OrderLine, ...]:
     """An order's 1..max_order_lines lines."""
-    if not isinstance(items, list):
-        raise InvalidEvent(f"items: expected a list, got {kind(items)}")
-    if not items:
-        raise InvalidEvent("items: empty order")
-    if len(items) > limits.max_order_lines:
-        raise InvalidEvent(f"items: {len(items)} lines, more than {limits.max_order_lines}")
-    return tuple(parse_line(index, line, limits) for index, line in enumerate(items))
+    lines = order_lines(items, limits)
+    return tuple(parse_line(index, line, limits) for index, line in enumerate(lines))
 
 
 def parse_order(obj: dict[str, Any], limits: Limits) -> PurchaseEvent | ForgetUser:

@@ -15,43 +15,35 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
-    PlainValidator,
     RootModel,
     Tag,
-    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from models.events import (
-    FEEDBACK_TYPES,
     CartEvent,
-    CatalogItem,
-    FeedbackEvent,
     ForgetUser,
     OrderLine,
 )
 from models.events import PurchaseEvent as PurchaseValue
 from models.messages.fields import (
-    Active,
     Id,
-    Name,
     OptionalId,
     Price,
     Quantity,
-    Stock,
     Ts,
     kind_check,
     kind_schema,
+    limits_of,
     ref,
     reported,
 )
-from models.messages.rules import MAX_NESTING, depth
-from models.notify_policy import CHANNELS
-from models.profile import ProfileUpdate, check_consent, check_timezone
+from models.messages.rules import MAX_NESTING, depth, order_lines
 
 INPUT_NOTE = (
     "Every record value is one UTF-8 JSON object of at most 1 MiB (XSELL_MAX_PAYLOAD_BYTES), "
@@ -72,25 +64,27 @@ def _finite(value: Any) -> bool:
     return True
 
 
-class _Input(BaseModel):
+class Input(BaseModel):
     """An input record: extra properties allowed, bounded in depth (``extra_levels``)."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
     extra_levels: ClassVar[int] = MAX_NESTING - 1  # a top-level property sits at level 2
 
     @model_validator(mode="after")
-    def _bounded_extras(self) -> _Input:
+    def _bounded_extras(self) -> Input:
         extra = self.__pydantic_extra__ or {}
         if depth(list(extra.values()), self.extra_levels + 1) > self.extra_levels + 1:
             raise PydanticCustomError(
                 "invalid_event", "JSON nested deeper than {n} levels", {"n": MAX_NESTING}
             )
         if not _finite(extra):
-            raise PydanticCustomError("invalid_event", "not JSON: NaN or Infinity", {})
+            raise PydanticCustomError(
+                "invalid_event", "not JSON: NaN or Infinity is not a JSON number"
+            )
         return self
 
 
-class CartEventMessage(_Input):
+class CartEventMessage(Input):
     model_config = ConfigDict(
         title="Cart event",
         json_schema_extra={
@@ -135,7 +129,7 @@ class CartEventMessage(_Input):
         )
 
 
-class OrderLineMessage(_Input):
+class OrderLineMessage(Input):
     model_config = ConfigDict(
         title="Order line",
         json_schema_extra={
@@ -157,7 +151,7 @@ class OrderLineMessage(_Input):
         return OrderLine(self.item_id, self.quantity, self.price, self.suggestion_id)
 
 
-class PurchaseMessage(_Input):
+class PurchaseMessage(Input):
     model_config = ConfigDict(
         title="Purchase", json_schema_extra={"additionalProperties": ref("json_7")}
     )
@@ -172,11 +166,13 @@ class PurchaseMessage(_Input):
         None, description="The buyer; null or absent for an anonymous order."
     )
     ts: Ts
-    items: list[OrderLineMessage] = Field(
+    items: Annotated[
+        list[OrderLineMessage],
+        BeforeValidator(reported(lambda v, info: order_lines(v, limits_of(info)))),
+    ] = Field(
         description="Order lines in add-to-cart order (1..1000, the default of "
         "XSELL_MAX_ORDER_LINES); an item may repeat.",
-        min_length=1,
-        max_length=1000,
+        json_schema_extra={"minItems": 1, "maxItems": 1000},
     )
 
     def to_event(self) -> PurchaseValue:
@@ -184,7 +180,7 @@ class PurchaseMessage(_Input):
         return PurchaseValue(self.event_id, self.order_id, self.user_id, self.ts, lines)
 
 
-class ForgetUserMessage(_Input):
+class ForgetUserMessage(Input):
     model_config = ConfigDict(
         title="Forget user", json_schema_extra={"additionalProperties": ref("json_7")}
     )
@@ -226,110 +222,3 @@ class OrderEventMessage(RootModel[PurchaseMessage | ForgetUserMessage]):
 
     def to_event(self) -> PurchaseValue | ForgetUser:
         return self.root.to_event()
-
-
-class CatalogItemMessage(_Input):
-    model_config = ConfigDict(
-        title="Catalog item",
-        json_schema_extra={
-            "description": "A value of the catalog topic (default name xsell.catalog; key: "
-            "item_id): the current description of one item, replacing the previous one (last "
-            "write wins). Inactive items and items with stock 0 are never suggested; items "
-            "never described are suggestible. Yields no suggestion. " + INPUT_NOTE,
-            "additionalProperties": ref("json_7"),
-        },
-    )
-
-    # declared in the order the worker checks them: the first failing one is the reason
-    type: Annotated[str, kind_check("item"), kind_schema("item")]
-    active: Active = True
-    category: OptionalId = Field(
-        None, description="Category id; a pricier item of the anchor's category is an upsell."
-    )
-    name: Name = None
-    item_id: Id
-    price: Price = None
-    stock: Stock = None
-
-    def to_event(self) -> CatalogItem:
-        return CatalogItem(
-            self.item_id, self.category, self.price, self.stock, self.active, self.name
-        )
-
-
-class FeedbackMessage(_Input):
-    model_config = ConfigDict(
-        title="Feedback",
-        json_schema_extra={
-            "description": "A value of the feedback topic (default name xsell.feedback; key: "
-            "user_id): what the storefront saw happen to a suggestion or a notification. Each "
-            "(type, suggestion_id, item_id) counts once; event_id makes a redelivery a no-op. "
-            + INPUT_NOTE,
-            "additionalProperties": ref("json_7"),
-        },
-    )
-
-    type: Annotated[str, kind_check(*FEEDBACK_TYPES), kind_schema(*FEEDBACK_TYPES)]
-    event_id: Id
-    suggestion_id: Id = Field(
-        description="The suggestion_id (or notification_id) the storefront was shown."
-    )
-    user_id: Id
-    ts: Ts = Field(description="RFC 3339 with an offset, or epoch seconds, as in the other events.")
-    item_id: OptionalId = Field(
-        None,
-        description="The offer clicked or dismissed; absent: the whole suggestion (an impression).",
-    )
-
-    def to_event(self) -> FeedbackEvent:
-        return FeedbackEvent(
-            self.event_id, self.type, self.suggestion_id, self.user_id, self.ts, self.item_id
-        )
-
-
-Timezone = Annotated[
-    str | None,
-    PlainValidator(reported(lambda v, info: check_timezone(v)), json_schema_input_type=Any),
-    WithJsonSchema(
-        {
-            "description": "IANA time zone name (e.g. Asia/Ho_Chi_Minh) of the user's wall clock "
-            "for quiet hours; users without one get XSELL_NOTIFY_TIMEZONE.",
-            "type": ["string", "null"],
-            "pattern": "^[A-Za-z0-9_+\\-]+(/[A-Za-z0-9_+\\-]+)*$",
-            "maxLength": 64,
-        }
-    ),
-]
-Consent = Annotated[
-    dict[str, bool],
-    PlainValidator(reported(lambda v, info: check_consent(v)), json_schema_input_type=Any),
-    WithJsonSchema(
-        {
-            "description": "Consent per channel; a channel not given keeps its earlier answer "
-            "(none: XSELL_NOTIFY_DEFAULT_CONSENT).",
-            "type": ["object", "null"],
-            "properties": {c: {"type": ["boolean", "null"]} for c in CHANNELS},
-            "additionalProperties": False,
-        }
-    ),
-]
-
-
-class ProfileMessage(_Input):
-    model_config = ConfigDict(
-        title="Profile",
-        json_schema_extra={
-            "description": "A value of the profiles topic (default name xsell.profiles; key: "
-            "user_id), written by the shop: the user's time zone and consent per notification "
-            "channel. Absent fields (or null) keep their earlier value. " + INPUT_NOTE,
-            "additionalProperties": ref("json_7"),
-        },
-    )
-
-    type: Annotated[str, kind_check("user"), kind_schema("user")]
-    user_id: Id
-    timezone: Timezone = None
-    consent: Consent = Field(default_factory=dict)
-
-    def to_event(self) -> ProfileUpdate:
-        return ProfileUpdate(self.user_id, self.timezone, dict(self.consent))

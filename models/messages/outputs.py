@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
 UTC_TIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z$"
 Text = Annotated[str, Field(min_length=1)]
@@ -22,7 +22,7 @@ ItemIds = Annotated[
 Placement = Literal[
     "cart", "checkout", "post_purchase", "product_page", "cart_abandoned", "support"
 ]
-_MESSAGE_NOTE = "Consumers must ignore properties they do not know."
+MESSAGE_NOTE = "Consumers must ignore properties they do not know."
 
 
 def utc_time(description: str) -> object:
@@ -92,7 +92,7 @@ class SuggestionMessage(BaseModel):
             "key: user_id, none when user_id is null), written by the worker: one per "
             "add_to_cart (placement cart) and one per purchase (placement post_purchase). "
             "suggestion_id is derived from the trigger's topic and event_id, so a redelivered "
-            "event gives the same suggestion_id again: consumers dedupe on it. " + _MESSAGE_NOTE,
+            "event gives the same suggestion_id again: consumers dedupe on it. " + MESSAGE_NOTE,
             "if": {"properties": {"placement": {"const": "cart"}}},
             "then": {
                 "properties": {
@@ -139,7 +139,7 @@ class NotificationMessage(BaseModel):
             "derives from the reason and the trigger: a redelivered trigger never makes a "
             "second, different notification, and a notification may be published again with "
             "the same id and the same content after a worker crash: senders dedupe on "
-            "notification_id. " + _MESSAGE_NOTE,
+            "notification_id. " + MESSAGE_NOTE,
             "if": {"properties": {"reason": {"const": "post_purchase"}}},
             "then": {"properties": {"trigger": {"properties": {"type": {"const": "purchase"}}}}},
             "else": {
@@ -191,7 +191,7 @@ class DeadLetterMessage(BaseModel):
         json_schema_extra={
             "description": "A value of the dead-letter topic (default name xsell.dead-letter; "
             "no key), written by the worker for each input record that is not a valid event (or "
-            "fails on its own after retries). " + _MESSAGE_NOTE
+            "fails on its own after retries). " + MESSAGE_NOTE
         },
     )
 
@@ -207,122 +207,3 @@ class DeadLetterMessage(BaseModel):
         description="The record value as text (invalid UTF-8 replaced by U+FFFD), truncated to "
         "100,000 characters; the error then says so.",
     )
-
-
-class OffersTrigger(BaseModel):
-    type: Literal["product_view", "request"]
-    event_id: None
-    item_ids: ItemIds = Field(
-        description="product_view: the viewed item; request: the given cart, in the order it "
-        "was sent."
-    )
-
-
-class OffersAnswer(BaseModel):
-    model_config = ConfigDict(
-        title="Offers",
-        json_schema_extra={
-            "description": "The answer of the API's ranking routes (GET "
-            "/v1/items/{item_id}/complements, POST /v1/recommendations): the shape of a "
-            "suggestion message, ranked on request by the worker's own ranking and rules "
-            "without changing any state. suggestion_id is new for every answer (like a "
-            "recommId); trigger.event_id is null. " + _MESSAGE_NOTE,
-            "if": {"properties": {"trigger": {"properties": {"type": {"const": "product_view"}}}}},
-            "then": {
-                "properties": {
-                    "placement": {"const": "product_page"},
-                    "trigger": {"properties": {"item_ids": {"maxItems": 1}}},
-                }
-            },
-        },
-    )
-
-    suggestion_id: str = Field(pattern=r"^sug-[0-9a-f]{32}$")
-    user_id: Text | None = Field(
-        description="The user named by the request (their cart and purchases are excluded), "
-        "else null."
-    )
-    placement: Placement = Field(
-        description="product_page for complements; for recommendations the request's placement "
-        "(default cart)."
-    )
-    trigger: OffersTrigger
-    items: Offers
-    created_at: str = utc_time("When the API ranked it: RFC 3339, UTC.")  # type: ignore[assignment]
-    variant: Variant = Field(
-        description="The requesting user's experiment variant (the first variant without a "
-        "user_id); control: no items."
-    )
-
-
-_REQUEST_ID = [{"type": "string", "minLength": 1, "maxLength": 128}, {"type": "integer"}]
-RequestId = Annotated[str | int, WithJsonSchema({"anyOf": _REQUEST_ID})]
-
-
-class RecommendationRequest(BaseModel):
-    model_config = ConfigDict(
-        title="Recommendation request",
-        extra="forbid",
-        json_schema_extra={
-            "description": "The body of POST /v1/recommendations: rank for a given cart without "
-            "changing state (a checkout page, a support console). Ids follow the input contract "
-            "(docs/contract.md)."
-        },
-    )
-
-    items: list[RequestId] = Field(
-        min_length=1,
-        max_length=1000,
-        description="The cart, in the order its items were added (the last is the most recent).",
-    )
-    user_id: Annotated[
-        str | int | None, WithJsonSchema({"anyOf": [*_REQUEST_ID, {"type": "null"}]})
-    ] = Field(
-        None,
-        description="Whose stored cart and purchases are excluded too; with a public key it "
-        "needs that user's token.",
-    )
-    placement: Placement = Field("cart", description="Echoed in the answer; default cart.")
-    k: int | None = Field(
-        None,
-        ge=1,
-        le=50,
-        description="How many offers, at most XSELL_MAX_SUGGESTIONS (its default).",
-    )
-
-
-class RejectedEvent(BaseModel):
-    index: int = Field(ge=0)
-    error: Text
-
-
-class EventsAnswer(BaseModel):
-    model_config = ConfigDict(
-        title="Events answer",
-        json_schema_extra={
-            "description": "The answer of POST /v1/events: 202 when at least one event was "
-            "accepted (Kafka acknowledged every accepted event), 400 (with error) when none was. "
-            "rejected lists each invalid event by its index in the body (0 for a single object) "
-            "with the worker parser's reason."
-        },
-    )
-
-    accepted: int = Field(ge=0)
-    rejected: list[RejectedEvent]
-    # absent but on a 400 (never null)
-    error: Annotated[str | None, WithJsonSchema({"type": "string", "minLength": 1})] = Field(
-        None, description="Only on a 400: why nothing was accepted."
-    )
-
-
-class ErrorAnswer(BaseModel):
-    model_config = ConfigDict(
-        title="Error",
-        json_schema_extra={
-            "description": "Every 4xx and 503 of the API: one reason, for people. The status "
-            "says what kind (400 bad input, 401 no or unknown key, 403 not allowed, 404 nothing "
-            "there, 413 body too large, 503 Redis or Kafka away)."
-        },
-    )
-
-    error: Text

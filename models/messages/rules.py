@@ -128,6 +128,17 @@ def one_of(value: Any, allowed: tuple[str, ...]) -> str:
     return str(value)
 
 
+def order_lines(items: Any, limits: Limits) -> list[Any]:
+    """An order's lines: a list of 1..max_order_lines entries (each checked on its own)."""
+    if not isinstance(items, list):
+        raise InvalidEvent(f"items: expected a list, got {kind(items)}")
+    if not items:
+        raise InvalidEvent("items: empty order")
+    if len(items) > limits.max_order_lines:
+        raise InvalidEvent(f"items: {len(items)} lines, more than {limits.max_order_lines}")
+    return items
+
+
 def depth(value: Any, limit: int) -> int:
     """Nesting depth of a decoded JSON value, stopping once ``limit`` is exceeded."""
     stack = [(value, 1)]

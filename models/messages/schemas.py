@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from models.messages import inputs, outputs
+from models.messages import api, inputs, outputs, shop
 from models.messages.jsonschema_defs import input_defs
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -25,16 +25,16 @@ BASE_ID = "https://xsell.dev/schemas/"
 MODELS: dict[str, type[BaseModel]] = {
     "cart-event": inputs.CartEventMessage,
     "order-event": inputs.OrderEventMessage,
-    "catalog-item": inputs.CatalogItemMessage,
-    "feedback": inputs.FeedbackMessage,
-    "profile": inputs.ProfileMessage,
+    "catalog-item": shop.CatalogItemMessage,
+    "feedback": shop.FeedbackMessage,
+    "profile": shop.ProfileMessage,
     "suggestion": outputs.SuggestionMessage,
     "notification": outputs.NotificationMessage,
     "dead-letter": outputs.DeadLetterMessage,
-    "offers": outputs.OffersAnswer,
-    "recommendation-request": outputs.RecommendationRequest,
-    "events-answer": outputs.EventsAnswer,
-    "error": outputs.ErrorAnswer,
+    "offers": api.OffersAnswer,
+    "recommendation-request": api.RecommendationRequest,
+    "events-answer": api.EventsAnswer,
+    "error": api.ErrorAnswer,
 }
 # nested models kept as named definitions (the others are inlined), by their published name
 KEPT = {
