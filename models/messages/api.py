@@ -60,7 +60,7 @@ class OffersAnswer(BaseModel):
     )
     trigger: OffersTrigger
     items: Offers
-    created_at: str = utc_time("When the API ranked it: RFC 3339, UTC.")  # type: ignore[assignment]
+    created_at: str = utc_time("When the API ranked it: RFC 3339, UTC.")
     variant: Variant = Field(
         description="The requesting user's experiment variant (the first variant without a "
         "user_id); control: no items."

@@ -9,7 +9,7 @@ response models. tests/unit/test_schemas.py checks the built messages against th
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,7 +25,7 @@ Placement = Literal[
 MESSAGE_NOTE = "Consumers must ignore properties they do not know."
 
 
-def utc_time(description: str) -> object:
+def utc_time(description: str) -> Any:
     """An RFC 3339 UTC time as xsell writes it (``...Z``, at most microseconds)."""
     return Field(
         description=description, pattern=UTC_TIME, json_schema_extra={"format": "date-time"}
@@ -114,7 +114,7 @@ class SuggestionMessage(BaseModel):
     placement: Literal["cart", "post_purchase"]
     trigger: SuggestionTrigger
     items: Offers
-    created_at: str = utc_time("When the worker ranked it: RFC 3339, UTC.")  # type: ignore[assignment]
+    created_at: str = utc_time("When the worker ranked it: RFC 3339, UTC.")
     variant: Variant = Field(
         description='The user\'s experiment variant (docs/contract.md, "Experiments"): default '
         "when no experiment is configured; control (the holdout) always with no items."
@@ -172,13 +172,11 @@ class NotificationMessage(BaseModel):
     trigger: NotificationTrigger = Field(
         description="cart_abandoned: the cart's last activity; post_purchase: the order."
     )
-    send_at: str = utc_time(  # type: ignore[assignment]
-        "When it was due (after quiet hours or a cap held it), RFC 3339 UTC."
-    )
-    expires_at: str = utc_time(  # type: ignore[assignment]
+    send_at: str = utc_time("When it was due (after quiet hours or a cap held it), RFC 3339 UTC.")
+    expires_at: str = utc_time(
         "Do not deliver after this (XSELL_NOTIFY_TTL_SECONDS after its first due time)."
     )
-    created_at: str = utc_time("When the worker ranked its items, RFC 3339 UTC.")  # type: ignore[assignment]
+    created_at: str = utc_time("When the worker ranked its items, RFC 3339 UTC.")
     variant: Variant = Field(
         description="The user's experiment variant (never control: the holdout gets no "
         "notification)."

@@ -8,9 +8,8 @@ A rejection is an :class:`~models.errors.InvalidEvent` whose reason names the fi
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from models.errors import InvalidEvent
 from models.events import Event, Limits
@@ -27,7 +26,7 @@ MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-def reason(error: dict[str, Any]) -> str:
+def reason(error: ErrorDetails) -> str:
     """One pydantic error as a dead-letter reason: ``field: what is wrong``, an order line's
     fields as ``items[i].field``."""
     loc = [str(p) for p in error["loc"] if p not in ("purchase", "forget")]
