@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export CI
 
-.PHONY: help lint lint-imports format types unit check test system ci
+.PHONY: help lint lint-imports format types unit check test system ci schemas
 
 help:  ## list the tasks
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -25,6 +25,9 @@ types:  ## mypy --strict over the product and the harness
 
 unit:  ## the pure tests (no server, no process; well under 30 s)
 	$(PY) -m pytest tests/unit -q
+
+schemas:  ## regenerate docs/schemas/*.json from the message models (models/messages/)
+	$(PY) -m xsell.cli.schemas --write
 
 check: lint lint-imports types unit  ## the inner loop: lint, import contracts, types, unit tests
 

@@ -8,6 +8,7 @@ what changed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from models.errors import InvalidEvent
 from models.events import Limits
@@ -31,10 +32,21 @@ def parse_profile(raw: bytes | str | None, limits: Limits) -> ProfileUpdate:
     if obj.get("user_id") is None:
         raise InvalidEvent("user_id: missing")
     user = parse_id(obj["user_id"], "user_id", limits)
-    timezone = obj.get("timezone")
-    if timezone is not None and (not isinstance(timezone, str) or zone(timezone) is None):
+    return ProfileUpdate(
+        user, check_timezone(obj.get("timezone")), check_consent(obj.get("consent"))
+    )
+
+
+def check_timezone(value: Any) -> str | None:
+    """An IANA time zone name the worker knows, or null (unchanged)."""
+    if value is not None and (not isinstance(value, str) or zone(value) is None):
         raise InvalidEvent("timezone: expected an IANA time zone name (e.g. Asia/Ho_Chi_Minh)")
-    given = obj.get("consent")
+    return value
+
+
+def check_consent(given: Any) -> dict[str, bool]:
+    """The channels answered: known channels only, true or false; null entries are skipped
+    (unchanged), as is a null or absent ``consent``."""
     if given is None:
         given = {}
     if not isinstance(given, dict):
@@ -48,4 +60,4 @@ def parse_profile(raw: bytes | str | None, limits: Limits) -> ProfileUpdate:
         if not isinstance(value, bool):
             raise InvalidEvent(f"consent.{channel}: expected true or false")
         consent[channel] = value
-    return ProfileUpdate(user, timezone, consent)
+    return consent

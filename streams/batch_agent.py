@@ -4,7 +4,8 @@ per input topic of config/topics.py's ``BATCH_INPUTS``).
 One micro-batch of one input topic, in the order that makes at-least-once safe:
 
 1. decode and apply (:class:`streams.handler.BatchHandler`: the engine, hence the store);
-2. the notification hook (``observe``: cart abandonment, post-purchase);
+2. the notification hook (``observe``: cart abandonment, post-purchase), given the events
+   the handler parsed (a record is parsed once);
 3. send the suggestions and dead letters and wait until Kafka has them
    (:func:`streams.resilience.deliver`: never gives up, never raises but on cancellation);
 4. only then the post-acknowledgement writes (``record``: the latest suggestion, offers,
@@ -26,6 +27,7 @@ from typing import Any
 
 from faust.types import TP
 
+from models.events import Event
 from streams import metrics
 from streams.handler import BatchHandler, Output, Record, encode
 from streams.outputs import record_outputs
@@ -36,7 +38,7 @@ log = logging.getLogger(__name__)
 
 OpenHandler = Callable[[], Awaitable[BatchHandler]]
 SendOutputs = Callable[[Sequence[Published], Sequence[dict[str, Any]]], Awaitable[None]]
-Observe = Callable[[str, Sequence[Record]], Awaitable[None]]
+Observe = Callable[[str, Sequence[Event]], Awaitable[None]]
 RecordOutputs = Callable[
     [Store, str, Sequence[Record], Output, Sequence[Published]], Awaitable[None]
 ]
@@ -123,7 +125,7 @@ class BatchAgent:
         store = handler.engine.store
         duplicates = store.duplicate_events
         out = await handler.handle(records)
-        await self.observe(self.stream, records)
+        await self.observe(self.stream, out.events)  # parsed once, by the handler
         published = published_of(out)
         if out.suggestions or out.dead_letters:
             what = (

@@ -43,6 +43,9 @@ class Output:
     suggestions: list[tuple[str | None, dict[str, Any] | None]] = field(default_factory=list)
     dead_letters: list[dict[str, Any]] = field(default_factory=list)
     event_ts: dict[str, float] = field(default_factory=dict)  # event id -> event time
+    # the batch's valid events in topic order, parsed once here and handed on (the
+    # notification hook) so that nothing downstream parses a record again
+    events: list[Event] = field(default_factory=list)
 
 
 def dead_letter(record: Record, error: str) -> dict[str, Any]:
@@ -82,6 +85,7 @@ class BatchHandler:
     async def handle(self, records: Sequence[Record]) -> Output:
         out = Output()
         valid = self.decode(records, out)
+        out.events = [event for _, event in valid]
         out.event_ts = {e.event_id: e.ts for _, e in valid if not isinstance(e, CatalogItem)}
         # a forget_user ends a segment: its tombstone (key=user_id, value=None) follows the
         # user's earlier suggestions and precedes later ones, as compaction needs

@@ -21,6 +21,7 @@ import faust
 from config.settings import Settings
 from config.topics import topic_spec
 from models.errors import InvalidEvent
+from models.events import Event
 from models.profile import parse_profile
 from streams.batch_agent import record_of
 from streams.handler import Record, dead_letter, encode
@@ -55,10 +56,11 @@ class Notify:
             self._sender = Sender(await self.runtime.engine(), self.publish)
         return self._sender
 
-    async def observe(self, stream: str, records: Sequence[Record]) -> None:
-        """The scheduling hook of the cart and orders agents (after the batch is applied)."""
+    async def observe(self, stream: str, events: Sequence[Event]) -> None:
+        """The scheduling hook of the cart and orders agents (after the batch is applied),
+        given the batch's valid events as the handler parsed them."""
         scheduler = await self.scheduler()
-        await scheduler.observe(stream, [r.value for r in records])
+        await scheduler.observe(stream, events)
 
     async def publish(self, messages: Sequence[tuple[str, bytes]]) -> None:
         async def send() -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from models.events import CartEvent, Event
 from streams import resilience
 from streams.batch_agent import BatchAgent, published_of, record_of
 from streams.handler import Output, Record
@@ -17,6 +18,7 @@ from xsell.store import Published
 
 RECORDS = [Record("xsell.cart-events", 0, 7, b"{}", 1.0), Record("xsell.cart-events", 0, 8, b"x")]
 SUGGESTION = {"placement": "cart", "user_id": "u1", "suggestion_id": "s1"}
+EVENT = CartEvent("e1", "add_to_cart", "u1", "i1", 1717236900.0)  # the handler parsed it
 
 
 class FakeHandler:
@@ -28,7 +30,9 @@ class FakeHandler:
 
     async def handle(self, records: Sequence[Record]) -> Output:
         self.steps.append(f"handle {len(records)}")
-        return Output(suggestions=[("u1", SUGGESTION), ("u2", None)], dead_letters=[{"e": 1}])
+        return Output(
+            suggestions=[("u1", SUGGESTION), ("u2", None)], dead_letters=[{"e": 1}], events=[EVENT]
+        )
 
 
 def agent(steps: list[str], send_failures: int = 0) -> BatchAgent:
@@ -46,8 +50,9 @@ def agent(steps: list[str], send_failures: int = 0) -> BatchAgent:
             raise TimeoutError("no ack")
         steps.append(f"send {len(published)}+{len(dead)}")
 
-    async def observe(stream: str, records: Sequence[Record]) -> None:
-        steps.append(f"observe {stream}")
+    async def observe(stream: str, events: Sequence[Event]) -> None:
+        assert list(events) == [EVENT], "the handler's parsed events, not the records again"
+        steps.append(f"observe {stream} {len(events)}")
 
     async def record(
         store: Any, stream: str, records: Any, out: Output, published: Sequence[Published]
@@ -72,7 +77,7 @@ def test_one_batch_is_applied_sent_then_recorded() -> None:
     assert steps == [
         "open 1",
         "handle 2",
-        "observe cart-events",
+        "observe cart-events 1",
         "send 2+1",
         "record cart-events ['cart', None]",
         "lag 2",

@@ -3,7 +3,7 @@
 In one process, on a private redis-server and broker, over the synthetic shop's model:
 
 - **schedule**: cart events applied by the engine a micro-batch (200) at a time, without and
-  with the scheduler's hook (parsing the records again, the schedule scripts), alternating;
+  with the scheduler's hook (given the events the worker parsed, the schedule scripts), alternating;
   the added cost per cart event is the difference of the medians;
 - **due**: ``events`` notifications made due at once (users who consented, carts of 3 items),
   then the sender's ticks until none is left: claimed, decided, ranked, prepared, published to
@@ -61,7 +61,7 @@ async def _apply(
         await engine.process(events)
         if scheduler is not None:
             before = time.perf_counter()
-            await scheduler.observe("cart-events", chunk)
+            await scheduler.observe("cart-events", events)
             hook += time.perf_counter() - before
     return time.perf_counter() - started, hook
 

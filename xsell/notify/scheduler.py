@@ -23,7 +23,6 @@ import time
 from collections.abc import Sequence
 
 from config.settings import Settings
-from models.errors import InvalidEvent
 from models.events import CartEvent, Event, ForgetUser, PurchaseEvent
 from models.notify_policy import (
     CART_ABANDONED,
@@ -32,7 +31,6 @@ from models.notify_policy import (
     expires_at,
     notification_id,
 )
-from models.validate import parse_record
 from xsell.notify import metrics
 from xsell.notify.messages import decision_entry
 from xsell.store import Job, Scheduled, Scheduling, Store, Stream
@@ -90,17 +88,12 @@ class Scheduler:
         self.policy = settings.notify_policy
         self.enabled = bool(self.policy.channels)
 
-    async def observe(self, stream: str, values: Sequence[bytes | None]) -> None:
-        """Schedule from the raw records of one applied micro-batch (invalid ones, which went
-        to the dead letter, are skipped)."""
+    async def observe(self, stream: str, events: Sequence[Event]) -> None:
+        """Schedule from the valid events of one applied micro-batch of ``stream``, as the
+        worker's handler parsed them: a record is parsed once per event, not again here
+        (invalid records went to the dead letter and are not among them)."""
         if not self.enabled or stream not in STREAMS:
             return
-        events: list[Event] = []
-        for value in values:
-            try:
-                events.append(parse_record(stream, value, self.settings.limits))
-            except InvalidEvent:
-                continue
         await self.schedule(events)
 
     async def schedule(self, events: Sequence[Event], now: float | None = None) -> None:
