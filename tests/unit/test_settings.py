@@ -66,7 +66,7 @@ def test_default_toml_matches_the_defaults(monkeypatch: pytest.MonkeyPatch) -> N
 def test_settings_are_frozen() -> None:
     s = Settings()
     with pytest.raises(ValidationError):
-        s.max_suggestions = 5  # type: ignore[misc]
+        s.ranking.max_suggestions = 5  # type: ignore[misc]
 
 
 def test_topic_naming(monkeypatch: pytest.MonkeyPatch) -> None:
