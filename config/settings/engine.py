@@ -58,6 +58,12 @@ class RankingSettings(Group):
     repurchase_window_days: float = Field(30.0, ge=0, description="For consumable categories.")
     popular_fallback: bool = Field(True, description="Pad with popular items, kind=popular.")
 
+    @field_validator("consumable_categories", mode="before")
+    @classmethod
+    def _categories(cls, value: Any) -> Any:
+        """Comma-separated text is added beside JSON and TOML arrays (kept as given)."""
+        return comma_items(value) if isinstance(value, str) else value
+
 
 class TuningSettings(Group):
     """Self-tuning (models/tuning.py): candidate recency weights tested on the live stream."""

@@ -400,4 +400,4 @@ def test_a_sasl_password_never_reaches_the_logs(
     log = worker.log_text()
     assert "sasl" in log.lower(), log[-2000:]  # it did try, and said so
     assert SASL_PW not in log
-    assert "'kafka_sasl_password': '***'" in log
+    assert "'sasl_password': '***'" in log  # settings.masked(), nested: kafka.sasl_password
