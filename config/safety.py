@@ -1,6 +1,6 @@
 """What makes a configuration unsafe or incoherent, and how secrets stay out of every text.
 
-Kept apart from the settings' fields (config/settings.py) so that each stays short. The
+Kept apart from the settings' fields (config/settings/) so that each stays short. The
 functions take anything shaped like :class:`SecuritySettings` (the built
 ``config.settings.Settings`` is), so this module does not import the settings module, which
 imports it: no import cycle, not even a type-only one.
@@ -12,65 +12,85 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from models.errors import ConfigError
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", ""})
 FILE_SETTINGS = (
-    "redis_tls_ca_file",
-    "redis_tls_cert_file",
-    "redis_tls_key_file",
-    "kafka_ssl_ca_file",
-    "kafka_ssl_cert_file",
-    "kafka_ssl_key_file",
+    ("redis", "tls_ca_file"),
+    ("redis", "tls_cert_file"),
+    ("redis", "tls_key_file"),
+    ("kafka", "ssl_ca_file"),
+    ("kafka", "ssl_cert_file"),
+    ("kafka", "ssl_key_file"),
 )
+
+
+class _Redis(Protocol):
+    @property
+    def url(self) -> str: ...
+    @property
+    def cluster(self) -> bool: ...
+    @property
+    def password(self) -> SecretStr | None: ...
+    @property
+    def tls_ca_file(self) -> str | None: ...
+    @property
+    def tls_cert_file(self) -> str | None: ...
+    @property
+    def tls_key_file(self) -> str | None: ...
+    def is_loopback(self) -> bool: ...
+
+
+class _Kafka(Protocol):
+    @property
+    def security_protocol(self) -> str: ...
+    @property
+    def sasl_mechanism(self) -> str: ...
+    @property
+    def sasl_username(self) -> str | None: ...
+    @property
+    def sasl_password(self) -> SecretStr | None: ...
+    @property
+    def ssl_ca_file(self) -> str | None: ...
+    @property
+    def ssl_cert_file(self) -> str | None: ...
+    @property
+    def ssl_key_file(self) -> str | None: ...
+    @property
+    def uses_tls(self) -> bool: ...
+    @property
+    def broker_list(self) -> list[str]: ...
+
+
+class _Api(Protocol):
+    @property
+    def host(self) -> str: ...
+    @property
+    def key_set(self) -> frozenset[str]: ...
+    @property
+    def public_keys(self) -> frozenset[str]: ...
+    @property
+    def user_token_secret(self) -> SecretStr | None: ...
+
+
+class _Ops(Protocol):
+    @property
+    def allow_unsafe(self) -> bool: ...
 
 
 class SecuritySettings(Protocol):
     """The settings these checks read (``config.settings.Settings`` has every one)."""
 
     @property
-    def redis_url(self) -> str: ...
+    def redis(self) -> _Redis: ...
     @property
-    def redis_cluster(self) -> bool: ...
+    def kafka(self) -> _Kafka: ...
     @property
-    def redis_password(self) -> SecretStr | None: ...
+    def api(self) -> _Api: ...
     @property
-    def redis_tls_ca_file(self) -> str | None: ...
-    @property
-    def redis_tls_cert_file(self) -> str | None: ...
-    @property
-    def redis_tls_key_file(self) -> str | None: ...
-    @property
-    def kafka_security_protocol(self) -> str: ...
-    @property
-    def kafka_sasl_mechanism(self) -> str: ...
-    @property
-    def kafka_sasl_username(self) -> str | None: ...
-    @property
-    def kafka_sasl_password(self) -> SecretStr | None: ...
-    @property
-    def kafka_ssl_ca_file(self) -> str | None: ...
-    @property
-    def kafka_ssl_cert_file(self) -> str | None: ...
-    @property
-    def kafka_ssl_key_file(self) -> str | None: ...
-    @property
-    def kafka_uses_tls(self) -> bool: ...
-    @property
-    def broker_list(self) -> list[str]: ...
-    @property
-    def api_host(self) -> str: ...
-    @property
-    def api_key_set(self) -> frozenset[str]: ...
-    @property
-    def api_public_key_set(self) -> frozenset[str]: ...
-    @property
-    def api_user_token_secret(self) -> SecretStr | None: ...
-    @property
-    def allow_unsafe(self) -> bool: ...
-    def redis_is_loopback(self) -> bool: ...
+    def ops(self) -> _Ops: ...
     def unsafe_reasons(self) -> list[str]: ...
 
 
@@ -84,15 +104,6 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))
 
 
-def safe_errors(exc: ValidationError) -> str:
-    """A ValidationError as text without the rejected input values (which may be secrets)."""
-    lines = []
-    for err in exc.errors(include_input=False, include_url=False):
-        where = ".".join(str(p) for p in err["loc"]) or "settings"
-        lines.append(f"  {where}: {err['msg']}")
-    return "\n".join(lines)
-
-
 def host_of(hostport: str) -> str:
     """The host of ``host:port`` or ``[v6]:port``, without brackets."""
     host = hostport.rsplit(":", 1)[0]
@@ -101,40 +112,41 @@ def host_of(hostport: str) -> str:
 
 def security_problem(s: SecuritySettings) -> str | None:
     """The first pair of security settings that cannot work together (None: coherent)."""
-    tls_files = (s.redis_tls_ca_file, s.redis_tls_cert_file, s.redis_tls_key_file)
-    sasl = s.kafka_security_protocol.startswith("SASL_")
-    kafka_tls = (s.kafka_ssl_ca_file, s.kafka_ssl_cert_file, s.kafka_ssl_key_file)
+    redis, kafka = s.redis, s.kafka
+    tls_files = (redis.tls_ca_file, redis.tls_cert_file, redis.tls_key_file)
+    sasl = kafka.security_protocol.startswith("SASL_")
+    kafka_tls = (kafka.ssl_ca_file, kafka.ssl_cert_file, kafka.ssl_key_file)
     checks = [
         (
-            any(tls_files) and not s.redis_url.startswith("rediss://"),
+            any(tls_files) and not redis.url.startswith("rediss://"),
             "redis_tls_* files need a rediss:// redis_url",
         ),
         (
-            bool(s.redis_tls_cert_file) != bool(s.redis_tls_key_file),
+            bool(redis.tls_cert_file) != bool(redis.tls_key_file),
             "redis_tls_cert_file and redis_tls_key_file go together",
         ),
         (
-            s.redis_cluster and urlsplit(s.redis_url).path.strip("/") not in ("", "0"),
+            redis.cluster and urlsplit(redis.url).path.strip("/") not in ("", "0"),
             "Redis Cluster has only database 0",
         ),
         (
-            sasl and (not s.kafka_sasl_username or s.kafka_sasl_password is None),
+            sasl and (not kafka.sasl_username or kafka.sasl_password is None),
             "SASL needs kafka_sasl_username and kafka_sasl_password",
         ),
         (
-            not sasl and bool(s.kafka_sasl_username or s.kafka_sasl_password is not None),
+            not sasl and bool(kafka.sasl_username or kafka.sasl_password is not None),
             "kafka_sasl_* are set but kafka_security_protocol has no SASL",
         ),
         (
-            any(kafka_tls) and not s.kafka_uses_tls,
+            any(kafka_tls) and not kafka.uses_tls,
             "kafka_ssl_* files need kafka_security_protocol SSL or SASL_SSL",
         ),
         (
-            bool(s.kafka_ssl_cert_file) != bool(s.kafka_ssl_key_file),
+            bool(kafka.ssl_cert_file) != bool(kafka.ssl_key_file),
             "kafka_ssl_cert_file and kafka_ssl_key_file go together",
         ),
         (
-            bool(s.api_public_key_set) and s.api_user_token_secret is None,
+            bool(s.api.public_keys) and s.api.user_token_secret is None,
             "api_public_keys need api_user_token_secret: a public key alone could read or "
             "write any user's data",
         ),
@@ -142,25 +154,25 @@ def security_problem(s: SecuritySettings) -> str | None:
     for failed, problem in checks:
         if failed:
             return problem
-    for name in FILE_SETTINGS:
-        path = getattr(s, name)
+    for group, field in FILE_SETTINGS:
+        path = getattr(getattr(s, group), field)
         if path and not Path(path).is_file():
-            return f"{name}: no such file: {path}"
+            return f"{group}_{field}: no such file: {path}"
     return None
 
 
 def unsafe_reasons(s: SecuritySettings) -> list[str]:
     """Production-safety problems of a configuration (empty when fine)."""
     reasons = []
-    parts = urlsplit(s.redis_url)
-    has_password = parts.password is not None or s.redis_password is not None
-    if not s.redis_is_loopback() and not has_password:
+    parts = urlsplit(s.redis.url)
+    has_password = parts.password is not None or s.redis.password is not None
+    if not s.redis.is_loopback() and not has_password:
         reasons.append(f"Redis at {parts.hostname} without a password")
-    remote = [h for h in s.broker_list if host_of(h) not in LOOPBACK_HOSTS]
+    remote = [h for h in s.kafka.broker_list if host_of(h) not in LOOPBACK_HOSTS]
     if (
         remote
-        and s.kafka_security_protocol == "SASL_PLAINTEXT"
-        and s.kafka_sasl_mechanism == "PLAIN"
+        and s.kafka.security_protocol == "SASL_PLAINTEXT"
+        and s.kafka.sasl_mechanism == "PLAIN"
     ):
         reasons.append(f"SASL PLAIN password sent without TLS to Kafka at {remote[0]}")
     return reasons
@@ -168,15 +180,15 @@ def unsafe_reasons(s: SecuritySettings) -> list[str]:
 
 def api_unsafe_reasons(s: SecuritySettings) -> list[str]:
     """What makes ``xsell api`` unsafe: serving beyond loopback without any key."""
-    if s.api_host not in LOOPBACK_HOSTS and not (s.api_key_set or s.api_public_key_set):
-        return [f"the API on {s.api_host} without XSELL_API_KEYS or XSELL_API_PUBLIC_KEYS"]
+    if s.api.host not in LOOPBACK_HOSTS and not (s.api.key_set or s.api.public_keys):
+        return [f"the API on {s.api.host} without XSELL_API_KEYS or XSELL_API_PUBLIC_KEYS"]
     return []
 
 
 def require_safe(settings: SecuritySettings, reasons: list[str] | None = None) -> None:
     """Refuse an obviously unsafe production setup unless ``allow_unsafe`` is set."""
     reasons = settings.unsafe_reasons() if reasons is None else reasons
-    if reasons and not settings.allow_unsafe:
+    if reasons and not settings.ops.allow_unsafe:
         raise ConfigError(
             "unsafe configuration: "
             + "; ".join(reasons)

@@ -94,11 +94,16 @@ TOPICS: tuple[TopicSpec, ...] = (
 BATCH_INPUTS = ("cart-events", "orders", "catalog", "feedback")
 
 
+class _PartitionKafka(Protocol):
+    @property
+    def topic_partitions(self) -> int: ...
+
+
 class PartitionSettings(Protocol):
     """The settings the partitions policy reads (config.settings.Settings has them)."""
 
     @property
-    def topic_partitions(self) -> int: ...
+    def kafka(self) -> _PartitionKafka: ...
 
 
 def topic_spec(name: str) -> TopicSpec:
@@ -118,4 +123,4 @@ def partition_count(settings: PartitionSettings, spec: TopicSpec) -> int:
     """Partitions of ``spec``: today one policy for every topic, ``XSELL_TOPIC_PARTITIONS``
     (topics and workers must agree; create the topics before the workers consume). Asked
     per topic so that a topic with a policy of its own changes this function only."""
-    return settings.topic_partitions
+    return settings.kafka.topic_partitions

@@ -41,14 +41,14 @@ log = logging.getLogger(__name__)
 def faust_app(settings: Settings) -> faust.App:
     """The Faust app with xsell's Kafka settings (docs/reliability.md for the choices)."""
     app = faust.App(
-        settings.app_id,
-        broker=[f"kafka://{host}" for host in settings.broker_list],
+        settings.kafka.app_id,
+        broker=[f"kafka://{host}" for host in settings.kafka.broker_list],
         store="memory://",
-        topic_partitions=settings.topic_partitions,
-        broker_session_timeout=settings.kafka_session_timeout,
-        broker_heartbeat_interval=settings.kafka_heartbeat_interval,
-        broker_max_poll_interval=settings.kafka_max_poll_interval,
-        broker_commit_interval=settings.kafka_commit_interval,
+        topic_partitions=settings.kafka.topic_partitions,
+        broker_session_timeout=settings.kafka.session_timeout,
+        broker_heartbeat_interval=settings.kafka.heartbeat_interval,
+        broker_max_poll_interval=settings.kafka.max_poll_interval,
+        broker_commit_interval=settings.kafka.commit_interval,
         consumer_auto_offset_reset="earliest",
         processing_guarantee="at_least_once",
         producer_acks=-1,
@@ -57,7 +57,7 @@ def faust_app(settings: Settings) -> faust.App:
         topic_disable_leader=True,  # no leader-only work; avoids an extra internal topic
         broker_credentials=faust_credentials(settings),  # TLS / SASL (docs/security.md)
     )
-    use_fetch_wait(app, settings.kafka_fetch_max_wait_ms)  # Faust has no setting for it
+    use_fetch_wait(app, settings.kafka.fetch_max_wait_ms)  # Faust has no setting for it
     return app
 
 
@@ -87,11 +87,11 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
     notify = Notify(settings, runtime, topics)
     outputs = KafkaOutputs(topics.suggestions, topics.dead_letter)
     throttle_kafka_logs()
-    metrics.serve(settings.metrics_host, settings.metrics_port)
+    metrics.serve(settings.worker.metrics_host, settings.worker.metrics_port)
 
     @app.task
     async def kafka_watchdog() -> None:
-        await watch_kafka(app, settings.kafka_brokers)
+        await watch_kafka(app, settings.kafka.servers)
 
     for name in BATCH_INPUTS:
         agent = BatchAgent(
@@ -99,9 +99,9 @@ def create_app(settings: Settings) -> tuple[faust.App, Topics]:
             functools.partial(_open_handler, runtime, name, settings.limits),
             outputs.send,
             notify.observe,
-            brokers=settings.kafka_brokers,
-            batch_size=settings.batch_size,
-            batch_window=settings.batch_window,
+            brokers=settings.kafka.servers,
+            batch_size=settings.worker.batch_size,
+            batch_window=settings.worker.batch_window,
             record_lag=consumer_lag(app),
         )
         app.agent(topics.named(name), name=topic_spec(name).agent)(agent.consume)

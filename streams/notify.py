@@ -70,7 +70,7 @@ class Notify:
             ]
             await asyncio.gather(*futures)
 
-        await deliver(send, f"{len(messages)} notification(s)", self.settings.kafka_brokers)
+        await deliver(send, f"{len(messages)} notification(s)", self.settings.kafka.servers)
 
     async def profiles_batch(self, records: Sequence[Record]) -> None:
         store = (await self.scheduler()).store
@@ -87,7 +87,7 @@ class Notify:
         if dead:
             send = functools.partial(self._dead_letters, dead)
             await deliver(
-                send, f"{len(dead)} dead letter(s) of profiles", self.settings.kafka_brokers
+                send, f"{len(dead)} dead letter(s) of profiles", self.settings.kafka.servers
             )
 
     async def _dead_letters(self, dead: list[dict[str, Any]]) -> None:
@@ -102,7 +102,7 @@ class Notify:
                 log.error("notification tick failed: %r", exc, exc_info=exc)
                 claimed = 0
             if claimed < CLAIM_LIMIT:
-                await asyncio.sleep(self.settings.notify_poll_seconds)
+                await asyncio.sleep(self.settings.notify.poll_seconds)
 
 
 def install(app: faust.App, settings: Settings, notify: Notify) -> None:
@@ -110,10 +110,12 @@ def install(app: faust.App, settings: Settings, notify: Notify) -> None:
 
     @app.agent(notify.profiles, name=topic_spec("profiles").agent)
     async def profile_agent(stream: Any) -> None:
-        async for events in stream.take_events(settings.batch_size, settings.batch_window):
+        async for events in stream.take_events(
+            settings.worker.batch_size, settings.worker.batch_window
+        ):
             await notify.profiles_batch([record_of(e) for e in events])
 
     @app.task
     async def notify_due() -> None:
-        if settings.notify_policy.channels:
+        if settings.notify.policy.channels:
             await notify.due_loop()

@@ -21,7 +21,7 @@ async def announce_state(store: Store) -> str | None:
     committed = await asyncio.to_thread(group_committed_orders, settings)  # before the epoch
     epoch = await store.read_epoch()
     await store.check_epoch(epoch)
-    ns = settings.key_namespace
+    ns = settings.redis.key_namespace
     if epoch is not None:
         clock = await state_clock(store)
         log.info(
@@ -41,7 +41,7 @@ async def announce_state(store: Store) -> str | None:
             "rebuild` or `xsell rebuild --file ORDERS` (docs/reliability.md)",
             ns,
             store.where,
-            settings.app_id,
+            settings.kafka.app_id,
         )
         await store.mark_lost("unknown")
     else:

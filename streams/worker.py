@@ -17,5 +17,5 @@ def run_worker(settings: Settings) -> None:
     require_safe(settings)
     app, _ = create_app(settings)
     log.info("xsell worker starting with %s", settings.masked())
-    worker = faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True)
+    worker = faust.Worker(app, loglevel=settings.ops.log_level.lower(), quiet=True)
     worker.execute_from_commandline()

@@ -76,7 +76,7 @@ class Bus:
         if consumer is None:
             consumer = KafkaConsumer(
                 self.settings.topic(topic),
-                bootstrap_servers=self.settings.broker_list,
+                bootstrap_servers=self.settings.kafka.broker_list,
                 auto_offset_reset="earliest",
                 group_id=None,
             )

@@ -31,28 +31,28 @@ TOPICS = topic_names()  # every logical topic name, declared in config/topics.py
 
 def security_options(settings: Settings) -> dict[str, Any]:
     """kafka-python's TLS and SASL options from the settings (docs/security.md)."""
-    options: dict[str, Any] = {"security_protocol": settings.kafka_security_protocol}
-    if settings.kafka_security_protocol.startswith("SASL_"):
-        assert settings.kafka_sasl_password is not None  # checked by Settings
+    options: dict[str, Any] = {"security_protocol": settings.kafka.security_protocol}
+    if settings.kafka.security_protocol.startswith("SASL_"):
+        assert settings.kafka.sasl_password is not None  # checked by Settings
         options.update(
-            sasl_mechanism=settings.kafka_sasl_mechanism,
-            sasl_plain_username=settings.kafka_sasl_username,
-            sasl_plain_password=settings.kafka_sasl_password.get_secret_value(),
+            sasl_mechanism=settings.kafka.sasl_mechanism,
+            sasl_plain_username=settings.kafka.sasl_username,
+            sasl_plain_password=settings.kafka.sasl_password.get_secret_value(),
         )
-    if settings.kafka_uses_tls:
+    if settings.kafka.uses_tls:
         options["ssl_check_hostname"] = True
-        if settings.kafka_ssl_ca_file:
-            options["ssl_cafile"] = settings.kafka_ssl_ca_file
-        if settings.kafka_ssl_cert_file:
-            options["ssl_certfile"] = settings.kafka_ssl_cert_file
-            options["ssl_keyfile"] = settings.kafka_ssl_key_file
+        if settings.kafka.ssl_ca_file:
+            options["ssl_cafile"] = settings.kafka.ssl_ca_file
+        if settings.kafka.ssl_cert_file:
+            options["ssl_certfile"] = settings.kafka.ssl_cert_file
+            options["ssl_keyfile"] = settings.kafka.ssl_key_file
     return options
 
 
 def _client_options(settings: Settings) -> dict[str, Any]:
     return {
-        "bootstrap_servers": settings.broker_list,
-        "client_id": f"{settings.app_id}-cli",
+        "bootstrap_servers": settings.kafka.broker_list,
+        "client_id": f"{settings.kafka.app_id}-cli",
         **security_options(settings),
     }
 
@@ -75,13 +75,13 @@ def admin(settings: Settings, timeout: float = 30.0) -> KafkaAdminClient:
         return KafkaAdminClient(**_client_options(settings), request_timeout_ms=10000)
 
     def waiting(failure: Failure) -> None:
-        log.info("waiting for Kafka at %s: %s", settings.kafka_brokers, failure.error)
+        log.info("waiting for Kafka at %s: %s", settings.kafka.servers, failure.error)
 
     policy = RetryPolicy((_BrokerDown, KafkaError), Backoff.fixed(0.5), give_up_after=timeout)
     try:
         return retry_sync(attempt, policy, waiting).value
     except (_BrokerDown, KafkaError) as exc:
-        raise XsellError(f"Kafka at {settings.kafka_brokers}: {exc}") from None
+        raise XsellError(f"Kafka at {settings.kafka.servers}: {exc}") from None
 
 
 class _BrokerDown(Exception):
@@ -106,7 +106,9 @@ def create_topics(settings: Settings, names: Iterable[str] = TOPICS) -> dict[str
                 continue
             try:
                 partitions = partition_count(settings, topic_spec(name))
-                client.create_topics([NewTopic(topic, partitions, settings.topic_replication)])
+                client.create_topics(
+                    [NewTopic(topic, partitions, settings.kafka.topic_replication)]
+                )
                 outcome[topic] = "created"
             except TopicAlreadyExistsError:
                 outcome[topic] = "exists"
@@ -160,26 +162,26 @@ def send_json(prod: KafkaProducer, topic: str, key: str | None, value: Any) -> A
 def kafka_ssl_context(settings: Settings) -> ssl.SSLContext | None:
     """A verifying client TLS context (CA file or the system's CAs, optional client
     certificate), or None when the Kafka protocol has no TLS."""
-    if not settings.kafka_uses_tls:
+    if not settings.kafka.uses_tls:
         return None
-    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=settings.kafka_ssl_ca_file)
-    if settings.kafka_ssl_cert_file:
-        context.load_cert_chain(settings.kafka_ssl_cert_file, settings.kafka_ssl_key_file)
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=settings.kafka.ssl_ca_file)
+    if settings.kafka.ssl_cert_file:
+        context.load_cert_chain(settings.kafka.ssl_cert_file, settings.kafka.ssl_key_file)
     return context
 
 
 def aiokafka_security(settings: Settings) -> dict[str, Any]:
     """aiokafka's TLS and SASL options (the API's producer and consumer)."""
-    options: dict[str, Any] = {"security_protocol": settings.kafka_security_protocol}
+    options: dict[str, Any] = {"security_protocol": settings.kafka.security_protocol}
     context = kafka_ssl_context(settings)
     if context is not None:
         options["ssl_context"] = context
-    if settings.kafka_security_protocol.startswith("SASL_"):
-        assert settings.kafka_sasl_password is not None  # checked by Settings
+    if settings.kafka.security_protocol.startswith("SASL_"):
+        assert settings.kafka.sasl_password is not None  # checked by Settings
         options.update(
-            sasl_mechanism=settings.kafka_sasl_mechanism,
-            sasl_plain_username=settings.kafka_sasl_username,
-            sasl_plain_password=settings.kafka_sasl_password.get_secret_value(),
+            sasl_mechanism=settings.kafka.sasl_mechanism,
+            sasl_plain_username=settings.kafka.sasl_username,
+            sasl_plain_password=settings.kafka.sasl_password.get_secret_value(),
         )
     return options
 
@@ -190,13 +192,13 @@ def faust_credentials(settings: Settings) -> Any:
     import faust  # only the worker needs it; the commands would pay its import for nothing
 
     context = kafka_ssl_context(settings)
-    if settings.kafka_security_protocol.startswith("SASL_"):
-        assert settings.kafka_sasl_password is not None  # checked by Settings
+    if settings.kafka.security_protocol.startswith("SASL_"):
+        assert settings.kafka.sasl_password is not None  # checked by Settings
         return faust.SASLCredentials(
-            username=settings.kafka_sasl_username,
-            password=settings.kafka_sasl_password.get_secret_value(),
+            username=settings.kafka.sasl_username,
+            password=settings.kafka.sasl_password.get_secret_value(),
             ssl_context=context,
-            mechanism=settings.kafka_sasl_mechanism,
+            mechanism=settings.kafka.sasl_mechanism,
         )
     if context is not None:
         return faust.SSLCredentials(context)
@@ -208,7 +210,7 @@ def unreachable(settings: Settings, timeout: float = 3.0) -> str | None:
     else why not, in one line. Commands ask this first, so that a broker that is down is said
     once, at once, instead of after the clients' own retries and their connection logs."""
     errors = []
-    for hostport in settings.broker_list:
+    for hostport in settings.kafka.broker_list:
         host, _, port = hostport.rpartition(":")
         try:
             with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
@@ -223,22 +225,24 @@ def group_committed_orders(settings: Settings, timeout: float = 5.0) -> bool | N
     (None: could not tell, e.g. Kafka unreachable or no permission to describe the group)."""
     down = unreachable(settings, timeout=min(timeout, 3.0))
     if down:
-        log.warning("cannot read the committed offsets of %r: %s", settings.app_id, down)
+        log.warning("cannot read the committed offsets of %r: %s", settings.kafka.app_id, down)
         return None
     try:
         client = admin(settings, timeout=timeout)
     except Exception as exc:
-        log.warning("cannot read the committed offsets of %r: %s", settings.app_id, exc)
+        log.warning("cannot read the committed offsets of %r: %s", settings.kafka.app_id, exc)
         return None
     try:
         if hasattr(client, "list_group_offsets"):  # kafka-python >= 3
-            offsets = client.list_group_offsets(settings.app_id).get(settings.app_id, {})
+            offsets = client.list_group_offsets(settings.kafka.app_id).get(
+                settings.kafka.app_id, {}
+            )
         else:
-            offsets = client.list_consumer_group_offsets(settings.app_id)
+            offsets = client.list_consumer_group_offsets(settings.kafka.app_id)
         topic = settings.topic("orders")
         return any(tp.topic == topic and meta.offset > 0 for tp, meta in offsets.items())
     except Exception as exc:
-        log.warning("cannot read the committed offsets of %r: %s", settings.app_id, exc)
+        log.warning("cannot read the committed offsets of %r: %s", settings.kafka.app_id, exc)
         return None
     finally:
         client.close()
@@ -262,7 +266,7 @@ def kafka_has_records(
             request_timeout_ms=int(timeout * 1000) + 1000,
         )
     except Exception as exc:
-        log.warning("Kafka at %s: %s", settings.kafka_brokers, exc)
+        log.warning("Kafka at %s: %s", settings.kafka.servers, exc)
         return None
     try:
         parts = cons.partitions_for_topic(settings.topic(topic)) or set()
@@ -273,7 +277,7 @@ def kafka_has_records(
         end = cons.end_offsets(tps)
         return any(end[tp] > begin[tp] for tp in tps)
     except Exception as exc:
-        log.warning("Kafka at %s: %s", settings.kafka_brokers, exc)
+        log.warning("Kafka at %s: %s", settings.kafka.servers, exc)
         return None
     finally:
         cons.close()

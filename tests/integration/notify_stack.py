@@ -41,7 +41,7 @@ class NotifyStack:
         self.bus = Bus(self.settings)
         self.consumer = KafkaConsumer(
             self.settings.topic("notifications"),
-            bootstrap_servers=self.settings.broker_list,
+            bootstrap_servers=self.settings.kafka.broker_list,
             auto_offset_reset="earliest",
             group_id=None,
         )

@@ -237,7 +237,7 @@ def test_latest_is_exactly_what_went_to_the_topic_and_forget_user_erases_it(
 ) -> None:
     consumer = KafkaConsumer(
         stack.settings.topic("suggestions"),
-        bootstrap_servers=stack.settings.broker_list,
+        bootstrap_servers=stack.settings.kafka.broker_list,
         auto_offset_reset="earliest",
         group_id=None,
     )

@@ -192,7 +192,9 @@ def test_a_master_down_is_waited_for_never_dead_lettered() -> None:
     work = make_workload(orders=60, sessions=0, seed=4)
     with LocalRedisCluster() as own:
         patient = on_cluster(own)
-        impatient = on_cluster(own, key_namespace=patient.key_namespace, redis_retry_seconds=1)
+        impatient = on_cluster(
+            own, key_namespace=patient.redis.key_namespace, redis_retry_seconds=1
+        )
 
         async def go() -> None:
             store, hurried = await Store.open(patient), await Store.open(impatient)

@@ -55,7 +55,7 @@ def drain(
 
 def reference_state(settings: Settings, cases: list[Case]) -> dict[str, Any]:
     """The state the valid cases alone give, applied straight to Redis in a second namespace."""
-    ref = replace_ns(settings, settings.key_namespace + "-ref")
+    ref = replace_ns(settings, settings.redis.key_namespace + "-ref")
 
     async def go() -> dict[str, Any]:
         store = await Store.open(ref)
@@ -121,7 +121,7 @@ def test_bad_records_go_to_the_dead_letter_and_valid_ones_are_processed(pipeline
     assert pipeline.worker.proc is not None and pipeline.worker.proc.poll() is None
 
     state = state_of(settings)
-    ns = settings.key_namespace
+    ns = settings.redis.key_namespace
     assert [k for k in state if layout_error(ns, ns + k)] == []
     assert state == reference_state(settings, cases)  # no garbage keys, no missing ones
     print(
@@ -175,6 +175,8 @@ def test_a_100k_item_order_needs_a_bigger_producer_limit(pipeline: Pipeline) -> 
     where = send_cases(settings, [Case("big", "orders", None, value, "payload larger than")])
     (letter,) = drain(settings, "dead-letter", lambda out: len(out) >= 1, timeout=60)
     assert letter["offset"] == where[0][1]
-    assert letter["error"].startswith(f"payload larger than {settings.max_payload_bytes} bytes")
+    assert letter["error"].startswith(
+        f"payload larger than {settings.inputs.max_payload_bytes} bytes"
+    )
     assert "truncated to 100000 characters" in letter["error"]
     assert len(letter["payload"]) == 100_000

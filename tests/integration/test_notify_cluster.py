@@ -63,12 +63,12 @@ def test_the_scheduler_on_a_cluster(cluster: LocalRedisCluster) -> None:
                 for n in range(5)
             ]
             await engine.process(history)
-            calls = NotifyCalls(settings.key_namespace)
+            calls = NotifyCalls(settings.redis.key_namespace)
             users = [f"user{n}" for n in range(24)]
             await store.runner.run(
                 [c for u in users for c in calls.profile_update(u, "Europe/Paris", {"push": True})]
             )
-            past = time.time() - settings.notify_abandon_seconds - 5
+            past = time.time() - settings.notify.abandon_seconds - 5
             carts = [CartEvent(f"c{u}", "add_to_cart", u, "a", past) for u in users]
             await engine.process(carts)
             scheduler = Scheduler(store, settings)

@@ -50,7 +50,7 @@ def test_the_wheel_holds_the_product_and_no_harness(wheel: Path) -> None:
         "xsell/cli/main.py",
         "streams/app.py",
         "models/ranking.py",
-        "config/settings.py",
+        "config/settings/root.py",
         "config/default.toml",
     ):
         assert module in names, module

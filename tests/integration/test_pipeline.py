@@ -222,7 +222,7 @@ def test_bad_input_goes_to_the_dead_letter_and_valid_input_still_flows(pipeline:
         for record in dead:
             assert set(record) == {"error", "topic", "partition", "offset", "payload"}
             assert record["error"] and isinstance(record["offset"], int)
-            assert record["topic"].startswith(pipeline.settings.topic_prefix)
+            assert record["topic"].startswith(pipeline.settings.kafka.topic_prefix)
         reasons = " | ".join(r["error"] for r in dead)
         for expected in (
             "not JSON",
@@ -242,7 +242,7 @@ def test_bad_input_goes_to_the_dead_letter_and_valid_input_still_flows(pipeline:
         (msg,) = bus.collect("suggestions", 1)
         assert msg["trigger"]["item_ids"] == ["{a}", "b:*"]
         state = snapshot(pipeline.settings)
-        ns = pipeline.settings.key_namespace
+        ns = pipeline.settings.redis.key_namespace
         assert all(key.startswith(f"{ns}:{{") for key in state)
         assert {k.split("}")[0] for k in state} == {
             f"{ns}:{{g",
@@ -288,13 +288,13 @@ def test_replay_through_kafka_leaves_the_backfill_state(pipeline: Pipeline, tmp_
         assert snapshot(pipeline.settings) == replayed
     finally:
         bus.close()
-    other = {**pipeline.env, "XSELL_KEY_NAMESPACE": pipeline.settings.key_namespace + "b"}
+    other = {**pipeline.env, "XSELL_KEY_NAMESPACE": pipeline.settings.redis.key_namespace + "b"}
     summary = _cli(["backfill", str(path), "--json"], other)
     assert '"applied": 300' in summary
     from tests.conftest import env_settings
 
     backfilled = snapshot(env_settings(other))
-    strip = len(pipeline.settings.key_namespace)
+    strip = len(pipeline.settings.redis.key_namespace)
     assert {k[strip + 1 :]: v for k, v in backfilled.items()} == {
         k[strip:]: v for k, v in replayed.items()
     }

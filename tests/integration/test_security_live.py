@@ -344,7 +344,7 @@ def test_worker_on_tls_redis_forgets_users_and_logs_no_secret(
         result = json.loads(out.stdout)
         # cart, history, the latest suggestions, the attribution ledger (hash and zset) and
         # self-tuning's open test cases (u2 is a sampled shopper: a fixed hash of the id)
-        assert sampled("u2", settings.tuning_sample)
+        assert sampled("u2", settings.tuning.sample)
         assert result["deleted_keys"] == 6 and user_keys(settings, "u2") == 0
         assert result["tombstone_partition"] == next(p for k, p, v in first if k == "u2")
         assert {r[:2] for r in drain(settings, 9) if r[2] is None} == {
@@ -400,4 +400,4 @@ def test_a_sasl_password_never_reaches_the_logs(
     log = worker.log_text()
     assert "sasl" in log.lower(), log[-2000:]  # it did try, and said so
     assert SASL_PW not in log
-    assert "'kafka_sasl_password': '***'" in log
+    assert "'sasl_password': '***'" in log  # settings.masked(), nested: kafka.sasl_password

@@ -30,7 +30,7 @@ def test_backfilled_state_equals_batch_counts(make_settings: Callable[..., Setti
         )
     )
     settings = make_settings(max_neighbors=0)  # keep every pair: nothing pruned
-    cap = settings.max_items_per_order
+    cap = settings.learning.max_items_per_order
     pairs: Counter[tuple[str, str]] = Counter()
     counts: Counter[str] = Counter()
     for order in orders:

@@ -98,7 +98,7 @@ def test_half_applied_event_is_completed_not_doubled(
         ref_state = await _with_store(ref, lambda s: _apply_and_dump(s, [event]))
         state = await dump_state(store)
         assert _strip_ns(state, settings) == _strip_ns(ref_state, ref)
-        assert state[settings.key_namespace + ":{g}:pop"] == {"a": 1.0, "b": 1.0, "c": 1.0}
+        assert state[settings.redis.key_namespace + ":{g}:pop"] == {"a": 1.0, "b": 1.0, "c": 1.0}
 
     run(_with_store(settings, go))
 
@@ -149,7 +149,7 @@ async def _apply_and_dump(store: Store, events: list[Any]) -> dict[str, Any]:
 
 
 def _strip_ns(state: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    return {k[len(settings.key_namespace) :]: v for k, v in state.items()}
+    return {k[len(settings.redis.key_namespace) :]: v for k, v in state.items()}
 
 
 def test_items_per_order_cap_and_neighbour_pruning(make_settings: Callable[..., Settings]) -> None:

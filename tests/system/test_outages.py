@@ -106,7 +106,9 @@ def test_status_reports_a_loss_until_rebuild_from_file(
 async def _diff(settings: Settings, orders: list[PurchaseEvent]) -> int:
     store = await Store.open(settings)
     try:
-        return (await BatchTruth(orders, settings.max_items_per_order).compare(store)).total
+        return (
+            await BatchTruth(orders, settings.learning.max_items_per_order).compare(store)
+        ).total
     finally:
         await store.close()
 

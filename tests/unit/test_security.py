@@ -75,8 +75,8 @@ def sasl(**extra: Any) -> Settings:
         ({"redis_tls_ca_file": "PEM"}, "need a rediss:// redis_url"),
         ({"redis_url": "rediss://h:6380/0", "redis_tls_key_file": "PEM"}, "go together"),
         ({"redis_url": "redis://h:6379/3", "redis_cluster": True}, "only database 0"),
-        ({"kafka_security_protocol": "TLS"}, "kafka_security_protocol"),
-        ({"kafka_sasl_mechanism": "GSSAPI"}, "kafka_sasl_mechanism"),
+        ({"kafka_security_protocol": "TLS"}, "XSELL_KAFKA_SECURITY_PROTOCOL"),
+        ({"kafka_sasl_mechanism": "GSSAPI"}, "XSELL_KAFKA_SASL_MECHANISM"),
     ],
 )
 def test_security_settings_that_cannot_work_fail_at_start(
@@ -85,7 +85,7 @@ def test_security_settings_that_cannot_work_fail_at_start(
     values = {k: str(pem) if v == "PEM" else v for k, v in kwargs.items()}
     with pytest.raises(ValidationError) as info:
         Settings(**values)
-    assert message in str(info.value)
+    assert message in str(info.value) + safe_errors(info.value)
 
 
 def test_complete_security_settings_are_accepted(pem: Path) -> None:
@@ -100,7 +100,7 @@ def test_complete_security_settings_are_accepted(pem: Path) -> None:
         redis_tls_cert_file=str(pem),
         redis_tls_key_file=str(pem),
     )
-    assert s.kafka_uses_tls and s.unsafe_reasons() == []
+    assert s.kafka.uses_tls and s.unsafe_reasons() == []
 
 
 # --- unsafe setups -------------------------------------------------------------------------
@@ -205,7 +205,7 @@ def test_an_unsafe_setup_runs_when_explicitly_allowed(monkeypatch: pytest.Monkey
         args = parser().parse_args(command)
         with pytest.raises(ConfigError, match="unsafe configuration"):
             _settings(args)
-    assert _settings(parser().parse_args(["config"]), check=False).allow_unsafe is False
+    assert _settings(parser().parse_args(["config"]), check=False).ops.allow_unsafe is False
     monkeypatch.setenv("XSELL_ALLOW_UNSAFE", "true")
     assert _settings(parser().parse_args(["neighbors", "x"])).unsafe_reasons()
 
@@ -221,11 +221,13 @@ def test_xsell_config_masks_every_secret() -> None:
         "XSELL_KAFKA_SASL_USERNAME": "xsell",
         "XSELL_KAFKA_BROKERS": "kafka.internal:9093",
     }
-    result = cli(["config"], env)
+    result = cli(["config", "--json"], env)
     assert result.returncode == 0, result.stderr
     shown = json.loads(result.stdout)
-    assert shown["redis_password"] == shown["kafka_sasl_password"] == "***"
-    assert shown["redis_url"] == "rediss://xsell:***@redis.internal:6380/0"
+    values = shown["settings"]
+    assert values["redis"]["password"] == values["kafka"]["sasl_password"] == "***"
+    assert values["redis"]["url"] == "rediss://xsell:***@redis.internal:6380/0"
+    assert shown["sources"]["redis.password"] == "env XSELL_REDIS_PASSWORD"
     for secret in [*SECRETS.values(), URL_SECRET]:
         assert secret not in result.stdout + result.stderr
 

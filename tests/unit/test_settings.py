@@ -33,26 +33,26 @@ def write_toml(tmp_path: Path, text: str) -> Path:
 
 def test_defaults() -> None:
     s = Settings()
-    assert s.kafka_brokers == "127.0.0.1:9092"
-    assert s.broker_list == ["127.0.0.1:9092"]
-    assert s.redis_url == "redis://127.0.0.1:6379/0"
-    assert s.redis_password is None
-    assert s.topic_prefix == "xsell."
-    assert s.key_namespace == "xs"
-    assert s.half_life_days == 0.0
-    assert s.popularity_prior == 1.0 and s.min_support == 0.0 and s.self_tuning
-    assert s.half_life_seconds == 0.0
-    assert s.max_suggestions == 3
-    assert s.similarity == "confidence"
-    assert s.tuning_recency_decays == (0.5, 0.75, 1.0)
-    assert s.recency_decay == 0.5
-    assert s.exclude_upsell is True
-    assert s.addon_price_ratio == 0.0
-    assert s.consumable_categories == ()
-    assert s.max_order_lines == 1000
-    assert s.max_payload_bytes == 1 << 20
-    assert s.max_id_length == 128
-    assert s.allow_unsafe is False
+    assert s.kafka.servers == "127.0.0.1:9092"
+    assert s.kafka.broker_list == ["127.0.0.1:9092"]
+    assert s.redis.url == "redis://127.0.0.1:6379/0"
+    assert s.redis.password is None
+    assert s.kafka.topic_prefix == "xsell."
+    assert s.redis.key_namespace == "xs"
+    assert s.learning.half_life_days == 0.0
+    assert s.ranking.popularity_prior == 1.0 and s.ranking.min_support == 0.0 and s.tuning.enabled
+    assert s.learning.half_life_seconds == 0.0
+    assert s.ranking.max_suggestions == 3
+    assert s.ranking.similarity == "confidence"
+    assert s.tuning.recency == (0.5, 0.75, 1.0)
+    assert s.ranking.recency_decay == 0.5
+    assert s.ranking.exclude_upsell is True
+    assert s.ranking.addon_price_ratio == 0.0
+    assert s.ranking.consumable_categories == ()
+    assert s.inputs.max_order_lines == 1000
+    assert s.inputs.max_payload_bytes == 1 << 20
+    assert s.inputs.max_id_length == 128
+    assert s.ops.allow_unsafe is False
     assert s.unsafe_reasons() == []
 
 
@@ -66,7 +66,7 @@ def test_default_toml_matches_the_defaults(monkeypatch: pytest.MonkeyPatch) -> N
 def test_settings_are_frozen() -> None:
     s = Settings()
     with pytest.raises(ValidationError):
-        s.max_suggestions = 5  # type: ignore[misc]
+        s.ranking.max_suggestions = 5  # type: ignore[misc]
 
 
 def test_topic_naming(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -87,22 +87,22 @@ def test_env_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XSELL_EXCLUDE_UPSELL", "false")
     monkeypatch.setenv("XSELL_CONSUMABLE_CATEGORIES", '["ink", "paper"]')
     s = Settings()
-    assert s.half_life_days == 3.0
-    assert s.half_life_seconds == 3 * 86400.0
-    assert s.max_suggestions == 5
-    assert s.topic_prefix == "prod."
-    assert s.exclude_upsell is False
-    assert s.consumable_categories == ("ink", "paper")
+    assert s.learning.half_life_days == 3.0
+    assert s.learning.half_life_seconds == 3 * 86400.0
+    assert s.ranking.max_suggestions == 5
+    assert s.kafka.topic_prefix == "prod."
+    assert s.ranking.exclude_upsell is False
+    assert s.ranking.consumable_categories == ("ink", "paper")
 
 
 def test_env_names_are_case_insensitive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("xsell_max_suggestions", "7")
-    assert Settings().max_suggestions == 7
+    assert Settings().ranking.max_suggestions == 7
 
 
 def test_keyword_arguments_win_over_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XSELL_MAX_SUGGESTIONS", "5")
-    assert load_settings(max_suggestions=9).max_suggestions == 9
+    assert load_settings(max_suggestions=9).ranking.max_suggestions == 9
 
 
 def test_invalid_env_value_raises(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,11 +125,11 @@ def test_toml_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     )
     monkeypatch.setenv("XSELL_CONFIG", str(path))
     s = Settings()
-    assert s.half_life_days == 7.0
-    assert s.max_suggestions == 4
-    assert s.similarity == "lift"
-    assert s.consumable_categories == ("ink",)
-    assert s.topic_prefix == "xsell."  # untouched keys keep their defaults
+    assert s.learning.half_life_days == 7.0
+    assert s.ranking.max_suggestions == 4
+    assert s.ranking.similarity == "lift"
+    assert s.ranking.consumable_categories == ("ink",)
+    assert s.kafka.topic_prefix == "xsell."  # untouched keys keep their defaults
 
 
 def test_env_wins_over_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -137,8 +137,8 @@ def test_env_wins_over_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setenv("XSELL_CONFIG", str(path))
     monkeypatch.setenv("XSELL_MAX_SUGGESTIONS", "6")
     s = Settings()
-    assert s.max_suggestions == 6
-    assert s.half_life_days == 7.0
+    assert s.ranking.max_suggestions == 6
+    assert s.learning.half_life_days == 7.0
 
 
 def test_missing_config_file_raises(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -202,16 +202,20 @@ def test_valid_edge_values() -> None:
         redis_url="unix:///run/redis.sock",
         max_suggestions=50,
     )
-    assert (s.half_life_days, s.kafka_heartbeat_interval, s.recency_decay) == (0.0, 5.9, 1.0)
-    assert Settings(redis_url="rediss://:pw@cache.example.com:6380/1").redis_url.startswith(
+    assert (s.learning.half_life_days, s.kafka.heartbeat_interval, s.ranking.recency_decay) == (
+        0.0,
+        5.9,
+        1.0,
+    )
+    assert Settings(redis_url="rediss://:pw@cache.example.com:6380/1").redis.url.startswith(
         "rediss://"
     )
 
 
 def test_broker_list_is_normalised() -> None:
     s = Settings(kafka_brokers=" k1:9092 , k2:9093,")
-    assert s.kafka_brokers == "k1:9092,k2:9093"
-    assert s.broker_list == ["k1:9092", "k2:9093"]
+    assert s.kafka.servers == "k1:9092,k2:9093"
+    assert s.kafka.broker_list == ["k1:9092", "k2:9093"]
 
 
 # --- secrets -------------------------------------------------------------------------------
@@ -234,34 +238,34 @@ def test_secrets_are_not_in_repr_or_str() -> None:
 def test_secrets_are_not_in_masked() -> None:
     s = secret_settings()
     masked = s.masked()
-    assert masked["redis_url"] == "redis://default:***@10.1.2.3:6379/0"
-    assert masked["redis_password"] == "***"
+    assert masked["redis"]["url"] == "redis://default:***@10.1.2.3:6379/0"
+    assert masked["redis"]["password"] == "***"
     assert URL_SECRET not in repr(masked)
     assert PW_SECRET not in repr(masked)
-    assert masked["max_suggestions"] == 3
+    assert masked["ranking"]["max_suggestions"] == 3
     assert set(masked) == set(Settings.model_fields)
 
 
 def test_secret_still_usable() -> None:
     s = secret_settings()
-    assert isinstance(s.redis_password, SecretStr)
-    assert s.redis_password.get_secret_value() == PW_SECRET
-    assert URL_SECRET in s.redis_url
+    assert isinstance(s.redis.password, SecretStr)
+    assert s.redis.password.get_secret_value() == PW_SECRET
+    assert URL_SECRET in s.redis.url
 
 
 def test_secrets_from_env_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XSELL_REDIS_URL", f"rediss://:{URL_SECRET}@redis.internal:6380/2")
     monkeypatch.setenv("XSELL_REDIS_PASSWORD", PW_SECRET)
     s = Settings()
-    assert s.masked()["redis_url"] == "rediss://:***@redis.internal:6380/2"
+    assert s.masked()["redis"]["url"] == "rediss://:***@redis.internal:6380/2"
     for text in (repr(s), str(s), repr(s.masked())):
         assert URL_SECRET not in text
         assert PW_SECRET not in text
 
 
 def test_masked_without_password_keeps_url() -> None:
-    assert Settings().masked()["redis_url"] == "redis://127.0.0.1:6379/0"
-    assert Settings().masked()["redis_password"] is None
+    assert Settings().masked()["redis"]["url"] == "redis://127.0.0.1:6379/0"
+    assert Settings().masked()["redis"]["password"] is None
 
 
 @pytest.mark.parametrize(
@@ -312,7 +316,7 @@ def test_validation_errors_as_printed_do_not_echo_the_password() -> None:
 
 def test_unsafe_non_loopback_redis_without_password() -> None:
     s = Settings(redis_url="redis://10.0.0.5:6379/0")
-    assert not s.redis_is_loopback()
+    assert not s.redis.is_loopback()
     assert s.unsafe_reasons() == ["Redis at 10.0.0.5 without a password"]
     assert Settings(redis_url="redis://default@cache.example.com/0").unsafe_reasons() == [
         "Redis at cache.example.com without a password"

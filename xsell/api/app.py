@@ -38,7 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
         # in the middle of a request otherwise)
         gc.collect()
         gc.freeze()
-        log.info("xsell api ready on http://%s:%d", settings.api_host, settings.api_port)
+        log.info("xsell api ready on http://%s:%d", settings.api.host, settings.api.port)
         try:
             yield
         finally:
@@ -61,11 +61,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
     app.add_exception_handler(BodyTooLarge, _too_large)  # type: ignore[arg-type]
-    app.add_middleware(ApiMiddleware, max_body=settings.max_payload_bytes)
-    if settings.cors_origin_list:
+    app.add_middleware(ApiMiddleware, max_body=settings.inputs.max_payload_bytes)
+    if settings.api.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=settings.cors_origin_list,
+            allow_origins=settings.api.cors_origin_list,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "X-User-Token", "Last-Event-ID"],
             max_age=600,

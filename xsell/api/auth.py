@@ -44,9 +44,9 @@ class Authenticator:
     """Checks requests against the settings' keys and token secret."""
 
     def __init__(self, settings: Settings) -> None:
-        self.secret_keys = settings.api_key_set
-        self.public_keys = settings.api_public_key_set
-        secret = settings.api_user_token_secret
+        self.secret_keys = settings.api.key_set
+        self.public_keys = settings.api.public_keys
+        secret = settings.api.user_token_secret
         self.token_secret = None if secret is None else secret.get_secret_value().encode()
 
     @property

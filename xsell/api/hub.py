@@ -47,11 +47,11 @@ class SuggestionHub:
         """Join the topic's partitions at their ends, and start forwarding."""
         s = self.settings
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=s.broker_list,
+            bootstrap_servers=s.kafka.broker_list,
             group_id=None,
             enable_auto_commit=False,
-            fetch_max_wait_ms=s.kafka_fetch_max_wait_ms,
-            client_id=f"{s.app_id}-api",
+            fetch_max_wait_ms=s.kafka.fetch_max_wait_ms,
+            client_id=f"{s.kafka.app_id}-api",
             **aiokafka_security(s),
         )
         await self.consumer.start()

@@ -50,7 +50,7 @@ async def readyz(request: Request) -> Response:
 async def metrics(request: Request) -> Response:
     rt = runtime(request)
     rt.auth.require_secret(rt.auth.access(request))
-    if rt.settings.self_tuning:
+    if rt.settings.tuning.enabled:
         set_tuning(await tuning_status(rt.store, rt.settings))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -38,7 +38,7 @@ def checked_id(value: Any, name: str, rt: ApiRuntime) -> str:
 
 
 def checked_k(k: int | None, rt: ApiRuntime) -> int:
-    limit = rt.settings.max_suggestions
+    limit = rt.settings.ranking.max_suggestions
     if k is None:
         return limit
     if not 1 <= k <= limit:
@@ -83,7 +83,7 @@ async def stream(request: Request, user_id: str, token: str | None = None) -> Re
     user = checked_id(user_id, "user_id", rt)
     rt.auth.require_user(access, user)
     last_seen = request.headers.get("last-event-id")
-    return EventSourceResponse(_events(rt, user, last_seen), ping=rt.settings.api_keepalive_seconds)
+    return EventSourceResponse(_events(rt, user, last_seen), ping=rt.settings.api.keepalive_seconds)
 
 
 async def _events(rt: ApiRuntime, user: str, last_seen: str | None) -> AsyncIterator[Any]:

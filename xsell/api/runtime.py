@@ -50,11 +50,11 @@ class ApiRuntime:
         )
         engine = Engine(store, settings)
         producer = AIOKafkaProducer(
-            bootstrap_servers=settings.broker_list,
+            bootstrap_servers=settings.kafka.broker_list,
             acks="all",
             enable_idempotence=False,  # event ids, not the producer, make effects exactly-once
             linger_ms=2,
-            client_id=f"{settings.app_id}-api",
+            client_id=f"{settings.kafka.app_id}-api",
             **aiokafka_security(settings),
         )
         await producer.start()
@@ -85,15 +85,15 @@ class ApiRuntime:
         """Offers through the batcher; anonymous single-item queries (product pages: the same
         for every visitor) are reused for ``XSELL_API_CACHE_SECONDS``."""
         cacheable = query.user_id is None and len(query.anchors) == 1
-        if cacheable and self.settings.api_cache_seconds > 0:
+        if cacheable and self.settings.api.cache_seconds > 0:
             hit = self.cache.get(query)
             if hit is not None and hit[0] > time.monotonic():
                 return hit[1]
         offers = await self._rank(query)
-        if cacheable and self.settings.api_cache_seconds > 0:
+        if cacheable and self.settings.api.cache_seconds > 0:
             if len(self.cache) >= CACHE_ENTRIES:
                 self.cache.clear()  # simple and bounded: a full cache starts over
-            self.cache[query] = (time.monotonic() + self.settings.api_cache_seconds, offers)
+            self.cache[query] = (time.monotonic() + self.settings.api.cache_seconds, offers)
         return offers
 
     async def _rank(self, query: RankQuery) -> list[Offer]:

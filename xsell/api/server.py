@@ -19,11 +19,11 @@ def run_api(settings: Settings) -> None:
     require_safe(settings, settings.unsafe_reasons() + api_unsafe_reasons(settings))
     uvicorn.run(
         create_app(settings),
-        host=settings.api_host,
-        port=settings.api_port,
+        host=settings.api.host,
+        port=settings.api.port,
         loop="uvloop",
         http="httptools",
-        log_level=settings.log_level.lower(),
+        log_level=settings.ops.log_level.lower(),
         access_log=False,  # Prometheus counts every request (/metrics)
         lifespan="on",
     )

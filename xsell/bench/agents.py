@@ -92,7 +92,9 @@ def count_xsell() -> None:
 
 def _passthrough(app: faust.App, topics: Topics, settings: Settings) -> None:
     async def forward(stream: Any) -> None:
-        async for events in stream.take_events(settings.batch_size, settings.batch_window):
+        async for events in stream.take_events(
+            settings.worker.batch_size, settings.worker.batch_window
+        ):
             futures = [
                 await topics.suggestions.send(key=e.message.key, value=e.message.value)
                 for e in events
@@ -110,8 +112,8 @@ class Naive:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.ns = settings.key_namespace
-        self.redis = aioredis.Redis.from_url(settings.redis_url, **client_options(settings))
+        self.ns = settings.redis.key_namespace
+        self.redis = aioredis.Redis.from_url(settings.redis.url, **client_options(settings))
 
     async def call(self, *args: Any) -> Any:
         COUNTERS.round_trips += 1
@@ -119,7 +121,7 @@ class Naive:
         return await self.redis.execute_command(*args)  # type: ignore[no-untyped-call]
 
     async def handle(self, event: dict[str, Any]) -> dict[str, Any]:
-        ns, limit = self.ns, self.settings.max_items_per_order
+        ns, limit = self.ns, self.settings.learning.max_items_per_order
         if event["type"] == "purchase":
             items = list(dict.fromkeys(line["item_id"] for line in event["items"]))
             for a in items[:limit]:
@@ -134,10 +136,10 @@ class Naive:
         else:
             anchor, placement = event["item_id"], "cart"
             cart = f"{ns}:cart:{event['user_id']}"
-            weight = self.settings.cart_weight
+            weight = self.settings.learning.cart_weight
             # the same partners as xsell: the newest co_add_window cart items (a small hash, as
             # a cart is, keeps insertion order; a re-added item keeps its old place)
-            window = self.settings.co_add_window
+            window = self.settings.learning.co_add_window
             for other in (await self.call("HKEYS", cart))[::-1][:window]:
                 if other != anchor:
                     await self.call("ZINCRBY", f"{ns}:c:{anchor}", weight, other)
@@ -218,12 +220,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     settings = load_settings()
-    setup_logging(settings.log_level)
+    setup_logging(settings.ops.log_level)
     require_safe(settings)
     if args.fetch_wait_ms > 0:
         settings = settings.model_copy(update={"kafka_fetch_max_wait_ms": args.fetch_wait_ms})
     app = bench_app(settings, args.agent, stats=args.stats)
-    faust.Worker(app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()
+    faust.Worker(
+        app, loglevel=settings.ops.log_level.lower(), quiet=True
+    ).execute_from_commandline()
 
 
 if __name__ == "__main__":

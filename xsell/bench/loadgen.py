@@ -42,7 +42,7 @@ class LoadResult:
 
 
 def _check_plaintext(settings: Settings) -> None:
-    if settings.kafka_security_protocol != "PLAINTEXT":
+    if settings.kafka.security_protocol != "PLAINTEXT":
         raise XsellError(
             "xsell bench supports PLAINTEXT brokers only (a private broker is "
             "started when XSELL_KAFKA_BROKERS is unset)"
@@ -52,7 +52,7 @@ def _check_plaintext(settings: Settings) -> None:
 def producer(settings: Settings) -> AIOKafkaProducer:
     _check_plaintext(settings)
     return AIOKafkaProducer(
-        bootstrap_servers=settings.broker_list,
+        bootstrap_servers=settings.kafka.broker_list,
         acks=1,
         linger_ms=0,
         enable_idempotence=False,
@@ -64,7 +64,7 @@ def consumer(settings: Settings) -> AIOKafkaConsumer:
     _check_plaintext(settings)
     return AIOKafkaConsumer(
         settings.topic("suggestions"),
-        bootstrap_servers=settings.broker_list,
+        bootstrap_servers=settings.kafka.broker_list,
         group_id=None,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=5,

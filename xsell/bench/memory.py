@@ -78,9 +78,9 @@ async def _measure(args: argparse.Namespace) -> dict[str, Any]:
             lines=summary.lines,
             seconds=round(seconds, 2),
             orders_per_second=round(summary.orders / seconds),
-            cluster=settings.redis_cluster,
-            half_life_days=settings.half_life_days,
-            max_neighbors=settings.max_neighbors,
+            cluster=settings.redis.cluster,
+            half_life_days=settings.learning.half_life_days,
+            max_neighbors=settings.learning.max_neighbors,
         )
         return figures
     finally:

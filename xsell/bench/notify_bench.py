@@ -73,7 +73,10 @@ async def _run(settings: Settings, events: int, repeat: int) -> dict[str, Any]:
     engine = Engine(store, settings)
     scheduler = Scheduler(store, settings)
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.broker_list, acks="all", enable_idempotence=False, linger_ms=2
+        bootstrap_servers=settings.kafka.broker_list,
+        acks="all",
+        enable_idempotence=False,
+        linger_ms=2,
     )
     await producer.start()
     topic = settings.topic("notifications")
@@ -102,7 +105,7 @@ async def _run(settings: Settings, events: int, repeat: int) -> dict[str, Any]:
                 if with_hook:
                     in_hook.append(hook / events)
             # due: carts whose abandonment is due now, users who consented to push
-            past = now - settings.notify_abandon_seconds - 1
+            past = now - settings.notify.abandon_seconds - 1
             records = _carts(events * 3, past, f"d{r}")
             users = sorted({json.loads(x)["user_id"] for x in records})
             consents = store.notifications.writes()

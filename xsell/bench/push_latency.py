@@ -77,7 +77,7 @@ async def passthrough_latency(
     """The same POSTs, forwarded by the passthrough agent; timed on a plain consumer."""
     consumer = AIOKafkaConsumer(
         settings.topic("suggestions"),
-        bootstrap_servers=settings.broker_list,
+        bootstrap_servers=settings.kafka.broker_list,
         group_id=None,
         auto_offset_reset="latest",
         fetch_max_wait_ms=10,

@@ -71,7 +71,7 @@ async def _backfill(env: dict[str, str], orders: list[PurchaseEvent], mode: str)
     settings = settings_for(env)
     store = await Store.open(settings)
     try:
-        client = redis.Redis.from_url(settings.redis_url, **client_options(settings))
+        client = redis.Redis.from_url(settings.redis.url, **client_options(settings))
         before = probes.redis_snapshot(client)
         started, cpu0 = time.monotonic(), time.process_time()
         summary = await load_history(store, orders, mode=mode)
@@ -140,7 +140,7 @@ def run_bench(opts: BenchOptions, env: dict[str, str]) -> dict[str, Any]:
         settings = settings_for(base)
         limits = settings.limits
         report["settings"] = {
-            k: settings.masked()[k]
+            k: settings.masked_flat()[k]
             for k in (
                 "batch_size",
                 "batch_window",
@@ -152,7 +152,7 @@ def run_bench(opts: BenchOptions, env: dict[str, str]) -> dict[str, Any]:
             )
         }
         report["settings"]["worker_fetch_wait_ms"] = (
-            opts.fetch_wait_ms or settings.kafka_fetch_max_wait_ms
+            opts.fetch_wait_ms or settings.kafka.fetch_max_wait_ms
         )
         report["settings"]["workers"] = opts.workers
         report["servers"] = {

@@ -108,7 +108,7 @@ def run_scenario(ctx: Context, sc: Scenario, profile: Path | None = None) -> dic
     create_topics(settings)
     events = make_events(sc.mix, ctx.orders, ctx.events, f"{ctx.tag}-{n}")
     warmup = make_events(sc.mix, ctx.orders[:200], WARMUP_EVENTS[sc.mix], f"{ctx.tag}-{n}w")
-    client = redis.Redis.from_url(settings.redis_url, **client_options(settings))
+    client = redis.Redis.from_url(settings.redis.url, **client_options(settings))
     workers = [
         LocalWorker(env, agent_command(sc.agent, f"{stats}.{i}", ctx.fetch_wait_ms))
         for i in range(ctx.workers)
@@ -118,7 +118,7 @@ def run_scenario(ctx: Context, sc: Scenario, profile: Path | None = None) -> dic
         for worker in workers:
             worker.start(timeout=120.0)
         if len(workers) > 1:  # let the group settle after the last join
-            time.sleep(float(settings.kafka_session_timeout))
+            time.sleep(float(settings.kafka.session_timeout))
         asyncio.run(run_load(settings, warmup, rate=0, max_seconds=120.0, drain_seconds=60.0))
         time.sleep(COUNTER_SETTLE)
         cpu0, redis0 = _cpu(workers), probes.redis_snapshot(client)
@@ -199,4 +199,4 @@ def _delete_topics(settings: Settings) -> None:
         finally:
             client.close()
     except Exception as exc:  # cleanup only: a broker without delete keeps them
-        log.warning("could not delete the bench topics %s*: %r", settings.topic_prefix, exc)
+        log.warning("could not delete the bench topics %s*: %r", settings.kafka.topic_prefix, exc)

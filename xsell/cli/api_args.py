@@ -21,10 +21,10 @@ def cmd_token(args: argparse.Namespace) -> int:
     from xsell.api.tokens import mint
 
     settings = cli_settings(args, check=False)
-    if settings.api_user_token_secret is None:
+    if settings.api.user_token_secret is None:
         raise ConfigError("XSELL_API_USER_TOKEN_SECRET is not set: no token can be signed")
-    ttl = args.ttl or settings.api_user_token_ttl_seconds
-    secret = settings.api_user_token_secret.get_secret_value().encode()
+    ttl = args.ttl or settings.api.user_token_ttl_seconds
+    secret = settings.api.user_token_secret.get_secret_value().encode()
     print(mint(secret, args.user_id, int(time.time()) + ttl))
     return 0
 

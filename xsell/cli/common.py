@@ -27,7 +27,7 @@ def cli_settings(args: argparse.Namespace, *, check: bool = True) -> Settings:
     if getattr(args, "namespace", None):
         overrides["key_namespace"] = args.namespace
     settings = load_settings(**overrides)
-    setup_logging(settings.log_level)
+    setup_logging(settings.ops.log_level)
     if check:
         require_safe(settings)
     return settings
@@ -60,7 +60,7 @@ async def require_redis(settings: Settings, timeout: float = CONNECT_SECONDS) ->
     except Exception as exc:
         reason = "no answer" if isinstance(exc, TimeoutError) else str(exc) or repr(exc)
         raise XsellError(
-            f"Redis unreachable at {mask_url(settings.redis_url)}: {reason} (XSELL_REDIS_URL)"
+            f"Redis unreachable at {mask_url(settings.redis.url)}: {reason} (XSELL_REDIS_URL)"
         ) from None
 
 

@@ -87,8 +87,10 @@ def cmd_hostile(args: argparse.Namespace) -> int:
     else:
         import asyncio
 
-        local = replace_ns(settings, args.namespace or settings.key_namespace + "-hostile")
-        result = asyncio.run(run_local(local, cases, batch=settings.batch_size, keep=args.keep))
+        local = replace_ns(settings, args.namespace or settings.redis.key_namespace + "-hostile")
+        result = asyncio.run(
+            run_local(local, cases, batch=settings.worker.batch_size, keep=args.keep)
+        )
         result["ok"] = passed(result)
     print(json.dumps(result) if args.json else summary_text("hostile", result))
     return 0 if result["ok"] else 1

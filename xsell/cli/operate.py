@@ -93,8 +93,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
+    from config.settings.show import as_text, effective
+
     settings = cli_settings(args, check=False)
-    print(json.dumps(settings.masked(), indent=2, default=str))
+    if args.json:
+        print(json.dumps(effective(settings), indent=2, default=str))
+    else:
+        print(as_text(settings))
     return 0
 
 
@@ -185,9 +190,11 @@ def add_parsers(sub: Any) -> None:
     add_file_args(rp)
     rp.add_argument("--json", action="store_true", help="print the summary as JSON")
     rp.set_defaults(fn=cmd_replay)
-    sub.add_parser("config", help="print the effective settings (secrets masked)").set_defaults(
-        fn=cmd_config
+    cfg = sub.add_parser(
+        "config", help="print the effective settings, nested, with their sources (secrets masked)"
     )
+    cfg.add_argument("--json", action="store_true", help="one JSON object: settings, sources")
+    cfg.set_defaults(fn=cmd_config)
     fg = sub.add_parser(
         "forget-user", help="delete a user's cart and history; tombstone their suggestions"
     )

@@ -211,7 +211,7 @@ def _play(
     consumer = KafkaConsumer(
         settings.topic("suggestions"),
         settings.topic("notifications"),
-        bootstrap_servers=settings.broker_list,
+        bootstrap_servers=settings.kafka.broker_list,
         auto_offset_reset="earliest",
         group_id=None,
     )

@@ -35,18 +35,18 @@ log = logging.getLogger(__name__)
 def rank_params(settings: Settings) -> RankParams:
     """Ranking parameters from the settings."""
     return RankParams(
-        k=settings.max_suggestions,
-        similarity=settings.similarity,
-        min_support=settings.min_support,
-        popularity_prior=settings.popularity_prior,
-        recency_decay=settings.recency_decay,
-        popular_fallback=settings.popular_fallback,
+        k=settings.ranking.max_suggestions,
+        similarity=settings.ranking.similarity,
+        min_support=settings.ranking.min_support,
+        popularity_prior=settings.ranking.popularity_prior,
+        recency_decay=settings.ranking.recency_decay,
+        popular_fallback=settings.ranking.popular_fallback,
         rules=RuleParams(
-            exclude_upsell=settings.exclude_upsell,
-            addon_price_ratio=settings.addon_price_ratio,
-            exclude_purchased=settings.exclude_purchased,
-            consumable_categories=frozenset(settings.consumable_categories),
-            repurchase_window_seconds=settings.repurchase_window_days * 86400.0,
+            exclude_upsell=settings.ranking.exclude_upsell,
+            addon_price_ratio=settings.ranking.addon_price_ratio,
+            exclude_purchased=settings.ranking.exclude_purchased,
+            consumable_categories=frozenset(settings.ranking.consumable_categories),
+            repurchase_window_seconds=settings.ranking.repurchase_window_days * 86400.0,
         ),
     )
 
@@ -114,7 +114,7 @@ class Engine:
         self.settings = settings
         self.params = rank_params(settings)
         self.experiment = settings.running_experiment
-        self.tuner = SelfTuning(store, settings, self.params) if settings.self_tuning else None
+        self.tuner = SelfTuning(store, settings, self.params) if settings.tuning.enabled else None
 
     @property
     def current_params(self) -> RankParams:
@@ -213,13 +213,13 @@ class Engine:
         if not requests:
             return [], {}
         s = self.settings
-        short = capped(requests, s.max_anchors)
+        short = capped(requests, s.ranking.max_anchors)
         data = await self.store.ranking.statistics(
             sorted({a for r in short for a in r.anchors}),
             popular_size(params, requests),
             with_prior=params.popularity_prior > 0,
         )
-        stats = batch_stats(data, s.half_life_seconds)
+        stats = batch_stats(data, s.learning.half_life_seconds)
         scored = score_batch(stats, short, params, detail_size(params))
         lists = (
             self.tuner.test_lists(stats, short, scored, params, tuned)

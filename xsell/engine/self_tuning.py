@@ -62,7 +62,7 @@ class SelfTuning:
     def __init__(self, store: Store, settings: Settings, base: RankParams) -> None:
         s = self.settings = settings
         self.store = store.tuning
-        self.candidates = candidate_params(base, s.tuning_recency_decays)
+        self.candidates = candidate_params(base, s.tuning.recency)
         default = min(
             range(len(self.candidates)),
             key=lambda c: abs(self.candidates[c].recency_decay - base.recency_decay),
@@ -71,7 +71,7 @@ class SelfTuning:
         self.stats = stats_of(
             0.0, [0.0] * len(counter_fields(len(self.candidates))), len(self.candidates), default
         )
-        self.fading = fading_factor(s.tuning_half_life_cases)
+        self.fading = fading_factor(s.tuning.half_life_cases)
         self.refreshed = 0.0
 
     @property
@@ -86,7 +86,7 @@ class SelfTuning:
         shoppers' add-to-carts outside the ``holdout`` (it is not ranked), one per shopper
         and batch (the lists of a shopper's earlier add in the same batch are not stored
         yet)."""
-        share, seen = self.settings.tuning_sample, set()
+        share, seen = self.settings.tuning.sample, set()
         out = []
         for row, ((placement, user, item), variant) in enumerate(
             zip(triggers, variants, strict=True)
@@ -137,7 +137,7 @@ class SelfTuning:
             self.default,
             list(zip(fields, change, strict=True)),
             [(c.user, state) for c, state in zip(cases, states, strict=True)],
-            self.settings.cart_ttl_seconds,
+            self.settings.learning.cart_ttl_seconds,
         )
         if self._update(counts.cases, counts.choice, counts.values):
             await self.store.store_choice(self.stats.choice)
@@ -148,7 +148,7 @@ class SelfTuning:
         current = choice if choice is not None and 0 <= choice < k else self.default
         self.stats = stats_of(cases, values, k, current)
         s = self.settings
-        best = choose(self.stats, s.tuning_z, s.tuning_min_cases)
+        best = choose(self.stats, s.tuning.z, s.tuning.min_cases)
         if best != current:
             log.info(
                 "self-tuning: recency_decay %s -> %s (hit rate %.4f -> %.4f over %.0f cases)",
@@ -176,10 +176,10 @@ class SelfTuning:
 async def tuning_status(store: Store, settings: Settings) -> dict[str, Any]:
     """What ``xsell status`` and the API's metrics show of self-tuning: the candidates with
     their decayed hit rate (next add among the top k), the choice and the cases behind it."""
-    weights = settings.tuning_recency_decays
+    weights = settings.tuning.recency
     cases, chosen, hits = await store.tuning.hit_counts(len(weights))
     return {
-        "enabled": settings.self_tuning,
+        "enabled": settings.tuning.enabled,
         "cases": round(cases, 1),
         "recency_decay": weights[chosen] if chosen is not None and chosen < len(weights) else None,
         "hit_rates": {

@@ -113,13 +113,13 @@ async def run_xsell(
     (:func:`replay`): one round of reads and scripts per micro-batch, not per event."""
     settings = settings.model_copy(update={"key_namespace": f"eval-{uuid.uuid4().hex[:8]}"})
     store = await Store.open(settings)
-    metrics = Metrics(settings.max_suggestions)
+    metrics = Metrics(settings.ranking.max_suggestions)
     try:
         await load_history(store, data.train, mode="auto", catalog=catalog)
         engine = Engine(store, settings)
         with progress_bar("eval", data.triggers, "triggers", enabled=progress) as bar:
             await replay(engine, data.sessions, shoppers, metrics, bar)
-        tuning = await tuning_status(store, settings) if settings.self_tuning else None
+        tuning = await tuning_status(store, settings) if settings.tuning.enabled else None
     finally:
         await store.flush_namespace()
         await store.close()
@@ -197,7 +197,7 @@ def evaluate(
     data = EvalData.of(orders)
     own_redis = "XSELL_REDIS_URL" not in os.environ
     own_broker = "XSELL_KAFKA_BROKERS" not in os.environ
-    k, max_items = settings.max_suggestions, settings.max_items_per_order
+    k, max_items = settings.ranking.max_suggestions, settings.learning.max_items_per_order
     options: dict[str, Any] = {
         "progress": progress,
         "catalog": catalog,

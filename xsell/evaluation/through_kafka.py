@@ -59,7 +59,7 @@ def run_through_kafka(
     """Run xsell's side of the protocol through Kafka and an ``xsell worker`` process."""
     env = _env(settings)
     stack = LocalStack(env, private_broker=private_broker, private_redis=private_redis)
-    metrics = Metrics(settings.max_suggestions)
+    metrics = Metrics(settings.ranking.max_suggestions)
     with stack:
         live = stack.settings()
         prod = producer(live)
@@ -74,7 +74,7 @@ def run_through_kafka(
             time.sleep(0.2)
         consumer = KafkaConsumer(
             live.topic("suggestions"),
-            bootstrap_servers=live.broker_list,
+            bootstrap_servers=live.kafka.broker_list,
             auto_offset_reset="latest",
             group_id=None,
         )

@@ -41,7 +41,7 @@ STREAMS = ("cart-events", "orders")
 
 def cart_job(event: CartEvent, settings: Settings) -> Job:
     """The cart_abandoned notification of a cart activity (its trigger)."""
-    policy = settings.notify_policy
+    policy = settings.notify.policy
     due = due_at(CART_ABANDONED, event.ts, policy)
     return Job(
         notification_id(CART_ABANDONED, Stream.CART, event.event_id),
@@ -56,7 +56,7 @@ def cart_job(event: CartEvent, settings: Settings) -> Job:
 
 def purchase_job(event: PurchaseEvent, user: str, settings: Settings) -> Job:
     """The post_purchase notification of an order."""
-    policy = settings.notify_policy
+    policy = settings.notify.policy
     due = due_at(POST_PURCHASE, event.ts, policy)
     trigger = {"type": "purchase", "event_id": event.event_id, "item_ids": event.distinct_items()}
     return Job(
@@ -85,7 +85,7 @@ class Scheduler:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.policy = settings.notify_policy
+        self.policy = settings.notify.policy
         self.enabled = bool(self.policy.channels)
 
     async def observe(self, stream: str, events: Sequence[Event]) -> None:
@@ -159,7 +159,7 @@ async def forget(store: Store, settings: Settings, user: str, now: float | None 
     cancelled = await store.notifications.cancel_all(user)
     writes = store.notifications.writes()
     writes.erase_user(user)
-    repeat = settings.notify_repeat_days * 86400.0
+    repeat = settings.notify.repeat_days * 86400.0
     for nid, job in cancelled:
         metrics.SUPPRESSED.labels(job.reason, "forgotten").inc()
         writes.log(user, decision_entry(now, nid, job.reason, "suppressed", "forgotten"), repeat)

@@ -65,7 +65,7 @@ class Sender:
         self.engine = engine
         self.store = engine.store
         self.settings = engine.settings
-        self.policy = self.settings.notify_policy
+        self.policy = self.settings.notify.policy
         self.publish = publish
         self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.claims = itertools.count()
@@ -78,7 +78,7 @@ class Sender:
             return 0
         now = time.time() if now is None else now
         token = f"{self.worker}:{next(self.claims)}"
-        lease = self.settings.notify_lease_seconds
+        lease = self.settings.notify.lease_seconds
         claimed = await self.store.notifications.claim_due(now, lease, limit, token)
         if claimed:
             await self._handle(claimed, token, now)

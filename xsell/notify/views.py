@@ -18,7 +18,7 @@ async def user_notifications(
     """The user's pending notifications (soonest first; ``channel``: the one it would go on
     now, null when none is consented or uncapped) and recent decisions (newest first)."""
     now = time.time() if now is None else now
-    policy = settings.notify_policy
+    policy = settings.notify.policy
     held = await store.notifications.of_user(user)
     jobs, entries = held.pending, held.decisions
     channels = consented(policy, held.state.profile)

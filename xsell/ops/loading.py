@@ -125,9 +125,9 @@ async def bulk_backfill(
     s = store.settings
     counts = bulk_counts(
         orders,
-        half_life=s.half_life_seconds,
-        max_items_per_order=s.max_items_per_order,
-        max_neighbors=s.max_neighbors,
+        half_life=s.learning.half_life_seconds,
+        max_items_per_order=s.learning.max_items_per_order,
+        max_neighbors=s.learning.max_neighbors,
     )
     written = await bulk_load(store, counts, checked=checked)
     applied = len(counts.event_ids)

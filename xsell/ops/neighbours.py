@@ -15,7 +15,7 @@ async def neighbours(store: Store, item_id: str, k: int) -> list[dict[str, Any]]
     ``together`` is the decayed co-purchase weight (exact integers when decay is off);
     ``score`` the configured similarity on co-purchase + co-add weight.
     """
-    hl = store.settings.half_life_seconds
+    hl = store.settings.learning.half_life_seconds
     clock = await state_clock(store)
     n_raw, land_g, now = clock.total, clock.landmark, clock.latest
     partners = await store.ops.item_partners(item_id, k)
@@ -27,7 +27,7 @@ async def neighbours(store: Store, item_id: str, k: int) -> list[dict[str, Any]]
     scores = await store.ops.order_counts(items)
     gfactor = decayed_value(1.0, land_g, now, hl)
     counts = {i: s * gfactor for i, s in zip(items, scores, strict=True)}
-    sim = SIMILARITIES[store.settings.similarity]
+    sim = SIMILARITIES[store.settings.ranking.similarity]
     rows = []
     for other, weight in together.items():
         co = weight + co_added.get(other, 0.0)

@@ -67,11 +67,11 @@ async def state_status(store: Store, *, check_kafka: bool = True) -> dict[str, A
         state = "present" if created is not None else "empty"
     return {
         "state": state,
-        "namespace": settings.key_namespace,
+        "namespace": settings.redis.key_namespace,
         "redis": store.where,
         "created": epoch_text(created) if created else None,
         "orders": _exact(clock.orders_now) if created else None,
-        "orders_unit": orders_unit(settings.half_life_days),
+        "orders_unit": orders_unit(settings.learning.half_life_days),
         "items": summary.items,
         "catalog": summary.catalog,
         "latest_event_ts": _exact(clock.latest) if clock.latest else None,
@@ -174,7 +174,7 @@ def _read_all(settings: Settings, topics: Sequence[str], idle: float) -> Iterato
 
 
 def _stream_name(settings: Settings, topic: str) -> str:
-    return topic[len(settings.topic_prefix) :]
+    return topic[len(settings.kafka.topic_prefix) :]
 
 
 async def rebuild(

@@ -38,13 +38,13 @@ class Store(EventStore):
     def __init__(self, client: RedisClient, settings: Settings) -> None:
         super().__init__(client, settings)
         self.ranking = RankingReads(
-            self.runner, self.keys, settings.redis_cluster, settings.candidates_per_anchor
+            self.runner, self.keys, settings.redis.cluster, settings.ranking.candidates_per_anchor
         )
         self.shoppers = ShopperReads(self.runner, self.keys)
         self.latest = LatestSuggestions(self.runner, self.keys)
         self.notifications = NotificationStore(self.runner, self.keys)
         self.attribution = AttributionStore(
-            self.runner, self.client, self.keys, self.ledger, settings.suggestion_ttl_seconds
+            self.runner, self.client, self.keys, self.ledger, settings.worker.suggestion_ttl_seconds
         )
         self.privacy = PrivacyStore(self.runner, self.keys)
         self.ops = OpsStore(self.runner, self.client, self.keys)

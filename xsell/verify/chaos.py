@@ -287,7 +287,7 @@ async def _compare(
     store = await Store.open(settings)
     try:
         cfg.say("computing the batch truth (numpy) and comparing every entry")
-        truth = BatchTruth(orders, settings.max_items_per_order)
+        truth = BatchTruth(orders, settings.learning.max_items_per_order)
         diff = await truth.compare(store)
         out.update(
             state_diff=diff.total,
@@ -297,7 +297,9 @@ async def _compare(
             items=len(truth.vocab),
         )
         if cfg.compare_backfill:
-            other = settings.model_copy(update={"key_namespace": settings.key_namespace + "-bf"})
+            other = settings.model_copy(
+                update={"key_namespace": settings.redis.key_namespace + "-bf"}
+            )
             batch = await Store.open(other)
             try:
                 cfg.say("xsell backfill of the same orders into a second namespace")

@@ -92,7 +92,7 @@ async def run_local(
     """Feed ``cases`` through the batch handler against Redis; the figures (see module doc).
     Uses the namespaces ``key_namespace`` and ``key_namespace + "-ref"``, flushed before
     and (unless ``keep``) after."""
-    ref_settings = replace_ns(settings, settings.key_namespace + "-ref")
+    ref_settings = replace_ns(settings, settings.redis.key_namespace + "-ref")
     store, ref = await Store.open(settings), await Store.open(ref_settings)
     try:
         await store.flush_namespace()
@@ -167,7 +167,7 @@ def _figures(
     )
     valid_dead = Counter(c.kind for i, c in enumerate(cases) if c.valid and i in dead)
     sug = {v["suggestion_id"] for _, v in out.suggestions if v is not None}
-    ns = settings.key_namespace
+    ns = settings.redis.key_namespace
     violations = [k for k in state if layout_error(ns, ns + k)]
     return {
         "cases": len(cases),

@@ -254,6 +254,6 @@ async def _rebuild(settings: Settings, say: Callable[[str], None]) -> dict[str, 
 async def _diff(settings: Settings, orders: list[PurchaseEvent]) -> Any:
     store = await Store.open(settings)
     try:
-        return await BatchTruth(orders, settings.max_items_per_order).compare(store)
+        return await BatchTruth(orders, settings.learning.max_items_per_order).compare(store)
     finally:
         await store.close()

@@ -79,7 +79,7 @@ class Attribution:
     def __init__(self, keys: Keys, settings: Settings) -> None:
         self.keys = keys
         self.settings = settings
-        self.window = settings.attribution_window_seconds
+        self.window = settings.feedback.attribution_window_seconds
         self.experiment = settings.running_experiment
 
     def ledger_call(self, event: CartEvent | PurchaseEvent | FeedbackEvent) -> Call | None:
@@ -163,7 +163,7 @@ class Attribution:
             [
                 marker,
                 now_ms,
-                self.settings.dedup_window_seconds * 1000,
+                self.settings.learning.dedup_window_seconds * 1000,
                 DAY_LIFETIME,
                 len(earned.counters),
                 *counters,

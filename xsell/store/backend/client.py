@@ -90,15 +90,15 @@ def client_options(settings: Settings) -> dict[str, Any]:
         "socket_connect_timeout": 5.0,
         "health_check_interval": 30,
     }
-    if settings.redis_password is not None:
-        options["password"] = settings.redis_password.get_secret_value()
-    if settings.redis_username:
-        options["username"] = settings.redis_username
-    if settings.redis_tls_ca_file:
-        options["ssl_ca_certs"] = settings.redis_tls_ca_file
-    if settings.redis_tls_cert_file:
-        options["ssl_certfile"] = settings.redis_tls_cert_file
-        options["ssl_keyfile"] = settings.redis_tls_key_file
+    if settings.redis.password is not None:
+        options["password"] = settings.redis.password.get_secret_value()
+    if settings.redis.username:
+        options["username"] = settings.redis.username
+    if settings.redis.tls_ca_file:
+        options["ssl_ca_certs"] = settings.redis.tls_ca_file
+    if settings.redis.tls_cert_file:
+        options["ssl_certfile"] = settings.redis.tls_cert_file
+        options["ssl_keyfile"] = settings.redis.tls_key_file
     return options
 
 
@@ -138,21 +138,21 @@ def connection_class(url: str) -> type[aioredis.Connection | aioredis.UnixDomain
 
 
 def connect(settings: Settings) -> RedisClient:
-    """A client for ``settings.redis_url`` (cluster client when ``redis_cluster``).
+    """A client for ``settings.redis.url`` (cluster client when ``redis_cluster``).
 
     On a cluster the client discovers every primary from the URL's node, routes each command
     and EVALSHA by its keys' slot and follows MOVED/ASK redirections itself.
     """
     options = client_options(settings)
-    if settings.redis_cluster:
+    if settings.redis.cluster:
         return RedisCluster.from_url(
-            settings.redis_url,
+            settings.redis.url,
             retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
             **options,
         )
     return aioredis.Redis.from_url(
-        settings.redis_url,
-        connection_class=connection_class(settings.redis_url),
+        settings.redis.url,
+        connection_class=connection_class(settings.redis.url),
         retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
         **options,
@@ -174,10 +174,10 @@ class Runner:
 
     def __init__(self, client: RedisClient, settings: Settings) -> None:
         self.client = client
-        self.retry_seconds = settings.redis_retry_seconds
+        self.retry_seconds = settings.redis.retry_seconds
         # capped exponential backoff; 0 seconds of patience means: wait forever
         self.policy = RetryPolicy(TRANSIENT, Backoff(0.05, 2.0), self.retry_seconds or None)
-        self.where = mask_url(settings.redis_url)
+        self.where = mask_url(settings.redis.url)
 
     async def load_scripts(self) -> None:
         """SCRIPT LOAD every script, retrying like :meth:`run` while Redis is unreachable."""

@@ -55,10 +55,10 @@ class EventStore:
     def __init__(self, client: RedisClient, settings: Settings) -> None:
         self.client = client
         self.settings = settings
-        self.keys = Keys(settings.key_namespace)
+        self.keys = Keys(settings.redis.key_namespace)
         self.runner = Runner(client, settings)
         self.calls = CallBuilder(self.keys, settings)
-        self.ledger = Attribution(self.keys, settings) if settings.attribution else None
+        self.ledger = Attribution(self.keys, settings) if settings.feedback.attribution else None
         self.epoch: str | None = None  # meta 'created' as last seen: state-loss detection
         self.duplicate_events = 0  # events found already applied, since open (metrics)
         self.state_losses = 0
@@ -124,12 +124,12 @@ class EventStore:
             pair, before = _cart_result(result, eff.event.item_id, eff.duplicate)
             eff.cart = before
             if pair and not eff.duplicate and eff.event.type == "add_to_cart" and before:
-                partners = before[: self.settings.co_add_window]
+                partners = before[: self.settings.learning.co_add_window]
                 new_calls = self.calls.pair_calls(
                     eff.event.event_id,
                     eff.event.ts,
                     Stream.CART,
-                    self.settings.cart_weight,
+                    self.settings.learning.cart_weight,
                     "star",
                     [eff.event.item_id, *partners],
                     [eff.event.item_id, *partners],
@@ -141,7 +141,7 @@ class EventStore:
                 co_adds.extend(new_calls)
         await self.runner.run([*counted, *co_adds, *held])
 
-        ttl = int(self.settings.dedup_retention_days * 86400)
+        ttl = int(self.settings.learning.dedup_retention_days * 86400)
         await self.runner.run(
             [
                 ("SET", done_keys[i], "1", "EX", ttl)
@@ -182,7 +182,7 @@ class EventStore:
         """Step 1: flag the events already fully applied, and check the state epoch. One
         MGET on a single Redis; one EXISTS per key on a cluster (keys in many slots)."""
         meta = ("HGET", self.keys.meta, "created")
-        if self.settings.redis_cluster:
+        if self.settings.redis.cluster:
             *seen, epoch = await self.runner.run([*[("EXISTS", k) for k in done_keys], meta])
         elif done_keys:
             seen, epoch = await self.runner.run([("MGET", *done_keys), meta])
@@ -212,7 +212,7 @@ class EventStore:
             "Suggestions fall back to popular items until it is rebuilt: `xsell rebuild` "
             "(replays the Kafka topics) or `xsell rebuild --file ORDERS` "
             "(docs/reliability.md)",
-            self.settings.key_namespace,
+            self.settings.redis.key_namespace,
             self.runner.where,
             epoch_text(previous),
             epoch_text(epoch) if epoch else "no state",

@@ -145,9 +145,9 @@ def _item_calls(
 def _done_calls(store: EventStore, event_ids: list[str]) -> Iterator[tuple[Call, int]]:
     """Step 3's done markers: MARK_DONE calls of 1,000 keys on a single Redis, one SET per key
     on a cluster (keys in many slots)."""
-    ttl = int(store.settings.dedup_retention_days * 86400)
+    ttl = int(store.settings.learning.dedup_retention_days * 86400)
     keys = [store.keys.done(Stream.ORDERS, eid) for eid in event_ids]
-    if store.settings.redis_cluster:
+    if store.settings.redis.cluster:
         for key in keys:
             yield ("SET", key, "1", "EX", ttl), 1
         return

@@ -67,7 +67,7 @@ class CallBuilder:
     def marks_done(self, calls: list[Call]) -> bool:
         """True when ``calls`` hold a pair script that sets the event's done marker: on a
         single Redis every pair script does (see :meth:`pair_calls`)."""
-        return not self.settings.redis_cluster and any(c[0] is APPLY_PAIRS for c in calls)
+        return not self.settings.redis.cluster and any(c[0] is APPLY_PAIRS for c in calls)
 
     def event_calls(self, event: Event, now_ms: int) -> list[Call]:
         """The calls that apply ``event`` (a cart event's co-adds come later: they need the
@@ -84,8 +84,8 @@ class CallBuilder:
                         event.item_id,
                         number_arg(event.ts),
                         event.event_id,
-                        s.cart_ttl_seconds,
-                        s.max_cart_items,
+                        s.learning.cart_ttl_seconds,
+                        s.learning.max_cart_items,
                     ],
                 )
             ]
@@ -109,14 +109,14 @@ class CallBuilder:
                     [
                         f"{Stream.ORDERS}:{event.event_id}",
                         number_arg(event.ts),
-                        number_arg(s.half_life_seconds),
+                        number_arg(s.learning.half_life_seconds),
                         now_ms,
-                        s.dedup_window_seconds * 1000,
+                        s.learning.dedup_window_seconds * 1000,
                         *items,
                     ],
                 )
             )
-            paired = items[: s.max_items_per_order]
+            paired = items[: s.learning.max_items_per_order]
             if len(paired) >= 2:
                 calls.extend(
                     self.pair_calls(
@@ -163,24 +163,24 @@ class CallBuilder:
         head: list[Any] = [
             f"{stream}:{event_id}",
             number_arg(ts),
-            number_arg(s.half_life_seconds),
+            number_arg(s.learning.half_life_seconds),
             number_arg(base),
-            s.max_neighbors,
+            s.learning.max_neighbors,
             now_ms,
         ]
-        if not s.redis_cluster:
+        if not s.redis.cluster:
             keys = [
                 self.keys.done(stream, event_id),
                 *[key for t in targets for key in self.keys.item(t).for_signal(signal)],
             ]
-            life = int(s.dedup_retention_days * 86400 * 1000)
+            life = int(s.learning.dedup_retention_days * 86400 * 1000)
             listed = [0] if targets == partners else [len(targets), *targets]
             return [(APPLY_PAIRS, keys, [*head, life, "done", mode, *listed, *partners])]
         return [
             (
                 APPLY_PAIRS,
                 [self.keys.item(t).markers, *self.keys.item(t).for_signal(signal)],
-                [*head, s.dedup_window_seconds * 1000, "window", mode, 1, t, *partners],
+                [*head, s.learning.dedup_window_seconds * 1000, "window", mode, 1, t, *partners],
             )
             for t in targets
         ]

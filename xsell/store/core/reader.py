@@ -45,7 +45,7 @@ async def state_clock(store: EventStore) -> StateClock:
     """The meta hash's N, L and T (0 where absent)."""
     (meta,) = await store.runner.run([("HMGET", store.keys.meta, "N", "L", "T")])
     n, land, latest = (float(x) if x is not None else 0.0 for x in meta)
-    return StateClock(n, land, latest, store.settings.half_life_seconds)
+    return StateClock(n, land, latest, store.settings.learning.half_life_seconds)
 
 
 def parse_scores(reply: list[Any]) -> Parsed:

@@ -18,7 +18,7 @@ async def check_listpack_setting(store: EventStore) -> int | None:
     above 32), which makes pair updates ~4x dearer (xsell's private servers use 16). Returns
     the value, or None where CONFIG GET is not allowed (managed Redis, ACL): then it is only
     logged."""
-    if store.settings.redis_cluster:  # CONFIG has no key to route by; check each node by hand
+    if store.settings.redis.cluster:  # CONFIG has no key to route by; check each node by hand
         log.info(
             "Redis Cluster: zset-max-listpack-entries not checked; 16 is recommended on "
             "every node (docs/benchmarks.md)"

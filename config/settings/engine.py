@@ -1,0 +1,123 @@
+"""What the worker learns and how it ranks: learning (weights, carts, dedup), ranking,
+self-tuning, the worker's batches and metrics, and the input limits of every parser."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_serializer, field_validator
+
+from config.settings.base import Group, comma_items
+from models.events import Limits
+
+Similarity = Literal["count", "jaccard", "lift", "confidence", "cosine", "asym_cosine"]
+
+
+class LearningSettings(Group):
+    """How events turn into co-occurrence weights in Redis."""
+
+    half_life_days: float = Field(0.0, ge=0, description="Forward-decay half-life; 0 = none.")
+    cart_weight: float = Field(0.25, ge=0, description="Weight of an add-to-cart co-add.")
+    cart_ttl_seconds: int = Field(7 * 86400, gt=0, description="Idle cart lifetime.")
+    max_items_per_order: int = Field(50, ge=2, le=1000, description="Items used for pairs.")
+    max_cart_items: int = Field(100, ge=2, le=10000, description="Cart keeps the newest N.")
+    co_add_window: int = Field(
+        10, ge=1, le=999, description="Newest cart items an add-to-cart pairs with."
+    )
+    max_neighbors: int = Field(200, ge=0, description="Neighbours kept per item; 0 = all.")
+    dedup_retention_days: float = Field(400, gt=0, description="How long event ids are kept.")
+    dedup_window_seconds: int = Field(
+        3600, gt=0, description="Partial-apply guard (popularity; per item on a cluster)."
+    )
+
+    @property
+    def half_life_seconds(self) -> float:
+        return self.half_life_days * 86400.0
+
+
+class RankingSettings(Group):
+    """How the learned pairs become up to ``max_suggestions`` offers."""
+
+    max_suggestions: int = Field(3, ge=1, le=50, description="Offers per suggestion message.")
+    similarity: Similarity = Field("confidence", description="Pair similarity used to rank.")
+    min_support: float = Field(
+        0.0, ge=0, description="Minimum decayed co-purchase + co-add weight of a pair."
+    )
+    popularity_prior: float = Field(
+        1.0,
+        ge=0,
+        description="Prior orders per anchor toward popularity (n / (n + m)); 0 = none.",
+    )
+    candidates_per_anchor: int = Field(50, ge=1, le=1000, description="Neighbours read each.")
+    max_anchors: int = Field(10, ge=1, le=500, description="Most recent cart items used.")
+    recency_decay: float = Field(0.5, gt=0, le=1, description="Anchor weight per step back.")
+    exclude_upsell: bool = Field(True, description="Drop same-category pricier items.")
+    addon_price_ratio: float = Field(0.0, ge=0, description="If > 0: price <= ratio x anchor.")
+    exclude_purchased: bool = Field(True, description="Never suggest what the user bought.")
+    consumable_categories: tuple[str, ...] = Field((), description="Re-suggest after window.")
+    repurchase_window_days: float = Field(30.0, ge=0, description="For consumable categories.")
+    popular_fallback: bool = Field(True, description="Pad with popular items, kind=popular.")
+
+    @field_validator("consumable_categories", mode="before")
+    @classmethod
+    def _categories(cls, value: Any) -> Any:
+        """Comma-separated text is added beside JSON and TOML arrays (kept as given)."""
+        return comma_items(value) if isinstance(value, str) else value
+
+
+class TuningSettings(Group):
+    """Self-tuning (models/tuning.py): candidate recency weights tested on the live stream."""
+
+    enabled: bool = Field(True, description="Rank with the best candidate, tested live.")
+    recency: tuple[float, ...] = Field(
+        (0.5, 0.75, 1.0), description="Candidate recency weights (comma-separated, in (0, 1])."
+    )
+    sample: float = Field(
+        0.25, gt=0, le=1, description="Share of shoppers whose adds are test cases."
+    )
+    half_life_cases: float = Field(
+        5000.0, ge=0, description="Test cases after which one counts half; 0 = never fades."
+    )
+    z: float = Field(
+        2.0, ge=0, description="Standard errors of paired lead a challenger needs (damping)."
+    )
+    min_cases: float = Field(200.0, ge=0, description="Decayed test cases before any switch.")
+
+    @field_validator("recency", mode="before")
+    @classmethod
+    def _recency(cls, value: Any) -> tuple[float, ...]:
+        try:
+            weights = tuple(float(p) for p in comma_items(value))
+        except ValueError:
+            raise ValueError("expected numbers, comma-separated (e.g. 0.5,0.75,1.0)") from None
+        if not weights or any(not 0 < w <= 1 for w in weights):
+            raise ValueError("expected one or more weights in (0, 1]")
+        return weights
+
+    @field_serializer("recency")
+    def _recency_text(self, value: tuple[float, ...]) -> str:
+        return ",".join(repr(w) for w in value)
+
+
+class WorkerSettings(Group):
+    """The stream worker's micro-batches, its metrics endpoint and its outputs' lifetime."""
+
+    batch_size: int = Field(200, ge=1, le=10000, description="Events per micro-batch.")
+    batch_window: float = Field(0.02, gt=0, description="Seconds to wait to fill a batch.")
+    metrics_host: str = Field("127.0.0.1", description="Address of the worker's metrics.")
+    metrics_port: int = Field(0, ge=0, le=65535, description="Worker's Prometheus port; 0 = off.")
+    suggestion_ttl_seconds: int = Field(
+        7 * 86400, gt=0, description="How long a user's latest suggestion is kept."
+    )
+
+
+class InputSettings(Group):
+    """The input limits every parser of records (worker, CSV, API) applies."""
+
+    max_payload_bytes: int = Field(1 << 20, ge=256, description="Larger payloads: dead letter.")
+    max_id_length: int = Field(128, ge=1, le=1024, description="Longest accepted id.")
+    max_order_lines: int = Field(1000, ge=1, description="Larger orders go to dead letter.")
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.max_id_length, self.max_order_lines, self.max_payload_bytes)

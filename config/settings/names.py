@@ -1,0 +1,187 @@
+"""The flat ``XSELL_*`` names of the nested settings, in one table.
+
+Settings are nested by feature (``settings.redis.url``), but every flat name that existed
+before the nesting keeps working, in the environment (``XSELL_REDIS_URL``), in the TOML file
+(``redis_url = ...``) and as a keyword (``load_settings(redis_url=...)``): deployed
+configurations must not break. This table is the only place that knows both spellings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+PREFIX = "XSELL_"
+
+# group -> ((field, flat name), ...); a group's fields not listed use "<group>_<field>"
+GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
+    "kafka": (
+        ("brokers", "kafka_brokers"),
+        ("app_id", "app_id"),
+        ("topic_prefix", "topic_prefix"),
+        ("topic_partitions", "topic_partitions"),
+        ("topic_replication", "topic_replication"),
+        ("session_timeout", "kafka_session_timeout"),
+        ("heartbeat_interval", "kafka_heartbeat_interval"),
+        ("max_poll_interval", "kafka_max_poll_interval"),
+        ("commit_interval", "kafka_commit_interval"),
+        ("fetch_max_wait_ms", "kafka_fetch_max_wait_ms"),
+        ("security_protocol", "kafka_security_protocol"),
+        ("sasl_mechanism", "kafka_sasl_mechanism"),
+        ("sasl_username", "kafka_sasl_username"),
+        ("sasl_password", "kafka_sasl_password"),
+        ("ssl_ca_file", "kafka_ssl_ca_file"),
+        ("ssl_cert_file", "kafka_ssl_cert_file"),
+        ("ssl_key_file", "kafka_ssl_key_file"),
+    ),
+    "redis": (
+        ("url", "redis_url"),
+        ("cluster", "redis_cluster"),
+        ("password", "redis_password"),
+        ("username", "redis_username"),
+        ("tls_ca_file", "redis_tls_ca_file"),
+        ("tls_cert_file", "redis_tls_cert_file"),
+        ("tls_key_file", "redis_tls_key_file"),
+        ("key_namespace", "key_namespace"),
+        ("retry_seconds", "redis_retry_seconds"),
+    ),
+    "learning": tuple(
+        (f, f)
+        for f in (
+            "half_life_days",
+            "cart_weight",
+            "cart_ttl_seconds",
+            "max_items_per_order",
+            "max_cart_items",
+            "co_add_window",
+            "max_neighbors",
+            "dedup_retention_days",
+            "dedup_window_seconds",
+        )
+    ),
+    "ranking": tuple(
+        (f, f)
+        for f in (
+            "max_suggestions",
+            "similarity",
+            "min_support",
+            "popularity_prior",
+            "candidates_per_anchor",
+            "max_anchors",
+            "recency_decay",
+            "exclude_upsell",
+            "addon_price_ratio",
+            "exclude_purchased",
+            "consumable_categories",
+            "repurchase_window_days",
+            "popular_fallback",
+        )
+    ),
+    "tuning": (
+        ("enabled", "self_tuning"),
+        ("recency", "tuning_recency"),
+        ("sample", "tuning_sample"),
+        ("half_life_cases", "tuning_half_life_cases"),
+        ("z", "tuning_z"),
+        ("min_cases", "tuning_min_cases"),
+    ),
+    "worker": tuple(
+        (f, f)
+        for f in (
+            "batch_size",
+            "batch_window",
+            "metrics_host",
+            "metrics_port",
+            "suggestion_ttl_seconds",
+        )
+    ),
+    "inputs": tuple((f, f) for f in ("max_payload_bytes", "max_id_length", "max_order_lines")),
+    "feedback": tuple(
+        (f, f)
+        for f in ("attribution", "attribution_window_seconds", "ab_holdout_percent", "experiment")
+    ),
+    "notify": tuple(
+        (f, f"notify_{f}")
+        for f in (
+            "channels",
+            "default_consent",
+            "abandon_seconds",
+            "post_purchase_seconds",
+            "ttl_seconds",
+            "quiet_hours",
+            "timezone",
+            "caps",
+            "repeat_days",
+            "lease_seconds",
+            "poll_seconds",
+        )
+    ),
+    "api": tuple(
+        (f, f"api_{f}")
+        for f in (
+            "host",
+            "port",
+            "keys",
+            "public_keys",
+            "user_token_secret",
+            "user_token_ttl_seconds",
+            "cors_origins",
+            "cache_seconds",
+            "keepalive_seconds",
+        )
+    ),
+    "ops": (("log_level", "log_level"), ("allow_unsafe", "allow_unsafe")),
+}
+
+# flat name -> (group, field), and back
+FLAT: dict[str, tuple[str, str]] = {
+    flat: (group, field) for group, pairs in GROUPS.items() for field, flat in pairs
+}
+NESTED: dict[tuple[str, str], str] = {where: flat for flat, where in FLAT.items()}
+
+
+def env_name(group: str, field: str) -> str:
+    """The documented environment variable of a setting (its flat name)."""
+    return PREFIX + NESTED[(group, field)].upper()
+
+
+def nested_env_name(group: str, field: str) -> str:
+    """The nested spelling of the same variable (``XSELL_REDIS__URL``)."""
+    return f"{PREFIX}{group.upper()}__{field.upper()}"
+
+
+def nest(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Flat keys (``redis_url``) to nested ones (``{"redis": {"url": ...}}``); nested keys
+    and unknown keys (which validation then rejects) pass through."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        where = FLAT.get(key)
+        if where is None:
+            if key in GROUPS and isinstance(value, Mapping):
+                out.setdefault(key, {}).update(value)
+            else:
+                out[key] = value
+        else:
+            out.setdefault(where[0], {})[where[1]] = value
+    return out
+
+
+def where_text(loc: tuple[int | str, ...]) -> str:
+    """An error location as the variable a user would fix: ``XSELL_REDIS_URL (redis.url)``."""
+    if len(loc) >= 2 and (str(loc[0]), str(loc[1])) in NESTED:
+        name = env_name(str(loc[0]), str(loc[1]))
+        return f"{name} ({'.'.join(str(p) for p in loc)})"
+    if len(loc) == 1 and str(loc[0]) in FLAT:
+        return PREFIX + str(loc[0]).upper()
+    return ".".join(str(p) for p in loc) or "settings"
+
+
+def safe_errors(exc: ValidationError) -> str:
+    """A ValidationError as one line per problem, naming the variable, without the rejected
+    input values (which may be secrets)."""
+    lines = []
+    for err in exc.errors(include_input=False, include_url=False):
+        lines.append(f"  {where_text(tuple(err['loc']))}: {err['msg']}")
+    return "\n".join(lines)

@@ -1,0 +1,200 @@
+"""The product's outer rooms: feedback and experiments, notifications, the HTTP API, and the
+operational switches (logging, the unsafe override)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import Field, SecretStr, field_serializer, field_validator
+
+from config.experiment import ExperimentSettings
+from config.settings.base import Group, comma_items
+from models.notify_policy import (
+    CHANNELS,
+    Cap,
+    Policy,
+    QuietHours,
+    parse_caps,
+    parse_channels,
+    parse_quiet_hours,
+    zone,
+)
+
+DEFAULT_CAPS = "push=1/86400,email=1/57600,sms=1/86400,zalo=1/86400"
+
+
+class FeedbackSettings(Group):
+    """Attribution of cart adds and orders to offers, and the A/B experiment."""
+
+    attribution: bool = Field(True, description="Attribute cart adds and orders to offers.")
+    attribution_window_seconds: int = Field(
+        86400, gt=0, description="An offer is credited within this after it was made."
+    )
+    ab_holdout_percent: float = Field(
+        0.0, ge=0, le=100, description="Share of users in the control holdout (no offers)."
+    )
+    experiment: ExperimentSettings | None = Field(
+        None, description="Name, salt and variants (TOML [experiment]); none = one variant."
+    )
+
+
+class NotifySettings(Group):
+    """Cart-abandonment and post-purchase notifications (docs/contract.md#notifications)."""
+
+    channels: tuple[str, ...] = Field(
+        CHANNELS, description="Channels in order of preference; empty = off."
+    )
+    default_consent: tuple[str, ...] = Field(
+        (), description="Channels consented to without an explicit answer; empty = none."
+    )
+    abandon_seconds: float = Field(
+        3600.0, gt=0, description="A cart is abandoned this long after its last activity."
+    )
+    post_purchase_seconds: float = Field(
+        86400.0, gt=0, description="The post-purchase notification is due this after the order."
+    )
+    ttl_seconds: float = Field(
+        86400.0, gt=0, description="Dropped when it cannot go out this long after its due time."
+    )
+    quiet_hours: QuietHours | None = Field(
+        QuietHours(21 * 60, 8 * 60), description="HH:MM-HH:MM on the user's clock; empty = none."
+    )
+    timezone: str = Field("UTC", description="IANA zone of users without one.")
+    caps: dict[str, Cap] = Field(
+        default_factory=lambda: parse_caps(DEFAULT_CAPS),
+        description="At most N per rolling S seconds per user and channel: CHANNEL=N/S,...",
+    )
+    repeat_days: float = Field(
+        30.0, ge=0, description="An item is not notified to the same user again within this."
+    )
+    lease_seconds: float = Field(
+        30.0, gt=0, le=3600, description="A claimed notification is taken over after this."
+    )
+    poll_seconds: float = Field(
+        1.0, gt=0, le=60, description="How often a worker looks for due notifications."
+    )
+
+    @field_validator("channels", "default_consent", mode="before")
+    @classmethod
+    def _channels(cls, value: Any) -> tuple[str, ...]:
+        return parse_channels(",".join(comma_items(value)))
+
+    @field_serializer("channels", "default_consent")
+    def _channels_text(self, value: tuple[str, ...]) -> str:
+        return ",".join(value)
+
+    @field_validator("quiet_hours", mode="plain")
+    @classmethod
+    def _quiet(cls, value: Any) -> QuietHours | None:
+        if value is None or isinstance(value, QuietHours):
+            return value
+        if not isinstance(value, str):
+            raise ValueError("expected HH:MM-HH:MM")
+        return parse_quiet_hours(value)
+
+    @field_serializer("quiet_hours")
+    def _quiet_text(self, value: QuietHours | None) -> str:
+        if value is None:
+            return ""
+        return f"{_clock(value.start)}-{_clock(value.end)}"
+
+    @field_validator("caps", mode="plain")
+    @classmethod
+    def _caps(cls, value: Any) -> dict[str, Cap]:
+        if isinstance(value, Mapping) and all(isinstance(c, Cap) for c in value.values()):
+            return dict(value)
+        if not isinstance(value, str):
+            raise ValueError("expected CHANNEL=N/SECONDS,...")
+        return parse_caps(value)
+
+    @field_serializer("caps")
+    def _caps_text(self, value: dict[str, Cap]) -> str:
+        return ",".join(f"{name}={cap.count}/{cap.seconds:g}" for name, cap in value.items())
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if zone(value) is None:
+            raise ValueError("not an IANA time zone name (e.g. Asia/Ho_Chi_Minh)")
+        return value
+
+    @property
+    def policy(self) -> Policy:
+        """The notification policy (models/notify_policy.py) of these settings."""
+        return Policy(
+            channels=self.channels,
+            default_consent=frozenset(self.default_consent),
+            abandon_seconds=self.abandon_seconds,
+            post_purchase_seconds=self.post_purchase_seconds,
+            ttl_seconds=self.ttl_seconds,
+            quiet=self.quiet_hours,
+            timezone=self.timezone,
+            caps=dict(self.caps),
+            repeat_seconds=self.repeat_days * 86400.0,
+        )
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+class ApiSettings(Group):
+    """``xsell api``: where it listens, its keys and tokens, CORS, caching, the live push."""
+
+    host: str = Field("127.0.0.1", description="Address the API listens on.")
+    port: int = Field(8080, ge=1, le=65535, description="Port the API listens on.")
+    keys: SecretStr | None = Field(None, description="Secret API keys, comma-separated.")
+    public_keys: frozenset[str] = Field(
+        frozenset(), description="Storefront-safe keys, comma-separated."
+    )
+    user_token_secret: SecretStr | None = Field(
+        None, description="Signs the user tokens of public keys."
+    )
+    user_token_ttl_seconds: int = Field(
+        86400, gt=0, description="Default lifetime of `xsell api token`."
+    )
+    cors_origins: tuple[str, ...] = Field(
+        (), description="Allowed browser origins, comma-separated."
+    )
+    cache_seconds: float = Field(
+        1.0, ge=0, le=60, description="Anonymous complements reused this long; 0 = off."
+    )
+    keepalive_seconds: float = Field(
+        15.0, gt=0, le=15.0, description="Comment sent on a quiet stream at least this often."
+    )
+
+    @field_validator("public_keys", mode="before")
+    @classmethod
+    def _public_keys(cls, value: Any) -> frozenset[str]:
+        return frozenset(comma_items(value))
+
+    @field_serializer("public_keys")
+    def _public_keys_text(self, value: frozenset[str]) -> str:
+        return ",".join(sorted(value))
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> tuple[str, ...]:
+        return tuple(sorted(set(comma_items(value))))
+
+    @field_serializer("cors_origins")
+    def _origins_text(self, value: tuple[str, ...]) -> str:
+        return ",".join(value)
+
+    @property
+    def key_set(self) -> frozenset[str]:
+        """The secret API keys."""
+        raw = "" if self.keys is None else self.keys.get_secret_value()
+        return frozenset(comma_items(raw))
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return list(self.cors_origins)
+
+
+class OpsSettings(Group):
+    """Switches of every command: the log level, and running an unsafe setup anyway."""
+
+    log_level: str = Field("INFO", description="Python logging level.")
+    allow_unsafe: bool = Field(False, description="Run despite unsafe_reasons() (security.md).")
