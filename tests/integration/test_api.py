@@ -257,9 +257,8 @@ def test_latest_is_exactly_what_went_to_the_topic_and_forget_user_erases_it(
     assert [o["item_id"] for o in latest["items"]][:1] == ["case"]
     assert stack.get("/v1/users/erin/suggestions?placement=cart").content == raw
     missing = stack.get("/v1/users/erin/suggestions?placement=post_purchase")
-    assert missing.status_code == 404 and missing.json() == {
-        "error": "no suggestion for this user and placement post_purchase"
-    }
+    reason = "no suggestion for this user and placement post_purchase"
+    assert missing.status_code == 404 and missing.json() == {"error": reason, "detail": reason}
     bad = stack.get("/v1/users/erin/suggestions?placement=shelf")
     assert bad.status_code == 400
     forget = {"event_id": "erin-f", "type": "forget_user", "user_id": "erin", "ts": 1_700_000_300}
