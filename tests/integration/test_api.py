@@ -152,9 +152,8 @@ def test_a_secret_key_in_the_query_is_refused(stack: ApiStack) -> None:
 
 def test_a_public_key_on_a_secret_route_gets_403(stack: ApiStack) -> None:
     answer = stack.get("/metrics", key=PUBLIC)
-    assert answer.status_code == 403 and answer.json() == {
-        "error": "this route needs a secret API key"
-    }
+    reason = "this route needs a secret API key"
+    assert answer.status_code == 403 and answer.json() == {"error": reason, "detail": reason}
 
 
 @pytest.mark.parametrize(
@@ -190,7 +189,7 @@ def test_a_public_key_without_a_valid_token_of_the_user_gets_403(
         stack.post("/v1/events", cart_event("t-1", "alice", "phone"), key=PUBLIC, headers=headers),
     ):
         assert answer.status_code == 403, answer.text
-        assert answer.json() == {"error": reason}
+        assert answer.json() == {"error": reason, "detail": reason}
 
 
 def test_a_public_key_with_the_users_token_may_read_and_post_cart_events(stack: ApiStack) -> None:
@@ -422,9 +421,8 @@ def test_a_body_over_the_payload_limit_gets_413(stack: ApiStack) -> None:
     assert len(big) > 1 << 20
     answer = stack.post("/v1/events", content=big, headers={"Content-Type": "application/json"})
     assert answer.status_code == 413
-    assert answer.json() == {
-        "error": "request body larger than 1048576 bytes (XSELL_MAX_PAYLOAD_BYTES)"
-    }
+    reason = "request body larger than 1048576 bytes (XSELL_MAX_PAYLOAD_BYTES)"
+    assert answer.json() == {"error": reason, "detail": reason}
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted while it is read
         for n in range(0, len(big), 65536):
