@@ -31,7 +31,7 @@ pytestmark = pytest.mark.integration
 ST = Path(sys.executable).with_name("st")
 STREAM = "/v1/users/{user_id}/suggestions/stream"
 SEED = "20260518"
-MAX_EXAMPLES = "8"  # per operation and phase: the run stays ~1-2 min on two busy cores
+MAX_EXAMPLES = "8"  # per operation and phase (the coverage phase is not bounded by it)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def schemathesis(stack: ApiStack, workdir: Path, *args: str) -> str:
         "--seed",
         SEED,
         "--workers",
-        "2",
+        "1",  # two workers hit a Hypothesis error in threads (AST recursion depth mismatch)
         "--request-timeout",
         "20",
         "--exclude-path",
