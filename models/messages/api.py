@@ -125,16 +125,22 @@ class EventsAnswer(BaseModel):
     error: Annotated[str | None, WithJsonSchema({"type": "string", "minLength": 1})] = Field(
         None, description="Only on a 400: why nothing was accepted."
     )
+    detail: Annotated[str | None, WithJsonSchema({"type": "string", "minLength": 1})] = Field(
+        None, description="Only on a 400: the same reason as error."
+    )
 
 
 class ErrorAnswer(BaseModel):
     model_config = ConfigDict(
         title="Error",
         json_schema_extra={
-            "description": "Every 4xx and 503 of the API: one reason, for people. The status "
-            "says what kind (400 bad input, 401 no or unknown key, 403 not allowed, 404 nothing "
-            "there, 413 body too large, 503 Redis or Kafka away)."
+            "description": "Every 4xx and 503 of the API, on every route (the routing's 404 "
+            "and 405 included): one reason, for people, in two fields. error is xsell's; detail "
+            "carries the same text for clients written against FastAPI's default body. The "
+            "status says what kind (400 bad input, 401 no or unknown key, 403 not allowed, 404 "
+            "nothing there, 405 method not allowed, 413 body too large, 503 Redis or Kafka away)."
         },
     )
 
     error: Text
+    detail: Text = Field(description="The same reason as error.")

@@ -152,9 +152,8 @@ def test_a_secret_key_in_the_query_is_refused(stack: ApiStack) -> None:
 
 def test_a_public_key_on_a_secret_route_gets_403(stack: ApiStack) -> None:
     answer = stack.get("/metrics", key=PUBLIC)
-    assert answer.status_code == 403 and answer.json() == {
-        "error": "this route needs a secret API key"
-    }
+    reason = "this route needs a secret API key"
+    assert answer.status_code == 403 and answer.json() == {"error": reason, "detail": reason}
 
 
 @pytest.mark.parametrize(
@@ -190,7 +189,7 @@ def test_a_public_key_without_a_valid_token_of_the_user_gets_403(
         stack.post("/v1/events", cart_event("t-1", "alice", "phone"), key=PUBLIC, headers=headers),
     ):
         assert answer.status_code == 403, answer.text
-        assert answer.json() == {"error": reason}
+        assert answer.json() == {"error": reason, "detail": reason}
 
 
 def test_a_public_key_with_the_users_token_may_read_and_post_cart_events(stack: ApiStack) -> None:
@@ -257,9 +256,8 @@ def test_latest_is_exactly_what_went_to_the_topic_and_forget_user_erases_it(
     assert [o["item_id"] for o in latest["items"]][:1] == ["case"]
     assert stack.get("/v1/users/erin/suggestions?placement=cart").content == raw
     missing = stack.get("/v1/users/erin/suggestions?placement=post_purchase")
-    assert missing.status_code == 404 and missing.json() == {
-        "error": "no suggestion for this user and placement post_purchase"
-    }
+    reason = "no suggestion for this user and placement post_purchase"
+    assert missing.status_code == 404 and missing.json() == {"error": reason, "detail": reason}
     bad = stack.get("/v1/users/erin/suggestions?placement=shelf")
     assert bad.status_code == 400
     forget = {"event_id": "erin-f", "type": "forget_user", "user_id": "erin", "ts": 1_700_000_300}
@@ -423,9 +421,8 @@ def test_a_body_over_the_payload_limit_gets_413(stack: ApiStack) -> None:
     assert len(big) > 1 << 20
     answer = stack.post("/v1/events", content=big, headers={"Content-Type": "application/json"})
     assert answer.status_code == 413
-    assert answer.json() == {
-        "error": "request body larger than 1048576 bytes (XSELL_MAX_PAYLOAD_BYTES)"
-    }
+    reason = "request body larger than 1048576 bytes (XSELL_MAX_PAYLOAD_BYTES)"
+    assert answer.json() == {"error": reason, "detail": reason}
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: counted while it is read
         for n in range(0, len(big), 65536):

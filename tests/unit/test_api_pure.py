@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 from fastapi import HTTPException
+from pydantic import ValidationError
 from starlette.requests import Request
 
 from config.settings import load_settings
+from xsell.api.app import create_app
 from xsell.api.auth import Authenticator, Level
+from xsell.api.schemas import RecommendationRequest
 from xsell.api.tokens import TokenError, check_token, mint, token_user
 from xsell.store.core.keys import Keys
 from xsell.store.core.latest import Published, latest_calls
@@ -108,3 +111,31 @@ def test_latest_keeps_the_last_message_per_placement_and_forgets_at_a_tombstone(
         ("HSET", keys.latest("w"), "cart", "w2", "*", "w2"),
         ("EXPIRE", keys.latest("w"), 60),
     ]
+
+
+def test_the_openapi_declares_one_error_body_keys_and_no_422() -> None:
+    settings = load_settings(api_keys="sk", api_public_keys="pk", api_user_token_secret="t")
+    document = create_app(settings).openapi()
+    assert set(document["components"]["securitySchemes"]) == {"apiKey", "publicKeyQuery"}
+    for path, methods in document["paths"].items():
+        for operation in methods.values():
+            assert "422" not in operation["responses"], path
+            for status, answer in operation["responses"].items():
+                if int(status) >= 400:
+                    schema = answer["content"]["application/json"]["schema"]["$ref"]
+                    assert schema.rsplit("/", 1)[1] in ("ErrorOut", "NoEventAccepted", "NotReady")
+    assert document["paths"]["/metrics"]["get"]["responses"]["200"]["content"] == {
+        "text/plain": {"schema": {"type": "string"}}
+    }
+    assert "requestBody" in document["paths"]["/v1/events"]["post"]
+    suggestion = document["components"]["schemas"]["SuggestionOut"]
+    assert "variant" in suggestion["required"]
+
+
+@pytest.mark.parametrize("body", [{"user_id": False}, {"items": [True]}, {"k": "2"}, {"k": True}])
+def test_a_recommendation_request_refuses_booleans_and_text_for_numbers(
+    body: dict[str, object],
+) -> None:
+    with pytest.raises(ValidationError):
+        RecommendationRequest.model_validate({"items": ["a"], **body})
+    assert RecommendationRequest.model_validate({"items": [2.0], "k": 2.0}).items == [2]

@@ -1,8 +1,9 @@
 """``xsell api``: the HTTP API, a stateless process beside the workers (docs/contract.md,
 "HTTP API"). It reads the same Redis and topics as the workers; run as many as the load needs.
 
-Every error is ``{"error": reason}`` with a 4xx (or 503 when Redis or Kafka is away), never a
-500 for anything a client sent.
+Every error is ``{"error": reason, "detail": reason}`` (xsell/api/errors.py) with a 4xx (or 503
+when Redis or Kafka is away), never a 500 for anything a client sent; /openapi.json says so
+(xsell/api/openapi.py), and tests/system/test_openapi_schemathesis.py holds it to that.
 """
 
 from __future__ import annotations
@@ -12,15 +13,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
 from config.settings import Settings
-from xsell.api import dashboard, event_routes, ops_routes, read_routes
-from xsell.api.metrics import ApiMiddleware, BodyTooLarge
+from xsell.api import dashboard, errors, event_routes, openapi, ops_routes, read_routes
+from xsell.api.metrics import ApiMiddleware
 from xsell.api.runtime import ApiRuntime
 
 log = logging.getLogger(__name__)
@@ -58,9 +57,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(ops_routes.router)
     app.include_router(dashboard.router)
     app.mount("/docs-assets", StaticFiles(directory=_swagger_dir()), name="docs-assets")
-    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(RequestValidationError, _invalid)  # type: ignore[arg-type]
-    app.add_exception_handler(BodyTooLarge, _too_large)  # type: ignore[arg-type]
+    errors.install(app)
+    openapi.install(app, settings)
     app.add_middleware(ApiMiddleware, max_body=settings.inputs.max_payload_bytes)
     if settings.api.cors_origin_list:
         app.add_middleware(
@@ -79,22 +77,3 @@ def _swagger_dir() -> str:
     import swagger_ui_bundle  # type: ignore[import-untyped]
 
     return str(swagger_ui_bundle.swagger_ui_path)
-
-
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    return JSONResponse(
-        {"error": str(exc.detail)},
-        status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
-    )
-
-
-async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-    """A body or parameter of the wrong shape: 400 with the first reason, input not echoed."""
-    first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-    where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "request"
-    return JSONResponse({"error": f"{where}: {first.get('msg', 'invalid')}"}, status_code=400)
-
-
-async def _too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
-    return JSONResponse({"error": str(exc)}, status_code=413)

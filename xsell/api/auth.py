@@ -54,22 +54,28 @@ class Authenticator:
         return not (self.secret_keys or self.public_keys)
 
     def access(self, request: Request) -> Access:
-        """The caller's access; 401 without a known key (when keys are configured)."""
-        token = request.headers.get("x-user-token") or request.query_params.get("token")
+        """The caller's access from a raw request (401 without a known key)."""
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        return self.resolve(
+            key.strip() if scheme.lower() == "bearer" else None,
+            request.query_params.get("key"),
+            request.headers.get("x-user-token") or request.query_params.get("token"),
+        )
+
+    def resolve(self, bearer: str | None, query_key: str | None, token: str | None) -> Access:
+        """The caller's access from the bearer key, the ``?key=`` and the user token
+        (:mod:`xsell.api.deps` hands them over); 401 without a known key when keys are
+        configured."""
         if self.open:
             return Access(Level.OPEN, token)
-        header = request.headers.get("authorization", "")
-        scheme, _, key = header.partition(" ")
-        key = key.strip()
-        if scheme.lower() == "bearer" and key:
-            if _matches(key, self.secret_keys):
+        if bearer:
+            if _matches(bearer, self.secret_keys):
                 return Access(Level.SECRET, token)
-            if _matches(key, self.public_keys):
+            if _matches(bearer, self.public_keys):
                 return Access(Level.PUBLIC, token)
             raise HTTPException(401, "unknown API key")
         # EventSource cannot send headers: a public key may come as ?key= (never a secret
         # one: URLs end up in logs and browser histories)
-        query_key = request.query_params.get("key", "")
         if query_key and _matches(query_key, self.public_keys):
             return Access(Level.PUBLIC, token)
         if query_key:

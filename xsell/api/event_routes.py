@@ -20,9 +20,12 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from models.errors import InvalidEvent
 from models.validate import parse_record
 from xsell.api.auth import Level
+from xsell.api.deps import Caller, Runtime
+from xsell.api.errors import FORBIDDEN, NO_KEY, TOO_LARGE, UNAVAILABLE, error_body
 from xsell.api.metrics import KAFKA_ERRORS
-from xsell.api.runtime import ApiRuntime, runtime
-from xsell.api.schemas import ErrorOut, EventsAccepted
+from xsell.api.openapi import EVENTS_BODY
+from xsell.api.runtime import ApiRuntime
+from xsell.api.schemas import EventsAccepted, NoEventAccepted
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -56,17 +59,20 @@ def route_of(obj: Any) -> tuple[str, str]:
 @router.post(
     "/v1/events",
     status_code=202,
+    response_model=EventsAccepted,
     responses={
-        202: {"model": EventsAccepted},
-        400: {"model": ErrorOut},
-        403: {"model": ErrorOut},
-        413: {"model": ErrorOut},
+        400: {"model": NoEventAccepted, "description": "Not JSON, empty, or no valid event"},
+        **NO_KEY,
+        **FORBIDDEN,
+        **TOO_LARGE,
+        **UNAVAILABLE,
     },
-    summary="Send events (cart, purchase, catalogue, forget_user) to their topics",
+    # the body is read raw: each event is checked by the worker's own parser, so that the
+    # valid events of a mixed batch still go; the schema is declared for the description
+    openapi_extra={"requestBody": EVENTS_BODY},
+    summary="Send events (cart, purchase, catalogue, feedback, forget_user) to their topics",
 )
-async def post_events(request: Request) -> Response:
-    rt = runtime(request)
-    access = rt.auth.access(request)
+async def post_events(request: Request, rt: Runtime, access: Caller) -> Response:
     body = await request.body()
     try:
         parsed = json.loads(body, parse_constant=_reject_constant)
@@ -93,7 +99,7 @@ async def post_events(request: Request) -> Response:
             rt.auth.require_user(access, str(key))
         accepted.append((topic, key, raw))
     if not accepted:
-        body_out = {"error": "no valid event", "accepted": 0, "rejected": rejected}
+        body_out = {**error_body("no valid event"), "accepted": 0, "rejected": rejected}
         return Response(json.dumps(body_out), status_code=400, media_type="application/json")
     await _send(rt, accepted)
     out = {"accepted": len(accepted), "rejected": rejected}

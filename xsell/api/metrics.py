@@ -76,7 +76,8 @@ class ApiMiddleware:
         try:
             if length is not None and length.isdigit() and int(length) > self.max_body:
                 status[0] = 413
-                await _json(send, 413, {"error": str(BodyTooLarge(self.max_body))})
+                reason = str(BodyTooLarge(self.max_body))
+                await _json(send, 413, {"error": reason, "detail": reason})
                 return
             await self.app(scope, self._limited(receive), self._watched(send, status))
         finally:

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from importlib import resources
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from models.errors import InvalidEvent
 from models.validate import parse_ts
+from xsell.api.deps import Runtime, SecretCaller
+from xsell.api.errors import BAD_INPUT, FORBIDDEN, NO_KEY, UNAVAILABLE, error_body
 from xsell.api.metrics import set_tuning
-from xsell.api.runtime import runtime
+from xsell.api.schemas import Health, NotReady, Ready
 from xsell.engine import tuning_status
 from xsell.feedback.report import report
 
@@ -23,33 +26,44 @@ PROBE_SECONDS = 2.0
 WIDGET = resources.files("xsell.api").joinpath("static/widget.js").read_bytes()
 
 
-@router.get("/healthz", summary="The process is up")
+class JavaScriptResponse(Response):
+    """Declares (and sends) ``application/javascript``, so the OpenAPI says what comes."""
+
+    media_type = "application/javascript"
+
+
+@router.get("/healthz", response_model=Health, summary="The process is up")
 async def healthz() -> Response:
     return Response(b'{"status":"ok"}', media_type="application/json")
 
 
 @router.get(
-    "/readyz", summary="200 when Redis and Kafka answer, else 503 with the one that does not"
+    "/readyz",
+    response_model=Ready,
+    responses={503: {"model": NotReady, "description": "Redis or Kafka does not answer"}},
+    summary="200 when Redis and Kafka answer, else 503 with the one that does not",
 )
-async def readyz(request: Request) -> Response:
-    rt = runtime(request)
+async def readyz(rt: Runtime) -> Response:
     try:
         await asyncio.wait_for(rt.store.ops.ping(), PROBE_SECONDS)
     except Exception as exc:
-        return JSONResponse({"error": f"Redis: {exc!r}", "redis": "down"}, status_code=503)
+        return JSONResponse({**error_body(f"Redis: {exc!r}"), "redis": "down"}, 503)
     try:
         await asyncio.wait_for(rt.producer.client.fetch_all_metadata(), PROBE_SECONDS)
     except Exception as exc:
-        return JSONResponse({"error": f"Kafka: {exc!r}", "kafka": "down"}, status_code=503)
+        return JSONResponse({**error_body(f"Kafka: {exc!r}"), "kafka": "down"}, 503)
     if not rt.hub.running:
-        return JSONResponse({"error": "the suggestions topic is not being read"}, 503)
+        return JSONResponse(error_body("the suggestions topic is not being read"), 503)
     return JSONResponse({"status": "ready", "redis": "ok", "kafka": "ok"})
 
 
-@router.get("/metrics", summary="Prometheus text (a secret key when keys are configured)")
-async def metrics(request: Request) -> Response:
-    rt = runtime(request)
-    rt.auth.require_secret(rt.auth.access(request))
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={**NO_KEY, **FORBIDDEN, **UNAVAILABLE},
+    summary="Prometheus text (a secret key when keys are configured)",
+)
+async def metrics(rt: Runtime, _: SecretCaller) -> Response:
     if rt.settings.tuning.enabled:
         set_tuning(await tuning_status(rt.store, rt.settings))
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
@@ -57,12 +71,23 @@ async def metrics(request: Request) -> Response:
 
 @router.get(
     "/v1/report",
+    responses={
+        200: {"content": {"application/json": {"schema": {"type": "object"}}}},
+        **BAD_INPUT,
+        **NO_KEY,
+        **FORBIDDEN,
+        **UNAVAILABLE,
+    },
     summary="Acceptance, attributed revenue, AOV per placement and "
     "variant, each variant against control (a secret key)",
 )
-async def get_report(request: Request, since: str | None = None) -> Response:
-    rt = runtime(request)
-    rt.auth.require_secret(rt.auth.access(request))
+async def get_report(
+    rt: Runtime,
+    _: SecretCaller,
+    since: Annotated[
+        str | None, Query(description="RFC 3339 or epoch seconds (docs/contract.md).")
+    ] = None,
+) -> Response:
     try:
         start = None if since is None else parse_ts(since)
     except InvalidEvent as exc:
@@ -70,13 +95,14 @@ async def get_report(request: Request, since: str | None = None) -> Response:
     return JSONResponse(await report(rt.store, start))
 
 
-@router.get("/widget.js", summary="The storefront widget (docs/contract.md)")
+@router.get(
+    "/widget.js",
+    response_class=JavaScriptResponse,
+    responses={200: {"content": {"application/javascript": {"schema": {"type": "string"}}}}},
+    summary="The storefront widget (docs/contract.md)",
+)
 async def widget() -> Response:
-    return Response(
-        WIDGET,
-        media_type="application/javascript",
-        headers={"cache-control": "public, max-age=300"},
-    )
+    return JavaScriptResponse(WIDGET, headers={"cache-control": "public, max-age=300"})
 
 
 @router.get("/docs", include_in_schema=False)

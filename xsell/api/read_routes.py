@@ -8,42 +8,37 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from models.errors import InvalidEvent
-from models.validate import parse_id
 from xsell.api.batcher import RankQuery
+from xsell.api.deps import (
+    Caller,
+    PathUser,
+    QueryUser,
+    Runtime,
+    StreamUser,
+    checked_id,
+    checked_k,
+)
+from xsell.api.errors import (
+    BAD_INPUT,
+    FORBIDDEN,
+    NO_KEY,
+    NOT_FOUND,
+    TOO_LARGE,
+    UNAVAILABLE,
+    Responses,
+)
 from xsell.api.metrics import OPEN_STREAMS
-from xsell.api.runtime import ApiRuntime, runtime
-from xsell.api.schemas import ErrorOut, RecommendationRequest, SuggestionOut
+from xsell.api.runtime import ApiRuntime
+from xsell.api.schemas import OffersOut, RecommendationRequest, SuggestionOut
 from xsell.engine import now_text, suggestion_message
 
 router = APIRouter()
-OFFERS: dict[int | str, dict[str, Any]] = {
-    200: {"model": SuggestionOut},
-    400: {"model": ErrorOut},
-    403: {"model": ErrorOut},
-}
-
-
-def checked_id(value: Any, name: str, rt: ApiRuntime) -> str:
-    """An id of a path or query parameter, by the rules of the input contract; 400 if not."""
-    try:
-        return parse_id(value, name, rt.settings.limits)
-    except InvalidEvent as exc:
-        raise HTTPException(400, exc.reason) from None
-
-
-def checked_k(k: int | None, rt: ApiRuntime) -> int:
-    limit = rt.settings.ranking.max_suggestions
-    if k is None:
-        return limit
-    if not 1 <= k <= limit:
-        raise HTTPException(400, f"k: must be between 1 and {limit} (XSELL_MAX_SUGGESTIONS)")
-    return k
+ERRORS: Responses = {**BAD_INPUT, **NO_KEY, **FORBIDDEN, **UNAVAILABLE}
 
 
 def request_id() -> str:
@@ -53,16 +48,17 @@ def request_id() -> str:
 
 @router.get(
     "/v1/users/{user_id}/suggestions",
-    responses={**OFFERS, 404: {"model": ErrorOut}},
+    response_model=SuggestionOut,
+    responses={**ERRORS, **NOT_FOUND},
     summary="The latest suggestion published for a user, exactly as it went to the topic",
 )
-async def latest(request: Request, user_id: str, placement: str | None = None) -> Response:
-    rt = runtime(request)
-    access = rt.auth.access(request)
-    user = checked_id(user_id, "user_id", rt)
-    rt.auth.require_user(access, user)
-    if placement is not None and placement not in ("cart", "post_purchase"):
-        raise HTTPException(400, "placement: expected 'cart' or 'post_purchase'")
+async def latest(
+    rt: Runtime,
+    user: PathUser,
+    placement: Annotated[
+        Literal["cart", "post_purchase"] | None, Query(description="Only this placement's.")
+    ] = None,
+) -> Response:
     payload = await rt.redis(rt.store.latest.read(user, placement))
     if payload is None:
         raise HTTPException(
@@ -75,14 +71,18 @@ async def latest(request: Request, user_id: str, placement: str | None = None) -
 @router.get(
     "/v1/users/{user_id}/suggestions/stream",
     summary="Server-sent events: each suggestion for the user as it is published",
-    responses={200: {"content": {"text/event-stream": {}}}, 403: {"model": ErrorOut}},
+    response_class=EventSourceResponse,
+    responses={
+        200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}},
+        **ERRORS,
+    },
 )
-async def stream(request: Request, user_id: str, token: str | None = None) -> Response:
-    rt = runtime(request)
-    access = rt.auth.access(request)
-    user = checked_id(user_id, "user_id", rt)
-    rt.auth.require_user(access, user)
-    last_seen = request.headers.get("last-event-id")
+async def stream(
+    rt: Runtime,
+    user: StreamUser,
+    token: Annotated[str | None, Query(description="The user token, for EventSource.")] = None,
+    last_seen: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> EventSourceResponse:
     return EventSourceResponse(_events(rt, user, last_seen), ping=rt.settings.api.keepalive_seconds)
 
 
@@ -119,21 +119,18 @@ def _event(value: bytes) -> ServerSentEvent | None:
 
 @router.get(
     "/v1/items/{item_id}/complements",
-    responses=OFFERS,
+    response_model=OffersOut,
+    responses=ERRORS,
     summary="Product page: what completes the set of an item",
 )
 async def complements(
-    request: Request,
-    item_id: str,
-    k: int | None = Query(None, description="At most XSELL_MAX_SUGGESTIONS."),
-    user_id: str | None = Query(None, description="Whose cart and purchases are excluded."),
+    rt: Runtime,
+    access: Caller,
+    item_id: Annotated[str, Path(description="An id (1..128 printable characters).")],
+    user: QueryUser,
+    k: Annotated[int | None, Query(description="At most XSELL_MAX_SUGGESTIONS.")] = None,
 ) -> Response:
-    rt = runtime(request)
-    access = rt.auth.access(request)
     item = checked_id(item_id, "item_id", rt)
-    user = None if user_id is None else checked_id(user_id, "user_id", rt)
-    if user is not None:
-        rt.auth.require_user(access, user)
     variant = rt.variant(user)
     offers = await rt.rank(RankQuery((item,), frozenset({item}), user, checked_k(k, rt), variant))
     trigger = {"type": "product_view", "event_id": None, "item_ids": [item]}
@@ -145,12 +142,11 @@ async def complements(
 
 @router.post(
     "/v1/recommendations",
-    responses=OFFERS,
+    response_model=OffersOut,
+    responses={**ERRORS, **TOO_LARGE},
     summary="Rank for a given cart without changing state (checkout, support console)",
 )
-async def recommendations(request: Request, body: RecommendationRequest) -> Response:
-    rt = runtime(request)
-    access = rt.auth.access(request)
+async def recommendations(rt: Runtime, access: Caller, body: RecommendationRequest) -> Response:
     items = list(dict.fromkeys(checked_id(i, f"items[{n}]", rt) for n, i in enumerate(body.items)))
     user = None if body.user_id is None else checked_id(body.user_id, "user_id", rt)
     if user is not None:

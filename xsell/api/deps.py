@@ -1,0 +1,132 @@
+"""Who is asking and for whom, as FastAPI dependencies: a route names what it needs in its
+signature (``Caller``, ``SecretCaller``, ``PathUser``) instead of repeating the checks, and
+the OpenAPI document gets the ``securitySchemes`` (a bearer key, and ``?key=`` for
+EventSource) from the same declarations. The rules themselves are in :mod:`xsell.api.auth`.
+
+Order of the answers, as before: 401 (no or unknown key), then 400 (a malformed id), then 403
+(a public key without the user's token, or on a secret-only route).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, HTTPException, Path, Query, Request, Security
+from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
+
+from models.errors import InvalidEvent
+from models.validate import parse_id
+from xsell.api.auth import Access
+from xsell.api.runtime import ApiRuntime, runtime
+
+BEARER = HTTPBearer(
+    scheme_name="apiKey",
+    description="A secret key (XSELL_API_KEYS: full access) or a public key "
+    "(XSELL_API_PUBLIC_KEYS: read, and post cart and feedback events, with a user token).",
+    auto_error=False,
+)
+QUERY_KEY = APIKeyQuery(
+    name="key",
+    scheme_name="publicKeyQuery",
+    description="A public key in the URL, for EventSource (which cannot set headers); "
+    "a secret key here is refused.",
+    auto_error=False,
+)
+TOKEN_HELP = (
+    "The user token (xsell api token USER_ID) that a public key needs for user-scoped "
+    "requests; secret keys need none."
+)
+
+Runtime = Annotated[ApiRuntime, Depends(runtime)]
+
+
+def caller(
+    request: Request,
+    rt: Runtime,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
+    user_token: Annotated[str | None, Header(alias="X-User-Token", description=TOKEN_HELP)] = None,
+) -> Access:
+    """The caller's access. ``?key=`` and ``?token=`` are read on every route, as before
+    (declared on the stream route only, where EventSource needs them)."""
+    query = request.query_params
+    key = None if bearer is None else bearer.credentials.strip()
+    return rt.auth.resolve(key, query.get("key"), user_token or query.get("token"))
+
+
+Caller = Annotated[Access, Depends(caller)]
+
+
+def stream_caller(access: Caller, query_key: Annotated[str | None, Security(QUERY_KEY)]) -> Access:
+    """:func:`caller`, with ``?key=`` declared as an alternative to the bearer key."""
+    return access
+
+
+StreamCaller = Annotated[Access, Depends(stream_caller)]
+
+
+def secret_caller(access: Caller, rt: Runtime) -> Access:
+    """A caller with a secret key (or any caller when no keys are configured); 403 else."""
+    rt.auth.require_secret(access)
+    return access
+
+
+SecretCaller = Annotated[Access, Depends(secret_caller)]
+
+
+def checked_id(value: Any, name: str, rt: ApiRuntime) -> str:
+    """An id of a path, query or body, by the rules of the input contract; 400 if not."""
+    try:
+        return parse_id(value, name, rt.settings.limits)
+    except InvalidEvent as exc:
+        raise HTTPException(400, exc.reason) from None
+
+
+def checked_k(k: int | None, rt: ApiRuntime) -> int:
+    limit = rt.settings.ranking.max_suggestions
+    if k is None:
+        return limit
+    if not 1 <= k <= limit:
+        raise HTTPException(400, f"k: must be between 1 and {limit} (XSELL_MAX_SUGGESTIONS)")
+    return k
+
+
+def path_user(
+    user_id: Annotated[str, Path(description="An id (1..128 printable characters).")],
+    access: Caller,
+    rt: Runtime,
+) -> str:
+    """The checked ``{user_id}`` of a user-scoped route, which the caller may act for."""
+    user = checked_id(user_id, "user_id", rt)
+    rt.auth.require_user(access, user)
+    return user
+
+
+def stream_user(
+    user_id: Annotated[str, Path(description="An id (1..128 printable characters).")],
+    access: StreamCaller,
+    rt: Runtime,
+) -> str:
+    """:func:`path_user` of the stream route (whose key may come as ``?key=``)."""
+    user = checked_id(user_id, "user_id", rt)
+    rt.auth.require_user(access, user)
+    return user
+
+
+def query_user(
+    access: Caller,
+    rt: Runtime,
+    user_id: Annotated[
+        str | None, Query(description="Whose stored cart and purchases are excluded.")
+    ] = None,
+) -> str | None:
+    """An optional ``?user_id=``: checked, and the caller may act for that user."""
+    if user_id is None:
+        return None
+    user = checked_id(user_id, "user_id", rt)
+    rt.auth.require_user(access, user)
+    return user
+
+
+PathUser = Annotated[str, Depends(path_user)]
+StreamUser = Annotated[str, Depends(stream_user)]
+QueryUser = Annotated[str | None, Depends(query_user)]
