@@ -5,8 +5,15 @@ document allows and refuse every one it does not, and never answer a 5xx.
 
 Run by hand, the same thing is::
 
-    st run http://HOST:PORT/openapi.json --checks all -H "Authorization: Bearer SECRET" \\
+    st run http://HOST:PORT/openapi.json --checks all --phases examples,fuzzing \\
+        -H "Authorization: Bearer SECRET" \\
         --exclude-path /v1/users/{user_id}/suggestions/stream
+
+Phases: examples and fuzzing, every check on. The coverage phase (boundary values of every
+constraint, not bounded by ``--max-examples``) is left out: on the ids' pattern (the code
+points ``str.isprintable`` refuses: about 700 ranges, in every path, query and body id) it
+took over 200 s for ``POST /v1/events`` alone on these 2 cores, several minutes in all, where
+fuzzing covers the same positive and negative data in about 90 s.
 
 The stream route is left out: its answer never ends (it is the live push), which a
 request-and-response fuzzer cannot read; tests/integration/test_api.py covers its keys, tokens
@@ -15,6 +22,7 @@ and events. The seed is fixed so a failure reproduces (``st replay`` names the c
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -31,7 +39,7 @@ pytestmark = pytest.mark.integration
 ST = Path(sys.executable).with_name("st")
 STREAM = "/v1/users/{user_id}/suggestions/stream"
 SEED = "20260518"
-MAX_EXAMPLES = "8"  # per operation and phase (the coverage phase is not bounded by it)
+MAX_EXAMPLES = "8"  # per operation and phase
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +86,9 @@ def schemathesis(stack: ApiStack, workdir: Path, *args: str) -> str:
 def test_every_operation_answers_as_the_openapi_document_says(
     stack: ApiStack, tmp_path: Path
 ) -> None:
-    out = schemathesis(stack, tmp_path, "-H", f"Authorization: Bearer {SECRET}")
+    out = schemathesis(
+        stack, tmp_path, "-H", f"Authorization: Bearer {SECRET}", "--phases", "examples,fuzzing"
+    )
     assert "No issues found" in out, out[-3000:]
 
 
@@ -95,6 +105,13 @@ def test_a_public_key_with_a_user_token_is_refused_where_the_document_says(
         "-H",
         f"X-User-Token: {token('shopper-1')}",
         "--phases",
-        "coverage",
+        "examples,fuzzing",
     )
-    assert "No issues found" in out, out[-3000:]
+    # no check failed and nothing errored; the one warning is the point of the test: the
+    # secret routes answer a public key only with their documented 403
+    assert "✅ 9 passed" in out and "Failures:" not in out and "Errors:" not in out, out[-3000:]
+    warned = out.split("403 Forbidden", 1)[1].split("💡", 1)[0]
+    assert sorted(re.findall(r"- (GET|POST) (\S+)", warned)) == [
+        ("GET", "/metrics"),
+        ("GET", "/v1/report"),
+    ], out[-3000:]

@@ -17,6 +17,7 @@ from models.validate import parse_ts
 from xsell.api.deps import Runtime, SecretCaller
 from xsell.api.errors import BAD_INPUT, FORBIDDEN, NO_KEY, UNAVAILABLE, error_body
 from xsell.api.metrics import set_tuning
+from xsell.api.openapi import SINCE_PATTERN
 from xsell.api.schemas import Health, NotReady, Ready
 from xsell.engine import tuning_status
 from xsell.feedback.report import report
@@ -85,7 +86,8 @@ async def get_report(
     rt: Runtime,
     _: SecretCaller,
     since: Annotated[
-        str | None, Query(description="RFC 3339 or epoch seconds (docs/contract.md).")
+        str | None,
+        Query(description="RFC 3339 or epoch seconds (docs/contract.md).", pattern=SINCE_PATTERN),
     ] = None,
 ) -> Response:
     try:
