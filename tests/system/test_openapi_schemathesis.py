@@ -9,8 +9,8 @@ Run by hand, the same thing is::
         --exclude-path /v1/users/{user_id}/suggestions/stream
 
 The stream route is left out: its answer never ends (it is the live push), which a
-request-and-response fuzzer cannot read; tests/integration/test_api.py covers its keys, tokens
-and events. The seed is fixed so a failure reproduces (``st replay`` names the case).
+request-and-response fuzzer cannot read; tests/integration/api/test_api_reads.py covers its keys,
+tokens and events. The seed is fixed so a failure reproduces (``st replay`` names the case).
 """
 
 from __future__ import annotations
