@@ -4,7 +4,7 @@ a quantity, a price and JSON values of bounded depth.
 The worker checks these rules in Python (:mod:`models.messages.rules`); JSON Schema can only
 approximate some of them, and these fragments are that approximation, word for word what
 docs/schemas/ has always published (the gaps are listed in docs/contract.md and tested by
-tests/unit/test_schemas.py). They are data, kept beside the rules so both change together.
+tests/unit/test_schemas_inputs.py). They are data, kept beside the rules so both change together.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ declared once as pydantic models (docs/contract.md).
 The worker builds these messages itself (xsell/engine.py, xsell/notify/messages.py,
 streams/handler.py) and does not validate them on the way out: the models are their published
 shape, from which docs/schemas/ is generated and which the API uses as its request bodies and
-response models. tests/unit/test_schemas.py checks the built messages against the schemas.
+response models. tests/unit/test_schemas_outputs.py checks the built messages against the schemas.
 """
 
 from __future__ import annotations

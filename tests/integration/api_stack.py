@@ -1,5 +1,6 @@
 """A worker and an `xsell api` process on the session's broker and Redis, with keys, and an
-HTTP client for them (the API tests share one per module: starting both takes seconds)."""
+HTTP client for them (the API tests share one per package or module: starting both takes
+seconds)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 
 from config.settings import Settings
 from tests.conftest import env_settings
@@ -22,6 +25,7 @@ SECRET = "sk-test-secret"
 PUBLIC = "pk-test-public"
 TOKEN_SECRET = "token-secret-for-tests"
 ORIGIN = "http://shop.test"
+SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 
 API_ENV = {
     "XSELL_API_KEYS": SECRET,
@@ -35,6 +39,39 @@ API_ENV = {
 
 def token(user: str, ttl: float = 600) -> str:
     return mint(TOKEN_SECRET.encode(), user, int(time.time() + ttl))
+
+
+def conforms(name: str, value: Any) -> None:
+    """``value`` is valid for docs/schemas/NAME.schema.json (the contract)."""
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(value)
+
+
+def cart_event(eid: str, user: str, item: str, ts: float = 1_700_000_100) -> dict[str, Any]:
+    return {"event_id": eid, "type": "add_to_cart", "user_id": user, "item_id": item, "ts": ts}
+
+
+def assert_message(
+    msg: dict[str, Any], *, user: str | None, placement: str, trigger_type: str
+) -> None:
+    assert set(msg) == {
+        "suggestion_id",
+        "user_id",
+        "placement",
+        "trigger",
+        "items",
+        "created_at",
+        "variant",
+    }
+    assert msg["variant"] == "default"  # no experiment configured
+    assert msg["suggestion_id"].startswith("sug-") and len(msg["suggestion_id"]) == 36
+    assert msg["user_id"] == user and msg["placement"] == placement
+    assert msg["trigger"]["type"] == trigger_type
+    assert msg["created_at"].endswith("Z")
+    assert len(msg["items"]) <= 3
+    for offer in msg["items"]:
+        assert set(offer) == {"item_id", "score", "kind", "because"}
+        assert offer["kind"] in ("cross_sell", "upsell", "popular")
 
 
 class ApiStack:

@@ -16,8 +16,8 @@ took over 200 s for ``POST /v1/events`` alone on these 2 cores, several minutes 
 fuzzing covers the same positive and negative data in about 90 s.
 
 The stream route is left out: its answer never ends (it is the live push), which a
-request-and-response fuzzer cannot read; tests/integration/test_api.py covers its keys, tokens
-and events. The seed is fixed so a failure reproduces (``st replay`` names the case).
+request-and-response fuzzer cannot read; tests/integration/api/test_api_reads.py covers its keys,
+tokens and events. The seed is fixed so a failure reproduces (``st replay`` names the case).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from models.events import Limits
 from models.messages.reader import read_message
 from models.profile import parse_profile
 from models.validate import parse_record
-from tests.unit.test_schemas import INVALID, STREAMS, VALID
+from tests.unit.schema_cases import INVALID, STREAMS, VALID
 from xsell.verify.hostile_cases import generate
 
 LIMITS = Limits()

@@ -156,7 +156,7 @@ def event_components(ident: dict[str, Any]) -> dict[str, Any]:
     """The input events as OpenAPI components: each contract schema's ``$defs`` become
     components named ``<Schema>_<def>`` and its refs point there. Two definitions are
     restated so that a value they allow is one the worker's parser takes (docs/schemas lists
-    where they differ, tests/unit/test_schemas.py GAPS): an id's text is printable by the
+    where they differ, tests/unit/test_schemas_inputs.py GAPS): an id's text is printable by the
     pattern above (unassigned code points included, which docs/schemas cannot exclude) and
     its integer is a JSON integer without bounds (the contract's 128-digit bounds make
     generators write floats, which the parser refuses); a date's day is 01..28, so that no

@@ -1,20 +1,16 @@
-"""Security for real: Redis over TLS (mutual, certificates made here with openssl) with an ACL
-user and password, a worker on it whose logs never show a secret, and forgetting a user end to
-end (forget_user event and `xsell forget-user`: cart and history gone, tombstones on the
-suggestions topic in the user's partition). Kafka SASL cannot be tested for real on Tansu (see
-docs/security.md): a worker configured for SCRAM runs against it here only to show that its
-password appears in no log line."""
+"""Security for real: Redis over TLS (mutual, certificates made here with openssl, tls_redis.py)
+with an ACL user and password, a worker on it whose logs never show a secret, and forgetting a
+user end to end (forget_user event and `xsell forget-user`: cart and history gone, tombstones on
+the suggestions topic in the user's partition)."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,128 +22,20 @@ from redis.retry import Retry
 from config.settings import Settings, load_settings
 from tests.conftest import env_settings, stack_env
 from tests.helpers import run
-from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker, _Child, redis_server_binary
+from tests.integration.tls_redis import (
+    DEFAULT_PW,
+    REDIS_PW,
+    TlsRedis,
+    make_certs,
+    sync_client,
+    tls_env,
+)
+from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
 from xsell.engine import sampled
 from xsell.kafka_clients import consumer, create_topics, producer
 from xsell.store import Store
 
 pytestmark = pytest.mark.integration
-REDIS_PW = "acl-pw-5e1f0a"
-DEFAULT_PW = "default-pw-c9b2"
-SASL_PW = "scram-pw-77d0e4"
-# the ACL of docs/security.md, with the tests' key namespaces (t<n>, tls<n>) for xs:*
-ACL = [
-    "~t*",
-    "resetchannels",
-    "-@all",
-    "+@read",
-    "+@write",
-    "+@scripting",
-    "+@connection",
-    "-@dangerous",
-    "+info",
-]
-
-
-def openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def make_certs(where: Path) -> Path:
-    """A CA, a server certificate for 127.0.0.1 and a client certificate."""
-    if shutil.which("openssl") is None:
-        pytest.fail("openssl is needed for the TLS tests (apt-get install -y openssl)")
-    openssl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.crt",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=xsell-test-ca",
-        cwd=where,
-    )
-    (where / "san.cnf").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    for name, extra in (("server", ["-extfile", "san.cnf"]), ("client", [])):
-        openssl(
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            f"{name}.key",
-            "-out",
-            f"{name}.csr",
-            "-subj",
-            f"/CN=xsell-{name}",
-            cwd=where,
-        )
-        openssl(
-            "x509",
-            "-req",
-            "-in",
-            f"{name}.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            f"{name}.crt",
-            "-days",
-            "2",
-            *extra,
-            cwd=where,
-        )
-    return where
-
-
-class TlsRedis(_Child):
-    """redis-server on a TLS port only, client certificates required, an ACL user ``xsell``
-    and a password on the default user."""
-
-    name = "redis-tls"
-
-    def __init__(self, certs: Path) -> None:
-        super().__init__()
-        self.certs = certs
-
-    def command(self) -> list[str]:
-        c = self.certs
-        return [
-            redis_server_binary(),
-            "--port",
-            "0",
-            "--tls-port",
-            str(self.port),
-            "--bind",
-            "127.0.0.1",
-            "--tls-cert-file",
-            str(c / "server.crt"),
-            "--tls-key-file",
-            str(c / "server.key"),
-            "--tls-ca-cert-file",
-            str(c / "ca.crt"),
-            "--tls-auth-clients",
-            "yes",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--requirepass",
-            DEFAULT_PW,
-            "--user",
-            "xsell",
-            "on",
-            f">{REDIS_PW}",
-            *ACL,
-        ]
 
 
 @pytest.fixture(scope="module")
@@ -156,36 +44,6 @@ def tls_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsRedis]:
     server.start()
     yield server
     server.stop()
-
-
-def tls_env(server: TlsRedis) -> dict[str, str]:
-    c = server.certs
-    return {
-        "XSELL_REDIS_URL": f"rediss://127.0.0.1:{server.port}/0",
-        "XSELL_REDIS_USERNAME": "xsell",
-        "XSELL_REDIS_PASSWORD": REDIS_PW,
-        "XSELL_REDIS_TLS_CA_FILE": str(c / "ca.crt"),
-        "XSELL_REDIS_TLS_CERT_FILE": str(c / "client.crt"),
-        "XSELL_REDIS_TLS_KEY_FILE": str(c / "client.key"),
-    }
-
-
-def sync_client(server: TlsRedis, **over: Any) -> redis.Redis:
-    c = server.certs
-    options: dict[str, Any] = {
-        "port": server.port,
-        "ssl": True,
-        "username": "xsell",
-        "password": REDIS_PW,
-        "ssl_ca_certs": str(c / "ca.crt"),
-        "ssl_certfile": str(c / "client.crt"),
-        "ssl_keyfile": str(c / "client.key"),
-        "decode_responses": True,
-        "socket_timeout": 5,
-        "retry": Retry(NoBackoff(), 0),
-    }
-    options.update(over)
-    return redis.Redis(**options)
 
 
 def test_redis_needs_tls_a_client_certificate_and_the_acl_password(tls_redis: TlsRedis) -> None:
@@ -372,32 +230,3 @@ def cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
-
-
-def test_a_sasl_password_never_reaches_the_logs(
-    broker: LocalBroker, redis_server: LocalRedis
-) -> None:
-    """Tansu answers SCRAM with UnsupportedSaslMechanism; the worker keeps trying and logs
-    its errors (at DEBUG) for a few seconds, none with the password."""
-    env = stack_env(
-        broker,
-        redis_server,
-        XSELL_LOG_LEVEL="DEBUG",
-        XSELL_KAFKA_SECURITY_PROTOCOL="SASL_PLAINTEXT",
-        XSELL_KAFKA_SASL_MECHANISM="SCRAM-SHA-512",
-        XSELL_KAFKA_SASL_USERNAME="xsell",
-        XSELL_KAFKA_SASL_PASSWORD=SASL_PW,
-    )
-    worker = LocalWorker(env)
-    worker.launch()
-    try:
-        deadline = time.monotonic() + 30
-        while "SASL" not in worker.log_text().upper() and time.monotonic() < deadline:
-            time.sleep(0.5)
-        time.sleep(2)
-    finally:
-        worker.stop()
-    log = worker.log_text()
-    assert "sasl" in log.lower(), log[-2000:]  # it did try, and said so
-    assert SASL_PW not in log
-    assert "'sasl_password': '***'" in log  # settings.masked(), nested: kafka.sasl_password
