@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export CI
 
-.PHONY: help lint lint-imports format types unit check test system ci schemas
+.PHONY: help lint lint-imports format types unit check test system ci schemas lock
 
 help:  ## list the tasks
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -38,3 +38,12 @@ system:  ## the slow tier: bench, eval through Kafka, chaos, outages, demo
 	$(PY) -m pytest tests/system
 
 ci: lint lint-imports types test system  ## everything CI runs, in its order
+
+# The lock pins what CI installs (.ci/setup: pip install -r requirements-dev.lock): every
+# package of the dev extra for Python 3.11+, on every platform, with its hashes. After a change
+# to the dependencies in pyproject.toml run `make lock`; it keeps the other pins as they are.
+# `make lock UPGRADE=1` moves every pin to the newest release within pyproject's bounds.
+lock:  ## re-resolve requirements-dev.lock from pyproject.toml (UPGRADE=1: newest within bounds)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --fork-strategy fewest \
+		--python-version 3.11 --generate-hashes --custom-compile-command "make lock" \
+		$(if $(UPGRADE),--upgrade) --quiet -o requirements-dev.lock
