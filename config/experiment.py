@@ -1,6 +1,6 @@
 """The experiment of the settings (TOML ``[experiment]``, or ``XSELL_EXPERIMENT`` as JSON):
 its name, salt and variants, each with a weight and optional ranking overrides. Validated at
-start like every setting; turned into the pure :class:`models.experiments.Experiment`."""
+start like every setting; turned into the pure :class:`xsell.models.experiments.Experiment`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from models.experiments import CONTROL, Experiment, Variant
+from xsell.models.experiments import CONTROL, Experiment, Variant
 
 SimilarityName = Literal["count", "jaccard", "lift", "confidence", "cosine", "asym_cosine"]
 

@@ -2,7 +2,7 @@
 
 Kept apart from the settings' fields (config/settings/) so that each stays short. The
 functions take anything shaped like :class:`SecuritySettings` (the built
-``config.settings.Settings`` is), so this module does not import the settings module, which
+``xsell.config.settings.Settings`` is), so this module does not import the settings module, which
 imports it: no import cycle, not even a type-only one.
 """
 
@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
-from models.errors import ConfigError
+from xsell.models.errors import ConfigError
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", ""})
 FILE_SETTINGS = (
@@ -81,7 +81,7 @@ class _Ops(Protocol):
 
 
 class SecuritySettings(Protocol):
-    """The settings these checks read (``config.settings.Settings`` has every one)."""
+    """The settings these checks read (``xsell.config.settings.Settings`` has every one)."""
 
     @property
     def redis(self) -> _Redis: ...

@@ -100,7 +100,7 @@ class _PartitionKafka(Protocol):
 
 
 class PartitionSettings(Protocol):
-    """The settings the partitions policy reads (config.settings.Settings has them)."""
+    """The settings the partitions policy reads (xsell.config.settings.Settings has them)."""
 
     @property
     def kafka(self) -> _PartitionKafka: ...

@@ -31,8 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from models.decay import event_weight, needs_rescale
-from models.events import PurchaseEvent
+from xsell.models.decay import event_weight, needs_rescale
+from xsell.models.events import PurchaseEvent
 
 Array = np.ndarray[Any, Any]
 DENSE_SPACE = 1 << 25  # pair codes summed by a direct bincount up to this many (256 MB)
@@ -76,7 +76,7 @@ def landmark_chain(ts: list[float], half_life: float) -> tuple[float, bool]:
 
 
 def event_weights(ts: list[float], landmark: float, half_life: float, base: float) -> list[float]:
-    """:func:`models.decay.event_weight` per event: ``base * 2^((t - L) / h)`` with
+    """:func:`xsell.models.decay.event_weight` per event: ``base * 2^((t - L) / h)`` with
     ``math.pow`` (C ``pow``, as the Lua script's ``^``); ``base`` when decay is off."""
     return [event_weight(t, landmark, half_life, base) for t in ts]
 

@@ -1,5 +1,5 @@
 """The events of the external contract as checked, immutable values: what the rest of xsell
-works with once :mod:`models.validate` has parsed and validated a record."""
+works with once :mod:`xsell.models.validate` has parsed and validated a record."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The engine asks the store for the batch's raw statistics (:class:`RankingData`: the anchors'
 stored top partners, order counts, the order total and the most popular items), scores every
-request's candidates at once (:func:`models.scoring.score_batch`), then asks the store for the
+request's candidates at once (:func:`xsell.models.scoring.score_batch`), then asks the store for the
 catalogue entries and purchase history of the best-scored candidates only. So no item is
 offered without its stock and the user's ownership having been checked, and the store never
 scores. Stored forward-decayed numbers become values at the trigger's time here, so the pure
@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from models.decay import decayed_value
-from models.events import CatalogItem
-from models.ranking import NO_ANCHOR, Neighbours, RankInput, RankParams, RankRequest
-from models.scoring import BatchStats, Scored, anchor_stats, together_value
+from xsell.models.decay import decayed_value
+from xsell.models.events import CatalogItem
+from xsell.models.ranking import NO_ANCHOR, Neighbours, RankInput, RankParams, RankRequest
+from xsell.models.scoring import BatchStats, Scored, anchor_stats, together_value
 
 POPULAR_EXTRA = 20  # popular items read beyond k, to survive exclusions
 DETAIL_FACTOR = 5  # candidates given catalogue/history detail: DETAIL_FACTOR * k + 10

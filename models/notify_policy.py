@@ -66,7 +66,7 @@ class Profile:
 class SendDecision:
     """What to do with a due notification: ``send`` on ``channel``; ``defer`` until ``at``
     because of ``why``; ``suppress`` because of ``why``. (Named apart from the worker's
-    :class:`streams.errors.FailureAction`: one meaning per name.)"""
+    :class:`xsell.streams.errors.FailureAction`: one meaning per name.)"""
 
     kind: str  # "send" | "defer" | "suppress"
     why: str | None = None  # quiet_hours, cap, consent, purchased, expired

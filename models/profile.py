@@ -1,8 +1,8 @@
 """Records of the profiles topic: a user's time zone and consent per channel (docs/contract.md).
 
-Checked like every input record (:mod:`models.validate`): an invalid one goes to the dead letter
-with its reason. Absent fields (or ``null``) keep their earlier value, so a shop may send only
-what changed.
+Checked like every input record (:mod:`xsell.models.validate`): an invalid one goes to the dead
+letter with its reason. Absent fields (or ``null``) keep their earlier value, so a shop may send
+only what changed.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.errors import InvalidEvent
-from models.events import Limits
-from models.notify_policy import CHANNELS, zone
-from models.validate import decode_json, parse_id
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import Limits
+from xsell.models.notify_policy import CHANNELS, zone
+from xsell.models.validate import decode_json, parse_id
 
 
 @dataclass(frozen=True, slots=True)

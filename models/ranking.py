@@ -7,13 +7,13 @@ Score of a candidate b for a context of anchors a_1 (most recent) .. a_m:
     e_j = n(a_j) / (n(a_j) + m)        (e_j = 1 when m = 0: no prior)
 
 where C = decayed co-purchase weight + decayed (weighted) co-add weight, n = decayed order count
-of an item, N = decayed order total, ``sim`` one of :mod:`models.similarity`, r the recency
+of an item, N = decayed order total, ``sim`` one of :mod:`xsell.models.similarity`, r the recency
 factor (the item just added says most about what comes next), and m the popularity prior, in
 orders (:func:`evidence`). With confidence as ``sim`` the bracket is the shrunk estimate
 (C + m n(b)/N) / (n(a) + m): an anchor bought by few falls back to what sells, an anchor bought
 by many speaks for itself. The explanation ("because") names
 the anchor with the largest contribution, its co-purchase weight with b and the confidence
-P(b | anchor). Rules (:mod:`models.rules`) filter and label; popular items pad a short list,
+P(b | anchor). Rules (:mod:`xsell.models.rules`) filter and label; popular items pad a short list,
 labelled ``popular`` (the same rules apply to them, an upsell of any cart item included).
 """
 
@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.events import CatalogItem
-from models.rules import RuleParams, is_available, is_upsell, owned, within_addon_price
-from models.similarity import SIMILARITIES
+from xsell.models.events import CatalogItem
+from xsell.models.rules import RuleParams, is_available, is_upsell, owned, within_addon_price
+from xsell.models.similarity import SIMILARITIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +106,7 @@ def evidence(n_anchor: float, prior: float) -> float:
 
 def score_candidates(inp: RankInput, params: RankParams) -> dict[str, tuple[float, str, float]]:
     """Candidate -> (score, best anchor, best contribution), before rules; the reference form
-    (:mod:`models.scoring` computes the same numbers for a batch). Candidates are the anchors'
+    (:mod:`xsell.models.scoring` computes the same numbers for a batch). Candidates are the anchors'
     partners and, with a prior, the popular items; one only the prior scored has the best
     anchor ``NO_ANCHOR``."""
     sim = SIMILARITIES[params.similarity]

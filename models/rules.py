@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from models.events import CatalogItem
+from xsell.models.events import CatalogItem
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """Candidate scoring for a whole micro-batch, vectorised over a shared candidate index.
 
-:func:`models.ranking.score_candidates` states the score on dicts, one request at a time; it is
-the reference. Here the same numbers are computed with arrays: a micro-batch's anchors share
+:func:`xsell.models.ranking.score_candidates` states the score on dicts, one request at a time; it
+is the reference. Here the same numbers are computed with arrays: a micro-batch's anchors share
 one sorted candidate index (``BatchStats``), each anchor's top partners are parsed into arrays
 once per batch (``AnchorStats``), and the whole batch is scored with a few numpy calls. Why:
 the dict form spent most of the worker's CPU in per-candidate Python (thousands of lookups per
@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.decay import decayed_value
-from models.ranking import NO_ANCHOR, RankParams, RankRequest, evidence
-from models.similarity import SIMILARITIES
+from xsell.models.decay import decayed_value
+from xsell.models.ranking import NO_ANCHOR, RankParams, RankRequest, evidence
+from xsell.models.similarity import SIMILARITIES
 
 Scored = dict[str, tuple[float, str, float]]  # candidate -> (score, best anchor, best part)
 
@@ -77,7 +77,7 @@ def score_batch(
     stats: BatchStats, requests: Sequence[RankRequest], params: RankParams, top: int
 ) -> list[Scored]:
     """The ``top`` best candidates of each request (ties: lower id first), the same values as
-    :func:`models.ranking.score_candidates` on the equivalent dicts. Every (request, anchor)
+    :func:`xsell.models.ranking.score_candidates` on the equivalent dicts. Every (request, anchor)
     segment's arrays are concatenated and scored with one similarity call, and the parts are
     summed per (request, candidate) cell with ``bincount``, which adds them in segment order,
     the reference's order. Why: numpy calls per request on ~100-element arrays cost ~0.7 ms

@@ -24,7 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from models.ranking import RankParams
+from xsell.models.ranking import RankParams
 
 
 @dataclass(frozen=True, slots=True)

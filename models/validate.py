@@ -1,14 +1,14 @@
 """Strict parsing of input records into events: the worker's hot path.
 
 Every input record goes through :func:`parse_record`; anything that is not a valid event raises
-:class:`~models.errors.InvalidEvent` with a human-readable reason (which the worker sends to the
-dead letter). Ids are strings; integers are accepted and turned into strings, since shops often
+:class:`~xsell.models.errors.InvalidEvent` with a human-readable reason (which the worker sends to
+the dead letter). Ids are strings; integers are accepted and turned into strings, since shops often
 use numeric ids. Limits exist so that one hostile record cannot cost unbounded memory or time.
 
-The messages are declared once, as pydantic models in :mod:`models.messages` (the JSON Schemas
+The messages are declared once, as pydantic models in :mod:`xsell.models.messages` (the JSON Schemas
 of docs/schemas/ and the API's bodies come from them). This parser stays because it is faster
 than validating those models (``python -m xsell.bench.parse_bench``; docs/benchmarks.md); it is
-built from the same rule functions (:mod:`models.messages.rules`), and
+built from the same rule functions (:mod:`xsell.models.messages.rules`), and
 tests/unit/test_messages.py runs both over the valid and hostile cases and asserts the same
 verdicts and the same events.
 """
@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from models.errors import InvalidEvent
-from models.events import (
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import (
     CART_TYPES,
     FEEDBACK_TYPES,
     CartEvent,
@@ -31,7 +31,7 @@ from models.events import (
     OrderLine,
     PurchaseEvent,
 )
-from models.messages.rules import (
+from xsell.models.messages.rules import (
     MAX_NESTING,
     MAX_PRICE,
     MAX_QUANTITY,

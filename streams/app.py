@@ -1,13 +1,13 @@
 """The Faust app of the worker: the topics of config/topics.py, one thin agent per batch input
-(cart events, orders, catalogue, feedback: :class:`streams.batch_agent.BatchAgent`), the
+(cart events, orders, catalogue, feedback: :class:`xsell.streams.batch_agent.BatchAgent`), the
 notification agent and task (streams/notify.py) and the Kafka watchdog.
 
-Each agent takes a micro-batch of records, hands it to :class:`streams.handler.BatchHandler`,
+Each agent takes a micro-batch of records, hands it to :class:`xsell.streams.handler.BatchHandler`,
 sends the suggestions and dead letters, and waits until Kafka has them; only then does Faust
 acknowledge the batch (``take_events`` acks after the loop body), so nothing is committed
 before its effects are durable in Redis and its outputs in Kafka. Redis and Kafka outages are
 waited for, never turned into exceptions that would ack a batch whose outputs were not sent
-(``Runner`` retries Redis; :func:`streams.resilience.deliver` retries the sends; a watchdog
+(``Runner`` retries Redis; :func:`xsell.streams.resilience.deliver` retries the sends; a watchdog
 task logs while Kafka does not answer). See docs/reliability.md.
 """
 
@@ -19,21 +19,21 @@ import logging
 
 import faust
 
-from config.settings import Settings
-from config.topics import BATCH_INPUTS, topic_spec
-from models.events import Limits
-from streams import metrics
-from streams.batch_agent import BatchAgent, KafkaOutputs, consumer_lag
-from streams.fetch_wait import use_fetch_wait
-from streams.handler import BatchHandler
-from streams.notify import Notify
-from streams.notify import install as install_notify
-from streams.resilience import throttle_kafka_logs, watch_kafka
-from streams.startup import announce_state
-from streams.topics import Topics, declare_topics
+from xsell.config.settings import Settings
+from xsell.config.topics import BATCH_INPUTS, topic_spec
 from xsell.engine import Engine
 from xsell.kafka_clients import faust_credentials
+from xsell.models.events import Limits
 from xsell.store import Store
+from xsell.streams import metrics
+from xsell.streams.batch_agent import BatchAgent, KafkaOutputs, consumer_lag
+from xsell.streams.fetch_wait import use_fetch_wait
+from xsell.streams.handler import BatchHandler
+from xsell.streams.notify import Notify
+from xsell.streams.notify import install as install_notify
+from xsell.streams.resilience import throttle_kafka_logs, watch_kafka
+from xsell.streams.startup import announce_state
+from xsell.streams.topics import Topics, declare_topics
 
 log = logging.getLogger(__name__)
 

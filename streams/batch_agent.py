@@ -3,11 +3,11 @@ per input topic of config/topics.py's ``BATCH_INPUTS``).
 
 One micro-batch of one input topic, in the order that makes at-least-once safe:
 
-1. decode and apply (:class:`streams.handler.BatchHandler`: the engine, hence the store);
+1. decode and apply (:class:`xsell.streams.handler.BatchHandler`: the engine, hence the store);
 2. the notification hook (``observe``: cart abandonment, post-purchase), given the events
    the handler parsed (a record is parsed once);
 3. send the suggestions and dead letters and wait until Kafka has them
-   (:func:`streams.resilience.deliver`: never gives up, never raises but on cancellation);
+   (:func:`xsell.streams.resilience.deliver`: never gives up, never raises but on cancellation);
 4. only then the post-acknowledgement writes (``record``: the latest suggestion, offers,
    counters, figures) and the Prometheus figures.
 
@@ -27,12 +27,12 @@ from typing import Any
 
 from faust.types import TP
 
-from models.events import Event
-from streams import metrics
-from streams.handler import BatchHandler, Output, Record, encode
-from streams.outputs import record_outputs
-from streams.resilience import deliver
+from xsell.models.events import Event
 from xsell.store import Published, Store
+from xsell.streams import metrics
+from xsell.streams.handler import BatchHandler, Output, Record, encode
+from xsell.streams.outputs import record_outputs
+from xsell.streams.resilience import deliver
 
 log = logging.getLogger(__name__)
 

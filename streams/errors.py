@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import logging
 
-from models.errors import InvalidEvent, StoreUnavailable
+from xsell.models.errors import InvalidEvent, StoreUnavailable
 
 log = logging.getLogger(__name__)
 

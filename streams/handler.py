@@ -1,7 +1,7 @@
 """One micro-batch of raw records -> suggestion messages and dead letters (no Kafka here).
 
 Steps: ``decode`` (parse and validate each record), ``process`` (engine: store + ranker), and
-the error policy of :mod:`streams.errors` around them.
+the error policy of :mod:`xsell.streams.errors` around them.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.errors import InvalidEvent
-from models.events import CatalogItem, Event, ForgetUser, Limits
-from models.validate import parse_record
-from streams.errors import FailureAction, failure_action
 from xsell.engine import Engine
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import CatalogItem, Event, ForgetUser, Limits
+from xsell.models.validate import parse_record
+from xsell.streams.errors import FailureAction, failure_action
 
 log = logging.getLogger(__name__)
 

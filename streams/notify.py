@@ -18,17 +18,17 @@ from typing import Any
 
 import faust
 
-from config.settings import Settings
-from config.topics import topic_spec
-from models.errors import InvalidEvent
-from models.events import Event
-from models.profile import parse_profile
-from streams.batch_agent import record_of
-from streams.handler import Record, dead_letter, encode
-from streams.resilience import deliver
-from streams.topics import Topics
+from xsell.config.settings import Settings
+from xsell.config.topics import topic_spec
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import Event
+from xsell.models.profile import parse_profile
 from xsell.notify.scheduler import Scheduler
 from xsell.notify.sender import CLAIM_LIMIT, Sender
+from xsell.streams.batch_agent import record_of
+from xsell.streams.handler import Record, dead_letter, encode
+from xsell.streams.resilience import deliver
+from xsell.streams.topics import Topics
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from streams.handler import Output, Record
 from xsell.store import BatchFigures, Published, Store
+from xsell.streams.handler import Output, Record
 
 
 async def record_outputs(

@@ -8,8 +8,8 @@ from typing import Any
 
 import faust
 
-from config.settings import Settings
-from config.topics import TOPICS, TopicSpec, partition_count
+from xsell.config.settings import Settings
+from xsell.config.topics import TOPICS, TopicSpec, partition_count
 
 
 @dataclass(frozen=True)
@@ -54,5 +54,7 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
     declared = {attribute(spec.name): topic(spec) for spec in TOPICS}
     missing = {f.name for f in fields(Topics)} ^ set(declared)
     if missing:
-        raise RuntimeError(f"streams.topics.Topics and config/topics.py disagree on {missing}")
+        raise RuntimeError(
+            f"xsell.streams.topics.Topics and config/topics.py disagree on {missing}"
+        )
     return Topics(**declared)

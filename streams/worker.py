@@ -6,8 +6,8 @@ import logging
 
 import faust
 
-from config.settings import Settings, require_safe
-from streams.app import create_app
+from xsell.config.settings import Settings, require_safe
+from xsell.streams.app import create_app
 
 log = logging.getLogger(__name__)
 

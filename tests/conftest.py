@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from config.settings import Settings, load_settings
+from xsell.config.settings import Settings, load_settings
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
 from xsell.kafka_clients import create_topics
 

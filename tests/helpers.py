@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from kafka import KafkaConsumer
 
-from config.settings import Settings
+from xsell.config.settings import Settings
 from xsell.kafka_clients import producer, send_json
 from xsell.store import Store
 from xsell.store.core.keys import is_output

@@ -18,10 +18,10 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from config.settings import Settings
-from config.topics import names as topic_names
-from config.topics import partition_count, topic_spec
-from models.errors import XsellError
+from xsell.config.settings import Settings
+from xsell.config.topics import names as topic_names
+from xsell.config.topics import partition_count, topic_spec
+from xsell.models.errors import XsellError
 from xsell.retrying import Backoff, Failure, RetryPolicy, retry_sync
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from config.safety import mask_url
+from xsell.config.safety import mask_url
 
 
 class Group(BaseModel):

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_serializer, field_validator, model_validator
 
-from config.safety import LOOPBACK_HOSTS
-from config.settings.base import Group, comma_items, safe_name
+from xsell.config.safety import LOOPBACK_HOSTS
+from xsell.config.settings.base import Group, comma_items, safe_name
 
 KafkaProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_serializer, field_validator
 
-from config.settings.base import Group, comma_items
-from models.events import Limits
+from xsell.config.settings.base import Group, comma_items
+from xsell.models.events import Limits
 
 Similarity = Literal["count", "jaccard", "lift", "confidence", "cosine", "asym_cosine"]
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import Field, SecretStr, field_serializer, field_validator
 
-from config.experiment import ExperimentSettings
-from config.settings.base import Group, comma_items
-from models.notify_policy import (
+from xsell.config.experiment import ExperimentSettings
+from xsell.config.settings.base import Group, comma_items
+from xsell.models.notify_policy import (
     CHANNELS,
     Cap,
     Policy,

@@ -15,21 +15,21 @@ from typing import Any, Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from config.experiment import experiment_of
-from config.safety import security_problem, unsafe_reasons
-from config.settings.connections import KafkaSettings, RedisSettings
-from config.settings.engine import (
+from xsell.config.experiment import experiment_of
+from xsell.config.safety import security_problem, unsafe_reasons
+from xsell.config.settings.connections import KafkaSettings, RedisSettings
+from xsell.config.settings.engine import (
     InputSettings,
     LearningSettings,
     RankingSettings,
     TuningSettings,
     WorkerSettings,
 )
-from config.settings.names import FLAT, GROUPS, nest
-from config.settings.product import ApiSettings, FeedbackSettings, NotifySettings, OpsSettings
-from config.settings.sources import file_sources
-from models.events import Limits
-from models.experiments import Experiment
+from xsell.config.settings.names import FLAT, GROUPS, nest
+from xsell.config.settings.product import ApiSettings, FeedbackSettings, NotifySettings, OpsSettings
+from xsell.config.settings.sources import file_sources
+from xsell.models.events import Limits
+from xsell.models.experiments import Experiment
 
 
 class Settings(BaseSettings):

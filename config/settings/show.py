@@ -11,9 +11,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from config.settings.names import GROUPS, env_name
-from config.settings.root import Settings
-from config.settings.sources import KeywordSource, file_sources
+from xsell.config.settings.names import GROUPS, env_name
+from xsell.config.settings.root import Settings
+from xsell.config.settings.sources import KeywordSource, file_sources
 
 
 def origins(keywords: Mapping[str, Any] | None = None) -> dict[tuple[str, str], str]:

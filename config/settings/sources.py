@@ -21,8 +21,8 @@ from typing import Any
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
-from config.settings.names import FLAT, GROUPS, NESTED, env_name, nested_env_name
-from models.errors import ConfigError
+from xsell.config.settings.names import FLAT, GROUPS, NESTED, env_name, nested_env_name
+from xsell.models.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

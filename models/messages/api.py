@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from models.messages.outputs import (
+from xsell.models.messages.outputs import (
     MESSAGE_NOTE,
     ItemIds,
     Offers,

@@ -1,8 +1,8 @@
-"""The field types of the input messages: each couples one rule of :mod:`models.messages.rules`
-(how a value is checked) with its JSON Schema fragment (how docs/schemas/ publishes it), so a
-rule and its documentation cannot drift apart.
+"""The field types of the input messages: each couples one rule of
+:mod:`xsell.models.messages.rules` (how a value is checked) with its JSON Schema fragment (how
+docs/schemas/ publishes it), so a rule and its documentation cannot drift apart.
 
-A check reports an :class:`~models.errors.InvalidEvent` reason as a pydantic error of type
+A check reports an :class:`~xsell.models.errors.InvalidEvent` reason as a pydantic error of type
 ``invalid_event`` whose message is that reason, word for word; the limits of the settings
 (id length, order lines) come in the validation context (``{"limits": Limits}``).
 """
@@ -15,9 +15,9 @@ from typing import Annotated, Any
 from pydantic import PlainValidator, ValidationInfo, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from models.errors import InvalidEvent
-from models.events import Limits
-from models.messages import rules
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import Limits
+from xsell.models.messages import rules
 
 DEFAULT_LIMITS = Limits()
 

@@ -1,9 +1,9 @@
 """The input messages of the contract (docs/contract.md, "Topics"), declared once as pydantic
 models: what the shop writes to the cart-events, orders, catalog, feedback and profiles topics.
 
-Each model validates with the rules of :mod:`models.messages.rules` (``model_validate_json``
+Each model validates with the rules of :mod:`xsell.models.messages.rules` (``model_validate_json``
 with ``context={"limits": settings.limits}``), publishes its JSON Schema
-(:mod:`models.messages.schemas`) and turns into the event the engine works with
+(:mod:`xsell.models.messages.schemas`) and turns into the event the engine works with
 (``to_event``). Properties not declared are allowed and ignored, but bounded like the worker
 bounds them: nested at most 8 levels in all, no NaN or Infinity.
 """
@@ -25,13 +25,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from models.events import (
+from xsell.models.events import (
     CartEvent,
     ForgetUser,
     OrderLine,
 )
-from models.events import PurchaseEvent as PurchaseValue
-from models.messages.fields import (
+from xsell.models.events import PurchaseEvent as PurchaseValue
+from xsell.models.messages.fields import (
     Id,
     OptionalId,
     Price,
@@ -43,7 +43,7 @@ from models.messages.fields import (
     ref,
     reported,
 )
-from models.messages.rules import MAX_NESTING, depth, order_lines
+from xsell.models.messages.rules import MAX_NESTING, depth, order_lines
 
 INPUT_NOTE = (
     "Every record value is one UTF-8 JSON object of at most 1 MiB (XSELL_MAX_PAYLOAD_BYTES), "

@@ -1,7 +1,7 @@
 """The JSON Schema definitions every input schema shares (``$defs``): an id, an event time,
 a quantity, a price and JSON values of bounded depth.
 
-The worker checks these rules in Python (:mod:`models.messages.rules`); JSON Schema can only
+The worker checks these rules in Python (:mod:`xsell.models.messages.rules`); JSON Schema can only
 approximate some of them, and these fragments are that approximation, word for word what
 docs/schemas/ has always published (the gaps are listed in docs/contract.md and tested by
 tests/unit/test_schemas_inputs.py). They are data, kept beside the rules so both change together.

@@ -1,9 +1,9 @@
 """Reading a record through the message declarations (pydantic's ``model_validate_json``).
 
-The worker's hot path reads records with :mod:`models.validate`, which is faster (module doc
+The worker's hot path reads records with :mod:`xsell.models.validate`, which is faster (module doc
 there); this reader is the declaration's own, used to check that the two agree
 (tests/unit/test_messages.py) and measured against it (``python -m xsell.bench.parse_bench``).
-A rejection is an :class:`~models.errors.InvalidEvent` whose reason names the field.
+A rejection is an :class:`~xsell.models.errors.InvalidEvent` whose reason names the field.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from models.errors import InvalidEvent
-from models.events import Event, Limits
-from models.messages import inputs, shop
-from models.messages.rules import check_size
-from models.profile import ProfileUpdate
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import Event, Limits
+from xsell.models.messages import inputs, shop
+from xsell.models.messages.rules import check_size
+from xsell.models.profile import ProfileUpdate
 
 MODELS: dict[str, type[BaseModel]] = {
     "cart-events": inputs.CartEventMessage,

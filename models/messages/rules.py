@@ -1,9 +1,9 @@
 """The input rules of the event contract, as small pure checks (docs/contract.md, "Input values").
 
 One implementation of each rule, used by both readers of a record: the pydantic declaration of
-every message (:mod:`models.messages.inputs`, which the JSON Schemas and the API's models come
-from) and the worker's hot-path parser (:mod:`models.validate`, kept because it is faster:
-docs/benchmarks.md). Each check raises :class:`~models.errors.InvalidEvent` with a reason that
+every message (:mod:`xsell.models.messages.inputs`, which the JSON Schemas and the API's models come
+from) and the worker's hot-path parser (:mod:`xsell.models.validate`, kept because it is faster:
+docs/benchmarks.md). Each check raises :class:`~xsell.models.errors.InvalidEvent` with a reason that
 names the field, which is what a dead letter carries.
 """
 
@@ -14,8 +14,8 @@ import math
 from datetime import datetime
 from typing import Any
 
-from models.errors import InvalidEvent
-from models.events import Limits
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import Limits
 
 MAX_NESTING = 8  # deeper JSON than this is rejected before use
 MAX_PRICE = 1e9

@@ -4,7 +4,7 @@ tests/unit/test_generated_schemas.py fails when a committed file is stale).
 pydantic's generator, adjusted to publish what the contract has always published: no
 generated titles on properties, ``null`` folded into ``type`` where it can be, no defaults on
 properties (a default is the worker's business; the shared definitions state them), nested
-models inlined, and the shared input definitions (:mod:`models.messages.jsonschema_defs`) as
+models inlined, and the shared input definitions (:mod:`xsell.models.messages.jsonschema_defs`) as
 ``$defs`` referenced by name.
 """
 
@@ -17,8 +17,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from models.messages import api, inputs, outputs, shop
-from models.messages.jsonschema_defs import input_defs
+from xsell.models.messages import api, inputs, outputs, shop
+from xsell.models.messages.jsonschema_defs import input_defs
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 BASE_ID = "https://xsell.dev/schemas/"

@@ -1,6 +1,6 @@
 """The input messages of the shop's side topics, declared once as pydantic models: catalogue
 records, feedback on offers and user profiles (docs/contract.md). Like
-:mod:`models.messages.inputs`, whose base they share: validated with the worker's rules,
+:mod:`xsell.models.messages.inputs`, whose base they share: validated with the worker's rules,
 published as JSON Schemas, turned into the engine's values with ``to_event``.
 """
 
@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, PlainValidator, WithJsonSchema
 
-from models.events import FEEDBACK_TYPES, CatalogItem, FeedbackEvent
-from models.messages.fields import (
+from xsell.models.events import FEEDBACK_TYPES, CatalogItem, FeedbackEvent
+from xsell.models.messages.fields import (
     Active,
     Id,
     Name,
@@ -24,9 +24,9 @@ from models.messages.fields import (
     ref,
     reported,
 )
-from models.messages.inputs import INPUT_NOTE, Input
-from models.notify_policy import CHANNELS
-from models.profile import ProfileUpdate, check_consent, check_timezone
+from xsell.models.messages.inputs import INPUT_NOTE, Input
+from xsell.models.notify_policy import CHANNELS
+from xsell.models.profile import ProfileUpdate, check_consent, check_timezone
 
 
 class CatalogItemMessage(Input):

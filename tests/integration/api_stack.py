@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import jsonschema
 
-from config.settings import Settings
 from tests.conftest import env_settings
 from xsell.api.tokens import mint
+from xsell.config.settings import Settings
 from xsell.devenv.servers import LocalApi, LocalWorker, free_port
 from xsell.kafka_clients import create_topics
 

@@ -14,9 +14,9 @@ from typing import Any
 
 from kafka import KafkaConsumer
 
-from config.settings import Settings
 from tests.conftest import env_settings
 from tests.helpers import Bus
+from xsell.config.settings import Settings
 from xsell.devenv.servers import LocalWorker
 from xsell.kafka_clients import create_topics
 

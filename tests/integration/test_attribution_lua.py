@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import pytest
 
-from config.settings import Settings
-from models.attribution import Ledger, on_add, on_buy, record
 from tests.helpers import run
+from xsell.config.settings import Settings
+from xsell.models.attribution import Ledger, on_add, on_buy, record
 from xsell.store import Store
 from xsell.store.attribution.lua import ATTRIBUTE, RECORD_OFFERS
 from xsell.store.backend.scripts import number_arg

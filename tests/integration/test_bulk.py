@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from config.settings import Settings
-from models.events import OrderLine, PurchaseEvent
 from tests.helpers import run
+from xsell.config.settings import Settings
+from xsell.models.events import OrderLine, PurchaseEvent
 from xsell.ops.loading import backfill, load_history
 from xsell.store import Store
 from xsell.store.core.bulk import NamespaceNotEmpty

@@ -16,12 +16,12 @@ import pytest
 import redis
 from redis.cluster import key_slot
 
-from config.settings import Settings, load_settings
-from models.errors import StoreUnavailable
 from tests.helpers import run, without_item_markers
 from tests.integration.workload import apply_all, apply_workload, make_workload
+from xsell.config.settings import Settings, load_settings
 from xsell.devenv.redis_cluster import LocalRedisCluster
 from xsell.devenv.synthetic_shop import write_orders_csv
+from xsell.models.errors import StoreUnavailable
 from xsell.store import Store
 from xsell.store.backend.scripts import LuaScript, registered_scripts
 from xsell.store.core.keys import is_output

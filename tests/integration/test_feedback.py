@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from models.experiments import CONTROL, variant_of
 from tests.conftest import stack_env
 from tests.integration.api_stack import PUBLIC, SECRET, ApiStack
 from xsell.devenv.servers import LocalBroker, LocalRedis
+from xsell.models.experiments import CONTROL, variant_of
 
 pytestmark = pytest.mark.integration
 T0 = 1_700_000_000

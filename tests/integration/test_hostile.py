@@ -16,9 +16,9 @@ import pytest
 from kafka.errors import MessageSizeTooLargeError
 from redis.cluster import key_slot
 
-from config.settings import Settings
 from tests.conftest import Pipeline
 from tests.helpers import run
+from xsell.config.settings import Settings
 from xsell.kafka_clients import consumer, producer
 from xsell.store import Store
 from xsell.verify.hostile_cases import Case, generate

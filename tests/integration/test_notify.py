@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 import jsonschema
 import pytest
 
-from models.notify_policy import CART_ABANDONED, notification_id
 from tests.conftest import require_shared_data, stack_env
 from tests.helpers import run
 from tests.integration.notify_stack import NotifyStack
 from xsell.devenv.servers import LocalBroker, LocalRedis
+from xsell.models.notify_policy import CART_ABANDONED, notification_id
 from xsell.notify.views import notification_counts
 from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, load_orders
 from xsell.store import Store

@@ -10,11 +10,11 @@ from collections.abc import Iterator, Sequence
 import pytest
 from redis.cluster import key_slot
 
-from config.settings import load_settings
-from models.events import CartEvent, OrderLine, PurchaseEvent
 from tests.helpers import run
+from xsell.config.settings import load_settings
 from xsell.devenv.redis_cluster import LocalRedisCluster
 from xsell.engine import Engine
+from xsell.models.events import CartEvent, OrderLine, PurchaseEvent
 from xsell.notify.scheduler import Scheduler, forget
 from xsell.notify.sender import Sender
 from xsell.notify.views import notification_counts, user_notifications

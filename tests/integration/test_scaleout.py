@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 from kafka import KafkaConsumer
 
-from config.settings import Settings
 from tests.conftest import env_settings, stack_env
 from tests.helpers import run, without_item_markers
 from tests.integration.workload import Workload, make_workload
 from xsell.bench.memory import footprint
+from xsell.config.settings import Settings
 from xsell.devenv.redis_cluster import LocalRedisCluster
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
 from xsell.engine import suggestion_id

@@ -19,7 +19,6 @@ from redis.backoff import NoBackoff
 from redis.exceptions import AuthenticationError, ConnectionError, NoPermissionError
 from redis.retry import Retry
 
-from config.settings import Settings, load_settings
 from tests.conftest import env_settings, stack_env
 from tests.helpers import run
 from tests.integration.tls_redis import (
@@ -30,6 +29,7 @@ from tests.integration.tls_redis import (
     sync_client,
     tls_env,
 )
+from xsell.config.settings import Settings, load_settings
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
 from xsell.engine import sampled
 from xsell.kafka_clients import consumer, create_topics, producer
@@ -77,7 +77,7 @@ def test_store_over_tls_with_the_acl_user(tls_redis: TlsRedis) -> None:
         key_namespace="tls1",
         half_life_days=0,
     )
-    from models.events import OrderLine, PurchaseEvent
+    from xsell.models.events import OrderLine, PurchaseEvent
 
     async def go() -> None:
         store = await Store.open(settings)

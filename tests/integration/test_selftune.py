@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from config.settings import Settings
-from models.events import CartEvent, ForgetUser, OrderLine, PurchaseEvent
 from tests.helpers import run
+from xsell.config.settings import Settings
 from xsell.engine import Engine, tuning_status
+from xsell.models.events import CartEvent, ForgetUser, OrderLine, PurchaseEvent
 from xsell.store import Store
 
 pytestmark = pytest.mark.integration

@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from config.settings import Settings
 from tests.conftest import require_shared_data
 from tests.helpers import run
+from xsell.config.settings import Settings
 from xsell.ops.loading import backfill
 from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, parse_map, read_orders
 from xsell.store import Store

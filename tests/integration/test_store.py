@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from redis.cluster import key_slot
 
-from config.settings import Settings
-from models.events import CartEvent, CatalogItem, ForgetUser, OrderLine, PurchaseEvent
 from tests.helpers import dump_state, run
+from xsell.config.settings import Settings
+from xsell.models.events import CartEvent, CatalogItem, ForgetUser, OrderLine, PurchaseEvent
 from xsell.ops.neighbours import neighbours
 from xsell.store import Store
 from xsell.store.attribution.ledger import day_of

@@ -9,8 +9,8 @@ from collections.abc import Callable
 import pytest
 import redis
 
-from config.settings import Settings
 from tests.helpers import run
+from xsell.config.settings import Settings
 from xsell.devenv.servers import ZSET_LISTPACK_ENTRIES, LocalRedis
 from xsell.store import Store
 from xsell.store.ops.redis_config import check_listpack_setting

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from models.events import CartEvent, CatalogItem, Event, PurchaseEvent
 from xsell.devenv.synthetic_shop import Shop, make_catalog
+from xsell.models.events import CartEvent, CatalogItem, Event, PurchaseEvent
 from xsell.ops.orders_csv import catalog_to_json, order_to_json
 from xsell.store import Store
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from models.events import PurchaseEvent
 from tests.conftest import REPO, require_shared_data
 from xsell.devenv.synthetic_shop import write_orders_csv
+from xsell.models.events import PurchaseEvent
 from xsell.ops.orders_csv import ONLINE_RETAIL_MAP, ONLINE_RETAIL_SKIP, parse_map, read_orders
 from xsell.verify.chaos import ChaosConfig, run_chaos
 

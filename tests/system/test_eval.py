@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from config.settings import load_settings
+from xsell.config.settings import load_settings
 from xsell.devenv.servers import LocalBroker, LocalRedis
 from xsell.devenv.synthetic_shop import Shop, make_catalog, write_orders_csv
 from xsell.evaluation.runner import evaluate

@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 
-from config.settings import Settings
-from models.events import PurchaseEvent
 from tests.conftest import REPO, env_settings, stack_env
 from tests.helpers import run
+from xsell.config.settings import Settings
 from xsell.devenv.servers import LocalBroker, LocalRedis, free_port
 from xsell.devenv.synthetic_shop import Shop, write_orders_csv
+from xsell.models.events import PurchaseEvent
 from xsell.store import Store
 from xsell.verify.outages import SCENARIOS, run_outage
 from xsell.verify.state_oracle import BatchTruth

@@ -18,9 +18,9 @@ from typing import Any
 
 import jsonschema
 
-from models.errors import InvalidEvent
-from models.events import Limits
-from models.validate import parse_record
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import Limits
+from xsell.models.validate import parse_record
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA_DIR = ROOT / "docs" / "schemas"

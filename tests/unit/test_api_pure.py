@@ -7,11 +7,11 @@ from fastapi import HTTPException
 from pydantic import ValidationError
 from starlette.requests import Request
 
-from config.settings import load_settings
 from xsell.api.app import create_app
 from xsell.api.auth import Authenticator, Level
 from xsell.api.schemas import RecommendationRequest
 from xsell.api.tokens import TokenError, check_token, mint, token_user
+from xsell.config.settings import load_settings
 from xsell.store.core.keys import Keys
 from xsell.store.core.latest import Published, latest_calls
 

@@ -9,9 +9,9 @@ from collections import Counter
 
 import pytest
 
-from models.attribution import Ledger, on_add, on_buy, record
-from models.experiments import BUCKETS, CONTROL, Experiment, Variant, bucket, variant_of
-from models.stats import Sample, t_cdf, t_quantile, welch
+from xsell.models.attribution import Ledger, on_add, on_buy, record
+from xsell.models.experiments import BUCKETS, CONTROL, Experiment, Variant, bucket, variant_of
+from xsell.models.stats import Sample, t_cdf, t_quantile, welch
 
 DAY = 86400.0
 

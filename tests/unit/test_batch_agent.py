@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from models.events import CartEvent, Event
-from streams import resilience
-from streams.batch_agent import BatchAgent, published_of, record_of
-from streams.handler import Output, Record
+from xsell.models.events import CartEvent, Event
 from xsell.store import Published
+from xsell.streams import resilience
+from xsell.streams.batch_agent import BatchAgent, published_of, record_of
+from xsell.streams.handler import Output, Record
 
 RECORDS = [Record("xsell.cart-events", 0, 7, b"{}", 1.0), Record("xsell.cart-events", 0, 8, b"x")]
 SUGGESTION = {"placement": "cart", "user_id": "u1", "suggestion_id": "s1"}

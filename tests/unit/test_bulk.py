@@ -6,8 +6,8 @@ import random
 
 import numpy as np
 
-from models.bulk import bulk_counts, keep_top, landmark_chain, pair_entries, sum_by_key
-from models.events import OrderLine, PurchaseEvent
+from xsell.models.bulk import bulk_counts, keep_top, landmark_chain, pair_entries, sum_by_key
+from xsell.models.events import OrderLine, PurchaseEvent
 
 
 def test_pair_entries_are_every_directed_pair_order_after_order() -> None:

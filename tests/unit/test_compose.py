@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from config.safety import api_unsafe_reasons
-from config.settings import FLAT, load_settings
+from xsell.config.safety import api_unsafe_reasons
+from xsell.config.settings import FLAT, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())

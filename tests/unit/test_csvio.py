@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from models.errors import XsellError
-from models.events import Limits, OrderLine, PurchaseEvent, purchase_event_id
-from models.validate import parse_order
+from xsell.models.errors import XsellError
+from xsell.models.events import Limits, OrderLine, PurchaseEvent, purchase_event_id
+from xsell.models.validate import parse_order
 from xsell.ops.orders_csv import (
     ONLINE_RETAIL_MAP,
     TS_BASE,

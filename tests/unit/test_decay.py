@@ -1,10 +1,10 @@
-"""models.decay: forward decay with g(t) = 2^(t / half_life)."""
+"""xsell.models.decay: forward decay with g(t) = 2^(t / half_life)."""
 
 from __future__ import annotations
 
 import pytest
 
-from models.decay import (
+from xsell.models.decay import (
     RESCALE_AFTER_HALF_LIVES,
     decayed_value,
     event_weight,

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from models.events import OrderLine, PurchaseEvent
 from xsell.evaluation.baselines import Baselines, build
 from xsell.evaluation.protocol import Metrics, eval_sessions, split
+from xsell.models.events import OrderLine, PurchaseEvent
 
 
 def order(n: int, items: list[str], ts: float) -> PurchaseEvent:

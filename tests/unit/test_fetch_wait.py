@@ -11,9 +11,9 @@ import aiokafka
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
-from config.settings import Settings
-from streams.app import faust_app
-from streams.fetch_wait import FAUST_FETCH_MAX_WAIT_MS, use_fetch_wait
+from xsell.config.settings import Settings
+from xsell.streams.app import faust_app
+from xsell.streams.fetch_wait import FAUST_FETCH_MAX_WAIT_MS, use_fetch_wait
 
 
 async def worker_consumer(app: faust.App) -> aiokafka.AIOKafkaConsumer:

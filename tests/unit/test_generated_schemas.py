@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pydantic.fields import FieldInfo
 
-from models.messages import outputs
-from models.messages.schemas import MODELS, render
 from xsell.cli.schemas import SCHEMA_DIR, stale
+from xsell.models.messages import outputs
+from xsell.models.messages.schemas import MODELS, render
 
 SCHEMA_FILES = sorted(p.name.removesuffix(".schema.json") for p in SCHEMA_DIR.glob("*.json"))
 

@@ -1,8 +1,8 @@
-"""The popular padding a request gets (models.inputs.usable)."""
+"""The popular padding a request gets (xsell.models.inputs.usable)."""
 
 from __future__ import annotations
 
-from models.inputs import usable
+from xsell.models.inputs import usable
 
 POPULAR = [("a", 9.0), ("b", 8.0), ("c", 7.0), ("d", 6.0), ("e", 5.0)]
 

@@ -176,7 +176,7 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
         ),
         (
             "models/ranking.py",
-            "from config.settings import Settings\n",
+            "from xsell.config.settings import Settings\n",
             "a lower layer imports a higher one",
         ),
         (
@@ -211,9 +211,11 @@ def test_what_the_rule_allows_is_not_reported(tmp_path: Path) -> None:
         tmp_path,
         {
             "xsell/cli/harness.py": "def cmd():\n    from xsell.devenv.demo import run_demo\n",
-            "xsell/devenv/demo.py": "from xsell.engine import Engine\nfrom streams.app import x\n",
+            "xsell/devenv/demo.py": (
+                "from xsell.engine import Engine\nfrom xsell.streams.app import x\n"
+            ),
             "streams/app.py": "from xsell.engine import Engine\nfrom xsell.store import S\n",
-            "xsell/ops/state.py": "import numpy\nfrom models.events import Event\n",
+            "xsell/ops/state.py": "import numpy\nfrom xsell.models.events import Event\n",
         },
     )
     assert violations(root) == []

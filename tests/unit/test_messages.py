@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from models.errors import InvalidEvent
-from models.events import Limits
-from models.messages.reader import read_message
-from models.profile import parse_profile
-from models.validate import parse_record
 from tests.unit.schema_cases import INVALID, STREAMS, VALID
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import Limits
+from xsell.models.messages.reader import read_message
+from xsell.models.profile import parse_profile
+from xsell.models.validate import parse_record
 from xsell.verify.hostile_cases import generate
 
 LIMITS = Limits()

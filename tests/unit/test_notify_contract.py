@@ -12,12 +12,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from config.settings import flat_defaults, load_settings
-from models.errors import InvalidEvent
-from models.events import Limits
-from models.notify_policy import CART_ABANDONED, POST_PURCHASE, notification_id
-from models.profile import ProfileUpdate, parse_profile
-from models.ranking import Because, Offer
+from xsell.config.settings import flat_defaults, load_settings
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import Limits
+from xsell.models.notify_policy import CART_ABANDONED, POST_PURCHASE, notification_id
+from xsell.models.profile import ProfileUpdate, parse_profile
+from xsell.models.ranking import Because, Offer
 from xsell.notify.messages import decision_entry, notification_message, rfc3339
 from xsell.store.notifications.calls import Job
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from models.notify_policy import (
+from xsell.models.notify_policy import (
     CART_ABANDONED,
     POST_PURCHASE,
     Cap,

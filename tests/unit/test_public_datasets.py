@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from models.errors import XsellError
 from xsell.evaluation import public_datasets as pd_
+from xsell.models.errors import XsellError
 from xsell.ops.orders_csv import load_orders
 
 TAFENG = (

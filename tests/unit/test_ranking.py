@@ -1,4 +1,4 @@
-"""models.ranking (score_candidates, rank) and models.rules on hand-built inputs.
+"""xsell.models.ranking (score_candidates, rank) and xsell.models.rules on hand-built inputs.
 
 Most tests rank with ``similarity="count"`` so a score is simply the recency-weighted sum of
 co-occurrence weights and can be checked by hand.
@@ -11,9 +11,17 @@ from typing import Any
 
 import pytest
 
-from models.events import CatalogItem
-from models.ranking import Because, Neighbours, Offer, RankInput, RankParams, rank, score_candidates
-from models.rules import RuleParams, is_available, is_upsell, owned, within_addon_price
+from xsell.models.events import CatalogItem
+from xsell.models.ranking import (
+    Because,
+    Neighbours,
+    Offer,
+    RankInput,
+    RankParams,
+    rank,
+    score_candidates,
+)
+from xsell.models.rules import RuleParams, is_available, is_upsell, owned, within_addon_price
 
 NOW = 1_700_000_000.0
 DAY = 86400.0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.settings import FLAT
 from xsell.cli.main import parser
+from xsell.config.settings import FLAT
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

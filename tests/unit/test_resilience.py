@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from streams import resilience
-from streams.resilience import Throttle, deliver
+from xsell.streams import resilience
+from xsell.streams.resilience import Throttle, deliver
 
 
 def test_deliver_retries_failed_sends_until_kafka_takes_them(

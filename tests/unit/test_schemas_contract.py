@@ -11,10 +11,6 @@ from typing import Any
 import jsonschema
 import pytest
 
-from config.settings import FLAT, flat_defaults
-from models.errors import InvalidEvent
-from models.events import CartEvent, PurchaseEvent, purchase_event_id
-from models.validate import parse_record
 from tests.unit.schema_cases import (
     CONTRACT,
     LIMITS,
@@ -26,7 +22,11 @@ from tests.unit.schema_cases import (
     schema,
     validator,
 )
+from xsell.config.settings import FLAT, flat_defaults
 from xsell.engine import suggestion_id
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import CartEvent, PurchaseEvent, purchase_event_id
+from xsell.models.validate import parse_record
 
 
 # --- the schema files ----------------------------------------------------------------------------

@@ -10,10 +10,6 @@ from typing import Any
 import jsonschema
 import pytest
 
-from config.settings import load_settings
-from models.events import CartEvent, CatalogItem, ForgetUser, OrderLine, PurchaseEvent
-from models.ranking import Because, Neighbours, Offer, RankInput
-from streams.handler import DEAD_LETTER_PAYLOAD_CHARS, BatchHandler, Output, Record, dead_letter
 from tests.unit.schema_cases import (
     CART,
     DROP,
@@ -25,8 +21,18 @@ from tests.unit.schema_cases import (
     validator,
     with_,
 )
+from xsell.config.settings import load_settings
 from xsell.engine import Engine, offer_json
+from xsell.models.events import CartEvent, CatalogItem, ForgetUser, OrderLine, PurchaseEvent
+from xsell.models.ranking import Because, Neighbours, Offer, RankInput
 from xsell.store.core.apply import Effect
+from xsell.streams.handler import (
+    DEAD_LETTER_PAYLOAD_CHARS,
+    BatchHandler,
+    Output,
+    Record,
+    dead_letter,
+)
 
 
 # --- suggestions and dead letters built by the real code ---------------------------------------

@@ -1,5 +1,5 @@
-"""models.scoring.score_batch (the batch, array form) gives exactly what
-models.ranking.score_candidates (the dict form, the reference) gives, on random batches with
+"""xsell.models.scoring.score_batch (the batch, array form) gives exactly what
+xsell.models.ranking.score_candidates (the dict form, the reference) gives, on random batches with
 decay, exclusions, both signals, one request or many."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import random
 import numpy as np
 import pytest
 
-from models.decay import decayed_value
-from models.ranking import (
+from xsell.models.decay import decayed_value
+from xsell.models.ranking import (
     NO_ANCHOR,
     Neighbours,
     RankInput,
@@ -18,13 +18,13 @@ from models.ranking import (
     RankRequest,
     score_candidates,
 )
-from models.scoring import (
+from xsell.models.scoring import (
     BatchStats,
     anchor_stats,
     score_batch,
     together_value,
 )
-from models.similarity import SIMILARITIES
+from xsell.models.similarity import SIMILARITIES
 
 HALF_LIFE = 30 * 86400.0
 

@@ -18,13 +18,13 @@ import pytest
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from pydantic import ValidationError
 
-from config.settings import Settings, safe_errors
-from models.events import ForgetUser, Limits, PurchaseEvent
-from streams.app import faust_app
-from streams.handler import BatchHandler, Record, encode
+from xsell.config.settings import Settings, safe_errors
 from xsell.kafka_clients import faust_credentials, security_options
+from xsell.models.events import ForgetUser, Limits, PurchaseEvent
 from xsell.ops.privacy import forget_event
 from xsell.store.backend.client import client_options
+from xsell.streams.app import faust_app
+from xsell.streams.handler import BatchHandler, Record, encode
 
 SECRETS = {"XSELL_REDIS_PASSWORD": "redis-pw-7f3a9c", "XSELL_KAFKA_SASL_PASSWORD": "sasl-pw-b41d2e"}
 URL_SECRET = "url-pw-92cc01"
@@ -188,9 +188,9 @@ def test_commands_refuse_an_unsafe_setup(command: list[str]) -> None:
 
 
 def test_an_unsafe_setup_runs_when_explicitly_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from models.errors import ConfigError
     from xsell.cli.common import cli_settings as _settings
     from xsell.cli.main import parser
+    from xsell.models.errors import ConfigError
 
     monkeypatch.setenv("XSELL_REDIS_URL", "redis://10.0.0.5:6379/0")
     for command in (

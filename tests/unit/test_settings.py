@@ -1,4 +1,4 @@
-"""config.settings: defaults, XSELL_* environment, the TOML file, validation and masking."""
+"""xsell.config.settings: defaults, XSELL_* environment, the TOML file, validation and masking."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from config.settings import Settings, load_settings, mask_url, safe_errors
+from xsell.config.settings import Settings, load_settings, mask_url, safe_errors
 
 URL_SECRET = "url-s3cret-xyzzy"
 PW_SECRET = "pw-s3cret-plugh"

@@ -1,4 +1,4 @@
-"""config.settings nested by feature: the nested spellings (added beside the flat ones), typed
+"""xsell.config.settings nested by feature: the nested spellings (added beside the flat ones), typed
 text formats, flat ``model_copy``, errors naming the variable, and ``xsell config``'s sources."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from config.settings import FLAT, Settings, load_settings, safe_errors
-from config.settings.show import as_text, effective
-from models.errors import ConfigError
+from xsell.config.settings import FLAT, Settings, load_settings, safe_errors
+from xsell.config.settings.show import as_text, effective
+from xsell.models.errors import ConfigError
 
 PW_SECRET = "pw-s3cret-plugh"
 

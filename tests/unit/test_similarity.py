@@ -1,4 +1,4 @@
-"""models.similarity on the golden basket example, with hand-computed values.
+"""xsell.models.similarity on the golden basket example, with hand-computed values.
 
 Orders [a, b, c], [a, b], [b, d]: c_ab = 2 (orders 1 and 2), c_a = 2, c_b = 3, n = 3.
 """
@@ -10,8 +10,8 @@ import math
 import numpy as np
 import pytest
 
-from models import similarity
-from models.similarity import (
+from xsell.models import similarity
+from xsell.models.similarity import (
     ASYM_ALPHA,
     SIMILARITIES,
     asym_cosine,

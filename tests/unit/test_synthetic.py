@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from models.events import CART_TYPES, CatalogItem, PurchaseEvent, purchase_event_id
 from xsell.devenv.synthetic_shop import (
     COMPLEMENTS,
     CSV_HEADER,
@@ -21,6 +20,7 @@ from xsell.devenv.synthetic_shop import (
     rfc3339,
     write_orders_csv,
 )
+from xsell.models.events import CART_TYPES, CatalogItem, PurchaseEvent, purchase_event_id
 
 
 @pytest.fixture(scope="module")

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import faust
 
-from config.settings import Settings
-from config.topics import BATCH_INPUTS, TOPICS, Direction, names, partition_count, topic_spec
-from models.validate import PARSERS
-from streams.topics import Topics, declare_topics
 from xsell import kafka_clients
+from xsell.config.settings import Settings
+from xsell.config.topics import BATCH_INPUTS, TOPICS, Direction, names, partition_count, topic_spec
+from xsell.models.validate import PARSERS
+from xsell.streams.topics import Topics, declare_topics
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from models.ranking import RankParams
-from models.tuning import (
+from xsell.models.ranking import RankParams
+from xsell.models.tuning import (
     OpenCase,
     TuneStats,
     candidate_params,

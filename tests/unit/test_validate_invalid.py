@@ -1,4 +1,4 @@
-"""models.validate.parse_record: every way for a record to be invalid."""
+"""xsell.models.validate.parse_record: every way for a record to be invalid."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from models.events import CartEvent, Limits
-from models.validate import MAX_NESTING, parse_record
 from tests.unit.validate_cases import LIMITS, cart, item, order, raw, reject
+from xsell.models.events import CartEvent, Limits
+from xsell.models.validate import MAX_NESTING, parse_record
 
 # --- invalid records -----------------------------------------------------------------------
 

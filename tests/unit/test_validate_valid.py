@@ -1,4 +1,4 @@
-"""models.validate.parse_record: valid events of each stream (cart events, orders, catalog
+"""xsell.models.validate.parse_record: valid events of each stream (cart events, orders, catalog
 items)."""
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from models.events import (
+from tests.unit.validate_cases import JAN_1_2024, LIMITS, cart, item, order, raw
+from xsell.models.events import (
     CartEvent,
     CatalogItem,
     ForgetUser,
@@ -18,8 +19,7 @@ from models.events import (
     PurchaseEvent,
     purchase_event_id,
 )
-from models.validate import parse_record
-from tests.unit.validate_cases import JAN_1_2024, LIMITS, cart, item, order, raw
+from xsell.models.validate import parse_record
 
 # --- valid cart events ---------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """The records and helpers shared by test_validate_valid.py and test_validate_invalid.py
-(models.validate.parse_record)."""
+(xsell.models.validate.parse_record)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from models.errors import InvalidEvent
-from models.events import Limits
-from models.validate import parse_record
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import Limits
+from xsell.models.validate import parse_record
 
 LIMITS = Limits()
 JAN_1_2024 = 1704067200.0  # 2024-01-01T00:00:00Z

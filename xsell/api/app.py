@@ -17,10 +17,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
-from config.settings import Settings
 from xsell.api import dashboard, errors, event_routes, openapi, ops_routes, read_routes
 from xsell.api.metrics import ApiMiddleware
 from xsell.api.runtime import ApiRuntime
+from xsell.config.settings import Settings
 
 log = logging.getLogger(__name__)
 VERSION = "1"

@@ -19,8 +19,8 @@ from enum import Enum
 
 from fastapi import HTTPException, Request
 
-from config.settings import Settings
 from xsell.api.tokens import TokenError, check_token
+from xsell.config.settings import Settings
 
 
 class Level(Enum):

@@ -13,9 +13,9 @@ import asyncio
 import time
 from dataclasses import dataclass, replace
 
-from models.experiments import CONTROL
-from models.ranking import Offer, RankRequest
 from xsell.engine import Engine
+from xsell.models.experiments import CONTROL
+from xsell.models.ranking import Offer, RankRequest
 
 MAX_BATCH = 256
 CLOCK_SECONDS = 0.5  # how old the state's clock (its latest event time) may be

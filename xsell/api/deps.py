@@ -14,10 +14,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, HTTPException, Path, Query, Request, Security
 from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBearer
 
-from models.errors import InvalidEvent
-from models.validate import parse_id
 from xsell.api.auth import Access
 from xsell.api.runtime import ApiRuntime, runtime
+from xsell.models.errors import InvalidEvent
+from xsell.models.validate import parse_id
 
 BEARER = HTTPBearer(
     scheme_name="apiKey",

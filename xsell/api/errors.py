@@ -17,9 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from models.errors import StoreUnavailable
 from xsell.api.metrics import REDIS_ERRORS, BodyTooLarge
 from xsell.api.schemas import ErrorOut
+from xsell.models.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

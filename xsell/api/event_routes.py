@@ -17,8 +17,6 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
-from models.errors import InvalidEvent
-from models.validate import parse_record
 from xsell.api.auth import Level
 from xsell.api.deps import Caller, Runtime
 from xsell.api.errors import FORBIDDEN, NO_KEY, TOO_LARGE, UNAVAILABLE, error_body
@@ -26,6 +24,8 @@ from xsell.api.metrics import KAFKA_ERRORS
 from xsell.api.openapi import EVENTS_BODY
 from xsell.api.runtime import ApiRuntime
 from xsell.api.schemas import EventsAccepted, NoEventAccepted
+from xsell.models.errors import InvalidEvent
+from xsell.models.validate import parse_record
 
 log = logging.getLogger(__name__)
 router = APIRouter()

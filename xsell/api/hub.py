@@ -23,7 +23,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from config.settings import Settings
+from xsell.config.settings import Settings
 from xsell.kafka_clients import aiokafka_security
 
 log = logging.getLogger(__name__)

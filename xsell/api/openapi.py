@@ -27,8 +27,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from config.settings import Settings
-from models.messages.schemas import schema_of
+from xsell.config.settings import Settings
+from xsell.models.messages.schemas import schema_of
 
 log = logging.getLogger(__name__)
 EVENT_SCHEMAS = {

@@ -12,8 +12,6 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from models.errors import InvalidEvent
-from models.validate import parse_ts
 from xsell.api.deps import Runtime, SecretCaller
 from xsell.api.errors import BAD_INPUT, FORBIDDEN, NO_KEY, UNAVAILABLE, error_body
 from xsell.api.metrics import set_tuning
@@ -21,6 +19,8 @@ from xsell.api.openapi import SINCE_PATTERN
 from xsell.api.schemas import Health, NotReady, Ready
 from xsell.engine import tuning_status
 from xsell.feedback.report import report
+from xsell.models.errors import InvalidEvent
+from xsell.models.validate import parse_ts
 
 router = APIRouter()
 PROBE_SECONDS = 2.0

@@ -13,16 +13,16 @@ from typing import TypeVar
 from aiokafka import AIOKafkaProducer
 from fastapi import HTTPException, Request
 
-from config.settings import Settings
-from models.errors import StoreUnavailable
-from models.experiments import variant_of
-from models.ranking import Offer
 from xsell.api.auth import Authenticator
 from xsell.api.batcher import RankBatcher, RankQuery
 from xsell.api.hub import SuggestionHub
 from xsell.api.metrics import REDIS_ERRORS
+from xsell.config.settings import Settings
 from xsell.engine import Engine
 from xsell.kafka_clients import aiokafka_security
+from xsell.models.errors import StoreUnavailable
+from xsell.models.experiments import variant_of
+from xsell.models.ranking import Offer
 from xsell.store import Store
 
 log = logging.getLogger(__name__)

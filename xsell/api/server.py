@@ -7,9 +7,9 @@ import logging
 
 import uvicorn
 
-from config.safety import api_unsafe_reasons
-from config.settings import Settings, require_safe
 from xsell.api.app import create_app
+from xsell.config.safety import api_unsafe_reasons
+from xsell.config.settings import Settings, require_safe
 
 log = logging.getLogger(__name__)
 

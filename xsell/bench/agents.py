@@ -2,7 +2,7 @@
 ``python -m xsell.bench.agents AGENT [--stats PATH] [--fetch-wait-ms N]`` with the usual
 ``XSELL_*`` settings; ``xsell worker`` knows nothing of them.
 
-- ``xsell``: the real app of :mod:`streams.app`, unchanged, plus counters of the store's Redis
+- ``xsell``: the real app of :mod:`xsell.streams.app`, unchanged, plus counters of the store's Redis
   round trips (``Runner`` pipelines) and of the commands they carry;
 - ``passthrough``: the framework limit: the same topics and micro-batches (``take_events``),
   every record sent on to the suggestions topic as it is (no decoding, no Redis);
@@ -31,12 +31,12 @@ from typing import Any
 import faust
 import redis.asyncio as aioredis
 
-from config.logs import setup_logging
-from config.settings import Settings, load_settings, require_safe
-from streams.app import create_app, faust_app
-from streams.handler import BatchHandler, Output, Record
-from streams.topics import Topics, declare_topics
+from xsell.config.logs import setup_logging
+from xsell.config.settings import Settings, load_settings, require_safe
 from xsell.store import ROUND_TRIPS, RoundTrips, client_options
+from xsell.streams.app import create_app, faust_app
+from xsell.streams.handler import BatchHandler, Output, Record
+from xsell.streams.topics import Topics, declare_topics
 
 MODES = ("xsell", "passthrough", "naive", "xsell-noattr", "xsell-notune")
 STATS_INTERVAL = 0.2

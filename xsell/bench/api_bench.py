@@ -33,10 +33,10 @@ from typing import Any
 
 import httpx
 
-from config.settings import load_settings
 from xsell.bench import probes
 from xsell.bench.http_load import run_open_loop
 from xsell.bench.push_latency import passthrough_latency, push_latency
+from xsell.config.settings import load_settings
 from xsell.devenv.servers import LocalApi, LocalBroker, LocalRedis, LocalWorker
 from xsell.kafka_clients import create_topics
 from xsell.ops.loading import load_history

@@ -19,9 +19,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from config.settings import Settings
-from models.errors import XsellError
 from xsell.bench.workload import BenchEvent, event_id_of
+from xsell.config.settings import Settings
+from xsell.models.errors import XsellError
 
 log = logging.getLogger(__name__)
 

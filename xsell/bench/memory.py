@@ -15,7 +15,7 @@ import os
 import time
 from typing import Any
 
-from config.settings import load_settings
+from xsell.config.settings import load_settings
 from xsell.store import Store
 
 

@@ -23,13 +23,13 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from config.settings import Settings, load_settings
-from models.events import CartEvent
-from models.validate import parse_record
+from xsell.config.settings import Settings, load_settings
 from xsell.devenv import demo_data
 from xsell.devenv.servers import LocalBroker, LocalRedis
 from xsell.engine import Engine
 from xsell.kafka_clients import create_topics
+from xsell.models.events import CartEvent
+from xsell.models.validate import parse_record
 from xsell.notify.scheduler import Scheduler
 from xsell.notify.sender import Sender
 from xsell.ops.loading import backfill

@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from models.events import Limits
-from models.messages.reader import read_message
-from models.validate import parse_record
+from xsell.models.events import Limits
+from xsell.models.messages.reader import read_message
+from xsell.models.validate import parse_record
 
 log = logging.getLogger(__name__)
 Reader = Callable[[str, bytes, Limits], Any]

@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from models.errors import XsellError
+from xsell.models.errors import XsellError
 
 log = logging.getLogger(__name__)
 

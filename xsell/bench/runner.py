@@ -16,7 +16,6 @@ from typing import Any
 
 import redis
 
-from models.events import Limits, PurchaseEvent
 from xsell.bench import probes
 from xsell.bench.memory import kind_of
 from xsell.bench.profile import py_spy, top_costs
@@ -24,6 +23,7 @@ from xsell.bench.report import summarise, targets
 from xsell.bench.scenario import Context, Scenario, run_scenario, settings_for
 from xsell.bench.workload import AGENTS, MIXES
 from xsell.devenv.servers import LocalBroker, LocalRedis
+from xsell.models.events import Limits, PurchaseEvent
 from xsell.ops.loading import load_history
 from xsell.ops.orders_csv import load_orders
 from xsell.store import Store, client_options

@@ -22,14 +22,14 @@ from typing import Any
 
 import redis
 
-from config.settings import Settings, load_settings
-from models.events import PurchaseEvent
 from xsell.bench import probes
 from xsell.bench.loadgen import run_load
 from xsell.bench.profile import Profiler
 from xsell.bench.workload import make_events
+from xsell.config.settings import Settings, load_settings
 from xsell.devenv.servers import LocalWorker
 from xsell.kafka_clients import admin, create_topics
+from xsell.models.events import PurchaseEvent
 from xsell.store import client_options
 
 log = logging.getLogger(__name__)

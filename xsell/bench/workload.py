@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from models.events import PurchaseEvent
+from xsell.models.events import PurchaseEvent
 from xsell.ops.orders_csv import order_to_json
 
 MIXES = ("cart", "purchase")

@@ -17,8 +17,8 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from models.errors import ConfigError
     from xsell.api.tokens import mint
+    from xsell.models.errors import ConfigError
 
     settings = cli_settings(args, check=False)
     if settings.api.user_token_secret is None:

@@ -140,7 +140,7 @@ def add_bench_parser(sub: Any) -> None:
 def cmd_bench(args: argparse.Namespace) -> int:
     import logging
 
-    from models.errors import XsellError
+    from xsell.models.errors import XsellError
 
     with harness("bench"):
         from xsell.bench.report import table
@@ -192,7 +192,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def _bench_api(args: argparse.Namespace) -> int:
     import logging
 
-    from models.errors import XsellError
+    from xsell.models.errors import XsellError
 
     with harness("bench"):
         from xsell.bench.api_bench import ApiBenchOptions, run_api_bench

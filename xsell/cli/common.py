@@ -10,9 +10,9 @@ import os
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
-from config.logs import setup_logging
-from config.settings import Settings, load_settings, require_safe
-from models.errors import XsellError
+from xsell.config.logs import setup_logging
+from xsell.config.settings import Settings, load_settings, require_safe
+from xsell.models.errors import XsellError
 
 T = TypeVar("T")
 CONNECT_SECONDS = 5.0  # how long a command waits for Redis before it says it is unreachable
@@ -52,7 +52,7 @@ def with_store(settings: Settings, fn: Callable[[Any], Awaitable[T]]) -> T:
 
 async def require_redis(settings: Settings, timeout: float = CONNECT_SECONDS) -> None:
     """Raise XsellError (one line) unless Redis answers a PING within ``timeout``."""
-    from config.settings import mask_url
+    from xsell.config.settings import mask_url
     from xsell.store import ping_redis
 
     try:

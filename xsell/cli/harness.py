@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from config.logs import setup_logging
 from xsell.cli.common import (
     add_file_args,
     cli_settings,
@@ -21,6 +20,7 @@ from xsell.cli.common import (
     read_orders_file,
     summary_text,
 )
+from xsell.config.logs import setup_logging
 
 # = xsell.verify.outages.SCENARIOS (kept here so that the parser needs no harness; tested)
 OUTAGE_SCENARIOS = ("redis-pause", "redis-restart", "redis-lost", "broker-pause", "broker-restart")

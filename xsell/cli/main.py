@@ -13,9 +13,9 @@ import sys
 
 from pydantic import ValidationError
 
-from config.settings import safe_errors
-from models.errors import XsellError
 from xsell.cli import api_args, bench_args, harness, notify_args, operate
+from xsell.config.settings import safe_errors
+from xsell.models.errors import XsellError
 
 DESCRIPTION = (
     "xsell: streaming cross-sell recommendations. Kafka events -> Faust workers -> "

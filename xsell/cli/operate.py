@@ -9,7 +9,6 @@ import argparse
 import json
 from typing import Any
 
-from models.errors import XsellError
 from xsell.cli.common import (
     add_file_args,
     cli_settings,
@@ -18,12 +17,13 @@ from xsell.cli.common import (
     summary_text,
     with_store,
 )
+from xsell.models.errors import XsellError
 
 BACKFILL_MODES = ("auto", "bulk", "stream")  # = xsell.ops.loading.BACKFILL_MODES (tested)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from streams.worker import run_worker
+    from xsell.streams.worker import run_worker
 
     run_worker(cli_settings(args))
     return 0
@@ -93,7 +93,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    from config.settings.show import as_text, effective
+    from xsell.config.settings.show import as_text, effective
 
     settings = cli_settings(args, check=False)
     if args.json:
@@ -149,9 +149,9 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from models.errors import InvalidEvent
-    from models.validate import parse_ts
     from xsell.feedback.report import report, table
+    from xsell.models.errors import InvalidEvent
+    from xsell.models.validate import parse_ts
 
     settings = cli_settings(args)
     try:

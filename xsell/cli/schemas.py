@@ -1,5 +1,5 @@
 """Write or check docs/schemas/*.json, generated from the message models
-(:mod:`models.messages.schemas`): ``python -m xsell.cli.schemas --write`` (``make schemas``)
+(:mod:`xsell.models.messages.schemas`): ``python -m xsell.cli.schemas --write`` (``make schemas``)
 after changing a model, ``--check`` to list stale files (exit 1)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from models.messages.schemas import MODELS, render
+from xsell.models.messages.schemas import MODELS, render
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 

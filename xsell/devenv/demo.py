@@ -23,15 +23,15 @@ from typing import Any
 
 from kafka import KafkaConsumer
 
-from config.settings import Settings
-from models.events import CatalogItem, PurchaseEvent
 from xsell.api.tokens import mint
+from xsell.config.settings import Settings
 from xsell.devenv import demo_data
 from xsell.devenv.servers import LocalApi, free_port
 from xsell.devenv.shop_page import ShopConfig, ShopPage
 from xsell.devenv.simulated import ACCEPT, Shoppers
 from xsell.devenv.stack import LocalStack
 from xsell.kafka_clients import producer, send_json
+from xsell.models.events import CatalogItem, PurchaseEvent
 from xsell.ops.loading import backfill
 from xsell.ops.orders_csv import catalog_to_json
 from xsell.store import Store

@@ -8,9 +8,9 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from config.settings import Settings
-from models.events import CatalogItem, PurchaseEvent
+from xsell.config.settings import Settings
 from xsell.devenv.synthetic_shop import DEFAULT_START_TS, Shop, make_catalog
+from xsell.models.events import CatalogItem, PurchaseEvent
 from xsell.ops.orders_csv import load_orders, order_to_json
 
 HISTORY_ORDERS = 3000

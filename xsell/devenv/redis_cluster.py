@@ -13,8 +13,8 @@ from types import TracebackType
 
 import redis
 
-from models.errors import XsellError
 from xsell.devenv.servers import REDIS_TUNING, _Child, free_port, redis_server_binary
+from xsell.models.errors import XsellError
 
 
 class ClusterNode(_Child):

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from models.errors import XsellError
+from xsell.models.errors import XsellError
 from xsell.retrying import Backoff, RetryPolicy, retry_sync
 
 log = logging.getLogger(__name__)

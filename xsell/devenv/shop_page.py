@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any
 
-from models.events import CatalogItem
+from xsell.models.events import CatalogItem
 
 log = logging.getLogger(__name__)
 FILES = {

@@ -7,7 +7,7 @@ import logging
 import os
 from types import TracebackType
 
-from config.settings import Settings, load_settings
+from xsell.config.settings import Settings, load_settings
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
 from xsell.kafka_clients import create_topics
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from models.events import CatalogItem
+from xsell.models.events import CatalogItem
 
 Addon = tuple[str, str, float, float]  # (category, noun, min, max share of the anchor median)
 Weights = NDArray[np.float64]

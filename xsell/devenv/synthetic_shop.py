@@ -36,7 +36,6 @@ from pathlib import Path
 
 import numpy as np
 
-from models.events import CartEvent, CatalogItem, OrderLine, PurchaseEvent, purchase_event_id
 from xsell.devenv.synthetic_catalog import (
     COMPLEMENTS,
     DEPARTMENTS,
@@ -46,6 +45,7 @@ from xsell.devenv.synthetic_catalog import (
     pick,
     zipf_weights,
 )
+from xsell.models.events import CartEvent, CatalogItem, OrderLine, PurchaseEvent, purchase_event_id
 
 __all__ = [
     "COMPLEMENTS",

@@ -9,10 +9,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from config.settings import Settings
-from models.events import CartEvent, Event, PurchaseEvent
-from models.experiments import CONTROL, Variant, variant_of
-from models.inputs import (
+from xsell.config.settings import Settings
+from xsell.engine.messages import now_text, suggestion_id, suggestion_message
+from xsell.engine.self_tuning import SelfTuning, TestLists, TuningCase
+from xsell.models.events import CartEvent, Event, PurchaseEvent
+from xsell.models.experiments import CONTROL, Variant, variant_of
+from xsell.models.inputs import (
     assemble,
     batch_stats,
     capped,
@@ -22,11 +24,9 @@ from models.inputs import (
     wanted_details,
     with_details,
 )
-from models.ranking import Offer, RankInput, RankParams, RankRequest, rank
-from models.rules import RuleParams
-from models.scoring import score_batch
-from xsell.engine.messages import now_text, suggestion_id, suggestion_message
-from xsell.engine.self_tuning import SelfTuning, TestLists, TuningCase
+from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest, rank
+from xsell.models.rules import RuleParams
+from xsell.models.scoring import score_batch
 from xsell.store import Effect, Store, Stream
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from models.ranking import Offer
+from xsell.models.ranking import Offer
 from xsell.store import Stream
 
 

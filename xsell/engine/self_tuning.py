@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from config.settings import Settings
-from models.ranking import RankParams, RankRequest
-from models.scoring import BatchStats, Scored, score_batch
-from models.tuning import (
+from xsell.config.settings import Settings
+from xsell.models.ranking import RankParams, RankRequest
+from xsell.models.scoring import BatchStats, Scored, score_batch
+from xsell.models.tuning import (
     MAX_OPEN_CASES,
     OpenCase,
     candidate_params,

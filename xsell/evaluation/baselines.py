@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from models.events import PurchaseEvent
+from xsell.models.events import PurchaseEvent
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from models.errors import XsellError
+from xsell.models.errors import XsellError
 
 log = logging.getLogger(__name__)
 

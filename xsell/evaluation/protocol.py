@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from models.events import CartEvent, PurchaseEvent
+from xsell.models.events import CartEvent, PurchaseEvent
 
 TRAIN_SHARE = 0.8
 MAX_TEST_ITEMS = 50

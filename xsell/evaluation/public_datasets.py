@@ -53,7 +53,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from models.errors import XsellError
 from xsell.evaluation.sources import (
     Basket,
     ExportStats,
@@ -61,6 +60,7 @@ from xsell.evaluation.sources import (
     read_supermarket,
     read_tafeng,
 )
+from xsell.models.errors import XsellError
 
 log = logging.getLogger(__name__)
 

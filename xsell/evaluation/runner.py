@@ -14,14 +14,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from config.settings import Settings
-from models.events import CartEvent, CatalogItem, PurchaseEvent
+from xsell.config.settings import Settings
 from xsell.devenv.servers import LocalRedis
 from xsell.engine import Engine, tuning_status
 from xsell.evaluation.baselines import Baselines, build
 from xsell.evaluation.protocol import EvalData, Metrics, session_events
 from xsell.evaluation.session_knn import SessionKnn, index_baskets
 from xsell.evaluation.through_kafka import run_through_kafka
+from xsell.models.events import CartEvent, CatalogItem, PurchaseEvent
 from xsell.ops.loading import load_history, progress_bar
 from xsell.store import Store
 

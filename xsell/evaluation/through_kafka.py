@@ -13,12 +13,12 @@ from typing import Any
 
 from kafka import KafkaConsumer
 
-from config.settings import Settings
-from models.errors import XsellError
+from xsell.config.settings import Settings
 from xsell.devenv.stack import LocalStack
 from xsell.engine import suggestion_id
 from xsell.evaluation.protocol import EvalData, Metrics, session_events
 from xsell.kafka_clients import producer, send_json
+from xsell.models.errors import XsellError
 from xsell.ops.loading import progress_bar
 from xsell.ops.orders_csv import order_to_json
 from xsell.store import Store, Stream

@@ -19,8 +19,8 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from models.experiments import CONTROL
-from models.stats import Sample, t_quantile, welch
+from xsell.models.experiments import CONTROL
+from xsell.models.stats import Sample, t_quantile, welch
 from xsell.store import SEP, Store, day_of
 
 PLACEMENT_COUNTERS = (

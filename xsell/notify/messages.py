@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from models.ranking import Offer
 from xsell.engine import offer_json
+from xsell.models.ranking import Offer
 from xsell.store import Job
 
 

@@ -22,9 +22,9 @@ import logging
 import time
 from collections.abc import Sequence
 
-from config.settings import Settings
-from models.events import CartEvent, Event, ForgetUser, PurchaseEvent
-from models.notify_policy import (
+from xsell.config.settings import Settings
+from xsell.models.events import CartEvent, Event, ForgetUser, PurchaseEvent
+from xsell.models.notify_policy import (
     CART_ABANDONED,
     POST_PURCHASE,
     due_at,

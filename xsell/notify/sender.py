@@ -5,7 +5,7 @@ One :meth:`Sender.tick` of a worker:
 1. claims up to ``limit`` due notifications of every schedule shard (NOTIFY_CLAIM: their due
    time moves to the end of a lease of XSELL_NOTIFY_LEASE_SECONDS, with this claim's token);
 2. reads each user's profile, sends, repeats, cart and purchases (one round trip) and asks the
-   policy (:func:`models.notify_policy.decide`): expired, purchased since, no consent, quiet
+   policy (:func:`xsell.models.notify_policy.decide`): expired, purchased since, no consent, quiet
    hours, caps;
 3. ranks the ones to send through :meth:`xsell.engine.Engine.rank` (the live model, the usual
    rules), the cart as it is now or the order's items, minus the items notified to the user
@@ -30,10 +30,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from models.experiments import CONTROL, variant_of
-from models.notify_policy import CART_ABANDONED, SendDecision, decide, recently_notified
-from models.ranking import RankRequest
 from xsell.engine import Engine
+from xsell.models.experiments import CONTROL, variant_of
+from xsell.models.notify_policy import CART_ABANDONED, SendDecision, decide, recently_notified
+from xsell.models.ranking import RankRequest
 from xsell.notify import metrics
 from xsell.notify.messages import as_offer, decision_entry, notification_message
 from xsell.store import Claimed, NotificationWrites

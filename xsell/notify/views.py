@@ -6,8 +6,8 @@ import json
 import time
 from typing import Any
 
-from config.settings import Settings
-from models.notify_policy import choose_channel, consented
+from xsell.config.settings import Settings
+from xsell.models.notify_policy import choose_channel, consented
 from xsell.notify.messages import rfc3339
 from xsell.store import Store
 

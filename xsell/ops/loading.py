@@ -26,10 +26,10 @@ from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-from config.settings import Settings
-from models.bulk import bulk_counts
-from models.events import CatalogItem, PurchaseEvent
+from xsell.config.settings import Settings
 from xsell.kafka_clients import producer, send_json
+from xsell.models.bulk import bulk_counts
+from xsell.models.events import CatalogItem, PurchaseEvent
 from xsell.ops.orders_csv import catalog_to_json, order_to_json
 from xsell.store import NamespaceNotEmpty, Store, bulk_load, is_bulk_loadable
 

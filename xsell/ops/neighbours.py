@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.decay import decayed_value
-from models.similarity import SIMILARITIES
+from xsell.models.decay import decayed_value
+from xsell.models.similarity import SIMILARITIES
 from xsell.store import Store, scaled, state_clock
 
 

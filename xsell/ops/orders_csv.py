@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from models.errors import InvalidEvent, XsellError
-from models.events import CatalogItem, Limits, PurchaseEvent, purchase_event_id
-from models.validate import parse_order, parse_ts
+from xsell.models.errors import InvalidEvent, XsellError
+from xsell.models.events import CatalogItem, Limits, PurchaseEvent, purchase_event_id
+from xsell.models.validate import parse_order, parse_ts
 
 log = logging.getLogger(__name__)
 

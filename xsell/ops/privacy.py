@@ -14,10 +14,10 @@ import json
 import time
 from typing import Any
 
-from config.settings import Settings
-from models.events import ForgetUser
-from models.validate import parse_record
+from xsell.config.settings import Settings
 from xsell.kafka_clients import send_tombstone
+from xsell.models.events import ForgetUser
+from xsell.models.validate import parse_record
 from xsell.notify.scheduler import forget as forget_notifications
 from xsell.store import Store
 

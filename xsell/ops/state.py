@@ -25,12 +25,12 @@ from typing import Any
 
 from kafka import TopicPartition
 
-from config.settings import Settings
-from models.errors import InvalidEvent
-from models.events import CatalogItem, Event, PurchaseEvent
-from models.validate import parse_record
+from xsell.config.settings import Settings
 from xsell.engine import tuning_status
 from xsell.kafka_clients import consumer, kafka_has_records, unreachable
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import CatalogItem, Event, PurchaseEvent
+from xsell.models.validate import parse_record
 from xsell.notify.views import notification_counts
 from xsell.ops.loading import backfill
 from xsell.store import Store, epoch_text, state_clock

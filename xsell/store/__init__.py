@@ -1,7 +1,7 @@
 """xsell's state in Redis, behind one :class:`Store` with a room per feature
 (:mod:`xsell.store.facade`). The names below are what the rest of xsell may use."""
 
-from models.inputs import scaled
+from xsell.models.inputs import scaled
 from xsell.store.attribution.figures import LATENCY_BUCKETS_MS, minute_of
 from xsell.store.attribution.ledger import SEP, day_of
 from xsell.store.attribution.store import BatchFigures

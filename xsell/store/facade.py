@@ -19,7 +19,7 @@ methods take and return domain values.
 
 from __future__ import annotations
 
-from config.settings import Settings
+from xsell.config.settings import Settings
 from xsell.store.attribution.store import AttributionStore
 from xsell.store.backend.client import RedisClient
 from xsell.store.core.apply import EventStore

@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from config.settings import Settings
-from models.errors import XsellError
-from models.events import PurchaseEvent
+from xsell.config.settings import Settings
 from xsell.devenv.servers import LocalWorker
 from xsell.devenv.shared_data import ONLINE_RETAIL_FILE
 from xsell.devenv.stack import LocalStack
 from xsell.engine import suggestion_id
 from xsell.kafka_clients import consumer, producer, send_json
+from xsell.models.errors import XsellError
+from xsell.models.events import PurchaseEvent
 from xsell.ops.loading import backfill
 from xsell.ops.orders_csv import (
     ONLINE_RETAIL_MAP,

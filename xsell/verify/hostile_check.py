@@ -15,14 +15,14 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from config.settings import Settings
-from models.errors import InvalidEvent
-from models.events import CartEvent, Event, Limits, PurchaseEvent
-from models.validate import parse_record
-from streams.handler import BatchHandler, Output, Record
+from xsell.config.settings import Settings
 from xsell.engine import Engine, suggestion_id
 from xsell.kafka_clients import producer
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import CartEvent, Event, Limits, PurchaseEvent
+from xsell.models.validate import parse_record
 from xsell.store import Store, Stream
+from xsell.streams.handler import BatchHandler, Output, Record
 from xsell.verify.hostile_cases import Case
 
 SUFFIXES: dict[str, set[str | None]] = {

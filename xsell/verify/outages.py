@@ -31,11 +31,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from config.settings import Settings, load_settings
-from models.errors import XsellError
-from models.events import PurchaseEvent
+from xsell.config.settings import Settings, load_settings
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
 from xsell.kafka_clients import create_topics, producer, send_json
+from xsell.models.errors import XsellError
+from xsell.models.events import PurchaseEvent
 from xsell.ops.orders_csv import order_to_json
 from xsell.ops.state import rebuild, state_status
 from xsell.store import Store, Stream

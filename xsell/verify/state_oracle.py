@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from models.events import PurchaseEvent
+from xsell.models.events import PurchaseEvent
 from xsell.store import Store
 from xsell.store.core.keys import Keys
 

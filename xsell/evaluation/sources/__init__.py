@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from models.errors import XsellError
+from xsell.models.errors import XsellError
 
 NO_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 INSTACART_END = datetime(2017, 5, 1, tzinfo=UTC)

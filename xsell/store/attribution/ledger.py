@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
-from config.settings import Settings
-from models.events import CartEvent, FeedbackEvent, PurchaseEvent
-from models.experiments import variant_of
+from xsell.config.settings import Settings
+from xsell.models.events import CartEvent, FeedbackEvent, PurchaseEvent
+from xsell.models.experiments import variant_of
 from xsell.store.attribution.lua import ATTRIBUTE, COUNT, FEEDBACK, RECORD_OFFERS
 from xsell.store.backend.client import Call, Runner
 from xsell.store.backend.scripts import number_arg

@@ -40,8 +40,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
-from config.settings import Settings, mask_url
-from models.errors import StoreUnavailable
+from xsell.config.settings import Settings, mask_url
+from xsell.models.errors import StoreUnavailable
 from xsell.retrying import Backoff, Failure, RetryPolicy, retry_async
 from xsell.store.backend.scripts import LuaScript, registered_scripts
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from models.errors import XsellError
+from xsell.models.errors import XsellError
 
 
 @dataclass(frozen=True)

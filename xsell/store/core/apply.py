@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Self
 
-from config.settings import Settings
-from models.events import CartEvent, CatalogItem, Event
+from xsell.config.settings import Settings
+from xsell.models.events import CartEvent, CatalogItem, Event
 from xsell.store.attribution.ledger import Attribution, is_attributed
 from xsell.store.backend.client import Call, RedisClient, Runner, connect
 from xsell.store.core.calls import CallBuilder, event_id_of, stream_of

@@ -1,7 +1,7 @@
 """Bulk load of an empty namespace: the state streaming would leave, written key by key.
 
 ``xsell backfill`` into an empty namespace computes the final values with
-:func:`models.bulk.bulk_counts` and writes each key once, in four named steps:
+:func:`xsell.models.bulk.bulk_counts` and writes each key once, in four named steps:
 
 1. ``claim``:  refuse unless the namespace holds nothing but a catalogue (or the remains of
                an interrupted bulk load: meta ``bulk_started`` without ``created``), then
@@ -25,8 +25,8 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from models.bulk import BulkCounts
-from models.errors import XsellError
+from xsell.models.bulk import BulkCounts
+from xsell.models.errors import XsellError
 from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import number_arg
 from xsell.store.core.apply import EventStore

@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from config.settings import Settings
-from models.events import (
+from xsell.config.settings import Settings
+from xsell.models.events import (
     CartEvent,
     CatalogItem,
     Event,

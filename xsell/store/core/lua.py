@@ -5,7 +5,7 @@ each a constant with its KEYS / ARGV / returns contract, declared with
 
 from __future__ import annotations
 
-from models.decay import RESCALE_AFTER_HALF_LIVES
+from xsell.models.decay import RESCALE_AFTER_HALF_LIVES
 from xsell.store.backend.scripts import lua_script
 
 _PRELUDE = """

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from models.decay import decayed_value
-from models.events import CatalogItem
-from models.inputs import AnchorData, Parsed, RankingData
+from xsell.models.decay import decayed_value
+from xsell.models.events import CatalogItem
+from xsell.models.inputs import AnchorData, Parsed, RankingData
 from xsell.store.backend.client import Call, Runner
 from xsell.store.core.apply import EventStore
 from xsell.store.core.keys import Keys, Signal

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from models.notify_policy import CHANNELS, Profile
+from xsell.models.notify_policy import CHANNELS, Profile
 from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import number_arg
 from xsell.store.notifications.keys import NotifyKeys, ShardKeys

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from models.notify_policy import Profile
+from xsell.models.notify_policy import Profile
 from xsell.store.backend.client import Call, Runner
 from xsell.store.core.keys import Keys
 from xsell.store.notifications.calls import (

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from models.inputs import Parsed
+from xsell.models.inputs import Parsed
 from xsell.store.backend.client import RedisClient, Runner
 from xsell.store.core.apply import META_BOOKKEEPING
 from xsell.store.core.keys import Keys, Stream, is_output

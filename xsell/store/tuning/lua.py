@@ -8,7 +8,7 @@ from xsell.store.backend.scripts import lua_script
 TUNE_RECORD = lua_script(
     "tune_record",
     """
--- KEYS[1]  the tuning hash ({g}:tune): cases, the counters of models.tuning.counter_fields,
+-- KEYS[1]  the tuning hash ({g}:tune): cases, the counters of xsell.models.tuning.counter_fields,
 --          choice
 -- ARGV[1]  fading factor per case; ARGV[2] new cases n; ARGV[3] the choice to store if none
 --          is ("" = none); ARGV[4], ARGV[5], ...: counter name, increment, name, increment ...

@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from models.tuning import OpenCase
+from xsell.models.tuning import OpenCase
 from xsell.store.backend.client import Call, Runner
 from xsell.store.backend.scripts import number_arg
 from xsell.store.core.keys import Keys
