@@ -123,12 +123,16 @@ def test_the_openapi_declares_one_error_body_keys_and_no_422() -> None:
             for status, answer in operation["responses"].items():
                 if int(status) >= 400:
                     schema = answer["content"]["application/json"]["schema"]["$ref"]
-                    assert schema.rsplit("/", 1)[1] in ("ErrorOut", "NoEventAccepted", "NotReady")
+                    assert schema.rsplit("/", 1)[1] in (
+                        "ErrorAnswer",
+                        "NoEventAccepted",
+                        "NotReady",
+                    )
     assert document["paths"]["/metrics"]["get"]["responses"]["200"]["content"] == {
         "text/plain": {"schema": {"type": "string"}}
     }
     assert "requestBody" in document["paths"]["/v1/events"]["post"]
-    suggestion = document["components"]["schemas"]["SuggestionOut"]
+    suggestion = document["components"]["schemas"]["SuggestionMessage"]
     assert "variant" in suggestion["required"]
 
 

@@ -1,7 +1,7 @@
 """The OpenAPI document, made honest where FastAPI's generator cannot know the truth:
 
-- every error is :class:`~xsell.api.schemas.ErrorOut` with a 400, so FastAPI's automatic 422
-  (``HTTPValidationError``, which this API never sends) is taken out;
+- every error is :class:`~xsell.models.messages.api.ErrorAnswer` with a 400, so FastAPI's
+  automatic 422 (``HTTPValidationError``, which this API never sends) is taken out;
 - ids in paths and queries follow the input contract (1..XSELL_MAX_ID_LENGTH printable
   characters: a pattern built from ``str.isprintable``, exactly what models/validate.py
   checks), ``k`` is at most XSELL_MAX_SUGGESTIONS, ``since`` is RFC 3339 or epoch seconds:

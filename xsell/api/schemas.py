@@ -1,5 +1,7 @@
 """The API's request and response bodies, as pydantic models: they are what /openapi.json
-describes, and they follow docs/schemas/*.json (the contract) field for field.
+describes. The contract's bodies (suggestion, offers, events answer, error) are the message
+models of xsell.models.messages, declared once (docs/schemas/ is generated from them); the
+recommendation request is the API's own, stricter than JSON for types (no boolean ids).
 
 Responses are declared with ``response_model`` but sent as built (the suggestion messages come
 from the engine, or from Redis exactly as they went to the topic; FastAPI does not validate a
@@ -13,6 +15,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
+
+from xsell.models.messages.api import ErrorAnswer, EventsAnswer, OffersAnswer, RejectedEvent
+from xsell.models.messages.outputs import SuggestionMessage
 
 Placement = Literal[
     "cart", "checkout", "post_purchase", "product_page", "cart_abandoned", "support"
@@ -33,62 +38,6 @@ JsonInt = Annotated[StrictInt, BeforeValidator(_json_integer)]
 Id = StrictStr | JsonInt
 
 
-class Because(BaseModel):
-    item_id: str = Field(description="The anchor item that contributed most.")
-    together: float = Field(ge=0, description="Decayed co-purchase weight (~ orders with both).")
-    confidence: float = Field(ge=0, description="together / the anchor's decayed order count.")
-
-
-class OfferOut(BaseModel):
-    item_id: str
-    score: float = Field(ge=0, description="Comparable within one message only.")
-    kind: Literal["cross_sell", "upsell", "popular"]
-    because: Because | None = Field(description="Why; null for kind popular.")
-
-
-class _Message(BaseModel):
-    """What a suggestion message and an offers answer share (xsell/engine.py
-    ``suggestion_message``). Consumers must ignore properties they do not know."""
-
-    suggestion_id: str = Field(pattern=r"^sug-[0-9a-f]{32}$")
-    user_id: str | None
-    items: list[OfferOut] = Field(max_length=50, description="Best first; may be empty.")
-    created_at: str = Field(description="RFC 3339, UTC.")
-    variant: str = Field(
-        min_length=1,
-        max_length=64,
-        description="The user's experiment variant: default without an experiment; "
-        "control (the holdout) always with no items.",
-    )
-
-
-class TopicTrigger(BaseModel):
-    type: Literal["add_to_cart", "purchase"]
-    event_id: str = Field(min_length=1, description="The triggering event.")
-    item_ids: list[str] = Field(min_length=1, max_length=1000)
-
-
-class SuggestionOut(_Message):
-    """A message of the suggestions topic (docs/schemas/suggestion.schema.json)."""
-
-    placement: Literal["cart", "post_purchase"]
-    trigger: TopicTrigger
-
-
-class RequestTrigger(BaseModel):
-    type: Literal["product_view", "request"]
-    event_id: None = Field(description="Always null: an API request is no event.")
-    item_ids: list[str] = Field(min_length=1, max_length=1000)
-
-
-class OffersOut(_Message):
-    """An answer of the ranking routes (docs/schemas/offers.schema.json): new suggestion_id
-    per answer, trigger.event_id null."""
-
-    placement: Placement
-    trigger: RequestTrigger
-
-
 class RecommendationRequest(BaseModel):
     """Rank for a given cart without changing any state (checkout page, support console)."""
 
@@ -102,37 +51,24 @@ class RecommendationRequest(BaseModel):
     k: JsonInt | None = Field(None, ge=1, description="At most XSELL_MAX_SUGGESTIONS.")
 
 
-class Rejected(BaseModel):
-    index: int = Field(ge=0)
-    error: str = Field(min_length=1)
+# The bodies of the contract are declared once, in xsell.models.messages (docs/schemas/ is
+# generated from them); the API answers with those. What follows is the API's own.
+SuggestionOut = SuggestionMessage
+OffersOut = OffersAnswer
+ErrorOut = ErrorAnswer
+EventsAccepted = EventsAnswer
 
 
-class EventsAccepted(BaseModel):
-    """202 of POST /v1/events (docs/schemas/events-answer.schema.json)."""
-
-    accepted: int = Field(ge=0, description="Events Kafka has acknowledged.")
-    rejected: list[Rejected]
-
-
-class ErrorOut(BaseModel):
-    """Every 4xx and 503 (docs/schemas/error.schema.json). ``error`` is xsell's field;
-    ``detail`` carries the same reason for clients written against FastAPI's default body
-    (which the routing's 404 and 405 used to send alone)."""
-
-    error: str = Field(min_length=1)
-    detail: str = Field(min_length=1, description="The same reason as error.")
-
-
-class NoEventAccepted(ErrorOut):
+class NoEventAccepted(ErrorAnswer):
     """400 of POST /v1/events when nothing in the body was valid."""
 
     accepted: Literal[0] = 0
-    rejected: list[Rejected] = Field(
+    rejected: list[RejectedEvent] = Field(
         default_factory=list, description="Each invalid event; absent when the body is no JSON."
     )
 
 
-class NotReady(ErrorOut):
+class NotReady(ErrorAnswer):
     """503 of /readyz: which dependency does not answer."""
 
     redis: Literal["down"] | None = None
