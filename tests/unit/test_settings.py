@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr, ValidationError
 
+from tests.unit.settings_env import clean_env, write_toml
 from xsell.config.settings import Settings, load_settings, mask_url, safe_errors
+
+pytestmark = pytest.mark.usefixtures(clean_env.__name__)  # imported above: the fixture
 
 URL_SECRET = "url-s3cret-xyzzy"
 PW_SECRET = "pw-s3cret-plugh"
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.upper().startswith("XSELL_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-
-
-def write_toml(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "xsell.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 # --- defaults ------------------------------------------------------------------------------

@@ -3,31 +3,19 @@ text formats, flat ``model_copy``, errors naming the variable, and ``xsell confi
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from tests.unit.settings_env import clean_env, write_toml
 from xsell.config.settings import FLAT, Settings, load_settings, safe_errors
 from xsell.config.settings.show import as_text, effective
 from xsell.models.errors import ConfigError
 
+pytestmark = pytest.mark.usefixtures(clean_env.__name__)  # imported above: the fixture
+
 PW_SECRET = "pw-s3cret-plugh"
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.upper().startswith("XSELL_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-
-
-def write_toml(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "xsell.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_nested_env_and_toml_tables(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
