@@ -90,15 +90,20 @@ def checked_k(k: int | None, rt: ApiRuntime) -> int:
     return k
 
 
+def acting_user(value: Any, access: Access, rt: ApiRuntime) -> str:
+    """A user id of the request, checked (400), whom the caller may act for (403)."""
+    user = checked_id(value, "user_id", rt)
+    rt.auth.require_user(access, user)
+    return user
+
+
 def path_user(
     user_id: Annotated[str, Path(description="An id (1..128 printable characters).")],
     access: Caller,
     rt: Runtime,
 ) -> str:
     """The checked ``{user_id}`` of a user-scoped route, which the caller may act for."""
-    user = checked_id(user_id, "user_id", rt)
-    rt.auth.require_user(access, user)
-    return user
+    return acting_user(user_id, access, rt)
 
 
 def stream_user(
@@ -107,9 +112,7 @@ def stream_user(
     rt: Runtime,
 ) -> str:
     """:func:`path_user` of the stream route (whose key may come as ``?key=``)."""
-    user = checked_id(user_id, "user_id", rt)
-    rt.auth.require_user(access, user)
-    return user
+    return acting_user(user_id, access, rt)
 
 
 def query_user(
@@ -120,11 +123,7 @@ def query_user(
     ] = None,
 ) -> str | None:
     """An optional ``?user_id=``: checked, and the caller may act for that user."""
-    if user_id is None:
-        return None
-    user = checked_id(user_id, "user_id", rt)
-    rt.auth.require_user(access, user)
-    return user
+    return None if user_id is None else acting_user(user_id, access, rt)
 
 
 PathUser = Annotated[str, Depends(path_user)]

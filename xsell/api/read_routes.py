@@ -20,6 +20,7 @@ from xsell.api.deps import (
     QueryUser,
     Runtime,
     StreamUser,
+    acting_user,
     checked_id,
     checked_k,
 )
@@ -148,9 +149,7 @@ async def complements(
 )
 async def recommendations(rt: Runtime, access: Caller, body: RecommendationRequest) -> Response:
     items = list(dict.fromkeys(checked_id(i, f"items[{n}]", rt) for n, i in enumerate(body.items)))
-    user = None if body.user_id is None else checked_id(body.user_id, "user_id", rt)
-    if user is not None:
-        rt.auth.require_user(access, user)
+    user = None if body.user_id is None else acting_user(body.user_id, access, rt)
     anchors = tuple(reversed(items))
     variant = rt.variant(user)
     query = RankQuery(anchors, frozenset(items), user, checked_k(body.k, rt), variant)
