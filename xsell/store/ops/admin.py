@@ -126,17 +126,14 @@ class OpsStore:
         flags = await self._runner.run([("EXISTS", self._keys.done(stream, e)) for e in event_ids])
         return [bool(f) for f in flags]
 
-    async def key_names(self) -> list[str]:
-        """Every key of the namespace, without the namespace prefix (unordered)."""
-        strip = len(self._keys.ns)
-        return [
-            key[strip:]
-            async for key in self._client.scan_iter(match=self._keys.pattern(), count=1000)
-        ]
-
     async def model_key_names(self) -> set[str]:
         """The keys holding learned state (see :func:`model_key`), without the prefix."""
-        return {k for k in await self.key_names() if model_key(self._keys.ns + k)}
+        strip = len(self._keys.ns)
+        return {
+            key[strip:]
+            async for key in self._client.scan_iter(match=self._keys.pattern(), count=1000)
+            if model_key(key)
+        }
 
     async def values(self, suffixes: Sequence[str]) -> list[Any]:
         """Values of ``ns + suffix`` keys: dict for zsets (float scores) and hashes (meta's
