@@ -19,7 +19,8 @@ so the same seeds always give the same catalogue, orders and carts):
   with phone-case-03 far more than with other cases), which is the signal to recover.
 * A basket is one anchor followed by 0-3 add-ons from distinct complement categories (80%
   a favourite of that anchor, else a popular item of the category); some baskets are add-ons
-  only (the shopper owns the phone already); 15% (``noise``) get one random noise item. Sizes are 1-5.
+  only (the shopper owns the phone already); 15% (``noise``) get one random noise item.
+  Sizes are 1-5.
 * Users: a few loyal users (Zipf weights, each with a favourite department) place many orders,
   most orders come from new users who buy once or twice, and some orders are anonymous.
 * Time: exponential gaps between orders (about ``orders_per_day`` a day), whole seconds,
