@@ -35,6 +35,7 @@ ASSETS = {
     "uPlot.min.css": ("vendor/uplot/uPlot.min.css", "text/css"),
     "dashboard.js": ("dashboard.js", "application/javascript"),
     "dashboard.css": ("dashboard.css", "text/css"),
+    "favicon.svg": ("favicon.svg", "image/svg+xml"),
 }
 
 
