@@ -49,6 +49,7 @@ const box = e => {
   const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
 return {
   labels: [...document.querySelectorAll('#notifications .bar-label')].map(box),
+  tracks: [...document.querySelectorAll('#notifications .bar-track')].map(box),
   bands: [...document.querySelectorAll('#aov .forest-row')].map(r => ({
     variant: r.dataset.variant, band: r.querySelector('.band') && box(r.querySelector('.band')),
     mark: box(r.querySelector('.mark'))})),
@@ -70,7 +71,7 @@ def test_the_dashboard_signs_in_and_plots_the_live_figures_readably(
     demo: dict[str, Any], tmp_path: Path
 ) -> None:
     with chromium() as browser:
-        browser.set_window_size(1400, 1500)
+        browser.set_window_size(1400, 1800)
         browser.get(demo["dashboard"])
         WebDriverWait(browser, 10).until(lambda b: "/dashboard/login" in b.current_url)
         assert errors(browser) == []  # the favicon loads
@@ -128,10 +129,15 @@ def test_the_dashboard_signs_in_and_plots_the_live_figures_readably(
             band, mark = bands[variant]["band"], bands[variant]["mark"]
             assert band and band[2] - band[0] >= 4 and band[3] - band[1] >= 8, bands
             assert band[0] <= (mark[0] + mark[2]) / 2 <= band[2], bands
-        labels = boxes["labels"]
-        assert labels and not [
-            (a, b) for n, a in enumerate(labels) for b in labels[n + 1 :] if overlap(a, b)
-        ]
+        labels, tracks = boxes["labels"], boxes["tracks"]
+        assert labels and len(labels) == len(tracks)
+        assert not [(a, b) for n, a in enumerate(labels) for b in labels[n + 1 :] if overlap(a, b)]
+        assert not [(a, b) for a in labels for b in tracks if overlap(a, b)], boxes
+        variants = browser.execute_script(
+            "return [...document.querySelectorAll('#variants tbody tr')].map(r => r.innerText)"
+        )
+        assert sorted(v.split()[0] for v in variants) == ["control", "default"], variants
+        assert not re.search(r"\de[+-]\d", " ".join(variants)), variants
         assert hosts(browser) <= {demo["api"]}
         assert errors(browser) == []
         shot = tmp_path / "dashboard.png"

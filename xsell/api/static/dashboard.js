@@ -33,21 +33,29 @@
     return Math.ceil(axis.ticks.size + axis.gap + text + 4);
   }
 
-  // a time axis spans at least 10 minutes: one sample alone made uPlot span years
-  function timeRange(u, min, max) {
-    if (min == null || max == null) { return [min, max]; }
-    if (max - min < 600) { var mid = (min + max) / 2; return [mid - 300, mid + 300]; }
-    return [min, max];
+  // a time axis over the data's times, at least 10 minutes wide: uPlot gives one sample a
+  // span of 86,400,000 s (2027..2029); a zoom inside the data is kept
+  function timeRange(times) {
+    var known = times.filter(function (t) { return t != null; });
+    var lo = Math.min.apply(null, known), hi = Math.max.apply(null, known);
+    return function (u, min, max) {
+      if (!known.length) { return [min, max]; }
+      var inside = min != null && max != null && min >= lo && max <= hi;
+      var a = inside ? min : lo, b = inside ? max : hi;
+      if (b - a < 600) { var mid = (a + b) / 2; return [mid - 300, mid + 300]; }
+      return [a, b];
+    };
   }
 
   function draw(id, labels, data) {
     var series = [{}].concat(labels.map(function (label, n) {
       return { label: label, stroke: COLORS[n % COLORS.length], width: 2, spanGaps: true,
+               points: { show: true, size: 4 },
                value: function (u, v) { return v == null ? "-" : compact(v); } };
     }));
     var config = {
       width: width(id), height: 220, series: series,
-      scales: { x: { time: true, range: timeRange } },
+      scales: { x: { time: true, range: timeRange(data[0]) } },
       axes: [{}, { size: axisSize, values: function (u, ticks) { return ticks.map(compact); } }],
     };
     if (plots[id]) { plots[id].destroy(); }
@@ -106,6 +114,7 @@
       [s.aov, s.aov_low, s.aov_high].forEach(function (x) { if (x != null) { values.push(x); } });
     });
     if (!values.length) { root.appendChild(el("p", "note", "no orders yet")); values = [0, 1]; }
+    var rows = root.appendChild(el("div", "rows"));
     var lo = Math.min.apply(null, values), hi = Math.max.apply(null, values);
     var pad = (hi - lo) * 0.1 || Math.abs(hi) * 0.1 || 1;
     lo -= pad; hi += pad;
@@ -130,7 +139,7 @@
       row.appendChild(el("span", "forest-value",
         fixed(s.aov) + " (" + fixed(s.aov_low) + " .. " + fixed(s.aov_high) + "), " +
         s.orders + " orders"));
-      root.appendChild(row);
+      rows.appendChild(row);
     });
     var text = report.comparisons.map(function (c) {
       var a = c.aov, r = c.revenue_per_user;
@@ -151,16 +160,17 @@
     root.textContent = "";
     if (!names.length) { root.appendChild(el("p", "note", "none yet")); return; }
     var top = Math.max.apply(null, names.map(function (k) { return counts[k] || 0; })) || 1;
+    var rows = root.appendChild(el("div", "rows"));
     names.forEach(function (k) {
       var row = el("div", "bar-row");
-      row.appendChild(el("span", "bar-label", k.replace(":", ": ")));
+      row.appendChild(el("span", "bar-label", k.split(":").join(" · ").replace(/_/g, " ")));
       var track = el("div", "bar-track");
       var bar = el("div", "bar " + (k.indexOf("sent:") === 0 ? "sent" : "suppressed"));
       bar.style.width = ((counts[k] || 0) / top * 100) + "%";
       track.appendChild(bar);
       row.appendChild(track);
       row.appendChild(el("span", "bar-value", String(counts[k] || 0)));
-      root.appendChild(row);
+      rows.appendChild(row);
     });
   }
 
@@ -174,21 +184,35 @@
       });
       body.appendChild(tr);
     });
-    var heads = ["placement", "variant", "suggestions", "impressions", "clicks", "ctr", "accepted",
-                 "acceptance_rate", "attributed_revenue", "orders", "revenue", "aov"];
-    var head = document.querySelector("#report thead");
-    head.innerHTML = "<tr>" + heads.map(function (h) { return "<th>" + h + "</th>"; }).join("") + "</tr>";
-    var rows = document.querySelector("#report tbody");
-    rows.textContent = "";
-    data.report.rows.forEach(function (row) {
-      var tr = document.createElement("tr");
-      heads.forEach(function (h) {
-        var td = document.createElement("td");
-        var v = row[h];
-        td.textContent = v == null ? "-" : (typeof v === "number" ? +v.toFixed(4) : v);
-        tr.appendChild(td);
-      });
-      rows.appendChild(tr);
+    fill("#report", ["placement", "variant", "suggestions", "impressions", "clicks", "ctr",
+                     "accepted", "acceptance_rate", "attributed_revenue"], data.report.rows);
+    var variants = Object.keys(data.report.variants).sort().map(function (v) {
+      return Object.assign({ variant: v }, data.report.variants[v]);
+    });
+    fill("#variants", ["variant", "orders", "revenue", "aov", "aov_low", "aov_high", "users",
+                       "revenue_per_user"], variants);
+  }
+
+  // a figure in a table: 12,000; 34,867.87; 0.1406 (never an exponent)
+  function figure(v) {
+    if (v == null) { return "-"; }
+    if (typeof v !== "number") { return String(v); }
+    if (Number.isInteger(v)) { return v.toLocaleString("en-US"); }
+    var places = Math.abs(v) >= 100 ? 2 : 4;
+    return v.toLocaleString("en-US", { maximumFractionDigits: places });
+  }
+
+  // a table's head and rows (the report's totals of a variant once, in #variants)
+  function fill(selector, heads, rows) {
+    var head = document.querySelector(selector + " thead");
+    head.textContent = "";
+    var tr = head.appendChild(document.createElement("tr"));
+    heads.forEach(function (h) { tr.appendChild(el("th", null, h)); });
+    var body = document.querySelector(selector + " tbody");
+    body.textContent = "";
+    rows.forEach(function (row) {
+      var line = body.appendChild(document.createElement("tr"));
+      heads.forEach(function (h) { line.appendChild(el("td", null, figure(row[h]))); });
     });
   }
 
