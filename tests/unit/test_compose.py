@@ -216,3 +216,18 @@ def test_dockerignore_keeps_what_the_build_needs() -> None:
     assert ".git" in patterns
     needed = {"pyproject.toml", "README.md", "xsell", "models", "streams", "config"}
     assert not needed & set(patterns)
+
+
+def test_the_comment_names_every_topic_and_their_number() -> None:
+    from xsell.config.topics import TOPICS
+
+    text = (ROOT / "docker-compose.yml").read_text()
+    comment = text[text.index("# One-shot: creates") : text.index("  topics:\n")]
+    words = {1: "one", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
+    assert f"the {words[len(TOPICS)]} topics" in comment, comment  # it said five
+    assert all(t.name in comment for t in TOPICS), comment
+
+
+def test_the_readme_says_which_compose_release_it_needs() -> None:
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "Docker Compose v2.23 or later" in readme
