@@ -16,7 +16,7 @@ from xsell.devenv import demo_data
 from xsell.devenv.demo import VISITOR
 from xsell.devenv.simulated import SIMULATED_PREFIX, Shoppers, is_simulated, simulated_user
 from xsell.devenv.stack import LocalStack
-from xsell.devenv.synthetic_shop import COMPLEMENTS, write_orders_csv
+from xsell.devenv.synthetic_shop import COMPLEMENTS, Shop, write_orders_csv
 from xsell.models.events import CatalogItem, PurchaseEvent
 
 Source = tuple[list[CatalogItem], list[PurchaseEvent], list[dict[str, Any]]]
@@ -87,10 +87,12 @@ def test_every_user_the_demo_plays_is_simulated(demo: Source) -> None:
     assert {event["type"] for event in live} >= {"add_to_cart", "purchase"}
 
 
-def test_an_orders_file_is_played_with_simulated_users(tmp_path: Path) -> None:
-    catalog, history, _ = demo_data.synthetic(now=1_800_000_000.0)
+def test_an_orders_file_is_played_with_simulated_users(demo: Source, tmp_path: Path) -> None:
+    catalog = demo[0]
     path = tmp_path / "orders.csv"
-    write_orders_csv(path, history[:200], catalog)
+    orders = Shop(catalog, seed=7).orders(200, seed=1)  # the file's own ids: u0001 ...
+    assert not any(is_simulated(o.user_id) for o in orders)
+    write_orders_csv(path, orders, catalog)
     _, past, live = demo_data.from_csv(str(path), None, None, load_settings())
     users = {o.user_id for o in past} | {e["user_id"] for e in itertools.islice(live, 200)}
     assert users and all(is_simulated(u) for u in users if u is not None)
