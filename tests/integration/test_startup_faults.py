@@ -1,0 +1,83 @@
+"""Start-up with the broker down: ``xsell worker``, ``xsell api`` and ``xsell topics create``
+wait for it with one line per try, within XSELL_KAFKA_STARTUP_TIMEOUT_SECONDS, then exit
+non-zero with one line (no traceback); a broker that comes up within the bound is used.
+Real ``xsell`` processes, nothing listening on the broker's port (a free one)."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import env_settings, stack_env
+from tests.helpers import wait_until
+from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker, free_port
+from xsell.kafka_clients import create_topics
+
+pytestmark = pytest.mark.integration
+BUDGET = 3  # seconds of XSELL_KAFKA_STARTUP_TIMEOUT_SECONDS in these tests
+WAITING = re.compile(r" WARNING xsell\.kafka_clients: waiting for Kafka \((\d+)s of 3s\): ")
+SAFETY_NET = 90  # a process that outlives this hangs: the test fails (no speed is measured)
+
+
+def no_broker_env(redis: LocalRedis) -> dict[str, str]:
+    """A stack whose broker (never started) has no listener on its port; keys long enough
+    for any key policy."""
+    env = stack_env(LocalBroker(), redis)
+    env.update(
+        XSELL_KAFKA_STARTUP_TIMEOUT_SECONDS=str(BUDGET),
+        XSELL_API_PORT=str(free_port()),
+        XSELL_API_KEYS="sk-" + secrets.token_hex(24),
+        XSELL_API_PUBLIC_KEYS="pk-" + secrets.token_hex(24),
+        XSELL_API_USER_TOKEN_SECRET=secrets.token_hex(32),
+    )
+    return env
+
+
+@pytest.mark.parametrize("command", [("worker",), ("api",), ("topics", "create")])
+def test_without_a_broker_it_waits_one_line_per_try_then_exits_in_one_line(
+    redis_server: LocalRedis, command: tuple[str, ...]
+) -> None:
+    env = {**os.environ, **no_broker_env(redis_server)}
+    done = subprocess.run(
+        [sys.executable, "-m", "xsell.cli", *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SAFETY_NET,
+        check=False,
+    )
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode != 0
+    assert "Traceback" not in done.stdout + done.stderr, lines
+    *waits, last = lines
+    assert last.startswith("xsell: Kafka unreachable at 127.0.0.1:"), lines
+    assert f"gave up after {BUDGET}s" in last and "XSELL_KAFKA_STARTUP_TIMEOUT_SECONDS" in last
+    assert len(waits) >= 2 and all(WAITING.search(line) for line in waits), lines
+    # within the bound: the last try started when the budget was spent, not later
+    assert max(int(WAITING.search(line)[1]) for line in waits) <= BUDGET  # type: ignore[index]
+
+
+def test_the_worker_starts_when_the_broker_comes_up_within_the_bound(
+    redis_server: LocalRedis,
+) -> None:
+    broker = LocalBroker()  # its port is free until it starts
+    env = stack_env(broker, redis_server, XSELL_KAFKA_STARTUP_TIMEOUT_SECONDS="60")
+    worker = LocalWorker(env)
+    worker.launch()
+    try:
+        wait_until(lambda: "waiting for Kafka" in worker.log_text(), 30, "a waiting line")
+        assert worker.alive()
+        broker.start()
+        create_topics(env_settings(env))
+        worker.wait_ready(60)
+        log = worker.log_text()
+        assert "Traceback" not in log, log[-3000:]
+        assert "gave up" not in log
+    finally:
+        worker.stop()
+        broker.stop()
