@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 
-
 # Client libraries whose INFO lines say nothing a user can act on (kafka-python logs ~19 per
 # start: bootstrap, API version probes, connection states); their warnings and errors stay.
 QUIET_BELOW_WARNING = ("kafka",)

@@ -22,7 +22,7 @@ from xsell.config.settings import Settings
 from xsell.config.topics import names as topic_names
 from xsell.config.topics import partition_count, topic_spec
 from xsell.models.errors import XsellError
-from xsell.retrying import Backoff, Failure, RetryPolicy, retry_sync
+from xsell.retrying import Failure, RetryPolicy, retry_sync
 
 log = logging.getLogger(__name__)
 
