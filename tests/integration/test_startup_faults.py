@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import env_settings, stack_env
 from tests.helpers import wait_until
+from tests.integration.api_stack import ApiStack, cart_event
 from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker, free_port
 from xsell.kafka_clients import create_topics
 
@@ -81,3 +82,26 @@ def test_the_worker_starts_when_the_broker_comes_up_within_the_bound(
     finally:
         worker.stop()
         broker.stop()
+
+
+# redis-py's warning, and kafka-python's INFO lines by logger (our format) or text (Faust's)
+NOISE = re.compile(
+    r"UserWarning|synchronous (redis\.retry\.)?Retry| INFO kafka[.:]"
+    r"|Attempting bootstrap|Bootstrap complete|<KafkaConnection|<KafkaTCPTransport|IO loop"
+)
+
+
+def test_start_up_and_a_request_log_nothing_a_user_cannot_act_on(
+    broker: LocalBroker, redis_server: LocalRedis
+) -> None:
+    """No redis-py ``UserWarning`` about a synchronous Retry, no kafka-python INFO lines, in
+    the worker's and the API's logs of a start and a request."""
+    stack = ApiStack(stack_env(broker, redis_server))
+    try:
+        assert stack.get("/v1/items/phone/complements").status_code in (200, 404)
+        assert stack.post("/v1/events", [cart_event("noise-1", "u1", "phone")]).status_code == 202
+    finally:
+        stack.stop()
+    for log in (stack.worker.log_text(), stack.api.log_text()):
+        assert "xsell" in log  # the logs were captured
+        assert not NOISE.search(log), NOISE.findall(log)
