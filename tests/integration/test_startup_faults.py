@@ -1,7 +1,9 @@
 """Start-up with the broker down: ``xsell worker``, ``xsell api`` and ``xsell topics create``
 wait for it with one line per try, within XSELL_KAFKA_STARTUP_TIMEOUT_SECONDS, then exit
 non-zero with one line (no traceback); a broker that comes up within the bound is used.
-Real ``xsell`` processes, nothing listening on the broker's port (a free one)."""
+Real ``xsell`` processes, nothing listening on the broker's port (a free one). Also: the API
+without Redis exits in one line, and a start and a request log no library noise (redis-py's
+"synchronous Retry" warning, kafka-python's INFO lines)."""
 
 from __future__ import annotations
 
@@ -61,6 +63,22 @@ def test_without_a_broker_it_waits_one_line_per_try_then_exits_in_one_line(
     assert len(waits) >= 2 and all(WAITING.search(line) for line in waits), lines
     # within the bound: the last try started when the budget was spent, not later
     assert max(int(WAITING.search(line)[1]) for line in waits) <= BUDGET  # type: ignore[index]
+
+
+def test_the_api_without_redis_exits_in_one_line(broker: LocalBroker) -> None:
+    env = {**os.environ, **no_broker_env(LocalRedis())}  # neither is started...
+    env["XSELL_KAFKA_BROKERS"] = broker.bootstrap  # ...but the broker is the session's
+    done = subprocess.run(
+        [sys.executable, "-m", "xsell.cli", "api"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=SAFETY_NET,
+        check=False,
+    )
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert done.returncode != 0 and "Traceback" not in done.stderr, lines
+    assert lines[-1].startswith("xsell: Redis unreachable at redis://127.0.0.1:"), lines
 
 
 def test_the_worker_starts_when_the_broker_comes_up_within_the_bound(
