@@ -35,6 +35,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("ssl_ca_file", "kafka_ssl_ca_file"),
         ("ssl_cert_file", "kafka_ssl_cert_file"),
         ("ssl_key_file", "kafka_ssl_key_file"),
+        ("startup_timeout_seconds", "kafka_startup_timeout_seconds"),
     ),
     "redis": (
         ("url", "redis_url"),
@@ -130,6 +131,8 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "cors_origins",
             "cache_seconds",
             "keepalive_seconds",
+            "read_deadline_seconds",
+            "write_deadline_seconds",
         )
     ),
     "ops": (("log_level", "log_level"), ("allow_unsafe", "allow_unsafe")),

@@ -163,6 +163,12 @@ class ApiSettings(Group):
     keepalive_seconds: float = Field(
         15.0, gt=0, le=15.0, description="Comment sent on a quiet stream at least this often."
     )
+    read_deadline_seconds: float = Field(
+        0.5, gt=0, le=60, description="A GET that takes longer gets a 503 with Retry-After."
+    )
+    write_deadline_seconds: float = Field(
+        2.0, gt=0, le=60, description="A POST that takes longer gets a 503 with Retry-After."
+    )
 
     @field_validator("public_keys", mode="before")
     @classmethod

@@ -125,7 +125,9 @@ class NotificationTrigger(BaseModel):
     type: Literal["add_to_cart", "remove_from_cart", "purchase"]
     event_id: Text
     item_ids: ItemIds = Field(
-        description="cart activity: its item; purchase: the order's distinct items in line order."
+        description="cart activity: its item; purchase: the order's distinct items in line "
+        "order, then those of the user's later orders that joined this notification, oldest "
+        "first (the newest 1000)."
     )
 
 
