@@ -18,6 +18,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
 from xsell.api import dashboard, errors, event_routes, openapi, ops_routes, read_routes
+from xsell.api.guard import redact_access_logs
+from xsell.api.headers import SecurityHeaders
 from xsell.api.metrics import ApiMiddleware
 from xsell.api.runtime import ApiRuntime
 from xsell.config.settings import Settings
@@ -60,6 +62,8 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     openapi.install(app, settings)
     app.add_middleware(ApiMiddleware, max_body=settings.inputs.max_payload_bytes)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.api.frame_ancestors)
+    redact_access_logs()
     if settings.api.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,
