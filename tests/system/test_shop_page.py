@@ -155,7 +155,8 @@ def test_the_dashboard_signs_in_and_plots_the_live_figures(demo: dict[str, str])
         WebDriverWait(browser, 10).until(lambda b: "/dashboard/login" in b.current_url)
         browser.find_element(By.NAME, "key").send_keys("not-the-key")
         browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        assert "not a secret API key" in browser.page_source
+        # the click returns before the answer's page is there (the failure is counted first)
+        WebDriverWait(browser, 10).until(lambda b: "not a secret API key" in b.page_source)
         browser.find_element(By.NAME, "key").send_keys(demo["key"])
         browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         WebDriverWait(browser, 10).until(

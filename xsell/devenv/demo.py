@@ -95,8 +95,8 @@ def run_demo(options: DemoOptions) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     page_port = free_port()
     keys = {
-        "secret": new_secret(),
-        "public": new_secret(),
+        "secret": "sk-" + new_secret(),  # the prefixes tell a reader which is which
+        "public": "pk-" + new_secret(),
         "token": new_secret(),
     }
     stack = LocalStack(
