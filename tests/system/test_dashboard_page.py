@@ -77,7 +77,8 @@ def test_the_dashboard_signs_in_and_plots_the_live_figures_readably(
         assert errors(browser) == []  # the favicon loads
         browser.find_element(By.NAME, "key").send_keys("not-the-key")
         browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-        assert "not a secret API key" in browser.page_source
+        # the click returns before the answer's page is there (the failure is counted first)
+        WebDriverWait(browser, 10).until(lambda b: "not a secret API key" in b.page_source)
         errors(browser)  # the 401 of the wrong key
         browser.find_element(By.NAME, "key").send_keys(demo["key"])
         browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()

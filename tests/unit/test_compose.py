@@ -12,6 +12,7 @@ import yaml
 
 from xsell.config.safety import api_unsafe_reasons
 from xsell.config.settings import FLAT, load_settings
+from xsell.config.strength import new_secret
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -50,6 +51,18 @@ def test_the_api_serves_with_keys_after_the_topics_exist() -> None:
     assert INTERPOLATION.fullmatch(env("api")["XSELL_API_KEYS"]), "keys from the environment"
     assert depends("api")["topics"] == "service_completed_successfully"
     assert "/readyz" in " ".join(api["healthcheck"]["test"])
+
+
+def test_an_unset_secret_is_an_error_not_an_empty_secret() -> None:
+    """`${VAR:-}` would hand an empty token secret to the API (anyone could sign a token);
+    `${VAR:?message}` makes Compose refuse to start instead."""
+    for service, var in (
+        ("api", "XSELL_API_KEYS"),
+        ("api", "XSELL_API_USER_TOKEN_SECRET"),
+        ("api", "XSELL_REDIS_PASSWORD"),
+        ("worker", "XSELL_REDIS_PASSWORD"),
+    ):
+        assert re.fullmatch(rf"\$\{{{var}:\?.+\}}", env(service)[var]), (service, var)
 
 
 def test_prometheus_scrapes_every_worker_and_the_api() -> None:
@@ -183,7 +196,7 @@ def test_xsell_environment_is_valid_settings(service: str) -> None:
     values = env(service)
     fields = {key.removeprefix("XSELL_").lower(): value for key, value in values.items()}
     assert set(fields) <= set(FLAT), "every XSELL_* variable is a setting"
-    fields = {k: ("secret" if INTERPOLATION.fullmatch(v) else v) for k, v in fields.items()}
+    fields = {k: (new_secret() if INTERPOLATION.fullmatch(v) else v) for k, v in fields.items()}
     settings = load_settings(**fields)
     if service == "worker":
         assert settings.unsafe_reasons() == []  # else `xsell worker` refuses to start

@@ -26,6 +26,8 @@ from xsell.api import (
     ops_routes,
     read_routes,
 )
+from xsell.api.guard import redact_access_logs
+from xsell.api.headers import SecurityHeaders
 from xsell.api.metrics import ApiMiddleware
 from xsell.api.runtime import ApiRuntime
 from xsell.config.settings import Settings
@@ -69,6 +71,8 @@ def create_app(settings: Settings) -> FastAPI:
     openapi.install(app, settings)
     deadline.install(app, settings)  # inside the metrics, so its 503s are counted
     app.add_middleware(ApiMiddleware, max_body=settings.inputs.max_payload_bytes)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.api.frame_ancestors)
+    redact_access_logs()
     if settings.api.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,

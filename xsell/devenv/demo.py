@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 import signal
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from kafka import KafkaConsumer
 
 from xsell.api.tokens import mint
 from xsell.config.settings import Settings
+from xsell.config.strength import new_secret
 from xsell.devenv import demo_data
 from xsell.devenv.servers import LocalApi, free_port
 from xsell.devenv.shop_page import ShopConfig, ShopPage
@@ -97,9 +97,9 @@ def run_demo(options: DemoOptions) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     page_port = free_port()
     keys = {
-        "secret": "sk-demo-" + secrets.token_hex(8),
-        "public": "pk-demo-" + secrets.token_hex(8),
-        "token": secrets.token_hex(16),
+        "secret": "sk-" + new_secret(),  # the prefixes tell a reader which is which
+        "public": "pk-" + new_secret(),
+        "token": new_secret(),
     }
     stack = LocalStack(
         {

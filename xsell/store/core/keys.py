@@ -22,6 +22,7 @@ NS:{u:USER}:att, :atz     hash, zset                            attribution ledg
 NS:{r:DAY}:c, :u, :m      hash, hash, zset                      a day's counters, revenue rows
 NS:{t:MINUTE}             hash  figure -> value                 worker figures (dashboard)
 NS:{e:S:EVENT}            string                                event fully applied (TTL)
+NS:{a:...}                string                                API access (access/store.py, TTL)
 ========================  ====================================  ===============================
 
 Ids are embedded with ``%``-escaping of ``%``, ``{`` and ``}``, so an id can never move a key to
@@ -84,7 +85,7 @@ def _item_keys(ns: str, item_id: str) -> ItemKeys:
 # (latest.py), the attribution ledgers and the report's days (attribution.py), the minutes'
 # figures (figures.py). History loading (backfill, rebuild) writes none of them.
 OUTPUT_SUFFIXES = (":sug", ":att", ":atz", ":tune")
-OUTPUT_TAGS = (":{r:", ":{t:")
+OUTPUT_TAGS = (":{r:", ":{t:", ":{a:")  # and the API's access keys (xsell/store/access)
 
 
 # the notification scheduler's keys (notify_keys.py): schedule, profiles, caps, no learned value
