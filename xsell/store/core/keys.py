@@ -13,6 +13,10 @@ NS:{g}:pop                zset  item -> weight                  decayed order co
 NS:{g}:meta               hash  N, L, created, version          decayed order total, landmark
 NS:{g}:cat                hash  item -> JSON                    catalogue (category, price ...)
 NS:{g}:m                  zset  marker -> applied-at ms         recent event ids (dedup guard)
+NS:{k}:CAT:x              zset  item -> weight                  orders with CAT and the item
+NS:{k}:CAT:h              hash  L, N, I, K                      landmark, orders, lines, kinds
+NS:{k}:CAT:s              hash  item -> 1                       the category's items seen
+NS:{k}:m                  zset  marker -> applied-at ms         category dedup guard
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
 NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
@@ -101,6 +105,19 @@ def is_output(key: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class CategoryKeys:
+    """One category's keys (every category shares the slot ``{k}``, so an order's categories
+    are one script call, on a cluster too)."""
+
+    items: str
+    info: str
+    seen: str
+
+    def all(self) -> list[str]:
+        return [self.items, self.info, self.seen]
+
+
+@dataclass(frozen=True, slots=True)
 class Keys:
     """Builds every key name of one namespace."""
 
@@ -124,6 +141,16 @@ class Keys:
     @property
     def global_markers(self) -> str:
         return f"{self.ns}:{{g}}:m"
+
+    def category(self, category: str) -> CategoryKeys:
+        """A category's keys; the category sits after the tag, always followed by a
+        one-letter suffix, so names stay distinct."""
+        base = f"{self.ns}:{{k}}:{escape(category)}"
+        return CategoryKeys(f"{base}:x", f"{base}:h", f"{base}:s")
+
+    @property
+    def category_markers(self) -> str:
+        return f"{self.ns}:{{k}}:m"
 
     def cart(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:cart"
