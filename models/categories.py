@@ -2,11 +2,10 @@
 own co-purchases count against them. Pure functions; the store learns and reads the counts
 (xsell/store/core/categories.py), the scorer blends them (models/scoring.py).
 
-For each category A the store keeps, incrementally, how many orders held A (n(A)), how often
-each item b was bought with A (C(A, b): orders holding b and an item of A other than b), the
-sum of its items' order counts (lines(A)) and how many distinct items of A were bought
-(kinds(A)). C(A, b) / n(A) estimates P(b | an item of A is in the basket): the back-off for an
-anchor of A whose own statistics are thin.
+For each category A the store keeps, incrementally, how many orders held A (n(A)) and how
+often each item b was bought with A (C(A, b): orders holding b and an item of A other than b,
+the heaviest ``XSELL_MAX_NEIGHBORS`` kept). C(A, b) / n(A) estimates P(b | an item of A is in
+the basket): the back-off for an anchor of A whose own statistics are thin.
 """
 
 from __future__ import annotations
@@ -16,22 +15,22 @@ from collections.abc import Mapping, Sequence
 
 def order_categories(
     items: Sequence[str], category_of: Mapping[str, str | None]
-) -> dict[str, tuple[list[str], list[str]]]:
-    """Category -> (the order's items bought *with* it, the order's items *of* it), for the
-    categories of an order's ``items`` (distinct, in order). An item b is bought with A when
-    the order holds an item of A other than b. Why not every item: an item would otherwise
-    count as bought with its own category in every order it is in, and P(b | A) would favour
-    the category's best-sellers over what actually goes with it. Items without a category
-    teach nothing (no back-off for them)."""
+) -> dict[str, list[str]]:
+    """Category -> the order's items bought *with* it, for the categories of an order's
+    ``items`` (distinct, in order). An item b is bought with A when the order holds an item
+    of A other than b. Why not every item: an item would otherwise count as bought with its
+    own category in every order it is in, and P(b | A) would favour the category's
+    best-sellers over what actually goes with it. Items without a category teach nothing
+    (no back-off for them)."""
     own: dict[str, list[str]] = {}
     for item in items:
         cat = category_of.get(item)
         if cat:
             own.setdefault(cat, []).append(item)
-    out: dict[str, tuple[list[str], list[str]]] = {}
+    out: dict[str, list[str]] = {}
     for cat, members in own.items():
         sole = members[0] if len(members) == 1 else None
-        out[cat] = ([i for i in items if i != sole], members)
+        out[cat] = [i for i in items if i != sole]
     return out
 
 

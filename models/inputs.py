@@ -55,8 +55,6 @@ class CategoryData:
 
     landmark: float
     orders: float  # n(A): orders holding the category
-    lines: float  # the order counts of its items, summed
-    kinds: float  # its distinct items bought
     items: Parsed  # the items most often bought with it, and their raw weights
 
 
@@ -107,9 +105,7 @@ def batch_stats(data: RankingData, half_life: float) -> BatchStats:
         popular=np.asarray([position[m] for m in data.prior_items], dtype=np.int64),
         category_of=data.category_of,
         categories={
-            c: CategoryStats(
-                anchor_stats(position, d.items, ([], []), d.landmark), d.orders, d.lines, d.kinds
-            )
+            c: CategoryStats(anchor_stats(position, d.items, ([], []), d.landmark), d.orders)
             for c, d in data.categories.items()
         },
     )

@@ -59,12 +59,10 @@ class BatchStats:
 @dataclass(frozen=True, slots=True)
 class CategoryStats:
     """One category's back-off (models/categories.py): the items bought with it as arrays
-    (``co_added`` all 0), its raw order count, summed item order counts and distinct items."""
+    (``co_added`` all 0) and its raw order count."""
 
     items: AnchorStats
     orders: float
-    lines: float
-    kinds: float
 
 
 def backoff_of(

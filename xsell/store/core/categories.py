@@ -79,9 +79,8 @@ def category_call(
         len(per),
     ]
     for cat in sorted(per):
-        with_it, of_it = per[cat]
         key_list += keys.category(cat).all()
-        args += [len(with_it), len(of_it), *with_it, *of_it]
+        args += [len(per[cat]), *per[cat]]
     return (APPLY_CATEGORIES, key_list, args)
 
 
@@ -123,11 +122,11 @@ async def read_categories(
     key_list = [k for c in categories for k in (keys.category(c).items, keys.category(c).info)]
     (reply,) = await runner.run([(READ_CATEGORIES, key_list, [top])])
     out: dict[str, CategoryData] = {}
-    for cat, (land, n, lines, kinds, flat) in zip(categories, reply, strict=True):
+    for cat, (land, n, flat) in zip(categories, reply, strict=True):
         members = flat[::2] if not flat or not isinstance(flat[0], list | tuple) else None
         if members is None:
             parsed = ([m for m, _ in flat], [float(v) for _, v in flat])
         else:
             parsed = (members, [float(v) for v in flat[1::2]])
-        out[cat] = CategoryData(_number(land), _number(n), _number(lines), _number(kinds), parsed)
+        out[cat] = CategoryData(_number(land), _number(n), parsed)
     return out

@@ -12,13 +12,12 @@ APPLY_CATEGORIES = lua_script(
     "apply_categories",
     PRELUDE
     + """
--- KEYS[1] the category marker zset; for category j = 1..C: KEYS[3j-1] its item zset (item ->
---   weight of orders holding the category and the item), KEYS[3j] its hash (L = landmark,
---   N = decayed orders holding it, I = decayed order count summed over its items, K = its
---   distinct items seen), KEYS[3j+1] its seen hash (item -> 1).
+-- KEYS[1] the category marker zset; for category j = 1..C: KEYS[2j] its item zset (item ->
+--   weight of orders holding the category and the item), KEYS[2j+1] its hash (L = landmark,
+--   N = decayed orders holding it).
 -- ARGV[1] marker, ARGV[2] ts (s), ARGV[3] half-life (s, 0 = none), ARGV[4] now (ms),
 -- ARGV[5] marker window (ms), ARGV[6] items kept per category (0 = all), ARGV[7] C;
---   then per category: m, o, the m items bought with it, the o items of it.
+--   then per category: m, the m items bought with it.
 -- Pruning as APPLY_PAIRS: beyond cap + cap/4 items, the lightest go down to cap.
 -- returns: C when applied now, 0 when the marker was applied before.
 if not first_time(KEYS[1], ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])) then return 0 end
@@ -26,21 +25,11 @@ local ts, hl, cap = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
 local C = tonumber(ARGV[7])
 local pos = 8
 for j = 1, C do
-  local z, h, seen = KEYS[3 * j - 1], KEYS[3 * j], KEYS[3 * j + 1]
-  local m, o = tonumber(ARGV[pos]), tonumber(ARGV[pos + 1])
-  pos = pos + 2
-  local before = redis.call('HGET', h, 'L')
+  local z, h = KEYS[2 * j], KEYS[2 * j + 1]
+  local m = tonumber(ARGV[pos])
+  pos = pos + 1
   local w = decay_weight(h, {z}, ts, hl, 1)
-  local after = redis.call('HGET', h, 'L')
-  if hl > 0 and before and after ~= before then  -- rescaled: I moves with N
-    local lines = tonumber(redis.call('HGET', h, 'I'))
-    if lines then
-      local f = 2 ^ (-(tonumber(after) - tonumber(before)) / hl)
-      redis.call('HSET', h, 'I', fmt(lines * f))
-    end
-  end
   redis.call('HINCRBYFLOAT', h, 'N', fmt(w))
-  redis.call('HINCRBYFLOAT', h, 'I', fmt(w * o))
   if m > 0 then
     local with = {}
     for i = pos, pos + m - 1 do with[#with + 1] = ARGV[i] end
@@ -53,10 +42,6 @@ for j = 1, C do
     end
   end
   pos = pos + m
-  for i = pos, pos + o - 1 do
-    if redis.call('HSETNX', seen, ARGV[i], '1') == 1 then redis.call('HINCRBY', h, 'K', 1) end
-  end
-  pos = pos + o
 end
 return C
 """,
@@ -67,14 +52,13 @@ READ_CATEGORIES = lua_script(
     """
 -- KEYS[2j-1], KEYS[2j] for category j: its item zset, its hash.
 -- ARGV[1] how many of its items to return.
--- returns: per category {L or false, N or false, I or false, K or false,
---   {item, weight, ...} heaviest first}
+-- returns: per category {L or false, N or false, {item, weight, ...} heaviest first}
 local k = tonumber(ARGV[1]) - 1
 local out = {}
 for j = 1, #KEYS / 2 do
-  local h = redis.call('HMGET', KEYS[2 * j], 'L', 'N', 'I', 'K')
+  local h = redis.call('HMGET', KEYS[2 * j], 'L', 'N')
   local top = redis.call('ZRANGE', KEYS[2 * j - 1], 0, k, 'REV', 'WITHSCORES')
-  out[j] = {h[1], h[2], h[3], h[4], top}
+  out[j] = {h[1], h[2], top}
 end
 return out
 """,

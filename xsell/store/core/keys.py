@@ -14,8 +14,7 @@ NS:{g}:meta               hash  N, L, created, version          decayed order to
 NS:{g}:cat                hash  item -> JSON                    catalogue (category, price ...)
 NS:{g}:m                  zset  marker -> applied-at ms         recent event ids (dedup guard)
 NS:{k}:CAT:x              zset  item -> weight                  orders with CAT and the item
-NS:{k}:CAT:h              hash  L, N, I, K                      landmark, orders, lines, kinds
-NS:{k}:CAT:s              hash  item -> 1                       the category's items seen
+NS:{k}:CAT:h              hash  L, N                            landmark, orders with CAT
 NS:{k}:m                  zset  marker -> applied-at ms         category dedup guard
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
@@ -111,10 +110,9 @@ class CategoryKeys:
 
     items: str
     info: str
-    seen: str
 
     def all(self) -> list[str]:
-        return [self.items, self.info, self.seen]
+        return [self.items, self.info]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +144,7 @@ class Keys:
         """A category's keys; the category sits after the tag, always followed by a
         one-letter suffix, so names stay distinct."""
         base = f"{self.ns}:{{k}}:{escape(category)}"
-        return CategoryKeys(f"{base}:x", f"{base}:h", f"{base}:s")
+        return CategoryKeys(f"{base}:x", f"{base}:h")
 
     @property
     def category_markers(self) -> str:
