@@ -34,6 +34,7 @@ from xsell.store.attribution.ledger import Attribution, is_attributed
 from xsell.store.backend.client import Call, RedisClient, Runner, connect
 from xsell.store.core.calls import CallBuilder, event_id_of, stream_of
 from xsell.store.core.categories import (
+    before_pairs,
     catalog_read,
     categories_in_batch,
     category_call,
@@ -111,15 +112,11 @@ class EventStore:
                     calls.append(("HGETALL", self.keys.cart(eff.event.user_id)))
                 continue
             new_calls = self.calls.event_calls(eff.event, now_ms)
-            if isinstance(eff.event, PurchaseEvent):  # before the pairs (they mark it done)
+            if isinstance(eff.event, PurchaseEvent):
                 learn = category_call(
                     self.keys, self.settings, eff.event, categories[eff.event.event_id], now_ms
                 )
-                if learn is not None:
-                    at = next(
-                        (n for n, c in enumerate(new_calls) if c[0] is APPLY_PAIRS), len(new_calls)
-                    )
-                    new_calls.insert(at, learn)
+                new_calls = before_pairs(new_calls, learn)
             if isinstance(eff.event, CartEvent):
                 cart_slots.append(i)
             elif self.calls.marks_done(new_calls):

@@ -17,6 +17,7 @@ from xsell.store.backend.client import Call, Runner
 from xsell.store.backend.scripts import number_arg
 from xsell.store.core.category_lua import APPLY_CATEGORIES, READ_CATEGORIES
 from xsell.store.core.keys import Keys, Stream
+from xsell.store.core.lua import APPLY_PAIRS
 
 LEARN_ORDERS_PER_ROUND_TRIP = 1000  # orders per pipelined round trip of a bulk load
 
@@ -82,6 +83,15 @@ def category_call(
         key_list += keys.category(cat).all()
         args += [len(per[cat]), *per[cat]]
     return (APPLY_CATEGORIES, key_list, args)
+
+
+def before_pairs(calls: list[Call], learn: Call | None) -> list[Call]:
+    """An order's calls with its category call before its pair calls: on a single Redis the
+    pair call marks the event done, so everything else of the event must come first."""
+    if learn is None:
+        return calls
+    at = next((n for n, c in enumerate(calls) if c[0] is APPLY_PAIRS), len(calls))
+    return [*calls[:at], learn, *calls[at:]]
 
 
 async def learn_orders(
