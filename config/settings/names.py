@@ -69,6 +69,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "similarity",
             "min_support",
             "popularity_prior",
+            "category_backoff",
             "candidates_per_anchor",
             "max_anchors",
             "recency_decay",
@@ -83,6 +84,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
     "tuning": (
         ("enabled", "self_tuning"),
         ("recency", "tuning_recency"),
+        ("category_backoff", "tuning_category_backoff"),
         ("sample", "tuning_sample"),
         ("half_life_cases", "tuning_half_life_cases"),
         ("z", "tuning_z"),

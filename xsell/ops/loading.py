@@ -129,7 +129,7 @@ async def bulk_backfill(
         max_items_per_order=s.learning.max_items_per_order,
         max_neighbors=s.learning.max_neighbors,
     )
-    written = await bulk_load(store, counts, checked=checked)
+    written = await bulk_load(store, counts, checked=checked, orders=orders)
     applied = len(counts.event_ids)
     return LoadSummary(
         orders=len(orders),

@@ -29,10 +29,17 @@ from datetime import UTC, datetime
 from typing import Any, Self
 
 from xsell.config.settings import Settings
-from xsell.models.events import CartEvent, CatalogItem, Event
+from xsell.models.events import CartEvent, CatalogItem, Event, PurchaseEvent
 from xsell.store.attribution.ledger import Attribution, is_attributed
 from xsell.store.backend.client import Call, RedisClient, Runner, connect
 from xsell.store.core.calls import CallBuilder, event_id_of, stream_of
+from xsell.store.core.categories import (
+    before_pairs,
+    catalog_read,
+    categories_in_batch,
+    category_call,
+    purchased_items,
+)
 from xsell.store.core.keys import Keys, Signal, Stream
 from xsell.store.core.lua import APPLY_PAIRS, CART_UPDATE
 
@@ -86,7 +93,11 @@ class EventStore:
         effects = [Effect(e) for e in events]
         done_keys = [self.keys.done(stream_of(e), event_id_of(e)) for e in events]
         trackable = [i for i, e in enumerate(events) if not isinstance(e, CatalogItem)]
-        await self._mark_duplicates(effects, [done_keys[i] for i in trackable], trackable)
+        bought = purchased_items(events)
+        raw_categories = await self._mark_duplicates(
+            effects, [done_keys[i] for i in trackable], trackable, bought
+        )
+        categories = categories_in_batch(bought, raw_categories, events)
 
         now_ms = int(time.time() * 1000)
         calls: list[Call] = []
@@ -101,6 +112,11 @@ class EventStore:
                     calls.append(("HGETALL", self.keys.cart(eff.event.user_id)))
                 continue
             new_calls = self.calls.event_calls(eff.event, now_ms)
+            if isinstance(eff.event, PurchaseEvent):
+                learn = category_call(
+                    self.keys, self.settings, eff.event, categories[eff.event.event_id], now_ms
+                )
+                new_calls = before_pairs(new_calls, learn)
             if isinstance(eff.event, CartEvent):
                 cart_slots.append(i)
             elif self.calls.marks_done(new_calls):
@@ -177,20 +193,28 @@ class EventStore:
         return calls
 
     async def _mark_duplicates(
-        self, effects: list[Effect], done_keys: list[str], slots: list[int]
-    ) -> None:
+        self, effects: list[Effect], done_keys: list[str], slots: list[int], bought: list[str]
+    ) -> list[str | None]:
         """Step 1: flag the events already fully applied, and check the state epoch. One
-        MGET on a single Redis; one EXISTS per key on a cluster (keys in many slots)."""
+        MGET on a single Redis; one EXISTS per key on a cluster (keys in many slots). Also
+        reads the catalogue entries of the ``bought`` items (the category back-off learns
+        from their categories) and returns them."""
         meta = ("HGET", self.keys.meta, "created")
+        extra = [catalog_read(self.keys, bought)] if bought else []
         if self.settings.redis.cluster:
-            *seen, epoch = await self.runner.run([*[("EXISTS", k) for k in done_keys], meta])
-        elif done_keys:
-            seen, epoch = await self.runner.run([("MGET", *done_keys), meta])
+            checks: list[Call] = [("EXISTS", k) for k in done_keys]
         else:
-            seen, (epoch,) = [], await self.runner.run([meta])
+            checks = [("MGET", *done_keys)] if done_keys else []
+        results = await self.runner.run([*checks, meta, *extra])
+        if self.settings.redis.cluster:
+            seen = results[: len(checks)]
+        else:
+            seen = results[0] if checks else []
+        epoch, *more = results[len(checks) :]
         await self.check_epoch(epoch)
         for i, value in zip(slots, seen, strict=True):
             effects[i].duplicate = bool(value)
+        return list(more[0]) if bought else []
 
     async def read_epoch(self) -> str | None:
         """The state's epoch: meta 'created' (ms), written by the first purchase applied."""

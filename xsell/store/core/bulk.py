@@ -11,6 +11,7 @@
                its landmark hash;
 3. ``users``:  popularity, purchase histories, and every order's done marker, so replaying
                the same orders through Kafka or ``xsell backfill`` later counts nothing twice;
+               then the category counts, through the streaming script (one call per order);
 4. ``seal``:   the meta hash (N, T, L, ``created``) last: from then on the state is present,
                and the next backfill streams through the scripts instead.
 
@@ -27,9 +28,11 @@ from typing import Any
 
 from xsell.models.bulk import BulkCounts
 from xsell.models.errors import XsellError
+from xsell.models.events import PurchaseEvent
 from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import number_arg
 from xsell.store.core.apply import EventStore
+from xsell.store.core.categories import learn_orders
 from xsell.store.core.keys import Stream
 from xsell.store.core.lua import MARK_DONE
 
@@ -58,11 +61,18 @@ async def is_bulk_loadable(store: EventStore) -> tuple[bool, str]:
 
 
 async def bulk_load(
-    store: EventStore, counts: BulkCounts, *, checked: str | None = None
+    store: EventStore,
+    counts: BulkCounts,
+    *,
+    checked: str | None = None,
+    orders: Sequence[PurchaseEvent] = (),
 ) -> dict[str, Any]:
     """Write ``counts`` into the store's (empty) namespace; returns what was written.
     ``checked``: the reason :func:`is_bulk_loadable` just gave the caller (its namespace scan
-    is not repeated); None = check here."""
+    is not repeated); None = check here. ``orders``: the orders of ``counts``, in time order,
+    whose category counts (models/categories.py) go through the streaming script before the
+    seal (a rerun after an interruption is absorbed by its markers within
+    ``dedup_window_seconds``)."""
     why = checked
     if why is None:
         loadable, why = await is_bulk_loadable(store)
@@ -90,6 +100,9 @@ async def bulk_load(
         *_done_calls(store, counts.event_ids),
     ]
     await _send(store, iter(user_calls))
+    categorised = await learn_orders(
+        store.runner, store.keys, store.settings, orders, int(time.time() * 1000)
+    )
     meta: list[Any] = ["created", int(time.time() * 1000)]
     if counts.latest_ts is not None:
         meta += ["T", number_arg(counts.latest_ts)]
@@ -119,6 +132,7 @@ async def bulk_load(
         "items": len(counts.vocab),
         "pair_increments_saved": counts.pair_increments,
         "rescaled_keys": counts.rescaled_keys,
+        "categorised_orders": categorised,
     }
 
 

@@ -13,6 +13,9 @@ NS:{g}:pop                zset  item -> weight                  decayed order co
 NS:{g}:meta               hash  N, L, created, version          decayed order total, landmark
 NS:{g}:cat                hash  item -> JSON                    catalogue (category, price ...)
 NS:{g}:m                  zset  marker -> applied-at ms         recent event ids (dedup guard)
+NS:{k}:CAT:x              zset  item -> weight                  orders with CAT and the item
+NS:{k}:CAT:h              hash  L, N                            landmark, orders with CAT
+NS:{k}:m                  zset  marker -> applied-at ms         category dedup guard
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
 NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
@@ -102,6 +105,18 @@ def is_output(key: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class CategoryKeys:
+    """One category's keys (every category shares the slot ``{k}``, so an order's categories
+    are one script call, on a cluster too)."""
+
+    items: str
+    info: str
+
+    def all(self) -> list[str]:
+        return [self.items, self.info]
+
+
+@dataclass(frozen=True, slots=True)
 class Keys:
     """Builds every key name of one namespace."""
 
@@ -125,6 +140,16 @@ class Keys:
     @property
     def global_markers(self) -> str:
         return f"{self.ns}:{{g}}:m"
+
+    def category(self, category: str) -> CategoryKeys:
+        """A category's keys; the category sits after the tag, always followed by a
+        one-letter suffix, so names stay distinct."""
+        base = f"{self.ns}:{{k}}:{escape(category)}"
+        return CategoryKeys(f"{base}:x", f"{base}:h")
+
+    @property
+    def category_markers(self) -> str:
+        return f"{self.ns}:{{k}}:m"
 
     def cart(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:cart"

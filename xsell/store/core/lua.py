@@ -73,6 +73,7 @@ local function done_mark(kind, key, ttl_ms)
   if kind == 'done' then redis.call('SET', key, '1', 'PX', ttl_ms) end
 end
 """.replace("@RESCALE@", repr(RESCALE_AFTER_HALF_LIVES))
+PRELUDE = _PRELUDE  # the helpers above, for the scripts of other core modules
 
 APPLY_PAIRS = lua_script(
     "apply_pairs",
