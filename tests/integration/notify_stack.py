@@ -98,6 +98,15 @@ class NotifyStack:
         result: dict[str, Any] = json.loads(done.stdout)
         return result
 
+    def pending(self, user: str) -> list[dict[str, Any]]:
+        """The user's pending notifications, read in this process (no process start-up)."""
+        from xsell.cli.common import with_store
+        from xsell.notify.views import user_notifications
+
+        result = with_store(self.settings, lambda s: user_notifications(s, self.settings, user))
+        pending: list[dict[str, Any]] = result["pending"]
+        return pending
+
     def decisions(self, user: str) -> list[tuple[str, str | None]]:
         """(decision, why) of the user's log, oldest first."""
         log = self.notifications(user)["decisions"]
