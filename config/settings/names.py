@@ -57,8 +57,10 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "max_cart_items",
             "co_add_window",
             "max_neighbors",
+            "dedup_horizon_seconds",
             "dedup_retention_days",
             "dedup_window_seconds",
+            "dedup_pending_seconds",
         )
     ),
     "ranking": tuple(

@@ -8,6 +8,7 @@ from xsell.store.attribution.store import BatchFigures
 from xsell.store.backend.client import ROUND_TRIPS, RoundTrips, client_options, ping_redis
 from xsell.store.core.apply import Effect, epoch_text
 from xsell.store.core.bulk import NamespaceNotEmpty, bulk_load, is_bulk_loadable
+from xsell.store.core.guards import Position
 from xsell.store.core.keys import Stream
 from xsell.store.core.latest import Published
 from xsell.store.core.reader import StateClock, state_clock
@@ -31,6 +32,7 @@ __all__ = [
     "Job",
     "NamespaceNotEmpty",
     "NotificationWrites",
+    "Position",
     "Published",
     "RoundTrips",
     "Scheduled",

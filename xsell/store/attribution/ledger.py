@@ -149,8 +149,12 @@ class Attribution:
             out.revenue[f"{variant}{SEP}{pid}"] = value
         return out
 
-    def count_call(self, marker: str, ts: float, earned: Earned, now_ms: int) -> Call | None:
-        """The day's COUNT of what an event earned (None: nothing)."""
+    def count_call(
+        self, marker: str, ts: float, earned: Earned, now_ms: int, until_ms: int | None = None
+    ) -> Call | None:
+        """The day's COUNT of what an event earned (None: nothing). ``until_ms``: how long
+        its guard marker is kept (default: the dedup window; an apply passes the pending
+        lifetime and commits it, xsell/store/core/guards.py)."""
         if not earned.counters and not earned.revenue:
             return None
         counters = [x for kv in earned.counters.items() for x in (kv[0], number_arg(kv[1]))]
@@ -163,7 +167,9 @@ class Attribution:
             [
                 marker,
                 now_ms,
-                self.settings.learning.dedup_window_seconds * 1000,
+                until_ms
+                if until_ms is not None
+                else now_ms + self.settings.learning.dedup_window_seconds * 1000,
                 DAY_LIFETIME,
                 len(earned.counters),
                 *counters,

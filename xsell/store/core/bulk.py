@@ -9,8 +9,10 @@
 2. ``items``:  per item, its co-purchase zset (ZADD of absolute values; after an
                interrupted load the zset is deleted first, so a rerun writes it anew) and
                its landmark hash;
-3. ``users``:  popularity, purchase histories, and every order's done marker, so replaying
-               the same orders through Kafka or ``xsell backfill`` later counts nothing twice;
+3. ``users``:  popularity, purchase histories, and every order's done marker (kept for the
+               dedup horizon), so replaying the same orders through Kafka within it, or
+               ``xsell backfill`` of the same orders at any time (the load's position,
+               recorded with the seal), counts nothing twice;
 4. ``seal``:   the meta hash (N, T, L, ``created``) last: from then on the state is present,
                and the next backfill streams through the scripts instead.
 
@@ -58,11 +60,16 @@ async def is_bulk_loadable(store: EventStore) -> tuple[bool, str]:
 
 
 async def bulk_load(
-    store: EventStore, counts: BulkCounts, *, checked: str | None = None
+    store: EventStore,
+    counts: BulkCounts,
+    *,
+    checked: str | None = None,
+    position: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
     """Write ``counts`` into the store's (empty) namespace; returns what was written.
     ``checked``: the reason :func:`is_bulk_loadable` just gave the caller (its namespace scan
-    is not repeated); None = check here."""
+    is not repeated); None = check here. ``position``: the load's input source and its last
+    offset, recorded with the seal (xsell/store/core/guards.py)."""
     why = checked
     if why is None:
         loadable, why = await is_bulk_loadable(store)
@@ -102,6 +109,7 @@ async def bulk_load(
             ("HDEL", k.meta, "N"),
             ("HINCRBYFLOAT", k.meta, "N", counts.order_total),
             ("HSET", k.meta, *meta),
+            *([("HSET", k.positions, *position)] if position else []),
             ("HDEL", k.meta, "bulk_started"),
         ]
     )
@@ -145,7 +153,7 @@ def _item_calls(
 def _done_calls(store: EventStore, event_ids: list[str]) -> Iterator[tuple[Call, int]]:
     """Step 3's done markers: MARK_DONE calls of 1,000 keys on a single Redis, one SET per key
     on a cluster (keys in many slots)."""
-    ttl = int(store.settings.learning.dedup_retention_days * 86400)
+    ttl = store.settings.learning.dedup_horizon_seconds
     keys = [store.keys.done(Stream.ORDERS, eid) for eid in event_ids]
     if store.settings.redis.cluster:
         for key in keys:
