@@ -45,7 +45,7 @@ class SoakConfig:
     window: int = 60  # XSELL_DEDUP_WINDOW_SECONDS of the worker
     mix: str = "cart"
     inflight: int = 2000
-    orders: int = 20_000  # orders of the file the sessions are drawn from
+    orders: int = 2000  # orders of the file the sessions are drawn from (few: the model saturates)
     file: Path = ONLINE_RETAIL_FILE
     map: str = ONLINE_RETAIL_MAP
     skip_items: str = ONLINE_RETAIL_SKIP
@@ -78,7 +78,7 @@ def soak_env(cfg: SoakConfig) -> dict[str, str]:
         "XSELL_TOPIC_PREFIX": "soak.",
         "XSELL_APP_ID": "xsell-soak",
         "XSELL_KEY_NAMESPACE": "soak",
-        "XSELL_LOG_LEVEL": "WARNING",
+        "XSELL_LOG_LEVEL": "INFO",  # the worker says "Ready" at INFO
     }
 
 
@@ -160,9 +160,7 @@ async def _send(
             await asyncio.sleep(0.02)
         start = (chunk * 37) % max(len(orders) - 1000, 1)  # wander through the orders
         events = make_events(cfg.mix, orders[start : start + 1000], CHUNK, f"soak{chunk}")
-        futures = [
-            await prod.send(settings.topic(e.topic), e.value, key=e.key) for e in events
-        ]
+        futures = [await prod.send(settings.topic(e.topic), e.value, key=e.key) for e in events]
         await asyncio.gather(*futures)
         counts["sent"] += len(events)
 
@@ -247,6 +245,9 @@ def row_text(s: Sample) -> str:
 
 
 def table_text(result: dict[str, Any]) -> str:
-    rows = [Sample(**{k: v for k, v in s.items() if k != "idempotency_bytes"}) for s in result["samples"]]
+    rows = [
+        Sample(**{k: v for k, v in s.items() if k != "idempotency_bytes"})
+        for s in result["samples"]
+    ]
     lines = [HEADER, *map(row_text, rows), "", json.dumps(result["summary"], indent=1)]
     return "\n".join(lines)

@@ -34,7 +34,7 @@ from xsell.config.settings import Settings
 from xsell.store.attribution.lua import COUNT
 from xsell.store.backend.client import Call
 from xsell.store.core.keys import Keys
-from xsell.store.core.lua import APPLY_PAIRS, APPLY_POPULARITY, COMMIT
+from xsell.store.core.lua import APPLY_PAIRS, APPLY_POPULARITY, COMMIT, COMMIT_GUARD
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +95,8 @@ class Guards:
                 self.markers.setdefault(guard[0], []).append(guard[1])
 
     def commit_calls(self, positions: dict[str, int], now_ms: int) -> list[Call]:
-        """COMMIT of the positions and the {g} slot's guards, and a ZADD XX of each other
-        guard zset (a cluster's item markers, report days): markers kept for the window."""
+        """COMMIT of the positions and the {g} slot's guards, a ZADD XX of each cluster item's
+        markers and a COMMIT_GUARD of each report day's: markers kept for the window."""
         learning = self.settings.learning
         keep = now_ms + learning.dedup_window_seconds * 1000
         central = (self.keys.global_markers, self.keys.pair_guards)
@@ -109,6 +109,10 @@ class Guards:
                 args += [len(self.markers[key]), *self.markers[key]]
             calls.append((COMMIT, [self.keys.positions, *here], args))
         for key, markers in self.markers.items():
-            if key not in central:
+            if key in central:
+                continue
+            if ":{i:" in key:  # a cluster's item markers: trimmed by the item's next write
                 calls.append(("ZADD", key, "XX", *[x for m in markers for x in (keep, m)]))
+            else:  # a report day's: the key lives as long as its latest marker
+                calls.append((COMMIT_GUARD, [key], [now_ms, keep, *markers]))
         return calls

@@ -304,3 +304,28 @@ end
 return moved
 """,
 )
+
+COMMIT_GUARD = lua_script(
+    "commit_guard",
+    """
+-- The end of an apply for one guard zset outside the {g} slot that many keys share by day
+-- (a report day's markers): its markers are kept only for the dedup window from now on, and the
+-- key lives as long as its latest marker (so a day no longer written does not keep them).
+-- KEYS[1] the guard zset. ARGV[1] now (ms), ARGV[2] committed markers' until (ms),
+-- ARGV[3 ..] the markers (re-scored only where present: ZADD XX).
+-- returns: the number of markers left.
+local args = {}
+for i = 3, #ARGV do
+  args[#args + 1] = ARGV[2]
+  args[#args + 1] = ARGV[i]
+end
+for from = 1, #args, 1000 do
+  redis.call('ZADD', KEYS[1], 'XX', unpack(args, from, math.min(from + 999, #args)))
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #last == 0 then return 0 end
+redis.call('PEXPIREAT', KEYS[1], last[2])
+return redis.call('ZCARD', KEYS[1])
+""",
+)
