@@ -25,6 +25,12 @@ class LearningSettings(Group):
         10, ge=1, le=999, description="Newest cart items an add-to-cart pairs with."
     )
     max_neighbors: int = Field(200, ge=0, description="Neighbours kept per item; 0 = all.")
+    history_ttl_days: int = Field(
+        365, ge=1, le=3650, description="A purchase history expires this long after its last order."
+    )
+    max_history_items: int = Field(
+        2000, ge=10, le=100_000, description="A purchase history keeps the newest N items."
+    )
     dedup_horizon_seconds: int = Field(
         3 * 86400,
         ge=1,

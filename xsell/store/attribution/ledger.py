@@ -28,7 +28,6 @@ from xsell.store.core.keys import Keys
 
 SEP = "\x00"
 DAY_SECONDS = 86400
-DAY_LIFETIME = 400 * 86400  # how long daily aggregates are kept
 
 
 def is_attributed(event: Any) -> TypeGuard[CartEvent | PurchaseEvent | FeedbackEvent]:
@@ -170,7 +169,7 @@ class Attribution:
                 until_ms
                 if until_ms is not None
                 else now_ms + self.settings.learning.dedup_window_seconds * 1000,
-                DAY_LIFETIME,
+                self.settings.feedback.report_retention_days * 86400,
                 len(earned.counters),
                 *counters,
                 *rows,

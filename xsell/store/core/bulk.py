@@ -81,19 +81,7 @@ async def bulk_load(
     user_calls: list[tuple[Call, int]] = [
         (("DEL", k.popularity), 1),
         *_chunked_zadd(k.popularity, list(counts.popularity.items())),
-        *[
-            (
-                (
-                    (
-                        "HSET",
-                        k.history(user),
-                        *[x for item, ts in mine.items() for x in (item, number_arg(ts))],
-                    )
-                ),
-                len(mine),
-            )
-            for user, mine in counts.histories.items()
-        ],
+        *_history_calls(store, counts.histories),
         *_done_calls(store, counts.event_ids),
     ]
     await _send(store, iter(user_calls))
@@ -148,6 +136,20 @@ def _item_calls(
             yield from _chunked_zadd(keys.pairs, members)
         if code in counts.landmarks:
             yield ("HSET", keys.info, "L", _fmt(counts.landmarks[code])), 1
+
+
+def _history_calls(
+    store: EventStore, histories: dict[str, dict[str, float]]
+) -> Iterator[tuple[Call, int]]:
+    """Step 3's purchase histories as PURCHASE_USER leaves them: the newest
+    ``max_history_items`` of each, expiring ``history_ttl_days`` from now."""
+    learning = store.settings.learning
+    ttl = learning.history_ttl_days * 86400
+    for user, mine in histories.items():
+        kept = sorted(mine.items(), key=lambda it: (it[1], it[0]))[-learning.max_history_items :]
+        key = store.keys.history(user)
+        yield ("HSET", key, *[x for item, ts in kept for x in (item, number_arg(ts))]), len(kept)
+        yield ("EXPIRE", key, ttl), 1
 
 
 def _done_calls(store: EventStore, event_ids: list[str]) -> Iterator[tuple[Call, int]]:

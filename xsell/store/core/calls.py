@@ -102,7 +102,12 @@ class CallBuilder:
                     (
                         PURCHASE_USER,
                         [k.cart(event.user_id), k.history(event.user_id)],
-                        [number_arg(event.ts), *items],
+                        [
+                            number_arg(event.ts),
+                            s.learning.history_ttl_days * 86400,
+                            s.learning.max_history_items,
+                            *items,
+                        ],
                     )
                 )
             # popularity before the pairs: on a single Redis the pairs call marks the event

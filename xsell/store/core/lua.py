@@ -201,18 +201,28 @@ PURCHASE_USER = lua_script(
     "purchase_user",
     """
 -- KEYS[1] the user's cart hash, KEYS[2] the user's purchase history hash (item -> last ts).
--- ARGV[1] ts (s), ARGV[2 ..] the order's item ids.
+-- ARGV[1] ts (s), ARGV[2] the history's lifetime after this order (s), ARGV[3] the most items
+-- a history keeps (the oldest purchases are dropped beyond it), ARGV[4 ..] the order's items.
 -- Records the purchase in the history (keeping the latest ts per item) and empties the cart.
 -- returns: the number of items whose history entry changed.
 local ts = tonumber(ARGV[1])
 local changed = 0
-for i = 2, #ARGV do
+for i = 4, #ARGV do
   local old = tonumber(redis.call('HGET', KEYS[2], ARGV[i]))
   if old == nil or old < ts then
     redis.call('HSET', KEYS[2], ARGV[i], ARGV[1])
     changed = changed + 1
   end
 end
+local cap = tonumber(ARGV[3])
+if redis.call('HLEN', KEYS[2]) > cap then
+  local flat = redis.call('HGETALL', KEYS[2])
+  local rows = {}
+  for i = 1, #flat, 2 do rows[#rows + 1] = {tonumber(flat[i + 1]), flat[i]} end
+  table.sort(rows, function(a, b) return a[1] < b[1] or (a[1] == b[1] and a[2] < b[2]) end)
+  for i = 1, #rows - cap do redis.call('HDEL', KEYS[2], rows[i][2]) end
+end
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
 redis.call('DEL', KEYS[1])
 return changed
 """,
