@@ -1,13 +1,14 @@
 """``xsell soak``: run a worker at the highest rate the machine sustains for a while and watch
 what Redis holds, to show that idempotency's memory is flat (docs/scaling.md).
 
-A private Tansu broker and redis-server, one ``xsell worker`` with a short dedup horizon and
-window (so that the plateau shows within the run), and add-to-cart sessions with purchases
-drawn from real orders, each event with a fresh id. Closed loop: at most ``inflight`` events
-are sent and not yet answered by a suggestion, so the worker, not the broker's backlog, sets
-the rate. Every ``every`` seconds it samples Redis (INFO used_memory) and the idempotency
-bookkeeping (done keys, guard markers, positions: the store's ops room); the samples, a table
-and an SVG plot (:mod:`xsell.bench.soak_plot`) are the result.
+A private Tansu broker and redis-server, one ``xsell worker`` with a short dedup horizon,
+window and attribution window (so that the plateau shows within the run), and add-to-cart
+sessions with purchases drawn from real orders, each event with a fresh id and the current
+time. Closed loop: at most ``inflight`` events are sent and not yet answered by a suggestion,
+so the worker, not the broker's backlog, sets the rate. Every ``every`` seconds it samples
+Redis (INFO used_memory) and the idempotency bookkeeping (done keys, guard markers,
+positions: the store's ops room); the samples, a table and an SVG plot
+(:mod:`xsell.bench.soak_plot`) are the result.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class SoakConfig:
     every: float = 60.0  # seconds between samples
     horizon: int = 180  # XSELL_DEDUP_HORIZON_SECONDS of the worker
     window: int = 60  # XSELL_DEDUP_WINDOW_SECONDS of the worker
+    attribution_window: int = 120  # XSELL_ATTRIBUTION_WINDOW_SECONDS of the worker
     mix: str = "cart"
     inflight: int = 2000
     orders: int = 2000  # orders of the file the sessions are drawn from (few: the model saturates)
@@ -75,6 +77,8 @@ def soak_env(cfg: SoakConfig) -> dict[str, str]:
     return {
         "XSELL_DEDUP_HORIZON_SECONDS": str(cfg.horizon),
         "XSELL_DEDUP_WINDOW_SECONDS": str(cfg.window),
+        # the per-user attribution ledgers hold this much: short, so they level off too
+        "XSELL_ATTRIBUTION_WINDOW_SECONDS": str(cfg.attribution_window),
         "XSELL_TOPIC_PREFIX": "soak.",
         "XSELL_APP_ID": "xsell-soak",
         "XSELL_KEY_NAMESPACE": "soak",
@@ -160,9 +164,19 @@ async def _send(
             await asyncio.sleep(0.02)
         start = (chunk * 37) % max(len(orders) - 1000, 1)  # wander through the orders
         events = make_events(cfg.mix, orders[start : start + 1000], CHUNK, f"soak{chunk}")
-        futures = [await prod.send(settings.topic(e.topic), e.value, key=e.key) for e in events]
+        futures = [
+            await prod.send(settings.topic(e.topic), _now(e.value), key=e.key) for e in events
+        ]
         await asyncio.gather(*futures)
         counts["sent"] += len(events)
+
+
+def _now(value: bytes) -> bytes:
+    """An event happening now (the orders' own times are years ago): time windows (the
+    attribution window, carts) then pass during the run as they would in a shop."""
+    event = json.loads(value)
+    event["ts"] = time.time()
+    return json.dumps(event, separators=(",", ":")).encode()
 
 
 async def _receive(cons: Any, counts: dict[str, int], stop: asyncio.Event) -> None:

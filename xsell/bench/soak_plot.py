@@ -15,11 +15,11 @@ def _nice(top: float) -> float:
     """A round axis maximum at or above ``top``."""
     if top <= 0:
         return 1.0
-    step = 10 ** len(str(int(top))) / 10
-    for factor in (1, 2, 2.5, 5, 10):
+    step = 10.0 ** len(str(int(top))) / 10
+    for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
         if step * factor >= top:
-            return step * factor
-    return step * 10
+            return float(step * factor)
+    return float(step * 10)
 
 
 def _panel(

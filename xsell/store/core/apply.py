@@ -24,7 +24,6 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Self
 
 from xsell.config.settings import Settings
@@ -32,6 +31,7 @@ from xsell.models.events import CartEvent, CatalogItem, Event
 from xsell.store.attribution.ledger import Attribution, is_attributed
 from xsell.store.backend.client import Call, RedisClient, Runner, connect
 from xsell.store.core.calls import CallBuilder, event_id_of, stream_of
+from xsell.store.core.epoch import EpochWatch
 from xsell.store.core.guards import (
     Guards,
     Position,
@@ -54,7 +54,7 @@ class Effect:
     cart: list[str] = field(default_factory=list)  # cart before the event, most recent first
 
 
-class EventStore:
+class EventStore(EpochWatch):
     """Applies events exactly once (the core: co-occurrence, carts, histories, catalogue,
     popularity); :class:`xsell.store.facade.Store` adds the other features' rooms."""
 
@@ -98,7 +98,7 @@ class EventStore:
         where it has none; committed with the batch (xsell/store/core/guards.py)."""
         attribution = self.ledger if attribute else None
         effects = [Effect(e) for e in events]
-        where = list(positions) if positions is not None else [None] * len(events)
+        where: list[Position | None] = [None] * len(events) if positions is None else [*positions]
         done_keys = [self.keys.done(stream_of(e), event_id_of(e)) for e in events]
         trackable = [i for i, e in enumerate(events) if not isinstance(e, CatalogItem)]
         await self._mark_duplicates(effects, done_keys, trackable, where)
@@ -233,51 +233,6 @@ class EventStore:
             if p is not None and is_redelivery(p, committed.get(p.source), now, horizon):
                 effects[i].duplicate = True
 
-    async def read_epoch(self) -> str | None:
-        """The state's epoch: meta 'created' (ms), written by the first purchase applied."""
-        (epoch,) = await self.runner.run([("HGET", self.keys.meta, "created")])
-        return None if epoch is None else str(epoch)
-
-    async def check_epoch(self, epoch: str | None) -> bool:
-        """Remember ``epoch``. When a state seen before is gone or replaced (Redis restarted
-        without persistence, flushed, failed over to an empty replica), log an ERROR and
-        record the loss in the meta hash (``xsell status`` reports it until ``xsell
-        rebuild``); returns True then."""
-        previous, self.epoch = self.epoch, epoch
-        if previous is None or epoch == previous:
-            return False
-        self.state_losses += 1
-        log.error(
-            "Redis state lost: namespace %r at %s had state created %s, now %s. Redis "
-            "restarted without persistence, was flushed or failed over to an empty replica? "
-            "Suggestions fall back to popular items until it is rebuilt: `xsell rebuild` "
-            "(replays the Kafka topics) or `xsell rebuild --file ORDERS` "
-            "(docs/reliability.md)",
-            self.settings.redis.key_namespace,
-            self.runner.where,
-            epoch_text(previous),
-            epoch_text(epoch) if epoch else "no state",
-        )
-        await self.mark_lost(previous)
-        return True
-
-    async def mark_lost(self, previous: str) -> None:
-        """Record (once per lost epoch) that the state of epoch ``previous`` was lost."""
-        (known,) = await self.runner.run([("HGET", self.keys.meta, "lost_epoch")])
-        if known != previous or previous == "unknown":
-            await self.runner.run(
-                [
-                    (
-                        "HSET",
-                        self.keys.meta,
-                        "lost_at",
-                        int(time.time() * 1000),
-                        "lost_epoch",
-                        previous,
-                    )
-                ]
-            )
-
     async def flush_namespace(self) -> int:
         """Delete every key of this namespace (tests, evaluation). Returns the count.
         A deliberate wipe, not a loss: the remembered epoch is forgotten too."""
@@ -294,18 +249,6 @@ class EventStore:
     async def _delete(self, keys: Iterable[str]) -> int:
         results = await self.runner.run([("DEL", key) for key in keys])
         return int(sum(results))
-
-
-# meta fields that are bookkeeping (state epochs, an unfinished bulk load), not model state
-META_BOOKKEEPING = ("created", "lost_at", "lost_epoch", "rebuilt_at", "bulk_started")
-
-
-def epoch_text(epoch: str | float | None) -> str:
-    """An epoch (ms since 1970) as RFC 3339 UTC, for logs and ``xsell status``."""
-    if epoch is None:
-        return "never"
-    when = datetime.fromtimestamp(float(epoch) / 1000, UTC)
-    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _is_cart_read(call: Call) -> bool:

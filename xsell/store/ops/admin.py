@@ -11,7 +11,7 @@ from typing import Any
 
 from xsell.models.inputs import Parsed
 from xsell.store.backend.client import RedisClient, Runner
-from xsell.store.core.apply import META_BOOKKEEPING
+from xsell.store.core.epoch import META_BOOKKEEPING
 from xsell.store.core.keys import Keys, Stream, is_bookkeeping, is_output
 from xsell.store.core.lua import READ_ITEM
 from xsell.store.core.reader import parse_scores
