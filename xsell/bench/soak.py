@@ -190,7 +190,7 @@ async def _receive(cons: Any, counts: dict[str, int], stop: asyncio.Event) -> No
 async def _sample(
     store: Store, counts: dict[str, int], minute: float, previous: Sample | None
 ) -> Sample:
-    info = await store.client.info("memory")
+    used = await store.ops.used_memory()
     idem = await store.ops.idempotency()
     applied = counts["received"]
     rate = 0.0
@@ -201,7 +201,7 @@ async def _sample(
         sent=counts["sent"],
         applied=applied,
         rate=round(rate, 1),
-        used_memory=int(info["used_memory"]),
+        used_memory=used,
         done_keys=idem.done_keys,
         done_bytes=idem.done_bytes,
         guard_markers=idem.guard_markers,

@@ -202,6 +202,12 @@ class OpsStore:
                 out[key[ns:]] = await self._client.get(key)
         return out
 
+    async def used_memory(self) -> int:
+        """What the Redis server holds in all, in bytes (INFO memory used_memory; a single
+        Redis: a cluster client answers per node)."""
+        info = await self._client.info("memory")
+        return int(info["used_memory"])
+
     async def idempotency(self, sample: int = 500) -> IdempotencyFootprint:
         """The idempotency bookkeeping's keys and bytes (MEMORY USAGE; done keys: the mean of
         the first ``sample`` found, times their count). One SCAN of the namespace."""
