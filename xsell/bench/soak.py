@@ -47,7 +47,7 @@ class SoakConfig:
     attribution_window: int = 120  # XSELL_ATTRIBUTION_WINDOW_SECONDS of the worker
     mix: str = "cart"
     inflight: int = 2000
-    orders: int = 2000  # orders of the file the sessions are drawn from (few: the model saturates)
+    orders: int = 300  # orders of the file the sessions are drawn from (few: the model saturates)
     file: Path = ONLINE_RETAIL_FILE
     map: str = ONLINE_RETAIL_MAP
     skip_items: str = ONLINE_RETAIL_SKIP
@@ -162,8 +162,9 @@ async def _send(
             if stop.is_set():
                 return
             await asyncio.sleep(0.02)
-        start = (chunk * 37) % max(len(orders) - 1000, 1)  # wander through the orders
-        events = make_events(cfg.mix, orders[start : start + 1000], CHUNK, f"soak{chunk}")
+        start = (chunk * 37) % len(orders)  # the same few orders, in turn: the model saturates
+        turn = [*orders[start:], *orders[:start]]
+        events = make_events(cfg.mix, turn, CHUNK, f"soak{chunk}")
         futures = [
             await prod.send(settings.topic(e.topic), _now(e.value), key=e.key) for e in events
         ]
