@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export CI
 
-.PHONY: help lint lint-imports format types unit check test system ci schemas lock
+.PHONY: help lint lint-imports format types unit check test system ci schemas lock screenshots
 
 help:  ## list the tasks
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -38,6 +38,9 @@ system:  ## the slow tier: bench, eval through Kafka, chaos, outages, demo
 	$(PY) -m pytest tests/system
 
 ci: lint lint-imports types test system  ## everything CI runs, in its order
+
+screenshots:  ## docs/demo-shop.png and docs/dashboard.png: the browser tests write them (a demo each)
+	$(PY) -m pytest tests/system/test_shop_page.py tests/system/test_dashboard_page.py -q
 
 # The lock pins what CI installs (.ci/setup: pip install -r requirements-dev.lock): every
 # package of the dev extra for Python 3.11+, on every platform, with its hashes. After a change

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
+from xsell.config.strength import secrets_problem
 from xsell.models.errors import ConfigError
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", ""})
@@ -73,6 +74,10 @@ class _Api(Protocol):
     def public_keys(self) -> frozenset[str]: ...
     @property
     def user_token_secret(self) -> SecretStr | None: ...
+    @property
+    def secret_min_bytes(self) -> int: ...
+    @property
+    def secret_min_bits(self) -> float: ...
 
 
 class _Ops(Protocol):
@@ -154,11 +159,26 @@ def security_problem(s: SecuritySettings) -> str | None:
     for failed, problem in checks:
         if failed:
             return problem
+    weak = api_secrets_problem(s.api)
+    if weak:
+        return weak
     for group, field in FILE_SETTINGS:
         path = getattr(getattr(s, group), field)
         if path and not Path(path).is_file():
             return f"{group}_{field}: no such file: {path}"
     return None
+
+
+def api_secrets_problem(api: _Api) -> str | None:
+    """A secret key, public key or token secret that is empty, short, a placeholder or of
+    too little entropy (config/strength.py): anyone could guess it or forge a token."""
+    token = api.user_token_secret
+    named = [
+        ("XSELL_API_KEYS", sorted(api.key_set)),
+        ("XSELL_API_PUBLIC_KEYS", sorted(api.public_keys)),
+        ("XSELL_API_USER_TOKEN_SECRET", [] if token is None else [token.get_secret_value()]),
+    ]
+    return secrets_problem(named, api.secret_min_bytes, api.secret_min_bits)
 
 
 def unsafe_reasons(s: SecuritySettings) -> list[str]:

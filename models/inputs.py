@@ -12,14 +12,27 @@ ranker sees plain (decayed) counts.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from xsell.models.decay import decayed_value
 from xsell.models.events import CatalogItem
-from xsell.models.ranking import NO_ANCHOR, Neighbours, RankInput, RankParams, RankRequest
-from xsell.models.scoring import BatchStats, Scored, anchor_stats, together_value
+from xsell.models.ranking import (
+    NO_ANCHOR,
+    Because,
+    Neighbours,
+    RankInput,
+    RankParams,
+    RankRequest,
+)
+from xsell.models.scoring import (
+    BatchStats,
+    CategoryStats,
+    Scored,
+    anchor_stats,
+    together_value,
+)
 
 POPULAR_EXTRA = 20  # popular items read beyond k, to survive exclusions
 DETAIL_FACTOR = 5  # candidates given catalogue/history detail: DETAIL_FACTOR * k + 10
@@ -37,6 +50,15 @@ class AnchorData:
 
 
 @dataclass(frozen=True, slots=True)
+class CategoryData:
+    """One category's stored counts (models/categories.py), raw, not yet decayed."""
+
+    landmark: float
+    orders: float  # n(A): orders holding the category
+    items: Parsed  # the items most often bought with it, and their raw weights
+
+
+@dataclass(frozen=True, slots=True)
 class RankingData:
     """What the store read for a batch: raw stored values, not yet decayed."""
 
@@ -47,6 +69,8 @@ class RankingData:
     landmark: float
     popular: Parsed  # the most popular items with their raw counts, most popular first
     prior_items: list[str]  # the popular items that are the prior's candidates
+    category_of: dict[str, str] = field(default_factory=dict)  # anchor -> its category
+    categories: dict[str, CategoryData] = field(default_factory=dict)
 
 
 def detail_size(params: RankParams) -> int:
@@ -79,6 +103,11 @@ def batch_stats(data: RankingData, half_life: float) -> BatchStats:
             for a, d in data.anchors.items()
         },
         popular=np.asarray([position[m] for m in data.prior_items], dtype=np.int64),
+        category_of=data.category_of,
+        categories={
+            c: CategoryStats(anchor_stats(position, d.items, ([], []), d.landmark), d.orders)
+            for c, d in data.categories.items()
+        },
     )
 
 
@@ -126,10 +155,16 @@ def assemble(
     for req, cands in zip(requests, scored, strict=True):
         g = decayed_value(1.0, stats.landmark, req.now, hl)
         explained: dict[str, dict[str, float]] = {}
+        by_category: dict[str, Because] = {}
         for cand, (_, anchor, _) in cands.items():
             if anchor == NO_ANCHOR:
                 continue
-            explained.setdefault(anchor, {})[cand] = together_value(stats, anchor, cand, req.now)
+            together = together_value(stats, anchor, cand, req.now)
+            explained.setdefault(anchor, {})[cand] = together
+            if together == 0.0 and params.category_backoff > 0:
+                because = category_because(stats, anchor, cand, req.now)
+                if because is not None:
+                    by_category[cand] = because
         anchors = list(req.anchors)
         inputs.append(
             RankInput(
@@ -143,9 +178,25 @@ def assemble(
                 popular=usable(popular, req.exclude, params.k + POPULAR_EXTRA),
                 now=req.now,
                 scored=cands,
+                by_category=by_category,
             )
         )
     return inputs
+
+
+def category_because(stats: BatchStats, anchor: str, cand: str, now: float) -> Because | None:
+    """Why ``cand`` was offered for ``anchor`` when the anchor's own orders never held it:
+    the anchor's category (its weight with the item, and P(item | category)); None when
+    the category does not hold it either."""
+    cat = stats.category_of.get(anchor)
+    cs = stats.categories.get(cat) if cat is not None else None
+    if cat is None or cs is None or cs.orders <= 0:
+        return None
+    raw = cs.items.together_raw.get(cand)
+    if raw is None:
+        return None
+    f = decayed_value(1.0, cs.items.landmark, now, stats.half_life)
+    return Because(anchor, raw * f, raw / cs.orders, category=cat)
 
 
 def offerable(inputs: Sequence[RankInput]) -> list[list[str]]:

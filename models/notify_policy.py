@@ -20,6 +20,7 @@ CHANNELS = ("push", "email", "sms", "zalo")  # the consent keys of the profiles 
 CART_ABANDONED = "cart_abandoned"
 POST_PURCHASE = "post_purchase"
 REASONS = (CART_ABANDONED, POST_PURCHASE)
+MAX_TRIGGER_ITEMS = 1000  # a trigger's item_ids in the contract (models/messages/outputs.py)
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
 _CLOCK = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
 
@@ -243,6 +244,20 @@ def purchased_since(purchases: Mapping[str, float], since: float) -> bool:
     """True when the user bought anything after ``since`` (the cart's last activity): the
     abandoned cart was not abandoned, whatever the order held."""
     return any(ts > since for ts in purchases.values())
+
+
+def window_items(
+    trigger_items: Sequence[str],
+    purchases: Mapping[str, float],
+    since: float,
+    limit: int = MAX_TRIGGER_ITEMS,
+) -> list[str]:
+    """The items of a post-purchase notification, oldest first: its trigger order's, then
+    every item bought since (``purchases``: item -> last bought at). Why: a user who orders
+    again while one is pending gets one notification for all the orders, not one per order
+    (the later orders joined the pending one), so its content is computed when it is sent."""
+    later = sorted((ts, item) for item, ts in purchases.items() if ts >= since)
+    return list(dict.fromkeys([*trigger_items, *(item for _, item in later)]))[-limit:]
 
 
 def recently_notified(repeats: Mapping[str, float], now: float, repeat_seconds: float) -> set[str]:

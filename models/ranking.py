@@ -42,6 +42,7 @@ class Because:
     item_id: str
     together: float
     confidence: float
+    category: str | None = None  # set when the anchor's category, not the anchor, explains it
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class RankParams:
     recency_decay: float = 0.5
     popular_fallback: bool = True
     popularity_prior: float = 0.0  # m of evidence(): 0 = the similarity alone
+    category_backoff: float = 0.0  # scale of models/categories.own_weight(): 0 = off
     rules: RuleParams = field(default_factory=RuleParams)
 
 
@@ -87,6 +89,9 @@ class RankInput:
     popular: Sequence[tuple[str, float]]  # (item, decayed count), most popular first
     now: float
     scored: Mapping[str, tuple[float, str, float]] | None = None  # score_candidates, if known
+    by_category: Mapping[str, Because] = field(default_factory=dict)
+    """candidates that their best anchor's category, not the anchor's own co-purchases,
+    brought in: "often bought with <category>" (models/categories.py)"""
 
 
 NO_ANCHOR = ""  # the best anchor of a candidate that only the popularity prior scored
@@ -200,7 +205,8 @@ def rank(inp: RankInput, params: RankParams) -> list[Offer]:
         kind = "upsell" if is_upsell(item, anchor_item) else "cross_sell"
         if kind == "upsell" and rules.exclude_upsell:
             continue
-        offers.append(Offer(cand, score, kind, _because(anchor, cand, inp)))
+        because = inp.by_category.get(cand) or _because(anchor, cand, inp)
+        offers.append(Offer(cand, score, kind, because))
         chosen.add(cand)
     if params.popular_fallback:
         top = inp.popular[0][1] if inp.popular else 0.0

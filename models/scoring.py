@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from xsell.models.categories import own_weight, prior_weight
 from xsell.models.decay import decayed_value
 from xsell.models.ranking import NO_ANCHOR, RankParams, RankRequest, evidence
 from xsell.models.similarity import SIMILARITIES
@@ -51,6 +52,36 @@ class BatchStats:
     anchors: dict[str, AnchorStats]
     popular: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     """positions of the most popular items (the prior's candidates), most popular first"""
+    category_of: dict[str, str] = field(default_factory=dict)  # anchor -> its category
+    categories: dict[str, CategoryStats] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryStats:
+    """One category's back-off (models/categories.py): the items bought with it as arrays
+    (``co_added`` all 0) and its raw order count."""
+
+    items: AnchorStats
+    orders: float
+
+
+def backoff_of(
+    stats: BatchStats, anchor: str, n_anchor: float, now: float, params: RankParams
+) -> tuple[CategoryStats, float, float, float] | None:
+    """The category back-off of an anchor, or None (no category, no counts, or off): its
+    category, the weight of the anchor's own statistics (models/categories.own_weight), the
+    category's decayed order count and its decay factor at ``now``."""
+    if params.category_backoff <= 0:
+        return None
+    cat = stats.category_of.get(anchor)
+    cs = stats.categories.get(cat) if cat is not None else None
+    if cs is None or cs.orders <= 0 or not len(cs.items.index):
+        return None
+    f = decayed_value(1.0, cs.items.landmark, now, stats.half_life)
+    own = own_weight(n_anchor, params.category_backoff)
+    if own >= 1.0:
+        return None
+    return cs, own, cs.orders * f, f
 
 
 def anchor_stats(
@@ -103,16 +134,28 @@ def score_batch(
         for j, anchor in enumerate(req.anchors):
             n_a = counts[position[anchor]] * g if anchor in position else 0.0
             e = evidence(n_a, m)
+            back = backoff_of(stats, anchor, n_a, req.now, params)
+            own, e_cat = (1.0, 0.0) if back is None else (back[1], evidence(back[2], m))
             if m > 0:
-                prior += weight * (1.0 - e)
+                prior += weight * (1.0 - e if back is None else prior_weight(own, e, e_cat))
             a = stats.anchors.get(anchor)
             if a is not None and len(a.index):
                 arrays.append(a)
                 seg_rows.append(r)
                 seg_j.append(j)
                 seg_f.append(decayed_value(1.0, a.landmark, req.now, hl))
-                seg_w.append(weight * e)
+                seg_w.append(weight * e if back is None else weight * own * e)
                 seg_na.append(n_a)
+                seg_g.append(g)
+                seg_total.append(stats.total * g)
+            if back is not None:  # the category's items, as a segment of the same anchor
+                cs, _, n_cat, f_cat = back
+                arrays.append(cs.items)
+                seg_rows.append(r)
+                seg_j.append(j)
+                seg_f.append(f_cat)
+                seg_w.append(weight * (1.0 - own) * e_cat)
+                seg_na.append(n_cat)
                 seg_g.append(g)
                 seg_total.append(stats.total * g)
             weight *= params.recency_decay

@@ -15,7 +15,9 @@ after ``min_cases`` decayed cases.
 The candidates differ in the recency weight r of the cart's items (models/ranking.py): where
 the source has a meaningful add order, the item just added says most (r = 0.5); where it does
 not (a basket exported in arbitrary order), every cart item says as much (r = 1). A source
-rarely says which it is, so the stream decides.
+rarely says which it is, so the stream decides. They also differ in the category back-off
+(models/categories.py): whether thin anchors lean on their category helps on some catalogues
+and not on others, so the stream decides that too.
 """
 
 from __future__ import annotations
@@ -95,9 +97,28 @@ def stats_of(cases: float, values: Sequence[float], k: int, choice: int) -> Tune
     return TuneStats(cases, hits, choice, wins)
 
 
-def candidate_params(base: RankParams, recency_decays: Sequence[float]) -> list[RankParams]:
-    """The settings under test: the configured ranking with each recency weight."""
-    return [replace(base, recency_decay=r) for r in recency_decays]
+def candidate_params(
+    base: RankParams, recency_decays: Sequence[float], category_backoffs: Sequence[float] = ()
+) -> list[RankParams]:
+    """The settings under test: the configured ranking with each recency weight, for the
+    configured category back-off first, then for each other back-off strength of
+    ``category_backoffs`` (a grid). Why the configured back-off first: the first
+    ``len(recency_decays)`` candidates stay what they were before back-off candidates
+    existed, so a stored choice keeps its meaning."""
+    strengths = dict.fromkeys([base.category_backoff, *category_backoffs])
+    return [
+        replace(base, recency_decay=r, category_backoff=b)
+        for b in strengths
+        for r in recency_decays
+    ]
+
+
+def candidate_label(params: RankParams, base: RankParams) -> str:
+    """How status and metrics name a candidate: its recency weight, and its back-off
+    strength where it is not the configured one."""
+    if params.category_backoff == base.category_backoff:
+        return str(params.recency_decay)
+    return f"{params.recency_decay}/category_backoff={params.category_backoff}"
 
 
 def fading_factor(half_life_cases: float) -> float:

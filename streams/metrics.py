@@ -53,8 +53,8 @@ def record_tuning(tuner: SelfTuning | None) -> None:
     stats = tuner.stats
     TUNING_CHOICE.set(tuner.params.recency_decay)
     TUNING_CASES.set(stats.cases)
-    for c, params in enumerate(tuner.candidates):
-        TUNING_HIT_RATE.labels(str(params.recency_decay)).set(stats.rate(c))
+    for c in range(len(tuner.candidates)):  # labelled as in xsell status (tuner.label)
+        TUNING_HIT_RATE.labels(tuner.label(c)).set(stats.rate(c))
 
 
 def serve(host: str, port: int) -> bool:

@@ -7,6 +7,7 @@ import logging
 import faust
 
 from xsell.config.settings import Settings, require_safe
+from xsell.kafka_clients import wait_for_kafka
 from xsell.streams.app import create_app
 
 log = logging.getLogger(__name__)
@@ -15,6 +16,7 @@ log = logging.getLogger(__name__)
 def run_worker(settings: Settings) -> None:
     """Run the worker in this process until it is stopped (SIGTERM, Ctrl-C)."""
     require_safe(settings)
+    wait_for_kafka(settings).close()  # a broker still starting is waited for, within a bound
     app, _ = create_app(settings)
     log.info("xsell worker starting with %s", settings.masked())
     worker = faust.Worker(app, loglevel=settings.ops.log_level.lower(), quiet=True)

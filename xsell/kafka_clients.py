@@ -22,7 +22,7 @@ from xsell.config.settings import Settings
 from xsell.config.topics import names as topic_names
 from xsell.config.topics import partition_count, topic_spec
 from xsell.models.errors import XsellError
-from xsell.retrying import Backoff, Failure, RetryPolicy, retry_sync
+from xsell.retrying import Failure, RetryPolicy, retry_sync
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,21 @@ def require_kafka(settings: Settings) -> None:
         raise XsellError(f"{down} (XSELL_KAFKA_BROKERS)")
 
 
-def admin(settings: Settings, timeout: float = 30.0) -> KafkaAdminClient:
-    """An admin client; waits up to ``timeout`` for a broker that is still starting (a fixed
-    half-second pause, :mod:`xsell.retrying`), then says in one line why there is none."""
+def admin(settings: Settings, timeout: float | None = None) -> KafkaAdminClient:
+    """An admin client, once a broker answers: :func:`wait_for_kafka`."""
+    return wait_for_kafka(settings, timeout)
+
+
+def wait_for_kafka(settings: Settings, timeout: float | None = None) -> KafkaAdminClient:
+    """An admin client (a broker has answered a metadata request); while none does, one
+    warning line per failed try and the start-up policy's pauses
+    (:meth:`xsell.retrying.RetryPolicy.startup`) for at most ``timeout`` seconds
+    (XSELL_KAFKA_STARTUP_TIMEOUT_SECONDS by default), then XsellError in one line. The
+    worker, the API and ``xsell topics create`` wait here before their clients start, so a
+    broker that is still starting is waited for, and one that is down is said in one line
+    instead of a client library's traceback."""
+    budget = settings.kafka.startup_timeout_seconds if timeout is None else timeout
+    where = settings.kafka.servers
 
     def attempt() -> KafkaAdminClient:
         down = unreachable(settings)
@@ -75,18 +87,34 @@ def admin(settings: Settings, timeout: float = 30.0) -> KafkaAdminClient:
         return KafkaAdminClient(**_client_options(settings), request_timeout_ms=10000)
 
     def waiting(failure: Failure) -> None:
-        log.info("waiting for Kafka at %s: %s", settings.kafka.servers, failure.error)
+        log.warning(
+            "waiting for Kafka (%.0fs of %gs): %s; next try in %.1fs",
+            failure.elapsed,
+            budget,
+            _reason(failure.error, where),
+            failure.delay,
+        )
 
-    policy = RetryPolicy((_BrokerDown, KafkaError), Backoff.fixed(0.5), give_up_after=timeout)
+    policy = RetryPolicy.startup((_BrokerDown, KafkaError), budget)
     try:
         return retry_sync(attempt, policy, waiting).value
     except (_BrokerDown, KafkaError) as exc:
-        raise XsellError(f"Kafka at {settings.kafka.servers}: {exc}") from None
+        raise XsellError(
+            f"{_reason(exc, where)}; gave up after {budget:g}s "
+            "(XSELL_KAFKA_BROKERS, XSELL_KAFKA_STARTUP_TIMEOUT_SECONDS)"
+        ) from None
+
+
+def _reason(error: BaseException, where: str) -> str:
+    """Why a try failed, in words: the TCP probe's own text, or the client's error."""
+    if isinstance(error, _BrokerDown):
+        return str(error)
+    return f"Kafka at {where}: {type(error).__name__}{f' ({error})' if str(error) else ''}"
 
 
 class _BrokerDown(Exception):
     """No bootstrap broker accepts a TCP connection (the text says why): retried by
-    :func:`admin`, never seen outside it."""
+    :func:`wait_for_kafka`, never seen outside it."""
 
 
 def create_topics(settings: Settings, names: Iterable[str] = TOPICS) -> dict[str, str]:

@@ -75,10 +75,23 @@ class RetryPolicy:
     give_up_after: float | None = None
 
     def next_pause(self, error: BaseException, failures: int, elapsed: float) -> Failure:
-        """The failure record for ``error``; re-raises ``error`` when the budget is spent."""
-        if self.give_up_after is not None and elapsed > self.give_up_after:
-            raise error
-        return Failure(error, failures, elapsed, self.backoff.delay(failures))
+        """The failure record for ``error``; re-raises ``error`` when the budget is spent.
+        The pause never runs past the budget: the last attempt starts when it ends, so the
+        whole wait is bounded by the budget plus one attempt."""
+        delay = self.backoff.delay(failures)
+        if self.give_up_after is not None:
+            if elapsed > self.give_up_after:
+                raise error
+            delay = min(delay, self.give_up_after - elapsed)
+        return Failure(error, failures, elapsed, delay)
+
+    @classmethod
+    def startup(cls, retry_on: Errors, budget: float) -> RetryPolicy:
+        """How a process waits at start for a server it needs (the worker, the API and
+        ``xsell topics`` for Kafka: XSELL_KAFKA_STARTUP_TIMEOUT_SECONDS): half a second,
+        doubling to five, for at most ``budget`` seconds; the caller logs one line per
+        failure and turns the last error into one line and a non-zero exit."""
+        return cls(retry_on, Backoff(0.25, 5.0), give_up_after=budget)
 
 
 def _ignore(_: Failure) -> None:

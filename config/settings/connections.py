@@ -43,6 +43,12 @@ class KafkaSettings(Group):
     ssl_ca_file: str | None = Field(None, description="CA file verifying the brokers.")
     ssl_cert_file: str | None = Field(None, description="Client certificate for Kafka.")
     ssl_key_file: str | None = Field(None, description="Key of that client certificate.")
+    startup_timeout_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="How long the worker, the API and `xsell topics` wait for a broker at start.",
+    )
 
     @field_validator("brokers", mode="before")
     @classmethod

@@ -74,6 +74,12 @@ class RankingSettings(Group):
         ge=0,
         description="Prior orders per anchor toward popularity (n / (n + m)); 0 = none.",
     )
+    category_backoff: float = Field(
+        1.0,
+        ge=0,
+        description="Thin items back off to their category: threshold in the category's "
+        "mean orders per item (n / (n + t)); 0 = off.",
+    )
     candidates_per_anchor: int = Field(50, ge=1, le=1000, description="Neighbours read each.")
     max_anchors: int = Field(10, ge=1, le=500, description="Most recent cart items used.")
     recency_decay: float = Field(0.5, gt=0, le=1, description="Anchor weight per step back.")
@@ -98,6 +104,11 @@ class TuningSettings(Group):
     recency: tuple[float, ...] = Field(
         (0.5, 0.75, 1.0), description="Candidate recency weights (comma-separated, in (0, 1])."
     )
+    category_backoff: tuple[float, ...] = Field(
+        (0.0, 1.0),
+        description="Candidate category back-off strengths, each with every recency weight "
+        "(comma-separated, >= 0; XSELL_CATEGORY_BACKOFF is always one).",
+    )
     sample: float = Field(
         0.25, gt=0, le=1, description="Share of shoppers whose adds are test cases."
     )
@@ -120,9 +131,20 @@ class TuningSettings(Group):
             raise ValueError("expected one or more weights in (0, 1]")
         return weights
 
-    @field_serializer("recency")
+    @field_serializer("recency", "category_backoff")
     def _recency_text(self, value: tuple[float, ...]) -> str:
         return ",".join(repr(w) for w in value)
+
+    @field_validator("category_backoff", mode="before")
+    @classmethod
+    def _backoffs(cls, value: Any) -> tuple[float, ...]:
+        try:
+            strengths = tuple(float(p) for p in comma_items(value))
+        except ValueError:
+            raise ValueError("expected numbers, comma-separated (e.g. 0,1)") from None
+        if any(not b >= 0 for b in strengths):
+            raise ValueError("expected strengths >= 0")
+        return strengths
 
 
 class WorkerSettings(Group):

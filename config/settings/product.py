@@ -166,6 +166,43 @@ class ApiSettings(Group):
     keepalive_seconds: float = Field(
         15.0, gt=0, le=15.0, description="Comment sent on a quiet stream at least this often."
     )
+    read_deadline_seconds: float = Field(
+        0.5, gt=0, le=60, description="A GET that takes longer gets a 503 with Retry-After."
+    )
+    write_deadline_seconds: float = Field(
+        2.0, gt=0, le=60, description="A POST that takes longer gets a 503 with Retry-After."
+    )
+    secret_min_bytes: int = Field(
+        32, ge=32, description="Shortest API key or token secret accepted, in bytes."
+    )
+    secret_min_bits: float = Field(
+        80.0, ge=80.0, description="Least estimated entropy of a key or secret (security.md)."
+    )
+    auth_failure_limit: int = Field(
+        20, ge=1, description="Failed sign-ins per address or key prefix per window; then 429."
+    )
+    auth_failure_window_seconds: int = Field(
+        60, ge=1, le=86400, description="Window of api_auth_failure_limit, in seconds."
+    )
+    dashboard_session_seconds: int = Field(
+        43200, ge=60, le=2592000, description="Lifetime of a dashboard sign-in."
+    )
+    frame_ancestors: str = Field(
+        "'none'", description="CSP frame-ancestors: who may embed the dashboard in a frame."
+    )
+    public_max_events: int = Field(
+        500, ge=1, description="Events in one POST /v1/events with a public key; then 413."
+    )
+    public_events_per_second: int = Field(
+        1000, ge=1, description="Events per second per public key (all API processes); then 429."
+    )
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _ancestors(cls, value: str) -> str:
+        if not value.strip() or any(c in value for c in ";,\r\n"):
+            raise ValueError("CSP sources separated by spaces ('none', 'self', https://shop)")
+        return value.strip()
 
     @field_validator("public_keys", mode="before")
     @classmethod

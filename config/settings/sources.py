@@ -36,6 +36,7 @@ LIST_SETTINGS = frozenset(
         ("kafka", "brokers"),
         ("ranking", "consumable_categories"),
         ("tuning", "recency"),
+        ("tuning", "category_backoff"),
         ("notify", "channels"),
         ("notify", "default_consent"),
         ("api", "public_keys"),

@@ -44,6 +44,13 @@ class Because(BaseModel):
     confidence: float = Field(
         ge=0, description="together / decayed order count of the anchor (~ P(item | anchor))."
     )
+    category: Text | None = Field(
+        None,
+        description="Set when the anchor's category explains the offer, not the anchor itself "
+        "(an anchor with few orders backs off to its category, XSELL_CATEGORY_BACKOFF): the "
+        "item is often bought with this category. together and confidence are then the "
+        "category's: orders holding both, and that / orders holding the category.",
+    )
 
 
 class Offer(BaseModel):
@@ -125,7 +132,9 @@ class NotificationTrigger(BaseModel):
     type: Literal["add_to_cart", "remove_from_cart", "purchase"]
     event_id: Text
     item_ids: ItemIds = Field(
-        description="cart activity: its item; purchase: the order's distinct items in line order."
+        description="cart activity: its item; purchase: the order's distinct items in line "
+        "order, then those of the user's later orders that joined this notification, oldest "
+        "first (the newest 1000)."
     )
 
 

@@ -18,12 +18,13 @@ import jsonschema
 from tests.conftest import env_settings
 from xsell.api.tokens import mint
 from xsell.config.settings import Settings
+from xsell.config.strength import new_secret
 from xsell.devenv.servers import LocalApi, LocalWorker, free_port
 from xsell.kafka_clients import create_topics
 
-SECRET = "sk-test-secret"
-PUBLIC = "pk-test-public"
-TOKEN_SECRET = "token-secret-for-tests"
+SECRET = new_secret()
+PUBLIC = new_secret()
+TOKEN_SECRET = new_secret()
 ORIGIN = "http://shop.test"
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 
@@ -34,6 +35,9 @@ API_ENV = {
     "XSELL_API_CORS_ORIGINS": ORIGIN,
     "XSELL_API_KEEPALIVE_SECONDS": "1",
     "XSELL_KAFKA_FETCH_MAX_WAIT_MS": "20",
+    # the tests send wrong keys on purpose; tests/integration/api/test_api_limits.py checks
+    # the limit of failed authentications with its own API process
+    "XSELL_API_AUTH_FAILURE_LIMIT": "1000000",
 }
 
 

@@ -17,8 +17,9 @@ from xsell.store import Position, Store
 
 pytestmark = pytest.mark.integration
 
-# the families without a TTL: bounded by the catalogue (and the inputs' partitions)
-PERMANENT = (":p", ":c", ":h", "{g}:pop", "{g}:meta", "{g}:cat", "{g}:pos")
+# the families without a TTL: bounded by the catalogue (item and category keys; the inputs'
+# partitions)
+PERMANENT = (":p", ":c", ":h", ":x", "{g}:pop", "{g}:meta", "{g}:cat", "{g}:pos")
 
 
 def _workload() -> list[Event]:
@@ -51,6 +52,7 @@ def test_every_key_expires_within_its_setting_or_is_bounded_by_the_catalogue(
         ":{r:": 10 * 86400,
         "{g}:m$": settings.learning.dedup_pending_seconds,  # guards: popularity's, pairs'
         "{g}:mp$": settings.learning.dedup_pending_seconds,
+        "{k}:m$": settings.learning.dedup_window_seconds,  # category guards, committed
     }
 
     async def go(store: Store) -> None:

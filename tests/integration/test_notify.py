@@ -166,6 +166,39 @@ def test_forget_user_cancels_pending_and_erases_the_policy_state(stack: NotifySt
     assert run(profile()) == {}
 
 
+def test_orders_while_one_is_pending_join_it_one_notification_for_all(
+    stack: NotifyStack,
+) -> None:
+    """20 purchases by one user -> one pending post-purchase notification, whose content (the
+    trigger's items, the offers) reflects all 20 orders. Dated 15 s ahead, so the pending one
+    can be looked at before it is due."""
+    stack.profile("u9", consent={"push": True})
+    bought = ["phone", "case", *(f"u9-x{n}" for n in range(2, 20))]
+    start = time.time() + 15
+    before = run(counts(stack)).get("merged:post_purchase", 0)
+    for n, item in enumerate(bought):
+        stack.buy(f"u9-o{n}", "u9", [item], ts=start + n / 100)
+    stack.wait_for(
+        lambda: run(counts(stack)).get("merged:post_purchase", 0) - before == 19,
+        30,
+        "19 orders to join the first one's notification",
+    )
+    (pending,) = stack.notifications("u9")["pending"]
+    assert pending["reason"] == "post_purchase"
+    assert pending["trigger"]["event_id"] == "u9-o0"
+    (message,) = stack.wait_for(lambda: stack.of("u9"), 60, "u9's post-purchase notification")
+    jsonschema.Draft202012Validator(SCHEMA).validate(message)
+    assert message["trigger"]["item_ids"] == bought  # every order, oldest first
+    offered = {o["item_id"] for o in message["items"]}
+    assert offered and not offered & set(bought)  # ranked from all of them, none offered back
+    assert "screen" in offered  # the phone's complement the user has not bought
+    stack.buy("u9-o5", "u9", ["u9-x5"], ts=start + 0.05)  # a redelivered order: nothing new
+    stack.poll(3)
+    assert len(stack.of("u9")) == 1
+    assert stack.decisions("u9") == [("sent", None)]
+    assert stack.notifications("u9")["pending"] == []
+
+
 def test_replayed_history_sends_nothing(stack: NotifyStack, tmp_path: Path) -> None:
     source = require_shared_data()
     head = tmp_path / "head.csv.gz"

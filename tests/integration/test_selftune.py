@@ -67,8 +67,13 @@ def test_the_candidate_whose_lists_the_cart_goes_on_to_contain_takes_over(
     # a case at each add: [a] -> c for all (hit by the later c); [b, a] -> d for r = 0.5, c for
     # the others (hit); [c, b, a]: nothing follows
     assert status["cases"] == 60.0
-    assert status["hit_rates"] == {"0.5": 0.3333, "0.75": 0.6667, "1.0": 0.6667}
+    rates = {"0.5": 0.3333, "0.75": 0.6667, "1.0": 0.6667}
+    # the category back-off candidates (XSELL_TUNING_CATEGORY_BACKOFF) rank these items,
+    # which have no category, as the configured ones do
+    off = {f"{r}/category_backoff=0.0": v for r, v in rates.items()}
+    assert status["hit_rates"] == rates | off
     assert status["recency_decay"] == 0.75  # the tie of 0.75 and 1.0 goes to the first
+    assert status["category_backoff"] == 1.0
     assert engine.current_params.recency_decay == 0.75
 
 

@@ -12,6 +12,7 @@ from xsell.api.auth import Authenticator, Level
 from xsell.api.schemas import RecommendationRequest
 from xsell.api.tokens import TokenError, check_token, mint, token_user
 from xsell.config.settings import load_settings
+from xsell.config.strength import new_secret
 from xsell.store.core.keys import Keys
 from xsell.store.core.latest import Published, latest_calls
 
@@ -60,14 +61,17 @@ def _request(headers: dict[str, str], query: str = "") -> Request:
     )
 
 
+SK1, SK2, PK, TS = (new_secret() for _ in range(4))
+
+
 def test_keys_give_their_level_and_unknown_ones_401() -> None:
     auth = Authenticator(
-        load_settings(api_keys="sk1,sk2", api_public_keys="pk", api_user_token_secret="t")
+        load_settings(api_keys=f"{SK1},{SK2}", api_public_keys=PK, api_user_token_secret=TS)
     )
-    assert auth.access(_request({"Authorization": "Bearer sk2"})).level is Level.SECRET
-    assert auth.access(_request({"Authorization": "bearer pk"})).level is Level.PUBLIC
-    assert auth.access(_request({}, "key=pk")).level is Level.PUBLIC
-    for headers, query in (({}, ""), ({"Authorization": "Bearer x"}, ""), ({}, "key=sk1")):
+    assert auth.access(_request({"Authorization": f"Bearer {SK2}"})).level is Level.SECRET
+    assert auth.access(_request({"Authorization": f"bearer {PK}"})).level is Level.PUBLIC
+    assert auth.access(_request({}, f"key={PK}")).level is Level.PUBLIC
+    for headers, query in (({}, ""), ({"Authorization": "Bearer x"}, ""), ({}, f"key={SK1}")):
         with pytest.raises(HTTPException) as info:
             auth.access(_request(headers, query))
         assert info.value.status_code == 401
@@ -83,7 +87,7 @@ def test_without_keys_everything_is_open() -> None:
 
 def test_public_keys_need_a_token_secret() -> None:
     with pytest.raises(ValueError, match="api_public_keys need api_user_token_secret"):
-        load_settings(api_public_keys="pk")
+        load_settings(api_public_keys=PK)
 
 
 def test_latest_keeps_the_last_message_per_placement_and_forgets_at_a_tombstone() -> None:
@@ -114,7 +118,7 @@ def test_latest_keeps_the_last_message_per_placement_and_forgets_at_a_tombstone(
 
 
 def test_the_openapi_declares_one_error_body_keys_and_no_422() -> None:
-    settings = load_settings(api_keys="sk", api_public_keys="pk", api_user_token_secret="t")
+    settings = load_settings(api_keys=SK1, api_public_keys=PK, api_user_token_secret=TS)
     document = create_app(settings).openapi()
     assert set(document["components"]["securitySchemes"]) == {"apiKey", "publicKeyQuery"}
     for path, methods in document["paths"].items():

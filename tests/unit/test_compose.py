@@ -12,6 +12,7 @@ import yaml
 
 from xsell.config.safety import api_unsafe_reasons
 from xsell.config.settings import FLAT, load_settings
+from xsell.config.strength import new_secret
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -50,6 +51,18 @@ def test_the_api_serves_with_keys_after_the_topics_exist() -> None:
     assert INTERPOLATION.fullmatch(env("api")["XSELL_API_KEYS"]), "keys from the environment"
     assert depends("api")["topics"] == "service_completed_successfully"
     assert "/readyz" in " ".join(api["healthcheck"]["test"])
+
+
+def test_an_unset_secret_is_an_error_not_an_empty_secret() -> None:
+    """`${VAR:-}` would hand an empty token secret to the API (anyone could sign a token);
+    `${VAR:?message}` makes Compose refuse to start instead."""
+    for service, var in (
+        ("api", "XSELL_API_KEYS"),
+        ("api", "XSELL_API_USER_TOKEN_SECRET"),
+        ("api", "XSELL_REDIS_PASSWORD"),
+        ("worker", "XSELL_REDIS_PASSWORD"),
+    ):
+        assert re.fullmatch(rf"\$\{{{var}:\?.+\}}", env(service)[var]), (service, var)
 
 
 def test_prometheus_scrapes_every_worker_and_the_api() -> None:
@@ -183,7 +196,7 @@ def test_xsell_environment_is_valid_settings(service: str) -> None:
     values = env(service)
     fields = {key.removeprefix("XSELL_").lower(): value for key, value in values.items()}
     assert set(fields) <= set(FLAT), "every XSELL_* variable is a setting"
-    fields = {k: ("secret" if INTERPOLATION.fullmatch(v) else v) for k, v in fields.items()}
+    fields = {k: (new_secret() if INTERPOLATION.fullmatch(v) else v) for k, v in fields.items()}
     settings = load_settings(**fields)
     if service == "worker":
         assert settings.unsafe_reasons() == []  # else `xsell worker` refuses to start
@@ -216,3 +229,18 @@ def test_dockerignore_keeps_what_the_build_needs() -> None:
     assert ".git" in patterns
     needed = {"pyproject.toml", "README.md", "xsell", "models", "streams", "config"}
     assert not needed & set(patterns)
+
+
+def test_the_comment_names_every_topic_and_their_number() -> None:
+    from xsell.config.topics import TOPICS
+
+    text = (ROOT / "docker-compose.yml").read_text()
+    comment = text[text.index("# One-shot: creates") : text.index("  topics:\n")]
+    words = {1: "one", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
+    assert f"the {words[len(TOPICS)]} topics" in comment, comment  # it said five
+    assert all(t.name in comment for t in TOPICS), comment
+
+
+def test_the_readme_says_which_compose_release_it_needs() -> None:
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "Docker Compose v2.23 or later" in readme

@@ -29,6 +29,7 @@ from xsell.models.notify_policy import (
     recently_notified,
     stale_on_arrival,
     user_zone,
+    window_items,
     zone,
 )
 
@@ -221,3 +222,10 @@ def test_repeat_window() -> None:
     repeats = {"a": now - 86400, "b": now - 31 * 86400, "c": now}
     assert recently_notified(repeats, now, 30 * 86400) == {"a", "c"}
     assert recently_notified(repeats, now, 0) == set()
+
+
+def test_a_post_purchase_covers_every_order_since_its_trigger() -> None:
+    bought = {"old": 50.0, "phone": 100.0, "case": 101.0, "cable": 102.0, "case2": 101.5}
+    assert window_items(["phone"], bought, 100.0) == ["phone", "case", "case2", "cable"]
+    assert window_items(["phone", "x"], {}, 100.0) == ["phone", "x"]  # no history: the order
+    assert window_items(["phone"], bought, 100.0, limit=2) == ["case2", "cable"]  # the newest

@@ -102,3 +102,15 @@ def test_cancellation_is_never_retried() -> None:
 
     asyncio.run(go())
     assert attempts == [1]
+
+
+def test_the_pause_never_runs_past_the_budget(
+    monkeypatch: pytest.MonkeyPatch, no_sleep: list[float]
+) -> None:
+    clock = iter([0.0, 0.0, 2.5, 2.9, 3.1])  # start, then the end of each failed attempt
+    monkeypatch.setattr(retrying, "monotonic", lambda: next(clock))
+    calls, attempt = flaky(50, ConnectionError("down"))
+    with pytest.raises(ConnectionError):
+        retry_sync(attempt, RetryPolicy.startup((ConnectionError,), budget=3.0))
+    assert no_sleep == [0.5, 0.5, pytest.approx(0.1)]  # 0.5, then capped at what is left
+    assert len(calls) == 4

@@ -129,6 +129,20 @@ def test_offer_json_shapes() -> None:
     assert not check.is_valid(offer_json(Offer("B", 0.5, "other", None)))
 
 
+def test_an_offer_explained_by_the_category_carries_it() -> None:
+    """Why: a shop shows "often bought with <category>" only if the message says so; the
+    field is additive (absent on every other offer), so today's consumers see no change."""
+    offer_schema = schema("suggestion")["properties"]["items"]["items"]
+    check = jsonschema.Draft202012Validator(offer_schema)
+    by_category = offer_json(
+        Offer("case", 0.2, "cross_sell", Because("phone", 3.0, 0.75, "phones"))
+    )
+    check.validate(by_category)
+    assert by_category["because"]["category"] == "phones"
+    plain = offer_json(Offer("B", 0.1, "cross_sell", Because("A", 3.0, 0.3)))
+    assert "category" not in plain["because"]
+
+
 def broken(message: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     copy = json.loads(json.dumps(message))
     *parents, last = path.split(".")

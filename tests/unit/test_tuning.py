@@ -9,6 +9,7 @@ from xsell.models.ranking import RankParams
 from xsell.models.tuning import (
     OpenCase,
     TuneStats,
+    candidate_label,
     candidate_params,
     case_counts,
     choose,
@@ -31,6 +32,26 @@ def test_candidates_differ_only_in_the_recency_weight() -> None:
     got = candidate_params(base, [0.5, 1.0])
     assert [p.recency_decay for p in got] == [0.5, 1.0]
     assert all(p.k == 3 and p.popularity_prior == 1.0 for p in got)
+
+
+def test_backoff_candidates_follow_the_configured_ones() -> None:
+    """Why: the first candidates stay the recency weights with the configured back-off, so a
+    choice stored before back-off candidates existed keeps its meaning, and each back-off
+    strength is tested with every recency weight (a grid: the two interact)."""
+    base = RankParams(k=3, category_backoff=1.0)
+    got = candidate_params(base, [0.5, 1.0], [0.0, 1.0])
+    assert [(p.recency_decay, p.category_backoff) for p in got] == [
+        (0.5, 1.0),
+        (1.0, 1.0),
+        (0.5, 0.0),
+        (1.0, 0.0),
+    ]
+    assert [candidate_label(p, base) for p in got] == [
+        "0.5",
+        "1.0",
+        "0.5/category_backoff=0.0",
+        "1.0/category_backoff=0.0",
+    ]
 
 
 def test_open_cases_count_a_first_hit_once_and_turn_back_a_paired_win() -> None:

@@ -17,7 +17,17 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
-from xsell.api import dashboard, errors, event_routes, openapi, ops_routes, read_routes
+from xsell.api import (
+    dashboard,
+    deadline,
+    errors,
+    event_routes,
+    openapi,
+    ops_routes,
+    read_routes,
+)
+from xsell.api.guard import redact_access_logs
+from xsell.api.headers import SecurityHeaders
 from xsell.api.metrics import ApiMiddleware
 from xsell.api.runtime import ApiRuntime
 from xsell.config.settings import Settings
@@ -59,7 +69,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/docs-assets", StaticFiles(directory=_swagger_dir()), name="docs-assets")
     errors.install(app)
     openapi.install(app, settings)
+    deadline.install(app, settings)  # inside the metrics, so its 503s are counted
     app.add_middleware(ApiMiddleware, max_body=settings.inputs.max_payload_bytes)
+    app.add_middleware(SecurityHeaders, frame_ancestors=settings.api.frame_ancestors)
+    redact_access_logs()
     if settings.api.cors_origin_list:
         app.add_middleware(
             CORSMiddleware,

@@ -5,8 +5,9 @@ users it holds a token of), or, with no keys configured on a loopback host, anyo
   route -> 403.
 - User-scoped requests (``/v1/users/{id}/...``, any request naming a ``user_id``, cart
   events) with a public key also need that user's token (:mod:`xsell.api.tokens`), sent as
-  ``X-User-Token`` (or ``?token=`` on the stream route, since EventSource cannot set headers):
-  missing, expired or another user's -> 403. Secret keys need no token.
+  ``X-User-Token`` (or ``?token=`` on the stream route only, since EventSource cannot set
+  headers; elsewhere a URL would carry it into logs and referrers): missing, expired or
+  another user's -> 403. Secret keys need no token.
 - ``?key=`` takes a public key (for EventSource); a secret key there is refused.
 """
 
@@ -21,6 +22,7 @@ from fastapi import HTTPException, Request
 
 from xsell.api.tokens import TokenError, check_token
 from xsell.config.settings import Settings
+from xsell.store import key_id
 
 
 class Level(Enum):
@@ -33,6 +35,7 @@ class Level(Enum):
 class Access:
     level: Level
     token: str | None  # the user token sent with the request, if any
+    key_id: str | None = None  # a public key's id (xsell.store.key_id), for its event limit
 
 
 def _matches(key: str, keys: frozenset[str]) -> bool:
@@ -54,13 +57,17 @@ class Authenticator:
         return not (self.secret_keys or self.public_keys)
 
     def access(self, request: Request) -> Access:
-        """The caller's access from a raw request (401 without a known key)."""
+        """The caller's access from a raw request (401 without a known key); the user token
+        from the header only."""
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
         return self.resolve(
             key.strip() if scheme.lower() == "bearer" else None,
             request.query_params.get("key"),
-            request.headers.get("x-user-token") or request.query_params.get("token"),
+            request.headers.get("x-user-token"),
         )
+
+    def is_public(self, key: str) -> bool:
+        return bool(key) and _matches(key, self.public_keys)
 
     def resolve(self, bearer: str | None, query_key: str | None, token: str | None) -> Access:
         """The caller's access from the bearer key, the ``?key=`` and the user token
@@ -72,12 +79,12 @@ class Authenticator:
             if _matches(bearer, self.secret_keys):
                 return Access(Level.SECRET, token)
             if _matches(bearer, self.public_keys):
-                return Access(Level.PUBLIC, token)
+                return Access(Level.PUBLIC, token, key_id(bearer))
             raise HTTPException(401, "unknown API key")
         # EventSource cannot send headers: a public key may come as ?key= (never a secret
         # one: URLs end up in logs and browser histories)
         if query_key and _matches(query_key, self.public_keys):
-            return Access(Level.PUBLIC, token)
+            return Access(Level.PUBLIC, token, key_id(query_key))
         if query_key:
             raise HTTPException(401, "unknown API key (?key= takes public keys only)")
         raise HTTPException(401, "missing API key (Authorization: Bearer KEY)")

@@ -1,17 +1,20 @@
 """``GET /dashboard``: live plots for the shop's team, behind a secret key.
 
 A browser cannot send a bearer header when it navigates, so ``/dashboard/login`` takes a secret
-key in a form and sets an HttpOnly, SameSite=Strict cookie: ``<expiry>.<HMAC-SHA256 of the
-expiry under that key>``. Any API instance with the same keys accepts it (no session store);
-removing the key from ``XSELL_API_KEYS`` ends its sessions. The page loads its scripts (uPlot,
-vendored) and its data (``/dashboard/data.json``, every 5 s) from the API only.
+key in a form and sets an HttpOnly, SameSite=Strict cookie holding a random session value (256
+bits). The session lives in Redis (the store's access room, a hash of the value as its name,
+the id of the key it was opened with as its content) for
+``XSELL_API_DASHBOARD_SESSION_SECONDS``: every API instance accepts it, ``/dashboard/logout``
+revokes it at once everywhere, and removing the key from ``XSELL_API_KEYS`` ends its sessions.
+A cookie of any other shape is "not signed in", never an error. Wrong keys count as failed
+authentications (:mod:`xsell.api.guard`: 429 past the limit). The page loads its scripts
+(uPlot, vendored) and its data (``/dashboard/data.json``, every 5 s) from the API only.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
+import re
 import time
 from importlib import resources
 from typing import Any
@@ -20,64 +23,62 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+from xsell.api.deps import client_address
 from xsell.api.runtime import ApiRuntime, runtime
+from xsell.config.strength import new_secret
 from xsell.feedback.live import minutes, top_pairs
 from xsell.feedback.report import read_days, report, summarise
 from xsell.notify.views import notification_counts
-from xsell.store import day_of
+from xsell.store import day_of, key_id
 
 router = APIRouter()
 COOKIE = "xsell_dashboard"
-SESSION_SECONDS = 12 * 3600
+SESSION_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")  # what new_secret() makes
 STATIC = resources.files("xsell.api").joinpath("static")
 ASSETS = {
     "uPlot.iife.min.js": ("vendor/uplot/uPlot.iife.min.js", "application/javascript"),
     "uPlot.min.css": ("vendor/uplot/uPlot.min.css", "text/css"),
     "dashboard.js": ("dashboard.js", "application/javascript"),
     "dashboard.css": ("dashboard.css", "text/css"),
+    "favicon.svg": ("favicon.svg", "image/svg+xml"),
 }
 
 
-def _mac(key: str, expires: int) -> str:
-    digest = hmac.new(key.encode(), f"xsell-dashboard\x00{expires}".encode(), hashlib.sha256)
-    return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+def session_of(cookie: str | None) -> str | None:
+    """The session value of a well-formed cookie; None for anything else (missing, other
+    characters, any length but the one made): parsed without a way to fail."""
+    return cookie if cookie is not None and SESSION_VALUE.fullmatch(cookie) else None
 
 
-def session_cookie(key: str, now: float) -> str:
-    expires = int(now) + SESSION_SECONDS
-    return f"{expires}.{_mac(key, expires)}"
-
-
-def valid_session(cookie: str | None, keys: frozenset[str], now: float) -> bool:
-    """Whether ``cookie`` was made from one of ``keys`` and has not expired."""
-    if not cookie or "." not in cookie:
+async def _signed_in(request: Request, rt: ApiRuntime) -> bool:
+    if rt.auth.open:
+        return True
+    session = session_of(request.cookies.get(COOKIE))
+    if session is None:
         return False
-    text, mac = cookie.split(".", 1)
-    if not text.isdigit() or int(text) < now:
-        return False
-    return any(hmac.compare_digest(mac, _mac(key, int(text))) for key in keys)
-
-
-def _signed_in(request: Request, rt: ApiRuntime) -> bool:
-    return rt.auth.open or valid_session(
-        request.cookies.get(COOKIE), rt.auth.secret_keys, time.time()
-    )
+    owner = await rt.redis(rt.store.access.session_owner(session))
+    return owner is not None and owner in {key_id(k) for k in rt.auth.secret_keys}
 
 
 def _page(name: str) -> str:
     return STATIC.joinpath(name).read_text()
 
 
+def _login_page(message: str, status: int, headers: dict[str, str] | None = None) -> HTMLResponse:
+    page = _page("login.html").replace("{message}", message)
+    return HTMLResponse(page, status_code=status, headers=headers)
+
+
 @router.get("/dashboard", include_in_schema=False)
 async def dashboard(request: Request) -> Response:
-    if not _signed_in(request, runtime(request)):
+    if not await _signed_in(request, runtime(request)):
         return RedirectResponse("/dashboard/login", status_code=303)
     return HTMLResponse(_page("dashboard.html"), headers={"cache-control": "no-store"})
 
 
 @router.get("/dashboard/login", include_in_schema=False)
 async def login_page() -> HTMLResponse:
-    return HTMLResponse(_page("login.html").replace("{message}", ""))
+    return _login_page("", 200)
 
 
 @router.post("/dashboard/login", include_in_schema=False)
@@ -85,15 +86,25 @@ async def login(request: Request) -> Response:
     rt = runtime(request)
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     key = (form.get("key") or [""])[0]
-    if not any(hmac.compare_digest(key.encode(), k.encode()) for k in rt.auth.secret_keys):
-        page = _page("login.html").replace("{message}", "That is not a secret API key.")
-        return HTMLResponse(page, status_code=401)
+    address = client_address(request)
+    try:
+        rt.guard.check(address, key, public_key=False)
+        if not any(hmac.compare_digest(key.encode(), k.encode()) for k in rt.auth.secret_keys):
+            await rt.guard.failed(address, key)
+            return _login_page("That is not a secret API key.", 401)
+    except HTTPException as exc:
+        return _login_page(
+            "Too many failed sign-ins: try again later.", 429, dict(exc.headers or {})
+        )
+    session = new_secret()
+    ttl = rt.settings.api.dashboard_session_seconds
+    await rt.redis(rt.store.access.open_session(session, key_id(key), ttl))
     answer = RedirectResponse("/dashboard", status_code=303)
     secure = request.headers.get("x-forwarded-proto", request.url.scheme) == "https"
     answer.set_cookie(
         COOKIE,
-        session_cookie(key, time.time()),
-        max_age=SESSION_SECONDS,
+        session,
+        max_age=ttl,
         httponly=True,
         samesite="strict",
         secure=secure,
@@ -103,7 +114,12 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/dashboard/logout", include_in_schema=False)
-async def logout() -> Response:
+async def logout(request: Request) -> Response:
+    """Revoke the session server-side (a copy of the cookie is refused from now on)."""
+    session = session_of(request.cookies.get(COOKIE))
+    if session is not None:
+        rt = runtime(request)
+        await rt.redis(rt.store.access.close_session(session))
     answer = RedirectResponse("/dashboard/login", status_code=303)
     answer.delete_cookie(COOKIE, path="/dashboard")
     return answer
@@ -124,7 +140,7 @@ async def asset(name: str) -> Response:
 @router.get("/dashboard/data.json", include_in_schema=False)
 async def data(request: Request) -> Response:
     rt = runtime(request)
-    if not _signed_in(request, rt):
+    if not await _signed_in(request, rt):
         raise HTTPException(401, "sign in at /dashboard/login")
     return JSONResponse(await dashboard_data(rt))
 

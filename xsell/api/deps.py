@@ -40,25 +40,60 @@ TOKEN_HELP = (
 Runtime = Annotated[ApiRuntime, Depends(runtime)]
 
 
-def caller(
+def client_address(request: Request) -> str:
+    """The client's address (uvicorn takes it from X-Forwarded-For behind a trusted proxy:
+    FORWARDED_ALLOW_IPS, docs/security.md)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def authenticate(
+    request: Request, rt: ApiRuntime, key: str | None, query_key: str | None, token: str | None
+) -> Access:
+    """The caller's access, with failed authentications limited (:mod:`xsell.api.guard`):
+    429 for a blocked address or key prefix, the 401 counted."""
+    if rt.auth.open:
+        return rt.auth.resolve(key, query_key, token)
+    presented = key or query_key or ""
+    address = client_address(request)
+    rt.guard.check(address, presented, rt.auth.is_public(presented))
+    try:
+        return rt.auth.resolve(key, query_key, token)
+    except HTTPException as exc:
+        if exc.status_code == 401 and presented:
+            await rt.guard.failed(address, presented)
+        raise
+
+
+async def caller(
     request: Request,
     rt: Runtime,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
     user_token: Annotated[str | None, Header(alias="X-User-Token", description=TOKEN_HELP)] = None,
 ) -> Access:
-    """The caller's access. ``?key=`` and ``?token=`` are read on every route, as before
-    (declared on the stream route only, where EventSource needs them)."""
-    query = request.query_params
+    """The caller's access. ``?key=`` is read on every route (declared on the stream route,
+    where EventSource needs it); a user token only from the header (``?token=`` is the
+    stream route's alone: a URL carries it into logs and referrers)."""
     key = None if bearer is None else bearer.credentials.strip()
-    return rt.auth.resolve(key, query.get("key"), user_token or query.get("token"))
+    return await authenticate(request, rt, key, request.query_params.get("key"), user_token)
 
 
 Caller = Annotated[Access, Depends(caller)]
 
 
-def stream_caller(access: Caller, query_key: Annotated[str | None, Security(QUERY_KEY)]) -> Access:
-    """:func:`caller`, with ``?key=`` declared as an alternative to the bearer key."""
-    return access
+async def stream_caller(
+    request: Request,
+    rt: Runtime,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
+    query_key: Annotated[str | None, Security(QUERY_KEY)],
+    user_token: Annotated[str | None, Header(alias="X-User-Token", description=TOKEN_HELP)] = None,
+    token: Annotated[
+        str | None, Query(description="The user token, for EventSource (this route only).")
+    ] = None,
+) -> Access:
+    """:func:`caller`, with ``?key=`` declared as an alternative to the bearer key and the
+    user token also taken from ``?token=``."""
+    key = None if bearer is None else bearer.credentials.strip()
+    return await authenticate(request, rt, key, query_key, user_token or token)
 
 
 StreamCaller = Annotated[Access, Depends(stream_caller)]

@@ -5,7 +5,9 @@ comes once Kafka has acknowledged every accepted event, so a 202 means it will b
 One object or an array of them. Invalid ones are listed with their index and reason and the
 valid ones still go (nothing valid is lost in a mixed batch); 400 when the body is not JSON
 or nothing is valid; 413 over ``XSELL_MAX_PAYLOAD_BYTES`` (xsell/api/metrics.py). A public key
-may post cart and feedback events only, each for the user its token is for.
+may post cart and feedback events only, each for the user its token is for, at most
+``XSELL_API_PUBLIC_MAX_EVENTS`` in one request (413) and ``XSELL_API_PUBLIC_EVENTS_PER_SECOND``
+a second (429, xsell/api/guard.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,14 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from xsell.api.auth import Level
 from xsell.api.deps import Caller, Runtime
-from xsell.api.errors import FORBIDDEN, NO_KEY, TOO_LARGE, UNAVAILABLE, error_body
+from xsell.api.errors import (
+    FORBIDDEN,
+    NO_KEY,
+    TOO_LARGE,
+    TOO_MANY,
+    UNAVAILABLE,
+    error_body,
+)
 from xsell.api.metrics import KAFKA_ERRORS
 from xsell.api.openapi import EVENTS_BODY
 from xsell.api.runtime import ApiRuntime
@@ -65,6 +74,7 @@ def route_of(obj: Any) -> tuple[str, str]:
         **NO_KEY,
         **FORBIDDEN,
         **TOO_LARGE,
+        **TOO_MANY,
         **UNAVAILABLE,
     },
     # the body is read raw: each event is checked by the worker's own parser, so that the
@@ -81,6 +91,8 @@ async def post_events(request: Request, rt: Runtime, access: Caller) -> Response
     items = parsed if isinstance(parsed, list) else [parsed]
     if not items:
         raise HTTPException(400, "body: an empty array")
+    if access.level is Level.PUBLIC:
+        rt.guard.check_count(len(items))
     accepted: list[tuple[str, str | None, bytes]] = []
     rejected: list[dict[str, Any]] = []
     for index, obj in enumerate(items):
@@ -101,6 +113,8 @@ async def post_events(request: Request, rt: Runtime, access: Caller) -> Response
     if not accepted:
         body_out = {**error_body("no valid event"), "accepted": 0, "rejected": rejected}
         return Response(json.dumps(body_out), status_code=400, media_type="application/json")
+    if access.level is Level.PUBLIC and access.key_id is not None:
+        await rt.guard.count_events(access.key_id, len(accepted))
     await _send(rt, accepted)
     out = {"accepted": len(accepted), "rejected": rejected}
     return Response(json.dumps(out), status_code=202, media_type="application/json")

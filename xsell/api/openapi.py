@@ -6,6 +6,8 @@
   characters: a pattern built from ``str.isprintable``, exactly what models/validate.py
   checks), ``k`` is at most XSELL_MAX_SUGGESTIONS, ``since`` is RFC 3339 or epoch seconds:
   what the running process accepts, not a looser type that it would answer with a 400;
+- every route that takes a key may answer 429 (failed authentications over the limit,
+  xsell/api/guard.py), with ``Retry-After``: declared beside its 401;
 - ``POST /v1/events`` reads its body raw (a mixed batch keeps its valid events), so its
   schema is declared here: one event, or an array holding at least one (``contains``), each
   event as the contract's JSON Schemas say (generated from the message models, like
@@ -27,6 +29,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from xsell.api.errors import TOO_MANY
 from xsell.config.settings import Settings
 from xsell.models.messages.schemas import schema_of
 
@@ -86,6 +89,7 @@ def honest(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
     for methods in document["paths"].values():
         for operation in methods.values():
             operation["responses"].pop("422", None)
+            _declare_too_many(operation["responses"])
             for status, answer in operation["responses"].items():
                 if int(status) >= 400 and "content" in answer:  # errors are JSON everywhere
                     answer["content"] = {"application/json": next(iter(answer["content"].values()))}
@@ -100,6 +104,20 @@ def honest(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
         request["properties"]["items"]["items"] = {"anyOf": [ident, {"type": "integer"}]}
         request["properties"]["user_id"]["anyOf"] = [ident, {"type": "integer"}, {"type": "null"}]
     return document
+
+
+def _declare_too_many(responses: dict[str, Any]) -> None:
+    """A 429 with ``Retry-After`` beside each 401 (the same error body)."""
+    if "401" not in responses:
+        return
+    declared = responses.setdefault("429", copy.deepcopy(responses["401"]))
+    declared["description"] = TOO_MANY[429]["description"]
+    declared["headers"] = {
+        "Retry-After": {
+            "description": "Seconds to wait before sending again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    }
 
 
 def _declare(param: dict[str, Any], ident: dict[str, Any], settings: Settings) -> None:

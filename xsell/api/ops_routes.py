@@ -4,6 +4,9 @@ widget, and the API description (the OpenAPI document and its viewer, served off
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import re
 from importlib import resources
 from typing import Annotated
 
@@ -14,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from xsell.api.deps import Runtime, SecretCaller
 from xsell.api.errors import BAD_INPUT, FORBIDDEN, NO_KEY, UNAVAILABLE, error_body
+from xsell.api.headers import content_security_policy
 from xsell.api.metrics import set_tuning
 from xsell.api.openapi import SINCE_PATTERN
 from xsell.api.schemas import Health, NotReady, Ready
@@ -108,11 +112,20 @@ async def widget() -> Response:
 
 
 @router.get("/docs", include_in_schema=False)
-async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(
+async def docs(rt: Runtime) -> HTMLResponse:
+    page = get_swagger_ui_html(
         openapi_url="/openapi.json",
         title="xsell API",
         swagger_js_url="/docs-assets/swagger-ui-bundle.js",
         swagger_css_url="/docs-assets/swagger-ui.css",
         swagger_favicon_url="/docs-assets/favicon-32x32.png",
     )
+    # Swagger UI starts from an inline script: allowed by its hash, no other inline script
+    inline = re.findall(r"<script>(.*?)</script>", bytes(page.body).decode(), re.DOTALL)
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in inline
+    )
+    page.headers["content-security-policy"] = content_security_policy(
+        rt.settings.api.frame_ancestors, f"'self' {hashes}".strip()
+    )
+    return page

@@ -81,7 +81,6 @@ async def latest(
 async def stream(
     rt: Runtime,
     user: StreamUser,
-    token: Annotated[str | None, Query(description="The user token, for EventSource.")] = None,
     last_seen: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
     return EventSourceResponse(_events(rt, user, last_seen), ping=rt.settings.api.keepalive_seconds)

@@ -1,6 +1,6 @@
 """What the API's routes share, opened once per process (the app's lifespan): the store and
 the engine (ranking), the rank batcher, a Kafka producer (event ingestion), the suggestion hub
-(live push), and the key checks."""
+(live push), the key checks and the limits on failures and public keys' events."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from fastapi import HTTPException, Request
 
 from xsell.api.auth import Authenticator
 from xsell.api.batcher import RankBatcher, RankQuery
+from xsell.api.guard import Guard
 from xsell.api.hub import SuggestionHub
 from xsell.api.metrics import REDIS_ERRORS
 from xsell.config.settings import Settings
@@ -40,6 +41,7 @@ class ApiRuntime:
     batcher: RankBatcher
     producer: AIOKafkaProducer
     hub: SuggestionHub
+    guard: Guard
     cache: dict[RankQuery, tuple[float, list[Offer]]] = field(default_factory=dict)
 
     @classmethod
@@ -60,9 +62,9 @@ class ApiRuntime:
         await producer.start()
         hub = SuggestionHub(settings)
         await hub.start()
-        return cls(
-            settings, Authenticator(settings), store, engine, RankBatcher(engine), producer, hub
-        )
+        auth = Authenticator(settings)
+        guard = Guard(settings, store)
+        return cls(settings, auth, store, engine, RankBatcher(engine), producer, hub, guard)
 
     async def close(self) -> None:
         await self.hub.stop()

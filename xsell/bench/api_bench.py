@@ -37,6 +37,7 @@ from xsell.bench import probes
 from xsell.bench.http_load import run_open_loop
 from xsell.bench.push_latency import passthrough_latency, push_latency
 from xsell.config.settings import load_settings
+from xsell.config.strength import new_secret
 from xsell.devenv.servers import LocalApi, LocalBroker, LocalRedis, LocalWorker
 from xsell.kafka_clients import create_topics
 from xsell.ops.loading import load_history
@@ -44,7 +45,7 @@ from xsell.ops.orders_csv import load_orders
 from xsell.store import Store
 
 log = logging.getLogger(__name__)
-KEY = "sk-bench-" + uuid.uuid4().hex[:8]
+KEY = new_secret()
 ENV = {
     "XSELL_KAFKA_FETCH_MAX_WAIT_MS": "10",
     "XSELL_BATCH_WINDOW": "0.005",

@@ -1,4 +1,5 @@
-"""``xsell api`` (serve the HTTP API) and ``xsell api token USER_ID`` (mint a user token)."""
+"""``xsell api`` (serve the HTTP API), ``xsell api token USER_ID`` (mint a user token) and
+``xsell keys new`` (print a fresh random secret)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,15 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_new(args: argparse.Namespace) -> int:
+    """Reads no settings: it must work where the configured secrets are refused."""
+    from xsell.config.strength import new_secret
+
+    for _ in range(args.count):
+        print(new_secret())
+    return 0
+
+
 def add_parsers(sub: Any) -> None:
     """Add ``xsell api`` to the ``xsell`` sub-parsers."""
     api = sub.add_parser(
@@ -46,3 +56,15 @@ def add_parsers(sub: Any) -> None:
         help="seconds it stays valid (default XSELL_API_USER_TOKEN_TTL_SECONDS)",
     )
     token.set_defaults(fn=cmd_token)
+    keys = sub.add_parser(
+        "keys",
+        help="`xsell keys new`: print a fresh random secret (an API key or token secret)",
+    )
+    key_actions = keys.add_subparsers(dest="keys_action", required=True)
+    new = key_actions.add_parser(
+        "new",
+        help="print a random 256-bit secret (43 URL-safe characters) for XSELL_API_KEYS, "
+        "XSELL_API_PUBLIC_KEYS or XSELL_API_USER_TOKEN_SECRET",
+    )
+    new.add_argument("--count", type=positive, default=1, help="how many (one a line)")
+    new.set_defaults(fn=cmd_keys_new)

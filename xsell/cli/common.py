@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from xsell.config.logs import setup_logging
 from xsell.config.settings import Settings, load_settings, require_safe
 from xsell.models.errors import XsellError
+from xsell.models.text import fields, number
 
 T = TypeVar("T")
 CONNECT_SECONDS = 5.0  # how long a command waits for Redis before it says it is unreachable
@@ -82,8 +83,31 @@ def read_orders_file(
 
 
 def summary_text(title: str, result: dict[str, Any]) -> str:
-    """``title: key=value, key=value`` on one line."""
-    return title + ": " + ", ".join(f"{k}={v}" for k, v in result.items())
+    """``title:`` and a ``key: value`` line per figure (nested ones indented)."""
+    return "\n".join([f"{title}:", *fields(result)])
+
+
+def backfill_text(result: dict[str, Any]) -> str:
+    """``xsell backfill``'s summary, led by the wall time of the whole command (reading the
+    file included: the load's own ``seconds`` alone understated it)."""
+    head = (
+        f"backfill: {number(result['orders'])} orders in {number(result['wall_seconds'])} s "
+        f"(reading the file {number(result['read_seconds'])} s, "
+        f"loading {number(result['seconds'])} s)"
+    )
+    rest = {k: v for k, v in result.items() if k not in ("wall_seconds", "read_seconds")}
+    return "\n".join([head, *fields(rest)])
+
+
+def status_text(result: dict[str, Any]) -> str:
+    """``xsell status`` for people: the state, then one aligned line per figure, nested
+    figures (tuning, notifications) as indented lines, never a dict's repr."""
+    shown = {k: v for k, v in result.items() if k not in ("state", "orders_unit")}
+    if shown.get("orders") is not None:
+        shown["orders"] = f"{number(shown['orders'])} {result['orders_unit']}"
+    if shown.get("latest_event_ts") is not None:  # an instant, not an amount: no separators
+        shown["latest_event_ts"] = str(shown["latest_event_ts"])
+    return "\n".join([f"state: {result['state']}", *fields(shown)])
 
 
 def positive(text: str) -> int:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from typing import Any
 
 from xsell.cli.common import (
     add_file_args,
+    backfill_text,
     cli_settings,
     positive,
     read_orders_file,
+    status_text,
     summary_text,
     with_store,
 )
@@ -64,14 +67,22 @@ def _reading(stats: Any) -> dict[str, Any]:
 def cmd_backfill(args: argparse.Namespace) -> int:
     from xsell.ops.loading import load_history
 
+    started = time.monotonic()
     settings = cli_settings(args)
     orders, stats = read_orders_file(args.file, args, settings)
+    read = time.monotonic() - started
     summary = with_store(
         settings,
         lambda store: load_history(store, orders, mode=args.mode, catalog=stats.catalog.values()),
     )
-    result = {**summary.as_dict(), **_reading(stats), "skip_reasons": stats.reasons}
-    print(json.dumps(result) if args.json else summary_text("backfill", result))
+    result = {
+        **summary.as_dict(),
+        **_reading(stats),
+        "skip_reasons": stats.reasons,
+        "read_seconds": round(read, 2),
+        "wall_seconds": round(time.monotonic() - started, 2),
+    }
+    print(json.dumps(result) if args.json else backfill_text(result))
     return 0
 
 
@@ -119,14 +130,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     result: dict[str, Any] = with_store(
         settings, lambda store: state_status(store, check_kafka=not args.no_kafka)
     )
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(f"state: {result['state']}")
-        for key, value in result.items():
-            if key not in ("state", "orders_unit"):
-                unit = f"  ({result['orders_unit']})" if key == "orders" else ""
-                print(f"  {key}: {value}{unit}")
+    print(json.dumps(result) if args.json else status_text(result))
     return 3 if result["state"] == "lost" else 0
 
 

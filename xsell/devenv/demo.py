@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
+import logging
 import signal
 import time
 from collections.abc import Iterator
@@ -25,17 +25,19 @@ from kafka import KafkaConsumer
 
 from xsell.api.tokens import mint
 from xsell.config.settings import Settings
+from xsell.config.strength import new_secret
 from xsell.devenv import demo_data
 from xsell.devenv.servers import LocalApi, free_port
 from xsell.devenv.shop_page import ShopConfig, ShopPage
-from xsell.devenv.simulated import ACCEPT, Shoppers
+from xsell.devenv.simulated import ACCEPT, Shoppers, is_simulated
 from xsell.devenv.stack import LocalStack
 from xsell.kafka_clients import producer, send_json
 from xsell.models.events import CatalogItem, PurchaseEvent
-from xsell.ops.loading import backfill
+from xsell.ops.loading import load_history
 from xsell.ops.orders_csv import catalog_to_json
 from xsell.store import Store
 
+log = logging.getLogger(__name__)
 VISITOR = "visitor"
 DEMO_ENV = {
     "XSELL_KAFKA_FETCH_MAX_WAIT_MS": "20",
@@ -95,9 +97,9 @@ def run_demo(options: DemoOptions) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     page_port = free_port()
     keys = {
-        "secret": "sk-demo-" + secrets.token_hex(8),
-        "public": "pk-demo-" + secrets.token_hex(8),
-        "token": secrets.token_hex(16),
+        "secret": "sk-" + new_secret(),  # the prefixes tell a reader which is which
+        "public": "pk-" + new_secret(),
+        "token": new_secret(),
     }
     stack = LocalStack(
         {
@@ -120,6 +122,11 @@ def run_demo(options: DemoOptions) -> int:
         print(
             "started: "
             + ", ".join(f"{k} pid {v}" for k, v in {**stack.pids(), "api": api.pid}.items()),
+            flush=True,
+        )
+        print(
+            "its random ports, for `xsell status`, `xsell report` ... in another shell:\n  "
+            + "\n  ".join(stack.exports()),
             flush=True,
         )
         catalog, history, live = (
@@ -181,7 +188,10 @@ def _load(settings: Settings, catalog: list[CatalogItem], history: list[Purchase
     async def load() -> None:
         store = await Store.open(settings)
         try:
-            await backfill(store, history, total=len(history))
+            # bulk into an empty namespace (seconds for the synthetic 12,000 orders), else
+            # through the worker's scripts
+            summary = await load_history(store, history)
+            log.info("history loaded: %s", summary.as_dict())
         finally:
             await store.close()
 
@@ -222,6 +232,8 @@ def _play(
     try:
         while time.monotonic() < deadline:
             value = next(live, None)
+            if value is not None and not is_simulated(value["user_id"]):
+                raise ValueError(f"the demo plays simulated users only: {value['user_id']!r}")
             if value is not None:
                 value = {**value, "ts": time.time()}  # played now: abandonment is in seconds
                 topic = "orders" if value["type"] == "purchase" else "cart-events"

@@ -27,6 +27,8 @@ FILES = {
     "/": ("index.html", "text/html"),
     "/shop.js": ("shop.js", "application/javascript"),
     "/shop.css": ("shop.css", "text/css"),
+    "/favicon.svg": ("favicon.svg", "image/svg+xml"),
+    "/favicon.ico": ("favicon.svg", "image/svg+xml"),  # for clients that ask without a link
 }
 
 

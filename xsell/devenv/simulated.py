@@ -7,6 +7,11 @@ add-on offer, the simulation's parameter, not a measurement) the shopper clicks 
 cross-sell offer, adds it to the cart naming the suggestion, and buys it with the rest of the
 cart if the session ends in a purchase. Holdout shoppers are shown nothing, so they accept
 nothing: the difference in order value between the variants is what the offers add.
+
+The simulated shoppers have a namespace of their own: every user id the demo makes up starts
+with ``SIMULATED_PREFIX`` (``sim-``), and they answer only suggestions for such ids. The
+visitor on the demo page (``visitor``) and any user of the API are never played: the demo
+sends no event in their name.
 """
 
 from __future__ import annotations
@@ -16,6 +21,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ACCEPT = 0.15
+SIMULATED_PREFIX = "sim-"
+
+
+def simulated_user(user_id: str) -> str:
+    """The id of a simulated shopper: the prefix, once."""
+    return user_id if is_simulated(user_id) else SIMULATED_PREFIX + user_id
+
+
+def is_simulated(user_id: str | None) -> bool:
+    """Whether a user id is one the demo made up (it may act for it)."""
+    return user_id is not None and user_id.startswith(SIMULATED_PREFIX)
 
 
 @dataclass
@@ -30,8 +46,8 @@ class Shoppers:
     def react(self, message: dict[str, Any], now: float) -> list[tuple[str, dict[str, Any]]]:
         """The (topic, event) answers of a shopper to a suggestion they were shown."""
         user, sid = message["user_id"], message["suggestion_id"]
-        if message["placement"] != "cart" or not message["items"] or user is None:
-            return []
+        if message["placement"] != "cart" or not message["items"] or not is_simulated(user):
+            return []  # a real user's suggestion (the visitor's, an API user's): not ours
         out: list[tuple[str, dict[str, Any]]] = [
             (
                 "feedback",
@@ -79,6 +95,8 @@ class Shoppers:
 
     def priced(self, order: dict[str, Any]) -> dict[str, Any]:
         """A purchase with the catalogue's prices, and what its shopper accepted added."""
+        if not is_simulated(order.get("user_id")) and order.get("user_id") is not None:
+            raise ValueError(f"not a simulated shopper: {order['user_id']!r}")
         have = {line["item_id"] for line in order["items"]}
         extra = [i for i in self.accepted.pop(order["user_id"], []) if i not in have]
         lines = [*order["items"], *({"item_id": i} for i in extra)]

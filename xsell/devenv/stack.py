@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 from types import TracebackType
 
 from xsell.config.settings import Settings, load_settings
@@ -12,6 +13,8 @@ from xsell.devenv.servers import LocalBroker, LocalRedis, LocalWorker
 from xsell.kafka_clients import create_topics
 
 log = logging.getLogger(__name__)
+# what another shell needs to reach the stack (exports): its broker, its Redis and namespace
+SHARED = ("XSELL_KAFKA_BROKERS", "XSELL_REDIS_URL", "XSELL_KEY_NAMESPACE", "XSELL_TOPIC_PREFIX")
 
 
 class LocalStack:
@@ -67,6 +70,12 @@ class LocalStack:
         worker.start()
         self.workers.append(worker)
         return worker
+
+    def exports(self, names: tuple[str, ...] = SHARED) -> list[str]:
+        """``export NAME=value`` lines (shell-quoted) of the settings a command needs to reach
+        this stack: its random ports, so that ``xsell status`` and the like find them."""
+        merged = {**os.environ, **self.env}
+        return [f"export {n}={shlex.quote(merged[n])}" for n in names if n in merged]
 
     def pids(self) -> dict[str, int]:
         out = {f"worker-{i}": w.pid for i, w in enumerate(self.workers) if w.proc}

@@ -160,6 +160,17 @@ def pick(rng: np.random.Generator, ids: Sequence[str], p: Weights | None = None)
     return ids[int(rng.choice(len(ids), p=p))]
 
 
+def unique_names(names: Sequence[str]) -> list[str]:
+    """The names, each repeated one numbered (``Acme Case Black``, ``Acme Case Black 2``):
+    a shopper cannot tell two offers of the same name apart."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} {seen[name]}")
+    return out
+
+
 def make_catalog(seed: int = 0, n_categories: int = 10) -> list[CatalogItem]:
     """The catalogue of the first ``n_categories`` departments (1..12; 10 give ~250 items)."""
     if not 1 <= n_categories <= len(DEPARTMENTS):
@@ -183,7 +194,8 @@ def make_catalog(seed: int = 0, n_categories: int = 10) -> list[CatalogItem]:
     zero, over = set(order[:k]), set(order[k : 2 * k])
     inactive = set(order[2 * k : 2 * k + max(2, len(rows) // 30)])
     items = []
-    for j, (item_id, name, category, price, role) in enumerate(rows):
+    names = unique_names([row[1] for row in rows])
+    for j, (item_id, _, category, price, role) in enumerate(rows):
         stock = 0 if j in zero else rng.integers(800, 3000) if j in over else rng.integers(3, 150)
         items.append(
             CatalogItem(
@@ -192,7 +204,7 @@ def make_catalog(seed: int = 0, n_categories: int = 10) -> list[CatalogItem]:
                 price=_price(price),
                 stock=float(stock),
                 active=j not in inactive,
-                name=name,
+                name=names[j],
                 extra={"role": role},
             )
         )

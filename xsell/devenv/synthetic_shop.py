@@ -19,7 +19,8 @@ so the same seeds always give the same catalogue, orders and carts):
   with phone-case-03 far more than with other cases), which is the signal to recover.
 * A basket is one anchor followed by 0-3 add-ons from distinct complement categories (80%
   a favourite of that anchor, else a popular item of the category); some baskets are add-ons
-  only (the shopper owns the phone already); 15% get one random noise item. Sizes are 1-5.
+  only (the shopper owns the phone already); 15% (``noise``) get one random noise item.
+  Sizes are 1-5.
 * Users: a few loyal users (Zipf weights, each with a favourite department) place many orders,
   most orders come from new users who buy once or twice, and some orders are anonymous.
 * Time: exponential gaps between orders (about ``orders_per_day`` a day), whole seconds,
@@ -101,6 +102,10 @@ class Shop:
 
     The catalogue and the item affinities depend on ``seed``; orders and carts additionally on
     the seed of each call. Items of categories outside :data:`DEPARTMENTS` only appear as noise.
+    ``noise`` is the share of baskets with one random item; ``anchor_skew`` the Zipf exponent
+    of the anchors' popularity (0: all equally popular). The defaults are the evaluation's
+    hard case (a long tail, noisy baskets); the demo asks for a clean, even shop
+    (:mod:`xsell.devenv.demo_data`).
     """
 
     def __init__(
@@ -108,10 +113,14 @@ class Shop:
         catalog: Sequence[CatalogItem] | None = None,
         seed: int = 0,
         orders_per_day: float = 250.0,
+        *,
+        noise: float = 0.15,
+        anchor_skew: float = 1.05,
     ) -> None:
         self.catalog = list(catalog) if catalog is not None else make_catalog(seed)
         self.items = {item.item_id: item for item in self.catalog}
         self.orders_per_day = orders_per_day
+        self.noise = noise
         rng = np.random.default_rng([seed, 1])
         self.by_category: dict[str, list[str]] = {}
         for item in self.catalog:
@@ -121,7 +130,7 @@ class Shop:
         self.anchors = [i.item_id for i in self.catalog if i.category in COMPLEMENTS]
         if not self.anchors:
             raise ValueError("the catalogue has no anchor category of DEPARTMENTS")
-        self.anchor_p = zipf_weights(len(self.anchors), rng, 1.05)
+        self.anchor_p = zipf_weights(len(self.anchors), rng, anchor_skew)
         self.all_ids = [item.item_id for item in self.catalog]
         self.all_p = zipf_weights(len(self.all_ids), rng, 0.6)  # noise: a flatter, long tail
         self.favourites: dict[str, dict[str, tuple[list[str], Weights]]] = {}
@@ -158,7 +167,7 @@ class Shop:
                 if rng.random() < 0.8
                 else pick(rng, self.by_category[cat], self.cat_p[cat])
             )
-        if rng.random() < 0.15:
+        if rng.random() < self.noise:
             noise = pick(rng, self.all_ids, self.all_p)
             basket.insert(int(rng.integers(1, len(basket) + 1)), noise)
         return list(dict.fromkeys(basket))

@@ -39,6 +39,7 @@ def rank_params(settings: Settings) -> RankParams:
         similarity=settings.ranking.similarity,
         min_support=settings.ranking.min_support,
         popularity_prior=settings.ranking.popularity_prior,
+        category_backoff=settings.ranking.category_backoff,
         recency_decay=settings.ranking.recency_decay,
         popular_fallback=settings.ranking.popular_fallback,
         rules=RuleParams(
@@ -222,6 +223,8 @@ class Engine:
             sorted({a for r in short for a in r.anchors}),
             popular_size(params, requests),
             with_prior=params.popularity_prior > 0,
+            with_categories=params.category_backoff > 0
+            or (self.tuner is not None and self.tuner.reads_categories),
         )
         stats = batch_stats(data, s.learning.half_life_seconds)
         scored = score_batch(stats, short, params, detail_size(params))

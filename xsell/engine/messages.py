@@ -27,6 +27,8 @@ def offer_json(offer: Offer) -> dict[str, Any]:
             "together": round(b.together, 6),
             "confidence": round(b.confidence, 6),
         }
+        if b.category is not None:  # "often bought with <category>"
+            because["category"] = b.category
     return {
         "item_id": offer.item_id,
         "score": round(offer.score, 6),

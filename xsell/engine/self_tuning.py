@@ -23,6 +23,7 @@ from xsell.models.scoring import BatchStats, Scored, score_batch
 from xsell.models.tuning import (
     MAX_OPEN_CASES,
     OpenCase,
+    candidate_label,
     candidate_params,
     choose,
     counter_fields,
@@ -62,9 +63,9 @@ class SelfTuning:
     def __init__(self, store: Store, settings: Settings, base: RankParams) -> None:
         s = self.settings = settings
         self.store = store.tuning
-        self.candidates = candidate_params(base, s.tuning.recency)
-        default = min(
-            range(len(self.candidates)),
+        self.candidates = candidate_params(base, s.tuning.recency, s.tuning.category_backoff)
+        default = min(  # among the first: the configured back-off's
+            range(len(s.tuning.recency)),
             key=lambda c: abs(self.candidates[c].recency_decay - base.recency_decay),
         )
         self.default = default
@@ -78,6 +79,15 @@ class SelfTuning:
     def params(self) -> RankParams:
         """The ranking in use: the chosen candidate."""
         return self.candidates[self.stats.choice]
+
+    @property
+    def reads_categories(self) -> bool:
+        """Whether any candidate backs off to categories (then the ranking reads them)."""
+        return any(c.category_backoff > 0 for c in self.candidates)
+
+    def label(self, candidate: int) -> str:
+        """A candidate as logs, status and metrics name it (models/tuning.candidate_label)."""
+        return candidate_label(self.candidates[candidate], self.candidates[self.default])
 
     def cases(
         self, triggers: Sequence[tuple[str, str | None, str]], variants: Sequence[str], holdout: str
@@ -110,12 +120,17 @@ class SelfTuning:
         reads: no extra round trip. The candidate in use needs no second scoring: its top k
         leads the ranking's full list."""
         order = sorted(rows)
-        per_candidate = [
-            [dict(list(scored[r].items())[: params.k]) for r in order]
-            if p == params
-            else score_batch(stats, [requests[r] for r in order], p, params.k)
-            for p in (replace(c, k=params.k, similarity=params.similarity) for c in self.candidates)
-        ]
+        computed: dict[RankParams, list[Scored]] = {
+            params: [dict(list(scored[r].items())[: params.k]) for r in order]
+        }
+        per_candidate = []
+        for c in self.candidates:
+            p = replace(c, k=params.k, similarity=params.similarity)
+            if not stats.categories:  # no category read: the back-off cannot change a list
+                p = replace(p, category_backoff=params.category_backoff)
+            if p not in computed:
+                computed[p] = score_batch(stats, [requests[r] for r in order], p, params.k)
+            per_candidate.append(computed[p])
         return {r: tuple(tuple(lists[n]) for lists in per_candidate) for n, r in enumerate(order)}
 
     async def record(self, cases: Sequence[TuningCase], lists: Sequence[TestLists]) -> None:
@@ -151,9 +166,9 @@ class SelfTuning:
         best = choose(self.stats, s.tuning.z, s.tuning.min_cases)
         if best != current:
             log.info(
-                "self-tuning: recency_decay %s -> %s (hit rate %.4f -> %.4f over %.0f cases)",
-                self.candidates[current].recency_decay,
-                self.candidates[best].recency_decay,
+                "self-tuning: %s -> %s (hit rate %.4f -> %.4f over %.0f cases)",
+                self.label(current),
+                self.label(best),
                 self.stats.rate(current),
                 self.stats.rate(best),
                 self.stats.cases,
@@ -175,15 +190,20 @@ class SelfTuning:
 
 async def tuning_status(store: Store, settings: Settings) -> dict[str, Any]:
     """What ``xsell status`` and the API's metrics show of self-tuning: the candidates with
-    their decayed hit rate (next add among the top k), the choice and the cases behind it."""
-    weights = settings.tuning.recency
-    cases, chosen, hits = await store.tuning.hit_counts(len(weights))
+    their decayed hit rate (next add among the top k), the choice and the cases behind it.
+    A candidate is named by its recency weight, with its category back-off where that is not
+    the configured one (models/tuning.candidate_label)."""
+    base = RankParams(category_backoff=settings.ranking.category_backoff)
+    candidates = candidate_params(base, settings.tuning.recency, settings.tuning.category_backoff)
+    cases, chosen, hits = await store.tuning.hit_counts(len(candidates))
+    choice = candidates[chosen] if chosen is not None and chosen < len(candidates) else None
     return {
         "enabled": settings.tuning.enabled,
         "cases": round(cases, 1),
-        "recency_decay": weights[chosen] if chosen is not None and chosen < len(weights) else None,
+        "recency_decay": choice.recency_decay if choice is not None else None,
+        "category_backoff": choice.category_backoff if choice is not None else None,
         "hit_rates": {
-            str(w): round(h / cases, 4) if cases > 0 else None
-            for w, h in zip(weights, hits, strict=True)
+            candidate_label(c, base): round(h / cases, 4) if cases > 0 else None
+            for c, h in zip(candidates, hits, strict=True)
         },
     }

@@ -172,8 +172,9 @@ def table(rep: dict[str, Any]) -> str:
     if tuning:
         rates = ", ".join(f"{w}: {r}" for w, r in tuning["hit_rates"].items())
         lines.append(
-            f"self-tuning: recency weight {tuning['recency_decay']} "
-            f"(hit rates of its test cases {rates}; {tuning['cases']} decayed cases)"
+            f"self-tuning: recency weight {tuning['recency_decay']}, category back-off "
+            f"{tuning.get('category_backoff')} (hit rates of its test cases {rates}; "
+            f"{tuning['cases']} decayed cases)"
         )
     return "\n".join(lines)
 

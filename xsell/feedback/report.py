@@ -21,6 +21,7 @@ from typing import Any
 
 from xsell.models.experiments import CONTROL
 from xsell.models.stats import Sample, t_quantile, welch
+from xsell.models.text import aligned, number
 from xsell.store import SEP, Store, day_of
 
 PLACEMENT_COUNTERS = (
@@ -162,42 +163,40 @@ async def report(store: Store, since: float | None = None) -> dict[str, Any]:
     return out
 
 
+OFFER_COLUMNS = (
+    "suggestions",
+    "impressions",
+    "clicks",
+    "ctr",
+    "accepted",
+    "acceptance_rate",
+    "attributed_revenue",
+)
+VARIANT_COLUMNS = ("orders", "revenue", "aov", "aov_low", "aov_high", "users", "revenue_per_user")
+
+
 def table(rep: dict[str, Any]) -> str:
-    """The report for people."""
-    heads = (
-        "placement",
-        "variant",
-        "suggestions",
-        "impressions",
-        "clicks",
-        "ctr",
-        "accepted",
-        "acceptance_rate",
-        "attributed_revenue",
-        "orders",
-        "revenue",
-        "aov",
-    )
+    """The report for people: the offers per placement and variant, then each variant's
+    orders once (the rows of the JSON repeat them per placement), then the comparisons."""
+    offers = [[r["placement"], r["variant"], *(r[h] for h in OFFER_COLUMNS)] for r in rep["rows"]]
+    variants = [[name, *(v[h] for h in VARIANT_COLUMNS)] for name, v in rep["variants"].items()]
     lines = [
         f"report of {len(rep['days'])} day(s), experiment {rep['experiment']}",
-        "  ".join(f"{h:>12}" for h in heads),
+        "",
+        "offers per placement and variant:",
+        *aligned(("placement", "variant", *OFFER_COLUMNS), offers, "  "),
+        "",
+        "orders per variant (aov_low .. aov_high: the 95% interval of the AOV):",
+        *aligned(("variant", *VARIANT_COLUMNS), variants, "  "),
     ]
-    for row in rep["rows"]:
-        lines.append("  ".join(f"{_cell(row[h]):>12}" for h in heads))
+    if rep["comparisons"]:
+        lines += ["", "against the control group:"]
     for c in rep["comparisons"]:
         for what in ("aov", "revenue_per_user"):
             r = c[what]
             lines.append(
-                f"{c['variant']} vs {c['against']}, {what}: ratio {_cell(r['ratio'])} "
-                f"(95% {_cell(r['low'])} .. {_cell(r['high'])}), p {_cell(r['p_value'])}"
+                f"  {c['variant']} vs {c['against']}, {what}: ratio {number(r['ratio'])} "
+                f"(95% {number(r['low'])} .. {number(r['high'])}), p {number(r['p_value'])}"
             )
     lines.append(f"test: {rep['test']}")
     return "\n".join(lines)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)

@@ -13,6 +13,11 @@ STALE = Counter(
     "Triggers whose notification had already expired when processed (history): none scheduled.",
     ["reason"],
 )
+MERGED = Counter(
+    "xsell_worker_notifications_merged",
+    "Orders that joined their user's pending post-purchase notification (none scheduled).",
+    ["reason"],
+)
 SENT = Counter("xsell_worker_notifications_sent", "Notifications published.", ["reason", "channel"])
 DEFERRED = Counter(
     "xsell_worker_notifications_deferred", "Notifications held for later.", ["reason", "why"]

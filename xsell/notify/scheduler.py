@@ -10,7 +10,8 @@ idempotent per notification id):
   cart empty cancels it (``suppressed`` / ``empty``);
 - a purchase cancels the pending ``cart_abandoned`` of earlier activity (``suppressed`` /
   ``purchased``) and schedules ``post_purchase`` at the order's time +
-  XSELL_NOTIFY_POST_PURCHASE_SECONDS;
+  XSELL_NOTIFY_POST_PURCHASE_SECONDS, unless the user already has one pending: then the
+  order joins it (``merged``), and the sender offers for every order since its trigger;
 - ``forget_user`` cancels everything pending of the user and erases their policy state;
 - a trigger whose notification would already have expired is counted (``stale``) and
   schedules nothing: replaying history sends nothing.
@@ -141,6 +142,8 @@ class Scheduler:
                 metrics.SCHEDULED.labels(job.reason).inc()
             elif done.outcome == "stale":
                 metrics.STALE.labels(job.reason).inc()
+            elif done.outcome == "merged":
+                metrics.MERGED.labels(job.reason).inc()
             why = cancel_reason(job.reason, done.outcome) if done.cancelled else None
             if why is None or done.cancelled is None:
                 continue  # nothing cancelled, or moved by later activity

@@ -32,11 +32,18 @@ from typing import Any
 
 from xsell.engine import Engine
 from xsell.models.experiments import CONTROL, variant_of
-from xsell.models.notify_policy import CART_ABANDONED, SendDecision, decide, recently_notified
+from xsell.models.notify_policy import (
+    CART_ABANDONED,
+    POST_PURCHASE,
+    SendDecision,
+    decide,
+    recently_notified,
+    window_items,
+)
 from xsell.models.ranking import RankRequest
 from xsell.notify import metrics
 from xsell.notify.messages import as_offer, decision_entry, notification_message
-from xsell.store import Claimed, NotificationWrites
+from xsell.store import Claimed, Job, NotificationWrites
 
 log = logging.getLogger(__name__)
 Publish = Callable[[Sequence[tuple[str, bytes]]], Awaitable[None]]
@@ -112,7 +119,8 @@ class Sender:
             if not offers:
                 self._drop(writes, claim, token, now, "empty")
                 continue
-            message = notification_message(claim.job, decision.channel or "", offers, now, variant)
+            job = _with_items(claim.job, request)
+            message = notification_message(job, decision.channel or "", offers, now, variant)
             payload = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
             prepares.append(
                 Ready(claim, decision.channel or "", payload, [o.item_id for o in offers])
@@ -163,8 +171,8 @@ class Sender:
             recent = recently_notified(state.repeats, now, self.policy.repeat_seconds)
             if job.reason == CART_ABANDONED:
                 anchors = _cart_items(given.cart)
-            else:
-                anchors = list(job.trigger["item_ids"])[::-1]
+            else:  # every order since the trigger joined it (one pending per user)
+                anchors = window_items(job.trigger["item_ids"], given.bought, job.ts)[::-1]
             request = None
             if anchors:
                 request = RankRequest(anchors, frozenset(anchors) | recent, clock, job.user_id)
@@ -206,6 +214,14 @@ class Sender:
         entry = decision_entry(now, job.notification_id, job.reason, "suppressed", why)
         writes.finish(claim, token, now, f"suppressed:{job.reason}:{why}")
         writes.log(job.user_id, entry, self.policy.repeat_seconds)
+
+
+def _with_items(job: Job, request: RankRequest) -> Job:
+    """A post-purchase job whose trigger lists the items of every order it covers (oldest
+    first); other jobs as they are."""
+    if job.reason != POST_PURCHASE:
+        return job
+    return replace(job, trigger={**job.trigger, "item_ids": list(request.anchors)[::-1]})
 
 
 def _again(claim: Claimed) -> Ready:

@@ -134,7 +134,7 @@ async def bulk_backfill(
         max_neighbors=s.learning.max_neighbors,
     )
     position = (load_source(orders), len(orders) - 1) if orders else None
-    written = await bulk_load(store, counts, checked=checked, position=position)
+    written = await bulk_load(store, counts, checked=checked, position=position, orders=orders)
     applied = len(counts.event_ids)
     return LoadSummary(
         orders=len(orders),

@@ -2,6 +2,7 @@
 (:mod:`xsell.store.facade`). The names below are what the rest of xsell may use."""
 
 from xsell.models.inputs import scaled
+from xsell.store.access.store import key_id
 from xsell.store.attribution.figures import LATENCY_BUCKETS_MS, minute_of
 from xsell.store.attribution.ledger import SEP, day_of
 from xsell.store.attribution.store import BatchFigures
@@ -48,6 +49,7 @@ __all__ = [
     "day_of",
     "epoch_text",
     "is_bulk_loadable",
+    "key_id",
     "minute_of",
     "ping_redis",
     "scaled",

@@ -11,7 +11,8 @@
 - ``attribution``: offers made, the report's days, the dashboard's minutes, batch outputs;
 - ``privacy``: what is held about a user (``forget-user``);
 - ``tuning``: self-tuning's open test cases and shared hit counts;
-- ``ops``: status, rebuild marks, inspection, scans and memory figures.
+- ``ops``: status, rebuild marks, inspection, scans and memory figures;
+- ``access``: the API's dashboard sessions and its authentication and event counters.
 
 Nothing outside ``xsell.store`` names a Redis key, a script, a pipeline or the runner: the rooms'
 methods take and return domain values.
@@ -20,6 +21,7 @@ methods take and return domain values.
 from __future__ import annotations
 
 from xsell.config.settings import Settings
+from xsell.store.access.store import AccessStore
 from xsell.store.attribution.store import AttributionStore
 from xsell.store.backend.client import RedisClient
 from xsell.store.core.apply import EventStore
@@ -49,3 +51,4 @@ class Store(EventStore):
         self.privacy = PrivacyStore(self.runner, self.keys)
         self.ops = OpsStore(self.runner, self.client, self.keys)
         self.tuning = TuningStore(self.runner, self.keys)
+        self.access = AccessStore(self.runner, self.keys)

@@ -10,7 +10,15 @@ import time
 
 import pytest
 
-from tests.integration.api_stack import ORIGIN, PUBLIC, SECRET, ApiStack, cart_event, token
+from tests.integration.api_stack import (
+    ORIGIN,
+    PUBLIC,
+    SECRET,
+    TOKEN_SECRET,
+    ApiStack,
+    cart_event,
+    token,
+)
 from xsell.api.tokens import token_user
 
 pytestmark = pytest.mark.integration
@@ -139,7 +147,7 @@ def test_xsell_api_token_prints_a_token_the_api_accepts(stack: ApiStack) -> None
     )
     assert out.returncode == 0, out.stderr
     minted = out.stdout.strip()
-    assert token_user(b"token-secret-for-tests", minted, time.time()) == "dave"
+    assert token_user(TOKEN_SECRET.encode(), minted, time.time()) == "dave"
     answer = stack.get("/v1/users/dave/suggestions", key=PUBLIC, headers={"X-User-Token": minted})
     assert answer.status_code == 404  # allowed, and dave has no suggestion yet
 

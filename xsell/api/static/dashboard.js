@@ -8,36 +8,67 @@
   var plots = {};
   var live = { t: [], series: {} };  // placement|variant -> {acceptance: [], revenue: []}
 
-  function width(id) { return Math.max(300, document.getElementById(id).clientWidth - 10); }
+  function width(id) { return Math.max(280, document.getElementById(id).clientWidth - 10); }
 
-  function draw(id, labels, data, opts) {
-    opts = opts || {};
+  // axis labels for people: 384.5k, 1.2M, 0.25 -- short enough to fit, never "0,000"
+  function compact(v) {
+    if (v == null) { return ""; }
+    var a = Math.abs(v);
+    var units = [[1e9, "G"], [1e6, "M"], [1e3, "k"]];
+    for (var n = 0; n < units.length; n++) {
+      if (a >= units[n][0]) { return +(v / units[n][0]).toFixed(1) + units[n][1]; }
+    }
+    return String(+v.toFixed(a < 1 ? 3 : 2));
+  }
+
+  // a y axis as wide as its longest label (uPlot's default 50 px clipped "380,000")
+  function axisSize(u, values, axisIdx, cycleNum) {
+    var axis = u.axes[axisIdx];
+    if (cycleNum > 1) { return axis._size; }
+    var longest = (values || []).reduce(function (acc, v) {
+      return String(v).length > acc.length ? String(v) : acc;
+    }, "");
+    u.ctx.font = axis.font[0];
+    var text = longest ? u.ctx.measureText(longest).width / (window.devicePixelRatio || 1) : 0;
+    return Math.ceil(axis.ticks.size + axis.gap + text + 4);
+  }
+
+  // a time axis over the data's times, at least 10 minutes wide: uPlot gives one sample a
+  // span of 86,400,000 s (2027..2029); a zoom inside the data is kept
+  function timeRange(times) {
+    var known = times.filter(function (t) { return t != null; });
+    var lo = Math.min.apply(null, known), hi = Math.max.apply(null, known);
+    return function (u, min, max) {
+      if (!known.length) { return [min, max]; }
+      var inside = min != null && max != null && min >= lo && max <= hi;
+      var a = inside ? min : lo, b = inside ? max : hi;
+      if (b - a < 600) { var mid = (a + b) / 2; return [mid - 300, mid + 300]; }
+      return [a, b];
+    };
+  }
+
+  function draw(id, labels, data) {
     var series = [{}].concat(labels.map(function (label, n) {
-      var s = { label: label, stroke: COLORS[n % COLORS.length], width: 2, spanGaps: true };
-      if (opts.pointsOnly && opts.pointsOnly.indexOf(n) >= 0) {
-        s.paths = function () { return null; };
-        s.points = { show: true, size: 9, fill: COLORS[n % COLORS.length] };
-      } else if (opts.bars) {
-        s.fill = COLORS[n % COLORS.length] + "99";
-        s.paths = uPlot.paths.bars({ size: [0.6, 80] });
-        s.points = { show: false };
-      }
-      return s;
+      return { label: label, stroke: COLORS[n % COLORS.length], width: 2, spanGaps: true,
+               points: { show: true, size: 4 },
+               value: function (u, v) { return v == null ? "-" : compact(v); } };
     }));
     var config = {
       width: width(id), height: 220, series: series,
-      scales: opts.categories ? { x: { time: false, range: [-0.5, opts.categories.length - 0.5] } }
-                              : { x: { time: true } },
-      axes: opts.categories ? [{ rotate: opts.rotate || 0, size: opts.rotate ? 90 : 40,
-        splits: function () { return opts.categories.map(function (_, n) { return n; }); },
-        values: function (u, ticks) {
-          return ticks.map(function (t) { return opts.categories[t] || ""; });
-        } }, {}] : [{}, {}],
+      scales: { x: { time: true, range: timeRange(data[0]) } },
+      axes: [{}, { size: axisSize, values: function (u, ticks) { return ticks.map(compact); } }],
     };
     if (plots[id]) { plots[id].destroy(); }
     var root = document.getElementById(id);
     root.textContent = "";
     plots[id] = new uPlot(config, data, root);
+  }
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text !== undefined) { node.textContent = text; }
+    return node;
   }
 
   function minutesPlots(minutes) {
@@ -70,12 +101,46 @@
     draw("revenue", keys, [live.t].concat(keys.map(function (k) { return live.series[k].revenue; })));
   }
 
+  function fixed(v) { return v == null ? "-" : Number(v).toFixed(2); }
+
+  // AOV per variant as a forest plot: the 95% interval a band, the AOV a mark on it
   function aovPlot(report) {
     var names = Object.keys(report.variants).sort();
-    var x = names.map(function (_, n) { return n; });
-    var pick = function (field) { return names.map(function (v) { return report.variants[v][field]; }); };
-    draw("aov", ["AOV", "95% low", "95% high"], [x, pick("aov"), pick("aov_low"), pick("aov_high")],
-         { categories: names, bars: true, pointsOnly: [1, 2] });
+    var root = document.getElementById("aov");
+    root.textContent = "";
+    var values = [];
+    names.forEach(function (v) {
+      var s = report.variants[v];
+      [s.aov, s.aov_low, s.aov_high].forEach(function (x) { if (x != null) { values.push(x); } });
+    });
+    if (!values.length) { root.appendChild(el("p", "note", "no orders yet")); values = [0, 1]; }
+    var rows = root.appendChild(el("div", "rows"));
+    var lo = Math.min.apply(null, values), hi = Math.max.apply(null, values);
+    var pad = (hi - lo) * 0.1 || Math.abs(hi) * 0.1 || 1;
+    lo -= pad; hi += pad;
+    function at(x) { return ((x - lo) / (hi - lo) * 100) + "%"; }
+    names.forEach(function (v) {
+      var s = report.variants[v];
+      if (s.aov == null) { return; }
+      var row = el("div", "forest-row");
+      row.dataset.variant = v;
+      row.appendChild(el("span", "forest-name", v));
+      var track = el("div", "forest-track");
+      if (s.aov_low != null && s.aov_high != null) {
+        var band = el("div", "band");
+        band.style.left = at(s.aov_low);
+        band.style.width = ((s.aov_high - s.aov_low) / (hi - lo) * 100) + "%";
+        track.appendChild(band);
+      }
+      var mark = el("div", "mark");
+      mark.style.left = at(s.aov);
+      track.appendChild(mark);
+      row.appendChild(track);
+      row.appendChild(el("span", "forest-value",
+        fixed(s.aov) + " (" + fixed(s.aov_low) + " .. " + fixed(s.aov_high) + "), " +
+        s.orders + " orders"));
+      rows.appendChild(row);
+    });
     var text = report.comparisons.map(function (c) {
       var a = c.aov, r = c.revenue_per_user;
       var f = function (v) { return v == null ? "-" : Number(v).toFixed(3); };
@@ -86,14 +151,27 @@
     document.getElementById("uplift").textContent = text.join(" | ") || "no control group";
   }
 
+  // notifications as labelled horizontal bars: one row per label, so labels never overlap
   function notificationsPlot(counts) {
     var names = Object.keys(counts).filter(function (k) {
       return k.indexOf("sent:") === 0 || k.indexOf("suppressed:") === 0;
     }).sort();
-    if (!names.length) { names = ["none yet"]; }
-    draw("notifications", ["count"], [names.map(function (_, n) { return n; }),
-                                      names.map(function (k) { return counts[k] || 0; })],
-         { bars: true, categories: names, rotate: -15 });
+    var root = document.getElementById("notifications");
+    root.textContent = "";
+    if (!names.length) { root.appendChild(el("p", "note", "none yet")); return; }
+    var top = Math.max.apply(null, names.map(function (k) { return counts[k] || 0; })) || 1;
+    var rows = root.appendChild(el("div", "rows"));
+    names.forEach(function (k) {
+      var row = el("div", "bar-row");
+      row.appendChild(el("span", "bar-label", k.split(":").join(" · ").replace(/_/g, " ")));
+      var track = el("div", "bar-track");
+      var bar = el("div", "bar " + (k.indexOf("sent:") === 0 ? "sent" : "suppressed"));
+      bar.style.width = ((counts[k] || 0) / top * 100) + "%";
+      track.appendChild(bar);
+      row.appendChild(track);
+      row.appendChild(el("span", "bar-value", String(counts[k] || 0)));
+      rows.appendChild(row);
+    });
   }
 
   function tables(data) {
@@ -106,21 +184,35 @@
       });
       body.appendChild(tr);
     });
-    var heads = ["placement", "variant", "suggestions", "impressions", "clicks", "ctr", "accepted",
-                 "acceptance_rate", "attributed_revenue", "orders", "revenue", "aov"];
-    var head = document.querySelector("#report thead");
-    head.innerHTML = "<tr>" + heads.map(function (h) { return "<th>" + h + "</th>"; }).join("") + "</tr>";
-    var rows = document.querySelector("#report tbody");
-    rows.textContent = "";
-    data.report.rows.forEach(function (row) {
-      var tr = document.createElement("tr");
-      heads.forEach(function (h) {
-        var td = document.createElement("td");
-        var v = row[h];
-        td.textContent = v == null ? "-" : (typeof v === "number" ? +v.toFixed(4) : v);
-        tr.appendChild(td);
-      });
-      rows.appendChild(tr);
+    fill("#report", ["placement", "variant", "suggestions", "impressions", "clicks", "ctr",
+                     "accepted", "acceptance_rate", "attributed_revenue"], data.report.rows);
+    var variants = Object.keys(data.report.variants).sort().map(function (v) {
+      return Object.assign({ variant: v }, data.report.variants[v]);
+    });
+    fill("#variants", ["variant", "orders", "revenue", "aov", "aov_low", "aov_high", "users",
+                       "revenue_per_user"], variants);
+  }
+
+  // a figure in a table: 12,000; 34,867.87; 0.1406 (never an exponent)
+  function figure(v) {
+    if (v == null) { return "-"; }
+    if (typeof v !== "number") { return String(v); }
+    if (Number.isInteger(v)) { return v.toLocaleString("en-US"); }
+    var places = Math.abs(v) >= 100 ? 2 : 4;
+    return v.toLocaleString("en-US", { maximumFractionDigits: places });
+  }
+
+  // a table's head and rows (the report's totals of a variant once, in #variants)
+  function fill(selector, heads, rows) {
+    var head = document.querySelector(selector + " thead");
+    head.textContent = "";
+    var tr = head.appendChild(document.createElement("tr"));
+    heads.forEach(function (h) { tr.appendChild(el("th", null, h)); });
+    var body = document.querySelector(selector + " tbody");
+    body.textContent = "";
+    rows.forEach(function (row) {
+      var line = body.appendChild(document.createElement("tr"));
+      heads.forEach(function (h) { line.appendChild(el("td", null, figure(row[h]))); });
     });
   }
 
@@ -144,6 +236,7 @@
       .catch(function (err) { document.getElementById("status").textContent = "error: " + err; });
   }
 
+  window.xsellDashboard = { plots: plots, compact: compact };  // for the browser test
   refresh();
   setInterval(refresh, REFRESH_MS);
 })();

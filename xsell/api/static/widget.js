@@ -7,9 +7,10 @@
  * Optional attributes: data-api (default: where this script came from), data-placement
  * (cart | post_purchase | any; default cart), data-title, data-feedback ("off" sends no
  * impression/click events). Optional hooks, set before or after the script:
- * window.xsellConfig = {itemName(id), itemUrl(id), onSuggestion(message),
- * onAdd(itemId, message)}: onAdd should put the item in the cart with the message's
- * suggestion_id (explicit attribution). No dependencies; nothing loads from anywhere else.
+ * window.xsellConfig = {itemName(id), itemUrl(id), itemPrice(id), onSuggestion(message),
+ * onAdd(itemId, message)}: itemPrice returns the price as text to show (e.g. "$21.99");
+ * onAdd should put the item in the cart with the message's suggestion_id (explicit
+ * attribution). No dependencies; nothing loads from anywhere else.
  */
 (function () {
   "use strict";
@@ -68,6 +69,8 @@
       var label = el(url ? "a" : "span", "xsell-name", name);
       if (url) { label.href = url; }
       item.appendChild(label);
+      var price = cfg().itemPrice && cfg().itemPrice(offer.item_id);
+      if (price) { item.appendChild(el("span", "xsell-price", String(price))); }
       if (offer.kind === "upsell") { item.appendChild(el("span", "xsell-badge", "upgrade")); }
       item.appendChild(el("span", "xsell-why", why(offer)));
       if (cfg().onAdd) {

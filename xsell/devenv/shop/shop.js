@@ -41,7 +41,9 @@
     list.textContent = "";
     if (!cart.length) { list.appendChild(el("li", "empty", "empty")); }
     cart.forEach(function (id) {
-      list.appendChild(el("li", "cart-item", name(id) + " " + money(byId[id] && byId[id].price)));
+      var line = el("li", "cart-item", name(id) + " ");
+      line.appendChild(el("span", "price", money(byId[id] && byId[id].price)));
+      list.appendChild(line);
     });
     document.getElementById("checkout").disabled = !cart.length;
   }
@@ -62,7 +64,10 @@
         card.setAttribute("data-category", item.category || "");
         card.appendChild(el("div", "name", item.name || item.item_id));
         var soldOut = item.stock === 0 || item.active === false;
-        card.appendChild(el("div", "meta", money(item.price) + (soldOut ? " · sold out" : "")));
+        var meta = el("div", "meta");
+        meta.appendChild(el("span", "price", money(item.price)));
+        if (soldOut) { meta.appendChild(document.createTextNode(" · sold out")); }
+        card.appendChild(meta);
         var button = el("button", "add", "Add to cart");
         button.id = "add-" + item.item_id;
         button.disabled = soldOut;
@@ -108,6 +113,7 @@
 
   window.xsellConfig = {
     itemName: name,
+    itemPrice: function (id) { return money(byId[id] && byId[id].price); },
     onAdd: function (id, message) { addToCart(id, message && message.suggestion_id); }
   };
   renderCatalogue();

@@ -27,10 +27,17 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from xsell.config.settings import Settings
-from xsell.models.events import CartEvent, CatalogItem, Event
+from xsell.models.events import CartEvent, CatalogItem, Event, PurchaseEvent
 from xsell.store.attribution.ledger import Attribution, is_attributed
 from xsell.store.backend.client import Call, RedisClient, Runner, connect
 from xsell.store.core.calls import CallBuilder, event_id_of, stream_of
+from xsell.store.core.categories import (
+    before_pairs,
+    catalog_read,
+    categories_in_batch,
+    category_call,
+    purchased_items,
+)
 from xsell.store.core.epoch import EpochWatch
 from xsell.store.core.guards import (
     Guards,
@@ -101,7 +108,9 @@ class EventStore(EpochWatch):
         where: list[Position | None] = [None] * len(events) if positions is None else [*positions]
         done_keys = [self.keys.done(stream_of(e), event_id_of(e)) for e in events]
         trackable = [i for i, e in enumerate(events) if not isinstance(e, CatalogItem)]
-        await self._mark_duplicates(effects, done_keys, trackable, where)
+        bought = purchased_items(events)
+        raw_categories = await self._mark_duplicates(effects, done_keys, trackable, where, bought)
+        categories = categories_in_batch(bought, raw_categories, events)
 
         now_ms = int(time.time() * 1000)
         guards = Guards(self.keys, self.settings)
@@ -117,6 +126,11 @@ class EventStore(EpochWatch):
                     calls.append(("HGETALL", self.keys.cart(eff.event.user_id)))
                 continue
             new_calls = self.calls.event_calls(eff.event, now_ms)
+            if isinstance(eff.event, PurchaseEvent):
+                learn = category_call(
+                    self.keys, self.settings, eff.event, categories[eff.event.event_id], now_ms
+                )
+                new_calls = before_pairs(new_calls, learn)
             if isinstance(eff.event, CartEvent):
                 cart_slots.append(i)
             elif self.calls.marks_done(new_calls):
@@ -206,15 +220,19 @@ class EventStore(EpochWatch):
         done_keys: list[str],
         slots: list[int],
         where: list[Position | None],
-    ) -> None:
+        bought: list[str],
+    ) -> list[str | None]:
         """Step 1: flag the events already applied (at or below their source's position, or
         with a done key), and check the state epoch. One MGET on a single Redis, one EXISTS
-        per key on a cluster (keys in many slots); one HMGET of the positions."""
-        meta = ("HGET", self.keys.meta, "created")
+        per key on a cluster (keys in many slots); one HMGET of the positions. Also reads the
+        catalogue entries of the ``bought`` items (the category back-off learns from their
+        categories) and returns them."""
         sources = sorted({p.source for p in where if p is not None})
-        calls: list[Call] = [meta]
+        calls: list[Call] = [("HGET", self.keys.meta, "created")]
         if sources:
             calls.append(("HMGET", self.keys.positions, *sources))
+        if bought:
+            calls.append(catalog_read(self.keys, bought))
         keys = [done_keys[i] for i in slots]
         if self.settings.redis.cluster:
             calls += [("EXISTS", k) for k in keys]
@@ -224,6 +242,7 @@ class EventStore(EpochWatch):
         committed = (
             dict(zip(sources, map(parse_offset, rest.pop(0)), strict=True)) if sources else {}
         )
+        found = list(rest.pop(0)) if bought else []
         seen = rest if self.settings.redis.cluster else (rest[0] if rest else [])
         await self.check_epoch(epoch)
         for i, value in zip(slots, seen, strict=True):
@@ -232,6 +251,7 @@ class EventStore(EpochWatch):
         for i, p in enumerate(where):
             if p is not None and is_redelivery(p, committed.get(p.source), now, horizon):
                 effects[i].duplicate = True
+        return found
 
     async def flush_namespace(self) -> int:
         """Delete every key of this namespace (tests, evaluation). Returns the count.

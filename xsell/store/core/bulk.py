@@ -12,7 +12,8 @@
 3. ``users``:  popularity, purchase histories, and every order's done marker (kept for the
                dedup horizon), so replaying the same orders through Kafka within it, or
                ``xsell backfill`` of the same orders at any time (the load's position,
-               recorded with the seal), counts nothing twice;
+               recorded with the seal), counts nothing twice; then the category counts,
+               through the streaming script (one call per order);
 4. ``seal``:   the meta hash (N, T, L, ``created``) last: from then on the state is present,
                and the next backfill streams through the scripts instead.
 
@@ -29,9 +30,11 @@ from typing import Any
 
 from xsell.models.bulk import BulkCounts
 from xsell.models.errors import XsellError
+from xsell.models.events import PurchaseEvent
 from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import number_arg
 from xsell.store.core.apply import EventStore
+from xsell.store.core.categories import learn_orders
 from xsell.store.core.keys import Stream
 from xsell.store.core.lua import MARK_DONE
 
@@ -65,11 +68,15 @@ async def bulk_load(
     *,
     checked: str | None = None,
     position: tuple[str, int] | None = None,
+    orders: Sequence[PurchaseEvent] = (),
 ) -> dict[str, Any]:
     """Write ``counts`` into the store's (empty) namespace; returns what was written.
     ``checked``: the reason :func:`is_bulk_loadable` just gave the caller (its namespace scan
     is not repeated); None = check here. ``position``: the load's input source and its last
-    offset, recorded with the seal (xsell/store/core/guards.py)."""
+    offset, recorded with the seal (xsell/store/core/guards.py). ``orders``: the orders of
+    ``counts``, in time order, whose category counts (models/categories.py) go through the
+    streaming script before the seal (a rerun after an interruption is absorbed by its
+    guard markers)."""
     why = checked
     if why is None:
         loadable, why = await is_bulk_loadable(store)
@@ -85,6 +92,9 @@ async def bulk_load(
         *_done_calls(store, counts.event_ids),
     ]
     await _send(store, iter(user_calls))
+    categorised = await learn_orders(
+        store.runner, store.keys, store.settings, orders, int(time.time() * 1000)
+    )
     meta: list[Any] = ["created", int(time.time() * 1000)]
     if counts.latest_ts is not None:
         meta += ["T", number_arg(counts.latest_ts)]
@@ -115,6 +125,7 @@ async def bulk_load(
         "items": len(counts.vocab),
         "pair_increments_saved": counts.pair_increments,
         "rescaled_keys": counts.rescaled_keys,
+        "categorised_orders": categorised,
     }
 
 

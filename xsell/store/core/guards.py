@@ -13,9 +13,10 @@ An apply (:meth:`xsell.store.core.apply.EventStore.apply`) keeps three kinds of 
   duplicate send (the same event at another offset) and a late second worker.
 - **guard markers**: zsets of marker -> until (ms) that keep the non-idempotent scripts of a
   batch from applying twice when the batch dies half-way: ``{g}:m`` (popularity), ``{g}:mp``
-  (pairs, single Redis), ``{i:ITEM}:m`` (pairs, Redis Cluster), ``{r:DAY}:m`` (report
-  counters). A marker is written *pending* (until now + ``dedup_pending_seconds``) and the
-  commit re-scores it to now + ``dedup_window_seconds`` (ZADD XX), after which it is dropped.
+  (pairs, single Redis), ``{i:ITEM}:m`` (pairs, Redis Cluster), ``{k}:m`` (category counts),
+  ``{r:DAY}:m`` (report counters). A marker is written *pending* (until now +
+  ``dedup_pending_seconds``) and the commit re-scores it to now + ``dedup_window_seconds``
+  (ZADD XX), after which it is dropped.
   So a batch's markers survive until the batch is committed, however late it is redelivered
   (bounded by the pending lifetime), and a crash leaves at most one batch's worth of
   long-lived markers, which the redelivered batch's commit re-scores.
@@ -33,6 +34,7 @@ from typing import Any
 from xsell.config.settings import Settings
 from xsell.store.attribution.lua import COUNT
 from xsell.store.backend.client import Call
+from xsell.store.core.category_lua import APPLY_CATEGORIES
 from xsell.store.core.keys import Keys
 from xsell.store.core.lua import APPLY_PAIRS, APPLY_POPULARITY, COMMIT, COMMIT_GUARD
 
@@ -73,10 +75,10 @@ def parse_offset(value: Any) -> int | None:
 
 def guard_of(call: Call) -> tuple[str, str] | None:
     """(guard zset, marker) of a guarded script call, else None."""
-    if call[0] is APPLY_PAIRS or call[0] is APPLY_POPULARITY or call[0] is COUNT:
-        _, keys, args = call
-        index = 2 if call[0] is not APPLY_PAIRS else 0
-        return str(keys[index]), str(args[0])
+    if call[0] is APPLY_PAIRS or call[0] is APPLY_CATEGORIES:
+        return str(call[1][0]), str(call[2][0])
+    if call[0] is APPLY_POPULARITY or call[0] is COUNT:
+        return str(call[1][2]), str(call[2][0])
     return None
 
 
@@ -113,6 +115,6 @@ class Guards:
                 continue
             if ":{i:" in key:  # a cluster's item markers: trimmed by the item's next write
                 calls.append(("ZADD", key, "XX", *[x for m in markers for x in (keep, m)]))
-            else:  # a report day's: the key lives as long as its latest marker
+            else:  # a report day's, the categories': the key lives as long as its latest
                 calls.append((COMMIT_GUARD, [key], [now_ms, keep, *markers]))
         return calls

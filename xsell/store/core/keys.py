@@ -15,6 +15,9 @@ NS:{g}:cat                hash  item -> JSON                    catalogue (categ
 NS:{g}:m                  zset  marker -> until ms              popularity guards
 NS:{g}:mp                 zset  marker -> until ms              pair guards (single Redis)
 NS:{g}:pos                hash  source -> offset                inputs applied up to (positions)
+NS:{k}:CAT:x              zset  item -> weight                  orders with CAT and the item
+NS:{k}:CAT:h              hash  L, N                            landmark, orders with CAT
+NS:{k}:m                  zset  marker -> until ms              category guards
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
 NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
@@ -24,6 +27,7 @@ NS:{u:USER}:att, :atz     hash, zset                            attribution ledg
 NS:{r:DAY}:c, :u, :m      hash, hash, zset                      a day's counters, revenue rows
 NS:{t:MINUTE}             hash  figure -> value                 worker figures (dashboard)
 NS:{e:S:EVENT}            string                                event applied (dedup horizon)
+NS:{a:...}                string                                API access (access/store.py, TTL)
 ========================  ====================================  ===============================
 
 Ids are embedded with ``%``-escaping of ``%``, ``{`` and ``}``, so an id can never move a key to
@@ -86,7 +90,7 @@ def _item_keys(ns: str, item_id: str) -> ItemKeys:
 # (latest.py), the attribution ledgers and the report's days (attribution.py), the minutes'
 # figures (figures.py). History loading (backfill, rebuild) writes none of them.
 OUTPUT_SUFFIXES = (":sug", ":att", ":atz", ":tune")
-OUTPUT_TAGS = (":{r:", ":{t:")
+OUTPUT_TAGS = (":{r:", ":{t:", ":{a:")  # and the API's access keys (xsell/store/access)
 
 
 # the notification scheduler's keys (notify_keys.py): schedule, profiles, caps, no learned value
@@ -110,6 +114,18 @@ def is_output(key: str) -> bool:
     return key.endswith(OUTPUT_SUFFIXES + NOTIFY_SHARD_SUFFIXES + NOTIFY_USER_SUFFIXES) or any(
         tag in key for tag in OUTPUT_TAGS
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryKeys:
+    """One category's keys (every category shares the slot ``{k}``, so an order's categories
+    are one script call, on a cluster too)."""
+
+    items: str
+    info: str
+
+    def all(self) -> list[str]:
+        return [self.items, self.info]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +162,16 @@ class Keys:
     def positions(self) -> str:
         """Input source (``topic:partition``, ``load:DIGEST``) -> last offset applied."""
         return f"{self.ns}:{{g}}:pos"
+
+    def category(self, category: str) -> CategoryKeys:
+        """A category's keys; the category sits after the tag, always followed by a
+        one-letter suffix, so names stay distinct."""
+        base = f"{self.ns}:{{k}}:{escape(category)}"
+        return CategoryKeys(f"{base}:x", f"{base}:h")
+
+    @property
+    def category_markers(self) -> str:
+        return f"{self.ns}:{{k}}:m"
 
     def cart(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:cart"

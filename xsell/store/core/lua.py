@@ -62,6 +62,7 @@ local function first_time(m, marker, until_ms)
   return redis.call('ZADD', m, 'NX', until_ms, marker) == 1
 end
 """.replace("@RESCALE@", repr(RESCALE_AFTER_HALF_LIVES))
+PRELUDE = _PRELUDE  # the helpers above, for the scripts of other core modules
 
 APPLY_PAIRS = lua_script(
     "apply_pairs",

@@ -1,7 +1,8 @@
 """Reads what ranking needs, for a whole micro-batch of triggers in three round trips:
 
 1. the anchors' top partners (one READ_ITEMS script for all distinct anchors; one READ_ITEM per
-   anchor on a cluster), the order total and the most popular items;
+   anchor on a cluster), the order total and the most popular items; with the category
+   back-off, the anchors' categories, then those categories' counts (one READ_CATEGORIES);
 2. the raw order counts of every anchor and candidate (one ZMSCORE);
 3. (after the engine has scored) catalogue entries and purchase history, only for the
    best-scored candidates, the popular padding and the anchors.
@@ -22,6 +23,7 @@ from xsell.models.events import CatalogItem
 from xsell.models.inputs import AnchorData, Parsed, RankingData
 from xsell.store.backend.client import Call, Runner
 from xsell.store.core.apply import EventStore
+from xsell.store.core.categories import catalog_read, category_of_json, read_categories
 from xsell.store.core.keys import Keys, Signal
 from xsell.store.core.lua import READ_ITEM, READ_ITEMS
 
@@ -80,11 +82,18 @@ class RankingReads:
         self._per_anchor = per_anchor  # partners read per anchor and signal
 
     async def statistics(
-        self, anchors: Sequence[str], n_popular: int, *, with_prior: bool
+        self,
+        anchors: Sequence[str],
+        n_popular: int,
+        *,
+        with_prior: bool,
+        with_categories: bool = False,
     ) -> RankingData:
         """Round trips 1 and 2 for the batch's distinct ``anchors`` (sorted): their partners,
         the order total, the ``n_popular`` most popular items (the prior's candidates when
-        ``with_prior``) and the order count of every item met."""
+        ``with_prior``) and the order count of every item met. ``with_categories``: also the
+        anchors' categories (round trip 1) and those categories' counts and items (one more
+        call, before round trip 2, only when an anchor has a category)."""
         keys = self._keys
         item_keys = [
             [*keys.item(a).for_signal(Signal.PURCHASE)[:2], keys.item(a).info] for a in anchors
@@ -95,7 +104,20 @@ class RankingReads:
             calls = [(READ_ITEMS, [k for ks in item_keys for k in ks], [self._per_anchor])]
         calls.append(("HMGET", keys.meta, "N", "L"))
         calls.append(("ZRANGE", keys.popularity, 0, n_popular - 1, "REV", "WITHSCORES"))
-        *per_anchor, (raw_total, raw_landmark), popular_flat = await self._runner.run(calls)
+        if with_categories and anchors:
+            calls.append(catalog_read(keys, anchors))
+            *per_anchor, (raw_total, raw_landmark), popular_flat, raw_cat = await self._runner.run(
+                calls
+            )
+            category_of = {
+                a: c for a, r in zip(anchors, raw_cat, strict=True) if (c := category_of_json(r))
+            }
+        else:
+            *per_anchor, (raw_total, raw_landmark), popular_flat = await self._runner.run(calls)
+            category_of = {}
+        categories = await read_categories(
+            self._runner, keys, sorted(set(category_of.values())), self._per_anchor
+        )
         if not self._cluster:
             per_anchor = per_anchor[0] if anchors else []
         popular = parse_scores(popular_flat)
@@ -108,6 +130,7 @@ class RankingReads:
         prior_items = popular[0] if with_prior else []
         items = sorted(
             {m for d in parsed.values() for m in d.together[0] + d.co_added[0]}
+            | {m for d in categories.values() for m in d.items[0]}
             | set(anchors)
             | set(prior_items)
         )
@@ -119,6 +142,8 @@ class RankingReads:
             landmark=float(raw_landmark) if raw_landmark is not None else 0.0,
             popular=popular,
             prior_items=list(prior_items),
+            category_of=category_of,
+            categories=categories,
         )
 
     async def _order_counts(self, items: list[str]) -> list[float]:

@@ -14,7 +14,7 @@ NS:{n:S}:nt                 hash  id -> claim token             who holds the le
 NS:{n:S}:nm                 hash  id -> message JSON            prepared, maybe published
 NS:{n:S}:nc                 hash  user -> "id|ts"               the user's pending cart_abandoned
 NS:{n:S}:nu                 hash  user -> "id id ..."           the user's pending notifications
-NS:{n:S}:nf                 zset  id -> finished ms             sent or dropped (30 days)
+NS:{n:S}:nf                 zset  id -> finished ms             sent, dropped or merged (30 days)
 NS:{n:S}:ns                 hash  counter -> n                  scheduled, sent ... (status)
 NS:{u:USER}:np              hash  tz, push, email, sms, zalo    profile: time zone and consent
 NS:{u:USER}:nh              zset  "channel|id" -> sent ms       sends in the caps' windows

@@ -87,10 +87,25 @@ return {'scheduled', cancelled}
 PURCHASE = (
     _SHARD
     + """
--- A purchase: cancels the user's cart_abandoned of earlier activity, schedules post_purchase.
+-- A purchase: cancels the user's cart_abandoned of earlier activity, schedules post_purchase,
+-- unless the user has one pending that no worker holds: the order joins it (one pending
+-- post_purchase per user; the sender offers for every order since its trigger). A joined
+-- order's id is remembered as finished, so its redelivery is 'same'.
 -- ARGV[1] user, ARGV[2] order time (s), ARGV[3] id, ARGV[4] due ms, ARGV[5] expiry ms,
 -- ARGV[6] now ms, ARGV[7] job JSON
--- returns {outcome, cancelled id or false}; outcome 'scheduled', 'stale', 'same'
+-- returns {outcome, cancelled id or false}; outcome 'scheduled', 'merged', 'stale', 'same'
+local function pending_post_purchase(user)
+  local v = redis.call('HGET', users, user)
+  if not v then return nil end
+  for x in string.gmatch(v, '%S+') do
+    local job = redis.call('HGET', jobs, x)
+    if job and redis.call('HEXISTS', claims, x) == 0
+        and cjson.decode(job)['reason'] == 'post_purchase' then
+      return x
+    end
+  end
+  return nil
+end
 local user, ts, id = ARGV[1], tonumber(ARGV[2]), ARGV[3]
 local cancelled = false
 local cur, cur_ts = cart_of(user)
@@ -106,6 +121,11 @@ end
 if tonumber(ARGV[5]) <= tonumber(ARGV[6]) then
   redis.call('HINCRBY', stats, 'stale:post_purchase', 1)
   return {'stale', cancelled}
+end
+if pending_post_purchase(user) then
+  redis.call('ZADD', finished, ARGV[6], id)
+  redis.call('HINCRBY', stats, 'merged:post_purchase', 1)
+  return {'merged', cancelled}
 end
 schedule(user, id, ARGV[4], ARGV[7], 'post_purchase')
 return {'scheduled', cancelled}

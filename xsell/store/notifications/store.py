@@ -39,7 +39,7 @@ class Scheduling:
 
 @dataclass(frozen=True, slots=True)
 class Scheduled:
-    """What scheduling did: ``outcome`` (scheduled, empty, stale, older, same, done) and the
+    """What scheduling did: ``outcome`` (scheduled, merged, empty, stale, older, same, done) and the
     id of the pending notification it cancelled or moved (None: none)."""
 
     outcome: str
