@@ -202,6 +202,11 @@ class OpsStore:
                 out[key[ns:]] = await self._client.get(key)
         return out
 
+    async def records_applied(self) -> int:
+        """Records the workers have committed, over every input partition (positions + 1)."""
+        (offsets,) = await self._runner.run([("HVALS", self._keys.positions)])
+        return sum(int(o) + 1 for o in offsets)
+
     async def used_memory(self) -> int:
         """What the Redis server holds in all, in bytes (INFO memory used_memory; a single
         Redis: a cluster client answers per node)."""
