@@ -51,7 +51,9 @@ def _panel(
         )
         out.append(
             f'<text x="{LEFT - 6}" y="{py(y) + 4:.1f}" font-size="11" text-anchor="end">'
-            f"{y:,.4g}</text>"
+            f"{y:,.0f}</text>"
+            if y_max >= 10
+            else f"{y:g}</text>"
         )
         x = x_max * i / 5
         out.append(
