@@ -17,6 +17,7 @@ from xsell.engine import Engine
 from xsell.models.errors import InvalidEvent
 from xsell.models.events import CatalogItem, Event, ForgetUser, Limits
 from xsell.models.validate import parse_record
+from xsell.store import Position
 from xsell.streams.errors import FailureAction, failure_action
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,11 @@ class Record:
     @property
     def where(self) -> str:
         return f"{self.topic}[{self.partition}]@{self.offset}"
+
+    @property
+    def position(self) -> Position:
+        """Where it was read, for the store's redelivery check (xsell/store/core/guards.py)."""
+        return Position(f"{self.topic}:{self.partition}", self.offset, self.timestamp)
 
 
 @dataclass(slots=True)
@@ -98,14 +104,15 @@ class BatchHandler:
 
     async def _process(self, valid: Sequence[tuple[Record, Event]], out: Output) -> None:
         try:
-            self._collect(await self.engine.process([e for _, e in valid]), out)
+            events = [e for _, e in valid]
+            self._collect(await self.engine.process(events, [r.position for r, _ in valid]), out)
             self._tombstones([e for _, e in valid], out)
         except Exception as exc:
             first, last = valid[0][0], valid[-1][0]
             self._apply(failure_action(exc, f"{first.where}..{last.offset}"), exc)
             for record, event in valid:
                 try:
-                    self._collect(await self.engine.process([event]), out)
+                    self._collect(await self.engine.process([event], [record.position]), out)
                     self._tombstones([event], out)
                 except Exception as one:
                     self._apply(failure_action(one, record.where), one)

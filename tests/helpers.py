@@ -13,7 +13,7 @@ from kafka import KafkaConsumer
 from xsell.config.settings import Settings
 from xsell.kafka_clients import producer, send_json
 from xsell.store import Store
-from xsell.store.core.keys import is_output
+from xsell.store.core.keys import is_bookkeeping, is_output
 
 T = TypeVar("T")
 
@@ -27,7 +27,7 @@ async def dump_state(store: Store, *, include_users: bool = True) -> dict[str, A
     published outputs (the latest suggestions) excluded."""
     state: dict[str, Any] = {}
     async for key in store.client.scan_iter(match=store.keys.pattern(), count=1000):
-        if key.endswith(":m") or ":{e:" in key or is_output(key):
+        if is_bookkeeping(key) or is_output(key):
             continue
         if not include_users and ":{u:" in key:
             continue
@@ -104,10 +104,21 @@ def wait_until(predicate: Any, timeout: float = 30.0, what: str = "condition") -
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def without_item_markers(clustered: dict[str, Any]) -> dict[str, Any]:
-    """A Redis Cluster's dumped state (xsell.verify.hostile_check.dump) without its per-item marker
-    zsets, which only a cluster has: a single Redis marks the event's done key inside the one
-    atomic pair script instead. Asserts the cluster did have them."""
-    markers = {k for k in clustered if k.startswith(":{i:") and k.endswith("}:m")}
-    assert markers
-    return {k: v for k, v in clustered.items() if k not in markers}
+def without_pair_guards(state: dict[str, Any]) -> dict[str, Any]:
+    """A dumped state (xsell.verify.hostile_check.dump) without its pair guards: the per-item
+    marker zsets of a Redis Cluster, or the single pair-guard zset ``{g}:mp`` of a single Redis
+    (xsell/store/core/guards.py). Asserts it had some; compare the guards' members with
+    :func:`pair_guard_markers`."""
+    guards = {k for k in state if _is_pair_guard(k)}
+    assert guards
+    return {k: v for k, v in state.items() if k not in guards}
+
+
+def pair_guard_markers(state: dict[str, Any]) -> set[str]:
+    """Every pair guard's marker of a dumped state (the same set on a cluster and a single
+    Redis: one per event whose pairs were applied)."""
+    return {m for k, v in state.items() if _is_pair_guard(k) for m in v}
+
+
+def _is_pair_guard(key: str) -> bool:
+    return (key.startswith(":{i:") and key.endswith("}:m")) or key == ":{g}:mp"

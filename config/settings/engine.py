@@ -3,9 +3,9 @@ self-tuning, the worker's batches and metrics, and the input limits of every par
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import Field, field_serializer, field_validator
+from pydantic import Field, field_serializer, field_validator, model_validator
 
 from xsell.config.settings.base import Group, comma_items
 from xsell.models.events import Limits
@@ -25,10 +25,36 @@ class LearningSettings(Group):
         10, ge=1, le=999, description="Newest cart items an add-to-cart pairs with."
     )
     max_neighbors: int = Field(200, ge=0, description="Neighbours kept per item; 0 = all.")
-    dedup_retention_days: float = Field(400, gt=0, description="How long event ids are kept.")
-    dedup_window_seconds: int = Field(
-        3600, gt=0, description="Partial-apply guard (popularity; per item on a cluster)."
+    history_ttl_days: int = Field(
+        365, ge=1, le=3650, description="A purchase history expires this long after its last order."
     )
+    max_history_items: int = Field(
+        2000, ge=10, le=100_000, description="A purchase history keeps the newest N items."
+    )
+    dedup_horizon_seconds: int = Field(
+        3 * 86400,
+        ge=1,
+        le=400 * 86400,
+        description="How long event ids are kept to absorb duplicate sends.",
+    )
+    dedup_retention_days: float | None = Field(
+        None, gt=0, description="Alias of dedup_horizon_seconds, in days."
+    )
+    dedup_window_seconds: int = Field(
+        3600, gt=0, description="Partial-apply guard kept after a batch is committed."
+    )
+    dedup_pending_seconds: int = Field(
+        30 * 86400, gt=0, description="Most a crashed batch's partial-apply guard is kept."
+    )
+
+    @model_validator(mode="after")
+    def _retention_alias(self) -> Self:
+        """``dedup_retention_days`` (the name before the horizon) sets the horizon, unless
+        the horizon is given too."""
+        days = self.dedup_retention_days
+        if days is not None and "dedup_horizon_seconds" not in self.model_fields_set:
+            object.__setattr__(self, "dedup_horizon_seconds", max(1, round(days * 86400)))
+        return self
 
     @property
     def half_life_seconds(self) -> float:

@@ -58,8 +58,12 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "max_cart_items",
             "co_add_window",
             "max_neighbors",
+            "history_ttl_days",
+            "max_history_items",
+            "dedup_horizon_seconds",
             "dedup_retention_days",
             "dedup_window_seconds",
+            "dedup_pending_seconds",
         )
     ),
     "ranking": tuple(
@@ -103,7 +107,13 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
     "inputs": tuple((f, f) for f in ("max_payload_bytes", "max_id_length", "max_order_lines")),
     "feedback": tuple(
         (f, f)
-        for f in ("attribution", "attribution_window_seconds", "ab_holdout_percent", "experiment")
+        for f in (
+            "attribution",
+            "attribution_window_seconds",
+            "report_retention_days",
+            "ab_holdout_percent",
+            "experiment",
+        )
     ),
     "notify": tuple(
         (f, f"notify_{f}")

@@ -31,6 +31,9 @@ class FeedbackSettings(Group):
     attribution_window_seconds: int = Field(
         86400, gt=0, description="An offer is credited within this after it was made."
     )
+    report_retention_days: int = Field(
+        400, ge=1, le=3650, description="Days the report's daily counters are kept."
+    )
     ab_holdout_percent: float = Field(
         0.0, ge=0, le=100, description="Share of users in the control holdout (no offers)."
     )

@@ -104,26 +104,36 @@ def test_half_applied_event_is_completed_not_doubled(
 
 
 def test_pair_script_applies_each_marker_once(make_settings: Callable[..., Settings]) -> None:
-    """Both marker kinds of APPLY_PAIRS: the done key (single Redis) and the per-slot window
-    zset (Redis Cluster, one target per call); a second call with the same marker is a no-op."""
+    """Both guard kinds of APPLY_PAIRS: the pair guards plus the done key (single Redis) and
+    the per-slot marker zset (Redis Cluster, one target per call); a second call with the same
+    marker is a no-op, also once the done key has expired (a batch redelivered late)."""
     settings = make_settings()
 
     async def go(store: Store) -> None:
         k = store.keys
+        now, pending = 10**13, 10**13 + 60_000
+        head = [1001.0, 0, 1.0, 0, now, pending, "done", 60_000, "all"]
         done = [
             (
                 APPLY_PAIRS,
-                [k.done("o", "e1"), *k.item("a").for_signal("p"), *k.item("b").for_signal("p")],
-                ["o:e1", 1001.0, 0, 1.0, 0, 10**13, 60_000, "done", "all", 2, "a", "b", "a", "b"],
+                [
+                    k.pair_guards,
+                    k.done("o", "e1"),
+                    *k.item("a").for_signal("p"),
+                    *k.item("b").for_signal("p"),
+                ],
+                ["o:e1", *head, 2, "a", "b", "a", "b"],
             )
         ]
         assert await store.runner.run(done) == [2]
         assert await store.runner.run(done) == [0]
+        await store.client.delete(k.done("o", "e1"))  # the horizon passed, uncommitted
+        assert await store.runner.run(done) == [0]
         listed_once = [
             (
                 APPLY_PAIRS,
-                [k.done("o", "e3"), *done[0][1][1:]],
-                ["o:e3", *done[0][2][1:9], 0, "a", "b"],
+                [k.pair_guards, k.done("o", "e3"), *done[0][1][2:]],
+                ["o:e3", *head, 0, "a", "b"],
             )
         ]
         assert await store.runner.run(listed_once) == [2]  # T = 0: the partners are the targets
@@ -131,12 +141,28 @@ def test_pair_script_applies_each_marker_once(make_settings: Callable[..., Setti
         window = [
             (
                 APPLY_PAIRS,
-                [k.item("a").markers, *k.item("a").for_signal("p")],
-                ["o:e2", 1002.0, 0, 1.0, 0, 10**13, 60_000, "window", "all", 1, "a", "a", "b"],
+                [k.item("a").markers, k.item("a").markers, *k.item("a").for_signal("p")],
+                [
+                    "o:e2",
+                    1002.0,
+                    0,
+                    1.0,
+                    0,
+                    now,
+                    pending,
+                    "window",
+                    90_000,
+                    "all",
+                    1,
+                    "a",
+                    "a",
+                    "b",
+                ],
             )
         ]
         assert await store.runner.run(window) == [1]
         assert await store.runner.run(window) == [0]
+        assert await store.client.zscore(k.item("a").markers, "o:e2") == pending
         assert await store.client.zscore(k.item("a").pairs, "b") == 3.0
         assert await store.client.zscore(k.item("b").pairs, "a") == 2.0
 
@@ -253,12 +279,14 @@ def test_hostile_ids_stay_in_their_own_slot(make_settings: Callable[..., Setting
         # exactly the keys the layout names, nothing else (no key built from a broken tag)
         k = store.keys
         # (no item hash: with decay off there is no landmark to keep)
-        # (no per-item marker zset on a single Redis: the done key guards the pair script)
+        # (no per-item marker zset on a single Redis: the pair guards and the done key guard
+        # the pair script)
         expected = {key for i in HOSTILE for key in (k.item(i).pairs,)}
         expected |= {
             k.popularity,
             k.meta,
             k.global_markers,
+            k.pair_guards,
             k.catalog,
             k.history("{u}:*"),
             k.done("o", "e1"),

@@ -57,6 +57,25 @@ def test_kill_9_one_worker_three_times_loses_and_doubles_nothing(
     assert result["duplicates_delivered"] > 0  # the kills did hit uncommitted batches
 
 
+def test_kill_9_mid_replay_restarted_after_a_short_horizon_counts_once(
+    orders: list[PurchaseEvent],
+) -> None:
+    """Done keys kept 2 s only, and every killed worker stays down longer than that: the batch
+    it died in is redelivered without its done keys. Positions (records below them) and the
+    pending guard markers (the batch that died half-way) still give the batch truth."""
+    horizon = 2
+    env = {
+        "XSELL_DEDUP_HORIZON_SECONDS": str(horizon),
+        "XSELL_DEDUP_RETENTION_DAYS": repr(horizon / 86400),  # the name before the horizon
+        "XSELL_DEDUP_WINDOW_SECONDS": "1",
+    }
+    cfg = ChaosConfig(orders=800, kills=2, workers=1, seed=11, compare_backfill=False, env=env)
+    cfg.restart_after = horizon + 1.0
+    result = run_chaos(cfg, orders)
+    _check(result, 2)
+    assert result["duplicates_delivered"] > 0  # the kills did hit uncommitted batches
+
+
 def test_xsell_chaos_kills_either_of_two_workers(
     orders: list[PurchaseEvent], tmp_path: Path
 ) -> None:

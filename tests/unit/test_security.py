@@ -338,9 +338,13 @@ class FakeEngine:
 
     def __init__(self) -> None:
         self.calls: list[list[str]] = []
+        self.positions: list[list[str]] = []
 
-    async def process(self, events: Sequence[Any]) -> list[dict[str, Any]]:
+    async def process(
+        self, events: Sequence[Any], positions: Sequence[Any] | None = None
+    ) -> list[dict[str, Any]]:
         self.calls.append([e.event_id for e in events])
+        self.positions.append([f"{p.source}@{p.offset}" for p in positions or ()])
         return [
             {"user_id": e.user_id, "suggestion_id": e.event_id}
             for e in events
@@ -373,6 +377,9 @@ def test_forget_user_gives_a_tombstone_in_its_place_in_the_batch() -> None:
         ("u1", None),
     ]
     assert engine.calls == [["p1", "f1"], ["p2", "f2"]]
+    # each event with its record's position (the store's redelivery check); the invalid
+    # record at offset 3 has none
+    assert engine.positions == [["t:0@0", "t:0@1"], ["t:0@2", "t:0@4"]]
     assert len(out.dead_letters) == 1
     assert encode(None) is None
 

@@ -1,8 +1,8 @@
-"""The harness commands: ``demo``, ``eval``, ``hostile``, ``chaos``, ``outage`` (and ``bench``
-in :mod:`xsell.cli.bench_args`). They prove or measure xsell rather than run it: their code
-lives in ``xsell/devenv``, ``xsell/verify``, ``xsell/evaluation`` and ``xsell/bench``, which the
-wheel and the image leave out. Each command imports it inside :func:`harness`, which says so in
-one line where it is absent."""
+"""The harness commands: ``demo``, ``eval``, ``hostile``, ``chaos``, ``outage``, ``soak`` (and
+``bench`` in :mod:`xsell.cli.bench_args`). They prove or measure xsell rather than run it:
+their code lives in ``xsell/devenv``, ``xsell/verify``, ``xsell/evaluation`` and
+``xsell/bench``, which the wheel and the image leave out. Each command imports it inside
+:func:`harness`, which says so in one line where it is absent."""
 
 from __future__ import annotations
 
@@ -140,6 +140,31 @@ def cmd_outage(args: argparse.Namespace) -> int:
     return 0 if all(r["ok"] for r in results) else 1
 
 
+def cmd_soak(args: argparse.Namespace) -> int:
+    with harness("soak"):
+        from xsell.bench.soak import SoakConfig, run_soak, table_text
+        from xsell.bench.soak_plot import soak_svg
+
+    setup_logging("WARNING")
+    cfg = SoakConfig(
+        minutes=args.minutes,
+        every=args.every,
+        horizon=args.horizon,
+        window=args.window,
+        inflight=args.inflight,
+        say=_say,
+    )
+    if args.file:
+        cfg.file, cfg.map, cfg.skip_items = Path(args.file), args.map or "", args.skip_items or ""
+    result = run_soak(cfg)
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=1))
+    if args.plot:
+        Path(args.plot).write_text(soak_svg(result))
+    print(table_text(result))
+    return 0 if result["worker_alive"] and not result["worker_tracebacks"] else 1
+
+
 def _workers(text: str) -> int:
     if text not in ("1", "2"):
         raise argparse.ArgumentTypeError("1 or 2")
@@ -223,6 +248,21 @@ def add_parsers(sub: Any) -> None:
     ch.add_argument("--timeout", type=float, default=3600.0, help="give up after (s)")
     ch.add_argument("--json", action="store_true")
     ch.set_defaults(fn=cmd_chaos)
+    so = sub.add_parser(
+        "soak",
+        help="run a worker at full speed for minutes; sample Redis memory and the "
+        "idempotency keys every minute (table, JSON, SVG plot)",
+    )
+    so.add_argument("--minutes", type=float, default=30.0, help="how long (30)")
+    so.add_argument("--every", type=float, default=60.0, help="seconds between samples (60)")
+    so.add_argument("--horizon", type=positive, default=180, help="worker's dedup horizon (180 s)")
+    so.add_argument("--window", type=positive, default=60, help="worker's dedup window (60 s)")
+    so.add_argument("--inflight", type=positive, default=2000, help="events unanswered (2,000)")
+    so.add_argument("--file", help="orders CSV (default: the shared Online Retail II file)")
+    add_file_args(so, name="--file")
+    so.add_argument("--out", help="write the samples and summary here (JSON)")
+    so.add_argument("--plot", help="write the plot here (SVG)")
+    so.set_defaults(fn=cmd_soak)
     ou = sub.add_parser(
         "outage",
         help="stop Redis or the broker under a streaming worker; "

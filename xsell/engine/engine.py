@@ -27,7 +27,7 @@ from xsell.models.inputs import (
 from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest, rank
 from xsell.models.rules import RuleParams
 from xsell.models.scoring import score_batch
-from xsell.store import Effect, Store, Stream
+from xsell.store import Effect, Position, Store, Stream
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +128,13 @@ class Engine:
         base = self.current_params
         return {v.name: variant_params(base, v) for v in self.experiment.variants}
 
-    async def process(self, events: Sequence[Event]) -> list[dict[str, Any]]:
-        """Apply ``events`` exactly once; return their suggestion messages, in event order."""
-        effects = await self.store.apply(events)
+    async def process(
+        self, events: Sequence[Event], positions: Sequence[Position | None] | None = None
+    ) -> list[dict[str, Any]]:
+        """Apply ``events`` exactly once; return their suggestion messages, in event order.
+        ``positions``: where each event was read (its Kafka record), for the store's
+        redelivery check."""
+        effects = await self.store.apply(events, positions=positions)
         return await self.suggest(effects)
 
     async def suggest(self, effects: Sequence[Effect]) -> list[dict[str, Any]]:

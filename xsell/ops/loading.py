@@ -6,10 +6,13 @@ only in what neighbour pruning keeps, when it prunes):
 
 - ``stream``: the orders go through the very store code the worker runs (same Lua scripts,
   same dedup markers, same order), in larger batches and without ranking, exactly as
-  replaying them as events would; works on any state, idempotent per order.
+  replaying them as events would; works on any state, idempotent per order. Its position
+  (:func:`load_source`: the digest of the orders' ids, and the index reached) makes a second
+  load of the same orders a no-op at any age; other orders with the same event ids count
+  once only within the dedup horizon.
 - ``bulk``: for an empty namespace only: the final values are computed in numpy and each key
-  is written once (xsell/store/core/bulk.py), several times faster on large files; the done
-  markers make a later stream or replay of the same orders a no-op.
+  is written once (xsell/store/core/bulk.py), several times faster on large files; it records
+  the same position as ``stream``, and done markers for the dedup horizon.
 
 ``auto`` (the CLI's default) takes ``bulk`` when the namespace is empty, else ``stream``,
 and says which it took.
@@ -17,6 +20,7 @@ and says which it took.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sys
 import time
@@ -31,7 +35,7 @@ from xsell.kafka_clients import producer, send_json
 from xsell.models.bulk import bulk_counts
 from xsell.models.events import CatalogItem, PurchaseEvent
 from xsell.ops.orders_csv import catalog_to_json, order_to_json
-from xsell.store import NamespaceNotEmpty, Store, bulk_load, is_bulk_loadable
+from xsell.store import NamespaceNotEmpty, Position, Store, bulk_load, is_bulk_loadable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -129,7 +133,8 @@ async def bulk_backfill(
         max_items_per_order=s.learning.max_items_per_order,
         max_neighbors=s.learning.max_neighbors,
     )
-    written = await bulk_load(store, counts, checked=checked, orders=orders)
+    position = (load_source(orders), len(orders) - 1) if orders else None
+    written = await bulk_load(store, counts, checked=checked, position=position, orders=orders)
     applied = len(counts.event_ids)
     return LoadSummary(
         orders=len(orders),
@@ -156,9 +161,14 @@ async def backfill(
     for items in chunks(catalog, batch):
         await store.apply(items, attribute=False)
     started = time.monotonic()
+    orders = list(orders)
+    source = load_source(orders)
+    at = 0
     with progress_bar("backfill", total, "orders") as bar:
         for chunk in chunks(orders, batch):
-            effects = await store.apply(chunk, attribute=False)
+            where: list[Position | None] = [Position(source, at + i) for i in range(len(chunk))]
+            at += len(chunk)
+            effects = await store.apply(chunk, attribute=False, positions=where)
             dup = sum(1 for e in effects if e.duplicate)
             summary.orders += len(chunk)
             summary.lines += sum(len(o.items) for o in chunk)
@@ -167,6 +177,17 @@ async def backfill(
             bar.update(len(chunk))
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def load_source(orders: Sequence[PurchaseEvent]) -> str:
+    """The input source a history load records its position under (xsell/store/core/
+    guards.py): the digest of its event ids in order, so loading the same orders again is a
+    redelivery at any age, and any other list of orders is a new source."""
+    digest = hashlib.sha256()
+    for order in orders:
+        digest.update(order.event_id.encode())
+        digest.update(b"\n")
+    return f"load:{digest.hexdigest()[:24]}"
 
 
 def replay(

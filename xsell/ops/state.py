@@ -33,7 +33,7 @@ from xsell.models.events import CatalogItem, Event, PurchaseEvent
 from xsell.models.validate import parse_record
 from xsell.notify.views import notification_counts
 from xsell.ops.loading import backfill
-from xsell.store import Store, epoch_text, state_clock
+from xsell.store import Position, Store, epoch_text, state_clock
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +196,7 @@ async def rebuild(
             if records is None:
                 break
             events: list[Event] = []
+            positions: list[Position | None] = []
             for record in records:
                 stream = _stream_name(settings, record.topic)
                 summary.records += 1
@@ -204,7 +205,15 @@ async def rebuild(
                     events.append(parse_record(stream, record.value, limits))
                 except InvalidEvent:
                     summary.invalid += 1  # it went to the dead letter when it was live
-            effects = await store.apply(events, attribute=False)  # state only, no report
+                    continue
+                # the worker's positions: what a rebuild applied, the worker skips, and back
+                positions.append(
+                    Position(
+                        f"{record.topic}:{record.partition}", record.offset, record.timestamp / 1000
+                    )
+                )
+            # state only, no report
+            effects = await store.apply(events, attribute=False, positions=positions)
             dup = sum(1 for e in effects if e.duplicate)
             summary.duplicates += dup
             summary.applied += len(effects) - dup

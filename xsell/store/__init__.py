@@ -7,8 +7,10 @@ from xsell.store.attribution.figures import LATENCY_BUCKETS_MS, minute_of
 from xsell.store.attribution.ledger import SEP, day_of
 from xsell.store.attribution.store import BatchFigures
 from xsell.store.backend.client import ROUND_TRIPS, RoundTrips, client_options, ping_redis
-from xsell.store.core.apply import Effect, epoch_text
+from xsell.store.core.apply import Effect
 from xsell.store.core.bulk import NamespaceNotEmpty, bulk_load, is_bulk_loadable
+from xsell.store.core.epoch import epoch_text
+from xsell.store.core.guards import Position
 from xsell.store.core.keys import Stream
 from xsell.store.core.latest import Published
 from xsell.store.core.reader import StateClock, state_clock
@@ -32,6 +34,7 @@ __all__ = [
     "Job",
     "NamespaceNotEmpty",
     "NotificationWrites",
+    "Position",
     "Published",
     "RoundTrips",
     "Scheduled",

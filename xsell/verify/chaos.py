@@ -4,7 +4,9 @@ that nothing was lost and nothing was counted twice.
 A private Tansu broker and redis-server (decay off, nothing pruned) and 1 or 2 workers in one
 consumer group; the orders are sent to Kafka (``xsell replay``) while a worker is killed
 (SIGKILL, chosen at random when there are two) at random points of the stream, ``kills``
-times, and restarted after a random pause (sometimes killed again while still starting).
+times, and restarted after a random pause (at least ``restart_after`` seconds: longer than
+a short dedup horizon given in ``env``, the batch it died in is redelivered after its done
+keys expired) and sometimes killed again while still starting.
 When every order has its suggestion, the Redis state is compared entry by entry with the
 batch truth computed with numpy from the same orders, and with ``xsell backfill`` of the same
 orders into a second namespace. Suggestions delivered more than once (redelivery after a
@@ -70,6 +72,9 @@ class ChaosConfig:
     skip_items: str = ONLINE_RETAIL_SKIP
     compare_backfill: bool = True
     timeout: float = 3600.0
+    # settings of the workers on top of CHAOS_ENV (e.g. a dedup horizon of seconds)
+    env: dict[str, str] = field(default_factory=dict)
+    restart_after: float = 0.0  # seconds a killed worker stays down at least (e.g. > horizon)
     say: Callable[[str], None] = field(default=lambda text: None)
 
 
@@ -191,7 +196,7 @@ class Killer:
                 f"kill -9 worker {index} (pid {pid}) at {progress:.1%} "
                 f"[{len(self.log)}/{self.cfg.kills}]"
             )
-            time.sleep(self.rng.uniform(0.0, 1.5))
+            time.sleep(self.cfg.restart_after + self.rng.uniform(0.0, 1.5))
             if len(self.log) < self.cfg.kills and self.rng.random() < 0.2:
                 worker.launch()  # killed again while it starts up
                 time.sleep(self.rng.uniform(0.5, 3.0))
@@ -205,7 +210,8 @@ def run_chaos(cfg: ChaosConfig, orders: list[PurchaseEvent] | None = None) -> di
     """The whole experiment (module doc); returns its figures (``ok`` says if it passed).
     ``orders``: already parsed orders (default: the first ``cfg.orders`` of ``cfg.file``)."""
     started = time.monotonic()
-    stack = LocalStack(dict(CHAOS_ENV), workers=0, private_broker=True, private_redis=True)
+    env = {**CHAOS_ENV, **cfg.env}
+    stack = LocalStack(env, workers=0, private_broker=True, private_redis=True)
     settings = stack.settings()
     orders = chaos_orders(cfg, settings) if orders is None else orders[: cfg.orders]
     cfg.say(f"{len(orders)} orders from {cfg.file}")

@@ -28,7 +28,7 @@ from xsell.verify.hostile_cases import Case
 SUFFIXES: dict[str, set[str | None]] = {
     "i": {"p", "c", "h", "m"},
     "u": {"cart", "hist", "sug", "att", "atz"},
-    "g": {"pop", "meta", "cat", "m"},
+    "g": {"pop", "meta", "cat", "m", "mp", "pos"},  # guards and positions: core/guards.py
     "r": {"c", "u", "m"},  # a day's aggregates (xsell/store/attribution/ledger.py)
     "t": {None},  # a minute's worker figures
 }

@@ -28,7 +28,6 @@ from xsell.store.core.keys import Keys
 
 SEP = "\x00"
 DAY_SECONDS = 86400
-DAY_LIFETIME = 400 * 86400  # how long daily aggregates are kept
 
 
 def is_attributed(event: Any) -> TypeGuard[CartEvent | PurchaseEvent | FeedbackEvent]:
@@ -149,8 +148,12 @@ class Attribution:
             out.revenue[f"{variant}{SEP}{pid}"] = value
         return out
 
-    def count_call(self, marker: str, ts: float, earned: Earned, now_ms: int) -> Call | None:
-        """The day's COUNT of what an event earned (None: nothing)."""
+    def count_call(
+        self, marker: str, ts: float, earned: Earned, now_ms: int, until_ms: int | None = None
+    ) -> Call | None:
+        """The day's COUNT of what an event earned (None: nothing). ``until_ms``: how long
+        its guard marker is kept (default: the dedup window; an apply passes the pending
+        lifetime and commits it, xsell/store/core/guards.py)."""
         if not earned.counters and not earned.revenue:
             return None
         counters = [x for kv in earned.counters.items() for x in (kv[0], number_arg(kv[1]))]
@@ -163,8 +166,10 @@ class Attribution:
             [
                 marker,
                 now_ms,
-                self.settings.learning.dedup_window_seconds * 1000,
-                DAY_LIFETIME,
+                until_ms
+                if until_ms is not None
+                else now_ms + self.settings.learning.dedup_window_seconds * 1000,
+                self.settings.feedback.report_retention_days * 86400,
                 len(earned.counters),
                 *counters,
                 *rows,

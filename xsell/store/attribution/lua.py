@@ -191,16 +191,18 @@ COUNT = lua_script(
     "count",
     """
 -- KEYS[1] the day's counters hash, KEYS[2] the day's per-user revenue hash (field
---   'variant\\0pseudonym'), KEYS[3] the day's markers zset (marker -> applied at, ms).
--- ARGV[1] marker (the event's), ARGV[2] now (ms), ARGV[3] marker lifetime (ms),
--- ARGV[4] day lifetime (s), ARGV[5] n counters, then n (field, amount) pairs
--- (HINCRBYFLOAT), then (field, amount) pairs of per-user revenue; an amount '' marks the
+--   'variant\\0pseudonym'), KEYS[3] the day's guard zset (marker -> until, ms: see
+--   xsell/store/core/guards.py; markers whose until has passed are dropped here).
+-- ARGV[1] marker (the event's), ARGV[2] now (ms), ARGV[3] the marker's until (ms),
+-- ARGV[4] the day's lifetime (s: its counters and revenue), ARGV[5] n counters, then n
+-- (field, amount) pairs (HINCRBYFLOAT), then (field, amount) pairs of per-user revenue; an
+-- amount '' marks the
 -- user as seen in the variant (HSETNX 0: revenue per user counts users who bought nothing).
 -- returns: 1 when applied now, 0 when the marker was applied before.
-local now, life = tonumber(ARGV[2]), tonumber(ARGV[3])
-if redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - life)
-redis.call('ZADD', KEYS[3], now, ARGV[1])
+if redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[1]) == 0 then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[2])
+local keep = tonumber(ARGV[3]) - tonumber(ARGV[2])  -- the markers live as long as the latest
+if redis.call('PTTL', KEYS[3]) < keep then redis.call('PEXPIRE', KEYS[3], keep) end
 local n = tonumber(ARGV[5])
 for i = 6, 5 + 2 * n, 2 do redis.call('HINCRBYFLOAT', KEYS[1], ARGV[i], ARGV[i + 1]) end
 for i = 6 + 2 * n, #ARGV, 2 do
@@ -210,7 +212,7 @@ for i = 6 + 2 * n, #ARGV, 2 do
     redis.call('HINCRBYFLOAT', KEYS[2], ARGV[i], ARGV[i + 1])
   end
 end
-for i = 1, 3 do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[4])) end
+for i = 1, 2 do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[4])) end
 return 1
 """,
 )

@@ -2,21 +2,20 @@
 
 Applying a micro-batch of events takes four pipelined round trips, whatever its size:
 
-1. ``check``:   which events are already fully applied (done markers), and the state epoch
-                (meta 'created'; a change means the Redis state was lost: ERROR log and a
-                ``lost_at`` mark that ``xsell status`` reports until ``xsell rebuild``);
+1. ``check``:   which events are already applied: at or below their input's committed
+                position, or with a done key; and the state epoch (meta 'created'; a change
+                means the Redis state was lost: ERROR log and a ``lost_at`` mark that
+                ``xsell status`` reports until ``xsell rebuild``);
 2. ``users``:   carts and purchase histories (user slot), purchase pairs and popularity
                 (item and global slots), catalogue updates;
 3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2;
-4. ``done``:    mark the batch's events as fully applied (on a single Redis only those whose
-                pair script did not already set their marker).
+4. ``commit``:  the done keys (on a single Redis only of events whose pair script did not
+                set its own), the positions, and the batch's guard markers kept for the window.
 
-Every non-idempotent script is guarded by a marker, so a batch that dies half-way is completed,
-not doubled, when Kafka redelivers it. On a single Redis an event's pair increments are one
-atomic script that also sets the event's done marker; on a Redis Cluster a script's keys must
-share a slot, so each item's increments are one script marked in that item's marker zset for
-``dedup_window_seconds``. The done markers keep replays of old events (``xsell replay`` twice)
-from counting again for ``dedup_retention_days``.
+Every non-idempotent script is guarded by a marker that lives until the batch is committed, so
+a batch that dies half-way is completed, not doubled, when it is redelivered, however late;
+positions make older redeliveries no-ops at any age, and done keys absorb a producer's
+duplicate sends for the dedup horizon (xsell/store/core/guards.py).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Self
 
 from xsell.config.settings import Settings
@@ -39,6 +37,14 @@ from xsell.store.core.categories import (
     categories_in_batch,
     category_call,
     purchased_items,
+)
+from xsell.store.core.epoch import EpochWatch
+from xsell.store.core.guards import (
+    Guards,
+    Position,
+    is_redelivery,
+    parse_offset,
+    source_positions,
 )
 from xsell.store.core.keys import Keys, Signal, Stream
 from xsell.store.core.lua import APPLY_PAIRS, CART_UPDATE
@@ -55,7 +61,7 @@ class Effect:
     cart: list[str] = field(default_factory=list)  # cart before the event, most recent first
 
 
-class EventStore:
+class EventStore(EpochWatch):
     """Applies events exactly once (the core: co-occurrence, carts, histories, catalogue,
     popularity); :class:`xsell.store.facade.Store` adds the other features' rooms."""
 
@@ -85,21 +91,29 @@ class EventStore:
         await self.client.aclose()
 
     # --- writes --------------------------------------------------------------------------
-    async def apply(self, events: Sequence[Event], *, attribute: bool = True) -> list[Effect]:
+    async def apply(
+        self,
+        events: Sequence[Event],
+        *,
+        attribute: bool = True,
+        positions: Sequence[Position | None] | None = None,
+    ) -> list[Effect]:
         """Apply a micro-batch exactly once (see module doc); effects in event order.
         ``attribute``: also attribute and count for the report (the worker's live events);
-        history loading (backfill, rebuild) passes False: old orders saw no offers."""
+        history loading (backfill, rebuild) passes False: old orders saw no offers.
+        ``positions``: each event's input position (Kafka record, line of a load), None
+        where it has none; committed with the batch (xsell/store/core/guards.py)."""
         attribution = self.ledger if attribute else None
         effects = [Effect(e) for e in events]
+        where: list[Position | None] = [None] * len(events) if positions is None else [*positions]
         done_keys = [self.keys.done(stream_of(e), event_id_of(e)) for e in events]
         trackable = [i for i, e in enumerate(events) if not isinstance(e, CatalogItem)]
         bought = purchased_items(events)
-        raw_categories = await self._mark_duplicates(
-            effects, [done_keys[i] for i in trackable], trackable, bought
-        )
+        raw_categories = await self._mark_duplicates(effects, done_keys, trackable, where, bought)
         categories = categories_in_batch(bought, raw_categories, events)
 
         now_ms = int(time.time() * 1000)
+        guards = Guards(self.keys, self.settings)
         calls: list[Call] = []
         cart_slots: list[int] = []
         marked: set[int] = set()  # events whose pair script sets their done marker itself
@@ -129,8 +143,10 @@ class EventStore:
                 held += [c for c in new_calls if c[0] is APPLY_PAIRS]
                 new_calls = [c for c in new_calls if c[0] is not APPLY_PAIRS]
             calls.extend(new_calls)
+        guards.note(calls)
         results = await self.runner.run(calls)
-        counted = self._count_calls(attribution, effects, ledger_at, results, now_ms)
+        until = self.calls.pending_until(now_ms)
+        counted = self._count_calls(attribution, effects, ledger_at, results, now_ms, until)
 
         cart_results = iter(r for r, c in zip(results, calls, strict=True) if _is_cart_read(c))
         co_adds: list[Call] = []
@@ -155,14 +171,19 @@ class EventStore:
                 if self.calls.marks_done(new_calls):
                     marked.add(i)
                 co_adds.extend(new_calls)
-        await self.runner.run([*counted, *co_adds, *held])
+        step3 = [*counted, *co_adds, *held]
+        guards.note(step3)
+        await self.runner.run(step3)
 
-        ttl = int(self.settings.learning.dedup_retention_days * 86400)
+        ttl = self.settings.learning.dedup_horizon_seconds
         await self.runner.run(
             [
-                ("SET", done_keys[i], "1", "EX", ttl)
-                for i in trackable
-                if not effects[i].duplicate and i not in marked
+                *[
+                    ("SET", done_keys[i], "1", "EX", ttl)
+                    for i in trackable
+                    if not effects[i].duplicate and i not in marked
+                ],
+                *guards.commit_calls(source_positions(where), now_ms),
             ]
         )
         self.duplicate_events += sum(1 for e in effects if e.duplicate)
@@ -175,6 +196,7 @@ class EventStore:
         ledger_at: dict[int, int | None],
         results: list[Any],
         now_ms: int,
+        until_ms: int,
     ) -> list[Call]:
         """The day counters of what the attributed events earned (after their ledger calls:
         xsell/store/attribution/ledger.py)."""
@@ -186,80 +208,50 @@ class EventStore:
             assert is_attributed(event)
             earned = attribution.earned(event, None if at is None else results[at])
             call = attribution.count_call(
-                f"{stream_of(event)}:{event_id_of(event)}", event.ts, earned, now_ms
+                f"{stream_of(event)}:{event_id_of(event)}", event.ts, earned, now_ms, until_ms
             )
             if call is not None:
                 calls.append(call)
         return calls
 
     async def _mark_duplicates(
-        self, effects: list[Effect], done_keys: list[str], slots: list[int], bought: list[str]
+        self,
+        effects: list[Effect],
+        done_keys: list[str],
+        slots: list[int],
+        where: list[Position | None],
+        bought: list[str],
     ) -> list[str | None]:
-        """Step 1: flag the events already fully applied, and check the state epoch. One
-        MGET on a single Redis; one EXISTS per key on a cluster (keys in many slots). Also
-        reads the catalogue entries of the ``bought`` items (the category back-off learns
-        from their categories) and returns them."""
-        meta = ("HGET", self.keys.meta, "created")
-        extra = [catalog_read(self.keys, bought)] if bought else []
+        """Step 1: flag the events already applied (at or below their source's position, or
+        with a done key), and check the state epoch. One MGET on a single Redis, one EXISTS
+        per key on a cluster (keys in many slots); one HMGET of the positions. Also reads the
+        catalogue entries of the ``bought`` items (the category back-off learns from their
+        categories) and returns them."""
+        sources = sorted({p.source for p in where if p is not None})
+        calls: list[Call] = [("HGET", self.keys.meta, "created")]
+        if sources:
+            calls.append(("HMGET", self.keys.positions, *sources))
+        if bought:
+            calls.append(catalog_read(self.keys, bought))
+        keys = [done_keys[i] for i in slots]
         if self.settings.redis.cluster:
-            checks: list[Call] = [("EXISTS", k) for k in done_keys]
-        else:
-            checks = [("MGET", *done_keys)] if done_keys else []
-        results = await self.runner.run([*checks, meta, *extra])
-        if self.settings.redis.cluster:
-            seen = results[: len(checks)]
-        else:
-            seen = results[0] if checks else []
-        epoch, *more = results[len(checks) :]
+            calls += [("EXISTS", k) for k in keys]
+        elif keys:
+            calls.append(("MGET", *keys))
+        epoch, *rest = await self.runner.run(calls)
+        committed = (
+            dict(zip(sources, map(parse_offset, rest.pop(0)), strict=True)) if sources else {}
+        )
+        found = list(rest.pop(0)) if bought else []
+        seen = rest if self.settings.redis.cluster else (rest[0] if rest else [])
         await self.check_epoch(epoch)
         for i, value in zip(slots, seen, strict=True):
             effects[i].duplicate = bool(value)
-        return list(more[0]) if bought else []
-
-    async def read_epoch(self) -> str | None:
-        """The state's epoch: meta 'created' (ms), written by the first purchase applied."""
-        (epoch,) = await self.runner.run([("HGET", self.keys.meta, "created")])
-        return None if epoch is None else str(epoch)
-
-    async def check_epoch(self, epoch: str | None) -> bool:
-        """Remember ``epoch``. When a state seen before is gone or replaced (Redis restarted
-        without persistence, flushed, failed over to an empty replica), log an ERROR and
-        record the loss in the meta hash (``xsell status`` reports it until ``xsell
-        rebuild``); returns True then."""
-        previous, self.epoch = self.epoch, epoch
-        if previous is None or epoch == previous:
-            return False
-        self.state_losses += 1
-        log.error(
-            "Redis state lost: namespace %r at %s had state created %s, now %s. Redis "
-            "restarted without persistence, was flushed or failed over to an empty replica? "
-            "Suggestions fall back to popular items until it is rebuilt: `xsell rebuild` "
-            "(replays the Kafka topics) or `xsell rebuild --file ORDERS` "
-            "(docs/reliability.md)",
-            self.settings.redis.key_namespace,
-            self.runner.where,
-            epoch_text(previous),
-            epoch_text(epoch) if epoch else "no state",
-        )
-        await self.mark_lost(previous)
-        return True
-
-    async def mark_lost(self, previous: str) -> None:
-        """Record (once per lost epoch) that the state of epoch ``previous`` was lost."""
-        (known,) = await self.runner.run([("HGET", self.keys.meta, "lost_epoch")])
-        if known != previous or previous == "unknown":
-            await self.runner.run(
-                [
-                    (
-                        "HSET",
-                        self.keys.meta,
-                        "lost_at",
-                        int(time.time() * 1000),
-                        "lost_epoch",
-                        previous,
-                    )
-                ]
-            )
+        now, horizon = time.time(), self.settings.learning.dedup_horizon_seconds
+        for i, p in enumerate(where):
+            if p is not None and is_redelivery(p, committed.get(p.source), now, horizon):
+                effects[i].duplicate = True
+        return found
 
     async def flush_namespace(self) -> int:
         """Delete every key of this namespace (tests, evaluation). Returns the count.
@@ -277,18 +269,6 @@ class EventStore:
     async def _delete(self, keys: Iterable[str]) -> int:
         results = await self.runner.run([("DEL", key) for key in keys])
         return int(sum(results))
-
-
-# meta fields that are bookkeeping (state epochs, an unfinished bulk load), not model state
-META_BOOKKEEPING = ("created", "lost_at", "lost_epoch", "rebuilt_at", "bulk_started")
-
-
-def epoch_text(epoch: str | float | None) -> str:
-    """An epoch (ms since 1970) as RFC 3339 UTC, for logs and ``xsell status``."""
-    if epoch is None:
-        return "never"
-    when = datetime.fromtimestamp(float(epoch) / 1000, UTC)
-    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _is_cart_read(call: Call) -> bool:

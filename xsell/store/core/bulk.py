@@ -9,9 +9,11 @@
 2. ``items``:  per item, its co-purchase zset (ZADD of absolute values; after an
                interrupted load the zset is deleted first, so a rerun writes it anew) and
                its landmark hash;
-3. ``users``:  popularity, purchase histories, and every order's done marker, so replaying
-               the same orders through Kafka or ``xsell backfill`` later counts nothing twice;
-               then the category counts, through the streaming script (one call per order);
+3. ``users``:  popularity, purchase histories, and every order's done marker (kept for the
+               dedup horizon), so replaying the same orders through Kafka within it, or
+               ``xsell backfill`` of the same orders at any time (the load's position,
+               recorded with the seal), counts nothing twice; then the category counts,
+               through the streaming script (one call per order);
 4. ``seal``:   the meta hash (N, T, L, ``created``) last: from then on the state is present,
                and the next backfill streams through the scripts instead.
 
@@ -65,14 +67,16 @@ async def bulk_load(
     counts: BulkCounts,
     *,
     checked: str | None = None,
+    position: tuple[str, int] | None = None,
     orders: Sequence[PurchaseEvent] = (),
 ) -> dict[str, Any]:
     """Write ``counts`` into the store's (empty) namespace; returns what was written.
     ``checked``: the reason :func:`is_bulk_loadable` just gave the caller (its namespace scan
-    is not repeated); None = check here. ``orders``: the orders of ``counts``, in time order,
-    whose category counts (models/categories.py) go through the streaming script before the
-    seal (a rerun after an interruption is absorbed by its markers within
-    ``dedup_window_seconds``)."""
+    is not repeated); None = check here. ``position``: the load's input source and its last
+    offset, recorded with the seal (xsell/store/core/guards.py). ``orders``: the orders of
+    ``counts``, in time order, whose category counts (models/categories.py) go through the
+    streaming script before the seal (a rerun after an interruption is absorbed by its
+    guard markers)."""
     why = checked
     if why is None:
         loadable, why = await is_bulk_loadable(store)
@@ -84,19 +88,7 @@ async def bulk_load(
     user_calls: list[tuple[Call, int]] = [
         (("DEL", k.popularity), 1),
         *_chunked_zadd(k.popularity, list(counts.popularity.items())),
-        *[
-            (
-                (
-                    (
-                        "HSET",
-                        k.history(user),
-                        *[x for item, ts in mine.items() for x in (item, number_arg(ts))],
-                    )
-                ),
-                len(mine),
-            )
-            for user, mine in counts.histories.items()
-        ],
+        *_history_calls(store, counts.histories),
         *_done_calls(store, counts.event_ids),
     ]
     await _send(store, iter(user_calls))
@@ -115,6 +107,7 @@ async def bulk_load(
             ("HDEL", k.meta, "N"),
             ("HINCRBYFLOAT", k.meta, "N", counts.order_total),
             ("HSET", k.meta, *meta),
+            *([("HSET", k.positions, *position)] if position else []),
             ("HDEL", k.meta, "bulk_started"),
         ]
     )
@@ -156,10 +149,24 @@ def _item_calls(
             yield ("HSET", keys.info, "L", _fmt(counts.landmarks[code])), 1
 
 
+def _history_calls(
+    store: EventStore, histories: dict[str, dict[str, float]]
+) -> Iterator[tuple[Call, int]]:
+    """Step 3's purchase histories as PURCHASE_USER leaves them: the newest
+    ``max_history_items`` of each, expiring ``history_ttl_days`` from now."""
+    learning = store.settings.learning
+    ttl = learning.history_ttl_days * 86400
+    for user, mine in histories.items():
+        kept = sorted(mine.items(), key=lambda it: (it[1], it[0]))[-learning.max_history_items :]
+        key = store.keys.history(user)
+        yield ("HSET", key, *[x for item, ts in kept for x in (item, number_arg(ts))]), len(kept)
+        yield ("EXPIRE", key, ttl), 1
+
+
 def _done_calls(store: EventStore, event_ids: list[str]) -> Iterator[tuple[Call, int]]:
     """Step 3's done markers: MARK_DONE calls of 1,000 keys on a single Redis, one SET per key
     on a cluster (keys in many slots)."""
-    ttl = int(store.settings.learning.dedup_retention_days * 86400)
+    ttl = store.settings.learning.dedup_horizon_seconds
     keys = [store.keys.done(Stream.ORDERS, eid) for eid in event_ids]
     if store.settings.redis.cluster:
         for key in keys:

@@ -64,6 +64,11 @@ class CallBuilder:
         self.keys = keys
         self.settings = settings
 
+    def pending_until(self, now_ms: int) -> int:
+        """Until when a guard marker written now is kept if its batch is never committed
+        (xsell/store/core/guards.py)."""
+        return now_ms + self.settings.learning.dedup_pending_seconds * 1000
+
     def marks_done(self, calls: list[Call]) -> bool:
         """True when ``calls`` hold a pair script that sets the event's done marker: on a
         single Redis every pair script does (see :meth:`pair_calls`)."""
@@ -97,7 +102,12 @@ class CallBuilder:
                     (
                         PURCHASE_USER,
                         [k.cart(event.user_id), k.history(event.user_id)],
-                        [number_arg(event.ts), *items],
+                        [
+                            number_arg(event.ts),
+                            s.learning.history_ttl_days * 86400,
+                            s.learning.max_history_items,
+                            *items,
+                        ],
                     )
                 )
             # popularity before the pairs: on a single Redis the pairs call marks the event
@@ -111,7 +121,7 @@ class CallBuilder:
                         number_arg(event.ts),
                         number_arg(s.learning.half_life_seconds),
                         now_ms,
-                        s.learning.dedup_window_seconds * 1000,
+                        self.pending_until(now_ms),
                         *items,
                     ],
                 )
@@ -156,9 +166,9 @@ class CallBuilder:
         signal: Signal,
     ) -> list[Call]:
         """APPLY_PAIRS calls for one event. On a single Redis: one atomic call with every
-        target that also marks the event done (its done key is the call's marker). On a
-        cluster, where a script's keys must share a slot: one call per target, marked in
-        the target's marker zset for ``dedup_window_seconds``."""
+        target, guarded by the namespace's pair guards, that also sets the event's done key.
+        On a cluster, where a script's keys must share a slot: one call per target, guarded
+        by the target's marker zset (xsell/store/core/guards.py)."""
         s = self.settings
         head: list[Any] = [
             f"{stream}:{event_id}",
@@ -167,20 +177,27 @@ class CallBuilder:
             number_arg(base),
             s.learning.max_neighbors,
             now_ms,
+            self.pending_until(now_ms),
         ]
         if not s.redis.cluster:
             keys = [
+                self.keys.pair_guards,
                 self.keys.done(stream, event_id),
                 *[key for t in targets for key in self.keys.item(t).for_signal(signal)],
             ]
-            life = int(s.learning.dedup_retention_days * 86400 * 1000)
+            life = s.learning.dedup_horizon_seconds * 1000
             listed = [0] if targets == partners else [len(targets), *targets]
-            return [(APPLY_PAIRS, keys, [*head, life, "done", mode, *listed, *partners])]
+            return [(APPLY_PAIRS, keys, [*head, "done", life, mode, *listed, *partners])]
+        life = s.learning.dedup_pending_seconds * 1000
         return [
             (
                 APPLY_PAIRS,
-                [self.keys.item(t).markers, *self.keys.item(t).for_signal(signal)],
-                [*head, s.learning.dedup_window_seconds * 1000, "window", mode, 1, t, *partners],
+                [
+                    self.keys.item(t).markers,
+                    self.keys.item(t).markers,
+                    *self.keys.item(t).for_signal(signal),
+                ],
+                [*head, "window", life, mode, 1, t, *partners],
             )
             for t in targets
         ]

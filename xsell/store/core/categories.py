@@ -16,6 +16,7 @@ from xsell.models.inputs import CategoryData
 from xsell.store.backend.client import Call, Runner
 from xsell.store.backend.scripts import number_arg
 from xsell.store.core.category_lua import APPLY_CATEGORIES, READ_CATEGORIES
+from xsell.store.core.guards import Guards
 from xsell.store.core.keys import Keys, Stream
 from xsell.store.core.lua import APPLY_PAIRS
 
@@ -75,7 +76,7 @@ def category_call(
         number_arg(event.ts),
         number_arg(s.half_life_seconds),
         now_ms,
-        s.dedup_window_seconds * 1000,
+        now_ms + s.dedup_pending_seconds * 1000,
         s.max_neighbors,
         len(per),
     ]
@@ -114,7 +115,9 @@ async def learn_orders(
             if (c := category_call(keys, settings, o, category_of, now_ms)) is not None
         ]
         if calls:
-            await runner.run(calls)
+            guards = Guards(keys, settings)
+            guards.note(calls)
+            await runner.run([*calls, *guards.commit_calls({}, now_ms)])
             sent += len(calls)
     return sent
 

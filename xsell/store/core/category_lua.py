@@ -12,15 +12,16 @@ APPLY_CATEGORIES = lua_script(
     "apply_categories",
     PRELUDE
     + """
--- KEYS[1] the category marker zset; for category j = 1..C: KEYS[2j] its item zset (item ->
---   weight of orders holding the category and the item), KEYS[2j+1] its hash (L = landmark,
---   N = decayed orders holding it).
+-- KEYS[1] the category guard zset (trimmed by the commit); for category j = 1..C: KEYS[2j]
+--   its item zset (item -> weight of orders holding the category and the item), KEYS[2j+1]
+--   its hash (L = landmark, N = decayed orders holding it).
 -- ARGV[1] marker, ARGV[2] ts (s), ARGV[3] half-life (s, 0 = none), ARGV[4] now (ms),
--- ARGV[5] marker window (ms), ARGV[6] items kept per category (0 = all), ARGV[7] C;
+-- ARGV[5] the guard marker's pending until (ms; xsell/store/core/guards.py),
+-- ARGV[6] items kept per category (0 = all), ARGV[7] C;
 --   then per category: m, the m items bought with it.
 -- Pruning as APPLY_PAIRS: beyond cap + cap/4 items, the lightest go down to cap.
 -- returns: C when applied now, 0 when the marker was applied before.
-if not first_time(KEYS[1], ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[5])) then return 0 end
+if not first_time(KEYS[1], ARGV[1], tonumber(ARGV[5])) then return 0 end
 local ts, hl, cap = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6])
 local C = tonumber(ARGV[7])
 local pos = 8

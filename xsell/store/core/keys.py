@@ -8,14 +8,16 @@ key                       type                                  what
 NS:{i:ITEM}:p             zset  partner -> weight               co-purchase weight (decayed)
 NS:{i:ITEM}:c             zset  partner -> weight               add-to-cart co-add weight
 NS:{i:ITEM}:h             hash  L                               forward-decay landmark of p, c
-NS:{i:ITEM}:m             zset  marker -> applied-at ms         recent event ids (Cluster only)
+NS:{i:ITEM}:m             zset  marker -> until ms              pair guards (Cluster only)
 NS:{g}:pop                zset  item -> weight                  decayed order count per item
 NS:{g}:meta               hash  N, L, created, version          decayed order total, landmark
 NS:{g}:cat                hash  item -> JSON                    catalogue (category, price ...)
-NS:{g}:m                  zset  marker -> applied-at ms         recent event ids (dedup guard)
+NS:{g}:m                  zset  marker -> until ms              popularity guards
+NS:{g}:mp                 zset  marker -> until ms              pair guards (single Redis)
+NS:{g}:pos                hash  source -> offset                inputs applied up to (positions)
 NS:{k}:CAT:x              zset  item -> weight                  orders with CAT and the item
 NS:{k}:CAT:h              hash  L, N                            landmark, orders with CAT
-NS:{k}:m                  zset  marker -> applied-at ms         category dedup guard
+NS:{k}:m                  zset  marker -> until ms              category guards
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
 NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
@@ -24,7 +26,7 @@ NS:{g}:tune               hash  cases, h0.., choice             self-tuning: dec
 NS:{u:USER}:att, :atz     hash, zset                            attribution ledger (TTL)
 NS:{r:DAY}:c, :u, :m      hash, hash, zset                      a day's counters, revenue rows
 NS:{t:MINUTE}             hash  figure -> value                 worker figures (dashboard)
-NS:{e:S:EVENT}            string                                event fully applied (TTL)
+NS:{e:S:EVENT}            string                                event applied (dedup horizon)
 NS:{a:...}                string                                API access (access/store.py, TTL)
 ========================  ====================================  ===============================
 
@@ -96,6 +98,16 @@ NOTIFY_SHARD_SUFFIXES = (":nq", ":nj", ":nt", ":nm", ":nc", ":nu", ":nf", ":ns")
 NOTIFY_USER_SUFFIXES = (":np", ":nh", ":nr", ":nl")
 
 
+# idempotency bookkeeping of the {g} slot: guard markers and input positions (guards.py)
+BOOKKEEPING_SUFFIXES = (":m", ":mp", ":pos")
+
+
+def is_bookkeeping(key: str) -> bool:
+    """True for guard marker zsets, positions and done keys: how exactly-once is kept, not
+    what was learned."""
+    return key.endswith(BOOKKEEPING_SUFFIXES) or ":{e:" in key
+
+
 def is_output(key: str) -> bool:
     """True for a key of outputs, measurements and notification state, which state
     comparisons leave out: they carry wall-clock times and no learned value."""
@@ -140,6 +152,16 @@ class Keys:
     @property
     def global_markers(self) -> str:
         return f"{self.ns}:{{g}}:m"
+
+    @property
+    def pair_guards(self) -> str:
+        """Single Redis: the guard markers of pair scripts (a cluster keeps them per item)."""
+        return f"{self.ns}:{{g}}:mp"
+
+    @property
+    def positions(self) -> str:
+        """Input source (``topic:partition``, ``load:DIGEST``) -> last offset applied."""
+        return f"{self.ns}:{{g}}:pos"
 
     def category(self, category: str) -> CategoryKeys:
         """A category's keys; the category sits after the tag, always followed by a

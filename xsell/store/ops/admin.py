@@ -11,8 +11,8 @@ from typing import Any
 
 from xsell.models.inputs import Parsed
 from xsell.store.backend.client import RedisClient, Runner
-from xsell.store.core.apply import META_BOOKKEEPING
-from xsell.store.core.keys import Keys, Stream, is_output
+from xsell.store.core.epoch import META_BOOKKEEPING
+from xsell.store.core.keys import Keys, Stream, is_bookkeeping, is_output
 from xsell.store.core.lua import READ_ITEM
 from xsell.store.core.reader import parse_scores
 
@@ -47,9 +47,28 @@ class KeyFootprint:
     entries: int
 
 
+@dataclass(frozen=True, slots=True)
+class IdempotencyFootprint:
+    """What exactly-once costs in Redis now (xsell/store/core/guards.py): done keys (their
+    bytes estimated from a sample), guard marker zsets and positions (exact)."""
+
+    done_keys: int
+    done_bytes: int
+    guard_keys: int
+    guard_markers: int
+    guard_bytes: int
+    positions: int
+    positions_bytes: int
+    keys: int  # every key of the namespace
+
+    @property
+    def bytes(self) -> int:
+        return self.done_bytes + self.guard_bytes + self.positions_bytes
+
+
 def model_key(key: str) -> bool:
     """Keys that hold learned state (not dedup markers, done markers or outputs)."""
-    return not key.endswith(":m") and ":{e:" not in key and not is_output(key)
+    return not is_bookkeeping(key) and not is_output(key)
 
 
 class OpsStore:
@@ -162,17 +181,18 @@ class OpsStore:
 
     async def dump(self) -> dict[str, Any]:
         """Every key of the namespace (without the namespace) -> value; markers -> members
-        only (their scores are wall-clock times); published outputs left out; meta's
+        only (their scores are wall-clock times); published outputs and input positions
+        (bookkeeping of the consumer's offsets) left out; meta's
         ``created`` (a wall-clock epoch) dropped."""
         out: dict[str, Any] = {}
         ns = len(self._keys.ns)
         async for key in self._client.scan_iter(match=self._keys.pattern(), count=1000):
-            if is_output(key):
+            if is_output(key) or key.endswith(":pos"):
                 continue
             kind = await self._client.type(key)
             if kind == "zset":
                 pairs: Any = await self._client.zrange(key, 0, -1, withscores=True)
-                marker = key.endswith(":m")
+                marker = key.endswith((":m", ":mp"))
                 out[key[ns:]] = sorted(m for m, _ in pairs) if marker else dict(pairs)
             elif kind == "hash":
                 value = await self._client.hgetall(key)
@@ -181,6 +201,49 @@ class OpsStore:
             else:
                 out[key[ns:]] = await self._client.get(key)
         return out
+
+    async def records_applied(self) -> int:
+        """Records the workers have committed, over every input partition (positions + 1)."""
+        (offsets,) = await self._runner.run([("HVALS", self._keys.positions)])
+        return sum(int(o) + 1 for o in offsets)
+
+    async def used_memory(self) -> int:
+        """What the Redis server holds in all, in bytes (INFO memory used_memory; a single
+        Redis: a cluster client answers per node)."""
+        info = await self._client.info("memory")
+        return int(info["used_memory"])
+
+    async def idempotency(self, sample: int = 500) -> IdempotencyFootprint:
+        """The idempotency bookkeeping's keys and bytes (MEMORY USAGE; done keys: the mean of
+        the first ``sample`` found, times their count). One SCAN of the namespace."""
+        done: list[str] = []
+        guards: list[str] = []
+        done_total = keys = 0
+        async for key in self._client.scan_iter(match=self._keys.pattern(), count=1000):
+            keys += 1
+            if ":{e:" in key:
+                done_total += 1
+                if len(done) < sample:
+                    done.append(key)
+            elif is_bookkeeping(key) and key != self._keys.positions:
+                guards.append(key)
+        sizes = await self._runner.run([("MEMORY", "USAGE", k) for k in done])
+        done_bytes = round(sum(int(x or 0) for x in sizes) / max(len(sizes), 1) * done_total)
+        guard_sizes = await self._runner.run(
+            [c for k in guards for c in (("MEMORY", "USAGE", k), ("ZCARD", k))]
+        )
+        pos = self._keys.positions
+        pos_size, pos_len = await self._runner.run([("MEMORY", "USAGE", pos), ("HLEN", pos)])
+        return IdempotencyFootprint(
+            done_keys=done_total,
+            done_bytes=done_bytes,
+            guard_keys=len(guards),
+            guard_markers=sum(int(x or 0) for x in guard_sizes[1::2]),
+            guard_bytes=sum(int(x or 0) for x in guard_sizes[0::2]),
+            positions=int(pos_len or 0),
+            positions_bytes=int(pos_size or 0),
+            keys=keys,
+        )
 
     async def footprints(self) -> AsyncIterator[KeyFootprint]:
         """Every key of the namespace with its bytes (MEMORY USAGE: value, name and overhead,
