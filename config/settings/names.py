@@ -129,6 +129,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "repeat_days",
             "lease_seconds",
             "poll_seconds",
+            "finished_retention_days",
         )
     ),
     "api": tuple(

@@ -77,6 +77,12 @@ class NotifySettings(Group):
     poll_seconds: float = Field(
         1.0, gt=0, le=60, description="How often a worker looks for due notifications."
     )
+    finished_retention_days: float = Field(
+        30.0,
+        gt=0,
+        le=400,
+        description="Ids of sent or dropped notifications are kept this long (redelivery).",
+    )
 
     @field_validator("channels", "default_consent", mode="before")
     @classmethod

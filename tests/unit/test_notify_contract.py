@@ -143,3 +143,15 @@ def test_settings_are_validated() -> None:
             load_settings(**bad)
     assert load_settings(notify_channels="").notify.policy.channels == ()
     assert load_settings(notify_default_consent=" push ").notify.default_consent == ("push",)
+
+
+def test_finished_ids_are_kept_as_long_as_the_setting_says() -> None:
+    from xsell.store.notifications.calls import Claimed, NotifyCalls
+
+    settings = load_settings(notify_finished_retention_days=2)
+    calls = NotifyCalls("ns", settings.notify.finished_retention_days)
+    job = Job("ntf-" + "1" * 32, "u", CART_ABANDONED, {}, 1e9, 1e9, 1e9 + 1)
+    claimed = Claimed(job, calls.keys.shard_for("u"), None)
+    _, _, args = calls.finish(claimed, "token", 1e9, "sent")
+    assert args[4] == 2 * 86400 * 1000  # the finished set's retention, in ms
+    assert load_settings().notify.finished_retention_days == 30

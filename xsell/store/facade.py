@@ -44,7 +44,9 @@ class Store(EventStore):
         )
         self.shoppers = ShopperReads(self.runner, self.keys)
         self.latest = LatestSuggestions(self.runner, self.keys)
-        self.notifications = NotificationStore(self.runner, self.keys)
+        self.notifications = NotificationStore(
+            self.runner, self.keys, settings.notify.finished_retention_days
+        )
         self.attribution = AttributionStore(
             self.runner, self.client, self.keys, self.ledger, settings.worker.suggestion_ttl_seconds
         )

@@ -24,7 +24,6 @@ from xsell.store.notifications.lua import (
     NOTIFY_RECORD_SENT,
 )
 
-FINISHED_RETENTION_MS = 30 * 86400 * 1000  # ids of sent or dropped ones, like idempotency keys
 LOG_KEEP = 50  # decisions kept per user
 LOG_MIN_SECONDS = 86400  # the decisions list lives at least this long after its last entry
 
@@ -63,8 +62,10 @@ class Claimed:
 class NotifyCalls:
     """Builds the scheduler's calls for one key namespace."""
 
-    def __init__(self, namespace: str) -> None:
+    def __init__(self, namespace: str, finished_retention_days: float = 30.0) -> None:
         self.keys = NotifyKeys(namespace)
+        # ids of sent or dropped ones are kept this long, like idempotency keys
+        self.finished_retention_ms = int(finished_retention_days * 86400 * 1000)
 
     def cart(self, user: str, ts: float, op: str, job: Job, now: float) -> Call:
         args = [user, number_arg(ts), op, job.notification_id, ms(job.send_at)]
@@ -88,7 +89,14 @@ class NotifyCalls:
 
     def finish(self, claimed: Claimed, token: str, now: float, counter: str) -> Call:
         job = claimed.job
-        args = [job.notification_id, token, job.user_id, ms(now), FINISHED_RETENTION_MS, counter]
+        args = [
+            job.notification_id,
+            token,
+            job.user_id,
+            ms(now),
+            self.finished_retention_ms,
+            counter,
+        ]
         return (NOTIFY_FINISH, claimed.shard.all(), args)
 
     def forget(self, user: str) -> Call:

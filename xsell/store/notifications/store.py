@@ -129,10 +129,10 @@ class NotificationWrites:
 class NotificationStore:
     """The schedule (sharded, leased), the users' policy state and the counters."""
 
-    def __init__(self, runner: Runner, keys: Keys) -> None:
+    def __init__(self, runner: Runner, keys: Keys, finished_retention_days: float) -> None:
         self._runner = runner
         self._keys = keys
-        self._calls = NotifyCalls(keys.ns)
+        self._calls = NotifyCalls(keys.ns, finished_retention_days)
 
     def writes(self) -> NotificationWrites:
         """An empty batch of writes."""
