@@ -15,6 +15,8 @@ class Limits:
     max_id_length: int = 128
     max_order_lines: int = 1000
     max_payload_bytes: int = 1 << 20
+    max_name_length: int = 1000  # characters of a catalogue item's display name
+    dead_letter_payload_chars: int = 100_000  # a dead letter's payload is cut to this
 
 
 @dataclass(frozen=True, slots=True)

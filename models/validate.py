@@ -128,7 +128,7 @@ def parse_catalog(obj: dict[str, Any], limits: Limits) -> CatalogItem:
     one_of(obj.get("type"), ("item",))
     active = flag(obj.get("active", True), "active")
     category = optional_id(obj.get("category"), "category", limits)
-    name = display_name(obj.get("name"))
+    name = display_name(obj.get("name"), limits)
     return CatalogItem(
         item_id=required_id(obj.get("item_id"), "item_id", limits),
         category=category,

@@ -22,8 +22,6 @@ from xsell.streams.errors import FailureAction, failure_action
 
 log = logging.getLogger(__name__)
 
-DEAD_LETTER_PAYLOAD_CHARS = 100_000
-
 
 @dataclass(frozen=True, slots=True)
 class Record:
@@ -54,12 +52,14 @@ class Output:
     events: list[Event] = field(default_factory=list)
 
 
-def dead_letter(record: Record, error: str) -> dict[str, Any]:
-    """The dead-letter value of the contract; the payload is kept as text, truncated."""
+def dead_letter(record: Record, error: str, limits: Limits) -> dict[str, Any]:
+    """The dead-letter value of the contract; the payload is kept as text, truncated to
+    ``limits.dead_letter_payload_chars`` (XSELL_DEAD_LETTER_PAYLOAD_CHARS)."""
     payload = "" if record.value is None else record.value.decode("utf-8", errors="replace")
-    if len(payload) > DEAD_LETTER_PAYLOAD_CHARS:
-        error += f" (payload truncated to {DEAD_LETTER_PAYLOAD_CHARS} characters)"
-        payload = payload[:DEAD_LETTER_PAYLOAD_CHARS]
+    keep = limits.dead_letter_payload_chars
+    if len(payload) > keep:
+        error += f" (payload truncated to {keep} characters)"
+        payload = payload[:keep]
     return {
         "error": error,
         "topic": record.topic,
@@ -82,10 +82,12 @@ class BatchHandler:
                 valid.append((record, parse_record(self.stream, record.value, self.limits)))
             except InvalidEvent as exc:
                 failure_action(exc, record.where)
-                out.dead_letters.append(dead_letter(record, exc.reason))
+                out.dead_letters.append(dead_letter(record, exc.reason, self.limits))
             except Exception as exc:
                 log.error("parser failed at %s: %r", record.where, exc, exc_info=exc)
-                out.dead_letters.append(dead_letter(record, f"unparseable: {exc!r}"[:300]))
+                out.dead_letters.append(
+                    dead_letter(record, f"unparseable: {exc!r}"[:300], self.limits)
+                )
         return valid
 
     async def handle(self, records: Sequence[Record]) -> Output:
@@ -116,7 +118,9 @@ class BatchHandler:
                     self._tombstones([event], out)
                 except Exception as one:
                     self._apply(failure_action(one, record.where), one)
-                    out.dead_letters.append(dead_letter(record, f"internal error: {one!r}"))
+                    out.dead_letters.append(
+                        dead_letter(record, f"internal error: {one!r}", self.limits)
+                    )
 
     @staticmethod
     def _tombstones(events: Sequence[Event], out: Output) -> None:

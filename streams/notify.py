@@ -80,7 +80,7 @@ class Notify:
             try:
                 update = parse_profile(record.value, self.settings.limits)
             except InvalidEvent as exc:
-                dead.append(dead_letter(record, exc.reason))
+                dead.append(dead_letter(record, exc.reason, self.settings.limits))
                 continue
             writes.update_profile(update.user_id, update.timezone, update.consent)
         await store.notifications.commit(writes)

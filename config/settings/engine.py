@@ -157,6 +157,9 @@ class WorkerSettings(Group):
     suggestion_ttl_seconds: int = Field(
         7 * 86400, gt=0, description="How long a user's latest suggestion is kept."
     )
+    minute_figures_retention_days: int = Field(
+        3, ge=1, le=365, description="Days the dashboard's minute figures are kept."
+    )
 
 
 class InputSettings(Group):
@@ -165,7 +168,19 @@ class InputSettings(Group):
     max_payload_bytes: int = Field(1 << 20, ge=256, description="Larger payloads: dead letter.")
     max_id_length: int = Field(128, ge=1, le=1024, description="Longest accepted id.")
     max_order_lines: int = Field(1000, ge=1, description="Larger orders go to dead letter.")
+    max_name_length: int = Field(
+        1000, ge=1, le=100_000, description="Longest catalogue name; longer: dead letter."
+    )
+    dead_letter_payload_chars: int = Field(
+        100_000, ge=100, le=100_000, description="A dead letter's payload is cut to this (at most)."
+    )
 
     @property
     def limits(self) -> Limits:
-        return Limits(self.max_id_length, self.max_order_lines, self.max_payload_bytes)
+        return Limits(
+            self.max_id_length,
+            self.max_order_lines,
+            self.max_payload_bytes,
+            self.max_name_length,
+            self.dead_letter_payload_chars,
+        )

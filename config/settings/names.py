@@ -102,15 +102,26 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "metrics_host",
             "metrics_port",
             "suggestion_ttl_seconds",
+            "minute_figures_retention_days",
         )
     ),
-    "inputs": tuple((f, f) for f in ("max_payload_bytes", "max_id_length", "max_order_lines")),
+    "inputs": tuple(
+        (f, f)
+        for f in (
+            "max_payload_bytes",
+            "max_id_length",
+            "max_order_lines",
+            "max_name_length",
+            "dead_letter_payload_chars",
+        )
+    ),
     "feedback": tuple(
         (f, f)
         for f in (
             "attribution",
             "attribution_window_seconds",
             "report_retention_days",
+            "attribution_ledger_max_entries",
             "ab_holdout_percent",
             "experiment",
         )
@@ -143,6 +154,10 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "user_token_ttl_seconds",
             "cors_origins",
             "cache_seconds",
+            "cache_entries",
+            "stream_queue_size",
+            "rank_batch_size",
+            "guard_max_blocks",
             "keepalive_seconds",
             "read_deadline_seconds",
             "write_deadline_seconds",

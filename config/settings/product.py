@@ -34,6 +34,9 @@ class FeedbackSettings(Group):
     report_retention_days: int = Field(
         400, ge=1, le=3650, description="Days the report's daily counters are kept."
     )
+    attribution_ledger_max_entries: int = Field(
+        5000, ge=100, le=1_000_000, description="A user's ledger keeps the newest N entries."
+    )
     ab_holdout_percent: float = Field(
         0.0, ge=0, le=100, description="Share of users in the control holdout (no offers)."
     )
@@ -168,6 +171,21 @@ class ApiSettings(Group):
     )
     cache_seconds: float = Field(
         1.0, ge=0, le=60, description="Anonymous complements reused this long; 0 = off."
+    )
+    cache_entries: int = Field(
+        20_000, ge=1, le=10_000_000, description="Anonymous complements cached per process."
+    )
+    stream_queue_size: int = Field(
+        32,
+        ge=1,
+        le=10_000,
+        description="Messages queued per open stream; a slow page loses the oldest.",
+    )
+    rank_batch_size: int = Field(
+        256, ge=1, le=10_000, description="Ranked queries sent to Redis together."
+    )
+    guard_max_blocks: int = Field(
+        100_000, ge=1, le=10_000_000, description="Blocked clients a process remembers."
     )
     keepalive_seconds: float = Field(
         15.0, gt=0, le=15.0, description="Comment sent on a quiet stream at least this often."

@@ -111,12 +111,16 @@ Active = Annotated[
 ]
 Name = Annotated[
     str | None,
-    PlainValidator(reported(lambda v, info: rules.display_name(v)), json_schema_input_type=Any),
+    PlainValidator(
+        reported(lambda v, info: rules.display_name(v, limits_of(info))),
+        json_schema_input_type=Any,
+    ),
     WithJsonSchema(
         {
-            "description": "Display name (any text).",
+            "description": "Display name (any text; at most XSELL_MAX_NAME_LENGTH characters, "
+            "the default here).",
             "type": ["string", "null"],
-            "maxLength": rules.MAX_NAME,
+            "maxLength": DEFAULT_LIMITS.max_name_length,
         }
     ),
 ]

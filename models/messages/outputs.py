@@ -212,5 +212,6 @@ class DeadLetterMessage(BaseModel):
     payload: str = Field(
         max_length=100_000,
         description="The record value as text (invalid UTF-8 replaced by U+FFFD), truncated to "
-        "100,000 characters; the error then says so.",
+        "XSELL_DEAD_LETTER_PAYLOAD_CHARS characters (100,000, the default and the most); the "
+        "error then says so.",
     )

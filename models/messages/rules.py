@@ -21,7 +21,6 @@ MAX_NESTING = 8  # deeper JSON than this is rejected before use
 MAX_PRICE = 1e9
 MAX_QUANTITY = 1e6
 MAX_STOCK = MAX_QUANTITY * 1000
-MAX_NAME = 1000  # characters of a catalogue item's display name
 MIN_TS = 0.0  # 1970
 MAX_TS = 4102444800.0  # 2100-01-01
 
@@ -105,10 +104,10 @@ def number(value: Any, key: str, upper: float, default: float | None) -> float |
     return result
 
 
-def display_name(value: Any) -> str | None:
-    """A catalogue item's name: any text of at most MAX_NAME characters, or null."""
-    if value is not None and (not isinstance(value, str) or len(value) > MAX_NAME):
-        raise InvalidEvent(f"name: expected text of at most {MAX_NAME} characters")
+def display_name(value: Any, limits: Limits) -> str | None:
+    """A catalogue item's name: any text of at most ``max_name_length`` characters, or null."""
+    if value is not None and (not isinstance(value, str) or len(value) > limits.max_name_length):
+        raise InvalidEvent(f"name: expected text of at most {limits.max_name_length} characters")
     return value
 
 

@@ -60,6 +60,7 @@ def test_the_scripts_follow_the_reference(
                                     placement,
                                     variant,
                                     number_arg(WINDOW),
+                                    str(settings.feedback.attribution_ledger_max_entries),
                                     *items,
                                 ],
                             )

@@ -26,13 +26,7 @@ from xsell.engine import Engine, offer_json
 from xsell.models.events import CartEvent, CatalogItem, ForgetUser, OrderLine, PurchaseEvent
 from xsell.models.ranking import Because, Neighbours, Offer, RankInput
 from xsell.store.core.apply import Effect
-from xsell.streams.handler import (
-    DEAD_LETTER_PAYLOAD_CHARS,
-    BatchHandler,
-    Output,
-    Record,
-    dead_letter,
-)
+from xsell.streams.handler import BatchHandler, Output, Record, dead_letter
 
 
 # --- suggestions and dead letters built by the real code ---------------------------------------
@@ -209,20 +203,20 @@ def test_dead_letters_of_the_handler_are_valid() -> None:
     for letter in out.dead_letters:
         validator("dead-letter").validate(letter)
     truncated = out.dead_letters[values.index(big)]
-    assert len(truncated["payload"]) == DEAD_LETTER_PAYLOAD_CHARS
+    assert len(truncated["payload"]) == LIMITS.dead_letter_payload_chars
     assert "truncated" in truncated["error"]
     assert out.dead_letters[values.index(b"\xff\xfe{")]["payload"].startswith("\ufffd")
 
 
 def test_dead_letter_schema_rejects() -> None:
-    letter = dead_letter(Record("xsell.orders", 0, 5, b"{}"), "type: expected ...")
+    letter = dead_letter(Record("xsell.orders", 0, 5, b"{}"), "type: expected ...", LIMITS)
     assert schema_ok("dead-letter", letter)
     for key, value in [
         ("partition", -1),
         ("offset", 1.5),
         ("payload", None),
         ("error", ""),
-        ("payload", "x" * (DEAD_LETTER_PAYLOAD_CHARS + 1)),
+        ("payload", "x" * (LIMITS.dead_letter_payload_chars + 1)),
     ]:
         assert not schema_ok("dead-letter", {**letter, key: value}), key
     assert not schema_ok("dead-letter", {k: v for k, v in letter.items() if k != "topic"})

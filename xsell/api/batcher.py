@@ -17,7 +17,6 @@ from xsell.engine import Engine
 from xsell.models.experiments import CONTROL
 from xsell.models.ranking import Offer, RankRequest
 
-MAX_BATCH = 256
 CLOCK_SECONDS = 0.5  # how old the state's clock (its latest event time) may be
 
 
@@ -38,8 +37,9 @@ Pending = list[tuple[RankQuery, "asyncio.Future[list[Offer]]"]]
 class RankBatcher:
     """Collects queries for one turn of the event loop and ranks them together."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, max_batch: int = 256) -> None:
         self.engine = engine
+        self.max_batch = max_batch  # XSELL_API_RANK_BATCH_SIZE: more flush at once
         self.pending: Pending = []
         self.flushing: set[asyncio.Future[None]] = set()
         self.batches = 0
@@ -51,7 +51,7 @@ class RankBatcher:
         self.pending.append((query, future))
         if len(self.pending) == 1:
             asyncio.get_running_loop().call_soon(self._flush_soon)
-        elif len(self.pending) >= MAX_BATCH:
+        elif len(self.pending) >= self.max_batch:
             self._flush_soon()
         return await future
 

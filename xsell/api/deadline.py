@@ -36,6 +36,14 @@ DEADLINES = Counter(
 )
 
 
+def redis_patience(settings: Settings) -> float:
+    """How long the API's store retries an unavailable Redis before a 503: the longer request
+    deadline. Longer would help no request (its deadline answers first); shorter would turn a
+    blip that the deadline tolerates into a 503. Work shared by requests (a ranking batch)
+    stops within the same bound."""
+    return max(settings.api.read_deadline_seconds, settings.api.write_deadline_seconds)
+
+
 class DeadlineMiddleware:
     """The ASGI middleware of the module doc."""
 

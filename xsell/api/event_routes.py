@@ -52,7 +52,6 @@ ROUTES = {
 }
 # what a page may send with a public key (and its user's token): its cart and its feedback
 PUBLIC_TYPES = frozenset({"add_to_cart", "remove_from_cart", "impression", "click", "dismiss"})
-SEND_SECONDS = 10.0
 
 
 def route_of(obj: Any) -> tuple[str, str]:
@@ -130,7 +129,8 @@ async def _send(rt: ApiRuntime, accepted: list[tuple[str, str | None, bytes]]) -
             )
             for topic, key, raw in accepted
         ]
-        await asyncio.wait_for(asyncio.gather(*futures), SEND_SECONDS)
+        # no longer than the request's own deadline (its 503 would come first anyway)
+        await asyncio.wait_for(asyncio.gather(*futures), rt.settings.api.write_deadline_seconds)
     except Exception as exc:
         KAFKA_ERRORS.inc()
         log.warning("sending %d event(s) failed: %r", len(accepted), exc)

@@ -31,7 +31,6 @@ from xsell.store import Store, key_id
 
 log = logging.getLogger(__name__)
 PREFIX = 8  # characters of a presented key that name its prefix
-MAX_BLOCKS = 100_000  # blocks a process remembers at most (expired ones go first)
 
 
 class Guard:
@@ -42,6 +41,8 @@ class Guard:
         self.window = settings.api.auth_failure_window_seconds
         self.events_per_second = settings.api.public_events_per_second
         self.max_events = settings.api.public_max_events
+        # blocks remembered at most (XSELL_API_GUARD_MAX_BLOCKS; expired ones go first)
+        self.max_blocks = settings.api.guard_max_blocks
         self._store = store
         self._blocked: dict[tuple[str, str], float] = {}  # (kind, subject) -> until (epoch)
 
@@ -92,9 +93,9 @@ class Guard:
             raise _too_many(until - now)
 
     def _remember(self, subject: tuple[str, str], until: float, now: float) -> None:
-        if len(self._blocked) >= MAX_BLOCKS:
+        if len(self._blocked) >= self.max_blocks:
             self._blocked = {k: u for k, u in self._blocked.items() if u > now}
-            if len(self._blocked) >= MAX_BLOCKS:
+            if len(self._blocked) >= self.max_blocks:
                 self._blocked.clear()
         self._blocked[subject] = until
 

@@ -28,8 +28,6 @@ from xsell.kafka_clients import aiokafka_security
 
 log = logging.getLogger(__name__)
 
-QUEUE_SIZE = 32  # messages kept per open stream; a slower page loses the oldest
-
 
 class SuggestionHub:
     """The suggestions topic, fanned out to per-user queues."""
@@ -81,7 +79,9 @@ class SuggestionHub:
     @contextmanager
     def subscribe(self, user_id: str) -> Iterator[asyncio.Queue[bytes | None]]:
         """A queue of the user's messages (None: a tombstone) while the block runs."""
-        queue: asyncio.Queue[bytes | None] = asyncio.Queue(QUEUE_SIZE)
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(
+            self.settings.api.stream_queue_size  # a slower page loses the oldest
+        )
         self.subscribers.setdefault(user_id, set()).add(queue)
         try:
             yield queue

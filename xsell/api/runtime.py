@@ -15,6 +15,7 @@ from fastapi import HTTPException, Request
 
 from xsell.api.auth import Authenticator
 from xsell.api.batcher import RankBatcher, RankQuery
+from xsell.api.deadline import redis_patience
 from xsell.api.guard import Guard
 from xsell.api.hub import SuggestionHub
 from xsell.api.metrics import REDIS_ERRORS
@@ -28,8 +29,6 @@ from xsell.store import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-REDIS_WAIT_SECONDS = 2.0  # a request waits this long for Redis, then gets a 503
-CACHE_ENTRIES = 20_000  # anonymous complements kept at most (XSELL_API_CACHE_SECONDS)
 
 
 @dataclass
@@ -48,7 +47,7 @@ class ApiRuntime:
     async def open(cls, settings: Settings) -> ApiRuntime:
         # a request must not wait for Redis forever, as the worker does: 503 after a while
         store = await Store.open(
-            settings.model_copy(update={"redis_retry_seconds": REDIS_WAIT_SECONDS})
+            settings.model_copy(update={"redis_retry_seconds": redis_patience(settings)})
         )
         engine = Engine(store, settings)
         producer = AIOKafkaProducer(
@@ -64,7 +63,16 @@ class ApiRuntime:
         await hub.start()
         auth = Authenticator(settings)
         guard = Guard(settings, store)
-        return cls(settings, auth, store, engine, RankBatcher(engine), producer, hub, guard)
+        return cls(
+            settings,
+            auth,
+            store,
+            engine,
+            RankBatcher(engine, settings.api.rank_batch_size),
+            producer,
+            hub,
+            guard,
+        )
 
     async def close(self) -> None:
         await self.hub.stop()
@@ -93,7 +101,7 @@ class ApiRuntime:
                 return hit[1]
         offers = await self._rank(query)
         if cacheable and self.settings.api.cache_seconds > 0:
-            if len(self.cache) >= CACHE_ENTRIES:
+            if len(self.cache) >= self.settings.api.cache_entries:
                 self.cache.clear()  # simple and bounded: a full cache starts over
             self.cache[query] = (time.monotonic() + self.settings.api.cache_seconds, offers)
         return offers

@@ -48,7 +48,12 @@ class Store(EventStore):
             self.runner, self.keys, settings.notify.finished_retention_days
         )
         self.attribution = AttributionStore(
-            self.runner, self.client, self.keys, self.ledger, settings.worker.suggestion_ttl_seconds
+            self.runner,
+            self.client,
+            self.keys,
+            self.ledger,
+            settings.worker.suggestion_ttl_seconds,
+            settings.worker.minute_figures_retention_days * 86400,
         )
         self.privacy = PrivacyStore(self.runner, self.keys)
         self.ops = OpsStore(self.runner, self.client, self.keys)

@@ -14,7 +14,6 @@ from xsell.store.backend.client import Call
 from xsell.store.core.keys import Keys
 
 LATENCY_BUCKETS_MS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
-MINUTE_LIFETIME = 3 * 86400
 
 
 def minute_of(now: float) -> int:
@@ -37,8 +36,11 @@ def batch_calls(
     dead_letters: int,
     latencies_ms: Iterable[float],
     now: float | None = None,
+    *,
+    lifetime_seconds: int,
 ) -> list[Call]:
-    """The increments of one micro-batch to the current minute's figures."""
+    """The increments of one micro-batch to the current minute's figures, which expire after
+    ``lifetime_seconds`` (XSELL_MINUTE_FIGURES_RETENTION_DAYS)."""
     now = time.time() if now is None else now
     key = keys.minute(minute_of(now))
     counts: dict[str, int] = {f"events:{topic}": records}
@@ -51,4 +53,4 @@ def batch_calls(
             field = latency_bucket(ms)
             counts[field] = counts.get(field, 0) + 1
     calls: list[Call] = [("HINCRBY", key, field, n) for field, n in counts.items()]
-    return [*calls, ("EXPIRE", key, MINUTE_LIFETIME)]
+    return [*calls, ("EXPIRE", key, lifetime_seconds)]

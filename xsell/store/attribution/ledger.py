@@ -79,6 +79,7 @@ class Attribution:
         self.keys = keys
         self.settings = settings
         self.window = settings.feedback.attribution_window_seconds
+        self.max_entries = settings.feedback.attribution_ledger_max_entries
         self.experiment = settings.running_experiment
 
     def ledger_call(self, event: CartEvent | PurchaseEvent | FeedbackEvent) -> Call | None:
@@ -196,6 +197,7 @@ class Attribution:
                         message["placement"],
                         message["variant"],
                         number_arg(self.window),
+                        str(self.max_entries),
                         *items,
                     ],
                 )

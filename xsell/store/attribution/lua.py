@@ -24,12 +24,12 @@ from xsell.store.backend.scripts import lua_script
 _LEDGER = """
 local att, atz = KEYS[1], KEYS[2]
 local SEP = string.char(0)
--- prune what the window left behind (and keep a busy user's ledger bounded)
-local function prune(now, window)
+-- prune what the window left behind (and keep a busy user's ledger to its newest cap entries)
+local function prune(now, window, cap)
   local old = redis.call('ZRANGEBYSCORE', atz, '-inf', '(' .. (now - window))
   local n = redis.call('ZCARD', atz) - #old
-  if n > 5000 then
-    local more = redis.call('ZRANGE', atz, 0, n - 5001)
+  if n > cap then
+    local more = redis.call('ZRANGE', atz, 0, n - cap - 1)
     for i = 1, #more do old[#old + 1] = more[i] end
   end
   for i = 1, #old, 500 do
@@ -67,18 +67,19 @@ RECORD_OFFERS = lua_script(
     + """
 -- KEYS[1] the user's ledger hash, KEYS[2] its ages zset.
 -- ARGV[1] suggestion id, ARGV[2] trigger ts (s), ARGV[3] placement, ARGV[4] variant,
--- ARGV[5] window (s), ARGV[6 ..] the offered item ids.
+-- ARGV[5] window (s), ARGV[6] the ledger's most entries (XSELL_ATTRIBUTION_LEDGER_MAX_ENTRIES),
+-- ARGV[7 ..] the offered item ids.
 -- An item's offer ('o') moves to this suggestion unless a later one holds it; a redelivered
 -- suggestion changes nothing (HSETNX keeps the flags it earned).
 -- returns: the user's pseudonym.
 local sid, ts, placement, variant = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local window = tonumber(ARGV[5])
-prune(ts, window)
+prune(ts, window, tonumber(ARGV[6]))
 local meta = ts .. '|' .. placement .. '|' .. variant
 if redis.call('HSETNX', att, 's' .. SEP .. sid, meta) == 1 then
   redis.call('ZADD', atz, ts, 's' .. SEP .. sid)
 end
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   local item = ARGV[i]
   local x = 'x' .. SEP .. sid .. SEP .. item
   if redis.call('HSETNX', att, x, meta .. '|') == 1 then redis.call('ZADD', atz, ts, x) end

@@ -43,12 +43,14 @@ class AttributionStore:
         keys: Keys,
         ledger: Attribution | None,
         suggestion_ttl_seconds: int,
+        minute_figures_seconds: int,
     ) -> None:
         self._runner = runner
         self._client = client
         self._keys = keys
         self._ledger = ledger
         self._ttl = suggestion_ttl_seconds
+        self._minute_figures_seconds = minute_figures_seconds
 
     @property
     def enabled(self) -> bool:
@@ -82,6 +84,7 @@ class AttributionStore:
                 figures.dead_letters,
                 figures.latencies_ms,
                 figures.now,
+                lifetime_seconds=self._minute_figures_seconds,
             ),
         ]
         if self._ledger is None:
