@@ -102,3 +102,40 @@ def test_the_scripts_follow_the_reference(
             await store.close()
 
     run(go())
+
+
+@pytest.mark.parametrize("cap", [100, None])
+def test_the_ledger_keeps_its_setting_of_entries(
+    make_settings: Callable[..., Settings], cap: int | None
+) -> None:
+    """XSELL_ATTRIBUTION_LEDGER_MAX_ENTRIES: RECORD_OFFERS prunes a busy user's ledger to the
+    newest N entries (within the window); the default (5,000) keeps all of these."""
+    settings = make_settings(**({} if cap is None else {"attribution_ledger_max_entries": cap}))
+    # 60 offers of 2 new items each: 5 entries each (s, 2 x, 2 o), 300 in all
+    messages = [
+        {
+            "suggestion_id": f"s{n}",
+            "user_id": "busy",
+            "placement": "cart",
+            "variant": "a",
+            "items": [{"item_id": f"i{n}a"}, {"item_id": f"i{n}b"}],
+        }
+        for n in range(60)
+    ]
+
+    async def go() -> int:
+        store = await Store.open(settings)
+        try:
+            assert store.ledger is not None
+            for n, message in enumerate(messages):
+                calls = store.ledger.offer_calls([message], [1000.0 + n])
+                await store.runner.run(calls)
+            return int(await store.client.zcard(store.keys.ledger("busy")[1]))
+        finally:
+            await store.close()
+
+    entries = run(go())
+    if cap is None:
+        assert entries == 300
+    else:
+        assert cap <= entries <= cap + 5  # pruned before each offer's own 5 entries
