@@ -24,6 +24,7 @@ from xsell.store import Store
 from xsell.verify.hostile_cases import Case, generate
 from xsell.verify.hostile_check import (
     check_parse,
+    comparable,
     dump,
     expected_suggestions,
     layout_error,
@@ -123,7 +124,8 @@ def test_bad_records_go_to_the_dead_letter_and_valid_ones_are_processed(pipeline
     state = state_of(settings)
     ns = settings.redis.key_namespace
     assert [k for k in state if layout_error(ns, ns + k)] == []
-    assert state == reference_state(settings, cases)  # no garbage keys, no missing ones
+    # no garbage keys, no missing ones (category counts depend on timing: timing_dependent)
+    assert comparable(state) == comparable(reference_state(settings, cases))
     print(
         f"\nhostile via Kafka: {len(cases)} records ({len(bad)} bad), sent in "
         f"{sent - started:.1f}s, all dead letters and suggestions in {done - started:.1f}s"
