@@ -109,6 +109,12 @@ def mask_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{user}:***@{hostport}"))
 
 
+def url_password(url: str) -> str:
+    """The password in ``url``'s user info ('' when none; never raises)."""
+    userinfo, at, _ = urlsplit(url).netloc.rpartition("@")
+    return userinfo.split(":", 1)[1] if at and ":" in userinfo else ""
+
+
 def host_of(hostport: str) -> str:
     """The host of ``host:port`` or ``[v6]:port``, without brackets."""
     host = hostport.rsplit(":", 1)[0]

@@ -16,8 +16,8 @@ log = logging.getLogger(__name__)
 def run_worker(settings: Settings) -> None:
     """Run the worker in this process until it is stopped (SIGTERM, Ctrl-C)."""
     require_safe(settings)
+    log.info("xsell worker starting with %s", settings.masked())
     wait_for_kafka(settings).close()  # a broker still starting is waited for, within a bound
     app, _ = create_app(settings)
-    log.info("xsell worker starting with %s", settings.masked())
     worker = faust.Worker(app, loglevel=settings.ops.log_level.lower(), quiet=True)
     worker.execute_from_commandline()

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from xsell.config.safety import mask_url
+from xsell.config.safety import mask_url, url_password
 
 
 class Group(BaseModel):
@@ -33,6 +33,20 @@ class Group(BaseModel):
 
     def __repr_args__(self) -> Any:  # keeps repr()/str() free of secrets
         return list(self.masked().items())
+
+    def secret_values(self) -> list[str]:
+        """The values :meth:`masked` hides (secrets, passwords, a URL's password), so the
+        logs can redact them wherever a library prints them (config/logs.py)."""
+        values: list[str] = []
+        for key in type(self).model_fields:
+            value = getattr(self, key)
+            if isinstance(value, SecretStr):
+                values += [v.strip() for v in value.get_secret_value().split(",")]
+            elif key.endswith("password") and isinstance(value, str):
+                values.append(value)
+            elif key == "url" and isinstance(value, str):
+                values.append(url_password(value))
+        return [v for v in values if v]
 
 
 def comma_items(value: Any) -> tuple[str, ...]:

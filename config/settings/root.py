@@ -109,6 +109,11 @@ class Settings(BaseSettings):
         """All settings, nested, as a dict that is safe to print or log."""
         return {name: getattr(self, name).masked() for name in GROUPS}
 
+    def secret_values(self) -> list[str]:
+        """Every secret value of every group (what :meth:`masked` hides), for the logs'
+        redaction (config/logs.py)."""
+        return [v for name in GROUPS for v in getattr(self, name).secret_values()]
+
     def masked_flat(self) -> dict[str, Any]:
         """``masked()`` keyed by the flat names (``redis_url``), for reports that predate
         the nesting."""

@@ -12,6 +12,7 @@ from tests.conftest import Pipeline
 from tests.helpers import Bus, run, snapshot, wait_until
 from xsell.engine import suggestion_id
 from xsell.store import Store
+from xsell.verify.hostile_check import comparable
 
 pytestmark = pytest.mark.integration
 
@@ -295,7 +296,9 @@ def test_replay_through_kafka_leaves_the_backfill_state(pipeline: Pipeline, tmp_
 
     backfilled = snapshot(env_settings(other))
     strip = len(pipeline.settings.redis.key_namespace)
-    assert {k[strip + 1 :]: v for k, v in backfilled.items()} == {
-        k[strip:]: v for k, v in replayed.items()
-    }
+    # category counts depend on whether an item's catalogue entry was applied before its
+    # orders (two topics: timing), so they are compared by test_categories.py, not here
+    assert comparable({k[strip + 1 :]: v for k, v in backfilled.items()}) == comparable(
+        {k[strip:]: v for k, v in replayed.items()}
+    )
     assert len(replayed) > 100

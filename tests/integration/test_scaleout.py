@@ -2,7 +2,8 @@
 Redis Cluster, give the same results.
 
 "The same", with events processed concurrently: (1) the final Redis state, exactly (decay off:
-every weight is a sum of 1.0s and 0.25s, order-free; no item reaches the pruning threshold);
+every weight is a sum of 1.0s and 0.25s, order-free; no item reaches the pruning threshold;
+the catalogue is applied before the first order, as category counts depend on it);
 (2) the set of suggestion ids, exactly; (3) the offers of every trigger whose state dependencies
 are identical in every run: add-to-carts of new shoppers sent once the history is in (they read
 only the history), and purchases sent one at a time (each reads the history plus the purchases
@@ -24,7 +25,7 @@ import pytest
 from kafka import KafkaConsumer
 
 from tests.conftest import env_settings, stack_env
-from tests.helpers import pair_guard_markers, run, without_pair_guards
+from tests.helpers import pair_guard_markers, run, wait_until, without_pair_guards
 from tests.integration.workload import Workload, make_workload
 from xsell.bench.memory import footprint
 from xsell.config.settings import Settings
@@ -175,13 +176,29 @@ def offers(message: dict[str, Any]) -> list[Any]:
     return message["items"]
 
 
+def catalogue_size(settings: Settings) -> int:
+    async def size() -> int:
+        store = await Store.open(settings)
+        try:
+            return (await store.ops.summary()).catalog
+        finally:
+            await store.close()
+
+    return run(size())
+
+
 def run_group(group: Group, work: Workload) -> dict[str, Any]:
     """Feed the workload and the probes; what the comparison needs, and timings."""
     history_ids = {suggestion_id("o", o.event_id) for o in work.orders} | {
         suggestion_id("c", e.event_id) for e in work.carts if e.type == "add_to_cart"
     }
     started = time.monotonic()
-    group.send(work.records())
+    records = work.records()
+    # the catalogue first, applied before any order: an order's category counts depend on the
+    # categories its items had when it was applied (catalogue and orders are two topics)
+    group.send([r for r in records if r[0] == "catalog"])
+    wait_until(lambda: catalogue_size(group.settings) == len(work.catalog), 60, "catalogue")
+    group.send([r for r in records if r[0] != "catalog"])
     group.suggestions.wait_for(history_ids, timeout=600)
     seconds = time.monotonic() - started
     adds, buys = probes(work)

@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     settings = load_settings()
-    setup_logging(settings.ops.log_level)
+    setup_logging(settings.ops.log_level, settings.secret_values())
     require_safe(settings)
     if args.fetch_wait_ms > 0:
         settings = settings.model_copy(update={"kafka_fetch_max_wait_ms": args.fetch_wait_ms})

@@ -28,7 +28,7 @@ def cli_settings(args: argparse.Namespace, *, check: bool = True) -> Settings:
     if getattr(args, "namespace", None):
         overrides["key_namespace"] = args.namespace
     settings = load_settings(**overrides)
-    setup_logging(settings.ops.log_level)
+    setup_logging(settings.ops.log_level, settings.secret_values())
     if check:
         require_safe(settings)
     return settings
