@@ -38,10 +38,10 @@ def with_store(settings: Settings, fn: Callable[[Any], Awaitable[T]]) -> T:
     """Run ``fn(store)`` on an open store, closed afterwards. Redis is asked first, for at
     most CONNECT_SECONDS: a command says at once, in one line, that it is unreachable, where
     a worker would wait for it (``XSELL_REDIS_RETRY_SECONDS``)."""
-    from xsell.store import Store
+    from xsell.store import Store, require_redis
 
     async def run() -> T:
-        await require_redis(settings)
+        await require_redis(settings, CONNECT_SECONDS)
         store = await Store.open(settings)
         try:
             return await fn(store)
@@ -49,20 +49,6 @@ def with_store(settings: Settings, fn: Callable[[Any], Awaitable[T]]) -> T:
             await store.close()
 
     return asyncio.run(run())
-
-
-async def require_redis(settings: Settings, timeout: float = CONNECT_SECONDS) -> None:
-    """Raise XsellError (one line) unless Redis answers a PING within ``timeout``."""
-    from xsell.config.settings import mask_url
-    from xsell.store import ping_redis
-
-    try:
-        await ping_redis(settings, timeout)
-    except Exception as exc:
-        reason = "no answer" if isinstance(exc, TimeoutError) else str(exc) or repr(exc)
-        raise XsellError(
-            f"Redis unreachable at {mask_url(settings.redis.url)}: {reason} (XSELL_REDIS_URL)"
-        ) from None
 
 
 def add_file_args(p: argparse.ArgumentParser, *, name: str = "file") -> None:

@@ -6,7 +6,13 @@ from xsell.store.access.store import key_id
 from xsell.store.attribution.figures import LATENCY_BUCKETS_MS, minute_of
 from xsell.store.attribution.ledger import SEP, day_of
 from xsell.store.attribution.store import BatchFigures
-from xsell.store.backend.client import ROUND_TRIPS, RoundTrips, client_options, ping_redis
+from xsell.store.backend.client import (
+    ROUND_TRIPS,
+    RoundTrips,
+    client_options,
+    ping_redis,
+    require_redis,
+)
 from xsell.store.core.apply import Effect
 from xsell.store.core.bulk import NamespaceNotEmpty, bulk_load, is_bulk_loadable
 from xsell.store.core.epoch import epoch_text
@@ -52,6 +58,7 @@ __all__ = [
     "key_id",
     "minute_of",
     "ping_redis",
+    "require_redis",
     "scaled",
     "state_clock",
 ]

@@ -41,7 +41,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from xsell.config.settings import Settings, mask_url
-from xsell.models.errors import StoreUnavailable
+from xsell.models.errors import StoreUnavailable, XsellError
 from xsell.retrying import Backoff, Failure, RetryPolicy, retry_async
 from xsell.store.backend.scripts import LuaScript, registered_scripts
 
@@ -167,6 +167,18 @@ async def ping_redis(settings: Settings, timeout: float) -> None:
         await asyncio.wait_for(client.ping(), timeout)
     finally:
         await client.aclose()
+
+
+async def require_redis(settings: Settings, timeout: float) -> None:
+    """Raise XsellError (one line) unless Redis answers a PING within ``timeout``: what a
+    command or the API says at start instead of the client's traceback."""
+    try:
+        await ping_redis(settings, timeout)
+    except Exception as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else str(exc) or repr(exc)
+        raise XsellError(
+            f"Redis unreachable at {mask_url(settings.redis.url)}: {reason} (XSELL_REDIS_URL)"
+        ) from None
 
 
 class Runner:
