@@ -95,6 +95,21 @@ class Bus:
             consumer.close()
 
 
+def catalogue_size(settings: Settings) -> int:
+    """Catalogue entries applied. Tests apply the catalogue before any order: an order's
+    category counts depend on the categories its items had when it was applied, and the
+    catalogue and the orders are two topics with no order between them."""
+
+    async def size() -> int:
+        store = await Store.open(settings)
+        try:
+            return (await store.ops.summary()).catalog
+        finally:
+            await store.close()
+
+    return run(size())
+
+
 def wait_until(predicate: Any, timeout: float = 30.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 
 from tests.conftest import require_shared_data, stack_env
-from tests.helpers import run
+from tests.helpers import catalogue_size, run, wait_until
 from tests.integration.notify_stack import NotifyStack
 from xsell.devenv.servers import LocalBroker, LocalRedis
 from xsell.models.notify_policy import CART_ABANDONED, notification_id
@@ -57,6 +57,7 @@ def stack(broker: LocalBroker, redis_server: LocalRedis) -> Iterator[NotifyStack
     s = NotifyStack(env)
     for item in CATALOG:
         s.bus.send("catalog", item["item_id"], item)
+    wait_until(lambda: catalogue_size(s.settings) == len(CATALOG), 60, "the catalogue applied")
     for n, items in enumerate(HISTORY):  # long ago: learned from, nothing scheduled
         s.buy(f"h{n}", f"buyer{n}", items, ts=1_700_000_000 + n)
     s.profile("probe", consent={"push": True})

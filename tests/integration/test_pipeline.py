@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Pipeline
-from tests.helpers import Bus, run, snapshot, wait_until
+from tests.helpers import Bus, catalogue_size, run, snapshot, wait_until
 from xsell.engine import suggestion_id
 from xsell.store import Store
 from xsell.verify.hostile_check import comparable
@@ -73,25 +73,14 @@ def meta(pipe: Pipeline, field: str) -> str | None:
     return run(go())
 
 
-def catalog_size(pipe: Pipeline) -> int:
-    async def go() -> int:
-        store = await Store.open(pipe.settings)
-        try:
-            return int(await store.client.hlen(store.keys.catalog))
-        finally:
-            await store.close()
-
-    return run(go())
-
-
 def load_shop(pipe: Pipeline, bus: Bus) -> None:
     for item in CATALOG:
         bus.send("catalog", item["item_id"], {"type": "item", **item})
+    wait_until(lambda: catalogue_size(pipe.settings) == len(CATALOG), what="catalogue applied")
     for n, items in enumerate(HISTORY):
         bus.send("orders", None, purchase(n, items))
     bus.send("orders", "u1", purchase(99, ["screen-1"], user="u1"))
     wait_until(lambda: meta(pipe, "N") == str(len(HISTORY) + 1), what="history applied")
-    wait_until(lambda: catalog_size(pipe) == len(CATALOG), what="catalogue applied")
     bus.collect("suggestions", len(HISTORY) + 1)
 
 

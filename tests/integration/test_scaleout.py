@@ -25,7 +25,13 @@ import pytest
 from kafka import KafkaConsumer
 
 from tests.conftest import env_settings, stack_env
-from tests.helpers import pair_guard_markers, run, wait_until, without_pair_guards
+from tests.helpers import (
+    catalogue_size,
+    pair_guard_markers,
+    run,
+    wait_until,
+    without_pair_guards,
+)
 from tests.integration.workload import Workload, make_workload
 from xsell.bench.memory import footprint
 from xsell.config.settings import Settings
@@ -174,17 +180,6 @@ def probes(work: Workload) -> tuple[list[tuple[str, str | None, bytes]], list[by
 
 def offers(message: dict[str, Any]) -> list[Any]:
     return message["items"]
-
-
-def catalogue_size(settings: Settings) -> int:
-    async def size() -> int:
-        store = await Store.open(settings)
-        try:
-            return (await store.ops.summary()).catalog
-        finally:
-            await store.close()
-
-    return run(size())
 
 
 def run_group(group: Group, work: Workload) -> dict[str, Any]:
