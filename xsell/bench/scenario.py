@@ -170,7 +170,7 @@ def run_scenario(ctx: Context, sc: Scenario, profile: Path | None = None) -> dic
         "redis_commands_per_event": round(server["commands"] / handled, 2),
         "redis_calls_per_event": {
             name: round(calls / handled, 2)
-            for name, calls in sorted(server["calls"].items(), key=lambda kv: -kv[1])[:8]
+            for name, calls in sorted(server["calls"].items(), key=lambda kv: -kv[1])[:14]
             if name != "info"
         },
         "worker_events": handled,

@@ -30,6 +30,7 @@ from xsell.config.settings import Settings
 from xsell.models.events import CartEvent, CatalogItem, Event, PurchaseEvent
 from xsell.store.attribution.ledger import Attribution, is_attributed
 from xsell.store.backend.client import Call, RedisClient, Runner, connect
+from xsell.store.core.batching import run_merged
 from xsell.store.core.calls import CallBuilder, event_id_of, stream_of
 from xsell.store.core.categories import (
     before_pairs,
@@ -144,7 +145,7 @@ class EventStore(EpochWatch):
                 new_calls = [c for c in new_calls if c[0] is not APPLY_PAIRS]
             calls.extend(new_calls)
         guards.note(calls)
-        results = await self.runner.run(calls)
+        results = await run_merged(self.runner, calls)
         until = self.calls.pending_until(now_ms)
         counted = self._count_calls(attribution, effects, ledger_at, results, now_ms, until)
 
@@ -173,7 +174,7 @@ class EventStore(EpochWatch):
                 co_adds.extend(new_calls)
         step3 = [*counted, *co_adds, *held]
         guards.note(step3)
-        await self.runner.run(step3)
+        await run_merged(self.runner, step3)
 
         ttl = self.settings.learning.dedup_horizon_seconds
         await self.runner.run(

@@ -206,14 +206,26 @@ PURCHASE_USER = lua_script(
 -- a history keeps (the oldest purchases are dropped beyond it), ARGV[4 ..] the order's items.
 -- Records the purchase in the history (keeping the latest ts per item) and empties the cart.
 -- returns: the number of items whose history entry changed.
+-- One HMGET and one HSET for all the order's items, not a HGET and HSET each.
 local ts = tonumber(ARGV[1])
 local changed = 0
-for i = 4, #ARGV do
-  local old = tonumber(redis.call('HGET', KEYS[2], ARGV[i]))
-  if old == nil or old < ts then
-    redis.call('HSET', KEYS[2], ARGV[i], ARGV[1])
-    changed = changed + 1
+local items = {}
+for i = 4, #ARGV do items[#items + 1] = ARGV[i] end
+local set = {}
+for from = 1, #items, 500 do
+  local upto = math.min(from + 499, #items)
+  local old = redis.call('HMGET', KEYS[2], unpack(items, from, upto))
+  for i = from, upto do
+    local was = tonumber(old[i - from + 1])
+    if was == nil or was < ts then
+      set[#set + 1] = items[i]
+      set[#set + 1] = ARGV[1]
+      changed = changed + 1
+    end
   end
+end
+for from = 1, #set, 1000 do
+  redis.call('HSET', KEYS[2], unpack(set, from, math.min(from + 999, #set)))
 end
 local cap = tonumber(ARGV[3])
 if redis.call('HLEN', KEYS[2]) > cap then

@@ -1,0 +1,161 @@
+"""Merged per-batch scripts against a real redis-server (xsell/store/core/batching.py): a
+micro-batch's pairs in one call give the very state (every weight to the last bit, pruning,
+landmarks, markers, done keys) that the events give one APPLY_PAIRS call at a time, with far
+fewer commands; a cart's events in one call answer and write as CART_UPDATE one by one."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.helpers import dump_state, run
+from xsell.config.settings import Settings
+from xsell.models.events import CartEvent
+from xsell.store import Store
+from xsell.store.backend.client import Call
+from xsell.store.core.batching import plan, run_merged
+from xsell.store.core.keys import Signal, Stream
+from xsell.store.core.pair_batch import APPLY_PAIRS_BATCH
+
+pytestmark = pytest.mark.integration
+NOW = 10**13
+
+
+def _events(rng: random.Random, n: int) -> list[tuple[str, float, str, list[str], float]]:
+    """(event id, ts, mode, items, base): carts (star: the new item and its cart) and orders
+    (all), over few items so that they share zsets, with repeats (a duplicate send)."""
+    items = [f"i{k}" for k in range(14)]
+    out = []
+    ts = 1_000.0
+    for k in range(n):
+        ts += rng.choice([1.0, 7.5, 400.0])  # long gaps move the landmarks (short half-life)
+        size = rng.randint(2, 7)
+        chosen = rng.sample(items, size)
+        mode = rng.choice(["star", "all"])
+        out.append((f"e{k}", ts, mode, chosen, 0.25 if mode == "star" else 1.0))
+        if rng.random() < 0.1:
+            out.append(out[-1])  # the same event again in the batch
+    return out
+
+
+def _calls(store: Store, events: list[tuple[str, float, str, list[str], float]]) -> list[Call]:
+    calls: list[Call] = []
+    for eid, ts, mode, items, base in events:
+        signal = Signal.CO_ADD if mode == "star" else Signal.PURCHASE
+        stream = Stream.CART if mode == "star" else Stream.ORDERS
+        calls += store.calls.pair_calls(
+            eid, ts, stream, base, mode, items, items, NOW, signal=signal
+        )
+    return calls
+
+
+def _stripped(state: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    ns = settings.redis.key_namespace
+    return {k[len(ns) :]: v for k, v in state.items()}
+
+
+async def _commands(store: Store) -> int:
+    return int((await store.client.info("stats"))["total_commands_processed"])
+
+
+@pytest.mark.parametrize(
+    ("seed", "overrides", "fewer"),
+    [
+        (1, {"max_neighbors": 4, "half_life_days": 0.0005}, 1.2),  # prunes often, rescales
+        (2, {"max_neighbors": 4, "half_life_days": 0.0005}, 1.2),
+        (3, {"max_neighbors": 200, "half_life_days": 30.0}, 3.0),  # as the defaults do
+    ],
+)
+def test_a_batch_gives_the_state_of_its_events_one_by_one(
+    make_settings: Callable[..., Settings], seed: int, overrides: dict[str, Any], fewer: float
+) -> None:
+    one, batched = make_settings(**overrides), make_settings(**overrides)
+    events = _events(random.Random(seed), 120)
+
+    async def go() -> None:
+        a, b = await Store.open(one), await Store.open(batched)
+        try:
+            await a.runner.run([("SET", a.keys.done(Stream.ORDERS, "e3"), "1")])  # done before
+            await b.runner.run([("SET", b.keys.done(Stream.ORDERS, "e3"), "1")])
+            before = await _commands(a)
+            for call in _calls(a, events):
+                await a.runner.run([call])
+            singles = await _commands(a) - before - len(_calls(a, events))
+            before = await _commands(b)
+            chunks = [events[k : k + 25] for k in range(0, len(events), 25)]
+            for chunk in chunks:
+                merged, _ = plan(_calls(b, chunk))
+                assert len(merged) == 1 and merged[0][0] is APPLY_PAIRS_BATCH
+                await b.runner.run(merged)
+            batched_commands = await _commands(b) - before - len(chunks)
+            left, right = await dump_state(a), await dump_state(b)
+            assert _stripped(left, one) == _stripped(right, batched)
+            assert any(k.endswith(":h") for k in left)  # landmarks were written
+            assert batched_commands * fewer < singles, (batched_commands, singles)
+        finally:
+            await a.close()
+            await b.close()
+
+    run(go())
+
+
+def test_a_redelivered_batch_changes_nothing(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(max_neighbors=3)
+    events = _events(random.Random(7), 30)
+
+    async def go() -> None:
+        store = await Store.open(settings)
+        try:
+            merged, _ = plan(_calls(store, events))
+            applied = (await store.runner.run(merged))[0]
+            assert applied == len({e[0] for e in events})
+            state = await dump_state(store)
+            assert (await store.runner.run(merged))[0] == 0
+            assert await dump_state(store) == state
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def _unordered(answer: Any) -> tuple[int, list[tuple[str, str]]]:
+    """A cart answer with its cart as sorted (item, ts) pairs: the hash's order is Redis'."""
+    pair, flat = answer
+    return int(pair), sorted(zip(flat[::2], flat[1::2], strict=True))
+
+
+def test_a_carts_events_in_one_call_answer_and_write_as_one_by_one(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """CART_UPDATES: the same answers (pair flag, cart before) and the same carts, lifetimes
+    included, as CART_UPDATE event by event; a small cap drops the oldest items."""
+    one, batched = make_settings(max_cart_items=4), make_settings(max_cart_items=4)
+    rng = random.Random(5)
+    events = []
+    for k in range(80):
+        user, item = rng.choice(["u1", "u2"]), rng.choice("abcdefg")
+        kind = "remove_from_cart" if rng.random() < 0.25 else "add_to_cart"
+        events.append(CartEvent(f"c{k}", kind, user, item, 1000.0 + k // 3))
+    events.append(events[10])  # a redelivery inside the batch
+
+    async def go() -> None:
+        a, b = await Store.open(one), await Store.open(batched)
+        try:
+            singles = [(await a.runner.run(a.calls.event_calls(e, NOW)))[0] for e in events]
+            calls = [c for e in events for c in b.calls.event_calls(e, NOW)]
+            merged, _ = plan(calls)
+            assert len(merged) == 2  # one call per cart
+            answers = await run_merged(b.runner, calls)
+            assert list(map(_unordered, answers)) == list(map(_unordered, singles))
+            left, right = await dump_state(a), await dump_state(b)
+            assert _stripped(left, one) == _stripped(right, batched) and left
+            for user in ("u1", "u2"):
+                assert await b.client.ttl(b.keys.cart(user)) > 0
+        finally:
+            await a.close()
+            await b.close()
+
+    run(go())

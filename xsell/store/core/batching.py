@@ -1,0 +1,80 @@
+"""One round trip's calls with the per-event scripts merged into per-batch ones, answered as
+if they had run one by one.
+
+The apply (:mod:`xsell.store.core.apply`) builds its calls event by event, which keeps its
+logic simple; :func:`run_merged` sends fewer, larger script calls and hands back an answer per
+original call, so the caller does not change:
+
+- every single-Redis pair call -> one :data:`~xsell.store.core.pair_batch.APPLY_PAIRS_BATCH`
+  (each original call answers the batch's count of events applied);
+- a cart's CART_UPDATE calls -> one :data:`~xsell.store.core.cart_batch.CART_UPDATES`, when no
+  other call of the round trip names that cart (a purchase empties it, a forget deletes it,
+  a redelivered event reads it), so that moving them together cannot reorder anything.
+
+A merged call takes the place of the last call it replaces: later is safe for both, as
+nothing else in the round trip touches what they touch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from xsell.store.backend.client import Call, Runner
+from xsell.store.backend.scripts import LuaScript
+from xsell.store.core.cart_batch import merge_cart_calls
+from xsell.store.core.lua import APPLY_PAIRS, CART_UPDATE
+from xsell.store.core.pair_batch import merge_pair_calls
+
+
+def _names(call: Call) -> list[str]:
+    """The keys (and other text arguments) a call names."""
+    if isinstance(call[0], LuaScript):
+        return [str(k) for k in call[1]]
+    return [a for a in call[1:] if isinstance(a, str)]
+
+
+def plan(calls: Sequence[Call]) -> tuple[list[Call], list[tuple[int, int | None]]]:
+    """The merged calls, and for each original call where its answer is: (merged call's
+    index, None = the whole answer, or n = the n-th item of a merged list answer)."""
+    groups: list[tuple[list[int], bool]] = []  # (original indexes, answers listed per call)
+    pairs = [n for n, c in enumerate(calls) if c[0] is APPLY_PAIRS and c[2][7] == "done"]
+    if len(pairs) >= 2:
+        groups.append((pairs, False))
+    carts: dict[str, list[int]] = {}
+    named: set[str] = set()
+    for n, c in enumerate(calls):
+        if c[0] is CART_UPDATE:
+            carts.setdefault(str(c[1][0]), []).append(n)
+        else:
+            named.update(_names(c))
+    groups += [(idx, True) for key, idx in carts.items() if len(idx) >= 2 and key not in named]
+
+    last: dict[int, tuple[Call, list[int], bool]] = {}
+    dropped: set[int] = set()
+    for idx, listed in groups:
+        members = [calls[n] for n in idx]
+        merged = merge_cart_calls(members) if listed else merge_pair_calls(members)
+        last[idx[-1]] = (merged, idx, listed)
+        dropped.update(idx[:-1])
+    out: list[Call] = []
+    where: list[tuple[int, int | None]] = [(-1, None)] * len(calls)
+    for n, call in enumerate(calls):
+        if n in dropped:
+            continue
+        if n in last:
+            merged, idx, listed = last[n]
+            for k, m in enumerate(idx):
+                where[m] = (len(out), k if listed else None)
+            out.append(merged)
+        else:
+            where[n] = (len(out), None)
+            out.append(call)
+    return out, where
+
+
+async def run_merged(runner: Runner, calls: Sequence[Call]) -> list[Any]:
+    """Run ``calls`` in one round trip with the merges of :func:`plan`; one answer per call."""
+    merged, where = plan(calls)
+    answers = await runner.run(merged)
+    return [answers[m] if k is None else answers[m][k] for m, k in where]
