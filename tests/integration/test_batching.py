@@ -5,6 +5,7 @@ fewer commands; a cart's events in one call answer and write as CART_UPDATE one 
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 
 from tests.helpers import dump_state, run
 from xsell.config.settings import Settings
-from xsell.models.events import CartEvent
+from xsell.models.events import CartEvent, OrderLine, PurchaseEvent
 from xsell.store import Store
 from xsell.store.backend.client import Call
 from xsell.store.core.batching import plan, run_merged
@@ -154,6 +155,62 @@ def test_a_carts_events_in_one_call_answer_and_write_as_one_by_one(
             assert _stripped(left, one) == _stripped(right, batched) and left
             for user in ("u1", "u2"):
                 assert await b.client.ttl(b.keys.cart(user)) > 0
+        finally:
+            await a.close()
+            await b.close()
+
+    run(go())
+
+
+def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """ATTRIBUTE_MANY: after the same offers, a user's adds and purchases (accepted offers,
+    repeats, a redelivered event, explicit suggestion ids) give the same answers and the same
+    ledger as ATTRIBUTE event by event."""
+    one, batched = make_settings(), make_settings()
+    rng = random.Random(11)
+    offers = [
+        {
+            "suggestion_id": f"s{k}",
+            "user_id": "u1",
+            "placement": "cart",
+            "variant": "control",
+            "items": [{"item_id": i} for i in rng.sample("abcdef", 3)],
+        }
+        for k in range(6)
+    ]
+    events: list[Any] = []
+    for k in range(40):
+        item = rng.choice("abcdefg")
+        if rng.random() < 0.7:
+            events.append(CartEvent(f"a{k}", "add_to_cart", "u1", item, 1010.0 + k, None))
+        else:
+            sid = rng.choice(["", "s2", "s9"]) or None
+            line = OrderLine(item, quantity=2, price=3.5, suggestion_id=sid)
+            events.append(PurchaseEvent(f"p{k}", f"o{k}", "u1", 1010.0 + k, (line,)))
+    events.append(events[3])
+
+    async def go() -> None:
+        a, b = await Store.open(one), await Store.open(batched)
+        try:
+            for store in (a, b):
+                assert store.ledger is not None
+                for call in store.ledger.offer_calls(offers, [1000.0 + k for k in range(6)]):
+                    await store.runner.run([call])
+            assert a.ledger is not None and b.ledger is not None
+            singles = [(await a.runner.run([a.ledger.ledger_call(e)]))[0] for e in events]
+            calls = [b.ledger.ledger_call(e) for e in events]
+            merged, _ = plan(calls)
+            assert len(merged) == 1
+            answers = await run_merged(b.runner, calls)
+            # the pseudonym hashes the ledger's key, which holds the namespace
+            pa, pb = json.loads(singles[0])["pid"], json.loads(answers[0])["pid"]
+            assert [x.replace(pb, pa) for x in answers] == singles
+            assert any('"accepted"' in s for s in singles)
+            left, right = await dump_state(a), await dump_state(b)
+            same = json.loads(json.dumps(_stripped(right, batched)).replace(pb, pa))
+            assert _stripped(left, one) == same
         finally:
             await a.close()
             await b.close()

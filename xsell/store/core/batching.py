@@ -7,9 +7,12 @@ original call, so the caller does not change:
 
 - every single-Redis pair call -> one :data:`~xsell.store.core.pair_batch.APPLY_PAIRS_BATCH`
   (each original call answers the batch's count of events applied);
-- a cart's CART_UPDATE calls -> one :data:`~xsell.store.core.cart_batch.CART_UPDATES`, when no
-  other call of the round trip names that cart (a purchase empties it, a forget deletes it,
-  a redelivered event reads it), so that moving them together cannot reorder anything.
+- a cart's CART_UPDATE calls -> one :data:`~xsell.store.core.cart_batch.CART_UPDATES`, and a
+  ledger's ATTRIBUTE calls -> one
+  :data:`~xsell.store.attribution.attribute_batch.ATTRIBUTE_MANY` (each original call answers
+  its own item of the merged answer), when no other call of the round trip names that cart or
+  ledger (a purchase empties the cart, a forget deletes both, a redelivered event reads the
+  cart, a feedback writes the ledger), so that moving them together cannot reorder anything.
 
 A merged call takes the place of the last call it replaces: later is safe for both, as
 nothing else in the round trip touches what they touch.
@@ -17,14 +20,22 @@ nothing else in the round trip touches what they touch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from xsell.store.attribution.attribute_batch import merge_attribute_calls
+from xsell.store.attribution.lua import ATTRIBUTE
 from xsell.store.backend.client import Call, Runner
 from xsell.store.backend.scripts import LuaScript
 from xsell.store.core.cart_batch import merge_cart_calls
 from xsell.store.core.lua import APPLY_PAIRS, CART_UPDATE
 from xsell.store.core.pair_batch import merge_pair_calls
+
+# per-key scripts whose calls of one key merge into one, answered per call
+LISTED: dict[Any, Callable[[Sequence[Call]], Call]] = {
+    CART_UPDATE: merge_cart_calls,
+    ATTRIBUTE: merge_attribute_calls,
+}
 
 
 def _names(call: Call) -> list[str]:
@@ -41,20 +52,20 @@ def plan(calls: Sequence[Call]) -> tuple[list[Call], list[tuple[int, int | None]
     pairs = [n for n, c in enumerate(calls) if c[0] is APPLY_PAIRS and c[2][7] == "done"]
     if len(pairs) >= 2:
         groups.append((pairs, False))
-    carts: dict[str, list[int]] = {}
+    per_key: dict[tuple[Any, str], list[int]] = {}
     named: set[str] = set()
     for n, c in enumerate(calls):
-        if c[0] is CART_UPDATE:
-            carts.setdefault(str(c[1][0]), []).append(n)
+        if c[0] in LISTED:
+            per_key.setdefault((c[0], str(c[1][0])), []).append(n)
         else:
             named.update(_names(c))
-    groups += [(idx, True) for key, idx in carts.items() if len(idx) >= 2 and key not in named]
+    groups += [(ix, True) for (_, key), ix in per_key.items() if len(ix) > 1 and key not in named]
 
     last: dict[int, tuple[Call, list[int], bool]] = {}
     dropped: set[int] = set()
     for idx, listed in groups:
         members = [calls[n] for n in idx]
-        merged = merge_cart_calls(members) if listed else merge_pair_calls(members)
+        merged = LISTED[members[0][0]](members) if listed else merge_pair_calls(members)
         last[idx[-1]] = (merged, idx, listed)
         dropped.update(idx[:-1])
     out: list[Call] = []
