@@ -14,7 +14,8 @@ from tests.helpers import run
 from xsell.config.settings import Settings
 from xsell.models.attribution import Ledger, on_add, on_buy, record
 from xsell.store import Store
-from xsell.store.attribution.lua import ATTRIBUTE, RECORD_OFFERS
+from xsell.store.attribution.lua import ATTRIBUTE
+from xsell.store.attribution.offers_lua import RECORD_OFFERS
 from xsell.store.backend.scripts import number_arg
 
 pytestmark = pytest.mark.integration
@@ -129,7 +130,7 @@ def test_the_ledger_keeps_its_setting_of_entries(
             assert store.ledger is not None
             for n, message in enumerate(messages):
                 calls = store.ledger.offer_calls([message], [1000.0 + n])
-                await store.runner.run(calls)
+                await store.runner.run(list(calls.values()))
             return int(await store.client.zcard(store.keys.ledger("busy")[1]))
         finally:
             await store.close()

@@ -98,6 +98,13 @@ def test_every_call_of_the_store_keeps_its_keys_in_one_slot(cluster: LocalRedisC
     ]
     items = [str(i) for i in ITEMS]
     calls += store.calls.pair_calls("e", 1.0, "c", 0.25, "star", items, items, 0, signal="c")
+    assert store.ledger is not None
+    offers = [
+        {"suggestion_id": f"s{n}", "user_id": user, "placement": "cart", "variant": "a"}
+        | {"items": [{"item_id": i} for i in items[:3]]}
+        for n, user in enumerate(["{u}:*", "a}b{", "%s", "{u}:*", "plain"])
+    ]
+    calls += store.ledger.offer_calls(offers, [1.0] * len(offers)).values()
     assert len(calls) > 300
     for call in calls:
         keys = (

@@ -116,8 +116,9 @@ def test_attribution_ledger_max_entries() -> None:
     settings = load_settings(attribution_ledger_max_entries=300)
     ledger = Attribution(Keys(settings.redis.key_namespace), settings)
     message = {"user_id": "u", "suggestion_id": "s", "placement": "cart", "variant": "a"}
-    [(_, _, args)] = ledger.offer_calls([{**message, "items": [{"item_id": "i"}]}], [1.0])
-    assert args[5:] == ["300", "i"]  # ARGV[6]: the cap the script prunes to
+    [(_, _, args)] = ledger.offer_calls([{**message, "items": [{"item_id": "i"}]}], [1.0]).values()
+    assert args[1] == "300"  # ARGV[2]: the cap the script prunes to
+    assert args[2:] == ["s", "1.0", "cart", "a", "1", "i"]
     refused(attribution_ledger_max_entries=99)
 
 

@@ -21,7 +21,8 @@ from typing import Any, TypeGuard
 from xsell.config.settings import Settings
 from xsell.models.events import CartEvent, FeedbackEvent, PurchaseEvent
 from xsell.models.experiments import variant_of
-from xsell.store.attribution.lua import ATTRIBUTE, COUNT, FEEDBACK, RECORD_OFFERS
+from xsell.store.attribution.lua import ATTRIBUTE, COUNT, FEEDBACK
+from xsell.store.attribution.offers_lua import RECORD_OFFERS_MANY
 from xsell.store.backend.client import Call, Runner
 from xsell.store.backend.scripts import number_arg
 from xsell.store.core.keys import Keys
@@ -179,30 +180,27 @@ class Attribution:
 
     def offer_calls(
         self, messages: Sequence[dict[str, Any]], trigger_ts: Sequence[float]
-    ) -> list[Call]:
-        """RECORD_OFFERS of each published message of a known user (empty ones too: the
-        holdout's messages record the user as seen in ``control``)."""
-        calls: list[Call] = []
+    ) -> dict[str, Call]:
+        """RECORD_OFFERS_MANY of each known user: all the user's published messages, in their
+        order, in one call (empty ones too: the holdout's messages record the user as seen in
+        ``control``). Keyed by user id, in the order of each user's first message."""
+        args: dict[str, list[str]] = {}
         for message, ts in zip(messages, trigger_ts, strict=True):
-            if message["user_id"] is None:
+            user = message["user_id"]
+            if user is None:
                 continue
             items = [o["item_id"] for o in message["items"]]
-            calls.append(
-                (
-                    RECORD_OFFERS,
-                    self.keys.ledger(message["user_id"]),
-                    [
-                        message["suggestion_id"],
-                        number_arg(ts),
-                        message["placement"],
-                        message["variant"],
-                        number_arg(self.window),
-                        str(self.max_entries),
-                        *items,
-                    ],
-                )
+            args.setdefault(user, [number_arg(self.window), str(self.max_entries)]).extend(
+                [
+                    message["suggestion_id"],
+                    number_arg(ts),
+                    message["placement"],
+                    message["variant"],
+                    str(len(items)),
+                    *items,
+                ]
             )
-        return calls
+        return {user: (RECORD_OFFERS_MANY, self.keys.ledger(user), a) for user, a in args.items()}
 
     def offers_earned(self, message: dict[str, Any], pid: str | None) -> Earned:
         """A published message's aggregates: one suggestion, and its user seen."""
@@ -226,21 +224,22 @@ async def record_offers(
     first: Sequence[Call] = (),
 ) -> list[Any]:
     """Record published messages (shape of a suggestion: suggestion_id, user_id, placement,
-    variant, items) in their users' ledgers, then count them in their days: two round trips,
-    the ledger's answers (pseudonyms) feeding the counters. ``first``: other calls to send in
-    the first round trip (their answers are returned)."""
-    known = [
-        (m, ts) for m, ts in zip(messages, offered_at, strict=True) if m["user_id"] is not None
-    ]
-    offers = attribution.offer_calls([m for m, _ in known], [ts for _, ts in known])
-    answers = await runner.run([*first, *offers])
-    pids = answers[len(first) :]
+    variant, items) in their users' ledgers, one script call per user, then count them in
+    their days: two round trips, the ledger's answers (pseudonyms) feeding the counters.
+    ``first``: other calls to send in the first round trip (their answers are returned)."""
+    offers = attribution.offer_calls(messages, offered_at)
+    answers = await runner.run([*first, *offers.values()])
+    pids = dict(zip(offers, answers[len(first) :], strict=True))
     now_ms = int(time.time() * 1000)
     counted: list[Call | None] = [
         attribution.count_call(
-            f"s:{m['suggestion_id']}", ts, attribution.offers_earned(m, str(pid)), now_ms
+            f"s:{m['suggestion_id']}",
+            ts,
+            attribution.offers_earned(m, str(pids[m["user_id"]])),
+            now_ms,
         )
-        for (m, ts), pid in zip(known, pids, strict=True)
+        for m, ts in zip(messages, offered_at, strict=True)
+        if m["user_id"] is not None
     ]
     counted += [
         attribution.count_call(

@@ -1,4 +1,5 @@
-"""Lua scripts of feedback and attribution (the rules: models/attribution.py, their reference).
+"""Lua scripts of feedback and attribution (the rules: models/attribution.py, their reference;
+the scripts that record offers: offers_lua.py).
 
 A user's ledger lives in the user's slot: hash ``NS:{u:USER}:att`` and zset ``NS:{u:USER}:atz``
 (each field's event time, for pruning what is older than the attribution window):
@@ -21,7 +22,8 @@ from __future__ import annotations
 
 from xsell.store.backend.scripts import lua_script
 
-_LEDGER = """
+# the helpers every ledger script starts with (xsell/store/attribution/offers_lua.py too)
+LEDGER_LUA = """
 local att, atz = KEYS[1], KEYS[2]
 local SEP = string.char(0)
 -- prune what the window left behind (and keep a busy user's ledger to its newest cap entries)
@@ -37,6 +39,7 @@ local function prune(now, window, cap)
     redis.call('HDEL', att, unpack(part))
     redis.call('ZREM', atz, unpack(part))
   end
+  return old
 end
 local function put(field, value, ts)
   redis.call('HSET', att, field, value)
@@ -61,46 +64,9 @@ local function expire(window)
 end
 """
 
-RECORD_OFFERS = lua_script(
-    "record_offers",
-    _LEDGER
-    + """
--- KEYS[1] the user's ledger hash, KEYS[2] its ages zset.
--- ARGV[1] suggestion id, ARGV[2] trigger ts (s), ARGV[3] placement, ARGV[4] variant,
--- ARGV[5] window (s), ARGV[6] the ledger's most entries (XSELL_ATTRIBUTION_LEDGER_MAX_ENTRIES),
--- ARGV[7 ..] the offered item ids.
--- An item's offer ('o') moves to this suggestion unless a later one holds it; a redelivered
--- suggestion changes nothing (HSETNX keeps the flags it earned).
--- returns: the user's pseudonym.
-local sid, ts, placement, variant = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
-local window = tonumber(ARGV[5])
-prune(ts, window, tonumber(ARGV[6]))
-local meta = ts .. '|' .. placement .. '|' .. variant
-if redis.call('HSETNX', att, 's' .. SEP .. sid, meta) == 1 then
-  redis.call('ZADD', atz, ts, 's' .. SEP .. sid)
-end
-for i = 7, #ARGV do
-  local item = ARGV[i]
-  local x = 'x' .. SEP .. sid .. SEP .. item
-  if redis.call('HSETNX', att, x, meta .. '|') == 1 then redis.call('ZADD', atz, ts, x) end
-  local o = 'o' .. SEP .. item
-  local current = redis.call('HGET', att, o)
-  local newer = true
-  if current and current ~= sid then
-    local held = redis.call('HGET', att, 'x' .. SEP .. current .. SEP .. item)
-    if held and tonumber(split(held)[1]) > ts then newer = false end
-  end
-  if newer then put(o, sid, ts) end
-end
-local pid = pseudonym(sid)
-expire(window)
-return pid
-""",
-)
-
 ATTRIBUTE = lua_script(
     "attribute",
-    _LEDGER
+    LEDGER_LUA
     + """
 -- KEYS[1] the user's ledger hash, KEYS[2] its ages zset.
 -- ARGV[1] event id, ARGV[2] event ts (s), ARGV[3] window (s), ARGV[4] 'add' | 'buy',
@@ -160,7 +126,7 @@ return out
 
 FEEDBACK = lua_script(
     "feedback",
-    _LEDGER
+    LEDGER_LUA
     + """
 -- KEYS[1] the user's ledger hash, KEYS[2] its ages zset.
 -- ARGV[1] event id, ARGV[2] ts (s), ARGV[3] window (s), ARGV[4] suggestion id,
