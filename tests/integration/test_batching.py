@@ -196,7 +196,9 @@ def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
         try:
             for store in (a, b):
                 assert store.ledger is not None
-                for call in store.ledger.offer_calls(offers, [1000.0 + k for k in range(6)]):
+                for call in store.ledger.offer_calls(
+                    offers, [1000.0 + k for k in range(6)]
+                ).values():
                     await store.runner.run([call])
             assert a.ledger is not None and b.ledger is not None
             singles = [(await a.runner.run([a.ledger.ledger_call(e)]))[0] for e in events]
