@@ -39,7 +39,9 @@ end
 -- zset z: score(member) += w for every member of list ms, with two calls per chunk instead of
 -- one ZINCRBY per member (same double arithmetic as ZINCRBY, several times faster). The sums go
 -- to ZADD as Lua numbers, which Redis converts with %.17g (exact), like fmt but cheaper.
+-- returns: how many members were new to z.
 local function add_weight(z, ms, w)
+  local added = 0
   for from = 1, #ms, 500 do
     local upto = math.min(from + 499, #ms)
     local cur = redis.call('ZMSCORE', z, unpack(ms, from, upto))
@@ -50,8 +52,9 @@ local function add_weight(z, ms, w)
       args[n + 2] = ms[i]
       n = n + 2
     end
-    redis.call('ZADD', z, unpack(args))
+    added = added + redis.call('ZADD', z, unpack(args))
   end
+  return added
 end
 -- Guard markers (xsell/store/core/guards.py): zset m, marker -> the time (ms) after which it
 -- may be dropped. A marker is written pending (until = now + the pending lifetime) and
@@ -84,7 +87,8 @@ APPLY_PAIRS = lua_script(
 -- ARGV[11] T, ARGV[12 .. 11+T] target ids, ARGV[12+T ..] partner ids; T = 0: every partner
 --   is a target too (ARGV[12 ..] once: an order's items, a cart's hub and partners).
 -- Pruning: when a zset holds more than cap + cap/4 partners, the lightest are removed down to
---   cap (ties: lowest member first), so pruning is amortised and deterministic.
+--   cap (ties: lowest member first), so pruning is amortised and deterministic. Only a call
+--   that adds a partner can push a zset over, so only such a call counts it (ZCARD).
 -- returns: the number of targets applied now (0 when the marker was applied before).
 local marker = ARGV[1]
 local ts, hl, base = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -115,8 +119,8 @@ for j = 1, T do
       if ARGV[p] ~= target then others[#others + 1] = ARGV[p] end
     end
   end
-  add_weight(zinc, others, w)
-  if cap > 0 then
+  local added = add_weight(zinc, others, w)
+  if cap > 0 and added > 0 then
     local card = redis.call('ZCARD', zinc)
     if card > cap + math.floor(cap / 4) then
       redis.call('ZREMRANGEBYRANK', zinc, 0, card - cap - 1)

@@ -39,6 +39,7 @@ APPLY_PAIRS_BATCH = lua_script(
 -- Each event is applied as APPLY_PAIRS 'done' would (same order of additions, pruning after
 --   the same event), when its done key is new and its marker is not on the guards.
 -- returns: the number of events applied now.
+local ARGV, KEYS = ARGV, KEYS
 local guard = KEYS[1]
 local E, pending = tonumber(ARGV[1]), tonumber(ARGV[2])
 local hl, cap, life = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -48,8 +49,8 @@ local a, k = 6, 2
 for e = 1, E do
   local T, P = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
   events[e] = {marker = ARGV[a], ts = tonumber(ARGV[a + 1]), base = tonumber(ARGV[a + 2]),
-               mode = ARGV[a + 3], T = T, t0 = a + 6, P = P, p0 = a + 6 + T, done = KEYS[k],
-               k0 = k + 1}
+               star = ARGV[a + 3] ~= 'all', T = T, t0 = a + 6, P = P, p0 = a + 6 + T,
+               done = KEYS[k], k0 = k + 1}
   a = a + 6 + T + P
   k = k + 1 + 3 * T
 end
@@ -79,30 +80,36 @@ for from = 1, #written, 1000 do
   redis.call('ZADD', guard, 'NX', unpack(written, from, math.min(from + 999, #written)))
 end
 
--- the partners each target zset of a fresh event takes, in event order
-local function others_of(ev, target)
+-- A target's partners in an event: star mode pairs a partner with the hub (partner 1) only;
+-- otherwise the target pairs with every partner but itself. from .. to over ARGV, skip = the
+-- target's own id.
+local function span(ev, target)
   local hub = ARGV[ev.p0]
-  if ev.mode ~= 'all' and target ~= hub then return {hub} end
-  local out = {}
-  for p = ev.p0, ev.p0 + ev.P - 1 do
-    if ARGV[p] ~= target then out[#out + 1] = ARGV[p] end
-  end
-  return out
+  if ev.star and target ~= hub then return ev.p0, ev.p0 end
+  return ev.p0, ev.p0 + ev.P - 1
 end
-local wanted, wanted_set, order = {}, {}, {}
+
+-- the partners each target zset of a fresh event takes, read once per zset
+local wanted, wanted_n, order = {}, {}, {}
 for e = 1, E do
   local ev = events[e]
   if fresh[e] then
     for j = 1, ev.T do
       local z = KEYS[ev.k0 + 3 * (j - 1)]
-      if not wanted[z] then
-        wanted[z], wanted_set[z] = {}, {}
+      local target = ARGV[ev.t0 + j - 1]
+      local set = wanted[z]
+      if not set then
+        set = {}
+        wanted[z], wanted_n[z] = set, {}
         order[#order + 1] = z
       end
-      for _, p in ipairs(others_of(ev, ARGV[ev.t0 + j - 1])) do
-        if not wanted_set[z][p] then
-          wanted_set[z][p] = true
-          wanted[z][#wanted[z] + 1] = p
+      local list = wanted_n[z]
+      local from, to = span(ev, target)
+      for p = from, to do
+        local m = ARGV[p]
+        if m ~= target and not set[m] then
+          set[m] = true
+          list[#list + 1] = m
         end
       end
     end
@@ -112,24 +119,25 @@ end
 -- each zset's weights as Redis holds them plus this batch's additions
 local score, dirty, dirty_list, card, unflushed = {}, {}, {}, {}, {}
 local function load(z)
-  score[z] = {}
-  local ms = wanted[z] or {}
+  local sc = {}
+  score[z] = sc
+  local ms = wanted_n[z] or {}
   for from = 1, #ms, 500 do
     local upto = math.min(from + 499, #ms)
     local got = redis.call('ZMSCORE', z, unpack(ms, from, upto))
     for i = from, upto do
       local v = got[i - from + 1]
-      if v then score[z][ms[i]] = tonumber(v) end
+      if v then sc[ms[i]] = tonumber(v) end
     end
   end
 end
 local function flush(z)
-  local list = dirty_list[z]
+  local list, sc = dirty_list[z], score[z]
   if list and #list > 0 then
     for from = 1, #list, 500 do
       local args, n = {}, 0
       for i = from, math.min(from + 499, #list) do
-        args[n + 1] = score[z][list[i]]
+        args[n + 1] = sc[list[i]]
         args[n + 2] = list[i]
         n = n + 2
       end
@@ -145,7 +153,7 @@ end
 
 -- landmarks: read once per item; a move rescales its zsets as APPLY_PAIRS does
 local landmark = {}
-local function weight(h, zsets, ts, base)
+local function weight(h, z, zsib, ts, base)
   if hl <= 0 then return base end
   local L = landmark[h]
   if L == nil then
@@ -157,13 +165,14 @@ local function weight(h, zsets, ts, base)
     landmark[h] = L
   end
   if (ts - L) / hl > RESCALE then
-    for _, z in ipairs(zsets) do if score[z] then flush(z) end end
+    local zsets = {z, zsib}
+    for _, x in ipairs(zsets) do if score[x] then flush(x) end end
     local w = decay_weight(h, zsets, ts, hl, base)  -- rescales, moves L to ts
     landmark[h] = ts
-    for _, z in ipairs(zsets) do
-      if score[z] then
-        load(z)
-        card[z] = nil
+    for _, x in ipairs(zsets) do
+      if score[x] then
+        load(x)
+        card[x] = nil
       end
     end
     return w
@@ -178,17 +187,26 @@ for e = 1, E do
     applied = applied + 1
     for j = 1, ev.T do
       local kz = ev.k0 + 3 * (j - 1)
-      local z, zsib, h = KEYS[kz], KEYS[kz + 1], KEYS[kz + 2]
-      local w = weight(h, {z, zsib}, ev.ts, ev.base)
+      local z = KEYS[kz]
+      local target = ARGV[ev.t0 + j - 1]
+      local w = weight(KEYS[kz + 2], z, KEYS[kz + 1], ev.ts, ev.base)
       local s, d, dl = score[z], dirty[z], dirty_list[z]
       local added = 0
-      for _, p in ipairs(others_of(ev, ARGV[ev.t0 + j - 1])) do
-        local cur = s[p]
-        if cur == nil then added = added + 1 end
-        s[p] = (cur or 0) + w
-        if not d[p] then
-          d[p] = true
-          dl[#dl + 1] = p
+      local from, to = span(ev, target)
+      for p = from, to do
+        local m = ARGV[p]
+        if m ~= target then
+          local cur = s[m]
+          if cur == nil then
+            added = added + 1
+            s[m] = w
+          else
+            s[m] = cur + w
+          end
+          if not d[m] then
+            d[m] = true
+            dl[#dl + 1] = m
+          end
         end
       end
       if cap > 0 and added > 0 then
