@@ -7,7 +7,8 @@
   checks), ``k`` is at most XSELL_MAX_SUGGESTIONS, ``since`` is RFC 3339 or epoch seconds:
   what the running process accepts, not a looser type that it would answer with a 400;
 - every route that takes a key may answer 429 (failed authentications over the limit,
-  xsell/api/guard.py), with ``Retry-After``: declared beside its 401;
+  xsell/api/guard.py), with ``Retry-After``: declared beside its 401 (not the connectors'
+  webhooks, whose 401 is a wrong signature and never limited);
 - ``POST /v1/events`` reads its body raw (a mixed batch keeps its valid events), so its
   schema is declared here: one event, or an array holding at least one (``contains``), each
   event as the contract's JSON Schemas say (generated from the message models, like
@@ -86,10 +87,11 @@ def honest(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
         schemas.pop(name, None)
     ident = id_schema(settings.inputs.max_id_length)
     schemas.update(event_components(ident))
-    for methods in document["paths"].values():
+    for path, methods in document["paths"].items():
         for operation in methods.values():
             operation["responses"].pop("422", None)
-            _declare_too_many(operation["responses"])
+            if not path.startswith("/v1/connect/"):  # signed by the platform: no key, no 429
+                _declare_too_many(operation["responses"])
             for status, answer in operation["responses"].items():
                 if int(status) >= 400 and "content" in answer:  # errors are JSON everywhere
                     answer["content"] = {"application/json": next(iter(answer["content"].values()))}
