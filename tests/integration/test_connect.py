@@ -16,14 +16,15 @@ import pytest
 
 from tests.conftest import stack_env
 from tests.helpers import Bus
-from tests.integration.api_stack import ApiStack
+from tests.integration.api_stack import API_ENV, ApiStack
 from xsell.config.strength import new_secret
 from xsell.connect.common import signature
-from xsell.devenv.servers import LocalBroker, LocalRedis
+from xsell.devenv.servers import LocalApi, LocalBroker, LocalRedis
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "connect"
 SHOP_SECRET = new_secret()
+WOO_SECRET = new_secret()
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +193,76 @@ def test_the_routes_are_in_the_openapi_document(stack: ApiStack) -> None:
         assert responses["200"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/ConnectAnswer"
         }
+
+
+# --- WooCommerce: an API process of its own, with its secret set (no worker needed) ---------
+
+
+@pytest.fixture(scope="module")
+def woo(stack: ApiStack) -> Iterator[httpx.Client]:
+    env = {**stack.env, **API_ENV, "XSELL_WOOCOMMERCE_WEBHOOK_SECRET": WOO_SECRET}
+    env.pop("XSELL_SHOPIFY_WEBHOOK_SECRET")
+    api = LocalApi(env)
+    api.start(timeout=60)
+    with httpx.Client(base_url=api.url, timeout=30) as client:
+        yield client
+    api.stop()
+    assert "Traceback" not in api.log_text(), api.log_text()[-3000:]
+
+
+def woocommerce(
+    client: httpx.Client, topic: str | None, body: bytes, secret: str = WOO_SECRET
+) -> httpx.Response:
+    headers = {
+        "Content-Type": "application/json",
+        "X-WC-Webhook-Signature": signature(secret, body),
+        "X-WC-Webhook-Source": "https://shop.example/",
+        "X-WC-Webhook-Delivery-ID": "41",
+    }
+    if topic is not None:
+        headers["X-WC-Webhook-Topic"] = topic
+    return client.post("/v1/connect/woocommerce", content=body, headers=headers)
+
+
+def test_woocommerce_order_and_product_go_to_their_topics(woo: httpx.Client, bus: Bus) -> None:
+    ordered = woocommerce(woo, "order.created", body_of("woocommerce_order_created.json"))
+    assert ordered.status_code == 200, ordered.text
+    (order,) = bus.collect("orders", 1)
+    assert (order["type"], order["order_id"], order["user_id"]) == (
+        "purchase",
+        "woocommerce:727",
+        None,
+    )
+    assert [(line["item_id"], line["quantity"]) for line in order["items"]] == [
+        ("93", 2),
+        ("Bar3", 1),
+    ]
+    assert ordered.json()["event_ids"] == [order["event_id"]]
+    again = woocommerce(woo, "order.created", body_of("woocommerce_order_created.json"))
+    assert again.json()["event_ids"] == [order["event_id"]]
+    assert bus.collect("orders", 1)[0]["event_id"] == order["event_id"]
+    product = woocommerce(woo, "product.updated", body_of("woocommerce_product_updated.json"))
+    assert product.status_code == 200, product.text
+    (item,) = bus.collect("catalog", 1)
+    assert (item["item_id"], item["category"], item["price"]) == ("794", "clothing", 21.99)
+
+
+def test_woocommerce_ping_refusals_and_shopify_off(woo: httpx.Client) -> None:
+    ping = woo.post(
+        "/v1/connect/woocommerce",
+        content=b"webhook_id=12",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert ping.status_code == 200 and ping.json()["topic"] == "ping"
+    body = body_of("woocommerce_order_created.json")
+    wrong = woocommerce(woo, "order.created", body, secret=new_secret())
+    assert wrong.status_code == 401
+    unknown = woocommerce(woo, "coupon.created", body)
+    assert unknown.status_code == 400 and "'coupon.created'" in unknown.json()["error"]
+    missing = woocommerce(woo, None, body)
+    assert missing.status_code == 400 and "X-WC-Webhook-Topic" in missing.json()["error"]
+    malformed = woocommerce(woo, "product.updated", b'{"id": 5, "price": "cheap"}')
+    assert malformed.status_code == 400
+    assert malformed.json()["error"] == "body: price: expected a number, got 'cheap'"
+    off = woo.post("/v1/connect/shopify", content=b"{}", headers={"X-Shopify-Topic": "x"})
+    assert off.status_code == 404
