@@ -197,6 +197,12 @@ def test_the_routes_are_in_the_openapi_document(stack: ApiStack) -> None:
         assert responses["200"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/ConnectAnswer"
         }
+    (topic,) = [
+        p
+        for p in paths["/v1/connect/shopify"]["post"]["parameters"]
+        if p["name"] == "X-Shopify-Topic"
+    ]
+    assert topic["required"] and "orders/create" in topic["schema"]["enum"]
 
 
 # --- WooCommerce: an API process of its own, with its secret set (no worker needed) ---------
