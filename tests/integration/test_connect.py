@@ -6,9 +6,6 @@ a connector without its secret are refused; a retried webhook gives the same eve
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +25,6 @@ pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "connect"
 SHOP_SECRET = new_secret()
 WOO_SECRET = new_secret()
-ANY_PRICE = "price: expected a number, got 'cheap'"
 
 
 @pytest.fixture(scope="module")
@@ -177,6 +173,12 @@ def test_refusals(stack: ApiStack) -> None:
     malformed = shopify(stack, "orders/create", b'{"id": 1, "line_items": {}}', "x4")
     assert malformed.status_code == 400
     assert malformed.json()["error"] == "body: line_items: expected an array"
+    signed_only = {
+        "X-Shopify-Topic": "orders/create",
+        "X-Shopify-Hmac-Sha256": signature(SHOP_SECRET, body),
+    }
+    missing = stack.http.post("/v1/connect/shopify", content=body, headers=signed_only)
+    assert missing.status_code == 400 and "X-Shopify-Webhook-Id" in missing.json()["error"]
     not_json = shopify(stack, "orders/create", b"{", "x5")
     assert (not_json.status_code, not_json.json()["error"]) == (400, "body: not JSON")
     huge = b'{"id": 1, "note": "' + b"x" * (stack.settings.inputs.max_payload_bytes) + b'"}'
@@ -276,55 +278,3 @@ def test_woocommerce_ping_refusals_and_shopify_off(woo: httpx.Client) -> None:
     assert malformed.json()["error"] == "body: price: expected a number, got 'cheap'"
     off = woo.post("/v1/connect/shopify", content=b"{}", headers={"X-Shopify-Topic": "x"})
     assert off.status_code == 404
-
-
-# --- the commands: `xsell catalog load`, `xsell connect check` ------------------------------
-
-
-def xsell(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "xsell.cli", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-@pytest.mark.parametrize(
-    ("name", "items"),
-    [
-        ("feed.xml", ["TSHIRT-S", "MUG-1"]),
-        ("shopify_products.csv", ["TS-S", "TS-M", "plain-mug"]),
-    ],
-)
-def test_catalog_load_sends_the_feed_to_the_catalog_topic(
-    stack: ApiStack, bus: Bus, name: str, items: list[str]
-) -> None:
-    done = xsell("catalog", "load", str(FIXTURES / name), env=stack.env)
-    assert done.returncode == 0, done.stderr
-    assert f"{len(items)} item(s) sent to {stack.settings.topic('catalog')}" in done.stdout
-    # keyed by item id: partitions, so no order between items
-    assert sorted(r["item_id"] for r in bus.collect("catalog", len(items))) == sorted(items)
-
-
-def test_catalog_load_reports_refused_rows_and_unknown_formats(stack: ApiStack) -> None:
-    done = xsell("catalog", "load", str(FIXTURES / "catalog.csv"), "--json", env=stack.env)
-    summary = json.loads(done.stdout)
-    assert (summary["format"], summary["sent"]) == ("csv", 3)
-    assert summary["refused"] == [["line 5", "item_id: missing"], ["line 6", ANY_PRICE]]
-    unknown = xsell("catalog", "load", str(FIXTURES / "README.md"), env=stack.env)
-    assert unknown.returncode == 1 and "give --format" in unknown.stderr
-
-
-def test_connect_check_sends_a_signed_sample(stack: ApiStack) -> None:
-    done = xsell("connect", "check", "shopify", "--url", stack.api.url, env=stack.env)
-    assert done.returncode == 0, done.stderr
-    assert "(customers/data_request, signed): 200" in done.stdout
-    assert json.loads(done.stdout.splitlines()[1])["export"]["user_id"] == "xsell-connect-check"
-    off = xsell("connect", "check", "woocommerce", "--url", stack.api.url, env=stack.env)
-    assert off.returncode == 1
-    assert "XSELL_WOOCOMMERCE_WEBHOOK_SECRET is not set" in off.stderr
-    wrong = {**stack.env, "XSELL_SHOPIFY_WEBHOOK_SECRET": new_secret()}
-    refused = xsell("connect", "check", "shopify", "--url", stack.api.url, env=wrong)
-    assert refused.returncode == 1 and ": 401" in refused.stdout

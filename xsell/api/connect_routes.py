@@ -176,7 +176,7 @@ async def _publish(rt: ApiRuntime, answer: ConnectAnswer, records: list[Record])
         return answer
     await send_events(rt, accepted)
     answer.accepted = len(accepted)
-    log.info("%s %s: %d record(s) sent", answer.platform, answer.topic, len(accepted))
+    log.debug("%s %s: %d record(s) sent", answer.platform, answer.topic, len(accepted))
     return answer
 
 
