@@ -80,6 +80,13 @@ class _Api(Protocol):
     def secret_min_bits(self) -> float: ...
 
 
+class _Connect(Protocol):
+    @property
+    def shopify_webhook_secret(self) -> SecretStr | None: ...
+    @property
+    def woocommerce_webhook_secret(self) -> SecretStr | None: ...
+
+
 class _Ops(Protocol):
     @property
     def allow_unsafe(self) -> bool: ...
@@ -94,6 +101,8 @@ class SecuritySettings(Protocol):
     def kafka(self) -> _Kafka: ...
     @property
     def api(self) -> _Api: ...
+    @property
+    def connect(self) -> _Connect: ...
     @property
     def ops(self) -> _Ops: ...
     def unsafe_reasons(self) -> list[str]: ...
@@ -165,7 +174,7 @@ def security_problem(s: SecuritySettings) -> str | None:
     for failed, problem in checks:
         if failed:
             return problem
-    weak = api_secrets_problem(s.api)
+    weak = api_secrets_problem(s.api) or webhook_secrets_problem(s.connect, s.api)
     if weak:
         return weak
     for group, field in FILE_SETTINGS:
@@ -183,6 +192,20 @@ def api_secrets_problem(api: _Api) -> str | None:
         ("XSELL_API_KEYS", sorted(api.key_set)),
         ("XSELL_API_PUBLIC_KEYS", sorted(api.public_keys)),
         ("XSELL_API_USER_TOKEN_SECRET", [] if token is None else [token.get_secret_value()]),
+    ]
+    return secrets_problem(named, api.secret_min_bytes, api.secret_min_bits)
+
+
+def webhook_secrets_problem(connect: _Connect, api: _Api) -> str | None:
+    """A set webhook secret (docs/integrations.md) that is too weak, by the rules of the API's
+    secrets: a guessable one would let anyone post orders and catalogue changes."""
+    named = [
+        (f"XSELL_{name.upper()}", [value.get_secret_value()])
+        for name, value in (
+            ("shopify_webhook_secret", connect.shopify_webhook_secret),
+            ("woocommerce_webhook_secret", connect.woocommerce_webhook_secret),
+        )
+        if value is not None
     ]
     return secrets_problem(named, api.secret_min_bytes, api.secret_min_bits)
 

@@ -49,6 +49,7 @@ from xsell.models.messages.rules import (
     parse_id,
     parse_ts,
     required_id,
+    tag_list,
 )
 
 __all__ = [
@@ -129,13 +130,15 @@ def parse_catalog(obj: dict[str, Any], limits: Limits) -> CatalogItem:
     active = flag(obj.get("active", True), "active")
     category = optional_id(obj.get("category"), "category", limits)
     name = display_name(obj.get("name"), limits)
+    item_id = required_id(obj.get("item_id"), "item_id", limits)
+    price = number(obj.get("price"), "price", MAX_PRICE, None)
+    stock = number(obj.get("stock"), "stock", MAX_STOCK, None)
+    # checked, not kept: the contract's optional fields that ranking does not read yet
+    number(obj.get("cost"), "cost", MAX_PRICE, None)
+    optional_id(obj.get("brand"), "brand", limits)
+    tag_list(obj.get("tags"))
     return CatalogItem(
-        item_id=required_id(obj.get("item_id"), "item_id", limits),
-        category=category,
-        price=number(obj.get("price"), "price", MAX_PRICE, None),
-        stock=number(obj.get("stock"), "stock", MAX_STOCK, None),
-        active=active,
-        name=name,
+        item_id=item_id, category=category, price=price, stock=stock, active=active, name=name
     )
 
 

@@ -171,6 +171,11 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "public_events_per_second",
         )
     ),
+    "connect": (
+        ("shopify_webhook_secret", "shopify_webhook_secret"),
+        ("woocommerce_webhook_secret", "woocommerce_webhook_secret"),
+        ("cart_ttl_seconds", "connect_cart_ttl_seconds"),
+    ),
     "ops": (("log_level", "log_level"), ("allow_unsafe", "allow_unsafe")),
 }
 

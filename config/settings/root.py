@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from xsell.config.experiment import experiment_of
 from xsell.config.safety import security_problem, unsafe_reasons
+from xsell.config.settings.connect import ConnectSettings
 from xsell.config.settings.connections import KafkaSettings, RedisSettings
 from xsell.config.settings.engine import (
     InputSettings,
@@ -51,6 +52,7 @@ class Settings(BaseSettings):
     feedback: FeedbackSettings = Field(default_factory=lambda: FeedbackSettings.model_validate({}))
     notify: NotifySettings = Field(default_factory=lambda: NotifySettings.model_validate({}))
     api: ApiSettings = Field(default_factory=lambda: ApiSettings.model_validate({}))
+    connect: ConnectSettings = Field(default_factory=lambda: ConnectSettings.model_validate({}))
     ops: OpsSettings = Field(default_factory=lambda: OpsSettings.model_validate({}))
 
     def __init__(self, **values: Any) -> None:

@@ -109,6 +109,19 @@ Active = Annotated[
     ),
     WithJsonSchema({"description": "false: never suggested.", "type": "boolean", "default": True}),
 ]
+Tags = Annotated[
+    tuple[str, ...] | None,
+    PlainValidator(reported(lambda v, info: rules.tag_list(v)), json_schema_input_type=Any),
+    WithJsonSchema(
+        {
+            "description": "Optional: the item's tags (at most 32 texts of 1..64 characters); "
+            "null or absent: none. Ranking does not read them yet.",
+            "type": ["array", "null"],
+            "maxItems": rules.MAX_TAGS,
+            "items": {"type": "string", "minLength": 1, "maxLength": rules.MAX_TAG_LENGTH},
+        }
+    ),
+]
 Name = Annotated[
     str | None,
     PlainValidator(

@@ -21,6 +21,8 @@ MAX_NESTING = 8  # deeper JSON than this is rejected before use
 MAX_PRICE = 1e9
 MAX_QUANTITY = 1e6
 MAX_STOCK = MAX_QUANTITY * 1000
+MAX_TAGS = 32  # a catalogue item's tags
+MAX_TAG_LENGTH = 64
 MIN_TS = 0.0  # 1970
 MAX_TS = 4102444800.0  # 2100-01-01
 
@@ -109,6 +111,18 @@ def display_name(value: Any, limits: Limits) -> str | None:
     if value is not None and (not isinstance(value, str) or len(value) > limits.max_name_length):
         raise InvalidEvent(f"name: expected text of at most {limits.max_name_length} characters")
     return value
+
+
+def tag_list(value: Any) -> tuple[str, ...] | None:
+    """A catalogue item's tags: at most MAX_TAGS texts of 1..MAX_TAG_LENGTH characters, or null."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > MAX_TAGS:
+        raise InvalidEvent(f"tags: expected an array of at most {MAX_TAGS} texts")
+    for index, tag in enumerate(value):
+        if not isinstance(tag, str) or not 1 <= len(tag) <= MAX_TAG_LENGTH:
+            raise InvalidEvent(f"tags[{index}]: expected text of 1..{MAX_TAG_LENGTH} characters")
+    return tuple(value)
 
 
 def flag(value: Any, key: str) -> bool:

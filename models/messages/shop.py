@@ -18,6 +18,7 @@ from xsell.models.messages.fields import (
     OptionalId,
     Price,
     Stock,
+    Tags,
     Ts,
     kind_check,
     kind_schema,
@@ -51,6 +52,11 @@ class CatalogItemMessage(Input):
     item_id: Id
     price: Price = None
     stock: Stock = None
+    cost: Price = Field(
+        None, description="Optional: what the item costs the shop (ranking does not read it yet)."
+    )
+    brand: OptionalId = Field(None, description="Optional: the item's brand or vendor.")
+    tags: Tags = None
 
     def to_event(self) -> CatalogItem:
         return CatalogItem(

@@ -22,6 +22,7 @@ tokens and events. The seed is fixed so a failure reproduces (``st replay`` name
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -33,6 +34,7 @@ import pytest
 
 from tests.conftest import stack_env
 from tests.integration.api_stack import PUBLIC, SECRET, ApiStack, token
+from xsell.config.strength import new_secret
 from xsell.devenv.servers import LocalBroker, LocalRedis
 
 pytestmark = pytest.mark.integration
@@ -40,11 +42,14 @@ ST = Path(sys.executable).with_name("st")
 STREAM = "/v1/users/{user_id}/suggestions/stream"
 SEED = "20260518"
 MAX_EXAMPLES = "8"  # per operation and phase
+WEBHOOK_SECRETS = {f"XSELL_{p}_WEBHOOK_SECRET": new_secret() for p in ("SHOPIFY", "WOOCOMMERCE")}
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
 def stack(broker: LocalBroker, redis_server: LocalRedis) -> Iterator[ApiStack]:
-    api = ApiStack(stack_env(broker, redis_server))
+    # the connectors on: schemathesis_hooks.py signs their bodies, so fuzzing reaches them
+    api = ApiStack(stack_env(broker, redis_server, **WEBHOOK_SECRETS))
     yield api
     api.stop()
     assert "Traceback" not in api.api.log_text(), api.api.log_text()[-3000:]
@@ -77,12 +82,18 @@ def schemathesis(stack: ApiStack, workdir: Path, *args: str) -> str:
         *args,
     ]
     started = time.monotonic()
+    env = {
+        **os.environ,
+        **WEBHOOK_SECRETS,
+        "SCHEMATHESIS_HOOKS": "tests.system.schemathesis_hooks",
+        "PYTHONPATH": str(REPO),
+    }
     result = subprocess.run(
-        command, capture_output=True, text=True, timeout=400, check=False, cwd=workdir
+        command, capture_output=True, text=True, timeout=400, check=False, cwd=workdir, env=env
     )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-12000:]
-    assert "Operations:       9 selected / 10 total" in out, out[-3000:]
+    assert "Operations:       11 selected / 12 total" in out, out[-3000:]
     print(f"schemathesis: {time.monotonic() - started:.0f} s")
     return out
 
@@ -113,7 +124,7 @@ def test_a_public_key_with_a_user_token_is_refused_where_the_document_says(
     )
     # no check failed and nothing errored; the one warning is the point of the test: the
     # secret routes answer a public key only with their documented 403
-    assert "✅ 9 passed" in out and "Failures:" not in out and "Errors:" not in out, out[-3000:]
+    assert "✅ 11 passed" in out and "Failures:" not in out and "Errors:" not in out, out[-3000:]
     warned = out.split("403 Forbidden", 1)[1].split("💡", 1)[0]
     assert sorted(re.findall(r"- (GET|POST) (\S+)", warned)) == [
         ("GET", "/metrics"),

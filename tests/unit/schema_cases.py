@@ -174,6 +174,9 @@ VALID = [
     ("catalog-item", with_(ITEM, category=None, price=None, stock=None, name=None)),
     ("catalog-item", with_(ITEM, stock=1e9, name="\n\u0007" + "x" * 998)),
     ("catalog-item", with_(ITEM, extra=nested(7))),
+    ("catalog-item", with_(ITEM, cost=3.5, brand="Acme", tags=["new", "5g"])),
+    ("catalog-item", with_(ITEM, cost=None, brand=7, tags=None)),
+    ("catalog-item", with_(ITEM, cost=1e9, tags=["t" * 64] * 32)),
 ]
 
 INVALID = [
@@ -250,6 +253,15 @@ INVALID = [
     ("catalog-item", with_(ITEM, stock=-1)),
     ("catalog-item", with_(ITEM, price="9.99")),
     ("catalog-item", with_(ITEM, name=42)),
+    ("catalog-item", with_(ITEM, cost=-1)),
+    ("catalog-item", with_(ITEM, cost="1.50")),
+    ("catalog-item", with_(ITEM, brand="")),
+    ("catalog-item", with_(ITEM, brand=5.5)),
+    ("catalog-item", with_(ITEM, tags="a,b")),
+    ("catalog-item", with_(ITEM, tags=[""])),
+    ("catalog-item", with_(ITEM, tags=["x" * 65])),
+    ("catalog-item", with_(ITEM, tags=["a"] * 33)),
+    ("catalog-item", with_(ITEM, tags=[1])),
     ("catalog-item", with_(ITEM, name="x" * 1001)),
     ("catalog-item", with_(ITEM, extra=nested(8))),
 ]

@@ -2,8 +2,8 @@
 at module level or inside a function):
 
     xsell.models -> xsell.config | xsell.retrying -> xsell.store | xsell.kafka_clients
-        -> xsell.engine -> xsell.notify | xsell.feedback -> xsell.streams -> xsell.ops
-        -> xsell.api -> xsell.cli
+        -> xsell.engine -> xsell.notify | xsell.feedback | xsell.connect -> xsell.streams
+        -> xsell.ops -> xsell.api -> xsell.cli
 
 (xsell.models, xsell.config and xsell.streams live in the top-level folders models/, config/
 and streams/; xsell/models etc. are links to them, which the walk does not follow.)
@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("xsell.config", "xsell.retrying"),
     ("xsell.store", "xsell.kafka_clients"),
     ("xsell.engine",),
-    ("xsell.notify", "xsell.feedback"),
+    ("xsell.notify", "xsell.feedback", "xsell.connect"),
     ("xsell.streams",),
     ("xsell.ops",),
     ("xsell.api",),

@@ -148,5 +148,5 @@ def test_the_wait_for_kafka_is_the_write_deadline() -> None:
         producer = Producer()
 
     with pytest.raises(HTTPException) as info:
-        asyncio.run(event_routes._send(Runtime(), [("orders", "u", b"{}")]))  # type: ignore[arg-type]
+        asyncio.run(event_routes.send_events(Runtime(), [("orders", "u", b"{}")]))  # type: ignore[arg-type]
     assert info.value.status_code == 503 and "Kafka unavailable" in info.value.detail

@@ -26,25 +26,25 @@ log = logging.getLogger(__name__)
 Responses = dict[int | str, dict[str, Any]]
 
 
-def _declared(status: int, description: str) -> Responses:
+def declared(status: int, description: str) -> Responses:
     return {status: {"model": ErrorOut, "description": description}}
 
 
-BAD_INPUT = _declared(400, "Bad input: a parameter or the body, with the reason")
-NO_KEY = _declared(401, "No API key, or an unknown one")
-FORBIDDEN = _declared(403, "A public key where a secret one is needed, or no valid user token")
-NOT_FOUND = _declared(404, "Nothing there")
-TOO_LARGE = _declared(
+BAD_INPUT = declared(400, "Bad input: a parameter or the body, with the reason")
+NO_KEY = declared(401, "No API key, or an unknown one")
+FORBIDDEN = declared(403, "A public key where a secret one is needed, or no valid user token")
+NOT_FOUND = declared(404, "Nothing there")
+TOO_LARGE = declared(
     413,
     "The body is over XSELL_MAX_PAYLOAD_BYTES, or a public key sent more events than "
     "XSELL_API_PUBLIC_MAX_EVENTS",
 )
-TOO_MANY = _declared(
+TOO_MANY = declared(
     429,
     "Too many failed authentications from this address or key prefix, or a public key's "
     "events over XSELL_API_PUBLIC_EVENTS_PER_SECOND: send again after Retry-After seconds",
 )
-UNAVAILABLE = _declared(503, "Redis or Kafka unavailable: send again")
+UNAVAILABLE = declared(503, "Redis or Kafka unavailable: send again")
 
 
 def error_body(reason: str) -> dict[str, str]:

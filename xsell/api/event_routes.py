@@ -97,7 +97,7 @@ async def post_events(request: Request, rt: Runtime, access: Caller) -> Response
     for index, obj in enumerate(items):
         try:
             topic, key_field = route_of(obj)
-            event = parse_record(topic, raw := _encode(obj), rt.settings.limits)
+            event = parse_record(topic, raw := encode_event(obj), rt.settings.limits)
         except InvalidEvent as exc:
             rejected.append({"index": index, "error": exc.reason})
             continue
@@ -114,12 +114,12 @@ async def post_events(request: Request, rt: Runtime, access: Caller) -> Response
         return Response(json.dumps(body_out), status_code=400, media_type="application/json")
     if access.level is Level.PUBLIC and access.key_id is not None:
         await rt.guard.count_events(access.key_id, len(accepted))
-    await _send(rt, accepted)
+    await send_events(rt, accepted)
     out = {"accepted": len(accepted), "rejected": rejected}
     return Response(json.dumps(out), status_code=202, media_type="application/json")
 
 
-async def _send(rt: ApiRuntime, accepted: list[tuple[str, str | None, bytes]]) -> None:
+async def send_events(rt: ApiRuntime, accepted: list[tuple[str, str | None, bytes]]) -> None:
     """Send and wait for Kafka's acknowledgement of all; 503 when Kafka does not take them
     (nothing acknowledged means the client sends again: event ids make that safe)."""
     try:
@@ -140,7 +140,7 @@ async def _send(rt: ApiRuntime, accepted: list[tuple[str, str | None, bytes]]) -
         ) from None
 
 
-def _encode(obj: dict[str, Any]) -> bytes:
+def encode_event(obj: dict[str, Any]) -> bytes:
     """The record value as the worker will read it: compact UTF-8 JSON. Text that UTF-8
     cannot hold (a lone surrogate, from a ``\\ud800`` escape) stays escaped, so the parser
     refuses it with its own reason instead of the encoder failing."""

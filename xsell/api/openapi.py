@@ -7,7 +7,9 @@
   checks), ``k`` is at most XSELL_MAX_SUGGESTIONS, ``since`` is RFC 3339 or epoch seconds:
   what the running process accepts, not a looser type that it would answer with a 400;
 - every route that takes a key may answer 429 (failed authentications over the limit,
-  xsell/api/guard.py), with ``Retry-After``: declared beside its 401;
+  xsell/api/guard.py), with ``Retry-After``: declared beside its 401 (not the connectors'
+  webhooks, whose 401 is a wrong signature and never limited);
+- the connectors' topic headers list the topics they take (another one is a 400);
 - ``POST /v1/events`` reads its body raw (a mixed batch keeps its valid events), so its
   schema is declared here: one event, or an array holding at least one (``contains``), each
   event as the contract's JSON Schemas say (generated from the message models, like
@@ -31,9 +33,11 @@ from fastapi.openapi.utils import get_openapi
 
 from xsell.api.errors import TOO_MANY
 from xsell.config.settings import Settings
+from xsell.connect import shopify, woocommerce
 from xsell.models.messages.schemas import schema_of
 
 log = logging.getLogger(__name__)
+WEBHOOK_TOPICS = {"X-Shopify-Topic": shopify.TOPICS, "X-WC-Webhook-Topic": woocommerce.TOPICS}
 EVENT_SCHEMAS = {
     "CartEvent": "cart-event",
     "OrderEvent": "order-event",
@@ -86,10 +90,11 @@ def honest(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
         schemas.pop(name, None)
     ident = id_schema(settings.inputs.max_id_length)
     schemas.update(event_components(ident))
-    for methods in document["paths"].values():
+    for path, methods in document["paths"].items():
         for operation in methods.values():
             operation["responses"].pop("422", None)
-            _declare_too_many(operation["responses"])
+            if not path.startswith("/v1/connect/"):  # signed by the platform: no key, no 429
+                _declare_too_many(operation["responses"])
             for status, answer in operation["responses"].items():
                 if int(status) >= 400 and "content" in answer:  # errors are JSON everywhere
                     answer["content"] = {"application/json": next(iter(answer["content"].values()))}
@@ -122,7 +127,10 @@ def _declare_too_many(responses: dict[str, Any]) -> None:
 
 def _declare(param: dict[str, Any], ident: dict[str, Any], settings: Settings) -> None:
     name = param["name"]
-    if name in ("user_id", "item_id"):
+    if name in WEBHOOK_TOPICS:  # the topics a connector takes; another one is a 400
+        topics = {"type": "string", "enum": sorted(WEBHOOK_TOPICS[name])}
+        param["schema"] = topics if param.get("required") else {"anyOf": [topics, {"type": "null"}]}
+    elif name in ("user_id", "item_id"):
         param["schema"] = {**ident, "title": param["schema"].get("title", name)}
     elif name == "k":
         param["schema"] = {"anyOf": [k_schema(settings), {"type": "null"}]}

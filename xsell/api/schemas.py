@@ -12,7 +12,7 @@ matches these models. Request bodies are strict: JSON ``false`` is not the id ``
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
 
@@ -83,3 +83,19 @@ class Ready(BaseModel):
     status: Literal["ready"]
     redis: Literal["ok"]
     kafka: Literal["ok"]
+
+
+class ConnectAnswer(BaseModel):
+    """What a connector made of a platform's webhook (docs/integrations.md)."""
+
+    platform: Literal["shopify", "woocommerce"]
+    topic: str = Field(description="The platform's topic (X-Shopify-Topic, X-WC-Webhook-Topic).")
+    accepted: int = Field(ge=0, description="Records sent to xsell's topics (Kafka acknowledged).")
+    event_ids: list[str] = Field(
+        description="Their event ids (catalogue records: their item ids); the same webhook "
+        "delivered again gives the same ones."
+    )
+    note: str | None = Field(default=None, description="Why nothing was sent, when nothing was.")
+    export: dict[str, Any] | None = Field(
+        default=None, description="customers/data_request: what xsell holds about the customer."
+    )

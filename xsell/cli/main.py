@@ -13,7 +13,7 @@ import sys
 
 from pydantic import ValidationError
 
-from xsell.cli import api_args, bench_args, harness, notify_args, operate
+from xsell.cli import api_args, bench_args, connect_args, harness, notify_args, operate
 from xsell.config.settings import safe_errors
 from xsell.models.errors import XsellError
 
@@ -31,6 +31,7 @@ def parser() -> argparse.ArgumentParser:
     operate.add_parsers(sub)
     notify_args.add_parsers(sub)
     api_args.add_parsers(sub)
+    connect_args.add_parsers(sub)
     harness.add_parsers(sub)
     bench_args.add_bench_parser(sub)
     return top

@@ -9,7 +9,9 @@
 - ``latest``: each user's latest suggestion;
 - ``notifications``: the schedule, the users' policy state, the counters;
 - ``attribution``: offers made, the report's days, the dashboard's minutes, batch outputs;
-- ``privacy``: what is held about a user (``forget-user``);
+- ``privacy``: what is held about a user (``forget-user``, the connectors' data requests);
+- ``connect``: what shop platforms' webhooks do not repeat (a cart's last version, a product's
+  items);
 - ``tuning``: self-tuning's open test cases and shared hit counts;
 - ``ops``: status, rebuild marks, inspection, scans and memory figures;
 - ``access``: the API's dashboard sessions and its authentication and event counters.
@@ -24,6 +26,7 @@ from xsell.config.settings import Settings
 from xsell.store.access.store import AccessStore
 from xsell.store.attribution.store import AttributionStore
 from xsell.store.backend.client import RedisClient
+from xsell.store.connect.store import ConnectStore
 from xsell.store.core.apply import EventStore
 from xsell.store.core.latest import LatestSuggestions
 from xsell.store.core.reader import RankingReads
@@ -56,6 +59,7 @@ class Store(EventStore):
             settings.worker.minute_figures_retention_days * 86400,
         )
         self.privacy = PrivacyStore(self.runner, self.keys)
+        self.connect = ConnectStore(self.runner, self.keys)
         self.ops = OpsStore(self.runner, self.client, self.keys)
         self.tuning = TuningStore(self.runner, self.keys)
         self.access = AccessStore(self.runner, self.keys)

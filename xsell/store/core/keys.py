@@ -28,6 +28,7 @@ NS:{r:DAY}:c, :u, :m      hash, hash, zset                      a day's counters
 NS:{t:MINUTE}             hash  figure -> value                 worker figures (dashboard)
 NS:{e:S:EVENT}            string                                event applied (dedup horizon)
 NS:{a:...}                string                                API access (access/store.py, TTL)
+NS:{x:...}                hash, string                          connectors (connect/store.py)
 ========================  ====================================  ===============================
 
 Ids are embedded with ``%``-escaping of ``%``, ``{`` and ``}``, so an id can never move a key to
@@ -90,7 +91,8 @@ def _item_keys(ns: str, item_id: str) -> ItemKeys:
 # (latest.py), the attribution ledgers and the report's days (attribution.py), the minutes'
 # figures (figures.py). History loading (backfill, rebuild) writes none of them.
 OUTPUT_SUFFIXES = (":sug", ":att", ":atz", ":tune")
-OUTPUT_TAGS = (":{r:", ":{t:", ":{a:")  # and the API's access keys (xsell/store/access)
+# and the API's access keys (xsell/store/access), the connectors' memory (xsell/store/connect)
+OUTPUT_TAGS = (":{r:", ":{t:", ":{a:", ":{x:")
 
 
 # the notification scheduler's keys (notify_keys.py): schedule, profiles, caps, no learned value

@@ -1,0 +1,33 @@
+"""The shop-platform connectors (docs/integrations.md): each webhook's signing secret, and how
+long the Shopify connector remembers a cart to turn the next version into add/remove events."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from xsell.config.settings.base import Group
+
+
+class ConnectSettings(Group):
+    """``POST /v1/connect/shopify`` and ``/v1/connect/woocommerce``: unset secret = route off."""
+
+    shopify_webhook_secret: SecretStr | None = Field(
+        None, description="Shopify app secret signing webhooks; unset = connector off (404)."
+    )
+    woocommerce_webhook_secret: SecretStr | None = Field(
+        None, description="WooCommerce webhook secret; unset = connector off (404)."
+    )
+    cart_ttl_seconds: int = Field(
+        1_209_600,
+        ge=60,
+        le=31_536_000,
+        description="A Shopify cart's last version is kept this long (add/remove diffs).",
+    )
+
+    def secret_of(self, platform: str) -> str | None:
+        """The webhook secret of ``platform`` (``shopify``, ``woocommerce``), None if unset."""
+        value = {
+            "shopify": self.shopify_webhook_secret,
+            "woocommerce": self.woocommerce_webhook_secret,
+        }.get(platform)
+        return None if value is None else value.get_secret_value()

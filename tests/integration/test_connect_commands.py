@@ -1,0 +1,89 @@
+"""The connectors' commands against real servers: `xsell catalog load` sends each feed format to
+the catalog topic of a real broker; `xsell connect check` signs a sample and gets a running
+API's answer (a real `xsell api` process, worker and Redis)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import stack_env
+from tests.helpers import Bus
+from tests.integration.api_stack import ApiStack
+from xsell.config.strength import new_secret
+from xsell.devenv.servers import LocalBroker, LocalRedis
+
+pytestmark = pytest.mark.integration
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "connect"
+ANY_PRICE = "price: expected a number, got 'cheap'"
+
+
+@pytest.fixture(scope="module")
+def stack(broker: LocalBroker, redis_server: LocalRedis) -> Iterator[ApiStack]:
+    env = stack_env(broker, redis_server, XSELL_SHOPIFY_WEBHOOK_SECRET=new_secret())
+    api = ApiStack(env)  # WooCommerce off
+    yield api
+    api.stop()
+    assert "Traceback" not in api.api.log_text(), api.api.log_text()[-3000:]
+
+
+@pytest.fixture(scope="module")
+def bus(stack: ApiStack) -> Iterator[Bus]:
+    reader = Bus(stack.settings)
+    yield reader
+    reader.close()
+
+
+def xsell(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "xsell.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "items"),
+    [
+        ("feed.xml", ["TSHIRT-S", "MUG-1"]),
+        ("shopify_products.csv", ["TS-S", "TS-M", "plain-mug"]),
+    ],
+)
+def test_catalog_load_sends_the_feed_to_the_catalog_topic(
+    stack: ApiStack, bus: Bus, name: str, items: list[str]
+) -> None:
+    done = xsell("catalog", "load", str(FIXTURES / name), env=stack.env)
+    assert done.returncode == 0, done.stderr
+    assert f"{len(items)} item(s) sent to {stack.settings.topic('catalog')}" in done.stdout
+    # keyed by item id: partitions, so no order between items
+    assert sorted(r["item_id"] for r in bus.collect("catalog", len(items))) == sorted(items)
+
+
+def test_catalog_load_reports_refused_rows_and_unknown_formats(stack: ApiStack) -> None:
+    done = xsell("catalog", "load", str(FIXTURES / "catalog.csv"), "--json", env=stack.env)
+    summary = json.loads(done.stdout)
+    assert (summary["format"], summary["sent"]) == ("csv", 3)
+    assert summary["refused"] == [["line 5", "item_id: missing"], ["line 6", ANY_PRICE]]
+    unknown = xsell("catalog", "load", str(FIXTURES / "README.md"), env=stack.env)
+    assert unknown.returncode == 1 and "give --format" in unknown.stderr
+
+
+def test_connect_check_sends_a_signed_sample(stack: ApiStack) -> None:
+    done = xsell("connect", "check", "shopify", "--url", stack.api.url, env=stack.env)
+    assert done.returncode == 0, done.stderr
+    assert "(customers/data_request, signed): 200" in done.stdout
+    assert json.loads(done.stdout.splitlines()[1])["export"]["user_id"] == "xsell-connect-check"
+    off = xsell("connect", "check", "woocommerce", "--url", stack.api.url, env=stack.env)
+    assert off.returncode == 1
+    assert "XSELL_WOOCOMMERCE_WEBHOOK_SECRET is not set" in off.stderr
+    wrong = {**stack.env, "XSELL_SHOPIFY_WEBHOOK_SECRET": new_secret()}
+    refused = xsell("connect", "check", "shopify", "--url", stack.api.url, env=wrong)
+    assert refused.returncode == 1 and ": 401" in refused.stdout
