@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import dump_state, run
+from tests.helpers import run
 from xsell.config.settings import Settings
 from xsell.models.events import CartEvent, OrderLine, PurchaseEvent
 from xsell.store import Store
+from xsell.store.attribution.ledger import Earned, day_of
 from xsell.store.backend.client import Call
 from xsell.store.core.batching import plan, run_merged
 from xsell.store.core.keys import Signal, Stream
@@ -51,6 +52,22 @@ def _calls(store: Store, events: list[tuple[str, float, str, list[str], float]])
             eid, ts, stream, base, mode, items, items, NOW, signal=signal
         )
     return calls
+
+
+async def raw_state(store: Store) -> dict[str, Any]:
+    """Every key of the namespace, bookkeeping and outputs included (dump_state leaves those
+    out), with whether it has a lifetime."""
+    state: dict[str, Any] = {}
+    async for key in store.client.scan_iter(match=store.keys.pattern(), count=1000):
+        kind = await store.client.type(key)
+        if kind == "zset":
+            value: Any = dict(await store.client.zrange(key, 0, -1, withscores=True))
+        elif kind == "hash":
+            value = await store.client.hgetall(key)
+        else:
+            value = await store.client.get(key)
+        state[key] = [value, await store.client.ttl(key) > 0]
+    return state
 
 
 def _stripped(state: dict[str, Any], settings: Settings) -> dict[str, Any]:
@@ -92,7 +109,7 @@ def test_a_batch_gives_the_state_of_its_events_one_by_one(
                 assert len(merged) == 1 and merged[0][0] is APPLY_PAIRS_BATCH
                 await b.runner.run(merged)
             batched_commands = await _commands(b) - before - len(chunks)
-            left, right = await dump_state(a), await dump_state(b)
+            left, right = await raw_state(a), await raw_state(b)
             assert _stripped(left, one) == _stripped(right, batched)
             assert any(k.endswith(":h") for k in left)  # landmarks were written
             assert batched_commands * fewer < singles, (batched_commands, singles)
@@ -113,9 +130,9 @@ def test_a_redelivered_batch_changes_nothing(make_settings: Callable[..., Settin
             merged = [merge_pair_calls(_calls(store, events))]
             applied = (await store.runner.run(merged))[0]
             assert applied == len({e[0] for e in events})
-            state = await dump_state(store)
+            state = await raw_state(store)
             assert (await store.runner.run(merged))[0] == 0
-            assert await dump_state(store) == state
+            assert await raw_state(store) == state
         finally:
             await store.close()
 
@@ -151,7 +168,7 @@ def test_a_carts_events_in_one_call_answer_and_write_as_one_by_one(
             assert len(merged) == 2  # one call per cart
             answers = await run_merged(b.runner, calls)
             assert list(map(_unordered, answers)) == list(map(_unordered, singles))
-            left, right = await dump_state(a), await dump_state(b)
+            left, right = await raw_state(a), await raw_state(b)
             assert _stripped(left, one) == _stripped(right, batched) and left
             for user in ("u1", "u2"):
                 assert await b.client.ttl(b.keys.cart(user)) > 0
@@ -210,9 +227,58 @@ def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
             pa, pb = json.loads(singles[0])["pid"], json.loads(answers[0])["pid"]
             assert [x.replace(pb, pa) for x in answers] == singles
             assert any('"accepted"' in s for s in singles)
-            left, right = await dump_state(a), await dump_state(b)
+            left, right = await raw_state(a), await raw_state(b)
             same = json.loads(json.dumps(_stripped(right, batched)).replace(pb, pa))
             assert _stripped(left, one) == same
+        finally:
+            await a.close()
+            await b.close()
+
+    run(go())
+
+
+def test_a_days_counts_in_one_call_answer_and_write_as_one_by_one(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """COUNT_MANY: repeated markers, markers already on the guards (alive and past their
+    until), counters and per-user rows give the same answers, sums, markers and lifetimes as
+    COUNT call by call."""
+    one, batched = make_settings(), make_settings()
+    rng = random.Random(3)
+    now = 10**12
+
+    def calls_of(store: Store) -> list[Call]:
+        assert store.ledger is not None
+        out: list[Call] = []
+        for k in range(60):
+            earned = Earned(None)
+            earned.add(f"cart\0control\0n{k % 3}", rng.choice([1.0, 2.0, 0.1, 7.25]))
+            if k % 4 == 0:
+                earned.revenue[f"control\0pid{k % 5}"] = rng.choice([None, 3.3])
+            marker = f"s:{rng.randint(0, 45)}"
+            call = store.ledger.count_call(marker, 1_700_000_000.0, earned, now, now + 5000)
+            assert call is not None
+            out.append(call)
+        return out
+
+    async def go() -> None:
+        a, b = await Store.open(one), await Store.open(batched)
+        try:
+            for store in (a, b):
+                guard = store.keys.day(day_of(1_700_000_000.0))[2]
+                await store.client.zadd(guard, {"s:1": now + 10, "s:2": now - 10, "s:3": now})
+            state = rng.getstate()
+            singles = [(await a.runner.run([c]))[0] for c in calls_of(a)]
+            rng.setstate(state)
+            calls = calls_of(b)
+            assert len(plan(calls)[0]) == 1
+            assert await run_merged(b.runner, calls) == singles
+            assert 0 in singles and 1 in singles
+            left, right = await raw_state(a), await raw_state(b)
+            assert _stripped(left, one) == _stripped(right, batched)
+            for store in (a, b):
+                for key in store.keys.day(day_of(1_700_000_000.0)):
+                    assert await store.client.pttl(key) > 0
         finally:
             await a.close()
             await b.close()

@@ -25,6 +25,7 @@ from xsell.store.attribution.lua import ATTRIBUTE, COUNT, FEEDBACK
 from xsell.store.attribution.offers_lua import RECORD_OFFERS_MANY
 from xsell.store.backend.client import Call, Runner
 from xsell.store.backend.scripts import number_arg
+from xsell.store.core.batching import run_merged
 from xsell.store.core.keys import Keys
 
 SEP = "\x00"
@@ -248,5 +249,5 @@ async def record_offers(
         for m, ts in zip(messages, offered_at, strict=True)
         if m["user_id"] is None
     ]
-    await runner.run([c for c in counted if c is not None])
+    await run_merged(runner, [c for c in counted if c is not None])
     return answers[: len(first)]

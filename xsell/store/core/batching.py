@@ -13,7 +13,8 @@ original call, so the caller does not change:
   :data:`~xsell.store.attribution.attribute_batch.ATTRIBUTE_MANY` (each original call answers
   its own item of the merged answer), when no other call of the round trip names that cart or
   ledger (a purchase empties the cart, a forget deletes both, a redelivered event reads the
-  cart, a feedback writes the ledger), so that moving them together cannot reorder anything.
+  cart, a feedback writes the ledger), so that moving them together cannot reorder anything;
+- a report day's COUNT calls -> one :data:`~xsell.store.attribution.count_batch.COUNT_MANY`.
 
 A merged call takes the place of the last call it replaces: later is safe for both, as
 nothing else in the round trip touches what they touch.
@@ -25,7 +26,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from xsell.store.attribution.attribute_batch import merge_attribute_calls
-from xsell.store.attribution.lua import ATTRIBUTE
+from xsell.store.attribution.count_batch import merge_count_calls
+from xsell.store.attribution.lua import ATTRIBUTE, COUNT
 from xsell.store.backend.client import Call, Runner
 from xsell.store.backend.scripts import LuaScript
 from xsell.store.core.cart_batch import merge_cart_calls
@@ -36,6 +38,7 @@ from xsell.store.core.pair_batch import merge_pair_calls
 LISTED: dict[Any, Callable[[Sequence[Call]], Call]] = {
     CART_UPDATE: merge_cart_calls,
     ATTRIBUTE: merge_attribute_calls,
+    COUNT: merge_count_calls,
 }
 
 
