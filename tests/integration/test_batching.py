@@ -253,6 +253,7 @@ def test_a_days_counts_in_one_call_answer_and_write_as_one_by_one(
         for k in range(60):
             earned = Earned(None)
             earned.add(f"cart\0control\0n{k % 3}", rng.choice([1.0, 2.0, 0.1, 7.25]))
+            earned.add("cart\0control\0whole", rng.choice([1.0, 3.0]))
             if k % 4 == 0:
                 earned.revenue[f"control\0pid{k % 5}"] = rng.choice([None, 3.3])
             marker = f"s:{rng.randint(0, 45)}"
@@ -274,6 +275,8 @@ def test_a_days_counts_in_one_call_answer_and_write_as_one_by_one(
             assert len(plan(calls)[0]) == 1
             assert await run_merged(b.runner, calls) == singles
             assert 0 in singles and 1 in singles
+            day = a.keys.day(day_of(1_700_000_000.0))[0]
+            assert float(await a.client.hget(day, "cart\0control\0whole")) > 3
             left, right = await raw_state(a), await raw_state(b)
             assert _stripped(left, one) == _stripped(right, batched)
             for store in (a, b):

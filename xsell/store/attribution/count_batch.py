@@ -4,9 +4,10 @@
 under its guard marker, and each call also trims the day's markers, checks and renews their
 lifetime and renews the lifetimes of the counters: about nine commands for a suggestion that
 adds two counters. :data:`COUNT_MANY` does the bookkeeping once for all the calls of a day:
-one ZMSCORE and one ZADD for the markers, one trim, one lifetime check, the two EXPIREs; the
-increments stay one HINCRBYFLOAT each, in order, so the day's sums are the same to the last bit
-(Redis adds them in long double).
+one ZMSCORE and one ZADD for the markers, one trim, one lifetime check, the two EXPIREs. The
+increments stay one HINCRBYFLOAT each, in order (Redis adds them in long double), except for a
+counter of whole numbers (suggestions, offers, orders), whose sum goes in one HINCRBYFLOAT:
+the same to the last bit either way.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ end
 local answers, added, seen = {}, {}, {}
 local trimmed, keep, lifetime = nil, nil, nil
 local rows = {}  -- revenue fields known to exist (a later HSETNX changes nothing)
+local sums, fields = {}, {}  -- counter field -> its increments, in order
 for i, call in ipairs(calls) do
   local f = call.from
   local marker, now, untl = ARGV[f], tonumber(ARGV[f + 1]), tonumber(ARGV[f + 2])
@@ -60,7 +62,13 @@ for i, call in ipairs(calls) do
     lifetime = tonumber(ARGV[f + 3])
     local n = tonumber(ARGV[f + 4])
     for j = f + 5, f + 4 + 2 * n, 2 do
-      redis.call('HINCRBYFLOAT', KEYS[1], ARGV[j], ARGV[j + 1])
+      local field = ARGV[j]
+      if not sums[field] then
+        sums[field] = {}
+        fields[#fields + 1] = field
+      end
+      local list = sums[field]
+      list[#list + 1] = ARGV[j + 1]
     end
     for j = f + 5 + 2 * n, call.to, 2 do
       if ARGV[j + 1] == '' then
@@ -69,6 +77,33 @@ for i, call in ipairs(calls) do
         redis.call('HINCRBYFLOAT', KEYS[2], ARGV[j], ARGV[j + 1])
       end
       rows[ARGV[j]] = true
+    end
+  end
+end
+-- A counter whose value and increments are all whole numbers below 2^53 takes their sum in one
+-- HINCRBYFLOAT: long double adds such numbers exactly, so the result is the same to the bit;
+-- any other counter takes its increments one by one, in order.
+local function whole(x) return x and x == math.floor(x) and math.abs(x) < 2 ^ 53 end
+if #fields > 0 then
+  local current = redis.call('HMGET', KEYS[1], unpack(fields))
+  for i, field in ipairs(fields) do
+    local list = sums[field]
+    local total = (current[i] and tonumber(current[i])) or 0
+    local exact = whole(total)
+    for _, x in ipairs(list) do
+      local v = tonumber(x)
+      if not whole(v) then exact = false end
+      if exact then
+        total = total + v
+        if not whole(total) then exact = false end
+      end
+    end
+    if exact and #list > 1 then
+      local sum = 0
+      for _, x in ipairs(list) do sum = sum + tonumber(x) end
+      redis.call('HINCRBYFLOAT', KEYS[1], field, string.format('%d', sum))
+    else
+      for _, x in ipairs(list) do redis.call('HINCRBYFLOAT', KEYS[1], field, x) end
     end
   end
 end
