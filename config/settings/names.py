@@ -169,6 +169,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "frame_ancestors",
             "public_max_events",
             "public_events_per_second",
+            "public_purchases",
         )
     ),
     "connect": (

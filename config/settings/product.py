@@ -220,6 +220,9 @@ class ApiSettings(Group):
     public_events_per_second: int = Field(
         1000, ge=1, description="Events per second per public key (all API processes); then 429."
     )
+    public_purchases: bool = Field(
+        False, description="A public key (with the user's token) may post purchase events too."
+    )
 
     @field_validator("frame_ancestors")
     @classmethod

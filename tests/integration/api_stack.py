@@ -81,9 +81,10 @@ def assert_message(
 class ApiStack:
     """Topics, one worker and one API process of a test module."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], **overrides: str) -> None:
+        """``overrides``: settings that replace API_ENV's (another CORS origin)."""
         self.metrics_port = free_port()
-        self.env = {**env, **API_ENV, "XSELL_METRICS_PORT": str(self.metrics_port)}
+        self.env = {**env, **API_ENV, **overrides, "XSELL_METRICS_PORT": str(self.metrics_port)}
         self.settings: Settings = env_settings(self.env)
         create_topics(self.settings)
         self.worker = LocalWorker(self.env)

@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from xsell.api.app import create_app
 from xsell.api.auth import Authenticator, Level
+from xsell.api.event_routes import public_refusal
 from xsell.api.schemas import RecommendationRequest
 from xsell.api.tokens import TokenError, check_token, mint, token_user
 from xsell.config.settings import load_settings
@@ -147,3 +148,15 @@ def test_a_recommendation_request_refuses_booleans_and_text_for_numbers(
     with pytest.raises(ValidationError):
         RecommendationRequest.model_validate({"items": ["a"], **body})
     assert RecommendationRequest.model_validate({"items": [2.0], "k": 2.0}).items == [2]
+
+
+def test_a_public_key_posts_purchases_only_when_the_setting_allows() -> None:
+    for kind in ("add_to_cart", "remove_from_cart", "impression", "click", "dismiss"):
+        assert public_refusal(kind, False) is None and public_refusal(kind, True) is None
+    off = public_refusal("purchase", False)
+    assert off is not None and "XSELL_API_PUBLIC_PURCHASES=true" in off
+    assert public_refusal("purchase", True) is None
+    for kind in ("forget_user", "item"):  # never from a page
+        assert public_refusal(kind, True) == "a public key may post cart and feedback events only"
+    assert load_settings().api.public_purchases is False
+    assert load_settings(api_public_purchases="true").api.public_purchases is True

@@ -5,7 +5,8 @@ comes once Kafka has acknowledged every accepted event, so a 202 means it will b
 One object or an array of them. Invalid ones are listed with their index and reason and the
 valid ones still go (nothing valid is lost in a mixed batch); 400 when the body is not JSON
 or nothing is valid; 413 over ``XSELL_MAX_PAYLOAD_BYTES`` (xsell/api/metrics.py). A public key
-may post cart and feedback events only, each for the user its token is for, at most
+may post cart and feedback events only (and purchases with ``XSELL_API_PUBLIC_PURCHASES``, a
+page's GA4 ``purchase``), each for the user its token is for, at most
 ``XSELL_API_PUBLIC_MAX_EVENTS`` in one request (413) and ``XSELL_API_PUBLIC_EVENTS_PER_SECOND``
 a second (429, xsell/api/guard.py).
 """
@@ -50,8 +51,22 @@ ROUTES = {
     "click": ("feedback", "user_id"),
     "dismiss": ("feedback", "user_id"),
 }
-# what a page may send with a public key (and its user's token): its cart and its feedback
+# what a page may send with a public key (and its user's token): its cart and its feedback,
+# and its purchases when XSELL_API_PUBLIC_PURCHASES is on
 PUBLIC_TYPES = frozenset({"add_to_cart", "remove_from_cart", "impression", "click", "dismiss"})
+PUBLIC_PURCHASE_TYPES = PUBLIC_TYPES | {"purchase"}
+
+
+def public_refusal(kind: str, purchases: bool) -> str | None:
+    """Why a public key may not post an event of type ``kind`` (None: it may)."""
+    if kind in (PUBLIC_PURCHASE_TYPES if purchases else PUBLIC_TYPES):
+        return None
+    if kind == "purchase":
+        return (
+            "a public key may post cart and feedback events only: purchases need a secret "
+            "key, or XSELL_API_PUBLIC_PURCHASES=true"
+        )
+    return "a public key may post cart and feedback events only"
 
 
 def route_of(obj: Any) -> tuple[str, str]:
@@ -103,10 +118,11 @@ async def post_events(request: Request, rt: Runtime, access: Caller) -> Response
             continue
         key = getattr(event, key_field, None)
         if access.level is Level.PUBLIC:
-            if obj["type"] not in PUBLIC_TYPES:
-                raise HTTPException(
-                    403, f"events[{index}]: a public key may post cart and feedback events only"
-                )
+            refusal = public_refusal(obj["type"], rt.settings.api.public_purchases)
+            if refusal is not None:
+                raise HTTPException(403, f"events[{index}]: {refusal}")
+            if key is None:  # a purchase without a user: no token can be for it
+                raise HTTPException(403, f"events[{index}]: user_id: needed with a public key")
             rt.auth.require_user(access, str(key))
         accepted.append((topic, key, raw))
     if not accepted:

@@ -135,6 +135,7 @@ def test_a_public_key_with_the_users_token_may_read_and_post_cart_events(stack: 
     }
     answer = stack.post("/v1/events", purchase, key=PUBLIC, headers=headers)
     assert answer.status_code == 403 and "cart and feedback events only" in answer.json()["error"]
+    assert "XSELL_API_PUBLIC_PURCHASES=true" in answer.json()["error"]  # off by default
 
 
 def test_xsell_api_token_prints_a_token_the_api_accepts(stack: ApiStack) -> None:

@@ -11,6 +11,13 @@
  * onAdd(itemId, message)}: itemPrice returns the price as text to show (e.g. "$21.99");
  * onAdd should put the item in the cart with the message's suggestion_id (explicit
  * attribution). No dependencies; nothing loads from anywhere else.
+ *
+ * data-datalayer="on" (or the name of another array than window.dataLayer): a shop that tags
+ * GA4 sends its add_to_cart, remove_from_cart and purchase events to xsell as they are pushed
+ * (GTM's {event, ecommerce} and gtag's ("event", name, params) alike; the entries already in
+ * the array when the script loads too), with data-key, data-user and data-token. Event ids are
+ * stable: a reloaded page does not count twice (docs/integrations.md). Purchases need
+ * XSELL_API_PUBLIC_PURCHASES=true on the API. view_item is read once xsell has a view event.
  */
 (function () {
   "use strict";
@@ -106,6 +113,102 @@
     // EventSource reconnects by itself and sends Last-Event-ID: the API resumes from there
   }
 
-  window.xsellWidget = { render: render };
+  // ---- GA4 dataLayer (data-datalayer) ----
+  var GA4_TYPES = { add_to_cart: "add_to_cart", remove_from_cart: "remove_from_cart",
+                    purchase: "purchase" };  // view_item: no xsell view event yet
+
+  function hash(text) {  // two FNV-1a 32-bit hashes: 16 hex digits, stable across reloads
+    var a = 0x811c9dc5, b = 0x01000193 ^ 0x5bd1e995;
+    for (var i = 0; i < text.length; i++) {
+      var c = text.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193) >>> 0;
+      b = Math.imul(b ^ c, 0x5bd1e995) >>> 0;
+    }
+    return ("0000000" + a.toString(16)).slice(-8) + ("0000000" + b.toString(16)).slice(-8);
+  }
+
+  function number(value) {
+    var n = typeof value === "string" ? parseFloat(value) : value;
+    return typeof n === "number" && isFinite(n) && n >= 0 ? n : undefined;
+  }
+
+  function ga4Entry(entry) {  // {name, params} of a GA4 event entry, or null
+    if (!entry || typeof entry !== "object") { return null; }
+    if (typeof entry.event === "string" && entry.ecommerce) {  // GTM: {event, ecommerce}
+      return { name: entry.event, params: entry.ecommerce };
+    }
+    if (entry.length >= 3 && entry[0] === "event" && entry[2]) {  // gtag: arguments
+      return { name: String(entry[1]), params: entry[2] };
+    }
+    return null;
+  }
+
+  function ga4Lines(params) {  // the order lines of GA4 items (item_id, quantity, price)
+    var items = Array.isArray(params.items) ? params.items : [];
+    return items.map(function (item) {
+      var line = { item_id: item && String(item.item_id || item.id || "") };
+      var quantity = number(item && item.quantity);
+      var price = number(item && item.price);
+      if (quantity !== undefined) { line.quantity = quantity; }
+      if (price !== undefined) { line.price = price; }
+      return line;
+    }).filter(function (line) { return line.item_id; });
+  }
+
+  function ga4Events(entry, index) {  // xsell events of one dataLayer entry
+    var found = ga4Entry(entry);
+    var type = found && GA4_TYPES[found.name];
+    if (!type || !data.user) { return []; }
+    var lines = ga4Lines(found.params);
+    var ts = Date.now() / 1000;
+    if (type === "purchase") {
+      var order = String(found.params.transaction_id || "").slice(0, 100);
+      if (!order || !lines.length) { return []; }
+      return [{ event_id: "ga4-purchase-" + order, type: "purchase", order_id: "ga4:" + order,
+                user_id: data.user, ts: ts, items: lines }];
+    }
+    // the same entry at the same place of the same page is the same event (a reload)
+    var base = "ga4-" + hash([data.user, location.pathname, index, JSON.stringify(found)]
+      .join("|"));
+    return lines.map(function (line, n) {
+      var event = { event_id: base + "-" + n, type: type, user_id: data.user,
+                    item_id: line.item_id, ts: ts };
+      if (line.quantity !== undefined) { event.quantity = line.quantity; }
+      if (line.price !== undefined) { event.price = line.price; }
+      return event;
+    });
+  }
+
+  function send(events) {
+    if (!events.length) { return; }
+    fetch(api + "/v1/events", {
+      method: "POST", body: JSON.stringify(events),
+      headers: { "Authorization": "Bearer " + (data.key || ""), "X-User-Token": data.token || "",
+                 "Content-Type": "application/json" }
+    }).catch(function () { /* best effort: the shop's own GA4 tagging is unaffected */ });
+  }
+
+  function listen(name) {
+    var layer = window[name] = window[name] || [];
+    var events = [];
+    for (var i = 0; i < layer.length; i++) { events = events.concat(ga4Events(layer[i], i)); }
+    send(events);
+    var push = layer.push;
+    layer.push = function () {
+      var start = layer.length;
+      var result = push.apply(layer, arguments);
+      var added = [];
+      for (var j = 0; j < arguments.length; j++) {
+        try { added = added.concat(ga4Events(arguments[j], start + j)); } catch (err) { /* skip */ }
+      }
+      send(added);
+      return result;
+    };
+  }
+
+  window.xsellWidget = { render: render, ga4Events: ga4Events };
   if (data.user) { connect(); }
+  if (data.datalayer && data.datalayer !== "off") {
+    listen(data.datalayer === "on" ? "dataLayer" : data.datalayer);
+  }
 })();
