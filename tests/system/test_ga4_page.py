@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
@@ -51,9 +51,9 @@ GTM_PURCHASE = {
 
 
 class Pages(BaseHTTPRequestHandler):
-    pages: dict[str, str] = {}
+    pages: ClassVar[dict[str, str]] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         body = self.pages.get(self.path.split("?")[0])
         if body is None:
             self.send_error(404)
