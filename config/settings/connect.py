@@ -1,5 +1,6 @@
 """The shop-platform connectors (docs/integrations.md): each webhook's signing secret, and how
-long the Shopify connector remembers a cart to turn the next version into add/remove events."""
+long the Shopify connector remembers a cart to turn the next version into add/remove events,
+and how often ``xsell catalog load --watch`` checks its feed file."""
 
 from __future__ import annotations
 
@@ -22,6 +23,12 @@ class ConnectSettings(Group):
         ge=60,
         le=31_536_000,
         description="A Shopify cart's last version is kept this long (add/remove diffs).",
+    )
+    feed_poll_seconds: float = Field(
+        60.0,
+        ge=0.1,
+        le=86_400,
+        description="`xsell catalog load --watch`: the feed file is checked this often.",
     )
 
     def secret_of(self, platform: str) -> str | None:

@@ -176,6 +176,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("shopify_webhook_secret", "shopify_webhook_secret"),
         ("woocommerce_webhook_secret", "woocommerce_webhook_secret"),
         ("cart_ttl_seconds", "connect_cart_ttl_seconds"),
+        ("feed_poll_seconds", "connect_feed_poll_seconds"),
     ),
     "ops": (("log_level", "log_level"), ("allow_unsafe", "allow_unsafe")),
 }

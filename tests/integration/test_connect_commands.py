@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,6 +77,44 @@ def test_catalog_load_reports_refused_rows_and_unknown_formats(stack: ApiStack) 
     assert summary["refused"] == [["line 5", "item_id: missing"], ["line 6", ANY_PRICE]]
     unknown = xsell("catalog", "load", str(FIXTURES / "README.md"), env=stack.env)
     assert unknown.returncode == 1 and "give --format" in unknown.stderr
+
+
+def next_item(bus: Bus, item_id: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The next catalog record of ``item_id`` (other items' records are skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        (record,) = bus.collect("catalog", 1, timeout=max(0.1, deadline - time.monotonic()))
+        if record["item_id"] == item_id:
+            return record
+
+
+def test_catalog_load_watch_sends_the_file_again_when_it_changes(
+    stack: ApiStack, bus: Bus, tmp_path: Path
+) -> None:
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(json.dumps({"item_id": "W-1", "price": 10.0}) + "\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xsell.cli", "catalog", "load", str(feed), "--watch", "--json"],
+        env={**os.environ, **stack.env, "XSELL_CONNECT_FEED_POLL_SECONDS": "0.2"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert next_item(bus, "W-1")["price"] == 10.0
+        changed = [{"item_id": "W-1", "price": 12.5}, {"item_id": "W-2", "category": "mug"}]
+        feed.write_text("".join(json.dumps(r) + "\n" for r in changed))
+        assert next_item(bus, "W-1")["price"] == 12.5  # the new version, sent again
+        assert next_item(bus, "W-2")["category"] == "mug"
+        assert proc.poll() is None  # still watching
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    loads = [json.loads(line) for line in out.splitlines()]
+    assert [load["sent"] for load in loads] == [1, 2]  # at start, then once for the change
+    refused = xsell("catalog", "load", str(feed), "--every", "5", env=stack.env)
+    assert refused.returncode != 0 and "--every needs --watch" in refused.stderr
 
 
 def test_connect_check_sends_a_signed_sample(stack: ApiStack) -> None:

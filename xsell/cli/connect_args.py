@@ -1,17 +1,22 @@
-"""``xsell catalog load FILE`` (a product feed to the catalog topic) and ``xsell connect check
-shopify|woocommerce`` (a signed sample webhook to a running API), docs/integrations.md."""
+"""``xsell catalog load FILE [--watch]`` (a product feed to the catalog topic, again on each
+change) and ``xsell connect check shopify|woocommerce`` (a signed sample webhook to a running
+API), docs/integrations.md."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import urllib.error
 import urllib.request
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from xsell.cli.common import cli_settings
 from xsell.models.errors import XsellError
+
+if TYPE_CHECKING:
+    from xsell.ops.catalog_feed import CatalogLoad
 
 FORMATS = ("jsonl", "csv", "tsv", "xml", "shopify-csv")  # = xsell.connect.feeds.FORMATS (tested)
 CHECK_ID = "xsell-connect-check"
@@ -30,22 +35,38 @@ SAMPLES: dict[str, tuple[str, dict[str, Any]]] = {
 
 def cmd_catalog_load(args: argparse.Namespace) -> int:
     from xsell.connect.common import Malformed
-    from xsell.ops.catalog_feed import load_catalog
+    from xsell.ops.catalog_feed import load_catalog, watch_catalog
 
     settings = cli_settings(args)
+    if args.every is not None and not args.watch:
+        raise XsellError("--every needs --watch")
     try:
+        if args.watch:
+            every = settings.connect.feed_poll_seconds if args.every is None else args.every
+            if not 0.1 <= every <= 86_400:
+                raise XsellError("--every: 0.1 to 86400 seconds")
+            watch_catalog(settings, args.file, args.format, every, lambda load: show(args, load))
+            return 0
         load = load_catalog(settings, args.file, args.format)
     except Malformed as exc:
         raise XsellError(exc.reason) from None
-    if args.json:
-        print(json.dumps({**vars(load), "refused": [list(r) for r in load.refused]}))
-    else:
-        print(f"{args.file} ({load.format}): {load.sent} item(s) sent to {load.topic}")
-        for where, reason in load.refused[:20]:
-            print(f"  refused {where}: {reason}")
-        if len(load.refused) > 20:
-            print(f"  ... and {len(load.refused) - 20} more refused")
+    except KeyboardInterrupt:  # the end of --watch
+        return 0
+    show(args, load)
     return 0 if load.sent or not load.refused else 1
+
+
+def show(args: argparse.Namespace, load: CatalogLoad) -> None:
+    """Print what one load did (flushed: --watch prints one summary per load)."""
+    if args.json:
+        print(json.dumps({**vars(load), "refused": [list(r) for r in load.refused]}), flush=True)
+        return
+    print(f"{args.file} ({load.format}): {load.sent} item(s) sent to {load.topic}")
+    for where, reason in load.refused[:20]:
+        print(f"  refused {where}: {reason}")
+    if len(load.refused) > 20:
+        print(f"  ... and {len(load.refused) - 20} more refused")
+    sys.stdout.flush()
 
 
 def cmd_connect_check(args: argparse.Namespace) -> int:
@@ -96,6 +117,17 @@ def add_parsers(sub: Any) -> None:
     load.add_argument("file", help="the feed (.jsonl, .csv, .tsv, .xml; .gz too)")
     load.add_argument("--format", choices=FORMATS, help="instead of the file's extension")
     load.add_argument("--json", action="store_true", help="print the summary as JSON")
+    load.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep running: load the file again each time it changes (its size or time)",
+    )
+    load.add_argument(
+        "--every",
+        type=float,
+        metavar="SECONDS",
+        help="with --watch: check this often (default XSELL_CONNECT_FEED_POLL_SECONDS, 60)",
+    )
     load.set_defaults(fn=cmd_catalog_load)
     connect = sub.add_parser("connect", help="`xsell connect check PLATFORM`: test a connector")
     checks = connect.add_subparsers(dest="connect_action", required=True)
