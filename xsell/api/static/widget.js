@@ -188,20 +188,22 @@
     }).catch(function () { /* best effort: the shop's own GA4 tagging is unaffected */ });
   }
 
+  function read(entries, start) {  // the events of entries from place `start` on
+    var events = [];
+    for (var i = 0; i < entries.length; i++) {
+      try { events = events.concat(ga4Events(entries[i], start + i)); } catch (err) { /* skip */ }
+    }
+    send(events);
+  }
+
   function listen(name) {
     var layer = window[name] = window[name] || [];
-    var events = [];
-    for (var i = 0; i < layer.length; i++) { events = events.concat(ga4Events(layer[i], i)); }
-    send(events);
+    read(layer, 0);
     var push = layer.push;
     layer.push = function () {
       var start = layer.length;
       var result = push.apply(layer, arguments);
-      var added = [];
-      for (var j = 0; j < arguments.length; j++) {
-        try { added = added.concat(ga4Events(arguments[j], start + j)); } catch (err) { /* skip */ }
-      }
-      send(added);
+      read(arguments, start);
       return result;
     };
   }
