@@ -13,19 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from xsell.store.attribution.lua import ATTRIBUTE
+from xsell.store.attribution.lua import ATTRIBUTE, LEDGER_LUA
 from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import lua_script
 
 ATTRIBUTE_MANY = lua_script(
     "attribute_many",
-    """
+    LEDGER_LUA
+    + """
 -- KEYS[1] the user's ledger hash, KEYS[2] its ages zset.
 -- ARGV[1] n events, then per event: c, then its c arguments as ATTRIBUTE takes them (event id,
 --   ts, window, 'add' | 'buy', triples: item id, explicit suggestion id or '', revenue).
 -- returns: one ATTRIBUTE answer per event, in order.
-local att, atz = KEYS[1], KEYS[2]
-local SEP = string.char(0)
 local events = {}
 local at = 2
 for e = 1, tonumber(ARGV[1]) do
@@ -60,11 +59,6 @@ local function set(f, v)
     order[#order + 1] = f
   end
 end
-local function split(text)
-  local out = {}
-  for part in string.gmatch(text .. '|', '([^|]*)|') do out[#out + 1] = part end
-  return out
-end
 -- what the run reads: memos, the items' latest offers, the pseudonym; then those offers
 local wanted = {'pid'}
 for _, ev in ipairs(events) do
@@ -93,36 +87,7 @@ for e, ev in ipairs(events) do
   else
     local deltas = {}
     for i = ev.from + 4, ev.to, 3 do
-      local item, explicit, revenue = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-      local field, rec = nil, nil
-      local tries = {}
-      if explicit ~= '' then tries[1] = explicit end
-      local latest = get('o' .. SEP .. item)
-      if latest then tries[#tries + 1] = latest end
-      for _, sid in ipairs(tries) do
-        if not rec then
-          local f = 'x' .. SEP .. sid .. SEP .. item
-          local r = get(f)
-          if r then
-            local t = tonumber(split(r)[1])
-            if t <= ts and ts - t <= w then field, rec = f, r end
-          end
-        end
-      end
-      if rec then
-        local p = split(rec)
-        local flags = p[4] or ''
-        local now = flags
-        if not string.find(flags, 'a', 1, true) then
-          now = now .. 'a'
-          deltas[#deltas + 1] = {p[2], p[3], 'accepted', 1}
-        end
-        if kind == 'buy' and not string.find(flags, 'b', 1, true) then
-          now = now .. 'b'
-          deltas[#deltas + 1] = {p[2], p[3], 'attributed_revenue', revenue}
-        end
-        if now ~= flags then set(field, p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. now) end
-      end
+      credit(get, set, ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ts, w, kind, deltas)
     end
     local pid = get('pid')
     if not pid then

@@ -58,6 +58,42 @@ local function pseudonym(seed)
   end
   return pid
 end
+local function hget(field) return redis.call('HGET', att, field) end
+local function hset(field, value) redis.call('HSET', att, field, value) end
+-- Credits one line of an attributed event (item, the explicit suggestion id or '', revenue) to
+-- the named suggestion's offer if valid, else to the item's latest offer if valid: accepted
+-- once, bought once. Reads and writes the ledger through get(field) and set(field, value)
+-- (ATTRIBUTE: the hash itself; ATTRIBUTE_MANY: its copy), appends what it earned to deltas.
+local function credit(get, set, item, explicit, revenue, ts, window, kind, deltas)
+  local field, rec = nil, nil
+  local tries = {}
+  if explicit ~= '' then tries[1] = explicit end
+  local latest = get('o' .. SEP .. item)
+  if latest then tries[#tries + 1] = latest end
+  for _, sid in ipairs(tries) do
+    if not rec then
+      local f = 'x' .. SEP .. sid .. SEP .. item
+      local r = get(f)
+      if r then
+        local at = tonumber(split(r)[1])
+        if at <= ts and ts - at <= window then field, rec = f, r end
+      end
+    end
+  end
+  if not rec then return end
+  local p = split(rec)
+  local flags = p[4] or ''
+  local now = flags
+  if not string.find(flags, 'a', 1, true) then
+    now = now .. 'a'
+    deltas[#deltas + 1] = {p[2], p[3], 'accepted', 1}
+  end
+  if kind == 'buy' and not string.find(flags, 'b', 1, true) then
+    now = now .. 'b'
+    deltas[#deltas + 1] = {p[2], p[3], 'attributed_revenue', revenue}
+  end
+  if now ~= flags then set(field, p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. now) end
+end
 local function expire(window)
   redis.call('EXPIRE', att, math.ceil(window) + 86400)
   redis.call('EXPIRE', atz, math.ceil(window) + 86400)
@@ -81,41 +117,7 @@ local memo = redis.call('HGET', att, 'e' .. SEP .. eid)
 if memo then return memo end
 local deltas = {}
 for i = 5, #ARGV, 3 do
-  local item, explicit, revenue = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  -- the named suggestion's offer if valid, else the item's latest offer if valid
-  local field, rec = nil, nil
-  local tries = {}
-  if explicit ~= '' then tries[1] = explicit end
-  local latest = redis.call('HGET', att, 'o' .. SEP .. item)
-  if latest then tries[#tries + 1] = latest end
-  for _, sid in ipairs(tries) do
-    if not rec then
-      local f = 'x' .. SEP .. sid .. SEP .. item
-      local r = redis.call('HGET', att, f)
-      if r then
-        local at = tonumber(split(r)[1])
-        if at <= ts and ts - at <= window then field, rec = f, r end
-      end
-    end
-  end
-  if rec then
-    local p = split(rec)
-    local flags = p[4] or ''
-    do
-      local now = flags
-      if not string.find(flags, 'a', 1, true) then
-        now = now .. 'a'
-        deltas[#deltas + 1] = {p[2], p[3], 'accepted', 1}
-      end
-      if kind == 'buy' and not string.find(flags, 'b', 1, true) then
-        now = now .. 'b'
-        deltas[#deltas + 1] = {p[2], p[3], 'attributed_revenue', revenue}
-      end
-      if now ~= flags then
-        redis.call('HSET', att, field, p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. now)
-      end
-    end
-  end
+  credit(hget, hset, ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ts, window, kind, deltas)
 end
 local out = cjson.encode({pid = pseudonym(eid), deltas = deltas})
 put('e' .. SEP .. eid, out, ts)

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 
 from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import lua_script
-from xsell.store.core.lua import CART_UPDATE
+from xsell.store.core.lua import CART_LUA, CART_UPDATE
 
 CART_UPDATES = lua_script(
     "cart_updates",
-    """
+    CART_LUA
+    + """
 -- KEYS[1] the user's cart hash (item -> "ts|event_id").
 -- ARGV[1] cart TTL (s), ARGV[2] most items a cart keeps, then per event, in order, 4 values:
 --   'add' | 'remove', item id, ts (s), event id.
@@ -55,15 +56,9 @@ for a = 3, #ARGV, 4 do
       held[item] = ts .. '|' .. eid
       touch(item)
       if #before / 2 + 1 > cap then
-        local oldest, oldest_ts = nil, nil
-        for i = 1, #before, 2 do
-          local t = tonumber(before[i + 1])
-          if oldest_ts == nil or t < oldest_ts or (t == oldest_ts and before[i] < oldest) then
-            oldest, oldest_ts = before[i], t
-          end
-        end
-        held[oldest] = nil
-        touch(oldest)
+        local gone = oldest(before)
+        held[gone] = nil
+        touch(gone)
       end
     end
     added = true

@@ -153,9 +153,23 @@ return 1
 """,
 )
 
+# A cart's rule for the item dropped when it is full, shared by CART_UPDATE and CART_UPDATES.
+CART_LUA = """
+-- the oldest item of a flat list item, ts, item, ts ... (ties: the lowest item id)
+local function oldest(flat)
+  local item, at = nil, nil
+  for i = 1, #flat, 2 do
+    local t = tonumber(flat[i + 1])
+    if at == nil or t < at or (t == at and flat[i] < item) then item, at = flat[i], t end
+  end
+  return item
+end
+"""
+
 CART_UPDATE = lua_script(
     "cart_update",
-    """
+    CART_LUA
+    + """
 -- KEYS[1] the user's cart hash (item -> "ts|event_id").
 -- ARGV[1] 'add' | 'remove', ARGV[2] item id, ARGV[3] ts (s), ARGV[4] event id,
 -- ARGV[5] cart TTL (s), ARGV[6] most items a cart keeps (the oldest are dropped beyond it, so
@@ -182,17 +196,7 @@ if op == 'add' then
   if prior == nil or prior == eid then pair = 1 end
   if prior == nil then
     redis.call('HSET', cart, item, ARGV[3] .. '|' .. eid)
-    local cap = tonumber(ARGV[6])
-    if #before / 2 + 1 > cap then
-      local oldest, oldest_ts = nil, nil
-      for i = 1, #before, 2 do
-        local t = tonumber(before[i + 1])
-        if oldest_ts == nil or t < oldest_ts or (t == oldest_ts and before[i] < oldest) then
-          oldest, oldest_ts = before[i], t
-        end
-      end
-      redis.call('HDEL', cart, oldest)
-    end
+    if #before / 2 + 1 > tonumber(ARGV[6]) then redis.call('HDEL', cart, oldest(before)) end
   end
   redis.call('EXPIRE', cart, tonumber(ARGV[5]))
 else
