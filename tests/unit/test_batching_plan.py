@@ -8,9 +8,9 @@ from xsell.models.events import CartEvent, OrderLine, PurchaseEvent
 from xsell.store.backend.client import Call
 from xsell.store.core.batching import plan
 from xsell.store.core.calls import CallBuilder
-from xsell.store.core.cart_batch import CART_UPDATES
+from xsell.store.core.carts import CART_UPDATE, CART_UPDATES
 from xsell.store.core.keys import Keys, Signal, Stream
-from xsell.store.core.lua import APPLY_PAIRS, CART_UPDATE
+from xsell.store.core.lua import APPLY_PAIRS
 from xsell.store.core.pair_batch import APPLY_PAIRS_BATCH
 
 SETTINGS = load_settings(redis_url="redis://localhost:1/0", key_namespace="u")

@@ -32,6 +32,7 @@ from xsell.store.attribution.ledger import Attribution, is_attributed
 from xsell.store.backend.client import Call, RedisClient, Runner, connect
 from xsell.store.core.batching import run_merged
 from xsell.store.core.calls import CallBuilder, event_id_of, stream_of
+from xsell.store.core.carts import CART_UPDATE
 from xsell.store.core.categories import (
     before_pairs,
     catalog_read,
@@ -48,7 +49,7 @@ from xsell.store.core.guards import (
     source_positions,
 )
 from xsell.store.core.keys import Keys, Signal, Stream
-from xsell.store.core.lua import APPLY_PAIRS, CART_UPDATE
+from xsell.store.core.lua import APPLY_PAIRS
 
 log = logging.getLogger(__name__)
 

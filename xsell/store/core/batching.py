@@ -8,7 +8,7 @@ original call, so the caller does not change:
 - every single-Redis co-add pair call -> one
   :data:`~xsell.store.core.pair_batch.APPLY_PAIRS_BATCH` (each original call answers the
   batch's count of events applied);
-- a cart's CART_UPDATE calls -> one :data:`~xsell.store.core.cart_batch.CART_UPDATES`, and a
+- a cart's CART_UPDATE calls -> one :data:`~xsell.store.core.carts.CART_UPDATES`, and a
   ledger's ATTRIBUTE calls -> one
   :data:`~xsell.store.attribution.attribute_batch.ATTRIBUTE_MANY` (each original call answers
   its own item of the merged answer), when no other call of the round trip names that cart or
@@ -30,8 +30,8 @@ from xsell.store.attribution.count_batch import merge_count_calls
 from xsell.store.attribution.lua import ATTRIBUTE, COUNT
 from xsell.store.backend.client import Call, Runner
 from xsell.store.backend.scripts import LuaScript
-from xsell.store.core.cart_batch import merge_cart_calls
-from xsell.store.core.lua import APPLY_PAIRS, CART_UPDATE
+from xsell.store.core.carts import CART_UPDATE, merge_cart_calls
+from xsell.store.core.lua import APPLY_PAIRS
 from xsell.store.core.pair_batch import merge_pair_calls
 
 # per-key scripts whose calls of one key merge into one, answered per call

@@ -20,13 +20,9 @@ from xsell.models.events import (
 )
 from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import number_arg
+from xsell.store.core.carts import CART_UPDATE
 from xsell.store.core.keys import Keys, Signal, Stream
-from xsell.store.core.lua import (
-    APPLY_PAIRS,
-    APPLY_POPULARITY,
-    CART_UPDATE,
-    PURCHASE_USER,
-)
+from xsell.store.core.lua import APPLY_PAIRS, APPLY_POPULARITY, PURCHASE_USER
 
 
 def stream_of(event: Event) -> Stream:

@@ -153,59 +153,6 @@ return 1
 """,
 )
 
-# A cart's rule for the item dropped when it is full, shared by CART_UPDATE and CART_UPDATES.
-CART_LUA = """
--- the oldest item of a flat list item, ts, item, ts ... (ties: the lowest item id)
-local function oldest(flat)
-  local item, at = nil, nil
-  for i = 1, #flat, 2 do
-    local t = tonumber(flat[i + 1])
-    if at == nil or t < at or (t == at and flat[i] < item) then item, at = flat[i], t end
-  end
-  return item
-end
-"""
-
-CART_UPDATE = lua_script(
-    "cart_update",
-    CART_LUA
-    + """
--- KEYS[1] the user's cart hash (item -> "ts|event_id").
--- ARGV[1] 'add' | 'remove', ARGV[2] item id, ARGV[3] ts (s), ARGV[4] event id,
--- ARGV[5] cart TTL (s), ARGV[6] most items a cart keeps (the oldest are dropped beyond it, so
---   one shopper adding thousands of items cannot make every add slower).
--- returns: {pair, cart}: pair = 1 when this add makes new co-add pairs (the item was not in the
---   cart, or was added by this very event: a redelivery), else 0; cart = flat list
---   item, ts, item, ts ... of the cart *before* this event, without this item.
-local cart, item, op, eid = KEYS[1], ARGV[2], ARGV[1], ARGV[4]
-local flat = redis.call('HGETALL', cart)
-local before = {}
-local prior = nil
-for i = 1, #flat, 2 do
-  local sep = string.find(flat[i + 1], '|', 1, true)
-  local ts = string.sub(flat[i + 1], 1, sep - 1)
-  if flat[i] == item then
-    prior = string.sub(flat[i + 1], sep + 1)
-  else
-    before[#before + 1] = flat[i]
-    before[#before + 1] = ts
-  end
-end
-local pair = 0
-if op == 'add' then
-  if prior == nil or prior == eid then pair = 1 end
-  if prior == nil then
-    redis.call('HSET', cart, item, ARGV[3] .. '|' .. eid)
-    if #before / 2 + 1 > tonumber(ARGV[6]) then redis.call('HDEL', cart, oldest(before)) end
-  end
-  redis.call('EXPIRE', cart, tonumber(ARGV[5]))
-else
-  redis.call('HDEL', cart, item)
-end
-return {pair, before}
-""",
-)
-
 PURCHASE_USER = lua_script(
     "purchase_user",
     """
