@@ -175,7 +175,9 @@ class Sender:
                 anchors = window_items(job.trigger["item_ids"], given.bought, job.ts)[::-1]
             request = None
             if anchors:
-                request = RankRequest(anchors, frozenset(anchors) | recent, clock, job.user_id)
+                request = RankRequest(
+                    anchors, frozenset(anchors) | recent, clock, job.user_id, placement=job.reason
+                )
             out.append((decision, request))
         return out
 
