@@ -216,6 +216,7 @@ def promoted(
         tail.remove(candidate)
         tail.insert(0, head[at])
         head[at] = labelled(candidate, rule.rule_id, "")
+    head[fixed:] = sorted(head[fixed:], key=lambda o: -o.score)  # still best first
     return head + tail
 
 
@@ -228,10 +229,11 @@ def steer(
     eligible: Callable[[str], bool],
 ) -> list[Offer]:
     """At most ``k`` offers: ``pool`` (the ranker's eligible offers, best first, uncut) with
-    ``rules`` (the matching ones, highest priority first) applied: filters, pins, boosts,
+    ``rules`` (the matching ones) applied, highest priority first: filters, pins, boosts,
     then each promote in priority order."""
     if not rules:
         return list(pool[:k])
+    rules = sorted(rules, key=lambda r: (-r.priority, r.rule_id))
     prices = [p for a in anchors if (c := catalog.get(a)) is not None and (p := c.price)]
     top_price = max(prices) if prices else None
 
