@@ -103,6 +103,13 @@ class RecommendationRequest(BaseModel):
         le=50,
         description="How many offers, at most XSELL_MAX_SUGGESTIONS (its default).",
     )
+    segment: Annotated[
+        str | int | None, WithJsonSchema({"anyOf": [*_REQUEST_ID, {"type": "null"}]})
+    ] = Field(
+        None,
+        description="The shopper's segment, which merchant rules may name (docs/rules.md); "
+        "without one, a rule naming segments does not apply.",
+    )
 
 
 class RejectedEvent(BaseModel):

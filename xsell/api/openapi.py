@@ -108,6 +108,7 @@ def honest(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
         }
         request["properties"]["items"]["items"] = {"anyOf": [ident, {"type": "integer"}]}
         request["properties"]["user_id"]["anyOf"] = [ident, {"type": "integer"}, {"type": "null"}]
+        request["properties"]["segment"]["anyOf"] = [ident, {"type": "integer"}, {"type": "null"}]
     return document
 
 
