@@ -15,6 +15,7 @@ from typing import Annotated, Literal, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from xsell.models.messages.outputs import Offer
+from xsell.models.messages.rules import MAX_TS, MIN_TS
 
 MAX_PINS = 3
 MAX_LIST = 1000  # items or categories a rule names in one list
@@ -51,6 +52,14 @@ class When(Strict):
 
     @model_validator(mode="after")
     def _window(self) -> Self:
+        for name in ("starts_at", "ends_at"):
+            value = getattr(self, name)
+            try:
+                ok = value is None or MIN_TS <= value.timestamp() <= MAX_TS
+            except (OverflowError, ValueError, OSError):
+                ok = False
+            if not ok:
+                raise ValueError(f"when: {name} must be between 1970 and 2100")
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValueError("when: ends_at must be after starts_at")
         return self

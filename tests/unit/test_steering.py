@@ -183,6 +183,10 @@ def test_matching_sorts_by_priority_then_id() -> None:
             "ends_at must be after starts_at",
         ),
         ({"name": "x", "when": {"starts_at": "2026-12-02T00:00:00"}, "then": {}}, "timezone"),
+        (
+            {"name": "x", "when": {"starts_at": "0001-01-01T00:00:00+01:00"}, "then": {}},
+            "between 1970 and 2100",
+        ),
     ],
 )
 def test_a_bad_rule_is_refused_with_a_reason(body: dict[str, Any], reason: str) -> None:
