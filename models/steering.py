@@ -4,7 +4,7 @@ The engine ranks a request's whole eligible pool (:func:`xsell.models.ranking.ra
 cut), then :func:`steer` applies the rules that match the request and cuts to k. Each step is
 a small function, so each semantic is tested on its own:
 
-- :func:`rule_matches`: every present ``when`` field matches (absent = any);
+- :mod:`xsell.models.rulebook`: which rules match (every present ``when`` field);
 - :func:`blocker`: hide, hide_categories, only_categories and max_price_ratio keep an item out;
 - :func:`pinned`: pins first, in priority then listed order, when eligible;
 - :func:`boosted`: boosts multiply scores, and a boosted offer moves up past lower scores;
@@ -17,68 +17,13 @@ larger number); on a tie the item stays out, the safer reading of a merchant's i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import replace
 
 from xsell.models.events import CatalogItem
-from xsell.models.messages.merchant import StoredRule, rule_time
+from xsell.models.messages.merchant import StoredRule
 from xsell.models.ranking import Because, Offer, RankInput, RankParams, RankRequest, rank
+from xsell.models.rulebook import RuleBook, RuleContext, by_priority
 from xsell.models.rules import is_available, owned
-
-DAYPARTS = (("night", 0), ("morning", 6), ("afternoon", 12), ("evening", 18))  # UTC hour starts
-
-
-@dataclass(frozen=True, slots=True)
-class RuleContext:
-    """What a rule's ``when`` is matched against."""
-
-    placement: str | None
-    items: frozenset[str]  # the trigger and cart items
-    categories: frozenset[str]  # their categories
-    segment: str | None
-    now: float  # wall-clock Unix seconds
-
-
-def daypart(now: float) -> str:
-    """The UTC daypart of ``now``: rules are written in one clock for every process."""
-    hour = datetime.fromtimestamp(now, UTC).hour
-    return [name for name, start in DAYPARTS if hour >= start][-1]
-
-
-def rule_matches(rule: StoredRule, ctx: RuleContext, *, any_category: bool = False) -> bool:
-    """True when every ``when`` field the rule sets matches the request. A rule naming
-    segments never matches a request without one: a segment campaign must not leak to all.
-    ``any_category``: categories not checked (before the catalogue is read)."""
-    w = rule.when
-    starts, ends = rule_time(w.starts_at), rule_time(w.ends_at)
-    return (
-        (w.placements is None or ctx.placement in w.placements)
-        and (w.items is None or not ctx.items.isdisjoint(w.items))
-        and (any_category or w.categories is None or not ctx.categories.isdisjoint(w.categories))
-        and (w.segments is None or (ctx.segment is not None and ctx.segment in w.segments))
-        and (w.dayparts is None or daypart(ctx.now) in w.dayparts)
-        and (starts is None or ctx.now >= starts)
-        and (ends is None or ctx.now <= ends)
-    )
-
-
-def matching(rules: Sequence[StoredRule], ctx: RuleContext) -> list[StoredRule]:
-    """The rules that apply, highest priority first (ties: by rule id, so every process
-    resolves them alike)."""
-    hits = [r for r in rules if rule_matches(r, ctx)]
-    return sorted(hits, key=lambda r: (-r.priority, r.rule_id))
-
-
-def pins_to_read(rules: Sequence[StoredRule], ctx: RuleContext) -> set[str]:
-    """The pinned items of the rules that may match (categories unknown yet): their catalogue
-    entries and the user's purchases of them are read with the candidates', so a pin's
-    eligibility is checked like any offer's."""
-    return {
-        i
-        for r in rules
-        if r.then.pin and rule_matches(r, ctx, any_category=True)
-        for i in r.then.pin
-    }
 
 
 def blocker(
@@ -233,7 +178,7 @@ def steer(
     then each promote in priority order."""
     if not rules:
         return list(pool[:k])
-    rules = sorted(rules, key=lambda r: (-r.priority, r.rule_id))
+    rules = by_priority(rules)
     prices = [p for a in anchors if (c := catalog.get(a)) is not None and (p := c.price)]
     top_price = max(prices) if prices else None
 
@@ -268,12 +213,12 @@ def context(req: RankRequest, inp: RankInput, now: float) -> RuleContext:
 
 
 def offers_with_rules(
-    inp: RankInput, req: RankRequest, params: RankParams, rules: Sequence[StoredRule], now: float
+    inp: RankInput, req: RankRequest, params: RankParams, book: RuleBook, now: float
 ) -> list[Offer]:
     """The offers of one request: the ranker's, or, when rules match, its uncut pool
     steered by them. A pin is eligible as any offer is: available, not in the cart or the
     trigger, not owned."""
-    hits = matching(rules, context(req, inp, now)) if rules else []
+    hits = book.matching(context(req, inp, now)) if book else []
     if not hits:
         return rank(inp, params)
 

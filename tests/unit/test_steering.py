@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from xsell.models.events import CatalogItem
 from xsell.models.messages.merchant import Rule, StoredRule
 from xsell.models.ranking import Because, Offer
-from xsell.models.steering import RuleContext, daypart, matching, rule_matches, steer
+from xsell.models.rulebook import RuleBook, RuleContext, daypart, rule_matches
+from xsell.models.steering import steer
 
 NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC).timestamp()  # a Monday morning (UTC)
 CATALOG = {
@@ -45,6 +46,10 @@ def rule(rule_id: str = "r1", priority: int = 0, **then: Any) -> StoredRule:
     return StoredRule.model_validate(
         {"rule_id": rule_id, "name": rule_id, "priority": priority, "when": when, "then": then}
     )
+
+
+def matching(rules: list[StoredRule], context: RuleContext) -> list[StoredRule]:
+    return RuleBook(rules).matching(context)
 
 
 def ctx(**kw: Any) -> RuleContext:

@@ -28,9 +28,10 @@ from xsell.models.inputs import (
 )
 from xsell.models.messages.merchant import StoredRule
 from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest
+from xsell.models.rulebook import RuleBook, RuleContext
 from xsell.models.rules import RuleParams
 from xsell.models.scoring import score_batch
-from xsell.models.steering import RuleContext, offers_with_rules, pins_to_read
+from xsell.models.steering import offers_with_rules
 from xsell.store import Effect, Position, Store, Stream
 
 log = logging.getLogger(__name__)
@@ -214,9 +215,10 @@ class Engine:
         the worker (:meth:`suggest`) and the API (complements, recommendations). ``rules``:
         the merchant rules to apply instead of the saved ones (a preview)."""
         params = params or self.current_params
-        inputs, _ = await self.rank_inputs(requests, params, rules=rules)
+        book = None if rules is None else RuleBook(rules)
+        inputs, _ = await self.rank_inputs(requests, params, book=book)
         return [
-            self._offers(inp, req, params, rules) for inp, req in zip(inputs, requests, strict=True)
+            self._offers(inp, req, params, book) for inp, req in zip(inputs, requests, strict=True)
         ]
 
     def _offers(
@@ -224,10 +226,10 @@ class Engine:
         inp: RankInput,
         req: RankRequest,
         params: RankParams,
-        rules: Sequence[StoredRule] | None,
+        book: RuleBook | None,
     ) -> list[Offer]:
-        """One request's offers with the merchant rules (the saved ones unless ``rules``)."""
-        use = self.steering.current.rules if rules is None else rules
+        """One request's offers with the merchant rules (the saved ones unless ``book``)."""
+        use = self.steering.book if book is None else book
         return offers_with_rules(inp, req, params, use, time.time())
 
     async def rank_inputs(
@@ -235,14 +237,14 @@ class Engine:
         requests: Sequence[RankRequest],
         params: RankParams,
         tuned: frozenset[int] = frozenset(),
-        rules: Sequence[StoredRule] | None = None,
+        book: RuleBook | None = None,
     ) -> tuple[list[RankInput], dict[int, TestLists]]:
         """The ranking inputs of ``requests`` (models/inputs.py: read, score, read details
         of the best candidates only) and self-tuning's test lists of the ``tuned`` rows. A
         process that only ranks (the API) rereads the shared choice now and then."""
         if self.tuner is not None and not tuned:
             await self.tuner.refresh()
-        saved = await self.steering.refresh()
+        await self.steering.refresh()
         if not requests:
             return [], {}
         s = self.settings
@@ -263,7 +265,7 @@ class Engine:
         )
         inputs = assemble(stats, data.popular, short, scored, params)
         per_request = with_pins(
-            offerable(inputs), requests, saved.rules if rules is None else rules
+            offerable(inputs), requests, self.steering.book if book is None else book
         )
         items, users = wanted_details(requests, per_request)
         catalog, bought = await self.store.ranking.details(items, users)
@@ -271,15 +273,15 @@ class Engine:
 
 
 def with_pins(
-    per_request: list[list[str]], requests: Sequence[RankRequest], rules: Sequence[StoredRule]
+    per_request: list[list[str]], requests: Sequence[RankRequest], book: RuleBook
 ) -> list[list[str]]:
     """Each request's items to read details of, with the pins of the rules that may match it."""
-    if not rules:
+    if not book:
         return per_request
     now = time.time()
     out = []
     for items, r in zip(per_request, requests, strict=True):
         ctx = RuleContext(r.placement, frozenset(r.anchors), frozenset(), r.segment, now)
-        pins = pins_to_read(rules, ctx)
+        pins = book.pins_to_read(ctx)
         out.append(sorted(set(items) | pins) if pins else items)
     return out

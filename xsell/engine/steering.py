@@ -9,6 +9,7 @@ import math
 import time
 
 from xsell.config.settings import Settings
+from xsell.models.rulebook import RuleBook
 from xsell.store import RuleSet, Store
 
 
@@ -19,6 +20,7 @@ class Steering:
         self.store = store
         self.refresh_seconds = settings.rules.refresh_seconds
         self.current = RuleSet(0, ())
+        self.book = RuleBook()  # the current rules, indexed for matching
         self._checked_at = -math.inf
 
     @property
@@ -34,5 +36,6 @@ class Steering:
         self._checked_at = now
         version = await self.store.rules.version()
         if version != self.current.version:
-            self.current = await self.store.rules.read()
+            rules = await self.store.rules.read()
+            self.book, self.current = RuleBook(rules.rules), rules
         return self.current
