@@ -9,13 +9,13 @@ typo never silently becomes a rule that matches everything. The pure application
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from xsell.models.messages.outputs import Offer
-from xsell.models.messages.rules import MAX_TS, MIN_TS
 
 MAX_PINS = 3
 MAX_LIST = 1000  # items or categories a rule names in one list
@@ -52,21 +52,30 @@ class When(Strict):
 
     @model_validator(mode="after")
     def _window(self) -> Self:
-        for name in ("starts_at", "ends_at"):
-            value = getattr(self, name)
-            try:
-                ok = value is None or MIN_TS <= value.timestamp() <= MAX_TS
-            except (OverflowError, ValueError, OSError):
-                ok = False
-            if not ok:
-                raise ValueError(f"when: {name} must be between 1970 and 2100")
-        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+        starts, ends = rule_time(self.starts_at), rule_time(self.ends_at)
+        if starts is not None and ends is not None and ends <= starts:
             raise ValueError("when: ends_at must be after starts_at")
         return self
 
 
 class Boost(Strict):
     """Multiply the score of an item, or of every item with a tag."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "description": "Exactly one of tag and item.",
+            "oneOf": [
+                {
+                    "required": ["tag"],
+                    "properties": {"tag": {"type": "string"}, "item": {"type": "null"}},
+                },
+                {
+                    "required": ["item"],
+                    "properties": {"item": {"type": "string"}, "tag": {"type": "null"}},
+                },
+            ],
+        }
+    )
 
     tag: RuleText | None = None
     item: RuleText | None = None
@@ -144,5 +153,11 @@ class PreviewAnswer(BaseModel):
 
 
 def rule_time(value: datetime | None) -> float | None:
-    """A window bound as Unix seconds (None: open)."""
-    return None if value is None else value.timestamp()
+    """A window bound as Unix seconds (None: open); a time beyond what a float of seconds
+    holds (year 1 with a zone east of UTC) is minus or plus infinity, never an error."""
+    if value is None:
+        return None
+    try:
+        return value.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return -math.inf if value.year < 1970 else math.inf
