@@ -206,6 +206,7 @@ class NotificationMessage(BaseModel):
         description="The user's experiment variant (never control: the holdout gets no "
         "notification)."
     )
+    rules_version: int = rules_version_field()
 
 
 class DeadLetterMessage(BaseModel):
