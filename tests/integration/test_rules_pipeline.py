@@ -3,6 +3,7 @@ a rule is saved obeys it and carries the rules' version; the store's room on a r
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
@@ -12,6 +13,7 @@ from tests.conftest import Pipeline
 from tests.helpers import Bus, run
 from tests.integration.test_pipeline import add, load_shop
 from xsell.config.settings import Settings
+from xsell.engine.steering import Steering
 from xsell.models.messages.merchant import Rule
 from xsell.store import RulesFull, Store
 
@@ -98,6 +100,31 @@ def test_the_store_room_counts_versions_and_the_limit(
             assert await store.rules.delete(second) is None
             now = await store.rules.read()
             assert now.version == 4 and [r.rule_id for r in now.rules] == [first]
+        finally:
+            await store.close()
+
+    run(go())
+
+
+def test_each_process_rereads_the_rules_at_most_every_refresh_interval(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(rules_refresh_seconds=0.3)
+
+    async def go() -> None:
+        store = await Store.open(settings)
+        try:
+            steering = Steering(store, settings)
+            assert (await steering.refresh()).version == 0
+            rule_id, _ = await store.rules.add(RULE)
+            assert (await steering.refresh()).version == 0  # looked 0 s ago: not again yet
+            await asyncio.sleep(0.35)
+            seen = await steering.refresh()
+            assert seen.version == 1 and [r.rule_id for r in seen.rules] == [rule_id]
+            assert steering.book.rules == seen.rules  # the book follows the version
+            await store.rules.delete(rule_id)
+            await asyncio.sleep(0.35)
+            assert (await steering.refresh()).rules == ()
         finally:
             await store.close()
 
