@@ -15,7 +15,7 @@ from tests.integration.test_pipeline import add, load_shop
 from xsell.config.settings import Settings
 from xsell.engine.steering import Steering
 from xsell.models.messages.merchant import Rule
-from xsell.store import RulesFull, Store
+from xsell.store import RulesFull, Store, is_bulk_loadable
 
 pytestmark = pytest.mark.integration
 
@@ -88,6 +88,7 @@ def test_the_store_room_counts_versions_and_the_limit(
             first, v1 = await store.rules.add(RULE)
             second, v2 = await store.rules.add(RULE)
             assert (v1, v2) == (1, 2) and first != second
+            assert (await is_bulk_loadable(store))[0]  # rules may come before a bulk load
             with pytest.raises(RulesFull):
                 await store.rules.add(RULE)
             assert await store.rules.version() == 2  # a refused add changes nothing
