@@ -72,6 +72,7 @@ class CatalogItem:
     name: str | None = None
     type: str = "item"
     extra: dict[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()  # merchant rules boost and promote by tag (docs/rules.md)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ class Because:
     together: float
     confidence: float
     category: str | None = None  # set when the anchor's category, not the anchor, explains it
+    rule_id: str | None = None  # the merchant rule that placed the offer (models/steering.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,8 @@ class RankRequest:
     exclude: frozenset[str]  # cart + trigger items
     now: float  # the trigger's event time: decayed values are taken at it
     user_id: str | None = None  # whose purchase history the rules check
+    placement: str | None = None  # where it is shown: merchant rules match it (docs/rules.md)
+    segment: str | None = None  # the shopper's segment, when the request names one
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,9 +136,15 @@ def parse_catalog(obj: dict[str, Any], limits: Limits) -> CatalogItem:
     # checked, not kept: the contract's optional fields that ranking does not read yet
     number(obj.get("cost"), "cost", MAX_PRICE, None)
     optional_id(obj.get("brand"), "brand", limits)
-    tag_list(obj.get("tags"))
+    tags = tag_list(obj.get("tags")) or ()  # kept: merchant rules boost and promote by tag
     return CatalogItem(
-        item_id=item_id, category=category, price=price, stock=stock, active=active, name=name
+        item_id=item_id,
+        category=category,
+        price=price,
+        stock=stock,
+        active=active,
+        name=name,
+        tags=tags,
     )
 
 

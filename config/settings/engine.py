@@ -97,6 +97,18 @@ class RankingSettings(Group):
         return comma_items(value) if isinstance(value, str) else value
 
 
+class RulesSettings(Group):
+    """Merchant rules (docs/rules.md): how many, and how soon every process sees a change."""
+
+    max: int = Field(1000, ge=1, le=100_000, description="Most merchant rules stored.")
+    refresh_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=60,
+        description="Each worker and API process checks the rules' version at most this often.",
+    )
+
+
 class TuningSettings(Group):
     """Self-tuning (models/tuning.py): candidate recency weights tested on the live stream."""
 

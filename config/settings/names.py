@@ -85,6 +85,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "popular_fallback",
         )
     ),
+    "rules": (("max", "rules_max"), ("refresh_seconds", "rules_refresh_seconds")),
     "tuning": (
         ("enabled", "self_tuning"),
         ("recency", "tuning_recency"),

@@ -23,6 +23,7 @@ from xsell.config.settings.engine import (
     InputSettings,
     LearningSettings,
     RankingSettings,
+    RulesSettings,
     TuningSettings,
     WorkerSettings,
 )
@@ -46,6 +47,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = Field(default_factory=lambda: RedisSettings.model_validate({}))
     learning: LearningSettings = Field(default_factory=lambda: LearningSettings.model_validate({}))
     ranking: RankingSettings = Field(default_factory=lambda: RankingSettings.model_validate({}))
+    rules: RulesSettings = Field(default_factory=lambda: RulesSettings.model_validate({}))
     tuning: TuningSettings = Field(default_factory=lambda: TuningSettings.model_validate({}))
     worker: WorkerSettings = Field(default_factory=lambda: WorkerSettings.model_validate({}))
     inputs: InputSettings = Field(default_factory=lambda: InputSettings.model_validate({}))

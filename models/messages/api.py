@@ -17,6 +17,7 @@ from xsell.models.messages.outputs import (
     Placement,
     Text,
     Variant,
+    rules_version_field,
     utc_time,
 )
 
@@ -65,6 +66,7 @@ class OffersAnswer(BaseModel):
         description="The requesting user's experiment variant (the first variant without a "
         "user_id); control: no items."
     )
+    rules_version: int = rules_version_field()
 
 
 _REQUEST_ID = [{"type": "string", "minLength": 1, "maxLength": 128}, {"type": "integer"}]
@@ -100,6 +102,13 @@ class RecommendationRequest(BaseModel):
         ge=1,
         le=50,
         description="How many offers, at most XSELL_MAX_SUGGESTIONS (its default).",
+    )
+    segment: Annotated[
+        str | int | None, WithJsonSchema({"anyOf": [*_REQUEST_ID, {"type": "null"}]})
+    ] = Field(
+        None,
+        description="The shopper's segment, which merchant rules may name (docs/rules.md); "
+        "without one, a rule naming segments does not apply.",
     )
 
 

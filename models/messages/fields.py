@@ -115,7 +115,7 @@ Tags = Annotated[
     WithJsonSchema(
         {
             "description": "Optional: the item's tags (at most 32 texts of 1..64 characters); "
-            "null or absent: none. Ranking does not read them yet.",
+            "null or absent: none. Merchant rules boost and promote by tag (docs/rules.md).",
             "type": ["array", "null"],
             "maxItems": rules.MAX_TAGS,
             "items": {"type": "string", "minLength": 1, "maxLength": rules.MAX_TAG_LENGTH},

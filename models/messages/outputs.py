@@ -25,6 +25,16 @@ Placement = Literal[
 MESSAGE_NOTE = "Consumers must ignore properties they do not know."
 
 
+def rules_version_field() -> Any:
+    """The ``rules_version`` of a message with offers."""
+    return Field(
+        0,
+        ge=0,
+        description="The merchant rules' version the offers were ranked with (docs/rules.md); "
+        "0: no rule was ever saved. Absent in messages written before rules existed.",
+    )
+
+
 def utc_time(description: str) -> Any:
     """An RFC 3339 UTC time as xsell writes it (``...Z``, at most microseconds)."""
     return Field(
@@ -50,6 +60,11 @@ class Because(BaseModel):
         "(an anchor with few orders backs off to its category, XSELL_CATEGORY_BACKOFF): the "
         "item is often bought with this category. together and confidence are then the "
         "category's: orders holding both, and that / orders holding the category.",
+    )
+    rule_id: Text | None = Field(
+        None,
+        description="Set when a merchant rule placed the offer (pinned, promoted or boosted; "
+        "docs/rules.md); together and confidence are 0 when the rule alone placed it.",
     )
 
 
@@ -126,6 +141,7 @@ class SuggestionMessage(BaseModel):
         description='The user\'s experiment variant (docs/contract.md, "Experiments"): default '
         "when no experiment is configured; control (the holdout) always with no items."
     )
+    rules_version: int = rules_version_field()
 
 
 class NotificationTrigger(BaseModel):
@@ -190,6 +206,7 @@ class NotificationMessage(BaseModel):
         description="The user's experiment variant (never control: the holdout gets no "
         "notification)."
     )
+    rules_version: int = rules_version_field()
 
 
 class DeadLetterMessage(BaseModel):

@@ -60,7 +60,13 @@ class CatalogItemMessage(Input):
 
     def to_event(self) -> CatalogItem:
         return CatalogItem(
-            self.item_id, self.category, self.price, self.stock, self.active, self.name
+            self.item_id,
+            self.category,
+            self.price,
+            self.stock,
+            self.active,
+            self.name,
+            tags=tuple(self.tags or ()),
         )
 
 

@@ -66,6 +66,7 @@ def assert_message(
         "items",
         "created_at",
         "variant",
+        "rules_version",
     }
     assert msg["variant"] == "default"  # no experiment configured
     assert msg["suggestion_id"].startswith("sug-") and len(msg["suggestion_id"]) == 36

@@ -21,6 +21,7 @@ from xsell.config.settings import Settings, load_settings
 from xsell.models.events import Limits
 from xsell.models.messages.reader import read_message
 from xsell.models.validate import parse_record
+from xsell.store import RuleSet
 from xsell.store.attribution.figures import batch_calls
 from xsell.store.attribution.ledger import Attribution
 from xsell.store.core.keys import Keys
@@ -64,15 +65,22 @@ def test_api_cache_entries() -> None:
         async def rank(self, q: RankQuery) -> list[Any]:
             return []
 
+    class Steering:  # the merchant rules' version, part of every cache key
+        async def refresh(self) -> RuleSet:
+            return RuleSet(7, ())
+
+    class Engine:
+        steering = Steering()
+
     settings = load_settings(api_cache_entries=2)
-    rt = ApiRuntime(settings, None, None, None, Batcher(), None, None, None)  # type: ignore[arg-type]
+    rt = ApiRuntime(settings, None, None, Engine(), Batcher(), None, None, None)  # type: ignore[arg-type]
 
     async def go() -> None:
         for anchor in ("a", "b", "c"):
             await rt.rank(query(anchor))
 
     asyncio.run(go())
-    assert list(rt.cache) == [query("c")]  # full at 2: started over
+    assert list(rt.cache) == [(query("c"), 7)]  # full at 2: started over
     refused(api_cache_entries=0)
 
 

@@ -26,6 +26,7 @@ from xsell.api import (
     openapi,
     ops_routes,
     read_routes,
+    rules_routes,
 )
 from xsell.api.guard import redact_access_logs
 from xsell.api.headers import SecurityHeaders
@@ -66,6 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(read_routes.router)
     app.include_router(event_routes.router)
     app.include_router(connect_routes.router)
+    app.include_router(rules_routes.router)
     app.include_router(ops_routes.router)
     app.include_router(dashboard.router)
     app.mount("/docs-assets", StaticFiles(directory=_swagger_dir()), name="docs-assets")

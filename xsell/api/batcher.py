@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from xsell.engine import Engine
 from xsell.models.experiments import CONTROL
+from xsell.models.messages.merchant import StoredRule
 from xsell.models.ranking import Offer, RankRequest
 
 CLOCK_SECONDS = 0.5  # how old the state's clock (its latest event time) may be
@@ -29,6 +31,8 @@ class RankQuery:
     user_id: str | None  # whose cart and history also count
     k: int
     variant: str  # the user's experiment variant (its ranking overrides apply)
+    placement: str | None = None  # merchant rules match it (docs/rules.md)
+    segment: str | None = None  # the shopper's segment, when the request names one
 
 
 Pending = list[tuple[RankQuery, "asyncio.Future[list[Offer]]"]]
@@ -75,7 +79,16 @@ class RankBatcher:
             if not future.done():
                 future.set_result(offers)
 
-    async def _rank_all(self, queries: list[RankQuery]) -> list[list[Offer]]:
+    async def rank_with(
+        self, queries: list[RankQuery], rules: Sequence[StoredRule]
+    ) -> list[list[Offer]]:
+        """The offers of ``queries`` with the given merchant rules instead of the saved ones
+        (a preview), at once, outside the batches."""
+        return await self._rank_all(queries, rules)
+
+    async def _rank_all(
+        self, queries: list[RankQuery], rules: Sequence[StoredRule] | None = None
+    ) -> list[list[Offer]]:
         """The users' carts and (when older than CLOCK_SECONDS) the state's clock in one round
         trip, none when neither is needed; then the engine."""
         store = self.engine.store
@@ -95,6 +108,8 @@ class RankBatcher:
                 q.exclude | frozenset(carts.get(q.user_id or "", ())),
                 now,
                 q.user_id,
+                q.placement,
+                q.segment,
             )
             for q in queries
         ]
@@ -105,7 +120,7 @@ class RankBatcher:
             idx = [i for i, q in enumerate(queries) if (q.variant, q.k) == (variant, k)]
             own = self.engine.params_of[variant]
             params = replace(own, k=min(k, own.k))
-            ranked = await self.engine.rank([requests[i] for i in idx], params)
+            ranked = await self.engine.rank([requests[i] for i in idx], params, rules)
             for i, offers in zip(idx, ranked, strict=True):
                 out[i] = offers
         return out

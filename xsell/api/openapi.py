@@ -108,6 +108,12 @@ def honest(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
         }
         request["properties"]["items"]["items"] = {"anyOf": [ident, {"type": "integer"}]}
         request["properties"]["user_id"]["anyOf"] = [ident, {"type": "integer"}, {"type": "null"}]
+        request["properties"]["segment"]["anyOf"] = [ident, {"type": "integer"}, {"type": "null"}]
+    preview = schemas.get("Preview")
+    if preview is not None:  # the ids of a preview follow the input contract, as everywhere
+        preview["properties"]["item_ids"]["items"] = ident
+        for name in ("user_id", "segment"):
+            preview["properties"][name]["anyOf"] = [ident, {"type": "null"}]
     return document
 
 
@@ -130,7 +136,7 @@ def _declare(param: dict[str, Any], ident: dict[str, Any], settings: Settings) -
     if name in WEBHOOK_TOPICS:  # the topics a connector takes; another one is a 400
         topics = {"type": "string", "enum": sorted(WEBHOOK_TOPICS[name])}
         param["schema"] = topics if param.get("required") else {"anyOf": [topics, {"type": "null"}]}
-    elif name in ("user_id", "item_id"):
+    elif name in ("user_id", "item_id", "segment"):
         param["schema"] = {**ident, "title": param["schema"].get("title", name)}
     elif name == "k":
         param["schema"] = {"anyOf": [k_schema(settings), {"type": "null"}]}

@@ -129,13 +129,28 @@ async def complements(
     item_id: Annotated[str, Path(description="An id (1..128 printable characters).")],
     user: QueryUser,
     k: Annotated[int | None, Query(description="At most XSELL_MAX_SUGGESTIONS.")] = None,
+    segment: Annotated[
+        str | None,
+        Query(description="The shopper's segment, which merchant rules may name (docs/rules.md)."),
+    ] = None,
 ) -> Response:
     item = checked_id(item_id, "item_id", rt)
+    seg = None if segment is None else checked_id(segment, "segment", rt)
     variant = rt.variant(user)
-    offers = await rt.rank(RankQuery((item,), frozenset({item}), user, checked_k(k, rt), variant))
+    query = RankQuery(
+        (item,), frozenset({item}), user, checked_k(k, rt), variant, "product_page", seg
+    )
+    offers = await rt.rank(query)
     trigger = {"type": "product_view", "event_id": None, "item_ids": [item]}
     message = suggestion_message(
-        request_id(), user, "product_page", trigger, offers, now_text(), variant
+        request_id(),
+        user,
+        "product_page",
+        trigger,
+        offers,
+        now_text(),
+        variant,
+        rt.engine.steering.version,
     )
     return Response(json.dumps(message), media_type="application/json")
 
@@ -151,10 +166,19 @@ async def recommendations(rt: Runtime, access: Caller, body: RecommendationReque
     user = None if body.user_id is None else acting_user(body.user_id, access, rt)
     anchors = tuple(reversed(items))
     variant = rt.variant(user)
-    query = RankQuery(anchors, frozenset(items), user, checked_k(body.k, rt), variant)
+    segment = None if body.segment is None else checked_id(body.segment, "segment", rt)
+    k = checked_k(body.k, rt)
+    query = RankQuery(anchors, frozenset(items), user, k, variant, body.placement, segment)
     offers = await rt.rank(query)
     trigger = {"type": "request", "event_id": None, "item_ids": items}
     message = suggestion_message(
-        request_id(), user, body.placement, trigger, offers, now_text(), variant
+        request_id(),
+        user,
+        body.placement,
+        trigger,
+        offers,
+        now_text(),
+        variant,
+        rt.engine.steering.version,
     )
     return Response(json.dumps(message), media_type="application/json")

@@ -41,7 +41,8 @@ class ApiRuntime:
     producer: AIOKafkaProducer
     hub: SuggestionHub
     guard: Guard
-    cache: dict[RankQuery, tuple[float, list[Offer]]] = field(default_factory=dict)
+    # (query, merchant rules' version) -> (expiry, offers): a rule change is a new key
+    cache: dict[tuple[RankQuery, int], tuple[float, list[Offer]]] = field(default_factory=dict)
 
     @classmethod
     async def open(cls, settings: Settings) -> ApiRuntime:
@@ -91,19 +92,27 @@ class ApiRuntime:
         """The experiment variant of a request's user (anonymous: the first variant)."""
         return variant_of(self.engine.experiment, user_id)
 
+    async def rules_version(self) -> int:
+        """The merchant rules' version in use, checked at most every
+        XSELL_RULES_REFRESH_SECONDS (docs/rules.md)."""
+        rules = await self.redis(self.engine.steering.refresh())
+        return rules.version
+
     async def rank(self, query: RankQuery) -> list[Offer]:
         """Offers through the batcher; anonymous single-item queries (product pages: the same
-        for every visitor) are reused for ``XSELL_API_CACHE_SECONDS``."""
+        for every visitor) are reused for ``XSELL_API_CACHE_SECONDS``, keyed by the merchant
+        rules' version too, so a rule change is obeyed at once."""
         cacheable = query.user_id is None and len(query.anchors) == 1
+        key = (query, await self.rules_version())
         if cacheable and self.settings.api.cache_seconds > 0:
-            hit = self.cache.get(query)
+            hit = self.cache.get(key)
             if hit is not None and hit[0] > time.monotonic():
                 return hit[1]
         offers = await self._rank(query)
         if cacheable and self.settings.api.cache_seconds > 0:
             if len(self.cache) >= self.settings.api.cache_entries:
                 self.cache.clear()  # simple and bounded: a full cache starts over
-            self.cache[query] = (time.monotonic() + self.settings.api.cache_seconds, offers)
+            self.cache[key] = (time.monotonic() + self.settings.api.cache_seconds, offers)
         return offers
 
     async def _rank(self, query: RankQuery) -> list[Offer]:

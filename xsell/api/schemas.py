@@ -49,6 +49,9 @@ class RecommendationRequest(BaseModel):
     user_id: Id | None = Field(None, description="Whose stored cart and purchases are excluded.")
     placement: Placement = "cart"
     k: JsonInt | None = Field(None, ge=1, description="At most XSELL_MAX_SUGGESTIONS.")
+    segment: Id | None = Field(
+        None, description="The shopper's segment, which merchant rules may name (docs/rules.md)."
+    )
 
 
 # The bodies of the contract are declared once, in xsell.models.messages (docs/schemas/ is

@@ -13,7 +13,15 @@ import sys
 
 from pydantic import ValidationError
 
-from xsell.cli import api_args, bench_args, connect_args, harness, notify_args, operate
+from xsell.cli import (
+    api_args,
+    bench_args,
+    connect_args,
+    harness,
+    notify_args,
+    operate,
+    rules_args,
+)
 from xsell.config.settings import safe_errors
 from xsell.models.errors import XsellError
 
@@ -32,6 +40,7 @@ def parser() -> argparse.ArgumentParser:
     notify_args.add_parsers(sub)
     api_args.add_parsers(sub)
     connect_args.add_parsers(sub)
+    rules_args.add_parsers(sub)
     harness.add_parsers(sub)
     bench_args.add_bench_parser(sub)
     return top

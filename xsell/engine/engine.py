@@ -5,6 +5,7 @@ events -> store (exactly-once effects) -> ranker -> suggestion messages.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 from xsell.config.settings import Settings
 from xsell.engine.messages import now_text, suggestion_id, suggestion_message
 from xsell.engine.self_tuning import SelfTuning, TestLists, TuningCase
+from xsell.engine.steering import Steering
 from xsell.models.events import CartEvent, Event, PurchaseEvent
 from xsell.models.experiments import CONTROL, Variant, variant_of
 from xsell.models.inputs import (
@@ -24,9 +26,12 @@ from xsell.models.inputs import (
     wanted_details,
     with_details,
 )
-from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest, rank
+from xsell.models.messages.merchant import StoredRule
+from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest
+from xsell.models.rulebook import RuleBook, RuleContext
 from xsell.models.rules import RuleParams
 from xsell.models.scoring import score_batch
+from xsell.models.steering import offers_with_rules
 from xsell.store import Effect, Position, Store, Stream
 
 log = logging.getLogger(__name__)
@@ -85,7 +90,7 @@ def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
             "stream": Stream.CART,
             "unit": event.user_id,
         }
-        return RankRequest(anchors, frozenset(anchors), event.ts, event.user_id), {
+        return RankRequest(anchors, frozenset(anchors), event.ts, event.user_id, "cart"), {
             "trigger": trigger,
             **meta,
         }
@@ -98,7 +103,10 @@ def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
             "stream": Stream.ORDERS,
             "unit": assignment_unit(event),
         }
-        return RankRequest(items[::-1], frozenset(items), event.ts, event.user_id), {
+        request = RankRequest(
+            items[::-1], frozenset(items), event.ts, event.user_id, "post_purchase"
+        )
+        return request, {
             "trigger": trigger,
             **meta,
         }
@@ -116,6 +124,7 @@ class Engine:
         self.params = rank_params(settings)
         self.experiment = settings.running_experiment
         self.tuner = SelfTuning(store, settings, self.params) if settings.tuning.enabled else None
+        self.steering = Steering(store, settings)
 
     @property
     def current_params(self) -> RankParams:
@@ -165,6 +174,7 @@ class Engine:
                 offers,
                 created,
                 variant,
+                self.steering.version,
             )
             for (_, meta), offers, variant in zip(pending, ranked, variants, strict=True)
         ]
@@ -190,31 +200,51 @@ class Engine:
             rows = frozenset(n for n, i in enumerate(idx) if i in tuned)
             got, tests = await self.rank_inputs([requests[i] for i in idx], params_of[name], rows)
             for n, (i, inp) in enumerate(zip(idx, got, strict=True)):
-                out[i] = rank(inp, params_of[name])
+                out[i] = self._offers(inp, requests[i], params_of[name], None)
                 if n in tests:
                     lists[i] = tests[n]
         return out, lists
 
     async def rank(
-        self, requests: Sequence[RankRequest], params: RankParams | None = None
+        self,
+        requests: Sequence[RankRequest],
+        params: RankParams | None = None,
+        rules: Sequence[StoredRule] | None = None,
     ) -> list[list[Offer]]:
         """The offers of each request, without changing any state: the one ranking path of
-        the worker (:meth:`suggest`) and the API (complements, recommendations)."""
+        the worker (:meth:`suggest`) and the API (complements, recommendations). ``rules``:
+        the merchant rules to apply instead of the saved ones (a preview)."""
         params = params or self.current_params
-        inputs, _ = await self.rank_inputs(requests, params)
-        return [rank(inp, params) for inp in inputs]
+        book = None if rules is None else RuleBook(rules)
+        inputs, _ = await self.rank_inputs(requests, params, book=book)
+        return [
+            self._offers(inp, req, params, book) for inp, req in zip(inputs, requests, strict=True)
+        ]
+
+    def _offers(
+        self,
+        inp: RankInput,
+        req: RankRequest,
+        params: RankParams,
+        book: RuleBook | None,
+    ) -> list[Offer]:
+        """One request's offers with the merchant rules (the saved ones unless ``book``)."""
+        use = self.steering.book if book is None else book
+        return offers_with_rules(inp, req, params, use, time.time())
 
     async def rank_inputs(
         self,
         requests: Sequence[RankRequest],
         params: RankParams,
         tuned: frozenset[int] = frozenset(),
+        book: RuleBook | None = None,
     ) -> tuple[list[RankInput], dict[int, TestLists]]:
         """The ranking inputs of ``requests`` (models/inputs.py: read, score, read details
         of the best candidates only) and self-tuning's test lists of the ``tuned`` rows. A
         process that only ranks (the API) rereads the shared choice now and then."""
         if self.tuner is not None and not tuned:
             await self.tuner.refresh()
+        await self.steering.refresh()
         if not requests:
             return [], {}
         s = self.settings
@@ -234,7 +264,24 @@ class Engine:
             else {}
         )
         inputs = assemble(stats, data.popular, short, scored, params)
-        per_request = offerable(inputs)
+        per_request = with_pins(
+            offerable(inputs), requests, self.steering.book if book is None else book
+        )
         items, users = wanted_details(requests, per_request)
         catalog, bought = await self.store.ranking.details(items, users)
         return with_details(inputs, requests, per_request, catalog, bought), lists
+
+
+def with_pins(
+    per_request: list[list[str]], requests: Sequence[RankRequest], book: RuleBook
+) -> list[list[str]]:
+    """Each request's items to read details of, with the pins of the rules that may match it."""
+    if not book:
+        return per_request
+    now = time.time()
+    out = []
+    for items, r in zip(per_request, requests, strict=True):
+        ctx = RuleContext(r.placement, frozenset(r.anchors), frozenset(), r.segment, now)
+        pins = book.pins_to_read(ctx)
+        out.append(sorted(set(items) | pins) if pins else items)
+    return out

@@ -29,6 +29,8 @@ def offer_json(offer: Offer) -> dict[str, Any]:
         }
         if b.category is not None:  # "often bought with <category>"
             because["category"] = b.category
+        if b.rule_id is not None:  # a merchant rule placed it (docs/rules.md)
+            because["rule_id"] = b.rule_id
     return {
         "item_id": offer.item_id,
         "score": round(offer.score, 6),
@@ -50,6 +52,7 @@ def suggestion_message(
     offers: Sequence[Offer],
     created_at: str,
     variant: str,
+    rules_version: int = 0,
 ) -> dict[str, Any]:
     """A suggestion message of the contract (docs/contract.md), for the topic or the API."""
     return {
@@ -60,4 +63,5 @@ def suggestion_message(
         "items": [offer_json(o) for o in offers],
         "created_at": created_at,
         "variant": variant,
+        "rules_version": rules_version,
     }

@@ -19,9 +19,15 @@ def rfc3339(ts: float) -> str:
 
 
 def notification_message(
-    job: Job, channel: str, offers: Sequence[Offer], now: float, variant: str
+    job: Job,
+    channel: str,
+    offers: Sequence[Offer],
+    now: float,
+    variant: str,
+    rules_version: int = 0,
 ) -> dict[str, Any]:
-    """A value of the notifications topic."""
+    """A value of the notifications topic; ``rules_version``: the merchant rules' version
+    its offers were ranked with (docs/rules.md)."""
     return {
         "notification_id": job.notification_id,
         "user_id": job.user_id,
@@ -33,6 +39,7 @@ def notification_message(
         "expires_at": rfc3339(job.expires_at),
         "created_at": rfc3339(now),
         "variant": variant,
+        "rules_version": rules_version,
     }
 
 

@@ -120,7 +120,9 @@ class Sender:
                 self._drop(writes, claim, token, now, "empty")
                 continue
             job = _with_items(claim.job, request)
-            message = notification_message(job, decision.channel or "", offers, now, variant)
+            message = notification_message(
+                job, decision.channel or "", offers, now, variant, self.engine.steering.version
+            )
             payload = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
             prepares.append(
                 Ready(claim, decision.channel or "", payload, [o.item_id for o in offers])
@@ -175,7 +177,9 @@ class Sender:
                 anchors = window_items(job.trigger["item_ids"], given.bought, job.ts)[::-1]
             request = None
             if anchors:
-                request = RankRequest(anchors, frozenset(anchors) | recent, clock, job.user_id)
+                request = RankRequest(
+                    anchors, frozenset(anchors) | recent, clock, job.user_id, placement=job.reason
+                )
             out.append((decision, request))
         return out
 

@@ -29,6 +29,7 @@ from xsell.store.notifications.store import (
     UserPolicyState,
 )
 from xsell.store.ops.redis_config import check_listpack_setting
+from xsell.store.rules.store import RuleSet, RulesFull
 
 __all__ = [
     "LATENCY_BUCKETS_MS",
@@ -43,6 +44,8 @@ __all__ = [
     "Position",
     "Published",
     "RoundTrips",
+    "RuleSet",
+    "RulesFull",
     "Scheduled",
     "Scheduling",
     "StateClock",

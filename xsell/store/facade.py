@@ -14,7 +14,8 @@
   items);
 - ``tuning``: self-tuning's open test cases and shared hit counts;
 - ``ops``: status, rebuild marks, inspection, scans and memory figures;
-- ``access``: the API's dashboard sessions and its authentication and event counters.
+- ``access``: the API's dashboard sessions and its authentication and event counters;
+- ``rules``: the merchant rules and their version.
 
 Nothing outside ``xsell.store`` names a Redis key, a script, a pipeline or the runner: the rooms'
 methods take and return domain values.
@@ -34,6 +35,7 @@ from xsell.store.core.shoppers import ShopperReads
 from xsell.store.notifications.store import NotificationStore
 from xsell.store.ops.admin import OpsStore
 from xsell.store.privacy import PrivacyStore
+from xsell.store.rules.store import RulesStore
 from xsell.store.tuning.store import TuningStore
 
 
@@ -63,3 +65,4 @@ class Store(EventStore):
         self.ops = OpsStore(self.runner, self.client, self.keys)
         self.tuning = TuningStore(self.runner, self.keys)
         self.access = AccessStore(self.runner, self.keys)
+        self.rules = RulesStore(self.runner, self.keys, settings.rules.max)

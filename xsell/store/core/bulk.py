@@ -50,14 +50,14 @@ INTERRUPTED = "an interrupted bulk load (meta bulk_started, no created)"
 
 
 async def is_bulk_loadable(store: EventStore) -> tuple[bool, str]:
-    """(True, why) when the namespace holds nothing but a catalogue, or an interrupted bulk
-    load; else (False, the first other key found)."""
+    """(True, why) when the namespace holds nothing but a catalogue (and merchant rules), or
+    an interrupted bulk load; else (False, the first other key found)."""
     k = store.keys
     ((started, created),) = await store.runner.run([("HMGET", k.meta, "bulk_started", "created")])
     if started is not None and created is None:
         return True, INTERRUPTED
     async for key in store.client.scan_iter(match=k.pattern(), count=1000):
-        if key != k.catalog:
+        if key not in (k.catalog, k.rules, k.rules_version):  # rules may come first
             return False, f"the namespace already holds {key!r}"
     return True, "the namespace is empty"
 

@@ -37,16 +37,16 @@ def stream_of(event: Event) -> Stream:
 
 
 def catalog_json(item: CatalogItem) -> str:
-    return json.dumps(
-        {
-            "category": item.category,
-            "price": item.price,
-            "stock": item.stock,
-            "active": item.active,
-            "name": item.name,
-        },
-        separators=(",", ":"),
-    )
+    entry: dict[str, object] = {
+        "category": item.category,
+        "price": item.price,
+        "stock": item.stock,
+        "active": item.active,
+        "name": item.name,
+    }
+    if item.tags:  # only when set: entries without tags stay as they were
+        entry["tags"] = list(item.tags)
+    return json.dumps(entry, separators=(",", ":"))
 
 
 def event_id_of(event: Event) -> str:

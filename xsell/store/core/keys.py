@@ -29,6 +29,7 @@ NS:{t:MINUTE}             hash  figure -> value                 worker figures (
 NS:{e:S:EVENT}            string                                event applied (dedup horizon)
 NS:{a:...}                string                                API access (access/store.py, TTL)
 NS:{x:...}                hash, string                          connectors (connect/store.py)
+NS:{s:rules}:all, :v      hash, string                          merchant rules, their version
 ========================  ====================================  ===============================
 
 Ids are embedded with ``%``-escaping of ``%``, ``{`` and ``}``, so an id can never move a key to
@@ -92,7 +93,8 @@ def _item_keys(ns: str, item_id: str) -> ItemKeys:
 # figures (figures.py). History loading (backfill, rebuild) writes none of them.
 OUTPUT_SUFFIXES = (":sug", ":att", ":atz", ":tune")
 # and the API's access keys (xsell/store/access), the connectors' memory (xsell/store/connect)
-OUTPUT_TAGS = (":{r:", ":{t:", ":{a:", ":{x:")
+# and the merchant rules (xsell/store/rules): configuration, not learned
+OUTPUT_TAGS = (":{r:", ":{t:", ":{a:", ":{x:", ":{s:")
 
 
 # the notification scheduler's keys (notify_keys.py): schedule, profiles, caps, no learned value
@@ -186,6 +188,16 @@ class Keys:
 
     def tune_lists(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:tune"
+
+    @property
+    def rules(self) -> str:
+        """The merchant rules: rule id -> JSON (xsell/store/rules)."""
+        return f"{self.ns}:{{s:rules}}:all"
+
+    @property
+    def rules_version(self) -> str:
+        """The merchant rules' version, bumped by every change (same slot as the rules)."""
+        return f"{self.ns}:{{s:rules}}:v"
 
     @property
     def tuning(self) -> str:

@@ -69,6 +69,7 @@ def _catalog_item(item_id: str, raw: str | None) -> CatalogItem | None:
         stock=data.get("stock"),
         active=data.get("active", True),
         name=data.get("name"),
+        tags=tuple(data.get("tags") or ()),
     )
 
 
