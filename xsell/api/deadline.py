@@ -58,29 +58,42 @@ class DeadlineMiddleware:
             return
         method = str(scope.get("method", "GET"))
         budget = self.read_seconds if method in READS else self.write_seconds
-        started = False
-        clock: asyncio.Timeout | None = None
+        task = asyncio.current_task()
+        started = fired = False
+
+        def expire() -> None:
+            """The deadline: cancel the request unless its answer has begun. Both this and
+            ``answering`` run on the event loop, so an answer that has begun is never
+            cancelled (asyncio.timeout could not be stopped once it was expiring: a stream
+            that began its answer in that instant failed with a RuntimeError)."""
+            nonlocal fired
+            if not started and task is not None:
+                fired = True
+                task.cancel()
+
+        clock = asyncio.get_running_loop().call_later(budget, expire)
 
         async def answering(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                if clock is not None:
-                    clock.reschedule(None)  # the answer has begun: no deadline for a stream
+                clock.cancel()  # the answer has begun: no deadline for a stream
                 if message["status"] == 503:
                     message = {**message, "headers": with_retry_after(message.get("headers"))}
             await send(message)
 
         try:
-            async with asyncio.timeout(budget) as clock:
-                await self.app(scope, receive, answering)
-        except TimeoutError:
-            if started or clock is None or not clock.expired():
-                raise  # not ours: a TimeoutError of the app itself
+            await self.app(scope, receive, answering)
+        except asyncio.CancelledError:
+            if not fired or started or task is None:
+                raise  # not ours (the client left, the server stops), or too late for a 503
+            task.uncancel()
             DEADLINES.labels(method).inc()
             log.warning("%s %s passed its deadline of %gs: 503", method, scope["path"], budget)
             reason = f"no answer within {budget:g}s (Redis or Kafka slow or away): send again"
             await _unavailable(send, reason)
+        finally:
+            clock.cancel()
 
 
 def with_retry_after(headers: Any) -> list[tuple[bytes, bytes]]:
