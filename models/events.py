@@ -72,6 +72,7 @@ class CatalogItem:
     name: str | None = None
     type: str = "item"
     extra: dict[str, Any] = field(default_factory=dict)
+    cost: float | None = None  # what the item costs the shop: the bundles' margin floor
 
 
 @dataclass(frozen=True, slots=True)

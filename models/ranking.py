@@ -19,12 +19,13 @@ labelled ``popular`` (the same rules apply to them, an upsell of any cart item i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from xsell.models.events import CatalogItem
+from xsell.models.gap import FreeShipping, cart_total, fills, shipping_gap
 from xsell.models.rules import RuleParams, is_available, is_upsell, owned, within_addon_price
 from xsell.models.similarity import SIMILARITIES
 
@@ -43,13 +44,14 @@ class Because:
     together: float
     confidence: float
     category: str | None = None  # set when the anchor's category, not the anchor, explains it
+    free_shipping_gap: float | None = None  # set on a gap filler (models/gap.py)
 
 
 @dataclass(frozen=True, slots=True)
 class Offer:
     item_id: str
     score: float
-    kind: str  # "cross_sell" | "upsell" | "popular"
+    kind: str  # "cross_sell" | "upsell" | "popular" | "gap_filler"
     because: Because | None
 
 
@@ -63,6 +65,7 @@ class RankParams:
     popularity_prior: float = 0.0  # m of evidence(): 0 = the similarity alone
     category_backoff: float = 0.0  # scale of models/categories.own_weight(): 0 = off
     rules: RuleParams = field(default_factory=RuleParams)
+    free_shipping: FreeShipping | None = None  # the gap filler's rule (models/gap.py); None = off
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,7 @@ class RankRequest:
     exclude: frozenset[str]  # cart + trigger items
     now: float  # the trigger's event time: decayed values are taken at it
     user_id: str | None = None  # whose purchase history the rules check
+    fills_gap: bool = False  # a cart: a free-shipping gap filler may be offered (models/gap.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,7 @@ class RankInput:
     popular: Sequence[tuple[str, float]]  # (item, decayed count), most popular first
     now: float
     scored: Mapping[str, tuple[float, str, float]] | None = None  # score_candidates, if known
+    fills_gap: bool = False  # the request's: its cart items' catalogue entries are read too
     by_category: Mapping[str, Because] = field(default_factory=dict)
     """candidates that their best anchor's category, not the anchor's own co-purchases,
     brought in: "often bought with <category>" (models/categories.py)"""
@@ -216,4 +221,39 @@ def rank(inp: RankInput, params: RankParams) -> list[Offer]:
             if allowed(item_id) and popular_ok(item_id):
                 offers.append(Offer(item_id, weight / top if top > 0 else 0.0, "popular", None))
                 chosen.add(item_id)
+    if inp.fills_gap and params.k > 0:
+        return _with_gap_filler(offers, inp, params, scored, allowed)
+    return offers
+
+
+def _with_gap_filler(
+    offers: list[Offer],
+    inp: RankInput,
+    params: RankParams,
+    scored: Mapping[str, tuple[float, str, float]],
+    allowed: Callable[[str], bool],
+) -> list[Offer]:
+    """The offers with the free-shipping gap filler (models/gap.py) when the cart needs one
+    and a candidate fits: an offer already made is relabelled, else the weakest one gives way
+    (or, in a short list, it is added)."""
+    gap = shipping_gap(cart_total(inp.exclude, inp.catalog), params.free_shipping)
+    if gap is None:
+        return offers
+    made = {o.item_id: n for n, o in enumerate(offers)}
+    for cand, (score, anchor, _) in sorted(scored.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        item = inp.catalog.get(cand)
+        if anchor == NO_ANCHOR or not fills(item, gap):
+            continue
+        if cand not in made:
+            anchor_item = inp.catalog.get(anchor)
+            if not allowed(cand) or (params.rules.exclude_upsell and is_upsell(item, anchor_item)):
+                continue
+        because = replace(
+            inp.by_category.get(cand) or _because(anchor, cand, inp), free_shipping_gap=gap
+        )
+        filler = Offer(cand, score, "gap_filler", because)
+        if cand in made:
+            return [filler if n == made[cand] else o for n, o in enumerate(offers)]
+        kept = offers if len(offers) < params.k else offers[: params.k - 1]
+        return [*kept, filler]
     return offers

@@ -133,12 +133,18 @@ def parse_catalog(obj: dict[str, Any], limits: Limits) -> CatalogItem:
     item_id = required_id(obj.get("item_id"), "item_id", limits)
     price = number(obj.get("price"), "price", MAX_PRICE, None)
     stock = number(obj.get("stock"), "stock", MAX_STOCK, None)
+    cost = number(obj.get("cost"), "cost", MAX_PRICE, None)
     # checked, not kept: the contract's optional fields that ranking does not read yet
-    number(obj.get("cost"), "cost", MAX_PRICE, None)
     optional_id(obj.get("brand"), "brand", limits)
     tag_list(obj.get("tags"))
     return CatalogItem(
-        item_id=item_id, category=category, price=price, stock=stock, active=active, name=name
+        item_id=item_id,
+        category=category,
+        price=price,
+        stock=stock,
+        active=active,
+        name=name,
+        cost=cost,
     )
 
 

@@ -51,6 +51,12 @@ class Because(BaseModel):
         "item is often bought with this category. together and confidence are then the "
         "category's: orders holding both, and that / orders holding the category.",
     )
+    free_shipping_gap: float | None = Field(
+        None,
+        gt=0,
+        description="Only on a gap_filler: what the cart lacks for free shipping "
+        "(XSELL_FREE_SHIPPING_THRESHOLD - the cart's total of catalogue prices).",
+    )
 
 
 class Offer(BaseModel):
@@ -68,7 +74,11 @@ class Offer(BaseModel):
         description="Ranking score (comparable within one message only); popular items: "
         "popularity relative to the most popular item, in [0, 1].",
     )
-    kind: Literal["cross_sell", "upsell", "popular"]
+    kind: Literal["cross_sell", "upsell", "popular", "gap_filler"] = Field(
+        description="gap_filler: the cart is short of free shipping by at most "
+        "XSELL_FREE_SHIPPING_MAX_GAP and the item's price closes the gap "
+        "(because.free_shipping_gap)."
+    )
     because: Because | None
 
 

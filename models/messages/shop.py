@@ -53,14 +53,22 @@ class CatalogItemMessage(Input):
     price: Price = None
     stock: Stock = None
     cost: Price = Field(
-        None, description="Optional: what the item costs the shop (ranking does not read it yet)."
+        None,
+        description="Optional: what the item costs the shop; bundles keep their gross margin "
+        "at least XSELL_BUNDLE_MIN_MARGIN_PERCENT where every item has one.",
     )
     brand: OptionalId = Field(None, description="Optional: the item's brand or vendor.")
     tags: Tags = None
 
     def to_event(self) -> CatalogItem:
         return CatalogItem(
-            self.item_id, self.category, self.price, self.stock, self.active, self.name
+            self.item_id,
+            self.category,
+            self.price,
+            self.stock,
+            self.active,
+            self.name,
+            cost=self.cost,
         )
 
 

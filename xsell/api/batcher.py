@@ -29,6 +29,7 @@ class RankQuery:
     user_id: str | None  # whose cart and history also count
     k: int
     variant: str  # the user's experiment variant (its ranking overrides apply)
+    fills_gap: bool = False  # a cart: the free-shipping gap filler may apply (models/gap.py)
 
 
 Pending = list[tuple[RankQuery, "asyncio.Future[list[Offer]]"]]
@@ -95,6 +96,7 @@ class RankBatcher:
                 q.exclude | frozenset(carts.get(q.user_id or "", ())),
                 now,
                 q.user_id,
+                fills_gap=q.fills_gap,
             )
             for q in queries
         ]

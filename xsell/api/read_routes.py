@@ -40,6 +40,7 @@ from xsell.engine import now_text, suggestion_message
 
 router = APIRouter()
 ERRORS: Responses = {**BAD_INPUT, **NO_KEY, **FORBIDDEN, **UNAVAILABLE}
+CART_PLACEMENTS = ("cart", "checkout")  # where the free-shipping gap filler may apply
 
 
 def request_id() -> str:
@@ -151,7 +152,8 @@ async def recommendations(rt: Runtime, access: Caller, body: RecommendationReque
     user = None if body.user_id is None else acting_user(body.user_id, access, rt)
     anchors = tuple(reversed(items))
     variant = rt.variant(user)
-    query = RankQuery(anchors, frozenset(items), user, checked_k(body.k, rt), variant)
+    cart = body.placement in CART_PLACEMENTS
+    query = RankQuery(anchors, frozenset(items), user, checked_k(body.k, rt), variant, cart)
     offers = await rt.rank(query)
     trigger = {"type": "request", "event_id": None, "item_ids": items}
     message = suggestion_message(

@@ -14,6 +14,7 @@ from xsell.engine.messages import now_text, suggestion_id, suggestion_message
 from xsell.engine.self_tuning import SelfTuning, TestLists, TuningCase
 from xsell.models.events import CartEvent, Event, PurchaseEvent
 from xsell.models.experiments import CONTROL, Variant, variant_of
+from xsell.models.gap import FreeShipping
 from xsell.models.inputs import (
     assemble,
     batch_stats,
@@ -48,6 +49,11 @@ def rank_params(settings: Settings) -> RankParams:
             exclude_purchased=settings.ranking.exclude_purchased,
             consumable_categories=frozenset(settings.ranking.consumable_categories),
             repurchase_window_seconds=settings.ranking.repurchase_window_days * 86400.0,
+        ),
+        free_shipping=None
+        if settings.offers.free_shipping_threshold is None
+        else FreeShipping(
+            settings.offers.free_shipping_threshold, settings.offers.free_shipping_max_gap
         ),
     )
 
@@ -85,7 +91,8 @@ def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
             "stream": Stream.CART,
             "unit": event.user_id,
         }
-        return RankRequest(anchors, frozenset(anchors), event.ts, event.user_id), {
+        request = RankRequest(anchors, frozenset(anchors), event.ts, event.user_id, fills_gap=True)
+        return request, {
             "trigger": trigger,
             **meta,
         }

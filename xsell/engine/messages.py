@@ -29,6 +29,8 @@ def offer_json(offer: Offer) -> dict[str, Any]:
         }
         if b.category is not None:  # "often bought with <category>"
             because["category"] = b.category
+        if b.free_shipping_gap is not None:  # a gap filler: what the cart lacks
+            because["free_shipping_gap"] = b.free_shipping_gap
     return {
         "item_id": offer.item_id,
         "score": round(offer.score, 6),

@@ -41,16 +41,16 @@ def stream_of(event: Event) -> Stream:
 
 
 def catalog_json(item: CatalogItem) -> str:
-    return json.dumps(
-        {
-            "category": item.category,
-            "price": item.price,
-            "stock": item.stock,
-            "active": item.active,
-            "name": item.name,
-        },
-        separators=(",", ":"),
-    )
+    data: dict[str, object] = {
+        "category": item.category,
+        "price": item.price,
+        "stock": item.stock,
+        "active": item.active,
+        "name": item.name,
+    }
+    if item.cost is not None:  # only when given: entries without one stay as they were
+        data["cost"] = item.cost
+    return json.dumps(data, separators=(",", ":"))
 
 
 def event_id_of(event: Event) -> str:
