@@ -3,8 +3,12 @@ the discount within the margin floor."""
 
 from __future__ import annotations
 
+import jsonschema
 import pytest
 
+from tests.unit.schema_cases import schema
+from xsell.config.settings import load_settings
+from xsell.engine.bundles import bundle_answer, choose_from
 from xsell.models.bundles import (
     BundleData,
     BundleEvidence,
@@ -164,3 +168,23 @@ def test_pricing_without_every_price_has_no_prices() -> None:
     p = bundle_pricing([10.0, None], [1.0, 1.0], 10.0, 15.0)
     assert (p.list_price, p.bundle_price, p.discount_percent) == (None, None, 10.0)
     assert max_discount_percent(0.0, 1.0, 15.0) == 0.0
+
+
+def test_the_answer_of_a_chosen_bundle_is_valid_for_its_schema() -> None:
+    settings = load_settings(bundle_loyalty_points=7, bundle_min_support=2.0)
+    data = _data(
+        catalog={
+            "A": CatalogItem("A", category="phone", price=100.0, cost=50.0, name="Phone"),
+            "b": CatalogItem("b", category="case", price=10.0, cost=2.0),
+            "c": CatalogItem("c", category="cable", price=5.0, cost=1.0),
+        },
+        history={},
+    )
+    chosen = choose_from(data, settings, 3, RuleParams())
+    assert chosen is not None and chosen.items == ("A", "b", "c")
+    answer = bundle_answer(chosen, data, None, settings)
+    jsonschema.Draft202012Validator(schema("bundle")).validate(answer)
+    assert answer["incentive"] == {"loyalty_points": 7}
+    assert (answer["list_price"], answer["bundle_price"]) == (115.0, 103.5)
+    without = bundle_answer(chosen, data, "u1", load_settings())
+    assert "incentive" not in without and without["user_id"] == "u1"
