@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from xsell.evaluation.bundles import Attach, Chosen, anchor_bundles, score
+from xsell.config.settings import load_settings
+from xsell.evaluation.bundle_methods import Attach, Chosen, add_triples, anchor_bundles, score
 from xsell.models.bundles import BundleEvidence
 from xsell.models.events import OrderLine, PurchaseEvent
 
@@ -49,3 +50,12 @@ def test_attach_counts_full_partial_and_revenue_per_bundle_shown() -> None:
     assert counts["xsell"].spanning == 3
     assert (counts["pairs"].shown, counts["pairs"].full) == (1, 1)  # P's bundle of 2
     assert Attach().result()["full_attach"] == 0.0
+
+
+def test_the_triples_reference_takes_the_pair_most_orders_hold_with_the_anchor() -> None:
+    chosen = {"A": Chosen(["b", "c"], {}, {}, False, ["b", "c", "d"], {})}
+    train = [_order(0, ["A", "b", "d"]), _order(1, ["A", "b", "d", "c"]), _order(2, ["A", "b"])]
+    train += [_order(3, ["b", "c"])] * 5  # without the anchor: no evidence of the triple
+    add_triples(chosen, train, load_settings())
+    assert chosen["A"].anchors["triples"] == ["b", "d"]
+    assert chosen["A"].prices["triples"] is None  # no prices known

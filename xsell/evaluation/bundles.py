@@ -17,6 +17,11 @@ alike. Full attach: the order holds every partner of the method's bundle; partia
 all. Revenue: full attach x the bundle's price at XSELL_BUNDLE_DISCOUNT_PERCENT (within the
 margin floor when costs are known), per bundle shown. Occurrences where xsell only has a
 bundle of 2 are counted apart (``pairs``): the anchors would offer 3 items there.
+
+``triples`` is a reference, not an anchor: the pair of the same candidates that the most
+training orders hold with the anchor, from exact triple counts (which xsell does not keep: they
+grow with the cube of the catalogue). It is the ceiling of choosing among these candidates by
+training evidence.
 """
 
 from __future__ import annotations
@@ -24,100 +29,29 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from xsell.config.settings import Settings
 from xsell.devenv.servers import LocalRedis
 from xsell.engine import rank_params
-from xsell.evaluation.protocol import EvalData
-from xsell.models.bundles import (
-    BundleData,
-    BundleEvidence,
-    bundle_pricing,
-    choose_bundle,
-    eligible_partners,
-    evidence_of,
+from xsell.evaluation.bundle_methods import (
+    ANCHOR_METHODS,
+    CONCURRENT_READS,
+    MAX_ANCHORS_PER_ORDER,
+    Attach,
+    Chosen,
+    add_triples,
+    anchor_bundles,
+    price_of,
+    score,
 )
+from xsell.evaluation.protocol import EvalData
+from xsell.models.bundles import BundleData, choose_bundle, eligible_partners, evidence_of
 from xsell.models.events import CatalogItem, PurchaseEvent
 from xsell.ops.loading import load_history, progress_bar
 from xsell.store import Store
-
-METHODS = ("xsell", "fbt", "lift", "categories")
-ANCHOR_METHODS = METHODS[1:]
-CONCURRENT_READS = 64  # anchors whose bundle reads are in flight at once
-MAX_ANCHORS_PER_ORDER = 50  # as the protocol's test sessions
-
-
-@dataclass
-class Attach:
-    """Bundles shown, and how many were bought whole or in part."""
-
-    shown: int = 0
-    full: int = 0
-    partial: int = 0
-    revenue: float = 0.0
-    spanning: int = 0  # bundles whose partners are of 2 categories (both known)
-
-    def add(self, partners: Sequence[str], order: set[str], price: float | None) -> None:
-        self.shown += 1
-        held = sum(p in order for p in partners)
-        if held == len(partners):
-            self.full += 1
-            self.revenue += price or 0.0
-        elif held:
-            self.partial += 1
-
-    def result(self) -> dict[str, float]:
-        n = max(self.shown, 1)
-        return {
-            "shown": self.shown,
-            "full_attach": round(self.full / n, 5),
-            "partial_attach": round(self.partial / n, 5),
-            "revenue_per_bundle": round(self.revenue / n, 4),
-        }
-
-
-def _top(scores: Mapping[str, float], n: int) -> list[str]:
-    return [b for b, _ in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
-
-
-def anchor_bundles(
-    ev: BundleEvidence,
-    candidates: Sequence[str],
-    categories: Mapping[str, str | None],
-    min_support: float,
-) -> dict[str, list[str]]:
-    """Each anchor method's 2 partners from the same eligible ``candidates`` (module doc)."""
-    strong = [b for b in candidates if ev.together.get(b, 0.0) >= min_support]
-    if ev.n_anchor <= 0 or ev.total <= 0:
-        return {m: [] for m in ANCHOR_METHODS}
-    conf = {b: ev.together[b] / ev.n_anchor for b in strong}
-    lift = {b: conf[b] * ev.total / ev.counts[b] for b in strong if ev.counts.get(b, 0.0) > 0}
-    by_conf = _top(conf, len(conf))
-    spread: list[str] = []
-    if by_conf:
-        first = by_conf[0]
-        other = [
-            b
-            for b in by_conf[1:]
-            if categories.get(b) is not None
-            and categories.get(first) is not None
-            and categories[b] != categories[first]
-        ]
-        spread = [first, other[0]] if other else by_conf[:2]
-    return {"fbt": by_conf[:2], "lift": _top(lift, 2), "categories": spread}
-
-
-@dataclass
-class Chosen:
-    """Every method's partners for one anchor, and the bundle prices."""
-
-    xsell: list[str]
-    anchors: dict[str, list[str]]
-    prices: dict[str, float | None]
-    spanning: bool
 
 
 def choose_all(data: BundleData, settings: Settings) -> Chosen:
@@ -129,21 +63,18 @@ def choose_all(data: BundleData, settings: Settings) -> Chosen:
     bundle = choose_bundle(ev, candidates, cats, 3, support)
     mine = list(bundle.partners) if bundle is not None else []
     anchors = anchor_bundles(ev, candidates, cats, support)
-    prices = {}
-    for name, partners in [("xsell", mine), *anchors.items()]:
-        entries = [data.catalog.get(i) for i in [data.anchor, *partners]]
-        prices[name] = bundle_pricing(
-            [e.price if e else None for e in entries],
-            [e.cost if e else None for e in entries],
-            settings.offers.bundle_discount_percent,
-            settings.offers.bundle_min_margin_percent,
-        ).bundle_price
+    entries = {i: data.catalog.get(i) for i in [data.anchor, *candidates]}
+    prices = {
+        name: price_of(entries, [data.anchor, *partners], settings)
+        for name, partners in [("xsell", mine), *anchors.items()]
+    }
     spanning = (
         len(mine) == 2
         and all(cats.get(b) is not None for b in mine)
         and cats[mine[0]] != cats[mine[1]]
     )
-    return Chosen(mine, anchors, prices, spanning)
+    strong = [b for b in candidates if ev.together.get(b, 0.0) >= support]
+    return Chosen(mine, anchors, prices, spanning, strong, entries)
 
 
 async def read_bundles(
@@ -161,27 +92,6 @@ async def read_bundles(
     return out
 
 
-def score(test: Sequence[PurchaseEvent], chosen: Mapping[str, Chosen]) -> dict[str, Attach]:
-    """Every method's attach over the bundles shown (module doc); ``pairs``: xsell's 2-item
-    bundles, apart."""
-    counts = {name: Attach() for name in (*METHODS, "pairs")}
-    for order in test:
-        items = order.distinct_items()
-        held = set(items)
-        for anchor in items[:MAX_ANCHORS_PER_ORDER]:
-            c = chosen.get(anchor)
-            if c is None or not c.xsell:
-                continue
-            if len(c.xsell) == 1:
-                counts["pairs"].add(c.xsell, held, c.prices["xsell"])
-                continue
-            counts["xsell"].add(c.xsell, held, c.prices["xsell"])
-            counts["xsell"].spanning += c.spanning
-            for name, partners in c.anchors.items():
-                counts[name].add(partners, held, c.prices[name])
-    return counts
-
-
 async def run_bundles(
     settings: Settings,
     data: EvalData,
@@ -195,6 +105,7 @@ async def run_bundles(
         await load_history(store, data.train, mode="auto", catalog=catalog)
         anchors = sorted({i for o in data.test for i in o.distinct_items()[:MAX_ANCHORS_PER_ORDER]})
         chosen = await read_bundles(store, anchors, settings, progress)
+        add_triples(chosen, data.train, settings)
     finally:
         await store.flush_namespace()
         await store.close()
