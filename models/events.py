@@ -25,6 +25,7 @@ class OrderLine:
     quantity: float = 1.0
     price: float | None = None
     suggestion_id: str | None = None  # the suggestion the line came from, when the shop knows
+    bundle_id: str | None = None  # the bundle the line was bought in ("buy all three")
 
 
 @dataclass(frozen=True, slots=True)

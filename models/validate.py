@@ -94,6 +94,7 @@ def parse_line(index: int, line: Any, limits: Limits) -> OrderLine:
             quantity=number(line.get("quantity"), "quantity", MAX_QUANTITY, 1.0) or 0.0,
             price=number(line.get("price"), "price", MAX_PRICE, None),
             suggestion_id=optional_id(line.get("suggestion_id"), "suggestion_id", limits),
+            bundle_id=optional_id(line.get("bundle_id"), "bundle_id", limits),
         )
     except InvalidEvent as exc:
         raise InvalidEvent(f"items[{index}].{exc.reason}") from None

@@ -3,6 +3,8 @@ the discount within the margin floor."""
 
 from __future__ import annotations
 
+import json
+
 import jsonschema
 import pytest
 
@@ -20,8 +22,13 @@ from xsell.models.bundles import (
     joint_confidence,
     max_discount_percent,
 )
-from xsell.models.events import CatalogItem
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import CatalogItem, Limits, PurchaseEvent
+from xsell.models.messages.inputs import OrderEventMessage
 from xsell.models.rules import RuleParams
+from xsell.models.validate import parse_record
+
+LIMITS = Limits()
 
 
 def _ev(together: dict[str, float], pairs: dict[tuple[str, str], float], n_a: float = 100.0):
@@ -188,3 +195,22 @@ def test_the_answer_of_a_chosen_bundle_is_valid_for_its_schema() -> None:
     assert (answer["list_price"], answer["bundle_price"]) == (115.0, 103.5)
     without = bundle_answer(chosen, data, "u1", load_settings())
     assert "incentive" not in without and without["user_id"] == "u1"
+
+
+def _order(line: dict[str, object]) -> dict[str, object]:
+    return {"event_id": "e", "type": "purchase", "order_id": "o", "ts": 1, "items": [line]}
+
+
+def test_order_lines_may_carry_the_bundle_they_were_bought_in() -> None:
+    bid = bundle_id(["A", "b", "c"])
+    event = parse_record("orders", json.dumps(_order({"item_id": "b", "bundle_id": bid})), LIMITS)
+    assert isinstance(event, PurchaseEvent) and event.items[0].bundle_id == bid
+    model = OrderEventMessage.model_validate(_order({"item_id": "b", "bundle_id": bid}))
+    assert model.to_event().items[0].bundle_id == bid  # type: ignore[union-attr]
+    plain = parse_record("orders", json.dumps(_order({"item_id": "b"})), LIMITS)
+    assert isinstance(plain, PurchaseEvent) and plain.items[0].bundle_id is None
+    with pytest.raises(InvalidEvent, match=r"items\[0\]\.bundle_id"):
+        parse_record("orders", json.dumps(_order({"item_id": "b", "bundle_id": ""})), LIMITS)
+    jsonschema.Draft202012Validator(schema("order-event")).validate(
+        _order({"item_id": "b", "bundle_id": bid})
+    )
