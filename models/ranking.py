@@ -15,6 +15,7 @@ by many speaks for itself. The explanation ("because") names
 the anchor with the largest contribution, its co-purchase weight with b and the confidence
 P(b | anchor). Rules (:mod:`xsell.models.rules`) filter and label; popular items pad a short list,
 labelled ``popular`` (the same rules apply to them, an upsell of any cart item included).
+A cart a little short of free shipping gets one ``gap_filler`` (:mod:`xsell.models.gap`).
 """
 
 from __future__ import annotations
@@ -246,7 +247,12 @@ def _with_gap_filler(
             continue
         if cand not in made:
             anchor_item = inp.catalog.get(anchor)
-            if not allowed(cand) or (params.rules.exclude_upsell and is_upsell(item, anchor_item)):
+            rules = params.rules
+            if (
+                not allowed(cand)
+                or (rules.exclude_upsell and is_upsell(item, anchor_item))
+                or not within_addon_price(item, anchor_item, rules.addon_price_ratio)
+            ):
                 continue
         because = replace(
             inp.by_category.get(cand) or _because(anchor, cand, inp), free_shipping_gap=gap

@@ -61,3 +61,13 @@ def test_no_filler_off_the_cart_or_without_the_rule() -> None:
     assert [(o.item_id, o.kind) for o in _rank(rule=None)] == plain
     far = FreeShipping(threshold=100.0, max_gap=20.0)  # 60 short: no nudge
     assert [(o.item_id, o.kind) for o in _rank(rule=far)] == plain
+
+
+def test_a_filler_obeys_the_rules_of_the_other_offers() -> None:
+    pricey = FreeShipping(threshold=50.0, max_gap=20.0)
+    inp = replace(make_input(neighbours=NB, catalog=CATALOG, history={"c": 1.0}), fills_gap=True)
+    offers = rank(inp, replace(COUNT, k=2, free_shipping=pricey))  # c owned: d (14) fills
+    assert [(o.item_id, o.kind) for o in offers] == [("b", "cross_sell"), ("d", "gap_filler")]
+    addon = replace(COUNT.rules, addon_price_ratio=0.3)  # at most 12 beside a 40 anchor
+    offers = rank(inp, replace(COUNT, k=2, free_shipping=pricey, rules=addon))
+    assert "gap_filler" not in {o.kind for o in offers}
