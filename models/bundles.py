@@ -15,7 +15,11 @@ three-way interaction):
     =>  P(b1, b2 | a) ~= c1 * c2 * lift(b1, b2),   lift = C(b1, b2) N / (n(b1) n(b2))
 
 with c_i = C(a, b_i) / n(a) the confidences, C the decayed co-purchase weights, n the decayed
-order counts and N the decayed order total. The estimate is then clipped to what the counts
+order counts and N the decayed order total. A lift measured on few orders is noise (two
+partners seen together twice, each bought 3 times, have a huge lift), so it is shrunk toward 1,
+independence, by m = XSELL_BUNDLE_LIFT_PRIOR pseudo-orders: lift = (C(b1, b2) + m) / (E + m)
+with E = n(b1) n(b2) / N the count independence expects; strong evidence keeps its lift, thin
+evidence ranks like c1 * c2 (the top confidences). The estimate is then clipped to what the counts
 prove: at most min(c1, c2, C(b1, b2) / n(a)) (orders holding all three hold every pair) and at
 least the Frechet bound max(0, c1 + c2 - 1). Why this and not something richer: it needs only
 C(b1, b2), which the store already has for every pair of the anchor's top partners (one
@@ -107,13 +111,23 @@ def evidence_of(data: BundleData, half_life: float) -> BundleEvidence:
 
 
 def joint_confidence(
-    c1: float, c2: float, together12: float, n1: float, n2: float, n_anchor: float, total: float
+    c1: float,
+    c2: float,
+    together12: float,
+    n1: float,
+    n2: float,
+    n_anchor: float,
+    total: float,
+    prior: float = 0.0,
 ) -> float:
     """P(b1, b2 | a) from the pairwise statistics (module doc): c1 c2 lift(b1, b2), clipped to
-    [max(0, c1 + c2 - 1), min(c1, c2, C(b1, b2) / n(a))]; 0 without evidence of b1-b2."""
+    [max(0, c1 + c2 - 1), min(c1, c2, C(b1, b2) / n(a))]; 0 without evidence of b1-b2. The
+    lift is shrunk toward 1 by ``prior`` pseudo-orders: (C12 + m) / (E12 + m) with
+    E12 = n1 n2 / N the count independence expects."""
     if together12 <= 0 or min(n1, n2, n_anchor, total) <= 0:
         return 0.0
-    lift = together12 * total / (n1 * n2)
+    expected = n1 * n2 / total
+    lift = (together12 + prior) / (expected + prior)
     upper = min(c1, c2, together12 / n_anchor)
     lower = max(0.0, c1 + c2 - 1.0)
     return min(max(c1 * c2 * lift, lower), upper)
@@ -170,6 +184,7 @@ def choose_bundle(
     categories: Mapping[str, str | None],
     size: int,
     min_support: float,
+    lift_prior: float = 0.0,
 ) -> Bundle | None:
     """The bundle of ``size`` items (anchor included; 2 or 3) with the most evidence that it is
     bought whole (module doc), else one item fewer, else None. ``candidates``: the eligible
@@ -196,6 +211,7 @@ def choose_bundle(
                 ev.counts.get(b2, 0.0),
                 n_a,
                 ev.total,
+                lift_prior,
             )
             key = (_distinct(b1, b2, categories), p)
             if p > 0 and (best is None or key > best[0]):  # ties: the first (lower ids)

@@ -150,6 +150,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "bundle_min_margin_percent",
             "bundle_loyalty_points",
             "bundle_min_support",
+            "bundle_lift_prior",
             "bundle_candidates",
             "free_shipping_threshold",
             "free_shipping_max_gap",

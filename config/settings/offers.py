@@ -30,6 +30,12 @@ class OffersSettings(Group):
         description="Decayed orders holding the anchor and a partner (and, for 3 items, "
         "the two partners) a bundle needs.",
     )
+    bundle_lift_prior: float = Field(
+        100.0,
+        ge=0,
+        description="Pseudo-orders pulling the partners' lift toward 1 (independence): "
+        "(C12 + m) / (E12 + m); 0 = the raw lift.",
+    )
     bundle_candidates: int = Field(
         10, ge=2, le=50, description="Anchor partners considered for a bundle (pairs read: n^2)."
     )

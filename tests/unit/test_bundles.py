@@ -214,3 +214,24 @@ def test_order_lines_may_carry_the_bundle_they_were_bought_in() -> None:
     jsonschema.Draft202012Validator(schema("order-event")).validate(
         _order({"item_id": "b", "bundle_id": bid})
     )
+
+
+def test_the_lift_prior_pulls_thin_evidence_toward_the_top_confidences() -> None:
+    # b, c: the anchor's strongest partners, independent of each other (lift 1);
+    # d, e: rarer, nearly always bought together (raw lift 245 on 30 orders)
+    ev = BundleEvidence(
+        anchor="A",
+        n_anchor=100.0,
+        together={"b": 50.0, "c": 40.0, "d": 30.0, "e": 30.0},
+        counts={"b": 2000.0, "c": 2000.0, "d": 35.0, "e": 35.0},
+        pairs={frozenset(("b", "c")): 400.0, frozenset(("d", "e")): 30.0},
+        total=10000.0,
+    )
+    raw = choose_bundle(ev, ["b", "c", "d", "e"], {}, 3, 2.0)
+    assert raw is not None and raw.partners == ("d", "e") and raw.expected_attach == 0.3
+    shrunk = choose_bundle(ev, ["b", "c", "d", "e"], {}, 3, 2.0, lift_prior=100.0)
+    assert shrunk is not None and shrunk.partners == ("b", "c")
+    assert shrunk.expected_attach == pytest.approx(0.2)  # lift (400 + 100) / (400 + 100) = 1
+    assert joint_confidence(0.3, 0.3, 30.0, 35.0, 35.0, 100.0, 1e4, 100.0) == pytest.approx(
+        0.09 * 130.0 / (0.1225 + 100.0)
+    )

@@ -56,7 +56,10 @@ def choose_from(
     ev = evidence_of(data, settings.learning.half_life_seconds)
     candidates = eligible_partners(data, rules, hide)
     categories = {b: (item.category if item else None) for b, item in _entries(data, candidates)}
-    return choose_bundle(ev, candidates, categories, size, settings.offers.bundle_min_support)
+    offers = settings.offers
+    return choose_bundle(
+        ev, candidates, categories, size, offers.bundle_min_support, offers.bundle_lift_prior
+    )
 
 
 def _entries(data: BundleData, items: list[str]) -> list[tuple[str, CatalogItem | None]]:

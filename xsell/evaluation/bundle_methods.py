@@ -106,9 +106,8 @@ def add_triples(
     chosen: Mapping[str, Chosen], train: Sequence[PurchaseEvent], settings: Settings
 ) -> None:
     """The ``triples`` reference: for every anchor with a bundle of 3, the pair of its
-    candidates that the most training orders hold with it (exact triple counts: what
-    bounded pair statistics can only estimate; the ceiling of choosing from these
-    candidates by training evidence)."""
+    candidates that the most training orders hold with it (exact triple counts, which
+    bounded pair statistics can only estimate, without any prior)."""
     wanted = {a for a, c in chosen.items() if len(c.xsell) == 2}
     holding: dict[str, list[set[str]]] = {a: [] for a in wanted}
     for order in train:

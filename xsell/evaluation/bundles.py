@@ -20,8 +20,8 @@ bundle of 2 are counted apart (``pairs``): the anchors would offer 3 items there
 
 ``triples`` is a reference, not an anchor: the pair of the same candidates that the most
 training orders hold with the anchor, from exact triple counts (which xsell does not keep: they
-grow with the cube of the catalogue). It is the ceiling of choosing among these candidates by
-training evidence.
+grow with the cube of the catalogue), without any prior: what exact counting of the training
+orders alone would choose.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def choose_all(data: BundleData, settings: Settings) -> Chosen:
     candidates = eligible_partners(data, rank_params(settings).rules)
     cats = {b: (e.category if (e := data.catalog.get(b)) else None) for b in candidates}
     support = settings.offers.bundle_min_support
-    bundle = choose_bundle(ev, candidates, cats, 3, support)
+    bundle = choose_bundle(ev, candidates, cats, 3, support, settings.offers.bundle_lift_prior)
     mine = list(bundle.partners) if bundle is not None else []
     anchors = anchor_bundles(ev, candidates, cats, support)
     entries = {i: data.catalog.get(i) for i in [data.anchor, *candidates]}
