@@ -144,6 +144,19 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "finished_retention_days",
         )
     ),
+    "offers": tuple(
+        (f, f)
+        for f in (
+            "bundle_discount_percent",
+            "bundle_min_margin_percent",
+            "bundle_loyalty_points",
+            "bundle_min_support",
+            "bundle_lift_prior",
+            "bundle_candidates",
+            "free_shipping_threshold",
+            "free_shipping_max_gap",
+        )
+    ),
     "api": tuple(
         (f, f"api_{f}")
         for f in (
