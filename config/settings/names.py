@@ -191,6 +191,8 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("woocommerce_webhook_secret", "woocommerce_webhook_secret"),
         ("cart_ttl_seconds", "connect_cart_ttl_seconds"),
         ("feed_poll_seconds", "connect_feed_poll_seconds"),
+        ("feed_timeout_seconds", "connect_feed_timeout_seconds"),
+        ("feed_max_bytes", "connect_feed_max_bytes"),
     ),
     "ops": (("log_level", "log_level"), ("allow_unsafe", "allow_unsafe")),
 }
