@@ -25,6 +25,7 @@ class OrderLine:
     quantity: float = 1.0
     price: float | None = None
     suggestion_id: str | None = None  # the suggestion the line came from, when the shop knows
+    bundle_id: str | None = None  # the bundle the line was bought in ("buy all three")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,7 @@ class CatalogItem:
     type: str = "item"
     extra: dict[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()  # merchant rules boost and promote by tag (docs/rules.md)
+    cost: float | None = None  # what the item costs the shop: the bundles' margin floor
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,6 +178,7 @@ def assemble(
                 popular=usable(popular, req.exclude, params.k + POPULAR_EXTRA),
                 now=req.now,
                 scored=cands,
+                fills_gap=req.fills_gap and params.free_shipping is not None,
                 by_category=by_category,
             )
         )
@@ -201,9 +202,14 @@ def category_because(stats: BatchStats, anchor: str, cand: str, now: float) -> B
 
 def offerable(inputs: Sequence[RankInput]) -> list[list[str]]:
     """Per input, the items it may offer or needs details of: scored candidates, popular
-    padding and anchors (sorted)."""
+    padding and anchors, and with a gap filler every cart item (its price; sorted)."""
     return [
-        sorted(set(inp.scored or ()) | {i for i, _ in inp.popular} | set(inp.anchors))
+        sorted(
+            set(inp.scored or ())
+            | {i for i, _ in inp.popular}
+            | set(inp.anchors)
+            | (inp.exclude if inp.fills_gap else frozenset())
+        )
         for inp in inputs
     ]
 

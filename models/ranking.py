@@ -15,16 +15,18 @@ by many speaks for itself. The explanation ("because") names
 the anchor with the largest contribution, its co-purchase weight with b and the confidence
 P(b | anchor). Rules (:mod:`xsell.models.rules`) filter and label; popular items pad a short list,
 labelled ``popular`` (the same rules apply to them, an upsell of any cart item included).
+A cart a little short of free shipping gets one ``gap_filler`` (:mod:`xsell.models.gap`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from xsell.models.events import CatalogItem
+from xsell.models.gap import FreeShipping, cart_total, fills, shipping_gap
 from xsell.models.rules import RuleParams, is_available, is_upsell, owned, within_addon_price
 from xsell.models.similarity import SIMILARITIES
 
@@ -44,13 +46,14 @@ class Because:
     confidence: float
     category: str | None = None  # set when the anchor's category, not the anchor, explains it
     rule_id: str | None = None  # the merchant rule that placed the offer (models/steering.py)
+    free_shipping_gap: float | None = None  # set on a gap filler (models/gap.py)
 
 
 @dataclass(frozen=True, slots=True)
 class Offer:
     item_id: str
     score: float
-    kind: str  # "cross_sell" | "upsell" | "popular"
+    kind: str  # "cross_sell" | "upsell" | "popular" | "gap_filler"
     because: Because | None
 
 
@@ -64,6 +67,7 @@ class RankParams:
     popularity_prior: float = 0.0  # m of evidence(): 0 = the similarity alone
     category_backoff: float = 0.0  # scale of models/categories.own_weight(): 0 = off
     rules: RuleParams = field(default_factory=RuleParams)
+    free_shipping: FreeShipping | None = None  # the gap filler's rule (models/gap.py); None = off
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,7 @@ class RankRequest:
     user_id: str | None = None  # whose purchase history the rules check
     placement: str | None = None  # where it is shown: merchant rules match it (docs/rules.md)
     segment: str | None = None  # the shopper's segment, when the request names one
+    fills_gap: bool = False  # a cart: a free-shipping gap filler may be offered (models/gap.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,7 @@ class RankInput:
     popular: Sequence[tuple[str, float]]  # (item, decayed count), most popular first
     now: float
     scored: Mapping[str, tuple[float, str, float]] | None = None  # score_candidates, if known
+    fills_gap: bool = False  # the request's: its cart items' catalogue entries are read too
     by_category: Mapping[str, Because] = field(default_factory=dict)
     """candidates that their best anchor's category, not the anchor's own co-purchases,
     brought in: "often bought with <category>" (models/categories.py)"""
@@ -219,4 +225,44 @@ def rank(inp: RankInput, params: RankParams) -> list[Offer]:
             if allowed(item_id) and popular_ok(item_id):
                 offers.append(Offer(item_id, weight / top if top > 0 else 0.0, "popular", None))
                 chosen.add(item_id)
+    if inp.fills_gap and params.k > 0:
+        return _with_gap_filler(offers, inp, params, scored, allowed)
+    return offers
+
+
+def _with_gap_filler(
+    offers: list[Offer],
+    inp: RankInput,
+    params: RankParams,
+    scored: Mapping[str, tuple[float, str, float]],
+    allowed: Callable[[str], bool],
+) -> list[Offer]:
+    """The offers with the free-shipping gap filler (models/gap.py) when the cart needs one
+    and a candidate fits: an offer already made is relabelled, else the weakest one gives way
+    (or, in a short list, it is added)."""
+    gap = shipping_gap(cart_total(inp.exclude, inp.catalog), params.free_shipping)
+    if gap is None:
+        return offers
+    made = {o.item_id: n for n, o in enumerate(offers)}
+    for cand, (score, anchor, _) in sorted(scored.items(), key=lambda kv: (-kv[1][0], kv[0])):
+        item = inp.catalog.get(cand)
+        if anchor == NO_ANCHOR or not fills(item, gap):
+            continue
+        if cand not in made:
+            anchor_item = inp.catalog.get(anchor)
+            rules = params.rules
+            if (
+                not allowed(cand)
+                or (rules.exclude_upsell and is_upsell(item, anchor_item))
+                or not within_addon_price(item, anchor_item, rules.addon_price_ratio)
+            ):
+                continue
+        because = replace(
+            inp.by_category.get(cand) or _because(anchor, cand, inp), free_shipping_gap=gap
+        )
+        filler = Offer(cand, score, "gap_filler", because)
+        if cand in made:
+            return [filler if n == made[cand] else o for n, o in enumerate(offers)]
+        kept = offers if len(offers) < params.k else offers[: params.k - 1]
+        return [*kept, filler]
     return offers

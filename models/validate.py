@@ -94,6 +94,7 @@ def parse_line(index: int, line: Any, limits: Limits) -> OrderLine:
             quantity=number(line.get("quantity"), "quantity", MAX_QUANTITY, 1.0) or 0.0,
             price=number(line.get("price"), "price", MAX_PRICE, None),
             suggestion_id=optional_id(line.get("suggestion_id"), "suggestion_id", limits),
+            bundle_id=optional_id(line.get("bundle_id"), "bundle_id", limits),
         )
     except InvalidEvent as exc:
         raise InvalidEvent(f"items[{index}].{exc.reason}") from None
@@ -133,8 +134,8 @@ def parse_catalog(obj: dict[str, Any], limits: Limits) -> CatalogItem:
     item_id = required_id(obj.get("item_id"), "item_id", limits)
     price = number(obj.get("price"), "price", MAX_PRICE, None)
     stock = number(obj.get("stock"), "stock", MAX_STOCK, None)
-    # checked, not kept: the contract's optional fields that ranking does not read yet
-    number(obj.get("cost"), "cost", MAX_PRICE, None)
+    cost = number(obj.get("cost"), "cost", MAX_PRICE, None)
+    # checked, not kept: brand (ranking does not read it yet)
     optional_id(obj.get("brand"), "brand", limits)
     tags = tag_list(obj.get("tags")) or ()  # kept: merchant rules boost and promote by tag
     return CatalogItem(
@@ -145,6 +146,7 @@ def parse_catalog(obj: dict[str, Any], limits: Limits) -> CatalogItem:
         active=active,
         name=name,
         tags=tags,
+        cost=cost,
     )
 
 

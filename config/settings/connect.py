@@ -1,6 +1,7 @@
 """The shop-platform connectors (docs/integrations.md): each webhook's signing secret, and how
 long the Shopify connector remembers a cart to turn the next version into add/remove events,
-and how often ``xsell catalog load --watch`` checks its feed file."""
+how often ``xsell catalog load --watch`` checks its feed, and how long and large a feed URL
+may be."""
 
 from __future__ import annotations
 
@@ -29,6 +30,19 @@ class ConnectSettings(Group):
         ge=0.1,
         le=86_400,
         description="`xsell catalog load --watch`: the feed file is checked this often.",
+    )
+
+    feed_timeout_seconds: float = Field(
+        30.0,
+        ge=1,
+        le=600,
+        description="`xsell catalog load URL`: how long a feed URL may take to answer.",
+    )
+    feed_max_bytes: int = Field(
+        268_435_456,
+        ge=1024,
+        le=4_294_967_296,
+        description="`xsell catalog load URL`: the largest feed body read (bytes).",
     )
 
     def secret_of(self, platform: str) -> str | None:

@@ -144,6 +144,19 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "finished_retention_days",
         )
     ),
+    "offers": tuple(
+        (f, f)
+        for f in (
+            "bundle_discount_percent",
+            "bundle_min_margin_percent",
+            "bundle_loyalty_points",
+            "bundle_min_support",
+            "bundle_lift_prior",
+            "bundle_candidates",
+            "free_shipping_threshold",
+            "free_shipping_max_gap",
+        )
+    ),
     "api": tuple(
         (f, f"api_{f}")
         for f in (
@@ -178,6 +191,8 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("woocommerce_webhook_secret", "woocommerce_webhook_secret"),
         ("cart_ttl_seconds", "connect_cart_ttl_seconds"),
         ("feed_poll_seconds", "connect_feed_poll_seconds"),
+        ("feed_timeout_seconds", "connect_feed_timeout_seconds"),
+        ("feed_max_bytes", "connect_feed_max_bytes"),
     ),
     "ops": (("log_level", "log_level"), ("allow_unsafe", "allow_unsafe")),
 }

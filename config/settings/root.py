@@ -28,6 +28,7 @@ from xsell.config.settings.engine import (
     WorkerSettings,
 )
 from xsell.config.settings.names import FLAT, GROUPS, nest
+from xsell.config.settings.offers import OffersSettings
 from xsell.config.settings.product import ApiSettings, FeedbackSettings, NotifySettings, OpsSettings
 from xsell.config.settings.sources import file_sources
 from xsell.models.events import Limits
@@ -53,6 +54,7 @@ class Settings(BaseSettings):
     inputs: InputSettings = Field(default_factory=lambda: InputSettings.model_validate({}))
     feedback: FeedbackSettings = Field(default_factory=lambda: FeedbackSettings.model_validate({}))
     notify: NotifySettings = Field(default_factory=lambda: NotifySettings.model_validate({}))
+    offers: OffersSettings = Field(default_factory=lambda: OffersSettings.model_validate({}))
     api: ApiSettings = Field(default_factory=lambda: ApiSettings.model_validate({}))
     connect: ConnectSettings = Field(default_factory=lambda: ConnectSettings.model_validate({}))
     ops: OpsSettings = Field(default_factory=lambda: OpsSettings.model_validate({}))

@@ -147,8 +147,16 @@ class OrderLineMessage(Input):
         None, description="Optional: the suggestion the line came from (explicit attribution)."
     )
 
+    bundle_id: OptionalId = Field(
+        None,
+        description="Optional: the bundle_id of GET /v1/items/{item_id}/bundle when the line was "
+        "bought as part of that bundle.",
+    )
+
     def to_line(self) -> OrderLine:
-        return OrderLine(self.item_id, self.quantity, self.price, self.suggestion_id)
+        return OrderLine(
+            self.item_id, self.quantity, self.price, self.suggestion_id, self.bundle_id
+        )
 
 
 class PurchaseMessage(Input):

@@ -66,6 +66,12 @@ class Because(BaseModel):
         description="Set when a merchant rule placed the offer (pinned, promoted or boosted; "
         "docs/rules.md); together and confidence are 0 when the rule alone placed it.",
     )
+    free_shipping_gap: float | None = Field(
+        None,
+        gt=0,
+        description="Only on a gap_filler: what the cart lacks for free shipping "
+        "(XSELL_FREE_SHIPPING_THRESHOLD - the cart's total of catalogue prices).",
+    )
 
 
 class Offer(BaseModel):
@@ -83,7 +89,11 @@ class Offer(BaseModel):
         description="Ranking score (comparable within one message only); popular items: "
         "popularity relative to the most popular item, in [0, 1].",
     )
-    kind: Literal["cross_sell", "upsell", "popular"]
+    kind: Literal["cross_sell", "upsell", "popular", "gap_filler"] = Field(
+        description="gap_filler: the cart is short of free shipping by at most "
+        "XSELL_FREE_SHIPPING_MAX_GAP and the item's price closes the gap "
+        "(because.free_shipping_gap)."
+    )
     because: Because | None
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from xsell.models.messages import api, inputs, outputs, shop
+from xsell.models.messages import api, bundles, inputs, outputs, shop
 from xsell.models.messages.jsonschema_defs import input_defs
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -32,6 +32,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "notification": outputs.NotificationMessage,
     "dead-letter": outputs.DeadLetterMessage,
     "offers": api.OffersAnswer,
+    "bundle": bundles.BundleAnswer,
     "recommendation-request": api.RecommendationRequest,
     "events-answer": api.EventsAnswer,
     "error": api.ErrorAnswer,

@@ -53,7 +53,9 @@ class CatalogItemMessage(Input):
     price: Price = None
     stock: Stock = None
     cost: Price = Field(
-        None, description="Optional: what the item costs the shop (ranking does not read it yet)."
+        None,
+        description="Optional: what the item costs the shop; bundles keep their gross margin "
+        "at least XSELL_BUNDLE_MIN_MARGIN_PERCENT where every item has one.",
     )
     brand: OptionalId = Field(None, description="Optional: the item's brand or vendor.")
     tags: Tags = None
@@ -67,6 +69,7 @@ class CatalogItemMessage(Input):
             self.active,
             self.name,
             tags=tuple(self.tags or ()),
+            cost=self.cost,
         )
 
 

@@ -4,11 +4,14 @@ API's answer (a real `xsell api` process, worker and Redis)."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,3 +131,38 @@ def test_connect_check_sends_a_signed_sample(stack: ApiStack) -> None:
     wrong = {**stack.env, "XSELL_SHOPIFY_WEBHOOK_SECRET": new_secret()}
     refused = xsell("connect", "check", "shopify", "--url", stack.api.url, env=wrong)
     assert refused.returncode == 1 and ": 401" in refused.stdout
+
+
+@pytest.fixture
+def feed_server(tmp_path: Path) -> Iterator[str]:
+    """A local HTTP server of tmp_path (the shop's own feed URL)."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_catalog_load_reads_a_feed_url(
+    stack: ApiStack, bus: Bus, feed_server: str, tmp_path: Path
+) -> None:
+    """The format from the URL's path, the records to the catalog topic; a URL that answers
+    404, or a body over XSELL_CONNECT_FEED_MAX_BYTES, is an error and sends nothing."""
+    lines = [{"item_id": f"url-{k}", "price": 2.5, "category": "mugs"} for k in range(3)]
+    (tmp_path / "feed.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    done = xsell("catalog", "load", f"{feed_server}/feed.jsonl?v=2", "--json", env=stack.env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["sent"] == 3
+    assert sorted(r["item_id"] for r in bus.collect("catalog", 3)) == ["url-0", "url-1", "url-2"]
+    missing = xsell("catalog", "load", f"{feed_server}/gone.jsonl", env=stack.env)
+    assert missing.returncode != 0 and "answered 404" in missing.stderr
+    small = {**stack.env, "XSELL_CONNECT_FEED_MAX_BYTES": "1024"}
+    (tmp_path / "big.jsonl").write_text(json.dumps(lines[0]) + "\n" + " " * 2000 + "\n")
+    big = xsell("catalog", "load", f"{feed_server}/big.jsonl", env=small)
+    assert big.returncode != 0 and "XSELL_CONNECT_FEED_MAX_BYTES" in big.stderr
+    (tmp_path / "last.jsonl").write_text(json.dumps({"item_id": "url-last", "price": 1}) + "\n")
+    assert xsell("catalog", "load", f"{feed_server}/last.jsonl", env=stack.env).returncode == 0
+    # the next record on the topic is the last load's: the refused loads sent nothing
+    assert [r["item_id"] for r in bus.collect("catalog", 1)] == ["url-last"]

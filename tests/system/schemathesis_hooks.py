@@ -1,8 +1,11 @@
 """Schemathesis hooks (``SCHEMATHESIS_HOOKS``, tests/system/test_openapi_schemathesis.py): the
 connectors' webhooks signed as the platforms sign them, so that fuzzing reaches their mappings
 (any topic the document allows, any JSON object) instead of stopping at the signature's 401;
-and the one rule of a merchant rule that JSON Schema cannot state (its window ends after it
-starts; its 400 is tested in tests/integration/api/test_api_rules.py) kept out of generation."""
+the one rule of a merchant rule that JSON Schema cannot state (its window ends after it
+starts; its 400 is tested in tests/integration/api/test_api_rules.py) kept out of generation;
+and every other valid id of the routes that read stored data (a bundle, a latest suggestion)
+replaced by one the stack has seeded, so that fuzzing checks their 200 answers too, not only
+their 404 (a random id has no data)."""
 
 from __future__ import annotations
 
@@ -13,14 +16,37 @@ from typing import Any
 import schemathesis
 
 from xsell.connect.common import signature
+from xsell.models.errors import InvalidEvent
+from xsell.models.events import Limits
 from xsell.models.messages.merchant import When
+from xsell.models.messages.rules import parse_id
 
 HEADERS = {"shopify": "X-Shopify-Hmac-Sha256", "woocommerce": "X-WC-Webhook-Signature"}
+# path -> (parameter, an id test_openapi_schemathesis.py's stack has data for)
+SEEDED = {
+    "/v1/items/{item_id}/bundle": ("item_id", "sys-anchor"),
+    "/v1/users/{user_id}/suggestions": ("user_id", "sys-buyer2"),
+}
+_calls = dict.fromkeys(SEEDED, 0)
+
+
+def _valid_id(value: Any) -> bool:
+    try:
+        parse_id(value, "item_id", Limits())
+    except InvalidEvent:
+        return False
+    return True
 
 
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     path = case.operation.path
+    if path in SEEDED:
+        name, seeded = SEEDED[path]
+        _calls[path] += 1
+        if _calls[path] % 2 and _valid_id(case.path_parameters.get(name)):
+            case.path_parameters = {**case.path_parameters, name: seeded}
+        return
     if not path.startswith("/v1/connect/") or not isinstance(case.body, dict | list):
         return
     platform = path.rsplit("/", 1)[1]

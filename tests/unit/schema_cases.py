@@ -32,6 +32,7 @@ NAMES = (
     "suggestion",
     "dead-letter",
     "offers",
+    "bundle",
     "recommendation-request",
     "feedback",
     "events-answer",

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from xsell.ops.catalog_feed import should_reload, stamp_of
+from xsell.connect.feeds import format_of
+from xsell.ops.catalog_feed import feed_name, is_url, should_reload, stamp_of
 
 A, B, C = (1, 10), (2, 10), (3, 12)
 
@@ -50,3 +51,11 @@ def test_a_files_stamp_is_its_time_and_size_and_none_when_missing(tmp_path: Path
     feed.write_text('{"item_id": "b"}\n{"item_id": "c"}\n')
     os.utime(feed, ns=(first[0], first[0]))  # the same time again (a copy keeping it)
     assert stamp_of(str(feed)) != first  # the size tells
+
+
+def test_a_feed_url_is_told_from_a_file_and_its_format_from_its_path() -> None:
+    assert is_url("https://shop.example/feeds/products.xml?token=1")
+    assert is_url("HTTP://shop.example/f.jsonl") and not is_url("feeds/products.xml")
+    assert feed_name("https://shop.example/f/products.tsv.gz?x=.csv") == "/f/products.tsv.gz"
+    assert format_of(feed_name("https://shop.example/p.xml?format=csv")) == "xml"
+    assert feed_name("local/file.csv") == "local/file.csv"

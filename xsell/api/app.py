@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.cors import CORSMiddleware
 
 from xsell.api import (
+    bundle_routes,
     connect_routes,
     dashboard,
     deadline,
@@ -65,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.include_router(read_routes.router)
+    app.include_router(bundle_routes.router)
     app.include_router(event_routes.router)
     app.include_router(connect_routes.router)
     app.include_router(rules_routes.router)

@@ -33,6 +33,7 @@ class RankQuery:
     variant: str  # the user's experiment variant (its ranking overrides apply)
     placement: str | None = None  # merchant rules match it (docs/rules.md)
     segment: str | None = None  # the shopper's segment, when the request names one
+    fills_gap: bool = False  # a cart: the free-shipping gap filler may apply (models/gap.py)
 
 
 Pending = list[tuple[RankQuery, "asyncio.Future[list[Offer]]"]]
@@ -110,6 +111,7 @@ class RankBatcher:
                 q.user_id,
                 q.placement,
                 q.segment,
+                fills_gap=q.fills_gap,
             )
             for q in queries
         ]

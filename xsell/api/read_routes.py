@@ -40,6 +40,7 @@ from xsell.engine import now_text, suggestion_message
 
 router = APIRouter()
 ERRORS: Responses = {**BAD_INPUT, **NO_KEY, **FORBIDDEN, **UNAVAILABLE}
+CART_PLACEMENTS = ("cart", "checkout")  # where the free-shipping gap filler may apply
 
 
 def request_id() -> str:
@@ -168,7 +169,10 @@ async def recommendations(rt: Runtime, access: Caller, body: RecommendationReque
     variant = rt.variant(user)
     segment = None if body.segment is None else checked_id(body.segment, "segment", rt)
     k = checked_k(body.k, rt)
-    query = RankQuery(anchors, frozenset(items), user, k, variant, body.placement, segment)
+    cart = body.placement in CART_PLACEMENTS
+    query = RankQuery(
+        anchors, frozenset(items), user, k, variant, body.placement, segment, fills_gap=cart
+    )
     offers = await rt.rank(query)
     trigger = {"type": "request", "event_id": None, "item_ids": items}
     message = suggestion_message(

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TypeVar
 
 from aiokafka import AIOKafkaProducer
@@ -21,6 +22,7 @@ from xsell.api.hub import SuggestionHub
 from xsell.api.metrics import REDIS_ERRORS
 from xsell.config.settings import Settings
 from xsell.engine import Engine
+from xsell.engine.bundles import Bundler
 from xsell.kafka_clients import aiokafka_security
 from xsell.models.errors import StoreUnavailable
 from xsell.models.experiments import variant_of
@@ -74,6 +76,11 @@ class ApiRuntime:
             hub,
             guard,
         )
+
+    @cached_property
+    def bundler(self) -> Bundler:
+        """Bundles (xsell/engine/bundles.py); merchant rules plug in as its ``hide``."""
+        return Bundler(self.store, self.settings)
 
     async def close(self) -> None:
         await self.hub.stop()

@@ -114,7 +114,9 @@ def add_parsers(sub: Any) -> None:
         help="send a product feed (xsell JSON lines or CSV, Google Merchant TSV or XML, "
         "Shopify product CSV) to the catalog topic",
     )
-    load.add_argument("file", help="the feed (.jsonl, .csv, .tsv, .xml; .gz too)")
+    load.add_argument(
+        "file", help="the feed: a file or an http(s) URL (.jsonl, .csv, .tsv, .xml; .gz too)"
+    )
     load.add_argument("--format", choices=FORMATS, help="instead of the file's extension")
     load.add_argument("--json", action="store_true", help="print the summary as JSON")
     load.add_argument(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
         settings = settings.model_copy(update={"max_suggestions": args.k})
     orders, stats = read_orders_file(args.orders, args, settings)
     name = Path(args.orders).name.split(".")[0]
+    if args.bundles:
+        with harness("eval"):
+            from xsell.evaluation.bundles import bundle_table, evaluate_bundles
+        brep = evaluate_bundles(
+            settings,
+            orders,
+            name,
+            catalog=list(stats.catalog.values()),
+            progress=not args.json,
+            own_redis="XSELL_REDIS_URL" not in os.environ,
+        )
+        print(json.dumps(brep) if args.json else bundle_table(brep))
+        return 0
     rep = evaluate(
         settings,
         orders,
@@ -201,6 +215,12 @@ def add_parsers(sub: Any) -> None:
         default=0,
         help="test carts open at once in the replay (default 500; 1 = one event at a time, as "
         "--through-kafka does)",
+    )
+    ev.add_argument(
+        "--bundles",
+        action="store_true",
+        help="bundles of 3: full and partial attach of xsell's against the anchors' "
+        "(docs/evaluation.md#bundles)",
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(fn=cmd_eval)

@@ -16,6 +16,7 @@ from xsell.engine.self_tuning import SelfTuning, TestLists, TuningCase
 from xsell.engine.steering import Steering
 from xsell.models.events import CartEvent, Event, PurchaseEvent
 from xsell.models.experiments import CONTROL, Variant, variant_of
+from xsell.models.gap import FreeShipping
 from xsell.models.inputs import (
     assemble,
     batch_stats,
@@ -54,6 +55,11 @@ def rank_params(settings: Settings) -> RankParams:
             consumable_categories=frozenset(settings.ranking.consumable_categories),
             repurchase_window_seconds=settings.ranking.repurchase_window_days * 86400.0,
         ),
+        free_shipping=None
+        if settings.offers.free_shipping_threshold is None
+        else FreeShipping(
+            settings.offers.free_shipping_threshold, settings.offers.free_shipping_max_gap
+        ),
     )
 
 
@@ -90,7 +96,10 @@ def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
             "stream": Stream.CART,
             "unit": event.user_id,
         }
-        return RankRequest(anchors, frozenset(anchors), event.ts, event.user_id, "cart"), {
+        request = RankRequest(
+            anchors, frozenset(anchors), event.ts, event.user_id, "cart", fills_gap=True
+        )
+        return request, {
             "trigger": trigger,
             **meta,
         }

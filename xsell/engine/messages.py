@@ -31,6 +31,8 @@ def offer_json(offer: Offer) -> dict[str, Any]:
             because["category"] = b.category
         if b.rule_id is not None:  # a merchant rule placed it (docs/rules.md)
             because["rule_id"] = b.rule_id
+        if b.free_shipping_gap is not None:  # a gap filler: what the cart lacks
+            because["free_shipping_gap"] = b.free_shipping_gap
     return {
         "item_id": offer.item_id,
         "score": round(offer.score, 6),

@@ -5,10 +5,14 @@ with ``--watch``, again each time the file changes (its size or modification tim
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import logging
 import os
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,10 +21,14 @@ from xsell.config.settings import Settings
 from xsell.connect.common import Malformed, Record
 from xsell.connect.feeds import format_of, read_feed
 from xsell.kafka_clients import producer, send_json
-from xsell.models.errors import InvalidEvent
+from xsell.models.errors import InvalidEvent, XsellError
 from xsell.models.validate import parse_record
 
 log = logging.getLogger(__name__)
+
+
+class FeedUnavailable(XsellError):
+    """A feed URL that did not answer, answered an error, or is over the size limit."""
 
 
 @dataclass
@@ -33,14 +41,51 @@ class CatalogLoad:
     topic: str = ""
 
 
+def is_url(source: str) -> bool:
+    """A feed named by an http(s) URL (the shop's own feed), not a file."""
+    return source.lower().startswith(("http://", "https://"))
+
+
+def fetch_feed(url: str, timeout: float, max_bytes: int) -> bytes:
+    """The body of the feed at ``url``; a clear error when it does not answer 200 in time or
+    is larger than ``max_bytes`` (XSELL_CONNECT_FEED_MAX_BYTES)."""
+    request = urllib.request.Request(url, headers={"User-Agent": "xsell-catalog-load"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            body: bytes = answer.read(max_bytes + 1)
+    except urllib.error.HTTPError as exc:
+        raise FeedUnavailable(f"{url}: answered {exc.code}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        raise FeedUnavailable(f"{url}: no answer ({getattr(exc, 'reason', exc)})") from None
+    if len(body) > max_bytes:
+        raise FeedUnavailable(f"{url}: larger than XSELL_CONNECT_FEED_MAX_BYTES ({max_bytes})")
+    return body
+
+
+def feed_bytes(source: str, settings: Settings) -> bytes:
+    """The raw feed: the file, or the URL's body (gzip by a ``.gz`` name: decompressed)."""
+    if is_url(source):
+        connect = settings.connect
+        raw = fetch_feed(source, connect.feed_timeout_seconds, connect.feed_max_bytes)
+    else:
+        raw = Path(source).read_bytes()
+    if feed_name(source).lower().endswith(".gz"):
+        raw = gzip.decompress(raw)
+    return raw
+
+
+def feed_name(source: str) -> str:
+    """The name whose extension tells the format: a URL's path without its query."""
+    return urllib.parse.urlsplit(source).path if is_url(source) else source
+
+
 def read_catalog(
     path: str, fmt: str | None, settings: Settings
 ) -> tuple[list[Record], CatalogLoad]:
-    """The valid catalogue records of the feed at ``path`` and what was refused."""
-    chosen = format_of(path, fmt)
-    raw = Path(path).read_bytes()
-    if path.lower().endswith(".gz"):
-        raw = gzip.decompress(raw)
+    """The valid catalogue records of the feed at ``path`` (a file or an http(s) URL) and
+    what was refused."""
+    chosen = format_of(feed_name(path), fmt)
+    raw = feed_bytes(path, settings)
     feed = read_feed(raw.decode("utf-8-sig"), chosen)
     load = CatalogLoad(chosen, refused=list(feed.refused), topic=settings.topic("catalog"))
     valid: list[Record] = []
@@ -70,11 +115,22 @@ def load_catalog(settings: Settings, path: str, fmt: str | None = None) -> Catal
     return load
 
 
-Stamp = tuple[int, int]  # a file's (modification time in ns, size)
+Stamp = tuple[int, int]  # a file's (modification time in ns, size); a URL's (size, digest)
 
 
-def stamp_of(path: str) -> Stamp | None:
-    """The file's stamp; None while it is missing (being replaced, or gone)."""
+def stamp_of(path: str, settings: Settings | None = None) -> Stamp | None:
+    """The feed's stamp; None while a file is missing (being replaced, or gone) or a URL
+    does not answer. A URL's is its body's size and digest (a feed server's Last-Modified
+    and ETag are optional, the body is not)."""
+    if is_url(path):
+        if settings is None:
+            raise ValueError("a URL's stamp needs the settings (timeout, size limit)")
+        try:
+            body = feed_bytes(path, settings)
+        except (FeedUnavailable, OSError, EOFError) as exc:
+            log.warning("%s", exc)
+            return None
+        return (len(body), int.from_bytes(hashlib.sha256(body).digest()[:8], "big"))
     try:
         info = os.stat(path)
     except OSError:
@@ -102,15 +158,15 @@ def watch_catalog(
     change has settled (every record again: the catalogue takes the latest of each item),
     until ``stop()``. A load that fails (a malformed file) is reported in the log and
     retried at the next change."""
-    loaded = previous = stamp_of(path)
+    loaded = previous = stamp_of(path, settings)
     report(load_catalog(settings, path, fmt))
     while not stop():
         sleep(every)
-        current = stamp_of(path)
+        current = stamp_of(path, settings)
         if should_reload(loaded, previous, current):
             loaded = current
             try:
                 report(load_catalog(settings, path, fmt))
-            except (Malformed, OSError, UnicodeDecodeError, EOFError) as exc:
+            except (Malformed, FeedUnavailable, OSError, UnicodeDecodeError, EOFError) as exc:
                 log.warning("%s: not loaded (%s); waiting for the next change", path, exc)
         previous = current

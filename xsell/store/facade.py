@@ -5,6 +5,7 @@
 - the core (inherited from :class:`~xsell.store.core.apply.EventStore`): ``apply`` events
   exactly once, the state's epoch, ``flush_namespace``;
 - ``ranking``: the batch statistics and the candidates' details that ranking reads;
+- ``bundles``: an anchor's partners and their pair weights, for bundles;
 - ``shoppers``: carts and the state's clock, for ranking outside the worker;
 - ``latest``: each user's latest suggestion;
 - ``notifications``: the schedule, the users' policy state, the counters;
@@ -29,6 +30,7 @@ from xsell.store.attribution.store import AttributionStore
 from xsell.store.backend.client import RedisClient
 from xsell.store.connect.store import ConnectStore
 from xsell.store.core.apply import EventStore
+from xsell.store.core.bundle_reads import BundleReads
 from xsell.store.core.latest import LatestSuggestions
 from xsell.store.core.reader import RankingReads
 from xsell.store.core.shoppers import ShopperReads
@@ -47,6 +49,7 @@ class Store(EventStore):
         self.ranking = RankingReads(
             self.runner, self.keys, settings.redis.cluster, settings.ranking.candidates_per_anchor
         )
+        self.bundles = BundleReads(self.runner, self.keys, settings.offers.bundle_candidates)
         self.shoppers = ShopperReads(self.runner, self.keys)
         self.latest = LatestSuggestions(self.runner, self.keys)
         self.notifications = NotificationStore(

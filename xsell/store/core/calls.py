@@ -46,6 +46,8 @@ def catalog_json(item: CatalogItem) -> str:
     }
     if item.tags:  # only when set: entries without tags stay as they were
         entry["tags"] = list(item.tags)
+    if item.cost is not None:  # only when given: entries without one stay as they were
+        entry["cost"] = item.cost
     return json.dumps(entry, separators=(",", ":"))
 
 

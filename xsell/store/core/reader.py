@@ -58,7 +58,7 @@ def parse_scores(reply: list[Any]) -> Parsed:
     return reply[::2], list(map(float, reply[1::2]))
 
 
-def _catalog_item(item_id: str, raw: str | None) -> CatalogItem | None:
+def catalog_item(item_id: str, raw: str | None) -> CatalogItem | None:
     if raw is None:
         return None
     data = json.loads(raw)
@@ -70,6 +70,7 @@ def _catalog_item(item_id: str, raw: str | None) -> CatalogItem | None:
         active=data.get("active", True),
         name=data.get("name"),
         tags=tuple(data.get("tags") or ()),
+        cost=data.get("cost"),
     )
 
 
@@ -164,7 +165,7 @@ class RankingReads:
         catalog: dict[str, CatalogItem] = {}
         if items:
             for item_id, raw in zip(items, results[0], strict=True):
-                entry = _catalog_item(item_id, raw)
+                entry = catalog_item(item_id, raw)
                 if entry is not None:
                     catalog[item_id] = entry
         bought: dict[str, dict[str, float]] = {}
