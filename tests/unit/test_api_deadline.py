@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import pytest
@@ -69,3 +70,35 @@ def test_the_apps_own_timeout_is_not_the_deadline() -> None:
 def test_every_503_gets_retry_after() -> None:
     start, _ = call(unavailable)
     assert (b"retry-after", b"1") in start["headers"]
+
+
+def test_an_answer_begun_as_the_deadline_fires_is_not_an_error() -> None:
+    """sse-starlette answers from a task of its own. When the deadline fires in the turn of the
+    event loop just before that task begins the answer, the answer still goes out without an
+    error (asyncio.timeout raised RuntimeError in the answering task here: a stream failed),
+    and the request ends cancelled: too late for a 503."""
+    sent: list[Message] = []
+    errors: list[BaseException] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        async def answer() -> None:
+            try:
+                await send({"type": "http.response.start", "status": 200, "headers": []})
+            except RuntimeError as exc:
+                errors.append(exc)
+
+        time.sleep(0.1)  # the deadline (0.05 s) passes while the loop is blocked
+        await asyncio.sleep(0)  # its timer is due now, and runs before the answering task
+        await asyncio.shield(asyncio.ensure_future(answer()))
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/x", "headers": []}
+    middleware = DeadlineMiddleware(app, read_seconds=0.05, write_seconds=0.1)
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(middleware(scope, receive, send))
+    assert errors == [] and [m["status"] for m in sent] == [200]
