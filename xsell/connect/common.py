@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -77,6 +78,27 @@ def amount(value: Any, where: str) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         raise Malformed(f"{where}: expected a number, got {str(value)[:40]!r}") from None
+
+
+def order_lines(
+    value: Any, item_of: Callable[[dict[str, Any], str], str | None]
+) -> list[dict[str, Any]]:
+    """An order's ``line_items`` as purchase lines (item id, quantity, price when given), the
+    same for every platform; ``item_of`` reads a line's item id (None: a line to skip)."""
+    lines: list[dict[str, Any]] = []
+    for index, raw in enumerate(items_of(value, "line_items")):
+        where = f"line_items[{index}]"
+        line = obj(raw, where)
+        item = item_of(line, where)
+        if item is None:
+            continue
+        quantity = amount(line.get("quantity"), f"{where}.quantity")
+        out: dict[str, Any] = {"item_id": item, "quantity": 1.0 if quantity is None else quantity}
+        price = amount(line.get("price"), f"{where}.price")
+        if price is not None:
+            out["price"] = price
+        lines.append(out)
+    return lines
 
 
 def timestamp(value: Any, where: str, default: float) -> float:

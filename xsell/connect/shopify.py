@@ -19,6 +19,7 @@ from xsell.connect.common import (
     items_of,
     obj,
     optional_ident,
+    order_lines,
     tags_of,
     timestamp,
 )
@@ -47,18 +48,7 @@ def order_records(payload: Any, now: float) -> list[Record]:
     customer = order.get("customer")
     user = optional_ident(customer.get("id")) if isinstance(customer, dict) else None
     user = user or optional_ident(order.get("cart_token"))
-    lines: list[dict[str, Any]] = []
-    for index, raw in enumerate(items_of(order.get("line_items"), "line_items")):
-        line = obj(raw, f"line_items[{index}]")
-        item = item_of(line, f"line_items[{index}]")
-        if item is None:
-            continue
-        quantity = amount(line.get("quantity"), f"line_items[{index}].quantity")
-        out: dict[str, Any] = {"item_id": item, "quantity": 1.0 if quantity is None else quantity}
-        price = amount(line.get("price"), f"line_items[{index}].price")
-        if price is not None:
-            out["price"] = price
-        lines.append(out)
+    lines = order_lines(order.get("line_items"), item_of)
     if not lines:
         return []
     return [

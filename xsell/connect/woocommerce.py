@@ -13,9 +13,9 @@ from xsell.connect.common import (
     Record,
     amount,
     ident,
-    items_of,
     obj,
     optional_ident,
+    order_lines,
     tags_of,
     timestamp,
 )
@@ -45,19 +45,7 @@ def order_records(payload: Any, now: float) -> list[Record]:
     order = obj(payload, "body")
     order_id = ident(order.get("id"), "id")
     customer = optional_ident(order.get("customer_id"))
-    lines: list[dict[str, Any]] = []
-    for index, raw in enumerate(items_of(order.get("line_items"), "line_items")):
-        where = f"line_items[{index}]"
-        line = obj(raw, where)
-        item = _line_item(line, where)
-        if item is None:
-            continue
-        quantity = amount(line.get("quantity"), f"{where}.quantity")
-        out: dict[str, Any] = {"item_id": item, "quantity": 1.0 if quantity is None else quantity}
-        price = amount(line.get("price"), f"{where}.price")
-        if price is not None:
-            out["price"] = price
-        lines.append(out)
+    lines = order_lines(order.get("line_items"), _line_item)
     if not lines:
         return []
     created = order.get("date_created_gmt") or order.get("date_created")
