@@ -21,16 +21,18 @@
     return String(+v.toFixed(a < 1 ? 3 : 2));
   }
 
-  // a y axis as wide as its longest label (uPlot's default 50 px clipped "380,000")
+  // a y axis as wide as its widest label (uPlot's default 50 px clipped "380,000"). Every
+  // cycle measures the labels it is given: a later cycle may bring longer ones ("0.025" after
+  // "0.1"), and it never shrinks below an earlier cycle's size, so the layout still settles.
   function axisSize(u, values, axisIdx, cycleNum) {
     var axis = u.axes[axisIdx];
-    if (cycleNum > 1) { return axis._size; }
-    var longest = (values || []).reduce(function (acc, v) {
-      return String(v).length > acc.length ? String(v) : acc;
-    }, "");
     u.ctx.font = axis.font[0];
-    var text = longest ? u.ctx.measureText(longest).width / (window.devicePixelRatio || 1) : 0;
-    return Math.ceil(axis.ticks.size + axis.gap + text + 4);
+    var ratio = window.devicePixelRatio || 1;
+    var text = (values || []).reduce(function (acc, v) {
+      return Math.max(acc, u.ctx.measureText(String(v)).width / ratio);
+    }, 0);
+    var size = Math.ceil(axis.ticks.size + axis.gap + text + 4);
+    return cycleNum > 1 && axis._size ? Math.max(axis._size, size) : size;
   }
 
   // a time axis over the data's times, at least 10 minutes wide: uPlot gives one sample a
