@@ -127,7 +127,8 @@ ATTRIBUTE = lua_script(
 -- else to the item's latest offer if within the window; each (suggestion, item) is accepted
 -- once and
 -- bought once. A redelivered event returns what it earned the first time.
--- returns: JSON {pid, deltas: [[placement, variant, counter, amount], ...]}.
+-- returns: JSON {pid, deltas: [[placement, variant, counter, amount], ...]} (an offer a rule
+-- placed adds its deltas again under placement 'rule:ID').
 local eid, ts, window, kind = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local memo = redis.call('HGET', att, 'e' .. SEP .. eid)
 if memo then return memo end
