@@ -48,7 +48,7 @@ async def create_rule(request: Request, rule: Rule) -> RuleCreated:
 
 
 @router.delete("/dashboard/rules/list.json/{rule_id}", include_in_schema=False)
-async def delete_rule(request: Request, rule_id: str) -> RuleCreated:
+async def delete_rule(request: Request, rule_id: rules_routes.RuleId) -> RuleCreated:
     return await rules_routes.remove(await _session(request), rule_id)
 
 
