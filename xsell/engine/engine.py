@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from xsell.config.settings import Settings
+from xsell.engine.coviews import with_co_views
 from xsell.engine.messages import now_text, suggestion_id, suggestion_message
 from xsell.engine.self_tuning import SelfTuning, TestLists, TuningCase
 from xsell.engine.steering import Steering
@@ -272,7 +273,9 @@ class Engine:
             if self.tuner is not None and tuned
             else {}
         )
-        inputs = assemble(stats, data.popular, short, scored, params)
+        inputs = await with_co_views(
+            self.store, assemble(stats, data.popular, short, scored, params), requests, params
+        )
         per_request = with_pins(
             offerable(inputs), requests, self.steering.book if book is None else book
         )
