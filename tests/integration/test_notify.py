@@ -92,14 +92,20 @@ def test_abandoned_cart_notifies_once_with_the_carts_complements(stack: NotifySt
 def test_an_abandoned_cart_lists_the_recently_viewed_items_and_views_move_nothing(
     stack: NotifyStack,
 ) -> None:
-    stack.profile("u9", consent={"push": True})
+    stack.profile("viewer", consent={"push": True})
     for n, item in enumerate(("phone", "bag", "laptop")):
-        stack.view(f"u9-v{n}", "u9", item)
-    stack.add("u9-1", "u9", "phone")
-    stack.view("u9-v3", "u9", "case")  # a view is no cart activity: the add stays the trigger
-    (message,) = stack.wait_for(lambda: stack.of("u9"), 30, "u9's notification")
+        stack.view(f"viewer-v{n}", "viewer", item)
+    stack.add("viewer-1", "viewer", "phone")
+    stack.view(
+        "viewer-v3", "viewer", "case"
+    )  # a view is no cart activity: the add stays the trigger
+    (message,) = stack.wait_for(lambda: stack.of("viewer"), 30, "viewer's notification")
     jsonschema.Draft202012Validator(SCHEMA).validate(message)
-    assert message["trigger"] == {"type": "add_to_cart", "event_id": "u9-1", "item_ids": ["phone"]}
+    assert message["trigger"] == {
+        "type": "add_to_cart",
+        "event_id": "viewer-1",
+        "item_ids": ["phone"],
+    }
     assert message["recently_viewed"] == ["case", "laptop", "bag"]  # newest first, not the cart
 
 
