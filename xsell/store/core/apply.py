@@ -51,7 +51,7 @@ from xsell.store.core.guards import (
 )
 from xsell.store.core.keys import Keys, Signal, Stream
 from xsell.store.core.lua import APPLY_PAIRS
-from xsell.store.core.views import is_view_call, view_partners
+from xsell.store.core.views import co_view_calls
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,8 @@ class EventStore(EpochWatch):
                 if self.calls.marks_done(new_calls):
                     marked.add(i)
                 co_adds.extend(new_calls)
-        co_adds += self._co_view_calls(effects, view_slots, calls, results, marked, now_ms)
+        views = [(i, effects[i].event) for i in view_slots]
+        co_adds += co_view_calls(self.calls, views, calls, results, marked, now_ms)
         step3 = [*counted, *co_adds, *held]
         guards.note(step3)
         await run_merged(self.runner, step3)
@@ -197,41 +198,6 @@ class EventStore(EpochWatch):
         )
         self.duplicate_events += sum(1 for e in effects if e.duplicate)
         return effects
-
-    def _co_view_calls(
-        self,
-        effects: list[Effect],
-        view_slots: list[int],
-        calls: list[Call],
-        results: list[Any],
-        marked: set[int],
-        now_ms: int,
-    ) -> list[Call]:
-        """Step 3's co-view pairs (xsell/store/core/views.py): each view with the items its
-        VIEW_RECORD answered, counted 1 each way without decay."""
-        answers = iter(r for r, c in zip(results, calls, strict=True) if is_view_call(c))
-        out: list[Call] = []
-        for i in view_slots:
-            event, partners = effects[i].event, view_partners(next(answers))
-            assert isinstance(event, CartEvent)
-            if not partners:
-                continue
-            new_calls = self.calls.pair_calls(
-                event.event_id,
-                event.ts,
-                Stream.CART,
-                1.0,
-                "star",
-                [event.item_id, *partners],
-                [event.item_id, *partners],
-                now_ms,
-                signal=Signal.CO_VIEW,
-                half_life=0.0,
-            )
-            if self.calls.marks_done(new_calls):
-                marked.add(i)
-            out.extend(new_calls)
-        return out
 
     @staticmethod
     def _count_calls(

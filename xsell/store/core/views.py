@@ -23,13 +23,17 @@ page and the abandonment notifications; ``forget_user`` deletes the user's recen
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from xsell.config.settings import Settings
-from xsell.models.events import CartEvent
+from xsell.models.events import CartEvent, Event
 from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import lua_script, number_arg
-from xsell.store.core.keys import Keys
+from xsell.store.core.keys import Keys, Signal, Stream
+
+if TYPE_CHECKING:  # calls.py builds VIEW_RECORD calls with view_call below
+    from xsell.store.core.calls import CallBuilder
 
 VIEW_RECORD = lua_script(
     "view_record",
@@ -86,3 +90,40 @@ def is_view_call(call: Call) -> bool:
 def view_partners(answer: Any) -> list[str]:
     """The items a VIEW_RECORD answer says the view pairs with."""
     return [str(item) for item in answer or []]
+
+
+def co_view_calls(
+    builder: CallBuilder,
+    views: Sequence[tuple[int, Event]],
+    calls: Sequence[Call],
+    results: Sequence[Any],
+    marked: set[int],
+    now_ms: int,
+) -> list[Call]:
+    """Step 3's co-view pairs: each view (its index in the batch, the event) with the items
+    its VIEW_RECORD of step 2 (``calls``, answered by ``results``) answered, counted 1 each
+    way without decay. Adds to ``marked`` the views whose pair script sets their done key."""
+    answers = iter(r for r, c in zip(results, calls, strict=True) if is_view_call(c))
+    out: list[Call] = []
+    for i, event in views:
+        partners = view_partners(next(answers))
+        assert isinstance(event, CartEvent)
+        if not partners:
+            continue
+        targets = [event.item_id, *partners]
+        new_calls = builder.pair_calls(
+            event.event_id,
+            event.ts,
+            Stream.CART,
+            1.0,
+            "star",
+            targets,
+            targets,
+            now_ms,
+            signal=Signal.CO_VIEW,
+            half_life=0.0,
+        )
+        if builder.marks_done(new_calls):
+            marked.add(i)
+        out.extend(new_calls)
+    return out
