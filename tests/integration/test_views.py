@@ -65,6 +65,7 @@ def test_co_view_counts_are_exact_both_ways_and_a_reload_pairs_nothing(
         assert await store.client.exists(k.cart("u1"), k.history("u1"), k.popularity) == 0
         assert await store.client.exists(*(k.item(i).cart_pairs for i in "abc")) == 0
         assert await store.client.exists(*(k.item(i).pairs for i in "abc")) == 0
+        assert await store.client.exists(*k.ledger("u1")) == 0  # no attribution either
         before = await dump_state(store)
         again = await store.apply(events)  # redelivered: nothing changes
         assert all(e.duplicate for e in again)
