@@ -20,6 +20,9 @@ import random
 import time
 from typing import Any
 
+import redis
+
+from xsell.bench.probes import redis_snapshot
 from xsell.config.settings import load_settings
 from xsell.devenv.servers import LocalRedis
 from xsell.models.events import CartEvent
@@ -43,34 +46,31 @@ def events(kind: str, n: int, users: int, items: int, seed: int = 1) -> list[Car
     ]
 
 
-async def _redis_cpu(store: Store) -> float:
-    cpu = await store.client.info("cpu")
-    return float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"])
-
-
-async def _commands(store: Store) -> int:
-    return int((await store.client.info("stats"))["total_commands_processed"])
-
-
-async def measure(store: Store, batch: list[CartEvent]) -> dict[str, float]:
-    cpu, commands, started = await _redis_cpu(store), await _commands(store), time.perf_counter()
+async def measure(store: Store, client: redis.Redis, batch: list[CartEvent]) -> dict[str, float]:
+    before, started = redis_snapshot(client), time.perf_counter()
     for start in range(0, len(batch), BATCH):
         await store.apply(batch[start : start + BATCH], attribute=False)
     wall = time.perf_counter() - started
+    used = redis_snapshot(client).minus(before)
     n = len(batch)
     return {
         "events_per_second": n / wall,
-        "redis_cpu_us_per_event": (await _redis_cpu(store) - cpu) / n * 1e6,
-        "commands_per_event": (await _commands(store) - commands - 4) / n,  # minus the INFOs
+        "redis_cpu_us_per_event": used["cpu"] / n * 1e6,
+        "commands_per_event": (used["commands"] - 4) / n,  # minus the snapshot's INFOs
     }
 
 
-async def held(store: Store, users: int, items: int) -> dict[str, float]:
-    sizes = [await store.client.memory_usage(store.keys.views(f"u{u}")) for u in range(users)]
-    kept = [s for s in sizes if s]
-    partners = [await store.client.zcard(store.keys.item(f"i{i}").view_pairs) for i in range(items)]
+async def held(store: Store) -> dict[str, float]:
+    """The recent views' bytes per user and the co-view partners per item (a SCAN)."""
+    users: list[int] = []
+    partners: list[int] = []
+    async for key in store.ops.footprints():
+        if key.name.endswith(":view"):
+            users.append(key.bytes)
+        elif key.name.endswith(":v"):
+            partners.append(key.entries)
     return {
-        "recent_views_bytes_per_user": sum(kept) / max(len(kept), 1),
+        "recent_views_bytes_per_user": sum(users) / max(len(users), 1),
         "co_view_partners_per_item": sum(partners) / max(len(partners), 1),
         "co_view_partners_max": max(partners, default=0),
     }
@@ -78,15 +78,17 @@ async def held(store: Store, users: int, items: int) -> dict[str, float]:
 
 async def run(n: int, users: int, items: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    with LocalRedis() as redis:
+    with LocalRedis() as server:
         for kind in ("add_to_cart", "view"):
-            settings = load_settings(redis_url=redis.url, key_namespace=f"b-{kind}")
+            settings = load_settings(redis_url=server.url, key_namespace=f"b-{kind}")
+            client = redis.Redis.from_url(server.url, decode_responses=True)
             store = await Store.open(settings)
             try:
-                out[kind] = await measure(store, events(kind, n, users, items))
+                out[kind] = await measure(store, client, events(kind, n, users, items))
                 if kind == "view":
-                    out[kind] |= await held(store, users, items)
+                    out[kind] |= await held(store)
             finally:
+                client.close()
                 await store.close()
     return out
 
