@@ -19,14 +19,36 @@ excluded, the add-on price and upsell rules), so they are labelled ``cross_sell`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from xsell.models.events import CatalogItem
-from xsell.models.ranking import Because, Offer, RankInput, RankParams, rank
+from xsell.models.ranking import Because, Offer, RankInput, RankParams, RankRequest, rank
 from xsell.models.rules import is_available, is_upsell, owned, within_addon_price
 
 POOL = 10_000  # the ranker's cut when co-views blend in: every candidate it would offer
+PRODUCT_PAGE = "product_page"  # the placement whose item's co-view partners fill in
+CoViews = dict[str, list[tuple[str, float]]]  # item -> its co-view partners, most first
+
+
+def product_page_items(requests: Sequence[RankRequest]) -> list[str]:
+    """The items of the product-page requests (a product page's one anchor), sorted."""
+    return sorted({r.anchors[0] for r in requests if r.placement == PRODUCT_PAGE and r.anchors})
+
+
+def with_co_views(
+    inputs: list[RankInput], requests: Sequence[RankRequest], co_views: CoViews
+) -> list[RankInput]:
+    """The ranking inputs, those of product-page requests with their item's co-view partners
+    (the request's exclusions left out); the others (cart, checkout ...) as they are."""
+    if not co_views:
+        return inputs
+    out = list(inputs)
+    for n, req in enumerate(requests):
+        item = req.anchors[0] if req.placement == PRODUCT_PAGE and req.anchors else None
+        if item is not None and item in co_views:
+            out[n] = replace(out[n], co_viewed=co_viewed_of(item, co_views[item], req.exclude))
+    return out
 
 
 def co_viewed_of(

@@ -11,10 +11,10 @@ import pytest
 from tests.unit.test_ranking import NOW, ids, make_input, params
 from xsell.api.event_routes import public_refusal, route_of
 from xsell.engine.messages import offer_json
-from xsell.models.coview import co_viewed_of, ranked
+from xsell.models.coview import co_viewed_of, product_page_items, ranked, with_co_views
 from xsell.models.errors import InvalidEvent
 from xsell.models.events import CartEvent, CatalogItem, Limits, is_view
-from xsell.models.ranking import Because, Neighbours, rank
+from xsell.models.ranking import Because, Neighbours, RankRequest, rank
 from xsell.models.rules import RuleParams
 from xsell.models.validate import parse_record
 
@@ -90,3 +90,19 @@ def test_a_view_is_a_cart_stream_event_that_is_no_cart_activity() -> None:
         parse_record(
             "cart-events", b'{"event_id": "v1", "type": "view", "user_id": 7, "ts": 1}', Limits()
         )
+
+
+def test_only_product_pages_get_their_items_co_views() -> None:
+    page = RankRequest(["a"], frozenset({"a"}), NOW, None, "product_page")
+    cart = RankRequest(["a"], frozenset({"a", "v2"}), NOW, "u1", "cart")
+    checkout = replace(page, placement="checkout")
+    requests = [page, cart, checkout, replace(page, anchors=["b"], exclude=frozenset({"b", "v2"}))]
+    assert product_page_items(requests) == ["a", "b"]
+    co = {"a": [("v1", 7.0), ("a", 1.0)], "b": [("v2", 3.0), ("v3", 2.0)]}
+    inputs = with_co_views([make_input() for _ in requests], requests, co)
+    assert [dict(i.co_viewed) for i in inputs] == [
+        {"v1": ("a", 7.0)},
+        {},
+        {},
+        {"v3": ("b", 2.0)},  # its exclusions left out
+    ]

@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
-from xsell.models.coview import co_viewed_of
+from xsell.models.coview import CoViews, product_page_items
 from xsell.models.inputs import POPULAR_EXTRA
-from xsell.models.ranking import RankInput, RankParams, RankRequest
+from xsell.models.ranking import RankParams, RankRequest
 from xsell.store import Store
 
-PRODUCT_PAGE = "product_page"
 
-
-async def with_co_views(
-    store: Store,
-    inputs: list[RankInput],
-    requests: Sequence[RankRequest],
-    params: RankParams,
-) -> list[RankInput]:
-    """The inputs, those of product-page requests with their item's co-view partners (enough
-    to survive exclusions and rules: k + 20); one round trip when there is any, none else."""
-    pages = [n for n, r in enumerate(requests) if r.placement == PRODUCT_PAGE and r.anchors]
-    if not pages:
-        return inputs
-    items = sorted({requests[n].anchors[0] for n in pages})
-    partners = await store.views.partners(items, params.k + POPULAR_EXTRA)
-    out = list(inputs)
-    for n in pages:
-        item = requests[n].anchors[0]
-        if item in partners:
-            co = co_viewed_of(item, partners[item], requests[n].exclude)
-            out[n] = replace(out[n], co_viewed=co)
-    return out
+async def read_co_views(
+    store: Store, requests: Sequence[RankRequest], params: RankParams
+) -> CoViews:
+    """The co-view partners of the product-page requests' items, enough to survive
+    exclusions and rules (k + 20 each); no round trip when there is no product page. The
+    engine reads them beside the batch statistics (they do not depend on each other)."""
+    items = product_page_items(requests)
+    return await store.views.partners(items, params.k + POPULAR_EXTRA) if items else {}
