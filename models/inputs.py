@@ -202,12 +202,14 @@ def category_because(stats: BatchStats, anchor: str, cand: str, now: float) -> B
 
 def offerable(inputs: Sequence[RankInput]) -> list[list[str]]:
     """Per input, the items it may offer or needs details of: scored candidates, popular
-    padding and anchors, and with a gap filler every cart item (its price; sorted)."""
+    padding, co-view partners and anchors, and with a gap filler every cart item (its price;
+    sorted)."""
     return [
         sorted(
             set(inp.scored or ())
             | {i for i, _ in inp.popular}
             | set(inp.anchors)
+            | set(inp.co_viewed)
             | (inp.exclude if inp.fills_gap else frozenset())
         )
         for inp in inputs

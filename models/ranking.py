@@ -47,6 +47,7 @@ class Because:
     category: str | None = None  # set when the anchor's category, not the anchor, explains it
     rule_id: str | None = None  # the merchant rule that placed the offer (models/steering.py)
     free_shipping_gap: float | None = None  # set on a gap filler (models/gap.py)
+    co_viewed: float | None = None  # set when co-views, not purchases, brought it (coview.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,9 @@ class RankInput:
     by_category: Mapping[str, Because] = field(default_factory=dict)
     """candidates that their best anchor's category, not the anchor's own co-purchases,
     brought in: "often bought with <category>" (models/categories.py)"""
+    co_viewed: Mapping[str, tuple[str, float]] = field(default_factory=dict)
+    """the product page's co-view partners: partner -> (the item, co-view count), most
+    co-viewed first; they fill in after the co-purchase evidence (models/coview.py)"""
 
 
 NO_ANCHOR = ""  # the best anchor of a candidate that only the popularity prior scored

@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
+from xsell.models.coview import ranked
 from xsell.models.events import CatalogItem
 from xsell.models.messages.merchant import StoredRule
-from xsell.models.ranking import Because, Offer, RankInput, RankParams, RankRequest, rank
+from xsell.models.ranking import Because, Offer, RankInput, RankParams, RankRequest
 from xsell.models.rulebook import RuleBook, RuleContext, by_priority
 from xsell.models.rules import is_available, owned
 
@@ -220,7 +221,7 @@ def offers_with_rules(
     trigger, not owned."""
     hits = book.matching(context(req, inp, now)) if book else []
     if not hits:
-        return rank(inp, params)
+        return ranked(inp, params)
 
     def eligible(item_id: str) -> bool:
         return (
@@ -229,5 +230,5 @@ def offers_with_rules(
             and not owned(item_id, inp.history, inp.catalog, inp.now, params.rules)
         )
 
-    pool = rank(inp, replace(params, k=POOL))
+    pool = ranked(inp, replace(params, k=POOL))
     return steer(pool, hits, params.k, inp.catalog, inp.anchors, eligible)

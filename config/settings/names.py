@@ -58,6 +58,10 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "max_cart_items",
             "co_add_window",
             "max_neighbors",
+            "views_max_items",
+            "views_ttl_seconds",
+            "co_view_window",
+            "co_view_window_seconds",
             "history_ttl_days",
             "max_history_items",
             "dedup_horizon_seconds",
@@ -142,6 +146,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "lease_seconds",
             "poll_seconds",
             "finished_retention_days",
+            "recently_viewed",
         )
     ),
     "offers": tuple(

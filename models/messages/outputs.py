@@ -72,6 +72,13 @@ class Because(BaseModel):
         description="Only on a gap_filler: what the cart lacks for free shipping "
         "(XSELL_FREE_SHIPPING_THRESHOLD - the cart's total of catalogue prices).",
     )
+    co_viewed: float | None = Field(
+        None,
+        gt=0,
+        description="Set when co-views placed the offer (product page: the item's co-purchase "
+        "evidence left room, before popular items): how many shoppers viewed both the anchor "
+        "and the item close together; together and confidence are then 0.",
+    )
 
 
 class Offer(BaseModel):
@@ -217,6 +224,13 @@ class NotificationMessage(BaseModel):
         "notification)."
     )
     rules_version: int = rules_version_field()
+    recently_viewed: list[Text] | None = Field(
+        None,
+        max_length=50,
+        description="Only on cart_abandoned (added 2026-12): the user's recently viewed items "
+        "(view events) that are not in the cart, newest first, at most "
+        "XSELL_NOTIFY_RECENTLY_VIEWED (5); empty when there are none.",
+    )
 
 
 class DeadLetterMessage(BaseModel):

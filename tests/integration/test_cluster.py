@@ -22,6 +22,7 @@ from xsell.config.settings import Settings, load_settings
 from xsell.devenv.redis_cluster import LocalRedisCluster
 from xsell.devenv.synthetic_shop import write_orders_csv
 from xsell.models.errors import StoreUnavailable
+from xsell.models.events import CartEvent
 from xsell.store import Store
 from xsell.store.backend.scripts import LuaScript, registered_scripts
 from xsell.store.core.keys import is_output
@@ -245,3 +246,22 @@ def test_bulk_backfill_on_the_cluster_equals_single_redis(
     assert not any(k.endswith(":m") for k in clustered)  # no scripts ran: no item markers
     assert sum(1 for k in single if ":{e:o:" in k) == len(work.orders)
     assert clustered == single
+
+
+def test_views_on_the_cluster_equal_single_redis(
+    cluster: LocalRedisCluster, make_settings: Callable[..., Settings]
+) -> None:
+    """Recent views and co-view counts: the same state, every script call in one slot."""
+    views = [
+        CartEvent(f"v{n}", "view", f"u{{{n % 7}}}", f"i{{{n % 11}}}:*", 1000.0 + 60 * n)
+        for n in range(300)
+    ]
+
+    async def load(store: Store) -> None:
+        await apply_all(store, views, batch=50)
+
+    single = apply_and_dump(make_settings(), load)
+    clustered = apply_and_dump(on_cluster(cluster), load)
+    assert without_pair_guards(clustered) == without_pair_guards(single)
+    assert sum(1 for key in single if key.endswith(":v")) == 11
+    assert sum(1 for key in single if key.endswith(":view")) == 7

@@ -4,6 +4,7 @@ events -> store (exactly-once effects) -> ranker -> suggestion messages.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
@@ -11,9 +12,11 @@ from dataclasses import replace
 from typing import Any
 
 from xsell.config.settings import Settings
+from xsell.engine.coviews import read_co_views
 from xsell.engine.messages import now_text, suggestion_id, suggestion_message
 from xsell.engine.self_tuning import SelfTuning, TestLists, TuningCase
 from xsell.engine.steering import Steering
+from xsell.models.coview import with_co_views
 from xsell.models.events import CartEvent, Event, PurchaseEvent
 from xsell.models.experiments import CONTROL, Variant, variant_of
 from xsell.models.gap import FreeShipping
@@ -258,12 +261,15 @@ class Engine:
             return [], {}
         s = self.settings
         short = capped(requests, s.ranking.max_anchors)
-        data = await self.store.ranking.statistics(
-            sorted({a for r in short for a in r.anchors}),
-            popular_size(params, requests),
-            with_prior=params.popularity_prior > 0,
-            with_categories=params.category_backoff > 0
-            or (self.tuner is not None and self.tuner.reads_categories),
+        data, co_views = await asyncio.gather(  # the product page's co-views beside: no wait
+            self.store.ranking.statistics(
+                sorted({a for r in short for a in r.anchors}),
+                popular_size(params, requests),
+                with_prior=params.popularity_prior > 0,
+                with_categories=params.category_backoff > 0
+                or (self.tuner is not None and self.tuner.reads_categories),
+            ),
+            read_co_views(self.store, requests, params),
         )
         stats = batch_stats(data, s.learning.half_life_seconds)
         scored = score_batch(stats, short, params, detail_size(params))
@@ -273,6 +279,7 @@ class Engine:
             else {}
         )
         inputs = assemble(stats, data.popular, short, scored, params)
+        inputs = with_co_views(inputs, requests, co_views)
         per_request = with_pins(
             offerable(inputs), requests, self.steering.book if book is None else book
         )

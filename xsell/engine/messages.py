@@ -33,6 +33,8 @@ def offer_json(offer: Offer) -> dict[str, Any]:
             because["rule_id"] = b.rule_id
         if b.free_shipping_gap is not None:  # a gap filler: what the cart lacks
             because["free_shipping_gap"] = b.free_shipping_gap
+        if b.co_viewed is not None:  # co-views brought it (models/coview.py)
+            because["co_viewed"] = round(b.co_viewed, 6)
     return {
         "item_id": offer.item_id,
         "score": round(offer.score, 6),

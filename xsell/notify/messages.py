@@ -25,10 +25,13 @@ def notification_message(
     now: float,
     variant: str,
     rules_version: int = 0,
+    *,
+    recently_viewed: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """A value of the notifications topic; ``rules_version``: the merchant rules' version
-    its offers were ranked with (docs/rules.md)."""
-    return {
+    its offers were ranked with (docs/rules.md); ``recently_viewed`` (a cart_abandoned's):
+    the user's recently viewed items not in the cart, newest first."""
+    message = {
         "notification_id": job.notification_id,
         "user_id": job.user_id,
         "channel": channel,
@@ -41,6 +44,9 @@ def notification_message(
         "variant": variant,
         "rules_version": rules_version,
     }
+    if recently_viewed is not None:
+        message["recently_viewed"] = list(recently_viewed)
+    return message
 
 
 def as_offer(message: dict[str, Any]) -> dict[str, Any]:

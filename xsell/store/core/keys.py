@@ -7,6 +7,7 @@ key                       type                                  what
 ========================  ====================================  ===============================
 NS:{i:ITEM}:p             zset  partner -> weight               co-purchase weight (decayed)
 NS:{i:ITEM}:c             zset  partner -> weight               add-to-cart co-add weight
+NS:{i:ITEM}:v             zset  partner -> count                co-view count (views.py)
 NS:{i:ITEM}:h             hash  L                               forward-decay landmark of p, c
 NS:{i:ITEM}:m             zset  marker -> until ms              pair guards (Cluster only)
 NS:{g}:pop                zset  item -> weight                  decayed order count per item
@@ -20,6 +21,7 @@ NS:{k}:CAT:h              hash  L, N                            landmark, orders
 NS:{k}:m                  zset  marker -> until ms              category guards
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
+NS:{u:USER}:view          zset  item -> last view ts            recently viewed (TTL, views.py)
 NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
 NS:{u:USER}:tune          string JSON lists                     self-tuning: last top k (TTL)
 NS:{g}:tune               hash  cases, h0.., choice             self-tuning: decayed hits
@@ -55,10 +57,11 @@ class Stream(enum.StrEnum):
 
 
 class Signal(enum.StrEnum):
-    """The two co-occurrence signals of an item (the suffix of its pair zset)."""
+    """The co-occurrence signals of an item (the suffix of its pair zset)."""
 
     PURCHASE = "p"  # bought in one order
     CO_ADD = "c"  # added to one cart
+    CO_VIEW = "v"  # viewed by one user within the co-view window (xsell/store/core/views.py)
 
 
 def escape(ident: str) -> str:
@@ -72,11 +75,16 @@ class ItemKeys:
     cart_pairs: str
     info: str
     markers: str
+    view_pairs: str
 
     def for_signal(self, signal: Signal) -> list[str]:
-        """KEYS of APPLY_PAIRS for one target: incremented zset first, its sibling, the hash."""
+        """KEYS of APPLY_PAIRS for one target: incremented zset first, its sibling, the hash.
+        Co-view counts do not decay (their calls pass half-life 0), so nothing ever rescales
+        them and they need no sibling: the zset stands in for its own."""
         if signal == Signal.PURCHASE:
             return [self.pairs, self.cart_pairs, self.info]
+        if signal == Signal.CO_VIEW:
+            return [self.view_pairs, self.view_pairs, self.info]
         return [self.cart_pairs, self.pairs, self.info]
 
 
@@ -85,7 +93,7 @@ def _item_keys(ns: str, item_id: str) -> ItemKeys:
     """An item's keys; cached, since a worker builds the same hot items' keys for every event
     (~18 per add-to-cart: its cart's partners, its anchors)."""
     base = f"{ns}:{{i:{escape(item_id)}}}"
-    return ItemKeys(f"{base}:p", f"{base}:c", f"{base}:h", f"{base}:m")
+    return ItemKeys(f"{base}:p", f"{base}:c", f"{base}:h", f"{base}:m", f"{base}:v")
 
 
 # what the worker published and measured, not what it learned: the latest suggestions
@@ -182,6 +190,10 @@ class Keys:
 
     def history(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:hist"
+
+    def views(self, user_id: str) -> str:
+        """The user's recently viewed items: item -> its last view ts (views.py)."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:view"
 
     def latest(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:sug"
