@@ -24,6 +24,7 @@ from xsell.models.messages.merchant import StoredRule
 from xsell.models.ranking import Because, Offer, RankInput, RankParams, RankRequest, rank
 from xsell.models.rulebook import RuleBook, RuleContext, by_priority
 from xsell.models.rules import is_available, owned
+from xsell.models.segments import rule_names
 
 
 def blocker(
@@ -207,9 +208,13 @@ POOL = 10_000  # the ranker's cut when rules apply: every eligible candidate (at
 
 
 def context(req: RankRequest, inp: RankInput, now: float) -> RuleContext:
-    """A request's rule context: its anchors and their catalogue categories."""
+    """A request's rule context: its anchors, their catalogue categories and the user's
+    segment names (matched when the request names no segment)."""
     cats = {c.category for a in inp.anchors if (c := inp.catalog.get(a)) and c.category}
-    return RuleContext(req.placement, frozenset(inp.anchors), frozenset(cats), req.segment, now)
+    names = frozenset() if inp.segment is None else rule_names(inp.segment)
+    return RuleContext(
+        req.placement, frozenset(inp.anchors), frozenset(cats), req.segment, now, names
+    )
 
 
 def offers_with_rules(

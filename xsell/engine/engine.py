@@ -32,6 +32,7 @@ from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest
 from xsell.models.rulebook import RuleBook, RuleContext
 from xsell.models.rules import RuleParams
 from xsell.models.scoring import score_batch
+from xsell.models.segments import Segment, SegmentParams, rule_names, segment_of
 from xsell.models.steering import offers_with_rules
 from xsell.store import Effect, Position, Store, Stream
 
@@ -61,6 +62,12 @@ def rank_params(settings: Settings) -> RankParams:
             settings.offers.free_shipping_threshold, settings.offers.free_shipping_max_gap
         ),
     )
+
+
+def segment_params(settings: Settings) -> SegmentParams:
+    """The segment thresholds of the settings (models/segments.py)."""
+    s = settings.segments
+    return SegmentParams(s.loyal_min_orders, s.low_spend_share, s.high_spend_share)
 
 
 def assignment_unit(event: CartEvent | PurchaseEvent) -> str:
@@ -168,7 +175,7 @@ class Engine:
                 for _, meta in pending
             ]
             cases = self.tuner.cases(triggers, variants, CONTROL)
-        ranked, lists = await self._rank_variants(
+        ranked, lists, segments = await self._rank_variants(
             [req for req, _ in pending], variants, frozenset(c.row for c in cases)
         )
         if self.tuner is not None and cases:
@@ -184,23 +191,27 @@ class Engine:
                 created,
                 variant,
                 self.steering.version,
+                segments.get(meta["user_id"] or ""),
             )
             for (_, meta), offers, variant in zip(pending, ranked, variants, strict=True)
         ]
 
     async def rank_variants(
         self, requests: Sequence[RankRequest], variants: Sequence[str]
-    ) -> list[list[Offer]]:
-        """The offers of each request in its variant's ranking; none for the holdout."""
-        ranked, _ = await self._rank_variants(requests, variants, frozenset())
-        return ranked
+    ) -> tuple[list[list[Offer]], dict[str, Segment]]:
+        """The offers of each request in its variant's ranking (none for the holdout), and
+        the segments of the users ranked."""
+        ranked, _, segments = await self._rank_variants(requests, variants, frozenset())
+        return ranked, segments
 
     async def _rank_variants(
         self, requests: Sequence[RankRequest], variants: Sequence[str], tuned: frozenset[int]
-    ) -> tuple[list[list[Offer]], dict[int, TestLists]]:
-        """:meth:`rank_variants`, and self-tuning's test lists of the ``tuned`` rows."""
+    ) -> tuple[list[list[Offer]], dict[int, TestLists], dict[str, Segment]]:
+        """:meth:`rank_variants`, self-tuning's test lists of the ``tuned`` rows and the
+        segments of the users ranked (the holdout's are not read)."""
         out: list[list[Offer]] = [[] for _ in requests]
         lists: dict[int, TestLists] = {}
+        segments: dict[str, Segment] = {}
         params_of = self.params_of
         for name in dict.fromkeys(variants):
             if name == CONTROL:
@@ -212,7 +223,10 @@ class Engine:
                 out[i] = self._offers(inp, requests[i], params_of[name], None)
                 if n in tests:
                     lists[i] = tests[n]
-        return out, lists
+                user = requests[i].user_id
+                if inp.segment is not None and user:
+                    segments[user] = inp.segment
+        return out, lists, segments
 
     async def rank(
         self,
@@ -258,13 +272,19 @@ class Engine:
             return [], {}
         s = self.settings
         short = capped(requests, s.ranking.max_anchors)
+        users = sorted({r.user_id for r in requests if r.user_id})
         data = await self.store.ranking.statistics(
             sorted({a for r in short for a in r.anchors}),
             popular_size(params, requests),
             with_prior=params.popularity_prior > 0,
             with_categories=params.category_backoff > 0
             or (self.tuner is not None and self.tuner.reads_categories),
+            users=users,
         )
+        params_seg = segment_params(s)
+        segments = {
+            u: segment_of(data.segments.get(u), data.spend_histogram, params_seg) for u in users
+        }
         stats = batch_stats(data, s.learning.half_life_seconds)
         scored = score_batch(stats, short, params, detail_size(params))
         lists = (
@@ -274,23 +294,29 @@ class Engine:
         )
         inputs = assemble(stats, data.popular, short, scored, params)
         per_request = with_pins(
-            offerable(inputs), requests, self.steering.book if book is None else book
+            offerable(inputs), requests, self.steering.book if book is None else book, segments
         )
-        items, users = wanted_details(requests, per_request)
-        catalog, bought = await self.store.ranking.details(items, users)
-        return with_details(inputs, requests, per_request, catalog, bought), lists
+        items, wanted = wanted_details(requests, per_request)
+        catalog, bought = await self.store.ranking.details(items, wanted)
+        return with_details(inputs, requests, per_request, catalog, bought, segments), lists
 
 
 def with_pins(
-    per_request: list[list[str]], requests: Sequence[RankRequest], book: RuleBook
+    per_request: list[list[str]],
+    requests: Sequence[RankRequest],
+    book: RuleBook,
+    segments: dict[str, Segment],
 ) -> list[list[str]]:
-    """Each request's items to read details of, with the pins of the rules that may match it."""
+    """Each request's items to read details of, with the pins of the rules that may match it
+    (``segments``: the users' computed segments)."""
     if not book:
         return per_request
     now = time.time()
     out = []
     for items, r in zip(per_request, requests, strict=True):
-        ctx = RuleContext(r.placement, frozenset(r.anchors), frozenset(), r.segment, now)
+        seg = segments.get(r.user_id or "")
+        names = frozenset() if seg is None else rule_names(seg)
+        ctx = RuleContext(r.placement, frozenset(r.anchors), frozenset(), r.segment, now, names)
         pins = book.pins_to_read(ctx)
         out.append(sorted(set(items) | pins) if pins else items)
     return out

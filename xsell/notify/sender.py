@@ -107,7 +107,7 @@ class Sender:
             else:
                 self._drop(writes, claim, token, now, decision.why or "expired")
         variants = [variant_of(self.engine.experiment, c.job.user_id) for c, _, _ in sending]
-        ranked = await self.engine.rank_variants([r for _, _, r in sending], variants)
+        ranked, segments = await self.engine.rank_variants([r for _, _, r in sending], variants)
         prepares: list[Ready] = []
         for (claim, decision, request), offers, variant in zip(
             sending, ranked, variants, strict=True
@@ -121,7 +121,13 @@ class Sender:
                 continue
             job = _with_items(claim.job, request)
             message = notification_message(
-                job, decision.channel or "", offers, now, variant, self.engine.steering.version
+                job,
+                decision.channel or "",
+                offers,
+                now,
+                variant,
+                self.engine.steering.version,
+                segments.get(job.user_id),
             )
             payload = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
             prepares.append(

@@ -16,7 +16,7 @@ from xsell.store.core.keys import Keys
 
 class PrivacyStore:
     """Per-user data: cart, purchase history, latest suggestions, self-tuning's open test
-    cases and the attribution ledger."""
+    cases, segment counters (and profile attributes) and the attribution ledger."""
 
     def __init__(self, runner: Runner, keys: Keys) -> None:
         self._runner = runner
@@ -29,6 +29,8 @@ class PrivacyStore:
             k.history(user_id),
             k.latest(user_id),
             k.tune_lists(user_id),  # self-tuning's open test cases
+            k.segment(user_id),  # orders, total spend, profile attributes
+            k.user_markers(user_id),
             *k.ledger(user_id),
         ]
 
@@ -39,14 +41,16 @@ class PrivacyStore:
 
     async def export(self, user_id: str) -> dict[str, Any]:
         """What xsell holds about the user, as plain values: the cart (item -> added at, epoch
-        seconds), the purchases (item -> last bought at) and the latest suggestions
-        (placement -> message); one round trip."""
+        seconds), the purchases (item -> last bought at), the latest suggestions
+        (placement -> message) and the segment hash as stored (o orders, s total spend, b its
+        histogram bucket, a:NAME profile attributes); one round trip."""
         k = self._keys
-        cart, history, latest = await self._runner.run(
+        cart, history, latest, segment = await self._runner.run(
             [
                 ("HGETALL", k.cart(user_id)),
                 ("HGETALL", k.history(user_id)),
                 ("HGETALL", k.latest(user_id)),
+                ("HGETALL", k.segment(user_id)),
             ]
         )
         return {
@@ -54,6 +58,7 @@ class PrivacyStore:
             "cart": {item: _float(value.split("|", 1)[0]) for item, value in cart.items()},
             "purchases": {item: _float(value) for item, value in history.items()},
             "suggestions": {place: _json(value) for place, value in latest.items()},
+            "segment": dict(segment),
         }
 
 

@@ -8,7 +8,9 @@ Applying a micro-batch of events takes four pipelined round trips, whatever its 
                 ``xsell status`` reports until ``xsell rebuild``);
 2. ``users``:   carts and purchase histories (user slot), purchase pairs and popularity
                 (item and global slots), catalogue updates;
-3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2;
+3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2, and the spend
+                histogram's moves, which depend on the segment counters of step 2
+                (xsell/store/core/segments.py);
 4. ``commit``:  the done keys (on a single Redis only of events whose pair script did not
                 set its own), the positions, and the batch's guard markers kept for the window.
 
@@ -50,6 +52,7 @@ from xsell.store.core.guards import (
 )
 from xsell.store.core.keys import Keys, Signal, Stream
 from xsell.store.core.lua import APPLY_PAIRS
+from xsell.store.core.segments import move_calls
 
 log = logging.getLogger(__name__)
 
@@ -137,11 +140,15 @@ class EventStore(EpochWatch):
                 cart_slots.append(i)
             elif self.calls.marks_done(new_calls):
                 marked.add(i)
+            attributed = is_attributed(eff.event)
             if attribution is not None and is_attributed(eff.event):
                 ledger = attribution.ledger_call(eff.event)
                 ledger_at[i] = None if ledger is None else len(calls)
                 if ledger is not None:
                     calls.append(ledger)
+            if (attribution is not None and attributed) or _counts_segment(
+                eff.event
+            ):  # pairs after what step 3 adds
                 held += [c for c in new_calls if c[0] is APPLY_PAIRS]
                 new_calls = [c for c in new_calls if c[0] is not APPLY_PAIRS]
             calls.extend(new_calls)
@@ -173,7 +180,8 @@ class EventStore(EpochWatch):
                 if self.calls.marks_done(new_calls):
                     marked.add(i)
                 co_adds.extend(new_calls)
-        step3 = [*counted, *co_adds, *held]
+        moves = move_calls(self.keys, self.settings, calls, results, now_ms)  # spend histogram
+        step3 = [*counted, *moves, *co_adds, *held]
         guards.note(step3)
         await run_merged(self.runner, step3)
 
@@ -271,6 +279,12 @@ class EventStore(EpochWatch):
     async def _delete(self, keys: Iterable[str]) -> int:
         results = await self.runner.run([("DEL", key) for key in keys])
         return int(sum(results))
+
+
+def _counts_segment(event: Event) -> bool:
+    """A known user's purchase: its spend histogram move (step 3) must precede its pairs,
+    which mark it done."""
+    return isinstance(event, PurchaseEvent) and event.user_id is not None
 
 
 def _is_cart_read(call: Call) -> bool:

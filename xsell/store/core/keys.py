@@ -20,6 +20,9 @@ NS:{k}:CAT:h              hash  L, N                            landmark, orders
 NS:{k}:m                  zset  marker -> until ms              category guards
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
+NS:{u:USER}:seg           hash  o, s, b, a:NAME                 segment: orders, spend, bucket
+NS:{u:USER}:m             zset  marker -> until ms              segment guards (the user's)
+NS:{g}:spend              hash  bucket -> shoppers              spend histogram (segments)
 NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
 NS:{u:USER}:tune          string JSON lists                     self-tuning: last top k (TTL)
 NS:{g}:tune               hash  cases, h0.., choice             self-tuning: decayed hits
@@ -182,6 +185,19 @@ class Keys:
 
     def history(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:hist"
+
+    def segment(self, user_id: str) -> str:
+        """The user's segment counters and profile attributes (xsell/store/core/segments.py)."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:seg"
+
+    def user_markers(self, user_id: str) -> str:
+        """The guard markers of the user's segment counters (bookkeeping: ``:m``)."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:m"
+
+    @property
+    def spend_histogram(self) -> str:
+        """Shoppers per total-spend bucket (models/segments.py), one count per shopper."""
+        return f"{self.ns}:{{g}}:spend"
 
     def latest(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:sug"
