@@ -8,9 +8,9 @@ Applying a micro-batch of events takes four pipelined round trips, whatever its 
                 ``xsell status`` reports until ``xsell rebuild``);
 2. ``users``:   carts and purchase histories (user slot), purchase pairs and popularity
                 (item and global slots), catalogue updates;
-3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2, and the spend
-                histogram's moves, which depend on the segment counters of step 2
-                (xsell/store/core/segments.py);
+3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2, and on a
+                cluster the spend histogram's moves, which depend on the segment counters
+                of step 2 (xsell/store/core/segments.py);
 4. ``commit``:  the done keys (on a single Redis only of events whose pair script did not
                 set its own), the positions, and the batch's guard markers kept for the window.
 
@@ -140,15 +140,11 @@ class EventStore(EpochWatch):
                 cart_slots.append(i)
             elif self.calls.marks_done(new_calls):
                 marked.add(i)
-            attributed = is_attributed(eff.event)
             if attribution is not None and is_attributed(eff.event):
                 ledger = attribution.ledger_call(eff.event)
                 ledger_at[i] = None if ledger is None else len(calls)
                 if ledger is not None:
                     calls.append(ledger)
-            if (attribution is not None and attributed) or _counts_segment(
-                eff.event
-            ):  # pairs after what step 3 adds
                 held += [c for c in new_calls if c[0] is APPLY_PAIRS]
                 new_calls = [c for c in new_calls if c[0] is not APPLY_PAIRS]
             calls.extend(new_calls)
@@ -180,7 +176,7 @@ class EventStore(EpochWatch):
                 if self.calls.marks_done(new_calls):
                     marked.add(i)
                 co_adds.extend(new_calls)
-        moves = move_calls(self.keys, self.settings, calls, results, now_ms)  # spend histogram
+        moves = move_calls(self.keys, self.settings, calls, results, now_ms)  # cluster only
         step3 = [*counted, *moves, *co_adds, *held]
         guards.note(step3)
         await run_merged(self.runner, step3)
@@ -279,12 +275,6 @@ class EventStore(EpochWatch):
     async def _delete(self, keys: Iterable[str]) -> int:
         results = await self.runner.run([("DEL", key) for key in keys])
         return int(sum(results))
-
-
-def _counts_segment(event: Event) -> bool:
-    """A known user's purchase: its spend histogram move (step 3) must precede its pairs,
-    which mark it done."""
-    return isinstance(event, PurchaseEvent) and event.user_id is not None
 
 
 def _is_cart_read(call: Call) -> bool:

@@ -147,7 +147,7 @@ class CallBuilder:
         if isinstance(event, ForgetUser):
             user = event.user_id
             keys = (k.cart(user), k.history(user), k.latest(user), k.tune_lists(user))
-            return [("DEL", *keys, *k.ledger(user)), forget_call(k, user, event.event_id)]
+            return [("DEL", *keys, *k.ledger(user)), forget_call(k, s, user, event.event_id)]
         if isinstance(event, FeedbackEvent):
             return []  # only its ledger and counters (xsell/store/attribution/ledger.py)
         raise TypeError(f"unknown event {type(event).__name__}")

@@ -33,15 +33,25 @@ from xsell.store.core.keys import Keys
 
 ATTRIBUTE_PREFIX = "a:"
 
+_MOVE = """
+local function move(h, old, new)
+  if old == new then return end
+  if old >= 0 and redis.call('HINCRBY', h, old, -1) <= 0 then redis.call('HDEL', h, old) end
+  if new >= 0 then redis.call('HINCRBY', h, new, 1) end
+end
+"""
+
 SEGMENT_ORDER = lua_script(
     "segment_order",
-    """
+    _MOVE
+    + """
 -- KEYS[1] the user's segment hash (o orders, s total spend, b its histogram bucket, a:NAME
---   profile attributes), KEYS[2] the user's guard zset (marker -> until ms).
+--   profile attributes), KEYS[2] the user's guard zset (marker -> until ms), KEYS[3] (single
+--   Redis only) the spend histogram, moved here, atomically with the counters.
 -- ARGV[1] marker, ARGV[2] now (ms), ARGV[3] the marker's pending until (ms), ARGV[4] the
 -- order's spend, ARGV[5] the hash's lifetime after this order (s).
--- returns: {old bucket (-1: none, a first order), new bucket} when counted now, {} when the
--- marker was already there (a redelivery: counted before).
+-- returns: {old bucket (-1: none, a first order), new bucket, 1 when KEYS[3] moved} when
+-- counted now, {} when the marker was already there (a redelivery: counted before).
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
 local fresh = redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1]) == 1
 local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
@@ -56,34 +66,38 @@ if spend >= 1 then
 end
 redis.call('HSET', KEYS[1], 'b', b)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
-return {old, b}
+if #KEYS < 3 then return {old, b, 0} end
+move(KEYS[3], old, b)
+return {old, b, 1}
 """.replace("@MAX@", str(MAX_BUCKET)).replace("@PER@", str(BUCKETS_PER_DOUBLING)),
 )
 
 FORGET_SEGMENT = lua_script(
     "forget_segment",
-    """
--- KEYS[1] the user's segment hash, KEYS[2] the user's guard zset. ARGV[1] the marker of the
--- move that follows (not used here). Deletes both (forget_user).
--- returns: the bucket the user was counted in, -1 when none.
+    _MOVE
+    + """
+-- KEYS[1] the user's segment hash, KEYS[2] the user's guard zset, KEYS[3] (single Redis only)
+-- the spend histogram, where the user's count is removed here. ARGV[1] the marker of the
+-- SPEND_MOVE that removes it on a cluster (not used here). Deletes KEYS[1] and KEYS[2].
+-- returns: {the bucket the user was counted in (-1: none), 1 when KEYS[3] moved}.
 local b = tonumber(redis.call('HGET', KEYS[1], 'b')) or -1
 redis.call('DEL', KEYS[1], KEYS[2])
-return b
+if #KEYS < 3 then return {b, 0} end
+move(KEYS[3], b, -1)
+return {b, 1}
 """,
 )
 
 SPEND_MOVE = lua_script(
     "spend_move",
-    """
+    _MOVE
+    + """
 -- KEYS[1] the spend histogram (bucket -> shoppers), KEYS[2] the {g} guard zset.
 -- ARGV[1] marker, ARGV[2] the marker's pending until (ms), ARGV[3] the bucket the shopper
 -- leaves (-1: none), ARGV[4] the bucket they enter (-1: none, forgotten).
 -- returns: 1 when moved now, 0 when the marker was already applied.
 if redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[1]) == 0 then return 0 end
-if tonumber(ARGV[3]) >= 0 and redis.call('HINCRBY', KEYS[1], ARGV[3], -1) <= 0 then
-  redis.call('HDEL', KEYS[1], ARGV[3])
-end
-if tonumber(ARGV[4]) >= 0 then redis.call('HINCRBY', KEYS[1], ARGV[4], 1) end
+move(KEYS[1], tonumber(ARGV[3]), tonumber(ARGV[4]))
 return 1
 """,
 )
@@ -95,7 +109,7 @@ def order_call(keys: Keys, settings: Settings, event: PurchaseEvent, now_ms: int
     pending = now_ms + settings.learning.dedup_pending_seconds * 1000
     return (
         SEGMENT_ORDER,
-        [keys.segment(event.user_id), keys.user_markers(event.user_id)],
+        _user_keys(keys, settings, event.user_id),
         [
             f"o:{event.event_id}",
             now_ms,
@@ -106,27 +120,35 @@ def order_call(keys: Keys, settings: Settings, event: PurchaseEvent, now_ms: int
     )
 
 
-def forget_call(keys: Keys, user_id: str, event_id: str) -> Call:
-    """FORGET_SEGMENT of a forget_user event (ARGV[1], unused by the script, is the marker
-    of the SPEND_MOVE that takes the user out of the histogram)."""
-    return (FORGET_SEGMENT, [keys.segment(user_id), keys.user_markers(user_id)], [f"f:{event_id}"])
+def _user_keys(keys: Keys, settings: Settings, user_id: str) -> list[str]:
+    """KEYS of SEGMENT_ORDER and FORGET_SEGMENT: the user's, and on a single Redis the
+    histogram (moved in the same script; a cluster moves it with SPEND_MOVE in the next
+    round trip, as its slot differs)."""
+    mine = [keys.segment(user_id), keys.user_markers(user_id)]
+    return mine if settings.redis.cluster else [*mine, keys.spend_histogram]
+
+
+def forget_call(keys: Keys, settings: Settings, user_id: str, event_id: str) -> Call:
+    """FORGET_SEGMENT of a forget_user event."""
+    return (FORGET_SEGMENT, _user_keys(keys, settings, user_id), [f"f:{event_id}"])
 
 
 def move_calls(
     keys: Keys, settings: Settings, calls: Sequence[Call], answers: Sequence[Any], now_ms: int
 ) -> list[Call]:
     """The SPEND_MOVE calls that follow the segment calls among ``calls`` (answered by
-    ``answers``): one per shopper whose bucket changed."""
+    ``answers``) on a cluster: one per shopper whose bucket changed and was not moved by the
+    segment script itself (a single Redis moves it there)."""
     pending = now_ms + settings.learning.dedup_pending_seconds * 1000
     out: list[Call] = []
     for call, answer in zip(calls, answers, strict=True):
         if call[0] is SEGMENT_ORDER and answer:
-            old, new = int(answer[0]), int(answer[1])
+            old, new, moved = (int(x) for x in answer)
         elif call[0] is FORGET_SEGMENT:
-            old, new = int(answer), -1
+            old, new, moved = int(answer[0]), -1, int(answer[1])
         else:
             continue
-        if old != new:
+        if old != new and not moved:
             marker = f"{call[2][0]}:s"
             out.append(
                 (
