@@ -14,8 +14,8 @@ An apply (:meth:`xsell.store.core.apply.EventStore.apply`) keeps three kinds of 
 - **guard markers**: zsets of marker -> until (ms) that keep the non-idempotent scripts of a
   batch from applying twice when the batch dies half-way: ``{g}:m`` (popularity), ``{g}:mp``
   (pairs, single Redis), ``{i:ITEM}:m`` (pairs, Redis Cluster), ``{k}:m`` (category counts),
-  ``{r:DAY}:m`` (report counters), ``{u:USER}:m`` (segment counters; the spend histogram's
-  moves use ``{g}:m``). A marker is written *pending* (until now +
+  ``{r:DAY}:m`` (report counters), ``{u:USER}:m`` (segment counters), ``{g}:ms`` (the spend
+  histogram's moves, Redis Cluster only). A marker is written *pending* (until now +
   ``dedup_pending_seconds``) and the commit re-scores it to now + ``dedup_window_seconds``
   (ZADD XX), after which it is dropped.
   So a batch's markers survive until the batch is committed, however late it is redelivered

@@ -23,6 +23,7 @@ NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purch
 NS:{u:USER}:seg           hash  o, s, b, a:NAME                 segment: orders, spend, bucket
 NS:{u:USER}:m             zset  marker -> until ms              segment guards (the user's)
 NS:{g}:spend              hash  bucket -> shoppers              spend histogram (segments)
+NS:{g}:ms                 zset  marker -> until ms              its moves' guards (Cluster only)
 NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
 NS:{u:USER}:tune          string JSON lists                     self-tuning: last top k (TTL)
 NS:{g}:tune               hash  cases, h0.., choice             self-tuning: decayed hits
@@ -106,7 +107,7 @@ NOTIFY_USER_SUFFIXES = (":np", ":nh", ":nr", ":nl")
 
 
 # idempotency bookkeeping of the {g} slot: guard markers and input positions (guards.py)
-BOOKKEEPING_SUFFIXES = (":m", ":mp", ":pos")
+BOOKKEEPING_SUFFIXES = (":m", ":mp", ":ms", ":pos")
 
 
 def is_bookkeeping(key: str) -> bool:
@@ -198,6 +199,12 @@ class Keys:
     def spend_histogram(self) -> str:
         """Shoppers per total-spend bucket (models/segments.py), one count per shopper."""
         return f"{self.ns}:{{g}}:spend"
+
+    @property
+    def spend_markers(self) -> str:
+        """Redis Cluster: the guard markers of the spend histogram's moves (a single Redis
+        moves it inside the user's segment script, guarded by the user's markers)."""
+        return f"{self.ns}:{{g}}:ms"
 
     def latest(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:sug"

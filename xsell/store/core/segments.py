@@ -2,12 +2,14 @@
 
 A purchase by a known user adds one :data:`SEGMENT_ORDER` call to the apply's second round
 trip (the user's slot: orders, total spend, the histogram bucket of the total) and, when the
-bucket changed, one :data:`SPEND_MOVE` to its third (the ``{g}`` slot: the shopper moves from
-the old bucket to the new one). Each is guarded by a marker like the other non-idempotent
-scripts (xsell/store/core/guards.py): the user's own guard zset, and the ``{g}`` one. A
-redelivered purchase whose first attempt died between the two round trips finds its user
-marker and skips the move: the histogram may then miss one shopper's move (a sketch; the
-counters themselves are exact). Nothing is added to a cart event's writes.
+bucket changed, the shopper moves from the old bucket to the new one of the histogram: in the
+same script on a single Redis, by one :data:`SPEND_MOVE` in the apply's third round trip on a
+cluster (the histogram's ``{g}`` slot is not the user's). Each is guarded by a marker like the
+other non-idempotent scripts (xsell/store/core/guards.py): the user's own guard zset, and on a
+cluster ``{g}:ms``. On a cluster, a redelivered purchase whose first attempt died between the
+two round trips finds its user marker and skips the move: the histogram may then miss one
+shopper's move (a sketch; the counters themselves are exact). Nothing is added to a cart
+event's writes.
 
 Ranking reads the segments with its first round trip (:func:`segment_reads`): one HGETALL per
 user of the batch and one of the histogram. Profile attributes (the profiles topic) are
@@ -92,7 +94,7 @@ SPEND_MOVE = lua_script(
     "spend_move",
     _MOVE
     + """
--- KEYS[1] the spend histogram (bucket -> shoppers), KEYS[2] the {g} guard zset.
+-- KEYS[1] the spend histogram (bucket -> shoppers), KEYS[2] its moves' guard zset.
 -- ARGV[1] marker, ARGV[2] the marker's pending until (ms), ARGV[3] the bucket the shopper
 -- leaves (-1: none), ARGV[4] the bucket they enter (-1: none, forgotten).
 -- returns: 1 when moved now, 0 when the marker was already applied.
@@ -153,7 +155,7 @@ def move_calls(
             out.append(
                 (
                     SPEND_MOVE,
-                    [keys.spend_histogram, keys.global_markers],
+                    [keys.spend_histogram, keys.spend_markers],
                     [marker, pending, old, new],
                 )
             )
