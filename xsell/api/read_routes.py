@@ -143,17 +143,18 @@ async def complements(
     query = RankQuery(
         (item,), frozenset({item}), user, checked_k(k, rt), variant, "product_page", seg
     )
-    offers = await rt.rank(query)
+    ranked = await rt.rank(query)
     trigger = {"type": "product_view", "event_id": None, "item_ids": [item]}
     message = suggestion_message(
         request_id(),
         user,
         "product_page",
         trigger,
-        offers,
+        ranked.offers,
         now_text(),
         variant,
         rt.engine.steering.version,
+        ranked.segment,
     )
     return Response(json.dumps(message), media_type="application/json")
 
@@ -175,17 +176,18 @@ async def recommendations(rt: Runtime, access: Caller, body: RecommendationReque
     query = RankQuery(
         anchors, frozenset(items), user, k, variant, body.placement, segment, fills_gap=cart
     )
-    offers = await rt.rank(query)
+    ranked = await rt.rank(query)
     trigger = {"type": "request", "event_id": None, "item_ids": items}
     message = suggestion_message(
         request_id(),
         user,
         body.placement,
         trigger,
-        offers,
+        ranked.offers,
         now_text(),
         variant,
         rt.engine.steering.version,
+        ranked.segment,
     )
     return Response(json.dumps(message), media_type="application/json")
 

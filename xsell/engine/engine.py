@@ -7,16 +7,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from xsell.config.settings import Settings
 from xsell.engine.messages import now_text, suggestion_id, suggestion_message
+from xsell.engine.params import rank_params, segment_params, variant_params
 from xsell.engine.self_tuning import SelfTuning, TestLists, TuningCase
 from xsell.engine.steering import Steering
 from xsell.models.events import CartEvent, Event, PurchaseEvent
-from xsell.models.experiments import CONTROL, Variant, variant_of
-from xsell.models.gap import FreeShipping
+from xsell.models.experiments import CONTROL, variant_of
 from xsell.models.inputs import (
     assemble,
     batch_stats,
@@ -29,45 +28,13 @@ from xsell.models.inputs import (
 )
 from xsell.models.messages.merchant import StoredRule
 from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest
-from xsell.models.rulebook import RuleBook, RuleContext
-from xsell.models.rules import RuleParams
+from xsell.models.rulebook import RuleBook
 from xsell.models.scoring import score_batch
-from xsell.models.segments import Segment, SegmentParams, rule_names, segment_of
-from xsell.models.steering import offers_with_rules
+from xsell.models.segments import Segment, segment_of
+from xsell.models.steering import offers_with_rules, with_pins
 from xsell.store import Effect, Position, Store, Stream
 
 log = logging.getLogger(__name__)
-
-
-def rank_params(settings: Settings) -> RankParams:
-    """Ranking parameters from the settings."""
-    return RankParams(
-        k=settings.ranking.max_suggestions,
-        similarity=settings.ranking.similarity,
-        min_support=settings.ranking.min_support,
-        popularity_prior=settings.ranking.popularity_prior,
-        category_backoff=settings.ranking.category_backoff,
-        recency_decay=settings.ranking.recency_decay,
-        popular_fallback=settings.ranking.popular_fallback,
-        rules=RuleParams(
-            exclude_upsell=settings.ranking.exclude_upsell,
-            addon_price_ratio=settings.ranking.addon_price_ratio,
-            exclude_purchased=settings.ranking.exclude_purchased,
-            consumable_categories=frozenset(settings.ranking.consumable_categories),
-            repurchase_window_seconds=settings.ranking.repurchase_window_days * 86400.0,
-        ),
-        free_shipping=None
-        if settings.offers.free_shipping_threshold is None
-        else FreeShipping(
-            settings.offers.free_shipping_threshold, settings.offers.free_shipping_max_gap
-        ),
-    )
-
-
-def segment_params(settings: Settings) -> SegmentParams:
-    """The segment thresholds of the settings (models/segments.py)."""
-    s = settings.segments
-    return SegmentParams(s.loyal_min_orders, s.low_spend_share, s.high_spend_share)
 
 
 def assignment_unit(event: CartEvent | PurchaseEvent) -> str:
@@ -76,15 +43,6 @@ def assignment_unit(event: CartEvent | PurchaseEvent) -> str:
     if isinstance(event, PurchaseEvent) and event.user_id is None:
         return f"order:{event.order_id}"
     return str(event.user_id)
-
-
-def variant_params(params: RankParams, variant: Variant) -> RankParams:
-    """The ranking of a variant: the settings' with its overrides."""
-    return replace(
-        params,
-        similarity=variant.similarity or params.similarity,
-        k=variant.max_suggestions or params.k,
-    )
 
 
 def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
@@ -237,12 +195,28 @@ class Engine:
         """The offers of each request, without changing any state: the one ranking path of
         the worker (:meth:`suggest`) and the API (complements, recommendations). ``rules``:
         the merchant rules to apply instead of the saved ones (a preview)."""
+        ranked, _ = await self.rank_segmented(requests, params, rules)
+        return ranked
+
+    async def rank_segmented(
+        self,
+        requests: Sequence[RankRequest],
+        params: RankParams | None = None,
+        rules: Sequence[StoredRule] | None = None,
+    ) -> tuple[list[list[Offer]], dict[str, Segment]]:
+        """:meth:`rank`, and the segments of the requests' users (models/segments.py)."""
         params = params or self.current_params
         book = None if rules is None else RuleBook(rules)
         inputs, _ = await self.rank_inputs(requests, params, book=book)
-        return [
+        ranked = [
             self._offers(inp, req, params, book) for inp, req in zip(inputs, requests, strict=True)
         ]
+        segments = {
+            r.user_id: inp.segment
+            for inp, r in zip(inputs, requests, strict=True)
+            if r.user_id and inp.segment is not None
+        }
+        return ranked, segments
 
     def _offers(
         self,
@@ -294,29 +268,12 @@ class Engine:
         )
         inputs = assemble(stats, data.popular, short, scored, params)
         per_request = with_pins(
-            offerable(inputs), requests, self.steering.book if book is None else book, segments
+            offerable(inputs),
+            requests,
+            self.steering.book if book is None else book,
+            segments,
+            time.time(),
         )
         items, wanted = wanted_details(requests, per_request)
         catalog, bought = await self.store.ranking.details(items, wanted)
         return with_details(inputs, requests, per_request, catalog, bought, segments), lists
-
-
-def with_pins(
-    per_request: list[list[str]],
-    requests: Sequence[RankRequest],
-    book: RuleBook,
-    segments: dict[str, Segment],
-) -> list[list[str]]:
-    """Each request's items to read details of, with the pins of the rules that may match it
-    (``segments``: the users' computed segments)."""
-    if not book:
-        return per_request
-    now = time.time()
-    out = []
-    for items, r in zip(per_request, requests, strict=True):
-        seg = segments.get(r.user_id or "")
-        names = frozenset() if seg is None else rule_names(seg)
-        ctx = RuleContext(r.placement, frozenset(r.anchors), frozenset(), r.segment, now, names)
-        pins = book.pins_to_read(ctx)
-        out.append(sorted(set(items) | pins) if pins else items)
-    return out

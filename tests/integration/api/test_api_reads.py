@@ -171,6 +171,12 @@ def test_support_offers_complements_of_what_the_user_owns_explained(stack: ApiSt
     # every offer is explained by an item the customer owns; no popular padding
     assert all(o["because"]["item_id"] in ("phone", "screen") for o in msg["items"])
     assert msg["segment"]["lifecycle"] == "returning" and msg["segment"]["spend"] is not None
+    # the other ranking routes carry the user's segment too; a guest's is null
+    mine = stack.get("/v1/items/phone/complements?user_id=sam").json()
+    assert mine["segment"] == msg["segment"]
+    assert stack.get("/v1/items/phone/complements").json()["segment"] is None
+    cart = stack.post("/v1/recommendations", {"items": ["phone"], "user_id": "sam"}).json()
+    assert cart["segment"] == msg["segment"]
     # the support console's route: a secret key only, even with the user's own token
     public = stack.get(
         "/v1/users/sam/recommendations?placement=support",
