@@ -28,6 +28,7 @@ from xsell.models.events import OrderLine
 
 BUCKETS_PER_DOUBLING = 4  # histogram resolution: 2**(1/4) = 1.19, about 19% per bucket
 MAX_BUCKET = 159  # 2**(159/4) is about 9e11: no shopper spends beyond; a bounded histogram
+MAX_SPEND_HUNDREDTHS = 9_000_000_000_000_000  # a total's cap: below 2**53, exact in a double
 LIFECYCLES = ("new", "returning", "loyal")
 SPEND_TIERS = ("low", "mid", "high")
 
@@ -133,6 +134,13 @@ def rule_names(segment: Segment) -> frozenset[str]:
         names.add(f"spend:{segment.spend}")
     names.update(f"{k}:{v}" for k, v in segment.attributes.items())
     return frozenset(names)
+
+
+def spend_hundredths(spend: float) -> int:
+    """An order's spend as the store adds it: whole hundredths of a currency unit, so that a
+    shopper's total is an exact integer whatever the order of the additions (the same on a
+    redelivery, a bulk load and in the state oracle), capped like a total."""
+    return min(MAX_SPEND_HUNDREDTHS, round(spend * 100))
 
 
 def order_spend(lines: Iterable[OrderLine]) -> float:

@@ -5,6 +5,7 @@ forgotten by forget_user, written by a bulk load as streaming writes them; and o
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,7 @@ from xsell.models.segments import Segment, segment_of, spend_bucket
 from xsell.ops.loading import backfill, load_history
 from xsell.store import ROUND_TRIPS, Store
 from xsell.store.core.segments import order_call
+from xsell.verify.state_oracle import BatchTruth
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +64,7 @@ def test_purchases_count_once_and_move_the_spend_histogram(
             k = store.keys
             assert await store.client.hgetall(k.segment("big")) == {
                 "o": "3",
-                "s": "1000",
+                "s": "100000",  # hundredths
                 "b": str(spend_bucket(1000.0)),
             }
             histogram = await store.client.hgetall(k.spend_histogram)
@@ -227,3 +229,38 @@ def test_a_suggestion_carries_the_segment_and_a_loyal_rule_applies_to_loyal_cart
         assert all("rule_id" not in (i["because"] or {}) for i in returning["items"])
     finally:
         bus.close()
+
+
+def test_the_state_oracle_expects_the_segments_streaming_leaves(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """xsell chaos and the outage runs compare every model key with BatchTruth: the segment
+    hashes and the histogram included, to the last digit (spends are whole hundredths)."""
+    settings = make_settings(half_life_days=0)
+    rng = random.Random(3)
+    orders = [
+        PurchaseEvent(
+            f"t{n}",
+            f"t{n}",
+            f"u{rng.randrange(12)}" if rng.random() < 0.9 else None,
+            1_700_000_000.0 + n,
+            tuple(
+                OrderLine(f"i{rng.randrange(20)}", rng.randrange(1, 4), round(rng.random() * 90, 2))
+                for _ in range(rng.randrange(1, 5))
+            ),
+        )
+        for n in range(150)
+    ]
+
+    async def go() -> None:
+        store = await Store.open(settings)
+        try:
+            for lo in range(0, len(orders), 40):
+                await store.apply(orders[lo : lo + 40])
+            diff = await BatchTruth(orders, settings.learning.max_items_per_order).compare(store)
+            assert diff.total == 0, diff.examples
+            assert await store.client.hlen(store.keys.spend_histogram) > 3
+        finally:
+            await store.close()
+
+    run(go())

@@ -26,11 +26,13 @@ from xsell.models.events import PurchaseEvent
 from xsell.models.segments import (
     BUCKETS_PER_DOUBLING,
     MAX_BUCKET,
+    MAX_SPEND_HUNDREDTHS,
     SegmentState,
     order_spend,
+    spend_hundredths,
 )
 from xsell.store.backend.client import Call
-from xsell.store.backend.scripts import lua_script, number_arg
+from xsell.store.backend.scripts import lua_script
 from xsell.store.core.keys import Keys
 
 ATTRIBUTE_PREFIX = "a:"
@@ -47,11 +49,13 @@ SEGMENT_ORDER = lua_script(
     "segment_order",
     _MOVE
     + """
--- KEYS[1] the user's segment hash (o orders, s total spend, b its histogram bucket, a:NAME
+-- KEYS[1] the user's segment hash (o orders, s total spend in hundredths, b its histogram
+--   bucket, a:NAME
 --   profile attributes), KEYS[2] the user's guard zset (marker -> until ms), KEYS[3] (single
 --   Redis only) the spend histogram, moved here, atomically with the counters.
 -- ARGV[1] marker, ARGV[2] now (ms), ARGV[3] the marker's pending until (ms), ARGV[4] the
--- order's spend, ARGV[5] the hash's lifetime after this order (s).
+-- order's spend in hundredths (an integer: sums stay exact), ARGV[5] the hash's lifetime after
+-- this order (s). The total is capped at @CAP@ (exact in a double).
 -- returns: {old bucket (-1: none, a first order), new bucket, 1 when KEYS[3] moved} when
 -- counted now, {} when the marker was already there (a redelivery: counted before).
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
@@ -59,19 +63,23 @@ local fresh = redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1]) == 1
 local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[2], last[2])
 if not fresh then return {} end
-local old = tonumber(redis.call('HGET', KEYS[1], 'b')) or -1
-local spend = tonumber(redis.call('HINCRBYFLOAT', KEYS[1], 's', ARGV[4]))
-redis.call('HINCRBY', KEYS[1], 'o', 1)
+local got = redis.call('HMGET', KEYS[1], 'b', 's', 'o')
+local old = tonumber(got[1]) or -1
+local total = math.min((tonumber(got[2]) or 0) + tonumber(ARGV[4]), @CAP@)
+local spend = total / 100
 local b = 0
 if spend >= 1 then
   b = math.min(@MAX@, math.floor(math.log(spend) / math.log(2) * @PER@))
 end
-redis.call('HSET', KEYS[1], 'b', b)
+local orders = (tonumber(got[3]) or 0) + 1
+redis.call('HSET', KEYS[1], 'o', orders, 's', string.format('%.0f', total), 'b', b)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
 if #KEYS < 3 then return {old, b, 0} end
 move(KEYS[3], old, b)
 return {old, b, 1}
-""".replace("@MAX@", str(MAX_BUCKET)).replace("@PER@", str(BUCKETS_PER_DOUBLING)),
+""".replace("@MAX@", str(MAX_BUCKET))
+    .replace("@CAP@", str(MAX_SPEND_HUNDREDTHS))
+    .replace("@PER@", str(BUCKETS_PER_DOUBLING)),
 )
 
 FORGET_SEGMENT = lua_script(
@@ -116,7 +124,7 @@ def order_call(keys: Keys, settings: Settings, event: PurchaseEvent, now_ms: int
             f"o:{event.event_id}",
             now_ms,
             pending,
-            number_arg(order_spend(event.items)),
+            spend_hundredths(order_spend(event.items)),
             settings.learning.history_ttl_days * 86400,
         ],
     )
