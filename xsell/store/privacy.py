@@ -42,8 +42,8 @@ class PrivacyStore:
     async def export(self, user_id: str) -> dict[str, Any]:
         """What xsell holds about the user, as plain values: the cart (item -> added at, epoch
         seconds), the purchases (item -> last bought at), the latest suggestions
-        (placement -> message) and the segment hash as stored (o orders, s total spend in hundredths, b its
-        histogram bucket, a:NAME profile attributes); one round trip."""
+        (placement -> message) and the segment hash as stored (o orders, s total spend in
+        hundredths, b its histogram bucket, a:NAME profile attributes); one round trip."""
         k = self._keys
         cart, history, latest, segment = await self._runner.run(
             [
