@@ -209,7 +209,11 @@ def test_a_suggestion_carries_the_segment_and_a_loyal_rule_applies_to_loyal_cart
                     "items": [{"item_id": "screen-1", "quantity": 1, "price": 15.0}],
                 },
             )
-        bus.collect("suggestions", 3)
+        posts = bus.collect("suggestions", 3)
+        # a post-purchase suggestion is ranked after its micro-batch is applied: the third
+        # order's says loyal (earlier ones of the same micro-batch may too)
+        assert posts[-1]["segment"]["lifecycle"] == "loyal"
+        assert {p["segment"]["lifecycle"] for p in posts} <= {"returning", "loyal"}
         bus.send(
             "profiles", "fan", {"type": "user", "user_id": "fan", "attributes": {"location": "HN"}}
         )
