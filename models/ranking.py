@@ -28,6 +28,7 @@ import numpy as np
 from xsell.models.events import CatalogItem
 from xsell.models.gap import FreeShipping, cart_total, fills, shipping_gap
 from xsell.models.rules import RuleParams, is_available, is_upsell, owned, within_addon_price
+from xsell.models.segments import Segment
 from xsell.models.similarity import SIMILARITIES
 
 
@@ -99,6 +100,7 @@ class RankInput:
     now: float
     scored: Mapping[str, tuple[float, str, float]] | None = None  # score_candidates, if known
     fills_gap: bool = False  # the request's: its cart items' catalogue entries are read too
+    segment: Segment | None = None  # the user's (models/segments.py); None: no user
     by_category: Mapping[str, Because] = field(default_factory=dict)
     """candidates that their best anchor's category, not the anchor's own co-purchases,
     brought in: "often bought with <category>" (models/categories.py)"""

@@ -121,6 +121,23 @@ class RulesSettings(Group):
     )
 
 
+class SegmentSettings(Group):
+    """Shoppers' segments (docs/personal.md): lifecycle thresholds and spend-tier shares."""
+
+    loyal_min_orders: int = Field(
+        3,
+        ge=2,
+        le=1000,
+        description="Orders from which a shopper is 'loyal' (1 up to it: 'returning').",
+    )
+    low_spend_share: float = Field(
+        0.5, gt=0, lt=1, description="The bottom share of shoppers by total spend: tier 'low'."
+    )
+    high_spend_share: float = Field(
+        0.2, gt=0, lt=1, description="The top share of shoppers by total spend: tier 'high'."
+    )
+
+
 class TuningSettings(Group):
     """Self-tuning (models/tuning.py): candidate recency weights tested on the live stream."""
 

@@ -90,6 +90,11 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         )
     ),
     "rules": (("max", "rules_max"), ("refresh_seconds", "rules_refresh_seconds")),
+    "segments": (
+        ("loyal_min_orders", "segment_loyal_min_orders"),
+        ("low_spend_share", "segment_low_spend_share"),
+        ("high_spend_share", "segment_high_spend_share"),
+    ),
     "tuning": (
         ("enabled", "self_tuning"),
         ("recency", "tuning_recency"),

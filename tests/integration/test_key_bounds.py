@@ -18,8 +18,19 @@ from xsell.store import Position, Store
 pytestmark = pytest.mark.integration
 
 # the families without a TTL: bounded by the catalogue (item and category keys; the inputs'
-# partitions)
-PERMANENT = (":p", ":c", ":v", ":h", ":x", "{g}:pop", "{g}:meta", "{g}:cat", "{g}:pos")
+# partitions; the spend histogram: at most 160 buckets)
+PERMANENT = (
+    ":p",
+    ":c",
+    ":v",
+    ":h",
+    ":x",
+    "{g}:pop",
+    "{g}:meta",
+    "{g}:cat",
+    "{g}:pos",
+    "{g}:spend",
+)
 
 
 def _workload() -> list[Event]:
@@ -48,6 +59,7 @@ def test_every_key_expires_within_its_setting_or_is_bounded_by_the_catalogue(
     limits = {
         ":{e:": 600,
         ":hist": 30 * 86400,
+        ":seg": 30 * 86400,  # the segment counters live as long as the history
         ":cart": 900,
         ":view": 1200,
         ":att": 86400 * 2,  # the attribution window + a day
@@ -56,6 +68,7 @@ def test_every_key_expires_within_its_setting_or_is_bounded_by_the_catalogue(
         "{g}:m$": settings.learning.dedup_pending_seconds,  # guards: popularity's, pairs'
         "{g}:mp$": settings.learning.dedup_pending_seconds,
         "{k}:m$": settings.learning.dedup_window_seconds,  # category guards, committed
+        "}:m$": settings.learning.dedup_window_seconds,  # a user's segment guards, committed
     }
 
     async def go(store: Store) -> None:

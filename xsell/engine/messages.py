@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from xsell.models.ranking import Offer
+from xsell.models.segments import Segment
 from xsell.store import Stream
 
 
@@ -57,8 +58,10 @@ def suggestion_message(
     created_at: str,
     variant: str,
     rules_version: int = 0,
+    segment: Segment | None = None,
 ) -> dict[str, Any]:
-    """A suggestion message of the contract (docs/contract.md), for the topic or the API."""
+    """A suggestion message of the contract (docs/contract.md), for the topic or the API.
+    ``segment``: the user's (models/segments.py); null without a user or where not read."""
     return {
         "suggestion_id": sid,
         "user_id": user_id,
@@ -68,4 +71,5 @@ def suggestion_message(
         "created_at": created_at,
         "variant": variant,
         "rules_version": rules_version,
+        "segment": None if segment is None else segment.as_json(),
     }

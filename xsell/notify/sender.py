@@ -108,7 +108,7 @@ class Sender:
             else:
                 self._drop(writes, claim, token, now, decision.why or "expired")
         variants = [variant_of(self.engine.experiment, c.job.user_id) for c, _, _ in sending]
-        ranked = await self.engine.rank_variants([r for _, _, r in sending], variants)
+        ranked, segments = await self.engine.rank_variants([r for _, _, r in sending], variants)
         viewed = await self._recently_viewed([(c.job, r) for c, _, r in sending])
         prepares: list[Ready] = []
         for (claim, decision, request), offers, variant, seen in zip(
@@ -129,6 +129,7 @@ class Sender:
                 now,
                 variant,
                 self.engine.steering.version,
+                segments.get(job.user_id),
                 recently_viewed=seen,
             )
             payload = json.dumps(message, separators=(",", ":"), ensure_ascii=False)

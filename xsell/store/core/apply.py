@@ -8,8 +8,10 @@ Applying a micro-batch of events takes four pipelined round trips, whatever its 
                 ``xsell status`` reports until ``xsell rebuild``);
 2. ``users``:   carts, recent views and purchase histories (user slot), purchase pairs and
                 popularity (item and global slots), catalogue updates;
-3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2, and co-view pairs,
-                which depend on the recent views read in step 2 (xsell/store/core/views.py);
+3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2, co-view pairs,
+                which depend on the recent views read in step 2 (xsell/store/core/views.py),
+                and on a cluster the spend histogram's moves, which depend on the segment
+                counters of step 2 (xsell/store/core/segments.py);
 4. ``commit``:  the done keys (on a single Redis only of events whose pair script did not
                 set its own), the positions, and the batch's guard markers kept for the window.
 
@@ -51,6 +53,7 @@ from xsell.store.core.guards import (
 )
 from xsell.store.core.keys import Keys, Signal, Stream
 from xsell.store.core.lua import APPLY_PAIRS
+from xsell.store.core.segments import move_calls
 from xsell.store.core.views import co_view_calls
 
 log = logging.getLogger(__name__)
@@ -181,7 +184,8 @@ class EventStore(EpochWatch):
                 co_adds.extend(new_calls)
         views = [(i, effects[i].event) for i in view_slots]
         co_adds += co_view_calls(self.calls, views, calls, results, marked, now_ms)
-        step3 = [*counted, *co_adds, *held]
+        moves = move_calls(self.keys, self.settings, calls, results, now_ms)  # cluster only
+        step3 = [*counted, *moves, *co_adds, *held]
         guards.note(step3)
         await run_merged(self.runner, step3)
 

@@ -24,6 +24,7 @@ from xsell.store.backend.scripts import number_arg
 from xsell.store.core.carts import CART_UPDATE
 from xsell.store.core.keys import Keys, Signal, Stream
 from xsell.store.core.lua import APPLY_PAIRS, APPLY_POPULARITY, PURCHASE_USER
+from xsell.store.core.segments import forget_call, order_call
 from xsell.store.core.views import view_call
 
 
@@ -113,6 +114,7 @@ class CallBuilder:
                         ],
                     )
                 )
+                calls.append(order_call(k, s, event, now_ms))
             # popularity before the pairs: on a single Redis the pairs call marks the event
             # done, so everything else of the event must already be applied by then
             calls.append(
@@ -156,7 +158,7 @@ class CallBuilder:
                 k.latest(user),
                 k.tune_lists(user),
             )
-            return [("DEL", *keys, *k.ledger(user))]
+            return [("DEL", *keys, *k.ledger(user)), forget_call(k, s, user, event.event_id)]
         if isinstance(event, FeedbackEvent):
             return []  # only its ledger and counters (xsell/store/attribution/ledger.py)
         raise TypeError(f"unknown event {type(event).__name__}")

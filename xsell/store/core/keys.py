@@ -22,6 +22,10 @@ NS:{k}:m                  zset  marker -> until ms              category guards
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
 NS:{u:USER}:view          zset  item -> last view ts            recently viewed (TTL, views.py)
+NS:{u:USER}:seg           hash  o, s, b, a:NAME                 segment: orders, spend, bucket
+NS:{u:USER}:m             zset  marker -> until ms              segment guards (the user's)
+NS:{g}:spend              hash  bucket -> shoppers              spend histogram (segments)
+NS:{g}:ms                 zset  marker -> until ms              its moves' guards (Cluster only)
 NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
 NS:{u:USER}:tune          string JSON lists                     self-tuning: last top k (TTL)
 NS:{g}:tune               hash  cases, h0.., choice             self-tuning: decayed hits
@@ -111,7 +115,7 @@ NOTIFY_USER_SUFFIXES = (":np", ":nh", ":nr", ":nl")
 
 
 # idempotency bookkeeping of the {g} slot: guard markers and input positions (guards.py)
-BOOKKEEPING_SUFFIXES = (":m", ":mp", ":pos")
+BOOKKEEPING_SUFFIXES = (":m", ":mp", ":ms", ":pos")
 
 
 def is_bookkeeping(key: str) -> bool:
@@ -194,6 +198,25 @@ class Keys:
     def views(self, user_id: str) -> str:
         """The user's recently viewed items: item -> its last view ts (views.py)."""
         return f"{self.ns}:{{u:{escape(user_id)}}}:view"
+
+    def segment(self, user_id: str) -> str:
+        """The user's segment counters and profile attributes (xsell/store/core/segments.py)."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:seg"
+
+    def user_markers(self, user_id: str) -> str:
+        """The guard markers of the user's segment counters (bookkeeping: ``:m``)."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:m"
+
+    @property
+    def spend_histogram(self) -> str:
+        """Shoppers per total-spend bucket (models/segments.py), one count per shopper."""
+        return f"{self.ns}:{{g}}:spend"
+
+    @property
+    def spend_markers(self) -> str:
+        """Redis Cluster: the guard markers of the spend histogram's moves (a single Redis
+        moves it inside the user's segment script, guarded by the user's markers)."""
+        return f"{self.ns}:{{g}}:ms"
 
     def latest(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:sug"
