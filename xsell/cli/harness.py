@@ -68,6 +68,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         print(json.dumps(brep) if args.json else bundle_table(brep))
         return 0
+    if args.promote_share:
+        with harness("eval"):
+            from xsell.evaluation.promote import evaluate_promote, promote_table
+        prep = evaluate_promote(
+            settings,
+            orders,
+            name,
+            args.promote_share,
+            seed=args.promote_seed,
+            catalog=list(stats.catalog.values()),
+            progress=not args.json,
+            shoppers=args.shoppers or None,
+        )
+        print(json.dumps(prep) if args.json else promote_table(prep))
+        return 0
     rep = evaluate(
         settings,
         orders,
@@ -185,6 +200,13 @@ def _workers(text: str) -> int:
     return int(text)
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError("a share in (0, 1]")
+    return value
+
+
 def add_parsers(sub: Any) -> None:
     """Add the harness commands (but bench) to the ``xsell`` sub-parsers."""
     demo = sub.add_parser("demo", help="run everything locally and show live suggestions")
@@ -221,6 +243,16 @@ def add_parsers(sub: Any) -> None:
         action="store_true",
         help="bundles of 3: full and partial attach of xsell's against the anchors' "
         "(docs/evaluation.md#bundles)",
+    )
+    ev.add_argument(
+        "--promote-share",
+        type=_share,
+        default=0.0,
+        help="tag this share of the items 'promoted' and measure a promote rule: HR@k with "
+        "and without it, how often it gets its slot (docs/rules.md#measured)",
+    )
+    ev.add_argument(
+        "--promote-seed", type=int, default=0, help="seed of the promoted items (default 0)"
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(fn=cmd_eval)
