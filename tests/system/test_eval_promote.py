@@ -56,7 +56,7 @@ def test_promote_share_measures_the_rule_against_the_plain_ranking(small_file: P
     assert rep["promoted_items"] > 0 and rep["triggers"] > 50
     assert 0 < rep["in_reach"] <= rep["with_evidence"] <= rep["triggers"]
     curve = rep["curve"]
-    assert [p["min_score_ratio"] for p in curve] == [0.0, 0.05, 0.1, 0.25, 0.5]
+    assert [p["min_score_ratio"] for p in curve] == [0.0, 0.05, 0.1, 0.25, 0.3, 0.35, 0.4, 0.5]
     # where the ranker had a promoted item with evidence, the default rule always gives it
     # its slot; of all triggers with evidence, only those out of reach can miss one (or hold
     # a promoted item that came without evidence, as popular padding)
@@ -79,7 +79,8 @@ def test_promote_share_measures_the_rule_against_the_plain_ranking(small_file: P
 
 
 def test_promote_share_prints_the_curve_for_people(small_file: Path) -> None:
-    out = _promote(small_file, "0.1", "--promote-seed", "1")
+    out = _promote(small_file, "0.1", "--promote-seed", "1", "--promote-ratios", "0.5,0.2")
     assert "HR@3 without the rule" in out and "min_score_ratio" in out
-    assert out.count("\n") >= 10  # the head lines, 5 thresholds and the target
+    rows = [line.split()[0] for line in out.splitlines() if line.startswith(" ")]
+    assert rows == ["min_score_ratio", "0", "0.2", "0.5"]  # 0 added, sorted
     assert "target (share >= 90%" in out

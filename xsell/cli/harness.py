@@ -80,6 +80,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             catalog=list(stats.catalog.values()),
             progress=not args.json,
             shoppers=args.shoppers or None,
+            **({"ratios": args.promote_ratios} if args.promote_ratios else {}),
         )
         print(json.dumps(prep) if args.json else promote_table(prep))
         return 0
@@ -207,6 +208,16 @@ def _share(text: str) -> float:
     return value
 
 
+def _ratios(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(t) for t in text.split(",") if t.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError("numbers in [0, 1], comma-separated") from exc
+    if not values or any(not 0 <= v <= 1 for v in values):
+        raise argparse.ArgumentTypeError("numbers in [0, 1], comma-separated")
+    return values
+
+
 def add_parsers(sub: Any) -> None:
     """Add the harness commands (but bench) to the ``xsell`` sub-parsers."""
     demo = sub.add_parser("demo", help="run everything locally and show live suggestions")
@@ -253,6 +264,13 @@ def add_parsers(sub: Any) -> None:
     )
     ev.add_argument(
         "--promote-seed", type=int, default=0, help="seed of the promoted items (default 0)"
+    )
+    ev.add_argument(
+        "--promote-ratios",
+        type=_ratios,
+        default=None,
+        help="the curve's min_score_ratio values, comma-separated (default "
+        "0,0.05,0.1,0.25,0.3,0.35,0.4,0.5; 0, the rule's default, is always measured)",
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(fn=cmd_eval)

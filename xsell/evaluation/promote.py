@@ -15,6 +15,7 @@ difference is the rule's alone, not the noise of two runs. The counts are in
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 import uuid
@@ -27,6 +28,7 @@ from xsell.devenv.servers import LocalRedis
 from xsell.engine import Engine, tuning_status
 from xsell.evaluation.promote_measure import (
     TAG,
+    TARGET_HR_COST,
     THRESHOLDS,
     PromoteCounts,
     evidence_index,
@@ -91,18 +93,21 @@ async def run_promote(
     *,
     progress: bool,
     shoppers: int,
+    ratios: Sequence[float] = THRESHOLDS,
 ) -> tuple[PromoteCounts, dict[str, Any] | None]:
     """Train, replay with the paired engine, count; and self-tuning's end state."""
     settings = settings.model_copy(update={"key_namespace": f"evalp-{uuid.uuid4().hex[:8]}"})
-    counts = PromoteCounts(settings.ranking.max_suggestions, THRESHOLDS)
+    counts = PromoteCounts(settings.ranking.max_suggestions, tuple(ratios))
     index = evidence_index(data.train, promoted, settings.learning.max_items_per_order)
     store = await Store.open(settings)
     try:
         await load_history(store, data.train, mode="auto", catalog=catalog)
-        engine = PairedEngine(store, settings, [RuleBook([promote_rule(t)]) for t in THRESHOLDS])
+        engine = PairedEngine(store, settings, [RuleBook([promote_rule(t)]) for t in ratios])
 
         def score(message: dict[str, Any], rest: set[str]) -> None:
-            p = engine.paired.pop(message["user_id"])
+            p = engine.paired.pop(message["user_id"], None)
+            if p is None:  # an experiment's holdout: not ranked
+                return
             base = [i["item_id"] for i in message["items"]]
             evidence = had_evidence(p.anchors, p.cart, index)
             counts.add(base, p.ruled, rest, promoted, evidence, p.reach)
@@ -126,17 +131,25 @@ def evaluate_promote(
     catalog: Sequence[CatalogItem] = (),
     progress: bool = True,
     shoppers: int | None = None,
+    ratios: Sequence[float] = THRESHOLDS,
 ) -> dict[str, Any]:
     """The report of ``xsell eval --promote-share`` (a private Redis unless XSELL_REDIS_URL
-    is set)."""
+    is set); ``ratios``: the curve's min_score_ratio values, the first one the default's."""
     started = time.monotonic()
+    ratios = (0.0, *sorted({r for r in ratios if r > 0}))  # the default rule always first
     data = EvalData.of(orders)
     promoted = promoted_items(data.catalogue, share, seed)
     tagged = tagged_catalog(catalog, promoted)
 
     def run(s: Settings) -> tuple[PromoteCounts, dict[str, Any] | None]:
         job = run_promote(
-            s, data, tagged, promoted, progress=progress, shoppers=shoppers or SHOPPERS
+            s,
+            data,
+            tagged,
+            promoted,
+            progress=progress,
+            shoppers=shoppers or SHOPPERS,
+            ratios=ratios,
         )
         return asyncio.run(job)
 
@@ -147,6 +160,7 @@ def evaluate_promote(
             counts, tuning = run(settings.model_copy(update={"redis_url": server.url}))
     figures = counts.result(len(data.catalogue))
     default = figures["curve"][0]
+    affordable = [p for p in figures["curve"] if p["hr_cost"] <= TARGET_HR_COST]
     return {
         "dataset": dataset,
         "k": counts.k,
@@ -159,6 +173,8 @@ def evaluate_promote(
         **figures,
         "hr_with_rule": default["hr"],
         "target_met": target_met(default),
+        # the curve's point with the largest share at most 2% of HR@k cost (null: none)
+        "best_within_cost": max(affordable, key=lambda p: p["share"], default=None),
         "tuning": tuning,
         "seconds": round(time.monotonic() - started, 1),
     }
@@ -171,7 +187,7 @@ def promote_table(rep: dict[str, Any]) -> str:
         f"dataset {rep['dataset']}: {rep['train_orders']} train / {rep['test_orders']} test "
         f"orders, {rep['triggers']} triggers, k={k}, {rep['seconds']}s",
         f"promoted: {rep['promoted_items']} items ({rep['promote_share']:.0%}, seed "
-        f"{rep['seed']}); rule {rep['rule']}",
+        f"{rep['seed']}); rule {json.dumps(rep['rule'])}",
         f"triggers where a promoted item had evidence: {rep['with_evidence']} "
         f"({rep['with_evidence'] / max(rep['triggers'], 1):.1%}), in the ranker's reach "
         f"{rep['in_reach']} ({rep['in_reach'] / ev:.1%} of them)",
@@ -189,4 +205,10 @@ def promote_table(rep: dict[str, Any]) -> str:
         f"target (share >= 90%, HR@{k} cost <= 2%, at min_score_ratio 0): "
         + ("met" if rep["target_met"] else "not met")
     )
+    best = rep["best_within_cost"]
+    if best is not None:
+        lines.append(
+            f"most promoted within 2% of HR@{k}: min_score_ratio {best['min_score_ratio']:g}, "
+            f"share {best['share']:.1%}, cost {best['hr_cost']:.2%}"
+        )
     return "\n".join(lines)
