@@ -59,7 +59,7 @@ def test_quantiles_and_the_table() -> None:
         "rules_ms_without_rules": q,
         "rules_ms_with_rules": q,
         "rules_added_ms": q,
-        "rules_added_once_ms": q,
+        "rules_added_wall_ms": q,
         "suggestion_ms_without_rules": q,
         "suggestion_ms_with_rules": q,
         "target_added_p99_ms": 1.0,
