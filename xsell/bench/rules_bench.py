@@ -7,7 +7,7 @@ are ranked one at a time through the engine, with no rule and with ``XSELL_RULES
 rules, alternating which goes first:
 
 - **rules**: the rules' own work on the same ranking inputs: the pins to read
-  (:meth:`RuleBook.pins_to_read`) and the engine's last step (:meth:`Engine.offers`: matching,
+  (:func:`models.steering.with_pins`) and the engine's last step (:meth:`Engine.offers`: matching,
   ranking the uncut pool, filters, pins, boosts, promotes) against the same step with no
   rule (the ranker alone); the added time per suggestion is their difference, request by
   request. It is the thread's CPU time (``time.thread_time``): on 2 cores shared with other
@@ -41,7 +41,8 @@ from xsell.engine import Engine
 from xsell.models.events import CatalogItem, PurchaseEvent
 from xsell.models.messages.merchant import StoredRule
 from xsell.models.ranking import RankRequest
-from xsell.models.rulebook import RuleBook, RuleContext
+from xsell.models.rulebook import RuleBook
+from xsell.models.steering import context, with_pins
 from xsell.ops.loading import load_history
 from xsell.store import Store
 
@@ -125,13 +126,13 @@ async def _one(engine: Engine, req: RankRequest, book: RuleBook) -> tuple[float,
     (inp,), _ = await engine.rank_inputs([req], params, book=book)
     engine.offers(inp, req, params, book)
     whole = time.perf_counter() - started
-    ctx = RuleContext(req.placement, frozenset(req.anchors), frozenset(), req.segment, time.time())
+    now = time.time()
     started, cpu = time.perf_counter(), time.thread_time()
-    book.pins_to_read(ctx)
+    with_pins([[]], [req], book, {}, now)
     engine.offers(inp, req, params, book)
     cpu, wall = time.thread_time() - cpu, time.perf_counter() - started
-    cats = frozenset(c.category for a in inp.anchors if (c := inp.catalog.get(a)) and c.category)
-    return whole, cpu, wall, len(book.matching(replace(ctx, categories=cats)))
+    matched = len(book.matching(context(req, inp, now)))
+    return whole, cpu, wall, matched
 
 
 async def _run(settings: Settings, requests: int) -> dict[str, Any]:

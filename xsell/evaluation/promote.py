@@ -40,8 +40,9 @@ from xsell.evaluation.promote_measure import (
 )
 from xsell.evaluation.protocol import EvalData
 from xsell.evaluation.runner import SHOPPERS, replay
+from xsell.models.coview import ranked
 from xsell.models.events import CatalogItem, PurchaseEvent
-from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest, rank
+from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest
 from xsell.models.rulebook import RuleBook
 from xsell.models.steering import POOL, has_evidence, offers_with_rules
 from xsell.ops.loading import load_history, progress_bar
@@ -73,7 +74,7 @@ class PairedEngine(Engine):
         mine = super().offers(inp, req, params, book)
         if book is None and req.user_id is not None:
             now = time.time()
-            pool = rank(inp, replace(params, k=POOL))
+            pool = ranked(inp, replace(params, k=POOL))  # the pool the rules would see
             reach = any(
                 has_evidence(o) and TAG in getattr(inp.catalog.get(o.item_id), "tags", ())
                 for o in pool
