@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from xsell.models.messages.merchant import StoredRule, rule_time
 
@@ -38,8 +39,10 @@ class RuleContext:
         return self.segments is None or not self.segments.isdisjoint(wanted)
 
 
+@lru_cache(maxsize=16)
 def daypart(now: float) -> str:
-    """The UTC daypart of ``now``: rules are written in one clock for every process."""
+    """The UTC daypart of ``now``: rules are written in one clock for every process. Cached:
+    every daypart rule a request matches asks for the same ``now``."""
     hour = datetime.fromtimestamp(now, UTC).hour
     return [name for name, start in DAYPARTS if hour >= start][-1]
 
