@@ -19,7 +19,8 @@ rules, alternating which goes first:
 The 1,000 rules are the mix a large shop might keep (:func:`thousand_rules`): 700 rules on
 trigger items (pins, hides, item boosts, promotes), 250 on categories (hidden and kept
 categories, tag boosts, price caps) and 50 on every request (campaign windows, dayparts,
-segments); a cart request matches 36 of them on average, a heavy case.
+segments: ``loyal``, which the computed segment of a user with enough orders matches); a cart
+request matches 43 of them on average, a heavy case.
 """
 
 from __future__ import annotations
