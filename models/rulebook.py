@@ -4,7 +4,7 @@ A :class:`RuleBook` is built once per rules version (each process keeps one): ev
 ``when`` as frozensets and Unix times, and the rules indexed by their trigger items, else by
 their categories, so a request looks only at the rules that could concern it plus those
 without items or categories. With 1,000 item rules a request checks a handful, not 1,000
-(tests/unit/test_rulebook.py holds it under 1 ms a request).
+(tests/unit/test_rulebook.py checks which; ``xsell bench --rules`` times it, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from xsell.models.messages.merchant import StoredRule, rule_time
 
@@ -38,8 +39,10 @@ class RuleContext:
         return self.segments is None or not self.segments.isdisjoint(wanted)
 
 
+@lru_cache(maxsize=16)
 def daypart(now: float) -> str:
-    """The UTC daypart of ``now``: rules are written in one clock for every process."""
+    """The UTC daypart of ``now``: rules are written in one clock for every process. Cached:
+    every daypart rule a request matches asks for the same ``now``."""
     hour = datetime.fromtimestamp(now, UTC).hour
     return [name for name, start in DAYPARTS if hour >= start][-1]
 

@@ -17,7 +17,7 @@ larger number); on a tie the item stays out, the safer reading of a merchant's i
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from xsell.models.coview import ranked
 from xsell.models.events import CatalogItem
@@ -53,6 +53,14 @@ def blocker(
     return None
 
 
+def filters(rule: StoredRule) -> bool:
+    """Whether the rule can keep an item out at all: only those are checked per item."""
+    t = rule.then
+    return bool(t.hide or t.hide_categories) or (
+        t.only_categories is not None or t.max_price_ratio is not None
+    )
+
+
 def labelled(offer: Offer, rule_id: str, anchor: str) -> Offer:
     """``offer`` explained as placed by ``rule_id``; an offer without a co-purchase reason
     becomes a cross-sell of the first anchor with together 0 (the rule is the reason)."""
@@ -84,19 +92,47 @@ def pinned(
     return list(out.values())
 
 
-def boost_of(
-    item_id: str, item: CatalogItem | None, rules: Sequence[StoredRule]
-) -> tuple[float, str | None]:
-    """The product of every matching boost of the item and of its tags, and the highest
-    priority rule among them (None: no boost)."""
-    tags = set(item.tags) if item is not None else set()
-    factor, by = 1.0, None
-    for rule in rules:
-        for b in rule.then.boost:
-            if b.item == item_id or (b.tag is not None and b.tag in tags):
-                factor *= b.factor
-                by = by or rule.rule_id
-    return factor, by
+@dataclass(frozen=True, slots=True)
+class Boosts:
+    """The boosts of the matching rules, in priority then listed order, indexed by item and
+    by tag: each offer looks up its own instead of scanning every rule's boosts (with 1,000
+    rules a request may match dozens; docs/benchmarks.md#merchant-rules-issue-22)."""
+
+    factors: tuple[tuple[float, str], ...]  # (factor, rule id) of each boost, in order
+    by_item: Mapping[str, tuple[int, ...]]  # item -> its boosts' positions in ``factors``
+    by_tag: Mapping[str, tuple[int, ...]]
+
+    @classmethod
+    def of(cls, rules: Sequence[StoredRule]) -> Boosts:
+        factors: list[tuple[float, str]] = []
+        by_item: dict[str, list[int]] = {}
+        by_tag: dict[str, list[int]] = {}
+        for rule in rules:
+            for b in rule.then.boost:
+                key, index = (b.item, by_item) if b.item is not None else (b.tag, by_tag)
+                if key is not None:
+                    index.setdefault(key, []).append(len(factors))
+                    factors.append((b.factor, rule.rule_id))
+        return cls(
+            tuple(factors),
+            {k: tuple(v) for k, v in by_item.items()},
+            {k: tuple(v) for k, v in by_tag.items()},
+        )
+
+
+def boost_of(item_id: str, item: CatalogItem | None, boosts: Boosts) -> tuple[float, str | None]:
+    """The product of every matching boost of the item and of its tags (multiplied in the
+    rules' order), and the highest priority rule among them (None: no boost)."""
+    hits = set(boosts.by_item.get(item_id, ()))
+    for tag in set(item.tags) if item is not None else ():
+        hits.update(boosts.by_tag.get(tag, ()))
+    if not hits:
+        return 1.0, None
+    order = sorted(hits)
+    factor = 1.0
+    for i in order:
+        factor *= boosts.factors[i][0]
+    return factor, boosts.factors[order[0]][1]
 
 
 def boosted(
@@ -106,10 +142,13 @@ def boosted(
     cross-sells before popular padding); each boosted one is placed before the first of them
     whose score its new score beats, so a boost moves an offer predictably by its score. A
     boosted cross-sell names the boosting rule in its reason (popular padding has none)."""
+    boosts = Boosts.of(rules)
+    if not boosts.factors:
+        return list(offers)
     kept: list[Offer] = []
     moved: list[Offer] = []
     for offer in offers:
-        factor, by = boost_of(offer.item_id, catalog.get(offer.item_id), rules)
+        factor, by = boost_of(offer.item_id, catalog.get(offer.item_id), boosts)
         if by is None:
             kept.append(offer)
             continue
@@ -181,11 +220,12 @@ def steer(
     if not rules:
         return list(pool[:k])
     rules = by_priority(rules)
+    filtering = [r for r in rules if filters(r)]  # in priority order, as blocker() wants
     prices = [p for a in anchors if (c := catalog.get(a)) is not None and (p := c.price)]
     top_price = max(prices) if prices else None
 
     def is_blocked(item_id: str, priority: int) -> bool:
-        rule = blocker(item_id, catalog.get(item_id), rules, top_price)
+        rule = blocker(item_id, catalog.get(item_id), filtering, top_price)
         return rule is not None and rule.priority >= priority
 
     by_item = {o.item_id: o for o in pool}
@@ -197,7 +237,7 @@ def steer(
         o
         for o in pool
         if o.item_id not in taken
-        and blocker(o.item_id, catalog.get(o.item_id), rules, top_price) is None
+        and blocker(o.item_id, catalog.get(o.item_id), filtering, top_price) is None
     ]
     offers = pins + boosted(rest, catalog, rules)
     for rule in rules:

@@ -11,9 +11,9 @@ and streams/; xsell/models etc. are links to them, which the walk does not follo
 A module may import its own layer's package and lower layers only; the packages that share a
 layer do not import each other. Product code never imports the harness (xsell.devenv,
 xsell.verify, xsell.bench, xsell.evaluation) nor the tests, with one exception: the CLI starts
-the harness commands, from inside the command functions of xsell/cli/harness.py and
-xsell/cli/bench_args.py only, so no production command loads them. The harness may import any
-product code, and nothing imports the tests.
+the harness commands, from inside the command functions of xsell/cli/harness.py,
+xsell/cli/eval_args.py and xsell/cli/bench_args.py only, so no production command loads them.
+The harness may import any product code, and nothing imports the tests.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("xsell.cli",),
 )
 HARNESS = ("xsell.devenv", "xsell.verify", "xsell.bench", "xsell.evaluation")
-HARNESS_STARTERS = ("xsell.cli.harness", "xsell.cli.bench_args")
+HARNESS_STARTERS = ("xsell.cli.harness", "xsell.cli.eval_args", "xsell.cli.bench_args")
 # the folders of the tree and the package each one is
 ROOTS = {
     "models": "xsell.models",

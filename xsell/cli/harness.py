@@ -1,14 +1,13 @@
-"""The harness commands: ``demo``, ``eval``, ``hostile``, ``chaos``, ``outage``, ``soak`` (and
-``bench`` in :mod:`xsell.cli.bench_args`). They prove or measure xsell rather than run it:
-their code lives in ``xsell/devenv``, ``xsell/verify``, ``xsell/evaluation`` and
-``xsell/bench``, which the wheel and the image leave out. Each command imports it inside
-:func:`harness`, which says so in one line where it is absent."""
+"""The harness commands: ``demo``, ``hostile``, ``chaos``, ``outage``, ``soak`` (and ``eval`` in
+:mod:`xsell.cli.eval_args`, ``bench`` in :mod:`xsell.cli.bench_args`). They prove or measure
+xsell rather than run it: their code lives in ``xsell/devenv``, ``xsell/verify``,
+``xsell/evaluation`` and ``xsell/bench``, which the wheel and the image leave out. Each command
+imports it inside :func:`harness`, which says so in one line where it is absent."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from xsell.cli.common import (
     cli_settings,
     harness,
     positive,
-    read_orders_file,
     summary_text,
 )
 from xsell.config.logs import setup_logging
@@ -44,41 +42,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
             rate=args.rate,
         )
     )
-
-
-def cmd_eval(args: argparse.Namespace) -> int:
-    with harness("eval"):
-        from xsell.evaluation.runner import evaluate, table
-
-    settings = cli_settings(args)
-    if args.k:
-        settings = settings.model_copy(update={"max_suggestions": args.k})
-    orders, stats = read_orders_file(args.orders, args, settings)
-    name = Path(args.orders).name.split(".")[0]
-    if args.bundles:
-        with harness("eval"):
-            from xsell.evaluation.bundles import bundle_table, evaluate_bundles
-        brep = evaluate_bundles(
-            settings,
-            orders,
-            name,
-            catalog=list(stats.catalog.values()),
-            progress=not args.json,
-            own_redis="XSELL_REDIS_URL" not in os.environ,
-        )
-        print(json.dumps(brep) if args.json else bundle_table(brep))
-        return 0
-    rep = evaluate(
-        settings,
-        orders,
-        name,
-        progress=not args.json,
-        through_kafka=args.through_kafka,
-        catalog=list(stats.catalog.values()),
-        shoppers=args.shoppers or None,
-    )
-    print(json.dumps(rep) if args.json else table(rep))
-    return 0
 
 
 def cmd_hostile(args: argparse.Namespace) -> int:
@@ -186,7 +149,7 @@ def _workers(text: str) -> int:
 
 
 def add_parsers(sub: Any) -> None:
-    """Add the harness commands (but bench) to the ``xsell`` sub-parsers."""
+    """Add the harness commands (but eval and bench) to the ``xsell`` sub-parsers."""
     demo = sub.add_parser("demo", help="run everything locally and show live suggestions")
     demo.add_argument("--orders", help="orders CSV to feed instead of the synthetic shop")
     add_file_args(demo, name="--orders")
@@ -195,35 +158,6 @@ def add_parsers(sub: Any) -> None:
     )
     demo.add_argument("--rate", type=float, default=20.0, help="events per second shown")
     demo.set_defaults(fn=cmd_demo)
-    ev = sub.add_parser("eval", help="offline quality of xsell against baselines")
-    ev.add_argument("--orders", required=True, help="orders CSV (.csv or .csv.gz)")
-    add_file_args(ev, name="--orders")
-    ev.add_argument(
-        "--k",
-        type=positive,
-        default=0,
-        help="suggestions per trigger (default: XSELL_MAX_SUGGESTIONS)",
-    )
-    ev.add_argument(
-        "--through-kafka",
-        action="store_true",
-        help="send every event through the broker and a worker",
-    )
-    ev.add_argument(
-        "--shoppers",
-        type=positive,
-        default=0,
-        help="test carts open at once in the replay (default 500; 1 = one event at a time, as "
-        "--through-kafka does)",
-    )
-    ev.add_argument(
-        "--bundles",
-        action="store_true",
-        help="bundles of 3: full and partial attach of xsell's against the anchors' "
-        "(docs/evaluation.md#bundles)",
-    )
-    ev.add_argument("--json", action="store_true", help="print one JSON object")
-    ev.set_defaults(fn=cmd_eval)
     ho = sub.add_parser(
         "hostile",
         help="feed generated bad input through the handler and check it (docs/security.md)",

@@ -1,9 +1,9 @@
 """The xsell command line: the parser of every command, and one error policy for all of them.
 
 Commands: the production ones (:mod:`xsell.cli.operate`) and the harness ones
-(:mod:`xsell.cli.harness`, :mod:`xsell.cli.bench_args`). Whatever goes wrong that is not a bug
-(invalid settings, a missing or unreadable file, an unreachable server) ends as one line on
-stderr and a non-zero exit, never a traceback.
+(:mod:`xsell.cli.harness`, :mod:`xsell.cli.eval_args`, :mod:`xsell.cli.bench_args`). Whatever
+goes wrong that is not a bug (invalid settings, a missing or unreadable file, an unreachable
+server) ends as one line on stderr and a non-zero exit, never a traceback.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from xsell.cli import (
     api_args,
     bench_args,
     connect_args,
+    eval_args,
     harness,
     notify_args,
     operate,
@@ -44,6 +45,7 @@ def parser() -> argparse.ArgumentParser:
     rules_args.add_parsers(sub)
     support_args.add_parsers(sub)
     harness.add_parsers(sub)
+    eval_args.add_eval_parser(sub)
     bench_args.add_bench_parser(sub)
     return top
 

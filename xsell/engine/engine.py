@@ -181,7 +181,7 @@ class Engine:
             rows = frozenset(n for n, i in enumerate(idx) if i in tuned)
             got, tests = await self.rank_inputs([requests[i] for i in idx], params_of[name], rows)
             for n, (i, inp) in enumerate(zip(idx, got, strict=True)):
-                out[i] = self._offers(inp, requests[i], params_of[name], None)
+                out[i] = self.offers(inp, requests[i], params_of[name], None)
                 if n in tests:
                     lists[i] = tests[n]
                 user = requests[i].user_id
@@ -212,7 +212,7 @@ class Engine:
         book = None if rules is None else RuleBook(rules)
         inputs, _ = await self.rank_inputs(requests, params, book=book)
         ranked = [
-            self._offers(inp, req, params, book) for inp, req in zip(inputs, requests, strict=True)
+            self.offers(inp, req, params, book) for inp, req in zip(inputs, requests, strict=True)
         ]
         segments = {
             r.user_id: inp.segment
@@ -221,14 +221,16 @@ class Engine:
         }
         return ranked, segments
 
-    def _offers(
+    def offers(
         self,
         inp: RankInput,
         req: RankRequest,
         params: RankParams,
         book: RuleBook | None,
     ) -> list[Offer]:
-        """One request's offers with the merchant rules (the saved ones unless ``book``)."""
+        """One request's offers with the merchant rules (the saved ones unless ``book``): the
+        last step of every ranking, given its inputs (``xsell eval --promote-share`` ranks the
+        same inputs with other rules here too)."""
         use = self.steering.book if book is None else book
         return offers_with_rules(inp, req, params, use, time.time())
 

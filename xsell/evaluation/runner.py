@@ -9,7 +9,7 @@ import multiprocessing
 import os
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +52,15 @@ def run_baselines(data: EvalData, k: int, max_items: int) -> dict[str, Metrics]:
     return metrics
 
 
+def scorer(metrics: Metrics) -> Callable[[dict[str, Any], set[str]], None]:
+    """:func:`replay`'s ``score`` that adds each suggestion's items to ``metrics``."""
+
+    def score(message: dict[str, Any], rest: set[str]) -> None:
+        metrics.add([i["item_id"] for i in message["items"]], rest)
+
+    return score
+
+
 SHOPPERS = 500  # test sessions replayed side by side, as concurrent shoppers
 
 
@@ -67,14 +76,15 @@ async def replay(
     engine: Engine,
     sessions: Sequence[tuple[PurchaseEvent, list[str]]],
     shoppers: int,
-    metrics: Metrics,
+    score: Callable[[dict[str, Any], set[str]], None],
     bar: Any,
 ) -> None:
     """Replay ``sessions`` (in time order) as a stream of shoppers, ``shoppers`` of them in
     their carts at once: each micro-batch through ``Engine.process`` holds the next add of
     every open cart, and a finished cart's place goes to the next session. So batches stay
     full, and what the worker (its self-tuning included) learns from earlier carts serves the
-    later ones, as in a live shop."""
+    later ones, as in a live shop. ``score`` gets each suggestion message and the items its
+    order goes on to contain."""
     queue = iter(sessions)
     open_carts: list[tuple[list[str], list[CartEvent]]] = []
     step: list[int] = []
@@ -89,7 +99,7 @@ async def replay(
         still, still_step = [], []
         for (items, events), n, message in zip(open_carts, step, messages, strict=True):
             if n < len(items) - 1:
-                metrics.add([i["item_id"] for i in message["items"]], set(items[n + 1 :]))
+                score(message, set(items[n + 1 :]))
                 bar.update()
             if n + 1 < len(events):
                 still.append((items, events))
@@ -118,7 +128,7 @@ async def run_xsell(
         await load_history(store, data.train, mode="auto", catalog=catalog)
         engine = Engine(store, settings)
         with progress_bar("eval", data.triggers, "triggers", enabled=progress) as bar:
-            await replay(engine, data.sessions, shoppers, metrics, bar)
+            await replay(engine, data.sessions, shoppers, scorer(metrics), bar)
         tuning = await tuning_status(store, settings) if settings.tuning.enabled else None
     finally:
         await store.flush_namespace()
