@@ -25,6 +25,9 @@ from xsell.config.logs import setup_logging
 
 # = xsell.verify.outages.SCENARIOS (kept here so that the parser needs no harness; tested)
 OUTAGE_SCENARIOS = ("redis-pause", "redis-restart", "redis-lost", "broker-pause", "broker-restart")
+TRAIN_ONLY_HELP = (
+    "anchors learn from the training split only (default: each test order too, once scored)"
+)
 
 
 def _say(text: str) -> None:
@@ -76,6 +79,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         through_kafka=args.through_kafka,
         catalog=list(stats.catalog.values()),
         shoppers=args.shoppers or None,
+        train_only=args.train_only,
     )
     print(json.dumps(rep) if args.json else table(rep))
     return 0
@@ -222,6 +226,7 @@ def add_parsers(sub: Any) -> None:
         help="bundles of 3: full and partial attach of xsell's against the anchors' "
         "(docs/evaluation.md#bundles)",
     )
+    ev.add_argument("--train-only", action="store_true", help=TRAIN_ONLY_HELP)
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(fn=cmd_eval)
     ho = sub.add_parser(
