@@ -9,7 +9,7 @@ import numpy as np
 
 from xsell.evaluation.baselines import Baselines, build
 from xsell.evaluation.protocol import EvalData
-from xsell.evaluation.runner import anchor_suggestions, run_baselines
+from xsell.evaluation.runner import anchor_suggestions, report, run_baselines, table
 from xsell.evaluation.session_knn import SAMPLE, SessionKnn, index_baskets
 from xsell.models.events import OrderLine, PurchaseEvent
 
@@ -125,3 +125,14 @@ def test_streamed_anchors_hit_what_earlier_test_orders_taught_them() -> None:
         assert streamed[name].result(2)["hr"] == 0.75, name  # all but the first order
         assert trained[name].result(2)["hr"] == 0.0, name
     assert np.isclose(streamed["popular"].result(2)["hr"], 0.0)  # x and y: 4 each, "a": 8
+
+
+def test_the_table_says_how_the_anchors_learnt() -> None:
+    data = split_data()
+    results = run_baselines(data, k=2, max_items=50, stream=False)
+    rep = report("shop", data, 2, results, 1.0, anchors="train-only")
+    assert rep["anchors"] == "train-only"
+    assert "anchors: train-only (learnt from the training split only)" in table(rep)
+    streamed = report("shop", data, 2, results, 1.0)
+    assert streamed["anchors"] == "streamed"
+    assert "anchors: streamed (each test order learnt once scored" in table(streamed)
