@@ -1,10 +1,9 @@
 """Session-based kNN anchors of ``xsell eval``, computed with numpy.
 
 Both compare the cart with past baskets (the training orders, and when streamed the test orders
-already scored), pick the most similar ones and
-suggest what those baskets held; published comparisons find them matching or beating neural
-session recommenders (Ludewig et al., "Empirical analysis of session-based recommendation
-algorithms", 2021).
+already scored), pick the most similar ones and suggest what those baskets held; published
+comparisons find them matching or beating neural session recommenders (Ludewig et al.,
+"Empirical analysis of session-based recommendation algorithms", 2021).
 
 - ``vsknn``: V-SKNN (Ludewig & Jannach, "Evaluation of session-based recommendation
   algorithms", 2018). The cart's items are weighted by position, the newest most
