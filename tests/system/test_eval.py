@@ -72,12 +72,14 @@ def test_eval_json_prints_one_object(small_file: Path) -> None:
         "train_orders",
         "test_orders",
         "triggers",
+        "anchors",
         "results",
         "tuning",
         "seconds",
     }
     assert report["dataset"] == "shop" and report["k"] == 3
     assert report["train_orders"] == 200 and report["test_orders"] == 50
+    assert report["anchors"] == "streamed"  # the default: they learn the test orders too
     assert set(report["results"]) == {"xsell", "popular", "jaccard", "rconf", "vsknn", "stan"}
     assert report["tuning"]["enabled"] is True
     assert report["tuning"]["recency_decay"] in (0.5, 0.75, 1.0)

@@ -57,6 +57,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         through_kafka=args.through_kafka,
         catalog=list(stats.catalog.values()),
         shoppers=args.shoppers or None,
+        train_only=args.train_only,
     )
     print(json.dumps(rep) if args.json else table(rep))
     return 0
@@ -124,6 +125,12 @@ def add_eval_parser(sub: Any) -> None:
         default=None,
         help="the curve's min_score_ratio values, comma-separated (default "
         "0,0.05,0.1,0.25,0.3,0.35,0.4,0.5; 0, the rule's default, is always measured)",
+    )
+    ev.add_argument(
+        "--train-only",
+        action="store_true",
+        help="anchors learn from the training split only (default: each test order too, once "
+        "scored)",
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(fn=cmd_eval)

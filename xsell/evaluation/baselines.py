@@ -1,4 +1,5 @@
-"""Batch baselines computed with numpy on the training split.
+"""Item-based anchors computed with numpy: learnt from the training split, then (streamed,
+the default of ``xsell eval``) from each test order once it has been scored.
 
 - ``popular``: the k most-ordered items not in the cart.
 - ``jaccard``: SAR-style "frequently bought together": the sum over cart items of
@@ -11,12 +12,13 @@ The session-kNN anchors (V-SKNN, STAN) are in :mod:`xsell.evaluation.session_knn
 
 The co-occurrence is built once as CSR arrays from integer pair codes (np.unique), so it scales
 to catalogues far beyond a dense matrix; each trigger then touches only its cart items' rows.
+A streamed order adds its pairs to the rows it touches (:meth:`Cooccurrence.add`), no rebuild.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,20 +29,64 @@ Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
 
 
-@dataclass
 class Cooccurrence:
-    """Order-level co-occurrence of the training orders, as CSR rows."""
+    """Order-level co-occurrence as CSR rows (the training orders), and the orders added since
+    (:meth:`add`, the streamed test orders).
 
-    items: list[str]
-    index: dict[str, int]
-    counts: Floats  # orders per item
-    indptr: Ints
-    indices: Ints
-    together: Floats  # orders holding both (row item, indices[j])
+    An added order's pair counts wait in ``pending`` until its row is next read, then are
+    merged into that row once: adding an order costs its pairs, not a rebuild, and each
+    trigger still touches only its cart items' rows."""
+
+    def __init__(
+        self, items: list[str], counts: Floats, indptr: Ints, indices: Ints, together: Floats
+    ) -> None:
+        self.items = items
+        self.index = {item: i for i, item in enumerate(items)}
+        self.counts = counts  # orders per item
+        self.indptr, self.indices, self.together = indptr, indices, together
+        self.merged: dict[int, tuple[Ints, Floats]] = {}  # rows changed since the build
+        self.pending: dict[int, dict[int, float]] = {}  # pair counts not yet merged into a row
 
     def row(self, i: int) -> tuple[Ints, Floats]:
+        """Row ``i``: its partners and the orders holding both, partners ascending."""
+        if i in self.pending:
+            self.merged[i] = _merge(self._stored(i), self.pending.pop(i))
+        return self._stored(i)
+
+    def _stored(self, i: int) -> tuple[Ints, Floats]:
+        if i in self.merged:
+            return self.merged[i]
+        if i + 1 >= len(self.indptr):  # an item first seen in an added order
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
         lo, hi = self.indptr[i], self.indptr[i + 1]
         return self.indices[lo:hi], self.together[lo:hi]
+
+    def add(self, items: Sequence[str], max_items: int) -> list[int]:
+        """Count one more order (its distinct ``items``) by the rule of :func:`build`; the
+        positions of its items, whose counts each went up by one (new items are appended)."""
+        new = [item for item in dict.fromkeys(items) if item not in self.index]
+        for item in new:
+            self.index[item] = len(self.items)
+            self.items.append(item)
+        if new:
+            self.counts = np.concatenate([self.counts, np.zeros(len(new))])
+        ids = [self.index[item] for item in dict.fromkeys(items)]
+        self.counts[ids] += 1.0
+        paired = ids[:max_items]
+        for a in paired:
+            pending = self.pending.setdefault(a, {})
+            for b in paired:
+                if b != a:
+                    pending[b] = pending.get(b, 0.0) + 1.0
+        return ids
+
+
+def _merge(row: tuple[Ints, Floats], extra: dict[int, float]) -> tuple[Ints, Floats]:
+    """``row`` plus the pair counts ``extra``, partners ascending (as the CSR build gives)."""
+    idx = np.concatenate([row[0], np.fromiter(extra, dtype=np.int64, count=len(extra))])
+    vals = np.concatenate([row[1], np.fromiter(extra.values(), dtype=np.float64)])
+    uniq, inverse = np.unique(idx, return_inverse=True)
+    return uniq.astype(np.int64), np.bincount(inverse, vals, len(uniq)).astype(np.float64)
 
 
 def build(train: Sequence[PurchaseEvent], max_items: int) -> Cooccurrence:
@@ -70,7 +116,6 @@ def build(train: Sequence[PurchaseEvent], max_items: int) -> Cooccurrence:
     np.add.at(indptr, rows + 1, 1)
     return Cooccurrence(
         list(items),
-        items,
         np.asarray(counts, dtype=np.float64),
         np.cumsum(indptr),
         (uniq & 0xFFFFFFFF).astype(np.int64),
@@ -95,13 +140,23 @@ class Baselines:
 
     def __init__(self, co: Cooccurrence, k: int) -> None:
         self.co, self.k = co, k
-        self.popular_order = np.argsort(-co.counts, kind="stable")
+        # (-orders, position) ascending: most ordered first, ties by first seen (a stable
+        # argsort), kept sorted as orders are added rather than sorted again per order
+        self.ranked = sorted((-float(c), i) for i, c in enumerate(co.counts))
+
+    def add(self, items: Sequence[str], max_items: int) -> None:
+        """Learn one more order (a streamed test order, once it has been scored)."""
+        for i in self.co.add(items, max_items):
+            count = float(self.co.counts[i])
+            if count > 1:
+                del self.ranked[bisect.bisect_left(self.ranked, (1.0 - count, i))]
+            bisect.insort(self.ranked, (-count, i))
 
     def popular(self, cart: Sequence[str]) -> list[str]:
         banned = set(cart)
         out: list[str] = []
-        for i in self.popular_order:
-            item = self.co.items[int(i)]
+        for _, i in self.ranked:
+            item = self.co.items[i]
             if item not in banned:
                 out.append(item)
                 if len(out) == self.k:

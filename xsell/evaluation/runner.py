@@ -9,7 +9,7 @@ import multiprocessing
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -29,24 +29,51 @@ log = logging.getLogger(__name__)
 
 
 ANCHORS = ("popular", "jaccard", "rconf", "vsknn", "stan")
+ANCHOR_MODES = {
+    "streamed": "streamed (each test order learnt once scored, as xsell learns)",
+    "train-only": "train-only (learnt from the training split only)",
+}
 
 
-def run_baselines(data: EvalData, k: int, max_items: int) -> dict[str, Metrics]:
-    """Every anchor's metrics on the split (see baselines.py and session_knn.py)."""
+Suggestions = dict[str, list[list[str]]]  # anchor -> its k items after each add but the last
+
+
+def anchor_suggestions(
+    data: EvalData, k: int, max_items: int, *, stream: bool = True
+) -> Iterator[tuple[list[str], Suggestions]]:
+    """Each test session's items and every anchor's suggestions for it, in time order.
+
+    ``stream``: each session, once all its triggers are scored, is learnt by every anchor
+    (popularity, co-occurrence, the basket index), as xsell learns the carts it is fed; so a
+    suggestion never uses its own order or a later one. Off: the training split only
+    (``xsell eval --train-only``)."""
     base = Baselines(build(data.train, max_items), k)
     knn = SessionKnn(base, index_baskets(data.train, base.co.index))
-    metrics = {name: Metrics(k) for name in ANCHORS}
     for order, items in data.sessions:
         vsknn, stan = knn.sessions(items, order.ts)
-        lists = {
-            "jaccard": base.jaccard_session(items),
-            "rconf": base.rconf_session(items),
-            "vsknn": vsknn,
-            "stan": stan,
-        }
+        yield (
+            items,
+            {
+                "popular": [base.popular(items[: n + 1]) for n in range(len(items) - 1)],
+                "jaccard": base.jaccard_session(items),
+                "rconf": base.rconf_session(items),
+                "vsknn": vsknn,
+                "stan": stan,
+            },
+        )
+        if stream:
+            base.add(items, max_items)
+            knn.add(items, order.ts)
+
+
+def run_baselines(
+    data: EvalData, k: int, max_items: int, *, stream: bool = True
+) -> dict[str, Metrics]:
+    """Every anchor's metrics on the split (see baselines.py and session_knn.py)."""
+    metrics = {name: Metrics(k) for name in ANCHORS}
+    for items, lists in anchor_suggestions(data, k, max_items, stream=stream):
         for n in range(len(items) - 1):
             rest = set(items[n + 1 :])
-            metrics["popular"].add(base.popular(items[: n + 1]), rest)
             for name, suggested in lists.items():
                 metrics[name].add(suggested[n], rest)
     return metrics
@@ -143,9 +170,11 @@ def report(
     results: dict[str, Metrics],
     seconds: float,
     tuning: dict[str, Any] | None = None,
+    anchors: str = "streamed",
 ) -> dict[str, Any]:
     """The JSON object of ``xsell eval --json``: ``results.<name>`` for xsell and each anchor,
-    and what self-tuning ended with (``tuning``, null when it is off)."""
+    how the anchors learnt (``anchors``: ``streamed`` or ``train-only``) and what self-tuning
+    ended with (``tuning``, null when it is off)."""
     size = len(data.catalogue)
     return {
         "dataset": dataset,
@@ -153,6 +182,7 @@ def report(
         "train_orders": len(data.train),
         "test_orders": len(data.test),
         "triggers": data.triggers,
+        "anchors": anchors,
         "results": {name: m.result(size) for name, m in results.items()},
         "tuning": tuning,
         "seconds": round(seconds, 1),
@@ -167,6 +197,7 @@ def table(rep: dict[str, Any]) -> str:
     lines = [
         f"dataset {rep['dataset']}: {rep['train_orders']} train / {rep['test_orders']} test "
         f"orders, {rep['triggers']} triggers, k={rep['k']}, {rep['seconds']}s",
+        f"anchors: {ANCHOR_MODES.get(rep.get('anchors', ''), rep.get('anchors'))}",
         f"{'method':<10}" + "".join(f"{h:>12}" for h in heads),
     ]
     for name, values in res.items():
@@ -198,8 +229,12 @@ def evaluate(
     through_kafka: bool = False,
     catalog: Sequence[CatalogItem] = (),
     shoppers: int | None = None,
+    train_only: bool = False,
 ) -> dict[str, Any]:
     """Run xsell and the baselines on one split; the report of ``xsell eval``.
+
+    The anchors learn each test order once it is scored, as xsell does (``train_only``: from
+    the training split only, the figures before streamed anchors).
 
     Redis (and for ``through_kafka`` the broker) are private, throw-away servers unless
     XSELL_REDIS_URL / XSELL_KAFKA_BROKERS are set in the environment.
@@ -216,7 +251,7 @@ def evaluate(
     }
     # the anchors are pure numpy: they run in a second process beside xsell's replay
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        anchors = pool.submit(run_baselines, data, k, max_items)
+        anchors = pool.submit(run_baselines, data, k, max_items, stream=not train_only)
         if through_kafka:
             xsell = XsellRun(
                 run_through_kafka(
@@ -230,4 +265,5 @@ def evaluate(
         else:
             xsell = asyncio.run(run_xsell(settings, data, **options))
         results = {"xsell": xsell.metrics, **anchors.result()}
-    return report(dataset, data, k, results, time.monotonic() - started, xsell.tuning)
+    mode = "train-only" if train_only else "streamed"
+    return report(dataset, data, k, results, time.monotonic() - started, xsell.tuning, mode)

@@ -1,9 +1,9 @@
-"""Session-based kNN anchors of ``xsell eval``, computed with numpy on the training split.
+"""Session-based kNN anchors of ``xsell eval``, computed with numpy.
 
-Both compare the cart with past baskets (the training orders), pick the most similar ones and
-suggest what those baskets held; published comparisons find them matching or beating neural
-session recommenders (Ludewig et al., "Empirical analysis of session-based recommendation
-algorithms", 2021).
+Both compare the cart with past baskets (the training orders, and when streamed the test orders
+already scored), pick the most similar ones and suggest what those baskets held; published
+comparisons find them matching or beating neural session recommenders (Ludewig et al.,
+"Empirical analysis of session-based recommendation algorithms", 2021).
 
 - ``vsknn``: V-SKNN (Ludewig & Jannach, "Evaluation of session-based recommendation
   algorithms", 2018). The cart's items are weighted by position, the newest most
@@ -27,7 +27,7 @@ trigger touch only the baskets of its cart items.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,22 +44,81 @@ LAMBDA_POSITION = 2.0  # STAN: cart position decay, in items
 LAMBDA_TIME_SHARE = 0.1  # STAN: basket age decay, as a share of the training time span
 
 
-@dataclass
-class BasketIndex:
-    """Training baskets (time order) as CSR both ways: basket -> items, item -> baskets."""
+class _Growing:
+    """A numpy array appended to in place (capacity doubles), read as ``view``."""
 
-    basket_ptr: Ints
-    basket_items: Ints
-    basket_ts: Floats
-    item_ptr: Ints
-    item_baskets: Ints
-
-    def baskets_of(self, item: int) -> Ints:
-        return self.item_baskets[self.item_ptr[item] : self.item_ptr[item + 1]]
+    def __init__(self, values: NDArray[Any]) -> None:
+        self.buffer, self.size = values, len(values)
 
     @property
-    def sizes(self) -> Ints:
-        return np.diff(self.basket_ptr)
+    def view(self) -> NDArray[Any]:
+        return self.buffer[: self.size]
+
+    def extend(self, values: Sequence[float] | Sequence[int]) -> None:
+        end = self.size + len(values)
+        if end > len(self.buffer):
+            bigger = np.zeros(max(end, 2 * len(self.buffer)), dtype=self.buffer.dtype)
+            bigger[: self.size] = self.view
+            self.buffer = bigger
+        self.buffer[self.size : end] = values
+        self.size = end
+
+
+class BasketIndex:
+    """Baskets in time order as CSR both ways: basket -> items, item -> baskets. The training
+    baskets are indexed at once; a streamed basket is appended (:meth:`add`), so "most recent"
+    stays "highest index" and no basket added later is ever read before it is added."""
+
+    def __init__(
+        self,
+        basket_ptr: Ints,
+        basket_items: Ints,
+        basket_ts: Floats,
+        item_ptr: Ints,
+        item_baskets: Ints,
+    ) -> None:
+        self._ptr, self._items = _Growing(basket_ptr), _Growing(basket_items)
+        self._ts = _Growing(basket_ts)
+        self.item_ptr, self.item_baskets = item_ptr, item_baskets
+        self.added: dict[int, list[int]] = {}  # item -> its appended baskets, in time order
+
+    @property
+    def basket_ptr(self) -> Ints:
+        return self._ptr.view
+
+    @property
+    def basket_items(self) -> Ints:
+        return self._items.view
+
+    @property
+    def basket_ts(self) -> Floats:
+        return self._ts.view
+
+    def baskets_of(self, item: int, last: int) -> Ints:
+        """The ``last`` most recent baskets holding ``item``, oldest first."""
+        added = self.added.get(item, [])[-last:]
+        want = last - len(added)
+        trained = self.item_baskets[:0]
+        if want > 0 and item + 1 < len(self.item_ptr):
+            lo, hi = self.item_ptr[item], self.item_ptr[item + 1]
+            trained = self.item_baskets[max(lo, hi - want) : hi]
+        if not added:
+            return trained
+        return np.concatenate([trained, np.asarray(added, dtype=np.int64)])
+
+    def sizes_of(self, baskets: Ints) -> Ints:
+        """The number of items of each of ``baskets``."""
+        ptr = self.basket_ptr
+        return ptr[baskets + 1] - ptr[baskets]
+
+    def add(self, items: Sequence[int], ts: float) -> None:
+        """Append one basket (distinct item positions) as the most recent."""
+        basket = len(self.basket_ts)
+        self._items.extend(items)
+        self._ptr.extend([self._items.size])
+        self._ts.extend([ts])
+        for item in items:
+            self.added.setdefault(item, []).append(basket)
 
 
 def index_baskets(train: Sequence[PurchaseEvent], index: dict[str, int]) -> BasketIndex:
@@ -83,6 +142,12 @@ class SessionKnn:
         self.base, self.baskets = base, baskets
         span = float(baskets.basket_ts[-1] - baskets.basket_ts[0]) if len(baskets.basket_ts) else 0
         self.lambda_time = max(span * LAMBDA_TIME_SHARE, 1.0)
+
+    def add(self, items: Sequence[str], ts: float) -> None:
+        """Learn one more basket (a streamed test order, once it has been scored), after
+        :meth:`Baselines.add` has given its new items their positions."""
+        index = self.base.co.index
+        self.baskets.add([index[item] for item in dict.fromkeys(items)], ts)
 
     def _support(
         self, posting: list[Ints], weight_sets: Sequence[Floats]
@@ -132,7 +197,7 @@ class SessionKnn:
             i = index.get(item)
             if i is not None:
                 known.append(i)
-                posting.append(b.baskets_of(i)[-SAMPLE:])
+                posting.append(b.baskets_of(i, SAMPLE))
                 distance.append(n)
             if not posting:
                 vsknn.append(self.base.padded(empty, cart, known))
@@ -144,6 +209,6 @@ class SessionKnn:
             )
             vsknn.append(self.base.padded(self._votes(uniq, div), cart, known))
             age = np.maximum(now - b.basket_ts[uniq], 0.0)
-            sim = expo / np.sqrt(len(posting) * b.sizes[uniq]) * np.exp(-age / self.lambda_time)
+            sim = expo / np.sqrt(len(posting) * b.sizes_of(uniq)) * np.exp(-age / self.lambda_time)
             stan.append(self.base.padded(self._votes(uniq, sim), cart, known))
         return vsknn, stan
