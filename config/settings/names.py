@@ -60,6 +60,8 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "max_neighbors",
             "history_ttl_days",
             "max_history_items",
+            "followed_window_days",
+            "max_recent_items",
             "dedup_horizon_seconds",
             "dedup_retention_days",
             "dedup_window_seconds",
@@ -83,6 +85,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "consumable_categories",
             "repurchase_window_days",
             "popular_fallback",
+            "followed_weight",
         )
     ),
     "rules": (("max", "rules_max"), ("refresh_seconds", "rules_refresh_seconds")),

@@ -19,7 +19,10 @@ pytestmark = pytest.mark.integration
 
 # the families without a TTL: bounded by the catalogue (item and category keys; the inputs'
 # partitions)
-PERMANENT = (":p", ":c", ":h", ":x", "{g}:pop", "{g}:meta", "{g}:cat", "{g}:pos")
+PERMANENT = (
+    *(":p", ":c", ":h", ":x", "{g}:pop", "{g}:meta", "{g}:cat", "{g}:pos"),
+    *(":f", ":fr", ":fh"),  # followed-by partners: capped like the co-purchase partners
+)
 
 
 def _workload() -> list[Event]:
@@ -40,12 +43,14 @@ def test_every_key_expires_within_its_setting_or_is_bounded_by_the_catalogue(
     settings = make_settings(
         dedup_horizon_seconds=600,
         history_ttl_days=30,
+        followed_window_days=7,
         report_retention_days=10,
         cart_ttl_seconds=900,
     )
     limits = {
         ":{e:": 600,
         ":hist": 30 * 86400,
+        ":fw": 7 * 86400,  # the followed-by window
         ":cart": 900,
         ":att": 86400 * 2,  # the attribution window + a day
         ":atz": 86400 * 2,

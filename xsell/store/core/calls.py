@@ -21,6 +21,7 @@ from xsell.models.events import (
 from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import number_arg
 from xsell.store.core.carts import CART_UPDATE
+from xsell.store.core.followed import user_call
 from xsell.store.core.keys import Keys, Signal, Stream
 from xsell.store.core.lua import APPLY_PAIRS, APPLY_POPULARITY, PURCHASE_USER
 
@@ -95,6 +96,9 @@ class CallBuilder:
         if isinstance(event, PurchaseEvent):
             items = event.distinct_items()
             calls: list[Call] = []
+            follow = user_call(k, s, event)  # reads the history before PURCHASE_USER writes it
+            if follow is not None:
+                calls.append(follow)
             if event.user_id is not None:
                 calls.append(
                     (
@@ -144,7 +148,7 @@ class CallBuilder:
             return [("HSET", k.catalog, event.item_id, catalog_json(event))]
         if isinstance(event, ForgetUser):
             user = event.user_id
-            keys = (k.cart(user), k.history(user), k.latest(user), k.tune_lists(user))
+            keys = (k.cart(user), k.history(user), k.recent(user), k.latest(user), k.tune_lists(user))
             return [("DEL", *keys, *k.ledger(user))]
         if isinstance(event, FeedbackEvent):
             return []  # only its ledger and counters (xsell/store/attribution/ledger.py)

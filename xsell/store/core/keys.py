@@ -9,6 +9,8 @@ NS:{i:ITEM}:p             zset  partner -> weight               co-purchase weig
 NS:{i:ITEM}:c             zset  partner -> weight               add-to-cart co-add weight
 NS:{i:ITEM}:h             hash  L                               forward-decay landmark of p, c
 NS:{i:ITEM}:m             zset  marker -> until ms              pair guards (Cluster only)
+NS:{i:ITEM}:f, :fr        zset  later item -> weight            followed-by: first buys, rebuys
+NS:{i:ITEM}:fh            hash  L                               forward-decay landmark of :f, :fr
 NS:{g}:pop                zset  item -> weight                  decayed order count per item
 NS:{g}:meta               hash  N, L, created, version          decayed order total, landmark
 NS:{g}:cat                hash  item -> JSON                    catalogue (category, price ...)
@@ -20,6 +22,7 @@ NS:{k}:CAT:h              hash  L, N                            landmark, orders
 NS:{k}:m                  zset  marker -> until ms              category guards
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
+NS:{u:USER}:fw            zset  item -> last purchase ts        followed-by window (TTL)
 NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
 NS:{u:USER}:tune          string JSON lists                     self-tuning: last top k (TTL)
 NS:{g}:tune               hash  cases, h0.., choice             self-tuning: decayed hits
@@ -72,6 +75,15 @@ class ItemKeys:
     cart_pairs: str
     info: str
     markers: str
+    followed: str  # later first-time purchases of the item's buyers (followed-by)
+    rebuys: str  # later purchases of items the buyer had bought before
+    followed_info: str  # the landmark of followed and rebuys
+
+    def for_follow(self, first: bool) -> list[str]:
+        """KEYS of APPLY_PAIRS for one followed-by target: incremented zset, sibling, hash."""
+        if first:
+            return [self.followed, self.rebuys, self.followed_info]
+        return [self.rebuys, self.followed, self.followed_info]
 
     def for_signal(self, signal: Signal) -> list[str]:
         """KEYS of APPLY_PAIRS for one target: incremented zset first, its sibling, the hash."""
@@ -85,7 +97,9 @@ def _item_keys(ns: str, item_id: str) -> ItemKeys:
     """An item's keys; cached, since a worker builds the same hot items' keys for every event
     (~18 per add-to-cart: its cart's partners, its anchors)."""
     base = f"{ns}:{{i:{escape(item_id)}}}"
-    return ItemKeys(f"{base}:p", f"{base}:c", f"{base}:h", f"{base}:m")
+    return ItemKeys(
+        f"{base}:p", f"{base}:c", f"{base}:h", f"{base}:m", f"{base}:f", f"{base}:fr", f"{base}:fh"
+    )
 
 
 # what the worker published and measured, not what it learned: the latest suggestions
@@ -182,6 +196,10 @@ class Keys:
 
     def history(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:hist"
+
+    def recent(self, user_id: str) -> str:
+        """The user's followed-by window: item -> last purchase ts, kept for the window."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:fw"
 
     def latest(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:sug"
