@@ -125,3 +125,38 @@ def blend(
             explained[cand] = anchor
         out[cand] = (score + weight * total, best, part)
     return out, explained
+
+
+class UserWindows:
+    """Each user's followed-by window and purchase history as the store's scripts leave them
+    (FOLLOW_USER and PURCHASE_USER), replayed in Python: a bulk load writes the final state
+    directly and needs each order's follow-up on the way."""
+
+    def __init__(self, window_seconds: float, max_recent: int, max_history: int) -> None:
+        self.window_seconds = window_seconds
+        self.max_recent = max_recent
+        self.max_history = max_history
+        self.windows: dict[str, dict[str, float]] = {}
+        self._histories: dict[str, dict[str, float]] = {}
+
+    def purchase(self, user: str, items: Sequence[str], ts: float) -> FollowUp:
+        """The follow-up of ``user`` buying ``items`` at ``ts``; records the purchase."""
+        window = self.windows.setdefault(user, {})
+        history = self._histories.setdefault(user, {})
+        follow = follow_up(window, history, items, ts, self.window_seconds)
+        for item in items:  # ZADD GT: the latest ts per item
+            window[item] = max(window.get(item, ts), ts)
+            if history.get(item, ts) <= ts:  # PURCHASE_USER keeps the latest ts
+                history[item] = ts
+        for item in [i for i, t in window.items() if t < ts - self.window_seconds]:
+            del window[item]
+        _keep_newest(window, self.max_recent)
+        _keep_newest(history, self.max_history)
+        return follow
+
+
+def _keep_newest(entries: dict[str, float], cap: int) -> None:
+    """Drop the oldest entries beyond ``cap`` (ties: the lowest id first, as the scripts)."""
+    if len(entries) > cap:
+        for item, _ in sorted(entries.items(), key=lambda it: (it[1], it[0]))[: len(entries) - cap]:
+            del entries[item]

@@ -91,8 +91,9 @@ def test_half_applied_event_is_completed_not_doubled(
 
     async def go(store: Store) -> None:
         calls = store.calls.event_calls(event, 10**13)
-        assert [c[0].name for c in calls] == ["purchase_user", "apply_popularity", "apply_pairs"]
-        await store.runner.run(calls[:2])  # the pairs never got applied
+        names = ["follow_user", "purchase_user", "apply_popularity", "apply_pairs"]
+        assert [c[0].name for c in calls] == names
+        await store.runner.run(calls[:3])  # the pairs never got applied
         await store.apply([event])
         ref = make_settings()
         ref_state = await _with_store(ref, lambda s: _apply_and_dump(s, [event]))
@@ -270,7 +271,13 @@ def test_hostile_ids_stay_in_their_own_slot(make_settings: Callable[..., Setting
             keys = store.keys.item(ident)
             slots = {
                 key_slot(key.encode())
-                for key in (keys.pairs, keys.cart_pairs, keys.info, keys.markers)
+                for key in (
+                    keys.pairs,
+                    keys.cart_pairs,
+                    keys.info,
+                    keys.markers,
+                    *keys.for_follow(True),
+                )
             }
             assert len(slots) == 1, ident
             partners = set(await store.client.zrange(keys.pairs, 0, -1))
@@ -289,6 +296,7 @@ def test_hostile_ids_stay_in_their_own_slot(make_settings: Callable[..., Setting
             k.pair_guards,
             k.catalog,
             k.history("{u}:*"),
+            k.recent("{u}:*"),  # the user's followed-by window
             k.done("o", "e1"),
             *k.ledger("{u}:*"),  # the attribution ledger of the (hostile) user
             *k.day(day_of(order(1, HOSTILE, user="{u}:*").ts)),  # the report's day

@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from xsell.config.settings import Settings
+from xsell.engine.followed import with_followed
 from xsell.engine.messages import now_text, suggestion_id, suggestion_message
 from xsell.engine.self_tuning import SelfTuning, TestLists, TuningCase
 from xsell.engine.steering import Steering
@@ -48,6 +49,8 @@ def rank_params(settings: Settings) -> RankParams:
         category_backoff=settings.ranking.category_backoff,
         recency_decay=settings.ranking.recency_decay,
         popular_fallback=settings.ranking.popular_fallback,
+        followed_weight=settings.ranking.followed_weight,
+        followed_days=settings.learning.followed_window_days,
         rules=RuleParams(
             exclude_upsell=settings.ranking.exclude_upsell,
             addon_price_ratio=settings.ranking.addon_price_ratio,
@@ -272,7 +275,13 @@ class Engine:
             if self.tuner is not None and tuned
             else {}
         )
-        inputs = assemble(stats, data.popular, short, scored, params)
+        inputs = await with_followed(
+            self.store,
+            self.settings,
+            assemble(stats, data.popular, short, scored, params),
+            short,
+            params,
+        )
         per_request = with_pins(
             offerable(inputs), requests, self.steering.book if book is None else book
         )

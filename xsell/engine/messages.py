@@ -33,6 +33,13 @@ def offer_json(offer: Offer) -> dict[str, Any]:
             because["rule_id"] = b.rule_id
         if b.free_shipping_gap is not None:  # a gap filler: what the cart lacks
             because["free_shipping_gap"] = b.free_shipping_gap
+        if b.followed_by is not None:  # "share of buyers of item bought it within days"
+            f = b.followed_by
+            because["followed_by"] = {
+                "item": f.item_id,
+                "share": round(f.share, 6),
+                "days": f.days,
+            }
     return {
         "item_id": offer.item_id,
         "score": round(offer.score, 6),

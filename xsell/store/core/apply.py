@@ -75,6 +75,7 @@ class EventStore(EpochWatch):
         self.runner = Runner(client, settings)
         self.calls = CallBuilder(self.keys, settings)
         self.ledger = Attribution(self.keys, settings) if settings.feedback.attribution else None
+        self.follows = settings.learning.followed_window_days > 0
         self.epoch: str | None = None  # meta 'created' as last seen: state-loss detection
         self.duplicate_events = 0  # events found already applied, since open (metrics)
         self.state_losses = 0
@@ -139,13 +140,16 @@ class EventStore(EpochWatch):
                 cart_slots.append(i)
             elif self.calls.marks_done(new_calls):
                 marked.add(i)
-            attributed = attribution is not None and is_attributed(eff.event)
-            if attribution is not None and attributed:
+            # with followed-by on, every purchase's pairs go after the follow-ups (step 3),
+            # which need the purchase's FOLLOW_USER answer, in event order
+            hold = isinstance(eff.event, PurchaseEvent) and self.follows
+            if attribution is not None and is_attributed(eff.event):
                 ledger = attribution.ledger_call(eff.event)
                 ledger_at[i] = None if ledger is None else len(calls)
                 if ledger is not None:
                     calls.append(ledger)
-            if attributed or any(map(is_follow_user, new_calls)):
+                hold = True
+            if hold:
                 held += [c for c in new_calls if c[0] is APPLY_PAIRS]
                 new_calls = [c for c in new_calls if c[0] is not APPLY_PAIRS]
             following.update(

@@ -148,8 +148,8 @@ class CallBuilder:
             return [("HSET", k.catalog, event.item_id, catalog_json(event))]
         if isinstance(event, ForgetUser):
             user = event.user_id
-            keys = (k.cart(user), k.history(user), k.recent(user), k.latest(user), k.tune_lists(user))
-            return [("DEL", *keys, *k.ledger(user))]
+            keys = (k.cart(user), k.history(user), k.recent(user), k.latest(user))
+            return [("DEL", *keys, k.tune_lists(user), *k.ledger(user))]
         if isinstance(event, FeedbackEvent):
             return []  # only its ledger and counters (xsell/store/attribution/ledger.py)
         raise TypeError(f"unknown event {type(event).__name__}")

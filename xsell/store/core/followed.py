@@ -18,16 +18,20 @@ item bought again in that very order is no longer seen as earlier.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from xsell.config.settings import Settings
 from xsell.models.events import PurchaseEvent
-from xsell.models.followed import FollowUp
+from xsell.models.followed import FollowUp, UserWindows
 from xsell.store.backend.client import Call, Runner
 from xsell.store.backend.scripts import lua_script, number_arg
+from xsell.store.core.guards import Guards
 from xsell.store.core.keys import Keys, Stream
 from xsell.store.core.lua import APPLY_PAIRS
+
+FOLLOW_UPS_PER_ROUND_TRIP = 500  # a bulk load's follow-up calls per pipelined round trip
 
 FOLLOW_USER = lua_script(
     "follow_user",
@@ -148,6 +152,51 @@ def follow_calls(
                 )
             )
     return calls
+
+
+async def learn_follow_ups(
+    runner: Runner, keys: Keys, settings: Settings, orders: Sequence[PurchaseEvent], now_ms: int
+) -> int:
+    """The followed-by state of ``orders`` (in the given time order) as streaming them would
+    leave it, for a bulk load (which writes the histories directly): each order's follow-ups
+    through the streaming script, then the users' windows. Returns the follow-up calls."""
+    learning = settings.learning
+    if learning.followed_window_days <= 0:
+        return 0
+    windows = UserWindows(
+        window_seconds(settings), learning.max_recent_items, learning.max_history_items
+    )
+    cap, sent, calls = learning.max_items_per_order, 0, []
+    for order in orders:
+        if order.user_id is None:
+            continue
+        items = order.distinct_items()
+        follow = windows.purchase(order.user_id, items, order.ts)
+        answer = (follow.earlier, follow.rebuys)
+        calls += follow_calls(keys, settings, order, parse_follow_up(order, answer, cap), now_ms)
+        if len(calls) >= FOLLOW_UPS_PER_ROUND_TRIP:
+            sent += await _send_guarded(runner, keys, settings, calls, now_ms)
+            calls = []
+    sent += await _send_guarded(runner, keys, settings, calls, now_ms)
+    life = max(1, math.ceil(window_seconds(settings)))
+    for user, window in windows.windows.items():
+        if window:
+            key = keys.recent(user)
+            flat = [x for item, ts in window.items() for x in (number_arg(ts), item)]
+            await runner.run([("ZADD", key, *flat), ("EXPIRE", key, life)])
+    return sent
+
+
+async def _send_guarded(
+    runner: Runner, keys: Keys, settings: Settings, calls: list[Call], now_ms: int
+) -> int:
+    """Run ``calls`` with their guard markers committed (as an apply's last round trip)."""
+    if not calls:
+        return 0
+    guards = Guards(keys, settings)
+    guards.note(calls)
+    await runner.run([*calls, *guards.commit_calls({}, now_ms)])
+    return len(calls)
 
 
 def is_follow_user(call: Call) -> bool:

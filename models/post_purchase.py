@@ -1,0 +1,57 @@
+"""Post-purchase ranking: the same-basket inputs of a purchase with what buyers of its items
+bought *next* blended in (the signal: models/followed.py).
+
+Why both: right after an order, the items bought in the same basket as its items are the ones
+the customer just had the chance to buy and did not; what other buyers went on to buy within
+the following weeks is the need that comes next (a memory card after a camera). The followed-by
+share is a rate like the same-basket confidence, so the two add on one scale, the followed-by
+part weighted by ``RankParams.followed_weight`` (0 = the same-basket ranking alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from xsell.models.decay import decayed_value
+from xsell.models.followed import FollowedBy, blend, followed_scores
+from xsell.models.ranking import RankInput, RankParams
+
+# an anchor's follow-ups as stored: (landmark, [(partner, weight), ...])
+Stored = Mapping[str, tuple[float, Sequence[tuple[str, float]]]]
+
+
+def wants_followed(placement: str | None, params: RankParams) -> bool:
+    """True for a request whose offers blend in followed-by partners."""
+    return placement == "post_purchase" and params.followed_weight > 0 and params.followed_days > 0
+
+
+def followed_partners(
+    stored: Stored, anchors: Sequence[str], now: float, half_life: float
+) -> dict[str, dict[str, float]]:
+    """The anchors' follow-up weights decayed to ``now`` (as their order counts are)."""
+    out: dict[str, dict[str, float]] = {}
+    for a in anchors:
+        if a in stored:
+            landmark, pairs = stored[a]
+            out[a] = {b: decayed_value(w, landmark, now, half_life) for b, w in pairs}
+    return out
+
+
+def with_followed(
+    inp: RankInput, stored: Stored, params: RankParams, half_life: float
+) -> RankInput:
+    """``inp`` with the followed-by partners of its anchors (the bought items) added to its
+    scored candidates, and the candidates they explain best."""
+    partners = followed_partners(stored, inp.anchors, inp.now, half_life)
+    if not partners:
+        return inp
+    follow = followed_scores(inp.anchors, partners, inp.counts, inp.exclude, params.recency_decay)
+    scored, explained = blend(inp.scored or {}, follow, params.followed_weight)
+    why = {
+        cand: FollowedBy(
+            anchor, follow[cand][2], params.followed_days, partners[anchor].get(cand, 0.0)
+        )
+        for cand, anchor in explained.items()
+    }
+    return replace(inp, scored=scored, followed=why)

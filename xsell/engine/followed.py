@@ -1,0 +1,33 @@
+"""Post-purchase suggestions with followed-by partners: the engine's read of them and the blend
+(models/post_purchase.py), between assembling the inputs and reading their details."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xsell.config.settings import Settings
+from xsell.models.post_purchase import wants_followed
+from xsell.models.post_purchase import with_followed as blended
+from xsell.models.ranking import RankInput, RankParams, RankRequest
+from xsell.store import Store
+
+
+async def with_followed(
+    store: Store,
+    settings: Settings,
+    inputs: list[RankInput],
+    requests: Sequence[RankRequest],
+    params: RankParams,
+) -> list[RankInput]:
+    """The post-purchase ``inputs`` with the followed-by partners of the bought items blended
+    in; one more read (the bought items' follow-ups), only for a batch that has such requests,
+    so that their details (catalogue, the user's purchases) are read with the others'."""
+    rows = [n for n, r in enumerate(requests) if wants_followed(r.placement, params)]
+    if not rows:
+        return inputs
+    stored = await store.ranking.followed(sorted({a for n in rows for a in inputs[n].anchors}))
+    half_life = settings.learning.half_life_seconds
+    out = list(inputs)
+    for n in rows:
+        out[n] = blended(inputs[n], stored, params, half_life)
+    return out
