@@ -15,15 +15,18 @@ from dataclasses import replace
 
 from xsell.models.decay import decayed_value
 from xsell.models.followed import FollowedBy, blend, followed_scores
-from xsell.models.ranking import RankInput, RankParams
+from xsell.models.ranking import RankInput, RankParams, RankRequest
 
 # an anchor's follow-ups as stored: (landmark, [(partner, weight), ...])
 Stored = Mapping[str, tuple[float, Sequence[tuple[str, float]]]]
 
 
-def wants_followed(placement: str | None, params: RankParams) -> bool:
-    """True for a request whose offers blend in followed-by partners."""
-    return placement == "post_purchase" and params.followed_weight > 0 and params.followed_days > 0
+def wants_followed(req: RankRequest, params: RankParams) -> bool:
+    """True for a request whose offers blend in followed-by partners: a post-purchase one (unless
+    the weight is 0), or one that asks for them alone ("customers then bought")."""
+    if params.followed_days <= 0:
+        return False
+    return req.followed_only or (req.placement == "post_purchase" and params.followed_weight > 0)
 
 
 def followed_partners(
@@ -39,15 +42,18 @@ def followed_partners(
 
 
 def with_followed(
-    inp: RankInput, stored: Stored, params: RankParams, half_life: float
+    inp: RankInput, stored: Stored, params: RankParams, half_life: float, *, alone: bool = False
 ) -> RankInput:
     """``inp`` with the followed-by partners of its anchors (the bought items) added to its
-    scored candidates, and the candidates they explain best."""
+    scored candidates, and the candidates they explain best. ``alone``: the followed-by
+    partners replace the same-basket candidates (popular padding stays as the params say)."""
     partners = followed_partners(stored, inp.anchors, inp.now, half_life)
+    base = {} if alone else (inp.scored or {})
     if not partners:
-        return inp
+        return replace(inp, scored=base) if alone else inp
     follow = followed_scores(inp.anchors, partners, inp.counts, inp.exclude, params.recency_decay)
-    scored, explained = blend(inp.scored or {}, follow, params.followed_weight)
+    weight = max(params.followed_weight, 1.0) if alone else params.followed_weight
+    scored, explained = blend(base, follow, weight)
     why = {
         cand: FollowedBy(
             anchor, follow[cand][2], params.followed_days, partners[anchor].get(cand, 0.0)

@@ -85,6 +85,7 @@ class RankRequest:
     placement: str | None = None  # where it is shown: merchant rules match it (docs/rules.md)
     segment: str | None = None  # the shopper's segment, when the request names one
     fills_gap: bool = False  # a cart: a free-shipping gap filler may be offered (models/gap.py)
+    followed_only: bool = False  # "customers then bought": followed-by partners alone
 
 
 @dataclass(frozen=True, slots=True)

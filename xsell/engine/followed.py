@@ -22,12 +22,12 @@ async def with_followed(
     """The post-purchase ``inputs`` with the followed-by partners of the bought items blended
     in; one more read (the bought items' follow-ups), only for a batch that has such requests,
     so that their details (catalogue, the user's purchases) are read with the others'."""
-    rows = [n for n, r in enumerate(requests) if wants_followed(r.placement, params)]
+    rows = [n for n, r in enumerate(requests) if wants_followed(r, params)]
     if not rows:
         return inputs
     stored = await store.ranking.followed(sorted({a for n in rows for a in inputs[n].anchors}))
     half_life = settings.learning.half_life_seconds
     out = list(inputs)
     for n in rows:
-        out[n] = blended(inputs[n], stored, params, half_life)
+        out[n] = blended(inputs[n], stored, params, half_life, alone=requests[n].followed_only)
     return out
