@@ -17,6 +17,12 @@ from xsell.models.decay import decayed_value
 from xsell.models.followed import FollowedBy, blend, followed_scores
 from xsell.models.ranking import RankInput, RankParams, RankRequest
 
+ORDER_RECENCY = 1.0
+"""The recency weight among a purchase's items: an order's lines have no order of interest (the
+last line is not the latest wish, as the last add to a cart is), so every item counts alike, for
+the same-basket and the followed-by parts (Online Retail II, docs/evaluation.md#post-purchase:
+the decaying weights of a cart, over its newest 10 items, lost to an unweighted sum)."""
+
 # an anchor's follow-ups as stored: (landmark, [(partner, weight), ...])
 Stored = Mapping[str, tuple[float, Sequence[tuple[str, float]]]]
 
@@ -27,6 +33,11 @@ def wants_followed(req: RankRequest, params: RankParams) -> bool:
     if params.followed_days <= 0:
         return False
     return req.followed_only or (req.placement == "post_purchase" and params.followed_weight > 0)
+
+
+def order_params(params: RankParams) -> RankParams:
+    """The ranking of a post-purchase request: every item of the order weighs alike."""
+    return replace(params, recency_decay=ORDER_RECENCY)
 
 
 def followed_partners(

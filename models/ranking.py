@@ -86,6 +86,7 @@ class RankRequest:
     segment: str | None = None  # the shopper's segment, when the request names one
     fills_gap: bool = False  # a cart: a free-shipping gap filler may be offered (models/gap.py)
     followed_only: bool = False  # "customers then bought": followed-by partners alone
+    max_anchors: int | None = None  # anchors used, when not the settings' (a purchase's items)
 
 
 @dataclass(frozen=True, slots=True)

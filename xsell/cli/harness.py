@@ -68,6 +68,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         print(json.dumps(brep) if args.json else bundle_table(brep))
         return 0
+    if args.post_purchase:
+        with harness("eval"):
+            from xsell.evaluation.post_purchase import evaluate_post_purchase, post_purchase_table
+        prep = evaluate_post_purchase(settings, orders, name, catalog=list(stats.catalog.values()))
+        print(json.dumps(prep) if args.json else post_purchase_table(prep))
+        return 0
     rep = evaluate(
         settings,
         orders,
@@ -221,6 +227,12 @@ def add_parsers(sub: Any) -> None:
         action="store_true",
         help="bundles of 3: full and partial attach of xsell's against the anchors' "
         "(docs/evaluation.md#bundles)",
+    )
+    ev.add_argument(
+        "--post-purchase",
+        action="store_true",
+        help="3 suggestions right after a known user's order, a hit when the user's next order "
+        "(within 30 days) holds one (docs/evaluation.md#post-purchase)",
     )
     ev.add_argument("--json", action="store_true", help="print one JSON object")
     ev.set_defaults(fn=cmd_eval)
