@@ -13,6 +13,9 @@ this is their reference, and a test holds the two equal on random histories):
   made after the event, earns nothing.
 - **Once per item:** an offered item counts as accepted once, whether added then bought or
   bought straight away; its revenue (price x quantity) counts once, at its first purchase.
+- **Rules' share.** An item a merchant rule placed (its offer's ``because.rule_id``) credits
+  what it earns to its placement and also to ``rule:RULE_ID`` (same variant): the report's
+  per-rule rows, without a second way to attribute.
 - **Anonymous users** have no ledger: a purchase without a user is counted in its variant's
   orders and revenue (assigned by its order id), and attributes nothing.
 """
@@ -29,6 +32,7 @@ class Offer:
     variant: str
     accepted: bool = False
     bought: bool = False
+    rule: str | None = None  # the merchant rule that placed the item, if one did
 
 
 @dataclass
@@ -43,12 +47,20 @@ Delta = tuple[str, str, str, float]  # (placement, variant, counter, amount)
 
 
 def record(
-    ledger: Ledger, suggestion: str, ts: float, placement: str, variant: str, items: list[str]
+    ledger: Ledger,
+    suggestion: str,
+    ts: float,
+    placement: str,
+    variant: str,
+    items: list[str],
+    rules: dict[str, str] | None = None,
 ) -> None:
     """A suggestion published to the user: its items join the ledger (a redelivery changes
-    nothing); each becomes its item's latest offer unless a later one holds it."""
+    nothing); each becomes its item's latest offer unless a later one holds it. ``rules``:
+    item -> the rule that placed it."""
     for item in items:
-        ledger.offers.setdefault((suggestion, item), Offer(ts, placement, variant))
+        rule = (rules or {}).get(item)
+        ledger.offers.setdefault((suggestion, item), Offer(ts, placement, variant, rule=rule))
         held = ledger.latest.get(item)
         if held is None or held == suggestion or ledger.offers[(held, item)].ts <= ts:
             ledger.latest[item] = suggestion
@@ -76,7 +88,15 @@ def on_add(
     if offer is None or offer.accepted:
         return []
     offer.accepted = True
-    return [(offer.placement, offer.variant, "accepted", 1.0)]
+    return earned(offer, "accepted", 1.0)
+
+
+def earned(offer: Offer, counter: str, amount: float) -> list[Delta]:
+    """What an offer earns, in its placement, and in its rule's row when a rule placed it."""
+    out: list[Delta] = [(offer.placement, offer.variant, counter, amount)]
+    if offer.rule:
+        out.append((f"rule:{offer.rule}", offer.variant, counter, amount))
+    return out
 
 
 def on_buy(
@@ -89,8 +109,8 @@ def on_buy(
     out: list[Delta] = []
     if not offer.accepted:
         offer.accepted = True
-        out.append((offer.placement, offer.variant, "accepted", 1.0))
+        out += earned(offer, "accepted", 1.0)
     if not offer.bought:
         offer.bought = True
-        out.append((offer.placement, offer.variant, "attributed_revenue", revenue))
+        out += earned(offer, "attributed_revenue", revenue)
     return out

@@ -29,6 +29,7 @@ from xsell.models.events import CatalogItem
 from xsell.models.followed import FollowedBy
 from xsell.models.gap import FreeShipping, cart_total, fills, shipping_gap
 from xsell.models.rules import RuleParams, is_available, is_upsell, owned, within_addon_price
+from xsell.models.segments import Segment
 from xsell.models.similarity import SIMILARITIES
 
 
@@ -49,6 +50,7 @@ class Because:
     rule_id: str | None = None  # the merchant rule that placed the offer (models/steering.py)
     free_shipping_gap: float | None = None  # set on a gap filler (models/gap.py)
     followed_by: FollowedBy | None = None  # a post-purchase follow-up (models/followed.py)
+    co_viewed: float | None = None  # set when co-views, not purchases, brought it (coview.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +106,15 @@ class RankInput:
     now: float
     scored: Mapping[str, tuple[float, str, float]] | None = None  # score_candidates, if known
     fills_gap: bool = False  # the request's: its cart items' catalogue entries are read too
+    segment: Segment | None = None  # the user's (models/segments.py); None: no user
     by_category: Mapping[str, Because] = field(default_factory=dict)
     """candidates that their best anchor's category, not the anchor's own co-purchases,
     brought in: "often bought with <category>" (models/categories.py)"""
     followed: Mapping[str, FollowedBy] = field(default_factory=dict)
     """post-purchase candidates that what buyers of an anchor bought next explains best"""
+    co_viewed: Mapping[str, tuple[str, float]] = field(default_factory=dict)
+    """the product page's co-view partners: partner -> (the item, co-view count), most
+    co-viewed first; they fill in after the co-purchase evidence (models/coview.py)"""
 
 
 NO_ANCHOR = ""  # the best anchor of a candidate that only the popularity prior scored

@@ -50,6 +50,8 @@ def test_the_scripts_follow_the_reference(
                     items = rng.sample(ITEMS, rng.randint(1, 3))
                     placement, variant = rng.choice(["cart", "post_purchase"]), rng.choice("ab")
                     offer_ts = ts - rng.choice([0, 0, 50])  # sometimes dated a bit earlier
+                    # some items placed by a merchant rule: credited to it too
+                    rules = {i: rng.choice(["r1", "r2"]) for i in items if rng.random() < 0.4}
                     await store.runner.run(
                         [
                             (
@@ -62,12 +64,12 @@ def test_the_scripts_follow_the_reference(
                                     variant,
                                     number_arg(WINDOW),
                                     str(settings.feedback.attribution_ledger_max_entries),
-                                    *items,
+                                    *[x for i in items for x in (i, rules.get(i, ""))],
                                 ],
                             )
                         ]
                     )
-                    record(ledger, sid, offer_ts, placement, variant, items)
+                    record(ledger, sid, offer_ts, placement, variant, items, rules)
                     suggestions.append(sid)
                     continue
                 item = rng.choice(ITEMS)

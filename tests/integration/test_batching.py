@@ -193,7 +193,10 @@ def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
             "user_id": "u1",
             "placement": "cart",
             "variant": "control",
-            "items": [{"item_id": i} for i in rng.sample("abcdef", 3)],
+            "items": [  # a and c placed by a merchant rule: credited to it too
+                {"item_id": i, "because": {"rule_id": "r7"} if i in "ac" else None}
+                for i in rng.sample("abcdef", 3)
+            ],
         }
         for k in range(6)
     ]
@@ -227,6 +230,7 @@ def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
             pa, pb = json.loads(singles[0])["pid"], json.loads(answers[0])["pid"]
             assert [x.replace(pb, pa) for x in answers] == singles
             assert any('"accepted"' in s for s in singles)
+            assert any('"rule:r7"' in s for s in singles)
             left, right = await raw_state(a), await raw_state(b)
             same = json.loads(json.dumps(_stripped(right, batched)).replace(pb, pa))
             assert _stripped(left, one) == same

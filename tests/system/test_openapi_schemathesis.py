@@ -150,6 +150,7 @@ def test_a_public_key_with_a_user_token_is_refused_where_the_document_says(
         ("GET", "/v1/rules"),
         ("GET", "/v1/rules/{rule_id}"),
         ("DELETE", "/v1/rules/{rule_id}"),
+        ("GET", "/v1/users/{user_id}/recommendations"),  # the support console's: secret
     }
     with_body = {
         ("POST", "/v1/rules"),

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from xsell.models.ranking import Offer
+from xsell.models.segments import Segment
 from xsell.store import Stream
 
 
@@ -40,6 +41,8 @@ def offer_json(offer: Offer) -> dict[str, Any]:
                 "share": round(f.share, 6),
                 "days": f.days,
             }
+        if b.co_viewed is not None:  # co-views brought it (models/coview.py)
+            because["co_viewed"] = round(b.co_viewed, 6)
     return {
         "item_id": offer.item_id,
         "score": round(offer.score, 6),
@@ -62,8 +65,10 @@ def suggestion_message(
     created_at: str,
     variant: str,
     rules_version: int = 0,
+    segment: Segment | None = None,
 ) -> dict[str, Any]:
-    """A suggestion message of the contract (docs/contract.md), for the topic or the API."""
+    """A suggestion message of the contract (docs/contract.md), for the topic or the API.
+    ``segment``: the user's (models/segments.py); null without a user or where not read."""
     return {
         "suggestion_id": sid,
         "user_id": user_id,
@@ -73,4 +78,5 @@ def suggestion_message(
         "created_at": created_at,
         "variant": variant,
         "rules_version": rules_version,
+        "segment": None if segment is None else segment.as_json(),
     }

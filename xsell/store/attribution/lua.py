@@ -6,7 +6,8 @@ A user's ledger lives in the user's slot: hash ``NS:{u:USER}:att`` and zset ``NS
 
 - ``o\\0ITEM`` -> the suggestion that last offered ITEM;
 - ``x\\0SUGGESTION\\0ITEM`` -> ``ts|placement|variant|flags`` (flags: ``a`` accepted, ``b``
-  bought), one per offered item;
+  bought), one per offered item, then ``|RULE`` when a merchant rule placed the item (its
+  ``because.rule_id``): what the offer earns is credited to the placement and to ``rule:RULE``;
 - ``s\\0SUGGESTION`` -> ``ts|placement|variant`` (what feedback needs);
 - ``f\\0TYPE\\0SUGGESTION\\0ITEM`` -> 1: that feedback was counted (repeats count once);
 - ``e\\0EVENT`` -> the JSON of what the event earned (returned again on a redelivery, so the
@@ -58,6 +59,12 @@ local function pseudonym(seed)
   end
   return pid
 end
+-- an offer's record: 'ts|placement|variant|' (no flags yet), then '|rule' when a merchant rule
+-- placed the item (a record without a rule is as it was before rules were recorded)
+local function offered(meta, rule)
+  if rule == nil or rule == '' then return meta .. '|' end
+  return meta .. '||' .. rule
+end
 local function hget(field) return redis.call('HGET', att, field) end
 local function hset(field, value) redis.call('HSET', att, field, value) end
 -- Credits one line of an attributed event (item, the explicit suggestion id or '', revenue) to
@@ -83,16 +90,25 @@ local function credit(get, set, item, explicit, revenue, ts, window, kind, delta
   if not rec then return end
   local p = split(rec)
   local flags = p[4] or ''
+  local rule = p[5] or ''
   local now = flags
+  -- what the offer earned goes to its placement, and to 'rule:ID' when a rule placed it
+  local function earn(counter, amount)
+    deltas[#deltas + 1] = {p[2], p[3], counter, amount}
+    if rule ~= '' then deltas[#deltas + 1] = {'rule:' .. rule, p[3], counter, amount} end
+  end
   if not string.find(flags, 'a', 1, true) then
     now = now .. 'a'
-    deltas[#deltas + 1] = {p[2], p[3], 'accepted', 1}
+    earn('accepted', 1)
   end
   if kind == 'buy' and not string.find(flags, 'b', 1, true) then
     now = now .. 'b'
-    deltas[#deltas + 1] = {p[2], p[3], 'attributed_revenue', revenue}
+    earn('attributed_revenue', revenue)
   end
-  if now ~= flags then set(field, p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. now) end
+  if now ~= flags then
+    local kept = rule ~= '' and ('|' .. rule) or ''
+    set(field, p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. now .. kept)
+  end
 end
 local function expire(window)
   redis.call('EXPIRE', att, math.ceil(window) + 86400)
@@ -111,7 +127,8 @@ ATTRIBUTE = lua_script(
 -- else to the item's latest offer if within the window; each (suggestion, item) is accepted
 -- once and
 -- bought once. A redelivered event returns what it earned the first time.
--- returns: JSON {pid, deltas: [[placement, variant, counter, amount], ...]}.
+-- returns: JSON {pid, deltas: [[placement, variant, counter, amount], ...]} (an offer a rule
+-- placed adds its deltas again under placement 'rule:ID').
 local eid, ts, window, kind = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local memo = redis.call('HGET', att, 'e' .. SEP .. eid)
 if memo then return memo end

@@ -7,6 +7,7 @@ key                       type                                  what
 ========================  ====================================  ===============================
 NS:{i:ITEM}:p             zset  partner -> weight               co-purchase weight (decayed)
 NS:{i:ITEM}:c             zset  partner -> weight               add-to-cart co-add weight
+NS:{i:ITEM}:v             zset  partner -> count                co-view count (views.py)
 NS:{i:ITEM}:h             hash  L                               forward-decay landmark of p, c
 NS:{i:ITEM}:m             zset  marker -> until ms              pair guards (Cluster only)
 NS:{i:ITEM}:f, :fr        zset  later item -> weight            followed-by: first buys, rebuys
@@ -23,6 +24,11 @@ NS:{k}:m                  zset  marker -> until ms              category guards
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
 NS:{u:USER}:fw            zset  item -> last purchase ts        followed-by window (TTL)
+NS:{u:USER}:view          zset  item -> last view ts            recently viewed (TTL, views.py)
+NS:{u:USER}:seg           hash  o, s, b, a:NAME                 segment: orders, spend, bucket
+NS:{u:USER}:m             zset  marker -> until ms              segment guards (the user's)
+NS:{g}:spend              hash  bucket -> shoppers              spend histogram (segments)
+NS:{g}:ms                 zset  marker -> until ms              its moves' guards (Cluster only)
 NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
 NS:{u:USER}:tune          string JSON lists                     self-tuning: last top k (TTL)
 NS:{g}:tune               hash  cases, h0.., choice             self-tuning: decayed hits
@@ -58,10 +64,11 @@ class Stream(enum.StrEnum):
 
 
 class Signal(enum.StrEnum):
-    """The two co-occurrence signals of an item (the suffix of its pair zset)."""
+    """The co-occurrence signals of an item (the suffix of its pair zset)."""
 
     PURCHASE = "p"  # bought in one order
     CO_ADD = "c"  # added to one cart
+    CO_VIEW = "v"  # viewed by one user within the co-view window (xsell/store/core/views.py)
 
 
 def escape(ident: str) -> str:
@@ -75,6 +82,7 @@ class ItemKeys:
     cart_pairs: str
     info: str
     markers: str
+    view_pairs: str
     followed: str  # later first-time purchases of the item's buyers (followed-by)
     rebuys: str  # later purchases of items the buyer had bought before
     followed_info: str  # the landmark of followed and rebuys
@@ -86,9 +94,13 @@ class ItemKeys:
         return [self.rebuys, self.followed, self.followed_info]
 
     def for_signal(self, signal: Signal) -> list[str]:
-        """KEYS of APPLY_PAIRS for one target: incremented zset first, its sibling, the hash."""
+        """KEYS of APPLY_PAIRS for one target: incremented zset first, its sibling, the hash.
+        Co-view counts do not decay (their calls pass half-life 0), so nothing ever rescales
+        them and they need no sibling: the zset stands in for its own."""
         if signal == Signal.PURCHASE:
             return [self.pairs, self.cart_pairs, self.info]
+        if signal == Signal.CO_VIEW:
+            return [self.view_pairs, self.view_pairs, self.info]
         return [self.cart_pairs, self.pairs, self.info]
 
 
@@ -98,7 +110,8 @@ def _item_keys(ns: str, item_id: str) -> ItemKeys:
     (~18 per add-to-cart: its cart's partners, its anchors)."""
     base = f"{ns}:{{i:{escape(item_id)}}}"
     return ItemKeys(
-        f"{base}:p", f"{base}:c", f"{base}:h", f"{base}:m", f"{base}:f", f"{base}:fr", f"{base}:fh"
+        *(f"{base}:p", f"{base}:c", f"{base}:h", f"{base}:m", f"{base}:v"),
+        *(f"{base}:f", f"{base}:fr", f"{base}:fh"),
     )
 
 
@@ -117,7 +130,7 @@ NOTIFY_USER_SUFFIXES = (":np", ":nh", ":nr", ":nl")
 
 
 # idempotency bookkeeping of the {g} slot: guard markers and input positions (guards.py)
-BOOKKEEPING_SUFFIXES = (":m", ":mp", ":pos")
+BOOKKEEPING_SUFFIXES = (":m", ":mp", ":ms", ":pos")
 
 
 def is_bookkeeping(key: str) -> bool:
@@ -200,6 +213,29 @@ class Keys:
     def recent(self, user_id: str) -> str:
         """The user's followed-by window: item -> last purchase ts, kept for the window."""
         return f"{self.ns}:{{u:{escape(user_id)}}}:fw"
+
+    def views(self, user_id: str) -> str:
+        """The user's recently viewed items: item -> its last view ts (views.py)."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:view"
+
+    def segment(self, user_id: str) -> str:
+        """The user's segment counters and profile attributes (xsell/store/core/segments.py)."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:seg"
+
+    def user_markers(self, user_id: str) -> str:
+        """The guard markers of the user's segment counters (bookkeeping: ``:m``)."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:m"
+
+    @property
+    def spend_histogram(self) -> str:
+        """Shoppers per total-spend bucket (models/segments.py), one count per shopper."""
+        return f"{self.ns}:{{g}}:spend"
+
+    @property
+    def spend_markers(self) -> str:
+        """Redis Cluster: the guard markers of the spend histogram's moves (a single Redis
+        moves it inside the user's segment script, guarded by the user's markers)."""
+        return f"{self.ns}:{{g}}:ms"
 
     def latest(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:sug"
