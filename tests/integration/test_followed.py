@@ -135,3 +135,28 @@ def test_off_when_the_window_is_zero(make_settings: Callable[..., Settings]) -> 
         assert await store.client.exists(k.recent("u1"), k.item("a").followed) == 0
 
     run(_with_store(settings, go))
+
+
+def test_the_state_oracle_expects_the_streamed_follow_ups(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """xsell chaos and the outage runs compare every model key with BatchTruth: it replays the
+    follow-ups and windows the scripts leave (first purchases, rebuys, caps)."""
+    from xsell.verify.state_oracle import BatchTruth
+
+    settings = make_settings(followed_window_days=30, max_items_per_order=3)
+    orders = [
+        _order(n, f"u{n % 4}", T0 + n * DAY / 2, *[f"i{(n * 7 + j) % 9}" for j in range(n % 5)])
+        for n in range(1, 60)
+    ]
+
+    async def go(store: Store) -> None:
+        for lo in range(0, len(orders), 7):
+            await store.apply(orders[lo : lo + 7])
+        truth = BatchTruth(orders, settings.learning.max_items_per_order)
+        assert any(s.endswith(":f") for s in truth.suffixes())
+        assert any(s.endswith(":fr") for s in truth.suffixes())
+        diff = await truth.compare(store)
+        assert diff.total == 0, diff.examples
+
+    run(_with_store(settings, go))
