@@ -88,7 +88,7 @@ def popular_size(params: RankParams, requests: Sequence[RankRequest]) -> int:
 
 def capped(requests: Sequence[RankRequest], max_anchors: int) -> list[RankRequest]:
     """The requests with their ``max_anchors`` newest anchors (the ranking's anchor cap)."""
-    return [replace(r, anchors=list(r.anchors[:max_anchors])) for r in requests]
+    return [replace(r, anchors=list(r.anchors[: r.max_anchors or max_anchors])) for r in requests]
 
 
 def batch_stats(data: RankingData, half_life: float) -> BatchStats:

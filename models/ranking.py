@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from xsell.models.events import CatalogItem
+from xsell.models.followed import FollowedBy
 from xsell.models.gap import FreeShipping, cart_total, fills, shipping_gap
 from xsell.models.rules import RuleParams, is_available, is_upsell, owned, within_addon_price
 from xsell.models.segments import Segment
@@ -48,6 +49,7 @@ class Because:
     category: str | None = None  # set when the anchor's category, not the anchor, explains it
     rule_id: str | None = None  # the merchant rule that placed the offer (models/steering.py)
     free_shipping_gap: float | None = None  # set on a gap filler (models/gap.py)
+    followed_by: FollowedBy | None = None  # a post-purchase follow-up (models/followed.py)
     co_viewed: float | None = None  # set when co-views, not purchases, brought it (coview.py)
 
 
@@ -70,6 +72,8 @@ class RankParams:
     category_backoff: float = 0.0  # scale of models/categories.own_weight(): 0 = off
     rules: RuleParams = field(default_factory=RuleParams)
     free_shipping: FreeShipping | None = None  # the gap filler's rule (models/gap.py); None = off
+    followed_weight: float = 0.0  # post-purchase: followed-by shares' weight (models/followed.py)
+    followed_days: int = 0  # the followed-by window, for the explanation; 0 = off
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,8 @@ class RankRequest:
     placement: str | None = None  # where it is shown: merchant rules match it (docs/rules.md)
     segment: str | None = None  # the shopper's segment, when the request names one
     fills_gap: bool = False  # a cart: a free-shipping gap filler may be offered (models/gap.py)
+    followed_only: bool = False  # "customers then bought": followed-by partners alone
+    max_anchors: int | None = None  # anchors used, when not the settings' (a purchase's items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +110,8 @@ class RankInput:
     by_category: Mapping[str, Because] = field(default_factory=dict)
     """candidates that their best anchor's category, not the anchor's own co-purchases,
     brought in: "often bought with <category>" (models/categories.py)"""
+    followed: Mapping[str, FollowedBy] = field(default_factory=dict)
+    """post-purchase candidates that what buyers of an anchor bought next explains best"""
     co_viewed: Mapping[str, tuple[str, float]] = field(default_factory=dict)
     """the product page's co-view partners: partner -> (the item, co-view count), most
     co-viewed first; they fill in after the co-purchase evidence (models/coview.py)"""
@@ -221,6 +229,8 @@ def rank(inp: RankInput, params: RankParams) -> list[Offer]:
         if kind == "upsell" and rules.exclude_upsell:
             continue
         because = inp.by_category.get(cand) or _because(anchor, cand, inp)
+        if cand in inp.followed:
+            because = replace(_because(anchor, cand, inp), followed_by=inp.followed[cand])
         offers.append(Offer(cand, score, kind, because))
         chosen.add(cand)
     if params.popular_fallback:

@@ -43,6 +43,16 @@ class LearningSettings(Group):
     max_history_items: int = Field(
         2000, ge=10, le=100_000, description="A purchase history keeps the newest N items."
     )
+    followed_window_days: int = Field(
+        30,
+        ge=0,
+        le=365,
+        description="Followed-by: a purchase counts after the user's orders of this many days "
+        "before; 0 = off.",
+    )
+    max_recent_items: int = Field(
+        200, ge=1, le=10_000, description="Followed-by: a user's window keeps the newest N items."
+    )
     dedup_horizon_seconds: int = Field(
         3 * 86400,
         ge=1,
@@ -101,6 +111,12 @@ class RankingSettings(Group):
     consumable_categories: tuple[str, ...] = Field((), description="Re-suggest after window.")
     repurchase_window_days: float = Field(30.0, ge=0, description="For consumable categories.")
     popular_fallback: bool = Field(True, description="Pad with popular items, kind=popular.")
+    followed_weight: float = Field(
+        1.0,
+        ge=0,
+        description="Post-purchase: weight of followed-by shares beside same-basket scores; "
+        "0 = off.",
+    )
 
     @field_validator("consumable_categories", mode="before")
     @classmethod

@@ -64,6 +64,8 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "co_view_window_seconds",
             "history_ttl_days",
             "max_history_items",
+            "followed_window_days",
+            "max_recent_items",
             "dedup_horizon_seconds",
             "dedup_retention_days",
             "dedup_window_seconds",
@@ -87,6 +89,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "consumable_categories",
             "repurchase_window_days",
             "popular_fallback",
+            "followed_weight",
         )
     ),
     "rules": (("max", "rules_max"), ("refresh_seconds", "rules_refresh_seconds")),

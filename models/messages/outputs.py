@@ -73,6 +73,19 @@ def utc_time(description: str) -> Any:
     )
 
 
+class FollowedBy(BaseModel):
+    """share of the buyers of item bought the offered item within days after it."""
+
+    item: Text = Field(description="The item bought (one of the trigger's items).")
+    share: float = Field(
+        ge=0,
+        le=1,
+        description="Decayed first purchases of the offered item within days after an order of "
+        "item, by the same customer / decayed orders holding item (guests' orders included).",
+    )
+    days: int = Field(ge=1, description="The window (XSELL_FOLLOWED_WINDOW_DAYS).")
+
+
 class Because(BaseModel):
     """Why: the trigger or cart item that contributed most."""
 
@@ -102,6 +115,11 @@ class Because(BaseModel):
         gt=0,
         description="Only on a gap_filler: what the cart lacks for free shipping "
         "(XSELL_FREE_SHIPPING_THRESHOLD - the cart's total of catalogue prices).",
+    )
+    followed_by: FollowedBy | None = Field(
+        None,
+        description="Only on a post_purchase suggestion, when what buyers of an earlier "
+        "purchase bought next explains the offer best (item_id is then that purchase).",
     )
     co_viewed: float | None = Field(
         None,

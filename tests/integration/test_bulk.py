@@ -98,6 +98,9 @@ def test_bulk_keeps_the_true_top_partners(make_settings: Callable[..., Settings]
             want, got = await _state(full), await _state(pruned)
             cut = 0
             for key, partners in want.items():
+                if key.endswith((":f", ":fr")):  # followed-by: streamed, pruned while it goes
+                    assert len(got[key]) <= 8 + 8 // 4 and set(got[key]) <= set(partners)
+                    continue
                 if not key.endswith(":p"):
                     assert got[key] == partners
                     continue

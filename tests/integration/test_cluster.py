@@ -244,10 +244,12 @@ def test_bulk_backfill_on_the_cluster_equals_single_redis(
     single = apply_and_dump(make_settings(half_life_days=30), load)
     clustered = apply_and_dump(on_cluster(cluster, half_life_days=30), load)
     assert len(single) > 800  # item zsets and hashes, histories, done markers
-    # no pair scripts ran: no item markers (the segment scripts' user markers are on both)
-    assert not any(k.startswith(":{i:") and k.endswith(":m") for k in clustered)
+    # the only pair scripts a bulk load runs are the followed-by follow-ups' (guarded by the
+    # pair guards on a single Redis, by the target's markers on a cluster; the segment
+    # scripts' user markers are on both)
+    assert pair_guard_markers(clustered) == pair_guard_markers(single)
     assert sum(1 for k in single if ":{e:o:" in k) == len(work.orders)
-    assert without_spend_moves(clustered) == single
+    assert without_pair_guards(without_spend_moves(clustered)) == without_pair_guards(single)
 
 
 def test_views_on_the_cluster_equal_single_redis(

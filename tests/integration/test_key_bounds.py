@@ -30,6 +30,9 @@ PERMANENT = (
     "{g}:cat",
     "{g}:pos",
     "{g}:spend",
+    ":f",  # followed-by partners: capped like the co-purchase partners
+    ":fr",
+    ":fh",
 )
 
 
@@ -52,6 +55,7 @@ def test_every_key_expires_within_its_setting_or_is_bounded_by_the_catalogue(
     settings = make_settings(
         dedup_horizon_seconds=600,
         history_ttl_days=30,
+        followed_window_days=7,
         report_retention_days=10,
         cart_ttl_seconds=900,
         views_ttl_seconds=1200,
@@ -59,6 +63,7 @@ def test_every_key_expires_within_its_setting_or_is_bounded_by_the_catalogue(
     limits = {
         ":{e:": 600,
         ":hist": 30 * 86400,
+        ":fw": 7 * 86400,  # the followed-by window
         ":seg": 30 * 86400,  # the segment counters live as long as the history
         ":cart": 900,
         ":view": 1200,

@@ -291,3 +291,37 @@ def test_replay_through_kafka_leaves_the_backfill_state(pipeline: Pipeline, tmp_
         {k[strip:]: v for k, v in replayed.items()}
     )
     assert len(replayed) > 100
+
+
+def test_a_post_purchase_suggestion_offers_what_buyers_bought_next(pipeline: Pipeline) -> None:
+    """Followed-by: two of phone-1's four buyers bought bag-1 within days after it (never in
+    the same basket), so a buyer of phone-1 is offered bag-1 first, explained as a follow-up."""
+    bus = Bus(pipeline.settings)
+    day, t0 = 86400.0, 1_700_000_000.0
+    try:
+        for item in CATALOG:
+            bus.send("catalog", item["item_id"], {"type": "item", **item})
+        wait_until(lambda: catalogue_size(pipeline.settings) == len(CATALOG), what="catalogue")
+        orders = [
+            purchase(1, ["phone-1"], user="u2", ts=t0),
+            purchase(2, ["phone-1"], user="u3", ts=t0),
+            purchase(3, ["phone-1", "case-1"], ts=t0),  # a guest: same basket
+            purchase(4, ["bag-1"], user="u2", ts=t0 + day),
+            purchase(5, ["bag-1"], user="u3", ts=t0 + 2 * day),
+        ]
+        for order in orders:
+            bus.send("orders", order["user_id"], order)
+        wait_until(lambda: meta(pipeline, "N") == str(len(orders)), what="orders applied")
+        bus.collect("suggestions", len(orders))
+        bus.send("orders", "u5", purchase(6, ["phone-1"], user="u5", ts=t0 + 3 * day))
+        (post,) = bus.collect("suggestions", 1)
+        assert post["placement"] == "post_purchase"
+        first = post["items"][0]
+        assert first["item_id"] == "bag-1" and first["kind"] == "cross_sell"
+        # 2 follow-ups of phone-1's 4 orders (u5's own included: it is applied first)
+        assert first["because"]["item_id"] == "phone-1"
+        assert first["because"]["followed_by"] == {"item": "phone-1", "share": 0.5, "days": 30}
+        case = next(i for i in post["items"] if i["item_id"] == "case-1")
+        assert "followed_by" not in case["because"]  # a same-basket partner stays one
+    finally:
+        bus.close()

@@ -92,12 +92,13 @@ def test_half_applied_event_is_completed_not_doubled(
     async def go(store: Store) -> None:
         calls = store.calls.event_calls(event, 10**13)
         assert [c[0].name for c in calls] == [
+            "follow_user",
             "purchase_user",
             "segment_order",
             "apply_popularity",
             "apply_pairs",
         ]
-        await store.runner.run(calls[:3])  # the pairs never got applied
+        await store.runner.run(calls[:4])  # the pairs never got applied
         await store.apply([event])
         ref = make_settings()
         ref_state = await _with_store(ref, lambda s: _apply_and_dump(s, [event]))
@@ -275,7 +276,13 @@ def test_hostile_ids_stay_in_their_own_slot(make_settings: Callable[..., Setting
             keys = store.keys.item(ident)
             slots = {
                 key_slot(key.encode())
-                for key in (keys.pairs, keys.cart_pairs, keys.info, keys.markers)
+                for key in (
+                    keys.pairs,
+                    keys.cart_pairs,
+                    keys.info,
+                    keys.markers,
+                    *keys.for_follow(True),
+                )
             }
             assert len(slots) == 1, ident
             partners = set(await store.client.zrange(keys.pairs, 0, -1))
@@ -294,6 +301,7 @@ def test_hostile_ids_stay_in_their_own_slot(make_settings: Callable[..., Setting
             k.pair_guards,
             k.catalog,
             k.history("{u}:*"),
+            k.recent("{u}:*"),  # the user's followed-by window
             k.segment("{u}:*"),  # the user's segment counters and their guard markers
             k.user_markers("{u}:*"),
             k.spend_histogram,

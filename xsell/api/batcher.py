@@ -35,6 +35,7 @@ class RankQuery:
     placement: str | None = None  # merchant rules match it (docs/rules.md)
     segment: str | None = None  # the shopper's segment, when the request names one
     fills_gap: bool = False  # a cart: the free-shipping gap filler may apply (models/gap.py)
+    followed_only: bool = False  # "customers then bought": followed-by partners alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,7 @@ class RankBatcher:
                 q.placement,
                 q.segment,
                 fills_gap=q.fills_gap,
+                followed_only=q.followed_only,
             )
             for q in queries
         ]

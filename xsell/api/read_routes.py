@@ -137,11 +137,52 @@ async def complements(
         Query(description="The shopper's segment, which merchant rules may name (docs/rules.md)."),
     ] = None,
 ) -> Response:
+    return await _product_page(rt, item_id, user, k, segment, followed_only=False)
+
+
+@router.get(
+    "/v1/items/{item_id}/followed-by",
+    response_model=OffersOut,
+    responses=ERRORS,
+    summary="Product page: what customers bought next, within the followed-by window",
+)
+async def followed_by(
+    rt: Runtime,
+    access: Caller,
+    item_id: Annotated[str, Path(description="An id (1..128 printable characters).")],
+    user: QueryUser,
+    k: Annotated[int | None, Query(description="At most XSELL_MAX_SUGGESTIONS.")] = None,
+    segment: Annotated[
+        str | None,
+        Query(description="The shopper's segment, which merchant rules may name (docs/rules.md)."),
+    ] = None,
+) -> Response:
+    return await _product_page(rt, item_id, user, k, segment, followed_only=True)
+
+
+async def _product_page(
+    rt: ApiRuntime,
+    item_id: str,
+    user: str | None,
+    k: int | None,
+    segment: str | None,
+    *,
+    followed_only: bool,
+) -> Response:
+    """A product page's offers: complements, or (``followed_only``) what buyers of the item
+    bought next (xsell/models/post_purchase.py)."""
     item = checked_id(item_id, "item_id", rt)
     seg = None if segment is None else checked_id(segment, "segment", rt)
     variant = rt.variant(user)
     query = RankQuery(
-        (item,), frozenset({item}), user, checked_k(k, rt), variant, "product_page", seg
+        (item,),
+        frozenset({item}),
+        user,
+        checked_k(k, rt),
+        variant,
+        "product_page",
+        seg,
+        followed_only=followed_only,
     )
     ranked = await rt.rank(query)
     trigger = {"type": "product_view", "event_id": None, "item_ids": [item]}

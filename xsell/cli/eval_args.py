@@ -33,6 +33,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
         )
         print(json.dumps(brep) if args.json else bundle_table(brep))
         return 0
+    if args.post_purchase:
+        with harness("eval"):
+            from xsell.evaluation.post_purchase import evaluate_post_purchase, post_purchase_table
+        prep = evaluate_post_purchase(settings, orders, name, catalog=list(stats.catalog.values()))
+        print(json.dumps(prep) if args.json else post_purchase_table(prep))
+        return 0
     if args.promote_share:
         with harness("eval"):
             from xsell.evaluation.promote import evaluate_promote, promote_table
@@ -125,6 +131,12 @@ def add_eval_parser(sub: Any) -> None:
         default=None,
         help="the curve's min_score_ratio values, comma-separated (default "
         "0,0.05,0.1,0.25,0.3,0.35,0.4,0.5; 0, the rule's default, is always measured)",
+    )
+    ev.add_argument(
+        "--post-purchase",
+        action="store_true",
+        help="3 suggestions right after a known user's order, a hit when the user's next order "
+        "(within 30 days) holds one (docs/evaluation.md#post-purchase)",
     )
     ev.add_argument(
         "--train-only",

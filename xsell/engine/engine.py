@@ -12,6 +12,7 @@ from typing import Any
 
 from xsell.config.settings import Settings
 from xsell.engine.coviews import read_co_views
+from xsell.engine.followed import score_by_placement, with_followed
 from xsell.engine.messages import now_text, suggestion_id, suggestion_message
 from xsell.engine.params import rank_params, segment_params, variant_params
 from xsell.engine.self_tuning import SelfTuning, TestLists, TuningCase
@@ -32,7 +33,6 @@ from xsell.models.inputs import (
 from xsell.models.messages.merchant import StoredRule
 from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest
 from xsell.models.rulebook import RuleBook
-from xsell.models.scoring import score_batch
 from xsell.models.segments import Segment, segment_of
 from xsell.models.steering import offers_with_rules, with_pins
 from xsell.store import Effect, Position, Store, Stream
@@ -48,8 +48,9 @@ def assignment_unit(event: CartEvent | PurchaseEvent) -> str:
     return str(event.user_id)
 
 
-def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
-    """The ranking request and trigger of an event that gets a suggestion, else None."""
+def _request(effect: Effect, order_anchors: int) -> tuple[RankRequest, dict[str, Any]] | None:
+    """The ranking request and trigger of an event that gets a suggestion, else None; a
+    purchase's at most ``order_anchors`` items are its anchors (the settings' pair cap)."""
     event = effect.event
     if isinstance(event, CartEvent) and event.type == "add_to_cart":
         anchors = [event.item_id, *effect.cart]
@@ -81,7 +82,12 @@ def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
             "unit": assignment_unit(event),
         }
         request = RankRequest(
-            items[::-1], frozenset(items), event.ts, event.user_id, "post_purchase"
+            items[::-1],
+            frozenset(items),
+            event.ts,
+            event.user_id,
+            "post_purchase",
+            max_anchors=min(len(items), order_anchors),
         )
         return request, {
             "trigger": trigger,
@@ -127,7 +133,8 @@ class Engine:
         """The suggestion messages of the effects that trigger one, in event order; each in
         its user's variant (the holdout's with no items). Sampled shoppers' add-to-carts are
         also self-tuning's test cases."""
-        pending = [r for r in map(_request, effects) if r is not None]
+        cap = self.settings.learning.max_items_per_order
+        pending = [r for e in effects if (r := _request(e, cap)) is not None]
         variants = [variant_of(self.experiment, meta["unit"]) for _, meta in pending]
         cases: list[TuningCase] = []
         if self.tuner is not None:
@@ -268,7 +275,7 @@ class Engine:
             u: segment_of(data.segments.get(u), data.spend_histogram, params_seg) for u in users
         }
         stats = batch_stats(data, s.learning.half_life_seconds)
-        scored = score_batch(stats, short, params, detail_size(params))
+        scored = score_by_placement(stats, short, params, detail_size(params))
         lists = (
             self.tuner.test_lists(stats, short, scored, params, tuned)
             if self.tuner is not None and tuned
@@ -276,6 +283,7 @@ class Engine:
         )
         inputs = assemble(stats, data.popular, short, scored, params)
         inputs = with_co_views(inputs, requests, co_views)
+        inputs = await with_followed(self.store, self.settings, inputs, short, params)
         per_request = with_pins(
             offerable(inputs),
             requests,

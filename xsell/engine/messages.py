@@ -34,6 +34,13 @@ def offer_json(offer: Offer) -> dict[str, Any]:
             because["rule_id"] = b.rule_id
         if b.free_shipping_gap is not None:  # a gap filler: what the cart lacks
             because["free_shipping_gap"] = b.free_shipping_gap
+        if b.followed_by is not None:  # "share of buyers of item bought it within days"
+            f = b.followed_by
+            because["followed_by"] = {
+                "item": f.item_id,
+                "share": round(f.share, 6),
+                "days": f.days,
+            }
         if b.co_viewed is not None:  # co-views brought it (models/coview.py)
             because["co_viewed"] = round(b.co_viewed, 6)
     return {

@@ -22,6 +22,8 @@ def rank_params(settings: Settings) -> RankParams:
         category_backoff=settings.ranking.category_backoff,
         recency_decay=settings.ranking.recency_decay,
         popular_fallback=settings.ranking.popular_fallback,
+        followed_weight=settings.ranking.followed_weight,
+        followed_days=settings.learning.followed_window_days,
         rules=RuleParams(
             exclude_upsell=settings.ranking.exclude_upsell,
             addon_price_ratio=settings.ranking.addon_price_ratio,

@@ -29,6 +29,7 @@ class PrivacyStore:
         return [
             k.cart(user_id),
             k.history(user_id),
+            k.recent(user_id),  # the followed-by window
             k.views(user_id),  # recently viewed items
             k.latest(user_id),
             k.tune_lists(user_id),  # self-tuning's open test cases

@@ -5,7 +5,9 @@ decay off and nothing pruned, item ``a``'s co-purchase weight with ``b`` is the 
 orders whose first ``max_items_per_order`` distinct items contain both; popularity is the
 number of orders containing an item; ``N`` the number of orders; ``T`` the latest order time;
 a user's history the latest purchase time per item; a user's segment their orders, total spend
-(hundredths) and its bucket, and the spend histogram the users per bucket. Comparisons stream
+(hundredths) and its bucket, and the spend histogram the users per bucket; the followed-by
+follow-ups (first purchases and rebuys of a user after their earlier orders within the window)
+and each user's window, replayed with :class:`xsell.models.followed.UserWindows`. Comparisons stream
 key by key (bounded memory), skipping dedup markers, done markers and the meta hash's
 bookkeeping fields (``created``, ``lost_at`` ...).
 """
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from xsell.models.events import PurchaseEvent
+from xsell.models.followed import UserWindows
 from xsell.models.segments import (
     MAX_SPEND_HUNDREDTHS,
     order_spend,
@@ -119,11 +122,43 @@ async def compare_stores(expected: Store, actual: Store) -> StateDiff:
     return diff
 
 
+def _follow(
+    keys: Keys,
+    follows: dict[str, dict[str, float]],
+    windows: UserWindows,
+    order: PurchaseEvent,
+    cap: int,
+) -> None:
+    """Count one order's follow-ups as the store does (xsell/store/core/followed.py: at most
+    ``cap`` earlier items and order items)."""
+    assert order.user_id is not None
+    follow = windows.purchase(order.user_id, order.distinct_items(), order.ts)
+    items = order.distinct_items()[:cap]
+    rebuys = set(follow.rebuys)
+    for a in follow.earlier[:cap]:
+        for b in items:
+            if b != a:
+                key = keys.item(a).rebuys if b in rebuys else keys.item(a).followed
+                row = follows.setdefault(key, {})
+                row[b] = row.get(b, 0.0) + 1.0
+
+
 class BatchTruth:
     """Expected model state of ``orders`` (module doc), keyed by key suffix."""
 
-    def __init__(self, orders: Iterable[PurchaseEvent], max_items_per_order: int) -> None:
+    def __init__(
+        self,
+        orders: Iterable[PurchaseEvent],
+        max_items_per_order: int,
+        *,
+        followed_window_days: int = 30,
+        max_recent_items: int = 200,
+        max_history_items: int = 2000,
+    ) -> None:
         keys = Keys("")
+        window = followed_window_days * 86400.0
+        windows = UserWindows(window, max_recent_items, max_history_items)
+        follows: dict[str, dict[str, float]] = {}
         vocab: dict[str, int] = {}
         codes: list[np.ndarray[Any, Any]] = []
         pop: dict[str, float] = {}
@@ -140,6 +175,8 @@ class BatchTruth:
                 mine = hist.setdefault(keys.history(order.user_id), {})
                 for item in items:
                     mine[item] = max(mine.get(item, order.ts), order.ts)
+                if followed_window_days > 0:
+                    _follow(keys, follows, windows, order, max_items_per_order)
                 n, spent = segs.get(order.user_id, (0, 0))
                 spent += spend_hundredths(order_spend(order.items))
                 segs[order.user_id] = (n + 1, min(spent, MAX_SPEND_HUNDREDTHS))
@@ -154,7 +191,10 @@ class BatchTruth:
         flat = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
         self.codes, self.counts = np.unique(flat, return_counts=True)
         self.pair_increments = int(flat.size)
-        self.values: dict[str, Any] = {keys.popularity: pop, **hist}
+        self.values: dict[str, Any] = {keys.popularity: pop, **hist, **follows}
+        for user, mine in windows.windows.items():
+            if mine:
+                self.values[keys.recent(user)] = dict(mine)
         buckets: dict[str, int] = {}
         for user, (n, spent) in segs.items():
             bucket = str(spend_bucket(spent / 100))

@@ -42,6 +42,7 @@ def test_openapi_describes_every_route_and_docs_load_nothing_from_outside(stack:
         "/v1/users/{user_id}/suggestions",
         "/v1/users/{user_id}/suggestions/stream",
         "/v1/items/{item_id}/complements",
+        "/v1/items/{item_id}/followed-by",
         "/v1/recommendations",
         "/v1/events",
         "/healthz",

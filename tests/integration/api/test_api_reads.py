@@ -133,6 +133,31 @@ def test_complements_follow_the_rules_and_the_users_cart_and_purchases(stack: Ap
     assert "case" not in mine and "screen" not in mine and mine
 
 
+def test_followed_by_offers_what_buyers_of_the_item_bought_next(stack: ApiStack) -> None:
+    later = {
+        "event_id": "buyer0-later",
+        "type": "purchase",
+        "order_id": "b0-later",
+        "user_id": "buyer0",
+        "ts": 1_700_000_000 + 2 * 86400,  # two days after buyer0's phone
+        "items": [{"item_id": "cable"}],
+    }
+    assert stack.post("/v1/events", later).status_code == 202
+    stack.wait_latest("buyer0", "buyer0-later", "post_purchase")
+    answer = stack.get("/v1/items/phone/followed-by")
+    assert answer.status_code == 200
+    msg = answer.json()
+    assert_message(msg, user=None, placement="product_page", trigger_type="product_view")
+    conforms("offers", msg)
+    first, *rest = msg["items"]
+    assert first["item_id"] == "cable" and first["kind"] == "cross_sell"
+    # one follow-up of the phone's 6 orders; the same-basket partners (case) are not offered
+    # for what they are: anything after the follow-ups is popular padding
+    assert first["because"]["followed_by"] == {"item": "phone", "share": 0.166667, "days": 30}
+    assert all(o["kind"] == "popular" for o in rest)
+    assert stack.get("/v1/items/phone/followed-by?k=0").status_code == 400
+
+
 def test_recommendations_rank_a_cart_without_changing_state(stack: ApiStack) -> None:
     before = stack.get("/v1/items/phone/complements").json()["items"]
     answer = stack.post(

@@ -44,6 +44,7 @@ from xsell.store.core.categories import (
     purchased_items,
 )
 from xsell.store.core.epoch import EpochWatch
+from xsell.store.core.followed import follow_calls, is_follow_user, parse_follow_up
 from xsell.store.core.guards import (
     Guards,
     Position,
@@ -79,6 +80,7 @@ class EventStore(EpochWatch):
         self.runner = Runner(client, settings)
         self.calls = CallBuilder(self.keys, settings)
         self.ledger = Attribution(self.keys, settings) if settings.feedback.attribution else None
+        self.follows = settings.learning.followed_window_days > 0
         self.epoch: str | None = None  # meta 'created' as last seen: state-loss detection
         self.duplicate_events = 0  # events found already applied, since open (metrics)
         self.state_losses = 0
@@ -127,6 +129,7 @@ class EventStore(EpochWatch):
         marked: set[int] = set()  # events whose pair script sets their done marker itself
         ledger_at: dict[int, int | None] = {}  # event -> its ledger call in ``calls``
         held: list[Call] = []  # a purchase's pairs, after its counters (they mark it done)
+        following: dict[int, Event] = {}  # a FOLLOW_USER call in ``calls`` -> its purchase
         for i, eff in enumerate(effects):
             if eff.duplicate:
                 if isinstance(eff.event, CartEvent) and not is_view(eff.event):
@@ -146,13 +149,21 @@ class EventStore(EpochWatch):
                 cart_slots.append(i)
             elif self.calls.marks_done(new_calls):
                 marked.add(i)
+            # with followed-by on, every purchase's pairs go after the follow-ups (step 3),
+            # which need the purchase's FOLLOW_USER answer, in event order
+            hold = isinstance(eff.event, PurchaseEvent) and self.follows
             if attribution is not None and is_attributed(eff.event):
                 ledger = attribution.ledger_call(eff.event)
                 ledger_at[i] = None if ledger is None else len(calls)
                 if ledger is not None:
                     calls.append(ledger)
+                hold = True
+            if hold:
                 held += [c for c in new_calls if c[0] is APPLY_PAIRS]
                 new_calls = [c for c in new_calls if c[0] is not APPLY_PAIRS]
+            following.update(
+                {len(calls) + n: eff.event for n, c in enumerate(new_calls) if is_follow_user(c)}
+            )
             calls.extend(new_calls)
         guards.note(calls)
         results = await run_merged(self.runner, calls)
@@ -185,7 +196,7 @@ class EventStore(EpochWatch):
         views = [(i, effects[i].event) for i in view_slots]
         co_adds += co_view_calls(self.calls, views, calls, results, marked, now_ms)
         moves = move_calls(self.keys, self.settings, calls, results, now_ms)  # cluster only
-        step3 = [*counted, *moves, *co_adds, *held]
+        step3 = [*counted, *moves, *co_adds, *self._follow_ups(following, results, now_ms), *held]
         guards.note(step3)
         await run_merged(self.runner, step3)
 
@@ -202,6 +213,19 @@ class EventStore(EpochWatch):
         )
         self.duplicate_events += sum(1 for e in effects if e.duplicate)
         return effects
+
+    def _follow_ups(
+        self, following: dict[int, Event], results: list[Any], now_ms: int
+    ) -> list[Call]:
+        """The followed-by counts of the batch's purchases, from their FOLLOW_USER answers
+        (xsell/store/core/followed.py), in event order."""
+        out: list[Call] = []
+        cap = self.settings.learning.max_items_per_order
+        for at, event in sorted(following.items()):
+            assert isinstance(event, PurchaseEvent)
+            follow = parse_follow_up(event, results[at], cap)
+            out += follow_calls(self.keys, self.settings, event, follow, now_ms)
+        return out
 
     @staticmethod
     def _count_calls(

@@ -13,7 +13,8 @@
                dedup horizon), so replaying the same orders through Kafka within it, or
                ``xsell backfill`` of the same orders at any time (the load's position,
                recorded with the seal), counts nothing twice; then the category counts,
-               through the streaming script (one call per order);
+               through the streaming script (one call per order), and the followed-by
+               follow-ups (xsell/store/core/followed.py) likewise, then the users' windows;
 4. ``seal``:   the meta hash (N, T, L, ``created``) last: from then on the state is present,
                and the next backfill streams through the scripts instead.
 
@@ -35,6 +36,7 @@ from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import number_arg
 from xsell.store.core.apply import EventStore
 from xsell.store.core.categories import learn_orders
+from xsell.store.core.followed import learn_follow_ups
 from xsell.store.core.guards import Guards
 from xsell.store.core.keys import Stream
 from xsell.store.core.lua import MARK_DONE
@@ -98,6 +100,9 @@ async def bulk_load(
     categorised = await learn_orders(
         store.runner, store.keys, store.settings, orders, int(time.time() * 1000)
     )
+    follow_ups = await learn_follow_ups(
+        store.runner, store.keys, store.settings, orders, int(time.time() * 1000)
+    )
     segmented = await learn_segments(store, orders, int(time.time() * 1000))
     meta: list[Any] = ["created", int(time.time() * 1000)]
     if counts.latest_ts is not None:
@@ -130,6 +135,7 @@ async def bulk_load(
         "pair_increments_saved": counts.pair_increments,
         "rescaled_keys": counts.rescaled_keys,
         "categorised_orders": categorised,
+        "follow_up_calls": follow_ups,
         "segmented_orders": segmented,
     }
 

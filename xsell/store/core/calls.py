@@ -22,6 +22,7 @@ from xsell.models.events import (
 from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import number_arg
 from xsell.store.core.carts import CART_UPDATE
+from xsell.store.core.followed import user_call
 from xsell.store.core.keys import Keys, Signal, Stream
 from xsell.store.core.lua import APPLY_PAIRS, APPLY_POPULARITY, PURCHASE_USER
 from xsell.store.core.segments import forget_call, order_call
@@ -101,6 +102,9 @@ class CallBuilder:
         if isinstance(event, PurchaseEvent):
             items = event.distinct_items()
             calls: list[Call] = []
+            follow = user_call(k, s, event)  # reads the history before PURCHASE_USER writes it
+            if follow is not None:
+                calls.append(follow)
             if event.user_id is not None:
                 calls.append(
                     (
@@ -155,6 +159,7 @@ class CallBuilder:
                 k.cart(user),
                 k.history(user),
                 k.views(user),
+                k.recent(user),
                 k.latest(user),
                 k.tune_lists(user),
             )

@@ -10,6 +10,8 @@ NS:{i:ITEM}:c             zset  partner -> weight               add-to-cart co-a
 NS:{i:ITEM}:v             zset  partner -> count                co-view count (views.py)
 NS:{i:ITEM}:h             hash  L                               forward-decay landmark of p, c
 NS:{i:ITEM}:m             zset  marker -> until ms              pair guards (Cluster only)
+NS:{i:ITEM}:f, :fr        zset  later item -> weight            followed-by: first buys, rebuys
+NS:{i:ITEM}:fh            hash  L                               forward-decay landmark of :f, :fr
 NS:{g}:pop                zset  item -> weight                  decayed order count per item
 NS:{g}:meta               hash  N, L, created, version          decayed order total, landmark
 NS:{g}:cat                hash  item -> JSON                    catalogue (category, price ...)
@@ -21,6 +23,7 @@ NS:{k}:CAT:h              hash  L, N                            landmark, orders
 NS:{k}:m                  zset  marker -> until ms              category guards
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
+NS:{u:USER}:fw            zset  item -> last purchase ts        followed-by window (TTL)
 NS:{u:USER}:view          zset  item -> last view ts            recently viewed (TTL, views.py)
 NS:{u:USER}:seg           hash  o, s, b, a:NAME                 segment: orders, spend, bucket
 NS:{u:USER}:m             zset  marker -> until ms              segment guards (the user's)
@@ -80,6 +83,15 @@ class ItemKeys:
     info: str
     markers: str
     view_pairs: str
+    followed: str  # later first-time purchases of the item's buyers (followed-by)
+    rebuys: str  # later purchases of items the buyer had bought before
+    followed_info: str  # the landmark of followed and rebuys
+
+    def for_follow(self, first: bool) -> list[str]:
+        """KEYS of APPLY_PAIRS for one followed-by target: incremented zset, sibling, hash."""
+        if first:
+            return [self.followed, self.rebuys, self.followed_info]
+        return [self.rebuys, self.followed, self.followed_info]
 
     def for_signal(self, signal: Signal) -> list[str]:
         """KEYS of APPLY_PAIRS for one target: incremented zset first, its sibling, the hash.
@@ -97,7 +109,10 @@ def _item_keys(ns: str, item_id: str) -> ItemKeys:
     """An item's keys; cached, since a worker builds the same hot items' keys for every event
     (~18 per add-to-cart: its cart's partners, its anchors)."""
     base = f"{ns}:{{i:{escape(item_id)}}}"
-    return ItemKeys(f"{base}:p", f"{base}:c", f"{base}:h", f"{base}:m", f"{base}:v")
+    return ItemKeys(
+        *(f"{base}:p", f"{base}:c", f"{base}:h", f"{base}:m", f"{base}:v"),
+        *(f"{base}:f", f"{base}:fr", f"{base}:fh"),
+    )
 
 
 # what the worker published and measured, not what it learned: the latest suggestions
@@ -194,6 +209,10 @@ class Keys:
 
     def history(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:hist"
+
+    def recent(self, user_id: str) -> str:
+        """The user's followed-by window: item -> last purchase ts, kept for the window."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:fw"
 
     def views(self, user_id: str) -> str:
         """The user's recently viewed items: item -> its last view ts (views.py)."""

@@ -24,6 +24,7 @@ from xsell.models.inputs import AnchorData, Parsed, RankingData
 from xsell.store.backend.client import Call, Runner
 from xsell.store.core.apply import EventStore
 from xsell.store.core.categories import catalog_read, category_of_json, read_categories
+from xsell.store.core.followed import read_followed
 from xsell.store.core.keys import Keys, Signal
 from xsell.store.core.lua import READ_ITEM, READ_ITEMS
 from xsell.store.core.segments import parse_segments, segment_reads
@@ -157,6 +158,13 @@ class RankingReads:
             segments=segments,
             spend_histogram=histogram,
         )
+
+    async def followed(
+        self, anchors: Sequence[str]
+    ) -> dict[str, tuple[float, list[tuple[str, float]]]]:
+        """The anchors' top first-time follow-ups as stored (landmark, [(item, weight)]), for
+        post-purchase ranking (xsell/store/core/followed.py); one round trip."""
+        return await read_followed(self._runner, self._keys, anchors, self._per_anchor)
 
     async def _order_counts(self, items: list[str]) -> list[float]:
         if not items:
