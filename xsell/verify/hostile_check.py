@@ -26,9 +26,12 @@ from xsell.streams.handler import BatchHandler, Output, Record
 from xsell.verify.hostile_cases import Case
 
 SUFFIXES: dict[str, set[str | None]] = {
-    "i": {"p", "c", "h", "m", "v"},  # v: co-view counts (xsell/store/core/views.py)
-    "u": {"cart", "hist", "view", "sug", "att", "atz"},
-    "g": {"pop", "meta", "cat", "m", "mp", "pos"},  # guards and positions: core/guards.py
+    # v: co-view counts (core/views.py); f, fr, fh: followed-by (core/followed.py)
+    "i": {"p", "c", "h", "m", "v", "f", "fr", "fh"},
+    # fw: followed-by window; seg, m: segment counters and their guards (core/segments.py)
+    "u": {"cart", "hist", "view", "sug", "att", "atz", "fw", "seg", "m"},
+    # guards and positions: core/guards.py; spend, ms: the spend histogram and its guards
+    "g": {"pop", "meta", "cat", "m", "mp", "pos", "spend", "ms"},
     "r": {"c", "u", "m"},  # a day's aggregates (xsell/store/attribution/ledger.py)
     "t": {None},  # a minute's worker figures
 }
