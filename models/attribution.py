@@ -13,6 +13,12 @@ this is their reference, and a test holds the two equal on random histories):
   made after the event, earns nothing.
 - **Once per item:** an offered item counts as accepted once, whether added then bought or
   bought straight away; its revenue (price x quantity) counts once, at its first purchase.
+- **Cannibalization:** an add-to-cart that accepts an offer remembers the offer's trigger items
+  (the items the suggestion answered); if one of them then leaves the cart (remove_from_cart)
+  before the user's next purchase and within the window of the offer, the acceptance counts
+  ``cannibalized``, once. Why: the
+  shopper swapped the item that prompted the offer for the offered one, so the acceptance
+  added nothing to the basket; a purchase in between means both were bought.
 - **Anonymous users** have no ledger: a purchase without a user is counted in its variant's
   orders and revenue (assigned by its order id), and attributes nothing.
 """
@@ -29,6 +35,7 @@ class Offer:
     variant: str
     accepted: bool = False
     bought: bool = False
+    cannibalized: bool = False
 
 
 @dataclass
@@ -37,16 +44,28 @@ class Ledger:
 
     offers: dict[tuple[str, str], Offer] = field(default_factory=dict)  # (suggestion, item)
     latest: dict[str, str] = field(default_factory=dict)  # item -> suggestion of its last offer
+    triggers: dict[str, list[str]] = field(default_factory=dict)  # suggestion -> trigger items
+    # trigger item -> the offers accepted by an add while it was their trigger, with the epoch
+    kept: dict[str, list[tuple[tuple[str, str], int]]] = field(default_factory=dict)
+    epoch: int = 0  # purchases so far: a purchase ends the cart
 
 
 Delta = tuple[str, str, str, float]  # (placement, variant, counter, amount)
 
 
 def record(
-    ledger: Ledger, suggestion: str, ts: float, placement: str, variant: str, items: list[str]
+    ledger: Ledger,
+    suggestion: str,
+    ts: float,
+    placement: str,
+    variant: str,
+    items: list[str],
+    triggers: list[str] | None = None,
 ) -> None:
     """A suggestion published to the user: its items join the ledger (a redelivery changes
     nothing); each becomes its item's latest offer unless a later one holds it."""
+    if items and triggers:
+        ledger.triggers.setdefault(suggestion, list(triggers))
     for item in items:
         ledger.offers.setdefault((suggestion, item), Offer(ts, placement, variant))
         held = ledger.latest.get(item)
@@ -76,7 +95,35 @@ def on_add(
     if offer is None or offer.accepted:
         return []
     offer.accepted = True
+    key = next(k for k, o in ledger.offers.items() if o is offer)
+    for trigger in ledger.triggers.get(key[0], []):
+        kept = ledger.kept.setdefault(trigger, [])
+        if trigger != item and len(kept) < MAX_KEPT:
+            kept.append((key, ledger.epoch))
     return [(offer.placement, offer.variant, "accepted", 1.0)]
+
+
+MAX_KEPT = 100  # acceptances kept per trigger item (a bound on the ledger's field)
+
+
+def on_remove(ledger: Ledger, item: str, ts: float, window: float) -> list[Delta]:
+    """A remove-from-cart: the acceptances kept under ``item`` since the last purchase, of
+    offers made within the window, are cannibalized (each once); the item's list is emptied."""
+    out: list[Delta] = []
+    for key, epoch in ledger.kept.pop(item, []):
+        offer = ledger.offers.get(key)
+        if offer is None or epoch != ledger.epoch or ts - offer.ts > window:
+            continue
+        if not offer.cannibalized:
+            offer.cannibalized = True
+            out.append((offer.placement, offer.variant, "cannibalized", 1.0))
+    return out
+
+
+def on_purchase(ledger: Ledger) -> None:
+    """After a purchase's lines (on_buy): what was accepted before can no longer be
+    cannibalized."""
+    ledger.epoch += 1
 
 
 def on_buy(

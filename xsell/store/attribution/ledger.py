@@ -21,6 +21,7 @@ from typing import Any, TypeGuard
 from xsell.config.settings import Settings
 from xsell.models.events import CartEvent, FeedbackEvent, PurchaseEvent
 from xsell.models.experiments import variant_of
+from xsell.store.attribution.bundles import bundle_lines
 from xsell.store.attribution.lua import ATTRIBUTE, COUNT, FEEDBACK
 from xsell.store.attribution.offers_lua import RECORD_OFFERS_MANY
 from xsell.store.backend.client import Call, Runner
@@ -33,10 +34,17 @@ DAY_SECONDS = 86400
 
 
 def is_attributed(event: Any) -> TypeGuard[CartEvent | PurchaseEvent | FeedbackEvent]:
-    """Events that feed the attribution and the report: add-to-carts, purchases, feedback."""
-    return isinstance(event, PurchaseEvent | FeedbackEvent) or (
-        isinstance(event, CartEvent) and event.type == "add_to_cart"
-    )
+    """Events that feed the attribution and the report: cart events (an add accepts offers, a
+    remove may cannibalize an acceptance), purchases, feedback."""
+    return isinstance(event, PurchaseEvent | FeedbackEvent | CartEvent)
+
+
+def trigger_arg(message: dict[str, Any]) -> str:
+    """A message's trigger items for the ledger (JSON; '' when none): an offer accepted by an
+    add-to-cart is cannibalized when one of them then leaves the cart."""
+    trigger = message.get("trigger") or {}
+    items = [str(i) for i in trigger.get("item_ids") or ()]
+    return json.dumps(items) if items else ""
 
 
 def day_of(ts: float) -> int:
@@ -101,13 +109,14 @@ class Attribution:
                 ],
             )
         if isinstance(event, CartEvent):
-            if event.type != "add_to_cart":
-                return None
-            lines = [event.item_id, event.suggestion_id or "", "0"]
+            if event.type == "remove_from_cart":
+                kind, lines = "remove", [event.item_id, "", "0"]
+            else:
+                kind, lines = "add", [event.item_id, event.suggestion_id or "", "0"]
             return (
                 ATTRIBUTE,
                 self.keys.ledger(event.user_id),
-                [event.event_id, number_arg(event.ts), w, "add", *lines],
+                [event.event_id, number_arg(event.ts), w, kind, *lines],
             )
         if event.user_id is None:
             return None
@@ -123,6 +132,11 @@ class Attribution:
             x
             for item, amount in revenue.items()
             for x in (item, explicit.get(item, ""), number_arg(amount))
+        ]
+        triples += [
+            x
+            for bid, whole, amount in bundle_lines(event)
+            for x in (SEP + bid, "1" if whole else "0", number_arg(amount))
         ]
         return (
             ATTRIBUTE,
@@ -197,6 +211,7 @@ class Attribution:
                     number_arg(ts),
                     message["placement"],
                     message["variant"],
+                    trigger_arg(message),
                     str(len(items)),
                     *items,
                 ]
