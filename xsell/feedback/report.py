@@ -219,7 +219,9 @@ VARIANT_COLUMNS = ("orders", "revenue", "aov", "aov_low", "aov_high", "users", "
 def table(rep: dict[str, Any]) -> str:
     """The report for people: the offers per placement and variant, then each variant's
     orders once (the rows of the JSON repeat them per placement), then the comparisons."""
-    offers = [[r["placement"], r["variant"], *(r[h] for h in OFFER_COLUMNS)] for r in rep["rows"]]
+    offers = [
+        [r["placement"], r["variant"], *(r.get(h) for h in OFFER_COLUMNS)] for r in rep["rows"]
+    ]
     variants = [[name, *(v[h] for h in VARIANT_COLUMNS)] for name, v in rep["variants"].items()]
     lines = [
         f"report of {len(rep['days'])} day(s), experiment {rep['experiment']}",
@@ -230,12 +232,16 @@ def table(rep: dict[str, Any]) -> str:
         "orders per variant (aov_low .. aov_high: the 95% interval of the AOV):",
         *aligned(("variant", *VARIANT_COLUMNS), variants, "  "),
     ]
-    bundles = [[name, *(b[h] for h in BUNDLE_COLUMNS)] for name, b in rep["bundles"].items()]
-    lines += [
-        "",
-        "bundles per variant (full: orders holding the whole bundle shown; control: none shown):",
-        *aligned(("variant", *BUNDLE_COLUMNS), bundles, "  "),
+    bundles = [
+        [name, *(b[h] for h in BUNDLE_COLUMNS)] for name, b in rep.get("bundles", {}).items()
     ]
+    if bundles:
+        lines += [
+            "",
+            "bundles per variant (full: orders holding the whole bundle shown; control: none "
+            "shown):",
+            *aligned(("variant", *BUNDLE_COLUMNS), bundles, "  "),
+        ]
     if rep["comparisons"]:
         lines += ["", "against the control group:"]
     for c in rep["comparisons"]:
