@@ -181,6 +181,11 @@ def test_a_carts_events_in_one_call_answer_and_write_as_one_by_one(
     run(go())
 
 
+def _pid(answer: str) -> str | None:
+    """The pseudonym in a ledger answer (a remove that earned nothing has none)."""
+    return json.loads(answer).get("pid")
+
+
 def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
     make_settings: Callable[..., Settings],
 ) -> None:
@@ -241,7 +246,7 @@ def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
             assert len(merged) == 1
             answers = await run_merged(b.runner, calls)
             # the pseudonym hashes the ledger's key, which holds the namespace
-            pa, pb = json.loads(singles[0])["pid"], json.loads(answers[0])["pid"]
+            pa, pb = (next(p for p in map(_pid, got) if p) for got in (singles, answers))
             assert [x.replace(pb, pa) for x in answers] == singles
             for counter in ("accepted", "cannibalized", "bundle_full", "bundle_partial"):
                 assert any(f'"{counter}"' in s for s in singles), counter

@@ -96,17 +96,21 @@ for e, ev in ipairs(events) do
       line(get, set, age, ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ts, w, kind, deltas)
     end
     if kind == 'buy' then purchased(get, set) end
-    local pid = get('pid')
-    if not pid then
-      pid = redis.sha1hex(att .. SEP .. eid)
-      set('pid', pid)
+    if kind == 'remove' and #deltas == 0 then
+      answers[e] = cjson.encode({deltas = deltas})
+    else
+      local pid = get('pid')
+      if not pid then
+        pid = redis.sha1hex(att .. SEP .. eid)
+        set('pid', pid)
+      end
+      local out = cjson.encode({pid = pid, deltas = deltas})
+      set('e' .. SEP .. eid, out)
+      ages[#ages + 1] = ts
+      ages[#ages + 1] = 'e' .. SEP .. eid
+      window = w
+      answers[e] = out
     end
-    local out = cjson.encode({pid = pid, deltas = deltas})
-    set('e' .. SEP .. eid, out)
-    ages[#ages + 1] = ts
-    ages[#ages + 1] = 'e' .. SEP .. eid
-    window = w
-    answers[e] = out
   end
 end
 local flat = {}

@@ -201,7 +201,7 @@ ATTRIBUTE = lua_script(
 -- one before the next purchase counts the acceptance cannibalized, once.
 -- A redelivered event returns what it earned the first time.
 -- returns: JSON {pid, deltas: [[placement, variant, counter, amount], ...]}; placement '' is
--- a counter of the variant (bundles).
+-- a counter of the variant (bundles); a 'remove' that earned nothing: {deltas: {}} only.
 local eid, ts, window, kind = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local memo = redis.call('HGET', att, 'e' .. SEP .. eid)
 if memo then return memo end
@@ -211,6 +211,8 @@ for i = 5, #ARGV, 3 do
   line(hget, hset, age, ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ts, window, kind, deltas)
 end
 if kind == 'buy' then purchased(hget, hset) end
+-- a remove that cannibalized nothing earned nothing: no memo, pseudonym or lifetime to write
+if kind == 'remove' and #deltas == 0 then return cjson.encode({deltas = deltas}) end
 local out = cjson.encode({pid = pseudonym(eid), deltas = deltas})
 put('e' .. SEP .. eid, out, ts)
 expire(window)
