@@ -140,6 +140,7 @@ return {
   id: box.getAttribute('data-bundle-id'),
   items: [...box.querySelectorAll('li.xsell-bundle-item')].map(e => e.getAttribute('data-item-id')),
   price: (box.querySelector('.xsell-bundle-price') || {}).textContent,
+  button: (box.querySelector('button.xsell-add-bundle') || {}).textContent,
   cart: [...document.querySelectorAll('#cart-items li.cart-item')].map(e => ({
     id: e.getAttribute('data-item-id'), bundle: e.getAttribute('data-bundle-id'),
     price: e.querySelector('.price').textContent})),
@@ -178,17 +179,17 @@ def test_buy_all_three_on_the_product_page_fills_the_cart_and_the_order_carries_
         WebDriverWait(browser, 5, poll_frequency=0.1).until(
             lambda b: b.execute_script(BUNDLE_SCRIPT, "#xsell-bundle-product")["id"]
         )
-        shown = browser.execute_script(BUNDLE_SCRIPT, "#xsell-bundle-product")
+        box = browser.execute_script(BUNDLE_SCRIPT, "#xsell-bundle-product")
         answer = httpx.get(  # the same bundle, asked as the page's visitor
             f"{demo['api']}/v1/items/{phone}/bundle?user_id={config['user']}",
             headers={"Authorization": f"Bearer {config['key']}", "X-User-Token": config["token"]},
             timeout=10,
         ).json()
-        assert shown["id"] == answer["bundle_id"] and len(shown["items"]) == 3
-        assert shown["items"] == [i["item_id"] for i in answer["items"]] and phone in shown["items"]
+        assert box["id"] == answer["bundle_id"] and len(box["items"]) == 3
+        assert box["items"] == [i["item_id"] for i in answer["items"]] and phone in box["items"]
         saved = round(answer["list_price"] - answer["bundle_price"], 2)
         assert saved > 0
-        assert shown["price"] == f"Buy all 3 for ${answer['bundle_price']:.2f} (save ${saved:.2f})"
+        assert box["price"] == f"Buy all 3 for ${answer['bundle_price']:.2f} (save ${saved:.2f})"
         browser.find_element(
             By.CSS_SELECTOR, "#xsell-bundle-product button.xsell-add-bundle"
         ).click()
@@ -199,12 +200,16 @@ def test_buy_all_three_on_the_product_page_fills_the_cart_and_the_order_carries_
             lambda b: b.execute_script(BUNDLE_SCRIPT, "#xsell-bundle-cart")["id"]
         )
         state = browser.execute_script(BUNDLE_SCRIPT, "#xsell-bundle-cart")
-        assert [line["id"] for line in state["cart"]] == shown["items"]
+        assert [line["id"] for line in state["cart"]] == box["items"]
         assert {line["bundle"] for line in state["cart"]} == {answer["bundle_id"]}
         factor = answer["bundle_price"] / answer["list_price"]
         for line in state["cart"]:  # each line at its share of the bundle price
             assert line["price"] == f"${round(catalog[line['id']]['price'] * factor, 2):.2f}"
         assert state["id"] == answer["bundle_id"]  # the phone's bundle: the cart's first item
+        assert state["button"] == "In your cart"  # the shop holds all three, in the bundle
+        WebDriverWait(browser, 5, poll_frequency=0.1).until(  # the offers after the three
+            lambda b: shown(b) and not {o["id"] for o in shown(b)} & set(box["items"])
+        )
         shot = tmp_path / "demo-bundle.png"
         browser.execute_script("window.scrollTo(0, 0)")
         browser.save_screenshot(str(shot))

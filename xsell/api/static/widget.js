@@ -23,8 +23,11 @@
  * data-bundle-target (default #xsell-bundle): its items, "Buy all 3 for $X (save $Y)" and a
  * button that calls onAdd(itemId, message) for every item, message.bundle_id set (the shop's
  * order lines should carry it: the report counts the bundles orders carry). A page may call
- * window.xsellWidget.showBundle(itemId, target) itself (the cart's main item). Prices are
- * shown with xsellConfig.formatPrice(number) if set, else "$" and two decimals.
+ * window.xsellWidget.showBundle(itemId, target) itself (the cart's main item; again when the
+ * cart changes: one request per item and page). Prices are shown with
+ * xsellConfig.formatPrice(number) if set, else "$" and two decimals; xsellConfig.inCart(itemId,
+ * bundle), if set, tells whether an item is in the cart as part of that bundle: when all are,
+ * the button says so and is disabled.
  */
 (function () {
   "use strict";
@@ -170,6 +173,11 @@
     if (cfg().onAdd) {  // each item through the shop's own add, with the bundle's id
       var button = el("button", "xsell-add xsell-add-bundle",
         "Add all " + bundle.items.length + " to cart");
+      var inCart = cfg().inCart;
+      if (inCart && bundle.items.every(function (i) { return inCart(i.item_id, bundle); })) {
+        button.textContent = "In your cart";  // the shop says it holds the whole bundle
+        button.disabled = true;
+      }
       button.addEventListener("click", function () {
         var message = { bundle_id: bundle.bundle_id, suggestion_id: null, placement: "bundle",
                         user_id: bundle.user_id, bundle: bundle };

@@ -72,8 +72,12 @@
       list.appendChild(line);
     });
     document.getElementById("checkout").disabled = !cart.length;
-    // "Buy all 3" of the cart's main item (its first)
+    // "Buy all 3" of the cart's main item (its first), and the viewed product's again
     if (window.xsellWidget) { window.xsellWidget.showBundle(cart[0] || "", "#xsell-bundle-cart"); }
+    var viewed = document.getElementById("product").getAttribute("data-item-id");
+    if (viewed && window.xsellWidget) {
+      window.xsellWidget.showBundle(viewed, "#xsell-bundle-product");
+    }
   }
 
   // the product page: the item, its add button and its bundle
@@ -162,6 +166,9 @@
   window.xsellConfig = {
     itemName: name,
     itemPrice: function (id) { return money(byId[id] && byId[id].price); },
+    inCart: function (id, bundle) {
+      return cart.indexOf(id) >= 0 && bundleOf[id] === bundle.bundle_id;
+    },
     onAdd: function (id, message) {
       addToCart(id, message && message.suggestion_id, message && message.bundle);
     }
