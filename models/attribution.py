@@ -13,12 +13,15 @@ this is their reference, and a test holds the two equal on random histories):
   made after the event, earns nothing.
 - **Once per item:** an offered item counts as accepted once, whether added then bought or
   bought straight away; its revenue (price x quantity) counts once, at its first purchase.
+- **Rules' share.** An item a merchant rule placed (its offer's ``because.rule_id``) credits
+  what it earns to its placement and also to ``rule:RULE_ID`` (same variant): the report's
+  per-rule rows, without a second way to attribute.
 - **Cannibalization:** an add-to-cart that accepts an offer remembers the offer's trigger items
   (the items the suggestion answered); if one of them then leaves the cart (remove_from_cart)
   before the user's next purchase and within the window of the offer, the acceptance counts
-  ``cannibalized``, once. Why: the
-  shopper swapped the item that prompted the offer for the offered one, so the acceptance
-  added nothing to the basket; a purchase in between means both were bought.
+  ``cannibalized``, once (in the rule's row too). Why: the shopper swapped the item that
+  prompted the offer for the offered one, so the acceptance added nothing to the basket; a
+  purchase in between means both were bought.
 - **Anonymous users** have no ledger: a purchase without a user is counted in its variant's
   orders and revenue (assigned by its order id), and attributes nothing.
 """
@@ -35,6 +38,7 @@ class Offer:
     variant: str
     accepted: bool = False
     bought: bool = False
+    rule: str | None = None  # the merchant rule that placed the item, if one did
     cannibalized: bool = False
 
 
@@ -60,14 +64,17 @@ def record(
     placement: str,
     variant: str,
     items: list[str],
+    rules: dict[str, str] | None = None,
     triggers: list[str] | None = None,
 ) -> None:
     """A suggestion published to the user: its items join the ledger (a redelivery changes
-    nothing); each becomes its item's latest offer unless a later one holds it."""
+    nothing); each becomes its item's latest offer unless a later one holds it. ``rules``:
+    item -> the rule that placed it; ``triggers``: the items the suggestion answered."""
     if items and triggers:
         ledger.triggers.setdefault(suggestion, list(triggers))
     for item in items:
-        ledger.offers.setdefault((suggestion, item), Offer(ts, placement, variant))
+        rule = (rules or {}).get(item)
+        ledger.offers.setdefault((suggestion, item), Offer(ts, placement, variant, rule=rule))
         held = ledger.latest.get(item)
         if held is None or held == suggestion or ledger.offers[(held, item)].ts <= ts:
             ledger.latest[item] = suggestion
@@ -100,7 +107,15 @@ def on_add(
         kept = ledger.kept.setdefault(trigger, [])
         if trigger != item and len(kept) < MAX_KEPT:
             kept.append((key, ledger.epoch))
-    return [(offer.placement, offer.variant, "accepted", 1.0)]
+    return earned(offer, "accepted", 1.0)
+
+
+def earned(offer: Offer, counter: str, amount: float) -> list[Delta]:
+    """What an offer earns, in its placement, and in its rule's row when a rule placed it."""
+    out: list[Delta] = [(offer.placement, offer.variant, counter, amount)]
+    if offer.rule:
+        out.append((f"rule:{offer.rule}", offer.variant, counter, amount))
+    return out
 
 
 MAX_KEPT = 100  # acceptances kept per trigger item (a bound on the ledger's field)
@@ -116,7 +131,7 @@ def on_remove(ledger: Ledger, item: str, ts: float, window: float) -> list[Delta
             continue
         if not offer.cannibalized:
             offer.cannibalized = True
-            out.append((offer.placement, offer.variant, "cannibalized", 1.0))
+            out += earned(offer, "cannibalized", 1.0)
     return out
 
 
@@ -136,8 +151,8 @@ def on_buy(
     out: list[Delta] = []
     if not offer.accepted:
         offer.accepted = True
-        out.append((offer.placement, offer.variant, "accepted", 1.0))
+        out += earned(offer, "accepted", 1.0)
     if not offer.bought:
         offer.bought = True
-        out.append((offer.placement, offer.variant, "attributed_revenue", revenue))
+        out += earned(offer, "attributed_revenue", revenue)
     return out

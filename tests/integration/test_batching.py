@@ -202,7 +202,10 @@ def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
             "placement": "cart",
             "variant": "control",
             "trigger": {"item_ids": rng.sample("abcdefg", rng.choice([1, 2]))},
-            "items": [{"item_id": i} for i in rng.sample("abcdef", 3)],
+            "items": [  # a and c placed by a merchant rule: credited to it too
+                {"item_id": i, "because": {"rule_id": "r7"} if i in "ac" else None}
+                for i in rng.sample("abcdef", 3)
+            ],
         }
         for k in range(6)
     ]
@@ -250,6 +253,7 @@ def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
             assert [x.replace(pb, pa) for x in answers] == singles
             for counter in ("accepted", "cannibalized", "bundle_full", "bundle_partial"):
                 assert any(f'"{counter}"' in s for s in singles), counter
+            assert any('"rule:r7"' in s for s in singles)
             left, right = await raw_state(a), await raw_state(b)
             same = json.loads(json.dumps(_stripped(right, batched)).replace(pb, pa))
             assert _stripped(left, one) == same

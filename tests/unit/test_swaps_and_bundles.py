@@ -16,7 +16,7 @@ SWAP = [("cart", "a", "cannibalized", 1.0)]
 
 def test_a_trigger_removed_after_an_acceptance_is_a_swap_once() -> None:
     ledger = Ledger()
-    record(ledger, "s1", 100, "cart", "a", ["case", "charger"], ["phone"])
+    record(ledger, "s1", 100, "cart", "a", ["case", "charger"], triggers=["phone"])
     on_add(ledger, "case", None, 110, DAY)
     on_add(ledger, "charger", None, 115, DAY)
     assert on_remove(ledger, "case", 118, DAY) == []  # not a trigger
@@ -27,20 +27,20 @@ def test_a_trigger_removed_after_an_acceptance_is_a_swap_once() -> None:
 
 def test_a_purchase_in_between_or_an_old_offer_is_no_swap() -> None:
     ledger = Ledger()
-    record(ledger, "s1", 100, "cart", "a", ["case"], ["phone"])
+    record(ledger, "s1", 100, "cart", "a", ["case"], triggers=["phone"])
     on_add(ledger, "case", None, 110, DAY)
     on_buy(ledger, "case", None, 20.0, 130, DAY)
     on_purchase(ledger)
     assert on_remove(ledger, "phone", 140, DAY) == []  # both were bought
     ledger = Ledger()
-    record(ledger, "s1", 100, "cart", "a", ["case"], ["phone"])
+    record(ledger, "s1", 100, "cart", "a", ["case"], triggers=["phone"])
     on_add(ledger, "case", None, 110, DAY)
     assert on_remove(ledger, "phone", 100 + DAY + 1, DAY) == []  # beyond the offer's window
 
 
 def test_an_acceptance_by_a_purchase_or_of_the_trigger_itself_is_kept_for_nothing() -> None:
     ledger = Ledger()
-    record(ledger, "s1", 100, "cart", "a", ["case", "phone"], ["phone"])
+    record(ledger, "s1", 100, "cart", "a", ["case", "phone"], triggers=["phone"])
     on_buy(ledger, "case", None, 20.0, 110, DAY)  # accepted by buying it: no cart to leave
     on_add(ledger, "phone", None, 111, DAY)  # the trigger offered again and added
     assert on_remove(ledger, "phone", 120, DAY) == []

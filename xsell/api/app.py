@@ -27,6 +27,7 @@ from xsell.api import (
     openapi,
     ops_routes,
     read_routes,
+    rules_console,
     rules_routes,
 )
 from xsell.api.guard import redact_access_logs
@@ -72,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(rules_routes.router)
     app.include_router(ops_routes.router)
     app.include_router(dashboard.router)
+    app.include_router(rules_console.router)
     app.mount("/docs-assets", StaticFiles(directory=_swagger_dir()), name="docs-assets")
     errors.install(app)
     openapi.install(app, settings)

@@ -41,6 +41,7 @@ ASSETS = {
     "dashboard.js": ("dashboard.js", "application/javascript"),
     "dashboard.css": ("dashboard.css", "text/css"),
     "favicon.svg": ("favicon.svg", "image/svg+xml"),
+    "rules.js": ("rules.js", "application/javascript"),
 }
 
 
@@ -50,7 +51,8 @@ def session_of(cookie: str | None) -> str | None:
     return cookie if cookie is not None and SESSION_VALUE.fullmatch(cookie) else None
 
 
-async def _signed_in(request: Request, rt: ApiRuntime) -> bool:
+async def signed_in(request: Request, rt: ApiRuntime) -> bool:
+    """Whether the request carries a live dashboard session (or the API is open)."""
     if rt.auth.open:
         return True
     session = session_of(request.cookies.get(COOKIE))
@@ -60,20 +62,20 @@ async def _signed_in(request: Request, rt: ApiRuntime) -> bool:
     return owner is not None and owner in {key_id(k) for k in rt.auth.secret_keys}
 
 
-def _page(name: str) -> str:
+def page(name: str) -> str:
     return STATIC.joinpath(name).read_text()
 
 
 def _login_page(message: str, status: int, headers: dict[str, str] | None = None) -> HTMLResponse:
-    page = _page("login.html").replace("{message}", message)
-    return HTMLResponse(page, status_code=status, headers=headers)
+    text = page("login.html").replace("{message}", message)
+    return HTMLResponse(text, status_code=status, headers=headers)
 
 
 @router.get("/dashboard", include_in_schema=False)
 async def dashboard(request: Request) -> Response:
-    if not await _signed_in(request, runtime(request)):
+    if not await signed_in(request, runtime(request)):
         return RedirectResponse("/dashboard/login", status_code=303)
-    return HTMLResponse(_page("dashboard.html"), headers={"cache-control": "no-store"})
+    return HTMLResponse(page("dashboard.html"), headers={"cache-control": "no-store"})
 
 
 @router.get("/dashboard/login", include_in_schema=False)
@@ -140,7 +142,7 @@ async def asset(name: str) -> Response:
 @router.get("/dashboard/data.json", include_in_schema=False)
 async def data(request: Request) -> Response:
     rt = runtime(request)
-    if not await _signed_in(request, rt):
+    if not await signed_in(request, rt):
         raise HTTPException(401, "sign in at /dashboard/login")
     return JSONResponse(await dashboard_data(rt))
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Path
 from xsell.api.batcher import RankQuery
 from xsell.api.deps import Runtime, SecretCaller, checked_id, checked_k
 from xsell.api.errors import BAD_INPUT, FORBIDDEN, NO_KEY, NOT_FOUND, UNAVAILABLE, Responses
+from xsell.api.runtime import ApiRuntime
 from xsell.engine import offer_json
 from xsell.models.messages.merchant import (
     Preview,
@@ -40,6 +41,11 @@ def _missing(rule_id: str) -> HTTPException:
     summary="Create a merchant rule (400 past XSELL_RULES_MAX)",
 )
 async def create_rule(rt: Runtime, _: SecretCaller, rule: Rule) -> RuleCreated:
+    return await create(rt, rule)
+
+
+async def create(rt: ApiRuntime, rule: Rule) -> RuleCreated:
+    """Save a new rule (400 past XSELL_RULES_MAX); the console's route too."""
     try:
         rule_id, version = await rt.redis(rt.store.rules.add(rule))
     except RulesFull as exc:
@@ -54,6 +60,11 @@ async def create_rule(rt: Runtime, _: SecretCaller, rule: Rule) -> RuleCreated:
     summary="Every merchant rule, with the rules' version",
 )
 async def list_rules(rt: Runtime, _: SecretCaller) -> RuleList:
+    return await listing(rt)
+
+
+async def listing(rt: ApiRuntime) -> RuleList:
+    """Every rule with the version; the console's route too."""
     rules = await rt.redis(rt.store.rules.read())
     return RuleList(version=rules.version, rules=list(rules.rules))
 
@@ -91,6 +102,11 @@ async def put_rule(rt: Runtime, _: SecretCaller, rule_id: RuleId, rule: Rule) ->
     summary="Delete a merchant rule",
 )
 async def delete_rule(rt: Runtime, _: SecretCaller, rule_id: RuleId) -> RuleCreated:
+    return await remove(rt, rule_id)
+
+
+async def remove(rt: ApiRuntime, rule_id: str) -> RuleCreated:
+    """Delete a rule (404 when there is none); the console's route too."""
     version = await rt.redis(rt.store.rules.delete(rule_id))
     if version is None:
         raise _missing(rule_id)
@@ -104,6 +120,12 @@ async def delete_rule(rt: Runtime, _: SecretCaller, rule_id: RuleId) -> RuleCrea
     summary="A request's offers with the saved rules (and an unsaved one) and without any",
 )
 async def preview(rt: Runtime, _: SecretCaller, body: Preview) -> PreviewAnswer:
+    return await preview_offers(rt, body)
+
+
+async def preview_offers(rt: ApiRuntime, body: Preview) -> PreviewAnswer:
+    """A request's offers with the saved rules (and ``body.rule``) and without any; the
+    console's route too."""
     items = list(
         dict.fromkeys(checked_id(i, f"item_ids[{n}]", rt) for n, i in enumerate(body.item_ids))
     )

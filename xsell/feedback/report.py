@@ -12,6 +12,11 @@ Bundles (per variant, the control group included: it is shown none): impressions
 answers served to a user), orders carrying a bundle shown to the user, full and partial attach,
 the bundles' revenue and the discount they gave (xsell/store/attribution/bundles.py).
 
+Per rule (``rules``: rule x variant): offered items a merchant rule placed (docs/rules.md),
+accepted, acceptance_rate, attributed_revenue and cannibalized, and a row of ``rule_id`` None
+for the offers no rule placed (the placements' totals less the rules'; offers recorded before
+rules were counted are there too).
+
 Comparisons (variant vs control, Welch's test: models/stats.py): the ratio of the AOV and of
 the revenue per user (users seen in the variant, buyers or not), each with a 95% interval and
 a p-value.
@@ -28,7 +33,7 @@ from typing import Any
 from xsell.models.experiments import CONTROL
 from xsell.models.stats import Sample, t_quantile, welch
 from xsell.models.text import aligned, number
-from xsell.store import SEP, Store, day_of
+from xsell.store import RULE_PREFIX, SEP, Store, day_of
 
 PLACEMENT_COUNTERS = (
     "suggestions",
@@ -41,6 +46,7 @@ PLACEMENT_COUNTERS = (
     "cannibalized",
 )
 VARIANT_COUNTERS = ("orders", "revenue", "revenue_sq")
+RULE_COUNTERS = ("offered", "accepted", "attributed_revenue", "cannibalized")
 # the variant's bundle counters (the day's "\0variant\0bundle_<name>" fields), as reported
 BUNDLE_COUNTERS = {
     "impressions": "bundle_impressions",
@@ -75,16 +81,18 @@ def _ratio(num: float, den: float) -> float | None:
 def summarise(data: dict[int, tuple[dict[str, str], dict[str, str]]]) -> dict[str, Any]:
     """The report of the days in ``data`` (pure: the arithmetic of the module doc)."""
     placed: dict[tuple[str, str], dict[str, float]] = {}
+    ruled: dict[tuple[str, str], dict[str, float]] = {}
     variants: dict[str, dict[str, float]] = {}
     per_user: dict[str, dict[str, float]] = {}
     for counters, users in data.values():
         for field, value in counters.items():
             placement, variant, name = field.split(SEP, 2)
-            bucket = (
-                placed.setdefault((placement, variant), {})
-                if placement
-                else variants.setdefault(variant, {})
-            )
+            if placement.startswith(RULE_PREFIX):
+                bucket = ruled.setdefault((placement[len(RULE_PREFIX) :], variant), {})
+            elif placement:
+                bucket = placed.setdefault((placement, variant), {})
+            else:
+                bucket = variants.setdefault(variant, {})
             bucket[name] = bucket.get(name, 0.0) + float(value)
         for field, value in users.items():
             variant, pid = field.split(SEP, 1)
@@ -117,11 +125,43 @@ def summarise(data: dict[int, tuple[dict[str, str], dict[str, str]]]) -> dict[st
                 comparisons.append(_compare(name, variants, per_user))
     return {
         "rows": rows,
+        "rules": rule_rows(placed, ruled),
         "variants": summary,
         "bundles": {name: bundle_summary(variants.get(name, {})) for name in names},
         "comparisons": comparisons,
         "test": "Welch's t-test; 95% interval of the ratio by the delta method",
     }
+
+
+def rule_rows(
+    placed: dict[tuple[str, str], dict[str, float]],
+    ruled: dict[tuple[str, str], dict[str, float]],
+) -> list[dict[str, Any]]:
+    """Per rule and variant: what the offers a rule placed did; then per variant, the offers
+    no rule placed (``rule_id`` None): the placements' totals less the rules' (each offer
+    counts in its placement, and in its rule when one placed it)."""
+    rest: dict[str, dict[str, float]] = {}
+    for (_, variant), c in placed.items():
+        mine = rest.setdefault(variant, {})
+        for n in RULE_COUNTERS:
+            mine[n] = mine.get(n, 0.0) + c.get(n, 0.0)
+    for (_, variant), c in ruled.items():
+        mine = rest.setdefault(variant, {})
+        for n in RULE_COUNTERS:
+            mine[n] = mine.get(n, 0.0) - c.get(n, 0.0)
+    keyed: list[tuple[str | None, str, dict[str, float]]] = [
+        *((rule, variant, c) for (rule, variant), c in sorted(ruled.items())),
+        *((None, variant, c) for variant, c in sorted(rest.items()) if any(c.values())),
+    ]
+    return [
+        {
+            "rule_id": rule,
+            "variant": variant,
+            **{n: round(max(c.get(n, 0.0), 0.0), 6) for n in RULE_COUNTERS},
+            "acceptance_rate": _ratio(c.get("accepted", 0.0), c.get("offered", 0.0)),
+        }
+        for rule, variant, c in keyed
+    ]
 
 
 def bundle_summary(c: dict[str, float]) -> dict[str, Any]:
@@ -189,6 +229,9 @@ async def report(store: Store, since: float | None = None) -> dict[str, Any]:
     """The report from the day of ``since`` (epoch seconds; None: every kept day)."""
     days = [d for d in await report_days(store) if since is None or d >= day_of(since)]
     out = summarise(await read_days(store, days))
+    names = {r.rule_id: r.name for r in (await store.rules.read()).rules}
+    for row in out["rules"]:  # a deleted rule's figures stay, without a name
+        row["name"] = None if row["rule_id"] is None else names.get(row["rule_id"])
     out["days"] = [day_text(d) for d in days]
     out["experiment"] = store.settings.running_experiment.name
     return out
@@ -213,6 +256,7 @@ BUNDLE_COLUMNS = (
     "discount",
     "revenue_share",
 )
+RULE_COLUMNS = ("offered", "accepted", "acceptance_rate", "attributed_revenue")
 VARIANT_COLUMNS = ("orders", "revenue", "aov", "aov_low", "aov_high", "users", "revenue_per_user")
 
 
@@ -241,6 +285,17 @@ def table(rep: dict[str, Any]) -> str:
             "bundles per variant (full: orders holding the whole bundle shown; control: none "
             "shown):",
             *aligned(("variant", *BUNDLE_COLUMNS), bundles, "  "),
+        ]
+    if rep.get("rules"):
+        ruled = [
+            [r["rule_id"] or "(no rule)", r.get("name") or "", r["variant"]]
+            + [r[h] for h in RULE_COLUMNS]
+            for r in rep["rules"]
+        ]
+        lines += [
+            "",
+            "offers per merchant rule and variant (no rule: the offers xsell ranked alone):",
+            *aligned(("rule", "name", "variant", *RULE_COLUMNS), ruled, "  "),
         ]
     if rep["comparisons"]:
         lines += ["", "against the control group:"]

@@ -4,7 +4,7 @@
 from xsell.models.inputs import scaled
 from xsell.store.access.store import key_id
 from xsell.store.attribution.figures import LATENCY_BUCKETS_MS, minute_of
-from xsell.store.attribution.ledger import SEP, day_of
+from xsell.store.attribution.ledger import RULE_PREFIX, SEP, day_of
 from xsell.store.attribution.store import BatchFigures
 from xsell.store.backend.client import (
     ROUND_TRIPS,
@@ -34,6 +34,7 @@ from xsell.store.rules.store import RuleSet, RulesFull
 __all__ = [
     "LATENCY_BUCKETS_MS",
     "ROUND_TRIPS",
+    "RULE_PREFIX",
     "SEP",
     "BatchFigures",
     "Claimed",

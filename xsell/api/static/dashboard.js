@@ -188,6 +188,10 @@
     });
     fill("#report", ["placement", "variant", "suggestions", "impressions", "clicks", "ctr",
                      "accepted", "acceptance_rate", "attributed_revenue"], data.report.rows);
+    fill("#by-rule", ["rule", "name", "variant", "offered", "accepted", "acceptance_rate",
+                      "attributed_revenue"], (data.report.rules || []).map(function (r) {
+      return Object.assign({}, r, { rule: r.rule_id || "(no rule)", name: r.name || "" });
+    }));
     var variants = Object.keys(data.report.variants).sort().map(function (v) {
       return Object.assign({ variant: v }, data.report.variants[v]);
     });

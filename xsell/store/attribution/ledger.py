@@ -6,7 +6,9 @@ earned and answers the same on a redelivery; the day's COUNT applies it under th
 marker. Counters are kept per UTC day of the event, ``placement\\0variant\\0name`` for what
 belongs to a placement (suggestions, impressions, clicks, dismisses, accepted,
 attributed_revenue) and ``\\0variant\\0name`` for the variant's orders, revenue and the sum of
-squared order values (for the interval of the average order value).
+squared order values (for the interval of the average order value). An offer placed by a
+merchant rule (``because.rule_id``) also counts, under ``rule:ID\\0variant\\0name``, its
+offered item, and what it earned (accepted, attributed_revenue): the report's per-rule rows.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from xsell.store.core.batching import run_merged
 from xsell.store.core.keys import Keys
 
 SEP = "\x00"
+RULE_PREFIX = "rule:"  # the placement-like dimension of what a merchant rule's offers earned
 DAY_SECONDS = 86400
 
 
@@ -58,6 +61,16 @@ def placement_field(placement: str, variant: str, name: str) -> str:
 
 def variant_field(variant: str, name: str) -> str:
     return f"{SEP}{variant}{SEP}{name}"
+
+
+def rule_of(offer: dict[str, Any]) -> str:
+    """The id of the merchant rule that placed an offer (its ``because.rule_id``), '' for none.
+    An id the ledger's record could not hold ('|', NUL; never one the store makes) counts as
+    none."""
+    rule = (offer.get("because") or {}).get("rule_id")
+    if not isinstance(rule, str) or "|" in rule or SEP in rule:
+        return ""
+    return rule
 
 
 def order_value(event: PurchaseEvent) -> float:
@@ -204,7 +217,7 @@ class Attribution:
             user = message["user_id"]
             if user is None:
                 continue
-            items = [o["item_id"] for o in message["items"]]
+            pairs = [x for o in message["items"] for x in (o["item_id"], rule_of(o))]
             args.setdefault(user, [number_arg(self.window), str(self.max_entries)]).extend(
                 [
                     message["suggestion_id"],
@@ -212,8 +225,8 @@ class Attribution:
                     message["placement"],
                     message["variant"],
                     trigger_arg(message),
-                    str(len(items)),
-                    *items,
+                    str(len(message["items"])),
+                    *pairs,
                 ]
             )
         return {user: (RECORD_OFFERS_MANY, self.keys.ledger(user), a) for user, a in args.items()}
@@ -227,6 +240,10 @@ class Attribution:
                 placement_field(message["placement"], message["variant"], "offered"),
                 float(len(message["items"])),
             )
+        for offer in message["items"]:
+            rule = rule_of(offer)
+            if rule:
+                out.add(placement_field(RULE_PREFIX + rule, message["variant"], "offered"), 1.0)
         if pid is not None:
             out.revenue[f"{message['variant']}{SEP}{pid}"] = None
         return out

@@ -6,7 +6,9 @@ A user's ledger lives in the user's slot: hash ``NS:{u:USER}:att`` and zset ``NS
 
 - ``o\\0ITEM`` -> the suggestion that last offered ITEM;
 - ``x\\0SUGGESTION\\0ITEM`` -> ``ts|placement|variant|flags`` (flags: ``a`` accepted, ``b``
-  bought, ``c`` cannibalized), one per offered item;
+  bought, ``c`` cannibalized), one per offered item, then ``|RULE`` when a merchant rule placed
+  the item (its ``because.rule_id``): what the offer earns is credited to the placement and to
+  ``rule:RULE``;
 - ``s\\0SUGGESTION`` -> ``ts|placement|variant`` (what feedback needs);
 - ``t\\0SUGGESTION`` -> the JSON list of the suggestion's trigger items (absent: none);
 - ``k\\0ITEM`` -> JSON ``[[x field, epoch], ...]``: offers accepted by an add-to-cart while
@@ -64,6 +66,12 @@ local function pseudonym(seed)
   end
   return pid
 end
+-- an offer's record: 'ts|placement|variant|' (no flags yet), then '|rule' when a merchant rule
+-- placed the item (a record without a rule is as it was before rules were recorded)
+local function offered(meta, rule)
+  if rule == nil or rule == '' then return meta .. '|' end
+  return meta .. '||' .. rule
+end
 local function hget(field) return redis.call('HGET', att, field) end
 local function hset(field, value) redis.call('HSET', att, field, value) end
 -- Credits one line of an attributed event (item, the explicit suggestion id or '', revenue) to
@@ -89,23 +97,32 @@ local function credit(get, set, item, explicit, revenue, ts, window, kind, delta
   if not rec then return end
   local p = split(rec)
   local flags = p[4] or ''
+  local rule = p[5] or ''
   local now = flags
+  -- what the offer earned goes to its placement, and to 'rule:ID' when a rule placed it
+  local function earn(counter, amount)
+    deltas[#deltas + 1] = {p[2], p[3], counter, amount}
+    if rule ~= '' then deltas[#deltas + 1] = {'rule:' .. rule, p[3], counter, amount} end
+  end
   if not string.find(flags, 'a', 1, true) then
     now = now .. 'a'
-    deltas[#deltas + 1] = {p[2], p[3], 'accepted', 1}
+    earn('accepted', 1)
   end
   if kind == 'buy' and not string.find(flags, 'b', 1, true) then
     now = now .. 'b'
-    deltas[#deltas + 1] = {p[2], p[3], 'attributed_revenue', revenue}
+    earn('attributed_revenue', revenue)
   end
-  if now ~= flags then set(field, p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. now) end
+  if now ~= flags then
+    local kept = rule ~= '' and ('|' .. rule) or ''
+    set(field, p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. now .. kept)
+  end
   if now ~= flags and not string.find(flags, 'a', 1, true) then
     return field, string.sub(field, 3, #field - #item - 1)
   end
 end
 -- An add-to-cart accepted the offer `field` of suggestion `sid` (credit's answer): each trigger
 -- item of the suggestion (its 't' field) other than the item keeps the acceptance under
--- 'k\0TRIGGER', with the cart's purchase epoch ('pe'), so that removing the trigger before
+-- 'k\\0TRIGGER', with the cart's purchase epoch ('pe'), so that removing the trigger before
 -- the next purchase counts it cannibalized (cannibal). age(field, ts) dates a new field.
 local function remember(get, set, age, field, sid, item, ts)
   local trig = get('t' .. SEP .. sid)
@@ -136,10 +153,12 @@ local function cannibal(get, set, item, ts, window, deltas)
     local r = e[2] == epoch and get(e[1])
     if r then
       local p = split(r)
-      local flags = p[4] or ''
+      local flags, rule = p[4] or '', p[5] or ''
       if ts - tonumber(p[1]) <= window and not string.find(flags, 'c', 1, true) then
-        set(e[1], p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. flags .. 'c')
+        local kept = rule ~= '' and ('|' .. rule) or ''
+        set(e[1], p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. flags .. 'c' .. kept)
         deltas[#deltas + 1] = {p[2], p[3], 'cannibalized', 1}
+        if rule ~= '' then deltas[#deltas + 1] = {'rule:' .. rule, p[3], 'cannibalized', 1} end
       end
     end
   end
@@ -149,7 +168,7 @@ end
 local function purchased(get, set)
   set('pe', tostring(tonumber(get('pe') or '0') + 1))
 end
--- A bundle an order carries (a triple '\0BUNDLE_ID', '1' when the lines carrying it hold
+-- A bundle an order carries (a triple '\\0BUNDLE_ID', '1' when the lines carrying it hold
 -- every item of the bundle else '0', their revenue): counted in the variant the bundle was
 -- shown in ('b' field, BUNDLE_SHOWN) when shown to the user within the window.
 local function bundled(get, bid, full, revenue, ts, window, deltas)
@@ -200,8 +219,9 @@ ATTRIBUTE = lua_script(
 -- once and bought once. An add that accepts remembers the offer's trigger items; a 'remove' of
 -- one before the next purchase counts the acceptance cannibalized, once.
 -- A redelivered event returns what it earned the first time.
--- returns: JSON {pid, deltas: [[placement, variant, counter, amount], ...]}; placement '' is
--- a counter of the variant (bundles); a 'remove' that earned nothing: {deltas: {}} only.
+-- returns: JSON {pid, deltas: [[placement, variant, counter, amount], ...]} (an offer a rule
+-- placed adds its deltas again under placement 'rule:ID'); placement '' is a counter of the
+-- variant (bundles); a 'remove' that earned nothing: {deltas: {}} only.
 local eid, ts, window, kind = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local memo = redis.call('HGET', att, 'e' .. SEP .. eid)
 if memo then return memo end
