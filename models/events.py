@@ -31,7 +31,7 @@ class OrderLine:
 @dataclass(frozen=True, slots=True)
 class CartEvent:
     event_id: str
-    type: str  # "add_to_cart" | "remove_from_cart"
+    type: str  # "add_to_cart" | "remove_from_cart" | "view" (an item page seen: VIEW)
     user_id: str
     item_id: str
     ts: float
@@ -91,6 +91,16 @@ class FeedbackEvent:
 
 Event = CartEvent | PurchaseEvent | ForgetUser | CatalogItem | FeedbackEvent
 CART_TYPES = ("add_to_cart", "remove_from_cart")
+VIEW = "view"  # a cart-events record of an item page seen: never a cart change nor a purchase
+CART_STREAM_TYPES = (*CART_TYPES, VIEW)  # the types the cart-events topic carries
+
+
+def is_view(event: object) -> bool:
+    """A view (an item page seen) travels on the cart-events topic as a CartEvent, but it
+    changes no cart, pairs no co-adds and earns no attribution: every cart path asks this."""
+    return isinstance(event, CartEvent) and event.type == VIEW
+
+
 FEEDBACK_TYPES = ("impression", "click", "dismiss")
 
 

@@ -11,7 +11,7 @@ ranker sees plain (decayed) counts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -33,6 +33,7 @@ from xsell.models.scoring import (
     anchor_stats,
     together_value,
 )
+from xsell.models.segments import Segment, SegmentState
 
 POPULAR_EXTRA = 20  # popular items read beyond k, to survive exclusions
 DETAIL_FACTOR = 5  # candidates given catalogue/history detail: DETAIL_FACTOR * k + 10
@@ -71,6 +72,8 @@ class RankingData:
     prior_items: list[str]  # the popular items that are the prior's candidates
     category_of: dict[str, str] = field(default_factory=dict)  # anchor -> its category
     categories: dict[str, CategoryData] = field(default_factory=dict)
+    segments: dict[str, SegmentState] = field(default_factory=dict)  # user -> stored state
+    spend_histogram: dict[int, int] = field(default_factory=dict)  # bucket -> shoppers
 
 
 def detail_size(params: RankParams) -> int:
@@ -202,12 +205,14 @@ def category_because(stats: BatchStats, anchor: str, cand: str, now: float) -> B
 
 def offerable(inputs: Sequence[RankInput]) -> list[list[str]]:
     """Per input, the items it may offer or needs details of: scored candidates, popular
-    padding and anchors, and with a gap filler every cart item (its price; sorted)."""
+    padding, co-view partners and anchors, and with a gap filler every cart item (its price;
+    sorted)."""
     return [
         sorted(
             set(inp.scored or ())
             | {i for i, _ in inp.popular}
             | set(inp.anchors)
+            | set(inp.co_viewed)
             | (inp.exclude if inp.fills_gap else frozenset())
         )
         for inp in inputs
@@ -233,8 +238,10 @@ def with_details(
     per_request: Sequence[list[str]],
     catalog: dict[str, CatalogItem],
     bought: dict[str, dict[str, float]],
+    segments: Mapping[str, Segment] | None = None,
 ) -> list[RankInput]:
-    """The inputs with the catalogue entries and the user's purchases of their items."""
+    """The inputs with the catalogue entries, the user's purchases of their items and the
+    user's segment (``segments``: per user; a request without a user has none)."""
     histories: dict[int, dict[str, float]] = {}
     for n, r in enumerate(requests):
         if r.user_id and per_request[n]:
@@ -245,6 +252,7 @@ def with_details(
             inp,
             catalog={i: catalog[i] for i in per_request[n] if i in catalog},
             history=histories.get(n, {}),
+            segment=(segments or {}).get(requests[n].user_id or ""),
         )
         for n, inp in enumerate(inputs)
     ]

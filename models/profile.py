@@ -1,4 +1,5 @@
-"""Records of the profiles topic: a user's time zone and consent per channel (docs/contract.md).
+"""Records of the profiles topic: a user's time zone, consent per channel and profile attributes
+(docs/contract.md).
 
 Checked like every input record (:mod:`xsell.models.validate`): an invalid one goes to the dead
 letter with its reason. Absent fields (or ``null``) keep their earlier value, so a shop may send
@@ -7,6 +8,7 @@ only what changed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,13 @@ class ProfileUpdate:
     user_id: str
     timezone: str | None = None  # None: unchanged
     consent: dict[str, bool] = field(default_factory=dict)  # only the channels given
+    attributes: dict[str, str | None] = field(default_factory=dict)  # None: removed
+
+
+ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+MAX_ATTRIBUTES = 20
+MAX_ATTRIBUTE_LENGTH = 64
+RESERVED_ATTRIBUTES = frozenset({"spend"})  # a rule's "spend:high" is the spend tier
 
 
 def parse_profile(raw: bytes | str | None, limits: Limits) -> ProfileUpdate:
@@ -33,7 +42,10 @@ def parse_profile(raw: bytes | str | None, limits: Limits) -> ProfileUpdate:
         raise InvalidEvent("user_id: missing")
     user = parse_id(obj["user_id"], "user_id", limits)
     return ProfileUpdate(
-        user, check_timezone(obj.get("timezone")), check_consent(obj.get("consent"))
+        user,
+        check_timezone(obj.get("timezone")),
+        check_consent(obj.get("consent")),
+        check_attributes(obj.get("attributes")),
     )
 
 
@@ -61,3 +73,28 @@ def check_consent(given: Any) -> dict[str, bool]:
             raise InvalidEvent(f"consent.{channel}: expected true or false")
         consent[channel] = value
     return consent
+
+
+def check_attributes(given: Any) -> dict[str, str | None]:
+    """Profile attributes (``location``, ``age_band`` ...): at most 20 names of lower-case
+    letters, digits and ``_``, each a string of 1..64 characters, or null to remove it. Kept
+    small and plain because every suggestion carries them and rules match them as
+    ``NAME:VALUE`` (models/segments.py)."""
+    if given is None:
+        return {}
+    if not isinstance(given, dict):
+        raise InvalidEvent("attributes: expected an object of name -> string")
+    if len(given) > MAX_ATTRIBUTES:
+        raise InvalidEvent(f"attributes: at most {MAX_ATTRIBUTES}")
+    out: dict[str, str | None] = {}
+    for name, value in given.items():
+        if not isinstance(name, str) or not ATTRIBUTE_NAME.match(name):
+            raise InvalidEvent(f"attributes: bad name {str(name)[:40]!r} (a-z, 0-9, _)")
+        if name in RESERVED_ATTRIBUTES:
+            raise InvalidEvent(f"attributes: {name!r} is reserved")
+        if value is not None and (
+            not isinstance(value, str) or not 0 < len(value) <= MAX_ATTRIBUTE_LENGTH
+        ):
+            raise InvalidEvent(f"attributes.{name}: expected a string of 1..64 characters")
+        out[name] = value
+    return out

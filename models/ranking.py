@@ -28,6 +28,7 @@ import numpy as np
 from xsell.models.events import CatalogItem
 from xsell.models.gap import FreeShipping, cart_total, fills, shipping_gap
 from xsell.models.rules import RuleParams, is_available, is_upsell, owned, within_addon_price
+from xsell.models.segments import Segment
 from xsell.models.similarity import SIMILARITIES
 
 
@@ -47,6 +48,7 @@ class Because:
     category: str | None = None  # set when the anchor's category, not the anchor, explains it
     rule_id: str | None = None  # the merchant rule that placed the offer (models/steering.py)
     free_shipping_gap: float | None = None  # set on a gap filler (models/gap.py)
+    co_viewed: float | None = None  # set when co-views, not purchases, brought it (coview.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +100,13 @@ class RankInput:
     now: float
     scored: Mapping[str, tuple[float, str, float]] | None = None  # score_candidates, if known
     fills_gap: bool = False  # the request's: its cart items' catalogue entries are read too
+    segment: Segment | None = None  # the user's (models/segments.py); None: no user
     by_category: Mapping[str, Because] = field(default_factory=dict)
     """candidates that their best anchor's category, not the anchor's own co-purchases,
     brought in: "often bought with <category>" (models/categories.py)"""
+    co_viewed: Mapping[str, tuple[str, float]] = field(default_factory=dict)
+    """the product page's co-view partners: partner -> (the item, co-view count), most
+    co-viewed first; they fill in after the co-purchase evidence (models/coview.py)"""
 
 
 NO_ANCHOR = ""  # the best anchor of a candidate that only the popularity prior scored

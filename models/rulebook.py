@@ -25,8 +25,17 @@ class RuleContext:
     placement: str | None
     items: frozenset[str]  # the trigger and cart items
     categories: frozenset[str]  # their categories
-    segment: str | None
+    segment: str | None  # the segment the request names (it alone counts when given)
     now: float  # wall-clock Unix seconds
+    # the user's computed segment names (models/segments.py rule_names), matched when the
+    # request names none; None: not known yet (a pin is read in case it matches)
+    segments: frozenset[str] | None = frozenset()
+
+    def segment_matches(self, wanted: frozenset[str]) -> bool:
+        """True when the request's segment, else one of the user's computed ones, is wanted."""
+        if self.segment is not None:
+            return self.segment in wanted
+        return self.segments is None or not self.segments.isdisjoint(wanted)
 
 
 def daypart(now: float) -> str:
@@ -69,7 +78,8 @@ class Compiled:
     def matches(self, ctx: RuleContext, *, any_category: bool = False) -> bool:
         """True when every ``when`` field the rule sets matches the request. A rule naming
         segments never matches a request without one: a segment campaign must not leak to
-        all. ``any_category``: categories not checked (before the catalogue is read)."""
+        all; without a named one, the user's computed segments (models/segments.py) count.
+        ``any_category``: categories not checked (before the catalogue is read)."""
         return (
             (self.placements is None or ctx.placement in self.placements)
             and (self.items is None or not ctx.items.isdisjoint(self.items))
@@ -78,7 +88,7 @@ class Compiled:
                 or self.categories is None
                 or not ctx.categories.isdisjoint(self.categories)
             )
-            and (self.segments is None or ctx.segment in self.segments)
+            and (self.segments is None or ctx.segment_matches(self.segments))
             and (self.starts is None or ctx.now >= self.starts)
             and (self.ends is None or ctx.now <= self.ends)
             and (self.dayparts is None or daypart(ctx.now) in self.dayparts)

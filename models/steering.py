@@ -19,11 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
+from xsell.models.coview import ranked
 from xsell.models.events import CatalogItem
 from xsell.models.messages.merchant import StoredRule
-from xsell.models.ranking import Because, Offer, RankInput, RankParams, RankRequest, rank
+from xsell.models.ranking import Because, Offer, RankInput, RankParams, RankRequest
 from xsell.models.rulebook import RuleBook, RuleContext, by_priority
 from xsell.models.rules import is_available, owned
+from xsell.models.segments import Segment, rule_names
 
 
 def blocker(
@@ -207,9 +209,13 @@ POOL = 10_000  # the ranker's cut when rules apply: every eligible candidate (at
 
 
 def context(req: RankRequest, inp: RankInput, now: float) -> RuleContext:
-    """A request's rule context: its anchors and their catalogue categories."""
+    """A request's rule context: its anchors, their catalogue categories and the user's
+    segment names (matched when the request names no segment)."""
     cats = {c.category for a in inp.anchors if (c := inp.catalog.get(a)) and c.category}
-    return RuleContext(req.placement, frozenset(inp.anchors), frozenset(cats), req.segment, now)
+    names = frozenset() if inp.segment is None else rule_names(inp.segment)
+    return RuleContext(
+        req.placement, frozenset(inp.anchors), frozenset(cats), req.segment, now, names
+    )
 
 
 def offers_with_rules(
@@ -220,7 +226,7 @@ def offers_with_rules(
     trigger, not owned."""
     hits = book.matching(context(req, inp, now)) if book else []
     if not hits:
-        return rank(inp, params)
+        return ranked(inp, params)
 
     def eligible(item_id: str) -> bool:
         return (
@@ -229,5 +235,27 @@ def offers_with_rules(
             and not owned(item_id, inp.history, inp.catalog, inp.now, params.rules)
         )
 
-    pool = rank(inp, replace(params, k=POOL))
+    pool = ranked(inp, replace(params, k=POOL))
     return steer(pool, hits, params.k, inp.catalog, inp.anchors, eligible)
+
+
+def with_pins(
+    per_request: list[list[str]],
+    requests: Sequence[RankRequest],
+    book: RuleBook,
+    segments: Mapping[str, Segment],
+    now: float,
+) -> list[list[str]]:
+    """Each request's items to read details of, with the pins of the rules that may match it
+    (``segments``: the users' computed segments), so a pin's eligibility is checked like any
+    offer's."""
+    if not book:
+        return per_request
+    out = []
+    for items, r in zip(per_request, requests, strict=True):
+        seg = segments.get(r.user_id or "")
+        names = frozenset() if seg is None else rule_names(seg)
+        ctx = RuleContext(r.placement, frozenset(r.anchors), frozenset(), r.segment, now, names)
+        pins = book.pins_to_read(ctx)
+        out.append(sorted(set(items) | pins) if pins else items)
+    return out

@@ -20,7 +20,7 @@ from typing import Any
 
 from xsell.models.errors import InvalidEvent
 from xsell.models.events import (
-    CART_TYPES,
+    CART_STREAM_TYPES,
     FEEDBACK_TYPES,
     CartEvent,
     CatalogItem,
@@ -72,7 +72,7 @@ __all__ = [
 
 def parse_cart(obj: dict[str, Any], limits: Limits) -> CartEvent:
     return CartEvent(
-        type=one_of(obj.get("type"), CART_TYPES),
+        type=one_of(obj.get("type"), CART_STREAM_TYPES),
         event_id=required_id(obj.get("event_id"), "event_id", limits),
         user_id=required_id(obj.get("user_id"), "user_id", limits),
         item_id=required_id(obj.get("item_id"), "item_id", limits),

@@ -82,7 +82,9 @@ class Notify:
             except InvalidEvent as exc:
                 dead.append(dead_letter(record, exc.reason, self.settings.limits))
                 continue
-            writes.update_profile(update.user_id, update.timezone, update.consent)
+            writes.update_profile(
+                update.user_id, update.timezone, update.consent, update.attributes
+            )
         await store.notifications.commit(writes)
         if dead:
             send = functools.partial(self._dead_letters, dead)

@@ -135,5 +135,12 @@ def pair_guard_markers(state: dict[str, Any]) -> set[str]:
     return {m for k, v in state.items() if _is_pair_guard(k) for m in v}
 
 
+def without_spend_moves(state: dict[str, Any]) -> dict[str, Any]:
+    """A dumped Redis Cluster state without the spend histogram's move guards (``{g}:ms``): a
+    single Redis moves the histogram inside the segment script and has none
+    (xsell/store/core/segments.py)."""
+    return {k: v for k, v in state.items() if k != ":{g}:ms"}
+
+
 def _is_pair_guard(key: str) -> bool:
     return (key.startswith(":{i:") and key.endswith("}:m")) or key == ":{g}:mp"

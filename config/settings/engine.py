@@ -25,6 +25,18 @@ class LearningSettings(Group):
         10, ge=1, le=999, description="Newest cart items an add-to-cart pairs with."
     )
     max_neighbors: int = Field(200, ge=0, description="Neighbours kept per item; 0 = all.")
+    views_max_items: int = Field(
+        20, ge=1, le=1000, description="Recently viewed items a user keeps (newest N)."
+    )
+    views_ttl_seconds: int = Field(
+        30 * 86400, gt=0, description="Recent views expire this long after the user's last view."
+    )
+    co_view_window: int = Field(
+        5, ge=1, le=100, description="Newest earlier views a view pairs with (co-view +1 each)."
+    )
+    co_view_window_seconds: float = Field(
+        3600.0, gt=0, description="Earlier views pair only when at most this long before."
+    )
     history_ttl_days: int = Field(
         365, ge=1, le=3650, description="A purchase history expires this long after its last order."
     )
@@ -106,6 +118,23 @@ class RulesSettings(Group):
         gt=0,
         le=60,
         description="Each worker and API process checks the rules' version at most this often.",
+    )
+
+
+class SegmentSettings(Group):
+    """Shoppers' segments (docs/personal.md): lifecycle thresholds and spend-tier shares."""
+
+    loyal_min_orders: int = Field(
+        3,
+        ge=2,
+        le=1000,
+        description="Orders from which a shopper is 'loyal' (1 up to it: 'returning').",
+    )
+    low_spend_share: float = Field(
+        0.5, gt=0, lt=1, description="The bottom share of shoppers by total spend: tier 'low'."
+    )
+    high_spend_share: float = Field(
+        0.2, gt=0, lt=1, description="The top share of shoppers by total spend: tier 'high'."
     )
 
 

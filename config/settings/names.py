@@ -58,6 +58,10 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "max_cart_items",
             "co_add_window",
             "max_neighbors",
+            "views_max_items",
+            "views_ttl_seconds",
+            "co_view_window",
+            "co_view_window_seconds",
             "history_ttl_days",
             "max_history_items",
             "dedup_horizon_seconds",
@@ -86,6 +90,11 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         )
     ),
     "rules": (("max", "rules_max"), ("refresh_seconds", "rules_refresh_seconds")),
+    "segments": (
+        ("loyal_min_orders", "segment_loyal_min_orders"),
+        ("low_spend_share", "segment_low_spend_share"),
+        ("high_spend_share", "segment_high_spend_share"),
+    ),
     "tuning": (
         ("enabled", "self_tuning"),
         ("recency", "tuning_recency"),
@@ -142,6 +151,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "lease_seconds",
             "poll_seconds",
             "finished_retention_days",
+            "recently_viewed",
         )
     ),
     "offers": tuple(

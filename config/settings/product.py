@@ -86,6 +86,13 @@ class NotifySettings(Group):
         le=400,
         description="Ids of sent or dropped notifications are kept this long (redelivery).",
     )
+    recently_viewed: int = Field(
+        5,
+        ge=0,
+        le=50,
+        description="Recently viewed items (not in the cart) a cart_abandoned notification "
+        "lists; 0 = none.",
+    )
 
     @field_validator("channels", "default_consent", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from xsell.config.settings.engine import (
     LearningSettings,
     RankingSettings,
     RulesSettings,
+    SegmentSettings,
     TuningSettings,
     WorkerSettings,
 )
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     learning: LearningSettings = Field(default_factory=lambda: LearningSettings.model_validate({}))
     ranking: RankingSettings = Field(default_factory=lambda: RankingSettings.model_validate({}))
     rules: RulesSettings = Field(default_factory=lambda: RulesSettings.model_validate({}))
+    segments: SegmentSettings = Field(default_factory=lambda: SegmentSettings.model_validate({}))
     tuning: TuningSettings = Field(default_factory=lambda: TuningSettings.model_validate({}))
     worker: WorkerSettings = Field(default_factory=lambda: WorkerSettings.model_validate({}))
     inputs: InputSettings = Field(default_factory=lambda: InputSettings.model_validate({}))

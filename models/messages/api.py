@@ -15,19 +15,22 @@ from xsell.models.messages.outputs import (
     ItemIds,
     Offers,
     Placement,
+    SegmentOut,
     Text,
     Variant,
     rules_version_field,
+    segment_field,
     utc_time,
 )
 
 
 class OffersTrigger(BaseModel):
-    type: Literal["product_view", "request"]
+    type: Literal["product_view", "request", "history"]
     event_id: None
     item_ids: ItemIds = Field(
         description="product_view: the viewed item; request: the given cart, in the order it "
-        "was sent."
+        "was sent; history (placement support): the user's purchases the offers complement, "
+        "most recent first."
     )
 
 
@@ -36,7 +39,8 @@ class OffersAnswer(BaseModel):
         title="Offers",
         json_schema_extra={
             "description": "The answer of the API's ranking routes (GET "
-            "/v1/items/{item_id}/complements, POST /v1/recommendations): the shape of a "
+            "/v1/items/{item_id}/complements, POST /v1/recommendations, GET "
+            "/v1/users/{user_id}/recommendations): the shape of a "
             "suggestion message, ranked on request by the worker's own ranking and rules "
             "without changing any state. suggestion_id is new for every answer (like a "
             "recommId); trigger.event_id is null. " + MESSAGE_NOTE,
@@ -67,6 +71,7 @@ class OffersAnswer(BaseModel):
         "user_id); control: no items."
     )
     rules_version: int = rules_version_field()
+    segment: SegmentOut | None = segment_field()
 
 
 _REQUEST_ID = [{"type": "string", "minLength": 1, "maxLength": 128}, {"type": "integer"}]

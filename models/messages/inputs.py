@@ -90,7 +90,9 @@ class CartEventMessage(Input):
         json_schema_extra={
             "description": "A value of the cart-events topic (default name xsell.cart-events; "
             "key: user_id). add_to_cart yields one suggestion (placement cart); "
-            "remove_from_cart yields none. " + INPUT_NOTE,
+            "remove_from_cart yields none; view (an item page seen: changes no cart, counts "
+            "as no add-to-cart nor purchase) yields none and feeds the co-view partners and "
+            "the user's recently viewed items. " + INPUT_NOTE,
             "additionalProperties": ref("json_7"),
         },
     )
@@ -100,8 +102,8 @@ class CartEventMessage(Input):
     )
     type: Annotated[
         str,
-        kind_check("add_to_cart", "remove_from_cart"),
-        kind_schema("add_to_cart", "remove_from_cart"),
+        kind_check("add_to_cart", "remove_from_cart", "view"),
+        kind_schema("add_to_cart", "remove_from_cart", "view"),
     ]
     user_id: Id
     item_id: Id

@@ -35,6 +35,37 @@ def rules_version_field() -> Any:
     )
 
 
+class SegmentOut(BaseModel):
+    """A shopper's segment (docs/personal.md)."""
+
+    model_config = ConfigDict(title="Segment")
+
+    lifecycle: Literal["new", "returning", "loyal"] = Field(
+        description="new: no order yet; returning: fewer than XSELL_SEGMENT_LOYAL_MIN_ORDERS "
+        "orders; loyal: at least that many."
+    )
+    spend: Literal["low", "mid", "high"] | None = Field(
+        description="The shopper's total spend among all shoppers': low (the bottom "
+        "XSELL_SEGMENT_LOW_SPEND_SHARE), high (the top XSELL_SEGMENT_HIGH_SPEND_SHARE), mid "
+        "between; null without an order."
+    )
+    attributes: dict[str, str] | None = Field(
+        None,
+        description="The profile attributes the shop sent on the profiles topic (e.g. "
+        "location, age_band); absent when none.",
+    )
+
+
+def segment_field() -> Any:
+    """The ``segment`` of a message with offers."""
+    return Field(
+        None,
+        description="The user's segment when the offers were ranked (merchant rules match it, "
+        "docs/rules.md); null for a guest, the holdout, or in messages written before segments "
+        "existed.",
+    )
+
+
 def utc_time(description: str) -> Any:
     """An RFC 3339 UTC time as xsell writes it (``...Z``, at most microseconds)."""
     return Field(
@@ -71,6 +102,13 @@ class Because(BaseModel):
         gt=0,
         description="Only on a gap_filler: what the cart lacks for free shipping "
         "(XSELL_FREE_SHIPPING_THRESHOLD - the cart's total of catalogue prices).",
+    )
+    co_viewed: float | None = Field(
+        None,
+        gt=0,
+        description="Set when co-views placed the offer (product page: the item's co-purchase "
+        "evidence left room, before popular items): how many shoppers viewed both the anchor "
+        "and the item close together; together and confidence are then 0.",
     )
 
 
@@ -152,6 +190,7 @@ class SuggestionMessage(BaseModel):
         "when no experiment is configured; control (the holdout) always with no items."
     )
     rules_version: int = rules_version_field()
+    segment: SegmentOut | None = segment_field()
 
 
 class NotificationTrigger(BaseModel):
@@ -217,6 +256,14 @@ class NotificationMessage(BaseModel):
         "notification)."
     )
     rules_version: int = rules_version_field()
+    recently_viewed: list[Text] | None = Field(
+        None,
+        max_length=50,
+        description="Only on cart_abandoned (added 2026-12): the user's recently viewed items "
+        "(view events) that are not in the cart, newest first, at most "
+        "XSELL_NOTIFY_RECENTLY_VIEWED (5); empty when there are none.",
+    )
+    segment: SegmentOut | None = segment_field()
 
 
 class DeadLetterMessage(BaseModel):

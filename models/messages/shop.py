@@ -27,7 +27,12 @@ from xsell.models.messages.fields import (
 )
 from xsell.models.messages.inputs import INPUT_NOTE, Input
 from xsell.models.notify_policy import CHANNELS
-from xsell.models.profile import ProfileUpdate, check_consent, check_timezone
+from xsell.models.profile import (
+    ProfileUpdate,
+    check_attributes,
+    check_consent,
+    check_timezone,
+)
 
 
 class CatalogItemMessage(Input):
@@ -130,14 +135,31 @@ Consent = Annotated[
     ),
 ]
 
+Attributes = Annotated[
+    dict[str, str | None],
+    PlainValidator(reported(lambda v, info: check_attributes(v)), json_schema_input_type=Any),
+    WithJsonSchema(
+        {
+            "description": "Profile attributes (e.g. location, age_band): carried on the user's "
+            "suggestions and notifications (segment.attributes) and matched by merchant rules as "
+            "NAME:VALUE; an attribute not given keeps its value, null removes it.",
+            "type": ["object", "null"],
+            "maxProperties": 20,
+            "propertyNames": {"pattern": "^[a-z][a-z0-9_]{0,31}$", "not": {"const": "spend"}},
+            "additionalProperties": {"type": ["string", "null"], "minLength": 1, "maxLength": 64},
+        }
+    ),
+]
+
 
 class ProfileMessage(Input):
     model_config = ConfigDict(
         title="Profile",
         json_schema_extra={
             "description": "A value of the profiles topic (default name xsell.profiles; key: "
-            "user_id), written by the shop: the user's time zone and consent per notification "
-            "channel. Absent fields (or null) keep their earlier value. " + INPUT_NOTE,
+            "user_id), written by the shop: the user's time zone, consent per notification "
+            "channel and profile attributes. Absent fields (or null) keep their earlier value. "
+            + INPUT_NOTE,
             "additionalProperties": ref("json_7"),
         },
     )
@@ -146,6 +168,7 @@ class ProfileMessage(Input):
     user_id: Id
     timezone: Timezone = None
     consent: Consent = Field(default_factory=dict)
+    attributes: Attributes = Field(default_factory=dict)
 
     def to_event(self) -> ProfileUpdate:
-        return ProfileUpdate(self.user_id, self.timezone, dict(self.consent))
+        return ProfileUpdate(self.user_id, self.timezone, dict(self.consent), dict(self.attributes))

@@ -67,6 +67,7 @@ def assert_message(
         "created_at",
         "variant",
         "rules_version",
+        "segment",
     }
     assert msg["variant"] == "default"  # no experiment configured
     assert msg["suggestion_id"].startswith("sug-") and len(msg["suggestion_id"]) == 36

@@ -54,6 +54,10 @@ class NotifyStack:
         event = {"event_id": eid, "type": "add_to_cart", "user_id": user, "item_id": item}
         self.bus.send("cart-events", user, {**event, "ts": time.time() if ts is None else ts})
 
+    def view(self, eid: str, user: str, item: str) -> None:
+        event = {"event_id": eid, "type": "view", "user_id": user, "item_id": item}
+        self.bus.send("cart-events", user, {**event, "ts": time.time()})
+
     def remove(self, eid: str, user: str, item: str) -> None:
         event = {"event_id": eid, "type": "remove_from_cart", "user_id": user, "item_id": item}
         self.bus.send("cart-events", user, {**event, "ts": time.time()})

@@ -88,3 +88,34 @@ def test_backfill_and_status_print_for_people(redis_server: LocalRedis, tmp_path
     assert status.stdout.startswith("state: present")
     assert "{" not in status.stdout and "'" not in status.stdout, status.stdout
     assert re.search(r"^  items: +[\d,]+$", status.stdout, re.M), status.stdout
+
+
+def test_support_offers_complements_of_what_a_customer_owns(
+    redis_server: LocalRedis, tmp_path: Path
+) -> None:
+    orders = tmp_path / "orders.csv"
+    rows = ["order_id,item_id,user_id,ts,price"]
+    for n in range(4):  # a and b bought together by others
+        rows += [
+            f"{n},a,o{n},2024-01-0{n + 1}T00:00:00Z,10",
+            f"{n},b,o{n},2024-01-0{n + 1}T00:00:00Z,5",
+        ]
+    rows += [f"{n},c,o{n},2024-01-0{n + 1}T00:00:00Z,3" for n in range(2)]
+    rows += [f"9{n},a,sam,2024-01-2{n}T00:00:00Z,10" for n in range(3)]  # sam: a, three times
+    orders.write_text("\n".join(rows) + "\n")
+    env = {
+        "XSELL_REDIS_URL": redis_server.url,
+        "XSELL_KEY_NAMESPACE": "support-cli",
+        "XSELL_KAFKA_BROKERS": "127.0.0.1:1",
+    }
+    assert xsell("backfill", str(orders), env=env).returncode == 0
+    result = xsell("support", "sam", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    view = json.loads(result.stdout)
+    assert view["owned"] == ["a"] and view["segment"]["lifecycle"] == "loyal"
+    assert [o["item_id"] for o in view["items"]] == ["b", "c"]
+    assert all(o["because"]["item_id"] == "a" for o in view["items"])
+    text = xsell("support", "sam", env=env).stdout
+    assert "user sam: loyal" in text and "b: goes with a (owned)" in text
+    nobody = xsell("support", "nobody", env=env).stdout
+    assert "user nobody: new, spend -" in nobody and "no purchase history" in nobody

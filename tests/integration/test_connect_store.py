@@ -68,7 +68,13 @@ def test_the_export_holds_the_users_cart_and_purchases(
         store = await Store.open(make_settings())
         try:
             empty = await store.privacy.export("u1")
-            assert empty == {"user_id": "u1", "cart": {}, "purchases": {}, "suggestions": {}}
+            assert empty == {
+                "user_id": "u1",
+                "cart": {},
+                "purchases": {},
+                "viewed": {},
+                "suggestions": {},
+            }
             now = time.time()
             await store.apply([PurchaseEvent("p1", "o1", "u1", now - 60, (OrderLine("b"),))])
             await store.apply([CartEvent("c1", "add_to_cart", "u1", "a", now)])

@@ -89,6 +89,26 @@ def test_abandoned_cart_notifies_once_with_the_carts_complements(stack: NotifySt
     assert len(stack.of("u1")) == 1
 
 
+def test_an_abandoned_cart_lists_the_recently_viewed_items_and_views_move_nothing(
+    stack: NotifyStack,
+) -> None:
+    stack.profile("viewer", consent={"push": True})
+    for n, item in enumerate(("phone", "bag", "laptop")):
+        stack.view(f"viewer-v{n}", "viewer", item)
+    stack.add("viewer-1", "viewer", "phone")
+    stack.view(
+        "viewer-v3", "viewer", "case"
+    )  # a view is no cart activity: the add stays the trigger
+    (message,) = stack.wait_for(lambda: stack.of("viewer"), 30, "viewer's notification")
+    jsonschema.Draft202012Validator(SCHEMA).validate(message)
+    assert message["trigger"] == {
+        "type": "add_to_cart",
+        "event_id": "viewer-1",
+        "item_ids": ["phone"],
+    }
+    assert message["recently_viewed"] == ["case", "laptop", "bag"]  # newest first, not the cart
+
+
 def test_a_purchase_cancels_the_abandoned_cart(stack: NotifyStack) -> None:
     stack.profile("u2", consent={"email": True})
     stack.add("u2-1", "u2", "phone")

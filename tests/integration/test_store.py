@@ -83,16 +83,21 @@ def test_duplicate_events_change_nothing(make_settings: Callable[..., Settings])
 def test_half_applied_event_is_completed_not_doubled(
     make_settings: Callable[..., Settings],
 ) -> None:
-    """A worker that died after the user and popularity updates of an order, before its pair
-    increments (one atomic script that marks the event done): redelivery completes the rest
+    """A worker that died after the user, segment and popularity updates of an order, before
+    its pair increments (one atomic script that marks the event done): redelivery completes the rest
     and counts nothing twice."""
     settings = make_settings()
     event = order(1, ["a", "b", "c"], user="u1")
 
     async def go(store: Store) -> None:
         calls = store.calls.event_calls(event, 10**13)
-        assert [c[0].name for c in calls] == ["purchase_user", "apply_popularity", "apply_pairs"]
-        await store.runner.run(calls[:2])  # the pairs never got applied
+        assert [c[0].name for c in calls] == [
+            "purchase_user",
+            "segment_order",
+            "apply_popularity",
+            "apply_pairs",
+        ]
+        await store.runner.run(calls[:3])  # the pairs never got applied
         await store.apply([event])
         ref = make_settings()
         ref_state = await _with_store(ref, lambda s: _apply_and_dump(s, [event]))
@@ -289,6 +294,9 @@ def test_hostile_ids_stay_in_their_own_slot(make_settings: Callable[..., Setting
             k.pair_guards,
             k.catalog,
             k.history("{u}:*"),
+            k.segment("{u}:*"),  # the user's segment counters and their guard markers
+            k.user_markers("{u}:*"),
+            k.spend_histogram,
             k.done("o", "e1"),
             *k.ledger("{u}:*"),  # the attribution ledger of the (hostile) user
             *k.day(day_of(order(1, HOSTILE, user="{u}:*").ts)),  # the report's day

@@ -26,6 +26,7 @@ HEADERS = {"shopify": "X-Shopify-Hmac-Sha256", "woocommerce": "X-WC-Webhook-Sign
 SEEDED = {
     "/v1/items/{item_id}/bundle": ("item_id", "sys-anchor"),
     "/v1/users/{user_id}/suggestions": ("user_id", "sys-buyer2"),
+    "/v1/users/{user_id}/recommendations": ("user_id", "sys-buyer2"),  # has a purchase
 }
 _calls = dict.fromkeys(SEEDED, 0)
 

@@ -2,7 +2,7 @@
 real headless Chromium, against a real `xsell api` process, worker, broker and Redis: the
 dataLayer's add_to_cart and purchase (entries already there when the widget loads and later
 pushes) reach the cart-events and orders topics with stable event ids, the worker answers
-and the suggestions arrive at the page over the stream; view_item sends nothing yet. The page
+and the suggestions arrive at the page over the stream; view_item becomes a view. The page
 comes from a test-only server on another origin (as a shop's would); nothing from outside."""
 
 from __future__ import annotations
@@ -153,8 +153,10 @@ def test_ga4_events_in_the_datalayer_reach_xsell_and_the_suggestions_reach_the_p
     Pages.pages["/product"] = page(stack, user, [GTM_VIEW, {"ecommerce": None}, GTM_ADD])
     with chromium() as browser:
         browser.get(shop + "/product")
-        # the entry that was there before the widget: an add to cart of the phone
-        (added,) = bus.collect("cart-events", 1)
+        # the entries that were there before the widget: a view and an add to cart of the phone
+        viewed, added = bus.collect("cart-events", 2)
+        assert (viewed["type"], viewed["user_id"], viewed["item_id"]) == ("view", user, "phone")
+        assert viewed["event_id"].startswith("ga4-") and viewed["event_id"] != added["event_id"]
         assert (added["type"], added["user_id"], added["item_id"]) == ("add_to_cart", user, "phone")
         assert (added["quantity"], added["price"]) == (1, 500)
         assert added["event_id"].startswith("ga4-") and added["event_id"].endswith("-0")
@@ -185,8 +187,8 @@ def test_ga4_events_in_the_datalayer_reach_xsell_and_the_suggestions_reach_the_p
         assert errors(browser) == []
         # a reload sends the page's entries again with the same event id: applied once
         browser.refresh()
-        (again,) = bus.collect("cart-events", 1)
-        assert again["event_id"] == added["event_id"]
+        seen, again = bus.collect("cart-events", 2)
+        assert (seen["event_id"], again["event_id"]) == (viewed["event_id"], added["event_id"])
 
 
 def test_gtag_entries_map_like_gtm_ones_and_others_send_nothing(stack: ApiStack, shop: str) -> None:
@@ -213,12 +215,25 @@ def test_gtag_entries_map_like_gtm_ones_and_others_send_nothing(stack: ApiStack,
             };
             """
         )
+        # a product page's co-view partner says so (rendered without a user: no feedback)
+        why = browser.execute_script(
+            """
+            window.xsellWidget.render({suggestion_id: 'sug-x', user_id: null,
+              placement: 'product_page', items: [{item_id: 'strap', score: 1,
+              kind: 'cross_sell', because: {item_id: 'lens', together: 0, confidence: 0,
+              co_viewed: 7}}]});
+            return document.querySelector('#xsell-offers .xsell-why').textContent;
+            """
+        )
+    assert why == "Viewed with lens by 7 shoppers"
     (removed,) = events["gtag"]
     assert removed["type"] == "remove_from_cart" and removed["user_id"] == "mapper"
     assert (removed["item_id"], removed["quantity"], removed["price"]) == ("case", 2, 19.5)
     assert events["gtagAgain"][0]["event_id"] == removed["event_id"]  # stable
     assert events["elsewhere"][0]["event_id"] != removed["event_id"]  # another entry
-    for name in ("view", "cleared", "config", "noOrder", "noItems"):
+    (viewed,) = events["view"]
+    assert (viewed["type"], viewed["user_id"], viewed["item_id"]) == ("view", "mapper", "x")
+    for name in ("cleared", "config", "noOrder", "noItems"):
         assert events[name] == [], name
 
 

@@ -142,6 +142,7 @@ DROP = object()
 VALID = [
     ("cart-event", CART),
     ("cart-event", with_(CART, type="remove_from_cart")),
+    ("cart-event", with_(CART, type="view", quantity=DROP, price=DROP)),
     ("cart-event", with_(CART, user_id=18042, item_id=-7, event_id=0)),
     ("cart-event", with_(CART, user_id="u" * 128, item_id=int("9" * 128))),
     ("cart-event", with_(CART, item_id=-int("9" * 127))),
@@ -182,6 +183,8 @@ VALID = [
 
 INVALID = [
     ("cart-event", with_(CART, event_id=DROP)),
+    ("cart-event", with_(CART, type="view", item_id=DROP)),
+    ("cart-event", with_(CART, type="viewed")),
     ("cart-event", with_(CART, user_id=None)),
     ("cart-event", with_(CART, type="add")),
     ("cart-event", with_(CART, type=DROP)),

@@ -151,7 +151,7 @@ def test_a_recommendation_request_refuses_booleans_and_text_for_numbers(
 
 
 def test_a_public_key_posts_purchases_only_when_the_setting_allows() -> None:
-    for kind in ("add_to_cart", "remove_from_cart", "impression", "click", "dismiss"):
+    for kind in ("add_to_cart", "remove_from_cart", "view", "impression", "click", "dismiss"):
         assert public_refusal(kind, False) is None and public_refusal(kind, True) is None
     off = public_refusal("purchase", False)
     assert off is not None and "XSELL_API_PUBLIC_PURCHASES=true" in off

@@ -45,3 +45,30 @@ def test_a_carts_events_merge_unless_another_call_names_the_cart() -> None:
     merged, where = plan([*calls, *BUILD.event_calls(bought, 5)])
     assert [c[0] for c in merged][:3] == [CART_UPDATE] * 3  # the purchase empties the cart
     assert where[:3] == [(0, None), (1, None), (2, None)]
+
+
+def _view_pairs(eid: str, items: list[str]) -> list[Call]:
+    return BUILD.pair_calls(
+        eid, 1.0, Stream.CART, 1.0, "star", items, items, 5, signal=Signal.CO_VIEW, half_life=0.0
+    )
+
+
+def test_co_views_merge_with_co_adds_of_the_same_half_life_and_apart_from_others() -> None:
+    views = [*_view_pairs("v1", ["a", "b"]), *_view_pairs("v2", ["b", "c"])]
+    merged, _ = plan([*_star("c1", ["a", "b"]), *views])
+    assert [c[0] for c in merged] == [APPLY_PAIRS_BATCH]  # decay off: one call for all
+    decaying = CallBuilder(Keys("u"), load_settings(redis_url=SETTINGS.redis.url, half_life_days=1))
+    adds = [
+        *decaying.pair_calls(
+            "c1", 1.0, Stream.CART, 0.5, "star", ["a", "b"], ["a", "b"], 5, signal=Signal.CO_ADD
+        ),
+        *decaying.pair_calls(
+            "c2", 1.0, Stream.CART, 0.5, "star", ["b", "c"], ["b", "c"], 5, signal=Signal.CO_ADD
+        ),
+    ]
+    merged, where = plan([*adds, *views])
+    assert [c[0] for c in merged] == [APPLY_PAIRS_BATCH, APPLY_PAIRS_BATCH]
+    assert [c[2][2] for c in merged] == ["86400.0", "0.0"]  # each batch call's half-life
+    assert where == [(0, None), (0, None), (1, None), (1, None)]
+    assert views[0][1][2:5] == Keys("u").item("a").for_signal(Signal.CO_VIEW)
+    assert views[0][1][2] == "u:{i:a}:v"

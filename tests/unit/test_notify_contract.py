@@ -18,6 +18,7 @@ from xsell.models.events import Limits
 from xsell.models.notify_policy import CART_ABANDONED, POST_PURCHASE, notification_id
 from xsell.models.profile import ProfileUpdate, parse_profile
 from xsell.models.ranking import Because, Offer
+from xsell.models.segments import Segment
 from xsell.notify.messages import decision_entry, notification_message, rfc3339
 from xsell.store.notifications.calls import Job
 
@@ -36,12 +37,15 @@ def examples(name: str) -> list[dict[str, Any]]:
 
 
 def test_profile_examples_parse() -> None:
-    first, second = examples("profile")
+    first, second, third = examples("profile")
     assert parse_profile(json.dumps(first), Limits()) == ProfileUpdate(
         "18042", "Asia/Ho_Chi_Minh", {"push": True, "email": False}
     )
     assert parse_profile(json.dumps(second), Limits()) == ProfileUpdate(
         "18042", None, {"zalo": True}
+    )
+    assert parse_profile(json.dumps(third), Limits()) == ProfileUpdate(
+        "18042", None, {}, {"location": "HN", "age_band": "25-34"}
     )
 
 
@@ -120,6 +124,24 @@ def test_messages_of_the_worker_are_valid() -> None:
     assert not schema("notification").is_valid({**message, "reason": POST_PURCHASE})
     entry = decision_entry(1e9, job.notification_id, job.reason, "deferred", "cap", until=2e9)
     assert entry["send_at"].startswith("2033-")
+    # the user's segment rides along (docs/personal.md); a wrong one is refused
+    seg = Segment("loyal", "high", {"location": "HN"})
+    carried = notification_message(job, "zalo", offers, 1e9 + 3600.25, "default", 0, seg)
+    schema("notification").validate(carried)
+    assert carried["segment"] == {
+        "lifecycle": "loyal",
+        "spend": "high",
+        "attributes": {"location": "HN"},
+    }
+    assert message["segment"] is None
+    bad = {**carried, "segment": {"lifecycle": "vip", "spend": None}}
+    assert not schema("notification").is_valid(bad)
+    assert not schema("suggestion").is_valid(
+        {**examples("suggestion")[0], "segment": {"lifecycle": "new"}}
+    )
+    schema("suggestion").validate(
+        {**examples("suggestion")[0], "segment": {"lifecycle": "new", "spend": None}}
+    )
 
 
 def test_documented_defaults_are_the_settings() -> None:

@@ -57,6 +57,7 @@ def test_every_json_block_of_the_contract_names_its_schema() -> None:
     for kind in [
         ("cart-event", "add_to_cart"),
         ("cart-event", "remove_from_cart"),
+        ("cart-event", "view"),
         ("order-event", "purchase"),
         ("order-event", "forget_user"),
         ("catalog-item", "item"),

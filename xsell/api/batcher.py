@@ -18,6 +18,7 @@ from xsell.engine import Engine
 from xsell.models.experiments import CONTROL
 from xsell.models.messages.merchant import StoredRule
 from xsell.models.ranking import Offer, RankRequest
+from xsell.models.segments import Segment
 
 CLOCK_SECONDS = 0.5  # how old the state's clock (its latest event time) may be
 
@@ -36,7 +37,15 @@ class RankQuery:
     fills_gap: bool = False  # a cart: the free-shipping gap filler may apply (models/gap.py)
 
 
-Pending = list[tuple[RankQuery, "asyncio.Future[list[Offer]]"]]
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A query's offers and its user's segment (None: no user, or the holdout)."""
+
+    offers: list[Offer]
+    segment: Segment | None = None
+
+
+Pending = list[tuple[RankQuery, "asyncio.Future[Ranked]"]]
 
 
 class RankBatcher:
@@ -51,8 +60,8 @@ class RankBatcher:
         self.clock: float | None = None  # the state's latest event time, as last read
         self.clock_read_at = -CLOCK_SECONDS
 
-    async def rank(self, query: RankQuery) -> list[Offer]:
-        future: asyncio.Future[list[Offer]] = asyncio.get_running_loop().create_future()
+    async def rank(self, query: RankQuery) -> Ranked:
+        future: asyncio.Future[Ranked] = asyncio.get_running_loop().create_future()
         self.pending.append((query, future))
         if len(self.pending) == 1:
             asyncio.get_running_loop().call_soon(self._flush_soon)
@@ -85,13 +94,14 @@ class RankBatcher:
     ) -> list[list[Offer]]:
         """The offers of ``queries`` with the given merchant rules instead of the saved ones
         (a preview), at once, outside the batches."""
-        return await self._rank_all(queries, rules)
+        return [r.offers for r in await self._rank_all(queries, rules)]
 
     async def _rank_all(
         self, queries: list[RankQuery], rules: Sequence[StoredRule] | None = None
-    ) -> list[list[Offer]]:
+    ) -> list[Ranked]:
         """The users' carts and (when older than CLOCK_SECONDS) the state's clock in one round
-        trip, none when neither is needed; then the engine."""
+        trip, none when neither is needed; then the engine (which reads the users' segments
+        with its statistics)."""
         store = self.engine.store
         users = sorted({q.user_id for q in queries if q.user_id})
         stale = time.monotonic() - self.clock_read_at > CLOCK_SECONDS
@@ -115,14 +125,16 @@ class RankBatcher:
             )
             for q in queries
         ]
-        out: list[list[Offer]] = [[] for _ in queries]
+        out = [Ranked([]) for _ in queries]
         for variant, k in sorted({(q.variant, q.k) for q in queries}):
             if variant == CONTROL:
                 continue  # the holdout sees no offers
             idx = [i for i, q in enumerate(queries) if (q.variant, q.k) == (variant, k)]
             own = self.engine.params_of[variant]
             params = replace(own, k=min(k, own.k))
-            ranked = await self.engine.rank([requests[i] for i in idx], params, rules)
+            ranked, segments = await self.engine.rank_segmented(
+                [requests[i] for i in idx], params, rules
+            )
             for i, offers in zip(idx, ranked, strict=True):
-                out[i] = offers
+                out[i] = Ranked(offers, segments.get(queries[i].user_id or ""))
         return out

@@ -5,7 +5,7 @@ comes once Kafka has acknowledged every accepted event, so a 202 means it will b
 One object or an array of them. Invalid ones are listed with their index and reason and the
 valid ones still go (nothing valid is lost in a mixed batch); 400 when the body is not JSON
 or nothing is valid; 413 over ``XSELL_MAX_PAYLOAD_BYTES`` (xsell/api/metrics.py). A public key
-may post cart and feedback events only (and purchases with ``XSELL_API_PUBLIC_PURCHASES``, a
+may post cart, view and feedback events only (and purchases with ``XSELL_API_PUBLIC_PURCHASES``, a
 page's GA4 ``purchase``), each for the user its token is for, at most
 ``XSELL_API_PUBLIC_MAX_EVENTS`` in one request (413) and ``XSELL_API_PUBLIC_EVENTS_PER_SECOND``
 a second (429, xsell/api/guard.py).
@@ -44,6 +44,7 @@ router = APIRouter()
 ROUTES = {
     "add_to_cart": ("cart-events", "user_id"),
     "remove_from_cart": ("cart-events", "user_id"),
+    "view": ("cart-events", "user_id"),
     "purchase": ("orders", "user_id"),
     "forget_user": ("orders", "user_id"),
     "item": ("catalog", "item_id"),
@@ -51,9 +52,11 @@ ROUTES = {
     "click": ("feedback", "user_id"),
     "dismiss": ("feedback", "user_id"),
 }
-# what a page may send with a public key (and its user's token): its cart and its feedback,
-# and its purchases when XSELL_API_PUBLIC_PURCHASES is on
-PUBLIC_TYPES = frozenset({"add_to_cart", "remove_from_cart", "impression", "click", "dismiss"})
+# what a page may send with a public key (and its user's token): its cart, its item views and
+# its feedback, and its purchases when XSELL_API_PUBLIC_PURCHASES is on
+PUBLIC_TYPES = frozenset(
+    {"add_to_cart", "remove_from_cart", "view", "impression", "click", "dismiss"}
+)
 PUBLIC_PURCHASE_TYPES = PUBLIC_TYPES | {"purchase"}
 
 
@@ -94,7 +97,7 @@ def route_of(obj: Any) -> tuple[str, str]:
     # the body is read raw: each event is checked by the worker's own parser, so that the
     # valid events of a mixed batch still go; the schema is declared for the description
     openapi_extra={"requestBody": EVENTS_BODY},
-    summary="Send events (cart, purchase, catalogue, feedback, forget_user) to their topics",
+    summary="Send events (cart, view, purchase, catalogue, feedback, forget_user) to their topics",
 )
 async def post_events(request: Request, rt: Runtime, access: Caller) -> Response:
     body = await request.body()

@@ -19,6 +19,7 @@ from xsell.api.deps import (
     PathUser,
     QueryUser,
     Runtime,
+    SecretCaller,
     StreamUser,
     acting_user,
     checked_id,
@@ -37,6 +38,7 @@ from xsell.api.metrics import OPEN_STREAMS
 from xsell.api.runtime import ApiRuntime
 from xsell.api.schemas import OffersOut, RecommendationRequest, SuggestionOut
 from xsell.engine import now_text, suggestion_message
+from xsell.ops.support import support_view
 
 router = APIRouter()
 ERRORS: Responses = {**BAD_INPUT, **NO_KEY, **FORBIDDEN, **UNAVAILABLE}
@@ -141,17 +143,18 @@ async def complements(
     query = RankQuery(
         (item,), frozenset({item}), user, checked_k(k, rt), variant, "product_page", seg
     )
-    offers = await rt.rank(query)
+    ranked = await rt.rank(query)
     trigger = {"type": "product_view", "event_id": None, "item_ids": [item]}
     message = suggestion_message(
         request_id(),
         user,
         "product_page",
         trigger,
-        offers,
+        ranked.offers,
         now_text(),
         variant,
         rt.engine.steering.version,
+        ranked.segment,
     )
     return Response(json.dumps(message), media_type="application/json")
 
@@ -173,16 +176,55 @@ async def recommendations(rt: Runtime, access: Caller, body: RecommendationReque
     query = RankQuery(
         anchors, frozenset(items), user, k, variant, body.placement, segment, fills_gap=cart
     )
-    offers = await rt.rank(query)
+    ranked = await rt.rank(query)
     trigger = {"type": "request", "event_id": None, "item_ids": items}
     message = suggestion_message(
         request_id(),
         user,
         body.placement,
         trigger,
-        offers,
+        ranked.offers,
         now_text(),
         variant,
         rt.engine.steering.version,
+        ranked.segment,
+    )
+    return Response(json.dumps(message), media_type="application/json")
+
+
+@router.get(
+    "/v1/users/{user_id}/recommendations",
+    response_model=OffersOut,
+    responses={**ERRORS, **NOT_FOUND},
+    summary="Support console: what to offer a customer from their purchases (secret key)",
+)
+async def user_recommendations(
+    rt: Runtime,
+    _: SecretCaller,
+    user: PathUser,
+    placement: Annotated[
+        Literal["support"],
+        Query(
+            description="support: complements of what the user owns, each explained by the "
+            "owned item it goes with (because.item_id); never an owned item."
+        ),
+    ],
+    k: Annotated[int | None, Query(description="At most XSELL_MAX_SUGGESTIONS.")] = None,
+) -> Response:
+    variant = rt.variant(user)
+    view = await rt.redis(support_view(rt.engine, user, checked_k(k, rt), variant))
+    if not view.anchors:
+        raise HTTPException(404, "no purchase history for this user")
+    trigger = {"type": "history", "event_id": None, "item_ids": view.anchors}
+    message = suggestion_message(
+        request_id(),
+        user,
+        placement,
+        trigger,
+        view.offers,
+        now_text(),
+        variant,
+        rt.engine.steering.version,
+        view.segment,
     )
     return Response(json.dumps(message), media_type="application/json")

@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import HTTPException, Request
 
 from xsell.api.auth import Authenticator
-from xsell.api.batcher import RankBatcher, RankQuery
+from xsell.api.batcher import RankBatcher, Ranked, RankQuery
 from xsell.api.deadline import redis_patience
 from xsell.api.guard import Guard
 from xsell.api.hub import SuggestionHub
@@ -26,7 +26,6 @@ from xsell.engine.bundles import Bundler
 from xsell.kafka_clients import aiokafka_security
 from xsell.models.errors import StoreUnavailable
 from xsell.models.experiments import variant_of
-from xsell.models.ranking import Offer
 from xsell.store import Store
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ class ApiRuntime:
     hub: SuggestionHub
     guard: Guard
     # (query, merchant rules' version) -> (expiry, offers): a rule change is a new key
-    cache: dict[tuple[RankQuery, int], tuple[float, list[Offer]]] = field(default_factory=dict)
+    cache: dict[tuple[RankQuery, int], tuple[float, Ranked]] = field(default_factory=dict)
 
     @classmethod
     async def open(cls, settings: Settings) -> ApiRuntime:
@@ -105,7 +104,7 @@ class ApiRuntime:
         rules = await self.redis(self.engine.steering.refresh())
         return rules.version
 
-    async def rank(self, query: RankQuery) -> list[Offer]:
+    async def rank(self, query: RankQuery) -> Ranked:
         """Offers through the batcher; anonymous single-item queries (product pages: the same
         for every visitor) are reused for ``XSELL_API_CACHE_SECONDS``, keyed by the merchant
         rules' version too, so a rule change is obeyed at once."""
@@ -115,14 +114,14 @@ class ApiRuntime:
             hit = self.cache.get(key)
             if hit is not None and hit[0] > time.monotonic():
                 return hit[1]
-        offers = await self._rank(query)
+        ranked = await self._rank(query)
         if cacheable and self.settings.api.cache_seconds > 0:
             if len(self.cache) >= self.settings.api.cache_entries:
                 self.cache.clear()  # simple and bounded: a full cache starts over
-            self.cache[key] = (time.monotonic() + self.settings.api.cache_seconds, offers)
-        return offers
+            self.cache[key] = (time.monotonic() + self.settings.api.cache_seconds, ranked)
+        return ranked
 
-    async def _rank(self, query: RankQuery) -> list[Offer]:
+    async def _rank(self, query: RankQuery) -> Ranked:
         try:
             return await self.batcher.rank(query)
         except StoreUnavailable as exc:

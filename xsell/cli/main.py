@@ -21,6 +21,7 @@ from xsell.cli import (
     notify_args,
     operate,
     rules_args,
+    support_args,
 )
 from xsell.config.settings import safe_errors
 from xsell.models.errors import XsellError
@@ -41,6 +42,7 @@ def parser() -> argparse.ArgumentParser:
     api_args.add_parsers(sub)
     connect_args.add_parsers(sub)
     rules_args.add_parsers(sub)
+    support_args.add_parsers(sub)
     harness.add_parsers(sub)
     bench_args.add_bench_parser(sub)
     return top

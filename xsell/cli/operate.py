@@ -200,7 +200,8 @@ def add_parsers(sub: Any) -> None:
     cfg.add_argument("--json", action="store_true", help="one JSON object: settings, sources")
     cfg.set_defaults(fn=cmd_config)
     fg = sub.add_parser(
-        "forget-user", help="delete a user's cart and history; tombstone their suggestions"
+        "forget-user",
+        help="delete a user's cart, history and recent views; tombstone their suggestions",
     )
     fg.add_argument("user_id")
     fg.add_argument(

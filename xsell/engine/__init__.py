@@ -1,8 +1,9 @@
 """The processing step shared by the worker, backfill, the API and evaluation:
 events -> store (exactly-once effects) -> scoring and ranking (pure) -> suggestion messages."""
 
-from xsell.engine.engine import Engine, assignment_unit, rank_params, variant_params
+from xsell.engine.engine import Engine, assignment_unit
 from xsell.engine.messages import now_text, offer_json, suggestion_id, suggestion_message
+from xsell.engine.params import rank_params, segment_params, variant_params
 from xsell.engine.self_tuning import SelfTuning, sampled, tuning_status
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "offer_json",
     "rank_params",
     "sampled",
+    "segment_params",
     "suggestion_id",
     "suggestion_message",
     "tuning_status",

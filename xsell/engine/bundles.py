@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from xsell.config.settings import Settings
-from xsell.engine.engine import rank_params
+from xsell.engine.params import rank_params
 from xsell.models.bundles import (
     Bundle,
     BundleData,

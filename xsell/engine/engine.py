@@ -4,19 +4,21 @@ events -> store (exactly-once effects) -> ranker -> suggestion messages.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from xsell.config.settings import Settings
+from xsell.engine.coviews import read_co_views
 from xsell.engine.messages import now_text, suggestion_id, suggestion_message
+from xsell.engine.params import rank_params, segment_params, variant_params
 from xsell.engine.self_tuning import SelfTuning, TestLists, TuningCase
 from xsell.engine.steering import Steering
+from xsell.models.coview import with_co_views
 from xsell.models.events import CartEvent, Event, PurchaseEvent
-from xsell.models.experiments import CONTROL, Variant, variant_of
-from xsell.models.gap import FreeShipping
+from xsell.models.experiments import CONTROL, variant_of
 from xsell.models.inputs import (
     assemble,
     batch_stats,
@@ -29,38 +31,13 @@ from xsell.models.inputs import (
 )
 from xsell.models.messages.merchant import StoredRule
 from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest
-from xsell.models.rulebook import RuleBook, RuleContext
-from xsell.models.rules import RuleParams
+from xsell.models.rulebook import RuleBook
 from xsell.models.scoring import score_batch
-from xsell.models.steering import offers_with_rules
+from xsell.models.segments import Segment, segment_of
+from xsell.models.steering import offers_with_rules, with_pins
 from xsell.store import Effect, Position, Store, Stream
 
 log = logging.getLogger(__name__)
-
-
-def rank_params(settings: Settings) -> RankParams:
-    """Ranking parameters from the settings."""
-    return RankParams(
-        k=settings.ranking.max_suggestions,
-        similarity=settings.ranking.similarity,
-        min_support=settings.ranking.min_support,
-        popularity_prior=settings.ranking.popularity_prior,
-        category_backoff=settings.ranking.category_backoff,
-        recency_decay=settings.ranking.recency_decay,
-        popular_fallback=settings.ranking.popular_fallback,
-        rules=RuleParams(
-            exclude_upsell=settings.ranking.exclude_upsell,
-            addon_price_ratio=settings.ranking.addon_price_ratio,
-            exclude_purchased=settings.ranking.exclude_purchased,
-            consumable_categories=frozenset(settings.ranking.consumable_categories),
-            repurchase_window_seconds=settings.ranking.repurchase_window_days * 86400.0,
-        ),
-        free_shipping=None
-        if settings.offers.free_shipping_threshold is None
-        else FreeShipping(
-            settings.offers.free_shipping_threshold, settings.offers.free_shipping_max_gap
-        ),
-    )
 
 
 def assignment_unit(event: CartEvent | PurchaseEvent) -> str:
@@ -69,15 +46,6 @@ def assignment_unit(event: CartEvent | PurchaseEvent) -> str:
     if isinstance(event, PurchaseEvent) and event.user_id is None:
         return f"order:{event.order_id}"
     return str(event.user_id)
-
-
-def variant_params(params: RankParams, variant: Variant) -> RankParams:
-    """The ranking of a variant: the settings' with its overrides."""
-    return replace(
-        params,
-        similarity=variant.similarity or params.similarity,
-        k=variant.max_suggestions or params.k,
-    )
 
 
 def _request(effect: Effect) -> tuple[RankRequest, dict[str, Any]] | None:
@@ -168,7 +136,7 @@ class Engine:
                 for _, meta in pending
             ]
             cases = self.tuner.cases(triggers, variants, CONTROL)
-        ranked, lists = await self._rank_variants(
+        ranked, lists, segments = await self._rank_variants(
             [req for req, _ in pending], variants, frozenset(c.row for c in cases)
         )
         if self.tuner is not None and cases:
@@ -184,23 +152,27 @@ class Engine:
                 created,
                 variant,
                 self.steering.version,
+                segments.get(meta["user_id"] or ""),
             )
             for (_, meta), offers, variant in zip(pending, ranked, variants, strict=True)
         ]
 
     async def rank_variants(
         self, requests: Sequence[RankRequest], variants: Sequence[str]
-    ) -> list[list[Offer]]:
-        """The offers of each request in its variant's ranking; none for the holdout."""
-        ranked, _ = await self._rank_variants(requests, variants, frozenset())
-        return ranked
+    ) -> tuple[list[list[Offer]], dict[str, Segment]]:
+        """The offers of each request in its variant's ranking (none for the holdout), and
+        the segments of the users ranked."""
+        ranked, _, segments = await self._rank_variants(requests, variants, frozenset())
+        return ranked, segments
 
     async def _rank_variants(
         self, requests: Sequence[RankRequest], variants: Sequence[str], tuned: frozenset[int]
-    ) -> tuple[list[list[Offer]], dict[int, TestLists]]:
-        """:meth:`rank_variants`, and self-tuning's test lists of the ``tuned`` rows."""
+    ) -> tuple[list[list[Offer]], dict[int, TestLists], dict[str, Segment]]:
+        """:meth:`rank_variants`, self-tuning's test lists of the ``tuned`` rows and the
+        segments of the users ranked (the holdout's are not read)."""
         out: list[list[Offer]] = [[] for _ in requests]
         lists: dict[int, TestLists] = {}
+        segments: dict[str, Segment] = {}
         params_of = self.params_of
         for name in dict.fromkeys(variants):
             if name == CONTROL:
@@ -212,7 +184,10 @@ class Engine:
                 out[i] = self._offers(inp, requests[i], params_of[name], None)
                 if n in tests:
                     lists[i] = tests[n]
-        return out, lists
+                user = requests[i].user_id
+                if inp.segment is not None and user:
+                    segments[user] = inp.segment
+        return out, lists, segments
 
     async def rank(
         self,
@@ -223,12 +198,28 @@ class Engine:
         """The offers of each request, without changing any state: the one ranking path of
         the worker (:meth:`suggest`) and the API (complements, recommendations). ``rules``:
         the merchant rules to apply instead of the saved ones (a preview)."""
+        ranked, _ = await self.rank_segmented(requests, params, rules)
+        return ranked
+
+    async def rank_segmented(
+        self,
+        requests: Sequence[RankRequest],
+        params: RankParams | None = None,
+        rules: Sequence[StoredRule] | None = None,
+    ) -> tuple[list[list[Offer]], dict[str, Segment]]:
+        """:meth:`rank`, and the segments of the requests' users (models/segments.py)."""
         params = params or self.current_params
         book = None if rules is None else RuleBook(rules)
         inputs, _ = await self.rank_inputs(requests, params, book=book)
-        return [
+        ranked = [
             self._offers(inp, req, params, book) for inp, req in zip(inputs, requests, strict=True)
         ]
+        segments = {
+            r.user_id: inp.segment
+            for inp, r in zip(inputs, requests, strict=True)
+            if r.user_id and inp.segment is not None
+        }
+        return ranked, segments
 
     def _offers(
         self,
@@ -258,13 +249,22 @@ class Engine:
             return [], {}
         s = self.settings
         short = capped(requests, s.ranking.max_anchors)
-        data = await self.store.ranking.statistics(
-            sorted({a for r in short for a in r.anchors}),
-            popular_size(params, requests),
-            with_prior=params.popularity_prior > 0,
-            with_categories=params.category_backoff > 0
-            or (self.tuner is not None and self.tuner.reads_categories),
+        users = sorted({r.user_id for r in requests if r.user_id})
+        data, co_views = await asyncio.gather(  # the product page's co-views beside: no wait
+            self.store.ranking.statistics(
+                sorted({a for r in short for a in r.anchors}),
+                popular_size(params, requests),
+                with_prior=params.popularity_prior > 0,
+                with_categories=params.category_backoff > 0
+                or (self.tuner is not None and self.tuner.reads_categories),
+                users=users,
+            ),
+            read_co_views(self.store, requests, params),
         )
+        params_seg = segment_params(s)
+        segments = {
+            u: segment_of(data.segments.get(u), data.spend_histogram, params_seg) for u in users
+        }
         stats = batch_stats(data, s.learning.half_life_seconds)
         scored = score_batch(stats, short, params, detail_size(params))
         lists = (
@@ -273,24 +273,14 @@ class Engine:
             else {}
         )
         inputs = assemble(stats, data.popular, short, scored, params)
+        inputs = with_co_views(inputs, requests, co_views)
         per_request = with_pins(
-            offerable(inputs), requests, self.steering.book if book is None else book
+            offerable(inputs),
+            requests,
+            self.steering.book if book is None else book,
+            segments,
+            time.time(),
         )
-        items, users = wanted_details(requests, per_request)
-        catalog, bought = await self.store.ranking.details(items, users)
-        return with_details(inputs, requests, per_request, catalog, bought), lists
-
-
-def with_pins(
-    per_request: list[list[str]], requests: Sequence[RankRequest], book: RuleBook
-) -> list[list[str]]:
-    """Each request's items to read details of, with the pins of the rules that may match it."""
-    if not book:
-        return per_request
-    now = time.time()
-    out = []
-    for items, r in zip(per_request, requests, strict=True):
-        ctx = RuleContext(r.placement, frozenset(r.anchors), frozenset(), r.segment, now)
-        pins = book.pins_to_read(ctx)
-        out.append(sorted(set(items) | pins) if pins else items)
-    return out
+        items, wanted = wanted_details(requests, per_request)
+        catalog, bought = await self.store.ranking.details(items, wanted)
+        return with_details(inputs, requests, per_request, catalog, bought, segments), lists

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from xsell.models.ranking import Offer
+from xsell.models.segments import Segment
 from xsell.store import Stream
 
 
@@ -33,6 +34,8 @@ def offer_json(offer: Offer) -> dict[str, Any]:
             because["rule_id"] = b.rule_id
         if b.free_shipping_gap is not None:  # a gap filler: what the cart lacks
             because["free_shipping_gap"] = b.free_shipping_gap
+        if b.co_viewed is not None:  # co-views brought it (models/coview.py)
+            because["co_viewed"] = round(b.co_viewed, 6)
     return {
         "item_id": offer.item_id,
         "score": round(offer.score, 6),
@@ -55,8 +58,10 @@ def suggestion_message(
     created_at: str,
     variant: str,
     rules_version: int = 0,
+    segment: Segment | None = None,
 ) -> dict[str, Any]:
-    """A suggestion message of the contract (docs/contract.md), for the topic or the API."""
+    """A suggestion message of the contract (docs/contract.md), for the topic or the API.
+    ``segment``: the user's (models/segments.py); null without a user or where not read."""
     return {
         "suggestion_id": sid,
         "user_id": user_id,
@@ -66,4 +71,5 @@ def suggestion_message(
         "created_at": created_at,
         "variant": variant,
         "rules_version": rules_version,
+        "segment": None if segment is None else segment.as_json(),
     }

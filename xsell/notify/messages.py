@@ -9,6 +9,7 @@ from typing import Any
 
 from xsell.engine import offer_json
 from xsell.models.ranking import Offer
+from xsell.models.segments import Segment
 from xsell.store import Job
 
 
@@ -25,10 +26,15 @@ def notification_message(
     now: float,
     variant: str,
     rules_version: int = 0,
+    segment: Segment | None = None,
+    *,
+    recently_viewed: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """A value of the notifications topic; ``rules_version``: the merchant rules' version
-    its offers were ranked with (docs/rules.md)."""
-    return {
+    its offers were ranked with (docs/rules.md); ``segment``: the user's when ranked;
+    ``recently_viewed`` (a cart_abandoned's): the user's recently viewed items not in the cart,
+    newest first."""
+    message = {
         "notification_id": job.notification_id,
         "user_id": job.user_id,
         "channel": channel,
@@ -40,7 +46,11 @@ def notification_message(
         "created_at": rfc3339(now),
         "variant": variant,
         "rules_version": rules_version,
+        "segment": None if segment is None else segment.as_json(),
     }
+    if recently_viewed is not None:
+        message["recently_viewed"] = list(recently_viewed)
+    return message
 
 
 def as_offer(message: dict[str, Any]) -> dict[str, Any]:

@@ -5,9 +5,9 @@ applied it (so the carts read here are the carts after the batch) and before Kaf
 acknowledged (so a crash redelivers the batch and scheduling happens again; the scripts are
 idempotent per notification id):
 
-- cart activity (add or remove) schedules the user's ``cart_abandoned`` at the activity's time
-  + XSELL_NOTIFY_ABANDON_SECONDS, replacing the pending one (moved); a remove that leaves the
-  cart empty cancels it (``suppressed`` / ``empty``);
+- cart activity (add or remove; a view is none) schedules the user's ``cart_abandoned`` at
+  the activity's time + XSELL_NOTIFY_ABANDON_SECONDS, replacing the pending one (moved); a
+  remove that leaves the cart empty cancels it (``suppressed`` / ``empty``);
 - a purchase cancels the pending ``cart_abandoned`` of earlier activity (``suppressed`` /
   ``purchased``) and schedules ``post_purchase`` at the order's time +
   XSELL_NOTIFY_POST_PURCHASE_SECONDS, unless the user already has one pending: then the
@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 
 from xsell.config.settings import Settings
-from xsell.models.events import CartEvent, Event, ForgetUser, PurchaseEvent
+from xsell.models.events import CartEvent, Event, ForgetUser, PurchaseEvent, is_view
 from xsell.models.notify_policy import (
     CART_ABANDONED,
     POST_PURCHASE,
@@ -116,6 +116,8 @@ class Scheduler:
         last: dict[str, CartEvent] = {}  # a user's last cart activity of the batch decides
         entries: list[Scheduling] = []
         for event in events:
+            if is_view(event):
+                continue  # a view is no cart activity: it moves no cart_abandoned
             if isinstance(event, CartEvent):
                 last.pop(event.user_id, None)
                 last[event.user_id] = event

@@ -9,7 +9,8 @@ One :meth:`Sender.tick` of a worker:
    hours, caps;
 3. ranks the ones to send through :meth:`xsell.engine.Engine.rank` (the live model, the usual
    rules), the cart as it is now or the order's items, minus the items notified to the user
-   within the repeat window; nothing left = ``suppressed`` / ``empty``;
+   within the repeat window; nothing left = ``suppressed`` / ``empty``; a cart_abandoned also
+   lists the user's recently viewed items that are not in the cart (one more round trip);
 4. stores each message (NOTIFY_PREPARE, only while the lease is ours), publishes them and waits
    for Kafka's acknowledgement, then records the sends (caps, repeats, log) and finishes them
    (NOTIFY_FINISH); defers and drops are written the same way.
@@ -107,10 +108,11 @@ class Sender:
             else:
                 self._drop(writes, claim, token, now, decision.why or "expired")
         variants = [variant_of(self.engine.experiment, c.job.user_id) for c, _, _ in sending]
-        ranked = await self.engine.rank_variants([r for _, _, r in sending], variants)
+        ranked, segments = await self.engine.rank_variants([r for _, _, r in sending], variants)
+        viewed = await self._recently_viewed([(c.job, r) for c, _, r in sending])
         prepares: list[Ready] = []
-        for (claim, decision, request), offers, variant in zip(
-            sending, ranked, variants, strict=True
+        for (claim, decision, request), offers, variant, seen in zip(
+            sending, ranked, variants, viewed, strict=True
         ):
             if variant == CONTROL:  # the holdout gets no offers, so no notification
                 self._drop(writes, claim, token, now, "holdout")
@@ -121,7 +123,14 @@ class Sender:
                 continue
             job = _with_items(claim.job, request)
             message = notification_message(
-                job, decision.channel or "", offers, now, variant, self.engine.steering.version
+                job,
+                decision.channel or "",
+                offers,
+                now,
+                variant,
+                self.engine.steering.version,
+                segments.get(job.user_id),
+                recently_viewed=seen,
             )
             payload = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
             prepares.append(
@@ -136,6 +145,25 @@ class Sender:
         for r in ready:
             self._sent(writes, r, token, now)
         await self.store.notifications.commit(writes)
+
+    async def _recently_viewed(
+        self, sending: Sequence[tuple[Job, RankRequest]]
+    ) -> list[list[str] | None]:
+        """Each cart_abandoned's recently viewed items not in the cart, newest first (at most
+        XSELL_NOTIFY_RECENTLY_VIEWED; one round trip); None for the other reasons."""
+        wanted = self.settings.notify.recently_viewed
+        users = [job.user_id for job, _ in sending if job.reason == CART_ABANDONED]
+        if not users:
+            return [None for _ in sending]
+        lists = iter(await self.store.views.recent(users, self.settings.learning.views_max_items))
+        out: list[list[str] | None] = []
+        for job, request in sending:
+            if job.reason != CART_ABANDONED:
+                out.append(None)
+                continue
+            cart = set(request.anchors)
+            out.append([i for i in next(lists) if i not in cart][:wanted])
+        return out
 
     async def _record_offers(self, ready: Sequence[Ready]) -> None:
         """The sent notifications' offers into the users' ledgers and the day's counters,

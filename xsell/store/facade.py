@@ -7,6 +7,7 @@
 - ``ranking``: the batch statistics and the candidates' details that ranking reads;
 - ``bundles``: an anchor's partners and their pair weights, for bundles;
 - ``shoppers``: carts and the state's clock, for ranking outside the worker;
+- ``views``: items' co-view partners and users' recently viewed items;
 - ``latest``: each user's latest suggestion;
 - ``notifications``: the schedule, the users' policy state, the counters;
 - ``attribution``: offers made, the report's days, the dashboard's minutes, batch outputs;
@@ -34,6 +35,7 @@ from xsell.store.core.bundle_reads import BundleReads
 from xsell.store.core.latest import LatestSuggestions
 from xsell.store.core.reader import RankingReads
 from xsell.store.core.shoppers import ShopperReads
+from xsell.store.core.view_reads import ViewReads
 from xsell.store.notifications.store import NotificationStore
 from xsell.store.ops.admin import OpsStore
 from xsell.store.privacy import PrivacyStore
@@ -51,6 +53,7 @@ class Store(EventStore):
         )
         self.bundles = BundleReads(self.runner, self.keys, settings.offers.bundle_candidates)
         self.shoppers = ShopperReads(self.runner, self.keys)
+        self.views = ViewReads(self.runner, self.keys)
         self.latest = LatestSuggestions(self.runner, self.keys)
         self.notifications = NotificationStore(
             self.runner, self.keys, settings.notify.finished_retention_days

@@ -12,11 +12,13 @@ from typing import Any
 
 from xsell.store.backend.client import Runner
 from xsell.store.core.keys import Keys
+from xsell.store.core.reader import parse_scores
 
 
 class PrivacyStore:
-    """Per-user data: cart, purchase history, latest suggestions, self-tuning's open test
-    cases and the attribution ledger."""
+    """Per-user data: cart, purchase history, recently viewed items, latest suggestions,
+    self-tuning's open test cases, segment counters (and profile attributes) and the
+    attribution ledger."""
 
     def __init__(self, runner: Runner, keys: Keys) -> None:
         self._runner = runner
@@ -27,8 +29,11 @@ class PrivacyStore:
         return [
             k.cart(user_id),
             k.history(user_id),
+            k.views(user_id),  # recently viewed items
             k.latest(user_id),
             k.tune_lists(user_id),  # self-tuning's open test cases
+            k.segment(user_id),  # orders, total spend, profile attributes
+            k.user_markers(user_id),
             *k.ledger(user_id),
         ]
 
@@ -39,21 +44,28 @@ class PrivacyStore:
 
     async def export(self, user_id: str) -> dict[str, Any]:
         """What xsell holds about the user, as plain values: the cart (item -> added at, epoch
-        seconds), the purchases (item -> last bought at) and the latest suggestions
-        (placement -> message); one round trip."""
+        seconds), the purchases (item -> last bought at), the recently viewed items (item ->
+        last viewed at), the latest suggestions (placement -> message) and the segment hash as
+        stored (o orders, s total spend in hundredths, b its histogram bucket, a:NAME profile
+        attributes); one round trip."""
         k = self._keys
-        cart, history, latest = await self._runner.run(
+        cart, history, latest, viewed, segment = await self._runner.run(
             [
                 ("HGETALL", k.cart(user_id)),
                 ("HGETALL", k.history(user_id)),
                 ("HGETALL", k.latest(user_id)),
+                ("ZRANGE", k.views(user_id), 0, -1, "WITHSCORES"),
+                ("HGETALL", k.segment(user_id)),
             ]
         )
+        items, times = parse_scores(viewed)
         return {
             "user_id": user_id,
             "cart": {item: _float(value.split("|", 1)[0]) for item, value in cart.items()},
             "purchases": {item: _float(value) for item, value in history.items()},
+            "viewed": dict(zip(items, times, strict=True)),
             "suggestions": {place: _json(value) for place, value in latest.items()},
+            "segment": dict(segment),
         }
 
 

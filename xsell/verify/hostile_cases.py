@@ -349,7 +349,8 @@ def valid_case(r: random.Random, n: int) -> Case:
         )
     if roll < 0.85:
         user = r.choice(CART_USERS)
-        kind = "add_to_cart" if r.random() < 0.8 else "remove_from_cart"
+        x = r.random()  # one draw, as before views: the rest of the stream is unchanged
+        kind = "add_to_cart" if x < 0.7 else "view" if x < 0.8 else "remove_from_cart"
         event = {
             "event_id": f"v-c{n}%7B",
             "type": kind,

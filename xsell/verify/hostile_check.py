@@ -26,8 +26,8 @@ from xsell.streams.handler import BatchHandler, Output, Record
 from xsell.verify.hostile_cases import Case
 
 SUFFIXES: dict[str, set[str | None]] = {
-    "i": {"p", "c", "h", "m"},
-    "u": {"cart", "hist", "sug", "att", "atz"},
+    "i": {"p", "c", "h", "m", "v"},  # v: co-view counts (xsell/store/core/views.py)
+    "u": {"cart", "hist", "view", "sug", "att", "atz"},
     "g": {"pop", "meta", "cat", "m", "mp", "pos"},  # guards and positions: core/guards.py
     "r": {"c", "u", "m"},  # a day's aggregates (xsell/store/attribution/ledger.py)
     "t": {None},  # a minute's worker figures

@@ -4,9 +4,10 @@ The truth is computed with numpy from the parsed orders, independently of the st
 decay off and nothing pruned, item ``a``'s co-purchase weight with ``b`` is the number of
 orders whose first ``max_items_per_order`` distinct items contain both; popularity is the
 number of orders containing an item; ``N`` the number of orders; ``T`` the latest order time;
-a user's history the latest purchase time per item. Comparisons stream key by key (bounded
-memory), skipping dedup markers, done markers and the meta hash's bookkeeping fields
-(``created``, ``lost_at`` ...).
+a user's history the latest purchase time per item; a user's segment their orders, total spend
+(hundredths) and its bucket, and the spend histogram the users per bucket. Comparisons stream
+key by key (bounded memory), skipping dedup markers, done markers and the meta hash's
+bookkeeping fields (``created``, ``lost_at`` ...).
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from typing import Any
 import numpy as np
 
 from xsell.models.events import PurchaseEvent
+from xsell.models.segments import (
+    MAX_SPEND_HUNDREDTHS,
+    order_spend,
+    spend_bucket,
+    spend_hundredths,
+)
 from xsell.store import Store
 from xsell.store.core.keys import Keys
 
@@ -121,6 +128,7 @@ class BatchTruth:
         codes: list[np.ndarray[Any, Any]] = []
         pop: dict[str, float] = {}
         hist: dict[str, dict[str, float]] = {}
+        segs: dict[str, tuple[int, int]] = {}  # user -> (orders, spend in hundredths)
         self.orders, latest = 0, None
         for order in orders:
             self.orders += 1
@@ -132,6 +140,9 @@ class BatchTruth:
                 mine = hist.setdefault(keys.history(order.user_id), {})
                 for item in items:
                     mine[item] = max(mine.get(item, order.ts), order.ts)
+                n, spent = segs.get(order.user_id, (0, 0))
+                spent += spend_hundredths(order_spend(order.items))
+                segs[order.user_id] = (n + 1, min(spent, MAX_SPEND_HUNDREDTHS))
             paired = np.array(
                 [vocab.setdefault(i, len(vocab)) for i in items[:max_items_per_order]],
                 dtype=np.int64,
@@ -144,6 +155,13 @@ class BatchTruth:
         self.codes, self.counts = np.unique(flat, return_counts=True)
         self.pair_increments = int(flat.size)
         self.values: dict[str, Any] = {keys.popularity: pop, **hist}
+        buckets: dict[str, int] = {}
+        for user, (n, spent) in segs.items():
+            bucket = str(spend_bucket(spent / 100))
+            self.values[keys.segment(user)] = {"o": str(n), "s": str(spent), "b": bucket}
+            buckets[bucket] = buckets.get(bucket, 0) + 1
+        if buckets:
+            self.values[keys.spend_histogram] = {k: str(n) for k, n in buckets.items()}
         if self.orders:
             self.values[keys.meta] = {"N": float(self.orders), "T": float(latest or 0.0)}
         firsts = self.codes >> 31

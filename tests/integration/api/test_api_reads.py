@@ -148,6 +148,47 @@ def test_recommendations_rank_a_cart_without_changing_state(stack: ApiStack) -> 
     assert stack.get("/v1/items/phone/complements").json()["items"] == before
 
 
+def test_support_offers_complements_of_what_the_user_owns_explained(stack: ApiStack) -> None:
+    bought = {
+        "event_id": "sam-o",
+        "type": "purchase",
+        "order_id": "sam",
+        "user_id": "sam",
+        "ts": 1_700_000_160,
+        "items": [{"item_id": "phone", "price": 500.0}, {"item_id": "screen", "price": 15.0}],
+    }
+    assert stack.post("/v1/events", bought).status_code == 202
+    stack.wait_latest("sam", "sam-o", "post_purchase")
+    answer = stack.get("/v1/users/sam/recommendations?placement=support")
+    assert answer.status_code == 200, answer.text
+    msg = answer.json()
+    assert_message(msg, user="sam", placement="support", trigger_type="history")
+    conforms("offers", msg)
+    assert msg["trigger"] == {"type": "history", "event_id": None, "item_ids": ["phone", "screen"]}
+    offered = [o["item_id"] for o in msg["items"]]
+    assert offered and offered[0] == "case", msg
+    assert not {"phone", "screen"} & set(offered)  # never an owned item
+    # every offer is explained by an item the customer owns; no popular padding
+    assert all(o["because"]["item_id"] in ("phone", "screen") for o in msg["items"])
+    assert msg["segment"]["lifecycle"] == "returning" and msg["segment"]["spend"] is not None
+    # the other ranking routes carry the user's segment too; a guest's is null
+    mine = stack.get("/v1/items/phone/complements?user_id=sam").json()
+    assert mine["segment"] == msg["segment"]
+    assert stack.get("/v1/items/phone/complements").json()["segment"] is None
+    cart = stack.post("/v1/recommendations", {"items": ["phone"], "user_id": "sam"}).json()
+    assert cart["segment"] == msg["segment"]
+    # the support console's route: a secret key only, even with the user's own token
+    public = stack.get(
+        "/v1/users/sam/recommendations?placement=support",
+        key=PUBLIC,
+        headers={"X-User-Token": token("sam")},
+    )
+    assert public.status_code == 403
+    assert stack.get("/v1/users/nobody-yet/recommendations?placement=support").status_code == 404
+    assert stack.get("/v1/users/sam/recommendations?placement=cart").status_code == 400
+    assert stack.get("/v1/users/sam/recommendations").status_code == 400
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "reason"),
     [

@@ -13,11 +13,12 @@
  * attribution). No dependencies; nothing loads from anywhere else.
  *
  * data-datalayer="on" (or the name of another array than window.dataLayer): a shop that tags
- * GA4 sends its add_to_cart, remove_from_cart and purchase events to xsell as they are pushed
+ * GA4 sends its view_item, add_to_cart, remove_from_cart and purchase events to xsell (a
+ * view_item as a view) as they are pushed
  * (GTM's {event, ecommerce} and gtag's ("event", name, params) alike; the entries already in
  * the array when the script loads too), with data-key, data-user and data-token. Event ids are
  * stable: a reloaded page does not count twice (docs/integrations.md). Purchases need
- * XSELL_API_PUBLIC_PURCHASES=true on the API. view_item is read once xsell has a view event.
+ * XSELL_API_PUBLIC_PURCHASES=true on the API.
  *
  * Bundles: data-bundle-item="ITEM_ID" (a product page) renders that item's bundle into
  * data-bundle-target (default #xsell-bundle): its items, "Buy all 3 for $X (save $Y)" and a
@@ -64,6 +65,10 @@
   function why(offer) {
     var b = offer.because;
     if (offer.kind === "popular" || !b) { return "Popular right now"; }
+    if (b.co_viewed) {  // the product page's co-view partners (no co-purchases yet)
+      return "Viewed with " + (cfg().itemName || String)(b.item_id) + " by " +
+        Math.round(b.co_viewed) + " shoppers";
+    }
     var anchor = (cfg().itemName || String)(b.item_id);
     var share = Math.round(b.confidence * 100);
     return "Bought together by " + share + "% of buyers of " + anchor;
@@ -202,7 +207,7 @@
 
   // ---- GA4 dataLayer (data-datalayer) ----
   var GA4_TYPES = { add_to_cart: "add_to_cart", remove_from_cart: "remove_from_cart",
-                    purchase: "purchase" };  // view_item: no xsell view event yet
+                    purchase: "purchase", view_item: "view" };
 
   function hash(text) {  // two FNV-1a 32-bit hashes: 16 hex digits, stable across reloads
     var a = 0x811c9dc5, b = 0x01000193 ^ 0x5bd1e995;

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from xsell.config.settings import Settings
-from xsell.models.events import CartEvent, FeedbackEvent, PurchaseEvent
+from xsell.models.events import CART_TYPES, CartEvent, FeedbackEvent, PurchaseEvent
 from xsell.models.experiments import variant_of
 from xsell.store.attribution.bundles import bundle_lines
 from xsell.store.attribution.lua import ATTRIBUTE, COUNT, FEEDBACK
@@ -37,9 +37,11 @@ DAY_SECONDS = 86400
 
 
 def is_attributed(event: Any) -> TypeGuard[CartEvent | PurchaseEvent | FeedbackEvent]:
-    """Events that feed the attribution and the report: cart events (an add accepts offers, a
-    remove may cannibalize an acceptance), purchases, feedback."""
-    return isinstance(event, PurchaseEvent | FeedbackEvent | CartEvent)
+    """Events that feed the attribution and the report: cart changes (an add accepts offers, a
+    remove may cannibalize an acceptance; a view is neither), purchases, feedback."""
+    return isinstance(event, PurchaseEvent | FeedbackEvent) or (
+        isinstance(event, CartEvent) and event.type in CART_TYPES
+    )
 
 
 def trigger_arg(message: dict[str, Any]) -> str:
@@ -124,8 +126,10 @@ class Attribution:
         if isinstance(event, CartEvent):
             if event.type == "remove_from_cart":
                 kind, lines = "remove", [event.item_id, "", "0"]
-            else:
+            elif event.type == "add_to_cart":
                 kind, lines = "add", [event.item_id, event.suggestion_id or "", "0"]
+            else:
+                return None
             return (
                 ATTRIBUTE,
                 self.keys.ledger(event.user_id),

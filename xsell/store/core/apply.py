@@ -6,9 +6,12 @@ Applying a micro-batch of events takes four pipelined round trips, whatever its 
                 position, or with a done key; and the state epoch (meta 'created'; a change
                 means the Redis state was lost: ERROR log and a ``lost_at`` mark that
                 ``xsell status`` reports until ``xsell rebuild``);
-2. ``users``:   carts and purchase histories (user slot), purchase pairs and popularity
-                (item and global slots), catalogue updates;
-3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2;
+2. ``users``:   carts, recent views and purchase histories (user slot), purchase pairs and
+                popularity (item and global slots), catalogue updates;
+3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2, co-view pairs,
+                which depend on the recent views read in step 2 (xsell/store/core/views.py),
+                and on a cluster the spend histogram's moves, which depend on the segment
+                counters of step 2 (xsell/store/core/segments.py);
 4. ``commit``:  the done keys (on a single Redis only of events whose pair script did not
                 set its own), the positions, and the batch's guard markers kept for the window.
 
@@ -27,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from xsell.config.settings import Settings
-from xsell.models.events import CartEvent, CatalogItem, Event, PurchaseEvent
+from xsell.models.events import CartEvent, CatalogItem, Event, PurchaseEvent, is_view
 from xsell.store.attribution.ledger import Attribution, is_attributed
 from xsell.store.backend.client import Call, RedisClient, Runner, connect
 from xsell.store.core.batching import run_merged
@@ -50,6 +53,8 @@ from xsell.store.core.guards import (
 )
 from xsell.store.core.keys import Keys, Signal, Stream
 from xsell.store.core.lua import APPLY_PAIRS
+from xsell.store.core.segments import move_calls
+from xsell.store.core.views import co_view_calls
 
 log = logging.getLogger(__name__)
 
@@ -118,12 +123,14 @@ class EventStore(EpochWatch):
         guards = Guards(self.keys, self.settings)
         calls: list[Call] = []
         cart_slots: list[int] = []
+        view_slots: list[int] = []
         marked: set[int] = set()  # events whose pair script sets their done marker itself
         ledger_at: dict[int, int | None] = {}  # event -> its ledger call in ``calls``
         held: list[Call] = []  # a purchase's pairs, after its counters (they mark it done)
         for i, eff in enumerate(effects):
             if eff.duplicate:
-                if isinstance(eff.event, CartEvent):  # context only: read, never mutate
+                if isinstance(eff.event, CartEvent) and not is_view(eff.event):
+                    # context only: read, never mutate
                     cart_slots.append(i)
                     calls.append(("HGETALL", self.keys.cart(eff.event.user_id)))
                 continue
@@ -133,7 +140,9 @@ class EventStore(EpochWatch):
                     self.keys, self.settings, eff.event, categories[eff.event.event_id], now_ms
                 )
                 new_calls = before_pairs(new_calls, learn)
-            if isinstance(eff.event, CartEvent):
+            if is_view(eff.event):
+                view_slots.append(i)
+            elif isinstance(eff.event, CartEvent):
                 cart_slots.append(i)
             elif self.calls.marks_done(new_calls):
                 marked.add(i)
@@ -173,7 +182,10 @@ class EventStore(EpochWatch):
                 if self.calls.marks_done(new_calls):
                     marked.add(i)
                 co_adds.extend(new_calls)
-        step3 = [*counted, *co_adds, *held]
+        views = [(i, effects[i].event) for i in view_slots]
+        co_adds += co_view_calls(self.calls, views, calls, results, marked, now_ms)
+        moves = move_calls(self.keys, self.settings, calls, results, now_ms)  # cluster only
+        step3 = [*counted, *moves, *co_adds, *held]
         guards.note(step3)
         await run_merged(self.runner, step3)
 

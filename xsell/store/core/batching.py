@@ -7,7 +7,9 @@ original call, so the caller does not change:
 
 - every single-Redis co-add pair call -> one
   :data:`~xsell.store.core.pair_batch.APPLY_PAIRS_BATCH` (each original call answers the
-  batch's count of events applied);
+  batch's count of events applied), and every co-view pair call -> another one: calls merge
+  only with calls of the same half-life and cap, which a batch call shares (co-views are
+  plain counts, co-adds decay with XSELL_HALF_LIFE_DAYS);
 - a cart's CART_UPDATE calls -> one :data:`~xsell.store.core.carts.CART_UPDATES`, and a
   ledger's ATTRIBUTE calls -> one
   :data:`~xsell.store.attribution.attribute_batch.ATTRIBUTE_MANY` (each original call answers
@@ -62,9 +64,11 @@ def plan(calls: Sequence[Call]) -> tuple[list[Call], list[tuple[int, int | None]
     """The merged calls, and for each original call where its answer is: (merged call's
     index, None = the whole answer, or n = the n-th item of a merged list answer)."""
     groups: list[tuple[list[int], bool]] = []  # (original indexes, answers listed per call)
-    pairs = [n for n, c in enumerate(calls) if _merges_pairs(c)]
-    if len(pairs) >= 2:
-        groups.append((pairs, False))
+    pair_groups: dict[tuple[Any, Any], list[int]] = {}
+    for n, c in enumerate(calls):
+        if _merges_pairs(c):  # a batch call has one half-life (ARGV 3) and cap (ARGV 5)
+            pair_groups.setdefault((c[2][2], c[2][4]), []).append(n)
+    groups += [(pairs, False) for pairs in pair_groups.values() if len(pairs) >= 2]
     per_key: dict[tuple[Any, str], list[int]] = {}
     named: set[str] = set()
     for n, c in enumerate(calls):

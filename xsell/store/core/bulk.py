@@ -35,11 +35,14 @@ from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import number_arg
 from xsell.store.core.apply import EventStore
 from xsell.store.core.categories import learn_orders
+from xsell.store.core.guards import Guards
 from xsell.store.core.keys import Stream
 from xsell.store.core.lua import MARK_DONE
+from xsell.store.core.segments import move_calls, order_call
 
 log = logging.getLogger(__name__)
 MEMBERS_PER_ROUND_TRIP = 50_000  # zset members (or hash fields) sent per pipelined round trip
+LEARN_ORDERS_PER_ROUND_TRIP = 500  # segment counters: orders per round trip
 
 
 class NamespaceNotEmpty(XsellError):
@@ -95,6 +98,7 @@ async def bulk_load(
     categorised = await learn_orders(
         store.runner, store.keys, store.settings, orders, int(time.time() * 1000)
     )
+    segmented = await learn_segments(store, orders, int(time.time() * 1000))
     meta: list[Any] = ["created", int(time.time() * 1000)]
     if counts.latest_ts is not None:
         meta += ["T", number_arg(counts.latest_ts)]
@@ -126,7 +130,29 @@ async def bulk_load(
         "pair_increments_saved": counts.pair_increments,
         "rescaled_keys": counts.rescaled_keys,
         "categorised_orders": categorised,
+        "segmented_orders": segmented,
     }
+
+
+async def learn_segments(store: EventStore, orders: Sequence[PurchaseEvent], now_ms: int) -> int:
+    """The segments of ``orders`` (in time order) through the streaming scripts
+    (xsell/store/core/segments.py), so they end as streaming leaves them; a rerun after an
+    interruption is absorbed by their guard markers. Returns the orders counted."""
+    keys, settings = store.keys, store.settings
+    known = [o for o in orders if o.user_id is not None]
+    counted = 0
+    for lo in range(0, len(known), LEARN_ORDERS_PER_ROUND_TRIP):
+        calls = [
+            order_call(keys, settings, o, now_ms)
+            for o in known[lo : lo + LEARN_ORDERS_PER_ROUND_TRIP]
+        ]
+        answers = await store.runner.run(calls)
+        moves = move_calls(keys, settings, calls, answers, now_ms)
+        guards = Guards(keys, settings)
+        guards.note([*calls, *moves])
+        await store.runner.run([*moves, *guards.commit_calls({}, now_ms)])
+        counted += sum(1 for a in answers if a)
+    return counted
 
 
 def _item_calls(

@@ -17,12 +17,15 @@ from xsell.models.events import (
     FeedbackEvent,
     ForgetUser,
     PurchaseEvent,
+    is_view,
 )
 from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import number_arg
 from xsell.store.core.carts import CART_UPDATE
 from xsell.store.core.keys import Keys, Signal, Stream
 from xsell.store.core.lua import APPLY_PAIRS, APPLY_POPULARITY, PURCHASE_USER
+from xsell.store.core.segments import forget_call, order_call
+from xsell.store.core.views import view_call
 
 
 def stream_of(event: Event) -> Stream:
@@ -76,6 +79,9 @@ class CallBuilder:
         """The calls that apply ``event`` (a cart event's co-adds come later: they need the
         cart it returns)."""
         k, s = self.keys, self.settings
+        if is_view(event):  # its co-views come later: they need the views it returns
+            assert isinstance(event, CartEvent)
+            return [view_call(k, s, event)]
         if isinstance(event, CartEvent):
             op = "add" if event.type == "add_to_cart" else "remove"
             return [
@@ -108,6 +114,7 @@ class CallBuilder:
                         ],
                     )
                 )
+                calls.append(order_call(k, s, event, now_ms))
             # popularity before the pairs: on a single Redis the pairs call marks the event
             # done, so everything else of the event must already be applied by then
             calls.append(
@@ -144,8 +151,14 @@ class CallBuilder:
             return [("HSET", k.catalog, event.item_id, catalog_json(event))]
         if isinstance(event, ForgetUser):
             user = event.user_id
-            keys = (k.cart(user), k.history(user), k.latest(user), k.tune_lists(user))
-            return [("DEL", *keys, *k.ledger(user))]
+            keys = (
+                k.cart(user),
+                k.history(user),
+                k.views(user),
+                k.latest(user),
+                k.tune_lists(user),
+            )
+            return [("DEL", *keys, *k.ledger(user)), forget_call(k, s, user, event.event_id)]
         if isinstance(event, FeedbackEvent):
             return []  # only its ledger and counters (xsell/store/attribution/ledger.py)
         raise TypeError(f"unknown event {type(event).__name__}")
@@ -162,16 +175,18 @@ class CallBuilder:
         now_ms: int,
         *,
         signal: Signal,
+        half_life: float | None = None,
     ) -> list[Call]:
         """APPLY_PAIRS calls for one event. On a single Redis: one atomic call with every
         target, guarded by the namespace's pair guards, that also sets the event's done key.
         On a cluster, where a script's keys must share a slot: one call per target, guarded
-        by the target's marker zset (xsell/store/core/guards.py)."""
+        by the target's marker zset (xsell/store/core/guards.py). ``half_life``: the
+        settings' unless given (co-views pass 0: plain counts)."""
         s = self.settings
         head: list[Any] = [
             f"{stream}:{event_id}",
             number_arg(ts),
-            number_arg(s.learning.half_life_seconds),
+            number_arg(s.learning.half_life_seconds if half_life is None else half_life),
             number_arg(base),
             s.learning.max_neighbors,
             now_ms,

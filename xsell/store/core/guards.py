@@ -14,7 +14,8 @@ An apply (:meth:`xsell.store.core.apply.EventStore.apply`) keeps three kinds of 
 - **guard markers**: zsets of marker -> until (ms) that keep the non-idempotent scripts of a
   batch from applying twice when the batch dies half-way: ``{g}:m`` (popularity), ``{g}:mp``
   (pairs, single Redis), ``{i:ITEM}:m`` (pairs, Redis Cluster), ``{k}:m`` (category counts),
-  ``{r:DAY}:m`` (report counters). A marker is written *pending* (until now +
+  ``{r:DAY}:m`` (report counters), ``{u:USER}:m`` (segment counters), ``{g}:ms`` (the spend
+  histogram's moves, Redis Cluster only). A marker is written *pending* (until now +
   ``dedup_pending_seconds``) and the commit re-scores it to now + ``dedup_window_seconds``
   (ZADD XX), after which it is dropped.
   So a batch's markers survive until the batch is committed, however late it is redelivered
@@ -37,6 +38,7 @@ from xsell.store.backend.client import Call
 from xsell.store.core.category_lua import APPLY_CATEGORIES
 from xsell.store.core.keys import Keys
 from xsell.store.core.lua import APPLY_PAIRS, APPLY_POPULARITY, COMMIT, COMMIT_GUARD
+from xsell.store.core.segments import SEGMENT_ORDER, SPEND_MOVE
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,8 @@ def guard_of(call: Call) -> tuple[str, str] | None:
         return str(call[1][0]), str(call[2][0])
     if call[0] is APPLY_POPULARITY or call[0] is COUNT:
         return str(call[1][2]), str(call[2][0])
+    if call[0] is SEGMENT_ORDER or call[0] is SPEND_MOVE:
+        return str(call[1][1]), str(call[2][0])
     return None
 
 

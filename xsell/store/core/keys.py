@@ -7,6 +7,7 @@ key                       type                                  what
 ========================  ====================================  ===============================
 NS:{i:ITEM}:p             zset  partner -> weight               co-purchase weight (decayed)
 NS:{i:ITEM}:c             zset  partner -> weight               add-to-cart co-add weight
+NS:{i:ITEM}:v             zset  partner -> count                co-view count (views.py)
 NS:{i:ITEM}:h             hash  L                               forward-decay landmark of p, c
 NS:{i:ITEM}:m             zset  marker -> until ms              pair guards (Cluster only)
 NS:{g}:pop                zset  item -> weight                  decayed order count per item
@@ -20,6 +21,11 @@ NS:{k}:CAT:h              hash  L, N                            landmark, orders
 NS:{k}:m                  zset  marker -> until ms              category guards
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
+NS:{u:USER}:view          zset  item -> last view ts            recently viewed (TTL, views.py)
+NS:{u:USER}:seg           hash  o, s, b, a:NAME                 segment: orders, spend, bucket
+NS:{u:USER}:m             zset  marker -> until ms              segment guards (the user's)
+NS:{g}:spend              hash  bucket -> shoppers              spend histogram (segments)
+NS:{g}:ms                 zset  marker -> until ms              its moves' guards (Cluster only)
 NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
 NS:{u:USER}:tune          string JSON lists                     self-tuning: last top k (TTL)
 NS:{g}:tune               hash  cases, h0.., choice             self-tuning: decayed hits
@@ -55,10 +61,11 @@ class Stream(enum.StrEnum):
 
 
 class Signal(enum.StrEnum):
-    """The two co-occurrence signals of an item (the suffix of its pair zset)."""
+    """The co-occurrence signals of an item (the suffix of its pair zset)."""
 
     PURCHASE = "p"  # bought in one order
     CO_ADD = "c"  # added to one cart
+    CO_VIEW = "v"  # viewed by one user within the co-view window (xsell/store/core/views.py)
 
 
 def escape(ident: str) -> str:
@@ -72,11 +79,16 @@ class ItemKeys:
     cart_pairs: str
     info: str
     markers: str
+    view_pairs: str
 
     def for_signal(self, signal: Signal) -> list[str]:
-        """KEYS of APPLY_PAIRS for one target: incremented zset first, its sibling, the hash."""
+        """KEYS of APPLY_PAIRS for one target: incremented zset first, its sibling, the hash.
+        Co-view counts do not decay (their calls pass half-life 0), so nothing ever rescales
+        them and they need no sibling: the zset stands in for its own."""
         if signal == Signal.PURCHASE:
             return [self.pairs, self.cart_pairs, self.info]
+        if signal == Signal.CO_VIEW:
+            return [self.view_pairs, self.view_pairs, self.info]
         return [self.cart_pairs, self.pairs, self.info]
 
 
@@ -85,7 +97,7 @@ def _item_keys(ns: str, item_id: str) -> ItemKeys:
     """An item's keys; cached, since a worker builds the same hot items' keys for every event
     (~18 per add-to-cart: its cart's partners, its anchors)."""
     base = f"{ns}:{{i:{escape(item_id)}}}"
-    return ItemKeys(f"{base}:p", f"{base}:c", f"{base}:h", f"{base}:m")
+    return ItemKeys(f"{base}:p", f"{base}:c", f"{base}:h", f"{base}:m", f"{base}:v")
 
 
 # what the worker published and measured, not what it learned: the latest suggestions
@@ -103,7 +115,7 @@ NOTIFY_USER_SUFFIXES = (":np", ":nh", ":nr", ":nl")
 
 
 # idempotency bookkeeping of the {g} slot: guard markers and input positions (guards.py)
-BOOKKEEPING_SUFFIXES = (":m", ":mp", ":pos")
+BOOKKEEPING_SUFFIXES = (":m", ":mp", ":ms", ":pos")
 
 
 def is_bookkeeping(key: str) -> bool:
@@ -182,6 +194,29 @@ class Keys:
 
     def history(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:hist"
+
+    def views(self, user_id: str) -> str:
+        """The user's recently viewed items: item -> its last view ts (views.py)."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:view"
+
+    def segment(self, user_id: str) -> str:
+        """The user's segment counters and profile attributes (xsell/store/core/segments.py)."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:seg"
+
+    def user_markers(self, user_id: str) -> str:
+        """The guard markers of the user's segment counters (bookkeeping: ``:m``)."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:m"
+
+    @property
+    def spend_histogram(self) -> str:
+        """Shoppers per total-spend bucket (models/segments.py), one count per shopper."""
+        return f"{self.ns}:{{g}}:spend"
+
+    @property
+    def spend_markers(self) -> str:
+        """Redis Cluster: the guard markers of the spend histogram's moves (a single Redis
+        moves it inside the user's segment script, guarded by the user's markers)."""
+        return f"{self.ns}:{{g}}:ms"
 
     def latest(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:sug"

@@ -26,6 +26,7 @@ from xsell.store.core.apply import EventStore
 from xsell.store.core.categories import catalog_read, category_of_json, read_categories
 from xsell.store.core.keys import Keys, Signal
 from xsell.store.core.lua import READ_ITEM, READ_ITEMS
+from xsell.store.core.segments import parse_segments, segment_reads
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,12 +91,14 @@ class RankingReads:
         *,
         with_prior: bool,
         with_categories: bool = False,
+        users: Sequence[str] = (),
     ) -> RankingData:
         """Round trips 1 and 2 for the batch's distinct ``anchors`` (sorted): their partners,
         the order total, the ``n_popular`` most popular items (the prior's candidates when
         ``with_prior``) and the order count of every item met. ``with_categories``: also the
         anchors' categories (round trip 1) and those categories' counts and items (one more
-        call, before round trip 2, only when an anchor has a category)."""
+        call, before round trip 2, only when an anchor has a category). ``users``: also
+        their segments and the spend histogram (round trip 1; xsell/store/core/segments.py)."""
         keys = self._keys
         item_keys = [
             [*keys.item(a).for_signal(Signal.PURCHASE)[:2], keys.item(a).info] for a in anchors
@@ -108,14 +111,19 @@ class RankingReads:
         calls.append(("ZRANGE", keys.popularity, 0, n_popular - 1, "REV", "WITHSCORES"))
         if with_categories and anchors:
             calls.append(catalog_read(keys, anchors))
-            *per_anchor, (raw_total, raw_landmark), popular_flat, raw_cat = await self._runner.run(
-                calls
-            )
+        seg_calls = segment_reads(keys, users)
+        calls += seg_calls
+        replies = await self._runner.run(calls)
+        cut = len(replies) - len(seg_calls)
+        segments, histogram = parse_segments(users, replies[cut:])
+        del replies[cut:]
+        if with_categories and anchors:
+            *per_anchor, (raw_total, raw_landmark), popular_flat, raw_cat = replies
             category_of = {
                 a: c for a, r in zip(anchors, raw_cat, strict=True) if (c := category_of_json(r))
             }
         else:
-            *per_anchor, (raw_total, raw_landmark), popular_flat = await self._runner.run(calls)
+            *per_anchor, (raw_total, raw_landmark), popular_flat = replies
             category_of = {}
         categories = await read_categories(
             self._runner, keys, sorted(set(category_of.values())), self._per_anchor
@@ -146,6 +154,8 @@ class RankingReads:
             prior_items=list(prior_items),
             category_of=category_of,
             categories=categories,
+            segments=segments,
+            spend_histogram=histogram,
         )
 
     async def _order_counts(self, items: list[str]) -> list[float]:

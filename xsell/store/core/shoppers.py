@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from xsell.models.segments import SegmentState
 from xsell.store.backend.client import Runner
 from xsell.store.core.keys import Keys
+from xsell.store.core.segments import parse_segments, segment_reads
 
 
 class ShopperReads:
@@ -39,3 +41,20 @@ class ShopperReads:
         """How many items each user's cart holds (0: empty or expired)."""
         lengths = await self._runner.run([("HLEN", self._keys.cart(u)) for u in users])
         return [int(n) for n in lengths]
+
+    async def purchases_and_segment(
+        self, user: str
+    ) -> tuple[float | None, dict[str, float], SegmentState | None, dict[int, int]]:
+        """What a support agent's view needs of a user, in one round trip: the state's clock
+        (None: no event yet), their purchases (item -> last bought at), their stored segment
+        (None: nothing stored) and the spend histogram."""
+        latest, history, *seg = await self._runner.run(
+            [
+                ("HGET", self._keys.meta, "T"),
+                ("HGETALL", self._keys.history(user)),
+                *segment_reads(self._keys, [user]),
+            ]
+        )
+        states, histogram = parse_segments([user], seg)
+        clock = float(latest) if latest is not None else None
+        return clock, {i: float(t) for i, t in history.items()}, states.get(user), histogram

@@ -16,6 +16,7 @@ from typing import Any
 from xsell.models.notify_policy import Profile
 from xsell.store.backend.client import Call, Runner
 from xsell.store.core.keys import Keys
+from xsell.store.core.segments import attribute_call
 from xsell.store.notifications.calls import (
     LOG_KEEP,
     Claimed,
@@ -76,8 +77,9 @@ class UserNotifications:
 class NotificationWrites:
     """Writes of one round trip, each named by what it does."""
 
-    def __init__(self, calls: NotifyCalls) -> None:
+    def __init__(self, calls: NotifyCalls, keys: Keys) -> None:
         self._calls = calls
+        self._keys = keys
         self._pending: list[Call] = []
 
     def __len__(self) -> int:
@@ -118,9 +120,18 @@ class NotificationWrites:
         """Delete the user's policy state (profile, sends, repeats, decisions)."""
         self._pending.append(self._calls.erase_user(user))
 
-    def update_profile(self, user: str, timezone: str | None, consent: Mapping[str, bool]) -> None:
-        """Set the user's time zone and per-channel consent (fields given only)."""
+    def update_profile(
+        self,
+        user: str,
+        timezone: str | None,
+        consent: Mapping[str, bool],
+        attributes: Mapping[str, str | None] | None = None,
+    ) -> None:
+        """Set the user's time zone, per-channel consent and profile attributes (fields given
+        only; an attribute None is removed). Attributes live with the user's segment
+        (xsell/store/core/segments.py), which ranking reads anyway."""
         self._pending += self._calls.profile_update(user, timezone, consent)
+        self._pending += attribute_call(self._keys, user, attributes or {})
 
     def calls(self) -> list[Call]:
         return list(self._pending)
@@ -136,7 +147,7 @@ class NotificationStore:
 
     def writes(self) -> NotificationWrites:
         """An empty batch of writes."""
-        return NotificationWrites(self._calls)
+        return NotificationWrites(self._calls, self._keys)
 
     async def commit(self, writes: NotificationWrites) -> None:
         """Send a batch of writes in one round trip (none when it is empty)."""
