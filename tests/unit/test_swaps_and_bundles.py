@@ -4,11 +4,14 @@
 
 from __future__ import annotations
 
+from xsell.config.settings import load_settings
 from xsell.feedback.report import summarise, table
 from xsell.models.attribution import Ledger, on_add, on_buy, on_purchase, on_remove, record
 from xsell.models.bundles import bundle_id
-from xsell.models.events import OrderLine, PurchaseEvent
+from xsell.models.events import VIEW, CartEvent, OrderLine, PurchaseEvent
 from xsell.store.attribution.bundles import bundle_lines
+from xsell.store.attribution.ledger import Attribution, is_attributed
+from xsell.store.core.keys import Keys
 
 DAY = 86400.0
 SWAP = [("cart", "a", "cannibalized", 1.0)]
@@ -100,3 +103,15 @@ def test_the_report_gives_the_swap_rate_and_each_variants_bundles() -> None:
     rep.update(days=["1970-01-01"], experiment="e")
     text = table(rep)
     assert "cannibalization_rate" in text and "full_attach_rate" in text
+
+
+def test_cart_changes_are_attributed_views_are_not() -> None:
+    settings = load_settings()
+    ledger = Attribution(Keys(settings.redis.key_namespace), settings)
+    for kind, script_kind in (("add_to_cart", "add"), ("remove_from_cart", "remove")):
+        event = CartEvent("e", kind, "u", "i", 1.0)
+        assert is_attributed(event)
+        call = ledger.ledger_call(event)
+        assert call is not None and call[2][3] == script_kind
+    view = CartEvent("v", VIEW, "u", "i", 1.0)
+    assert not is_attributed(view) and ledger.ledger_call(view) is None
