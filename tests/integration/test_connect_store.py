@@ -74,6 +74,7 @@ def test_the_export_holds_the_users_cart_and_purchases(
                 "purchases": {},
                 "viewed": {},
                 "suggestions": {},
+                "segment": {},
             }
             now = time.time()
             await store.apply([PurchaseEvent("p1", "o1", "u1", now - 60, (OrderLine("b"),))])
@@ -81,6 +82,7 @@ def test_the_export_holds_the_users_cart_and_purchases(
             held = await store.privacy.export("u1")
             assert held["cart"] == {"a": pytest.approx(now)}
             assert held["purchases"] == {"b": pytest.approx(now - 60)}
+            assert held["segment"]["o"] == "1"  # one order counted
             assert await store.privacy.held_records("u1") >= 2
         finally:
             await store.close()
