@@ -39,7 +39,7 @@ system:  ## the slow tier: bench, eval through Kafka, chaos, outages, demo
 
 ci: lint lint-imports types test system  ## everything CI runs, in its order
 
-screenshots:  ## docs/demo-shop.png, docs/dashboard.png, docs/rules-console.png: the browser tests write them (a demo each)
+screenshots:  ## docs/demo-shop.png, demo-bundle.png, dashboard.png, rules-console.png: the browser tests write them (a demo each)
 	$(PY) -m pytest tests/system/test_shop_page.py tests/system/test_dashboard_page.py tests/system/test_rules_page.py -q
 
 # The lock pins what CI installs (.ci/setup: pip install -r requirements-dev.lock): every

@@ -16,6 +16,12 @@ this is their reference, and a test holds the two equal on random histories):
 - **Rules' share.** An item a merchant rule placed (its offer's ``because.rule_id``) credits
   what it earns to its placement and also to ``rule:RULE_ID`` (same variant): the report's
   per-rule rows, without a second way to attribute.
+- **Cannibalization:** an add-to-cart that accepts an offer remembers the offer's trigger items
+  (the items the suggestion answered); if one of them then leaves the cart (remove_from_cart)
+  before the user's next purchase and within the window of the offer, the acceptance counts
+  ``cannibalized``, once (in the rule's row too). Why: the shopper swapped the item that
+  prompted the offer for the offered one, so the acceptance added nothing to the basket; a
+  purchase in between means both were bought.
 - **Anonymous users** have no ledger: a purchase without a user is counted in its variant's
   orders and revenue (assigned by its order id), and attributes nothing.
 """
@@ -33,6 +39,7 @@ class Offer:
     accepted: bool = False
     bought: bool = False
     rule: str | None = None  # the merchant rule that placed the item, if one did
+    cannibalized: bool = False
 
 
 @dataclass
@@ -41,6 +48,10 @@ class Ledger:
 
     offers: dict[tuple[str, str], Offer] = field(default_factory=dict)  # (suggestion, item)
     latest: dict[str, str] = field(default_factory=dict)  # item -> suggestion of its last offer
+    triggers: dict[str, list[str]] = field(default_factory=dict)  # suggestion -> trigger items
+    # trigger item -> the offers accepted by an add while it was their trigger, with the epoch
+    kept: dict[str, list[tuple[tuple[str, str], int]]] = field(default_factory=dict)
+    epoch: int = 0  # purchases so far: a purchase ends the cart
 
 
 Delta = tuple[str, str, str, float]  # (placement, variant, counter, amount)
@@ -54,10 +65,13 @@ def record(
     variant: str,
     items: list[str],
     rules: dict[str, str] | None = None,
+    triggers: list[str] | None = None,
 ) -> None:
     """A suggestion published to the user: its items join the ledger (a redelivery changes
     nothing); each becomes its item's latest offer unless a later one holds it. ``rules``:
-    item -> the rule that placed it."""
+    item -> the rule that placed it; ``triggers``: the items the suggestion answered."""
+    if items and triggers:
+        ledger.triggers.setdefault(suggestion, list(triggers))
     for item in items:
         rule = (rules or {}).get(item)
         ledger.offers.setdefault((suggestion, item), Offer(ts, placement, variant, rule=rule))
@@ -88,6 +102,11 @@ def on_add(
     if offer is None or offer.accepted:
         return []
     offer.accepted = True
+    key = next(k for k, o in ledger.offers.items() if o is offer)
+    for trigger in ledger.triggers.get(key[0], []):
+        kept = ledger.kept.setdefault(trigger, [])
+        if trigger != item and len(kept) < MAX_KEPT:
+            kept.append((key, ledger.epoch))
     return earned(offer, "accepted", 1.0)
 
 
@@ -97,6 +116,29 @@ def earned(offer: Offer, counter: str, amount: float) -> list[Delta]:
     if offer.rule:
         out.append((f"rule:{offer.rule}", offer.variant, counter, amount))
     return out
+
+
+MAX_KEPT = 100  # acceptances kept per trigger item (a bound on the ledger's field)
+
+
+def on_remove(ledger: Ledger, item: str, ts: float, window: float) -> list[Delta]:
+    """A remove-from-cart: the acceptances kept under ``item`` since the last purchase, of
+    offers made within the window, are cannibalized (each once); the item's list is emptied."""
+    out: list[Delta] = []
+    for key, epoch in ledger.kept.pop(item, []):
+        offer = ledger.offers.get(key)
+        if offer is None or epoch != ledger.epoch or ts - offer.ts > window:
+            continue
+        if not offer.cannibalized:
+            offer.cannibalized = True
+            out += earned(offer, "cannibalized", 1.0)
+    return out
+
+
+def on_purchase(ledger: Ledger) -> None:
+    """After a purchase's lines (on_buy): what was accepted before can no longer be
+    cannibalized."""
+    ledger.epoch += 1
 
 
 def on_buy(

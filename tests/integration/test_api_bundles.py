@@ -4,6 +4,7 @@ camera partners is not the top two by confidence."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -166,3 +167,30 @@ def test_a_cart_short_of_free_shipping_gets_a_gap_filler(stack: ApiStack) -> Non
     # a cart already past the threshold: none either
     full = stack.post("/v1/recommendations", {"items": ["mug", "bag"]}).json()["items"]
     assert "gap_filler" not in {o["kind"] for o in full}
+
+
+def test_a_bundle_shown_then_bought_whole_shows_in_the_report(stack: ApiStack) -> None:
+    """The API counts the bundle it answers a user as an impression and keeps it in the
+    user's ledger; the worker counts the order whose lines carry its id as a full attach."""
+    before = stack.get("/v1/report").json()["bundles"].get("default", {})
+    shown = _bundle(stack, "/v1/items/cam/bundle?user_id=carol")
+    now = time.time()
+    unit = shown["bundle_price"] / len(shown["items"])
+    lines = [
+        {"item_id": i["item_id"], "price": unit, "bundle_id": shown["bundle_id"]}
+        for i in shown["items"]
+    ]
+    order = {"event_id": "carol-1", "type": "purchase", "order_id": "carol-1",
+             "user_id": "carol", "ts": now, "items": lines}  # fmt: skip
+    assert stack.post("/v1/events", order).status_code == 202
+    deadline = time.time() + 30
+    while True:
+        figures = stack.get("/v1/report").json()["bundles"]["default"]
+        if figures["full"] > before.get("full", 0) or time.time() > deadline:
+            break
+        time.sleep(0.2)
+    assert figures["impressions"] == before.get("impressions", 0) + 1
+    assert figures["full"] == before.get("full", 0) + 1
+    assert figures["discount"] == pytest.approx(
+        before.get("discount", 0.0) + shown["list_price"] - shown["bundle_price"]
+    )

@@ -1,5 +1,5 @@
 """The ledger scripts (xsell/store/attribution/lua.py) give exactly what the reference rules
-(models/attribution.py) give, on random histories of offers, adds and purchases; and a
+(models/attribution.py) give, on random histories of offers, adds, removes and purchases; and a
 redelivered event answers what it earned the first time."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers import run
 from xsell.config.settings import Settings
-from xsell.models.attribution import Ledger, on_add, on_buy, record
+from xsell.models.attribution import Ledger, on_add, on_buy, on_purchase, on_remove, record
 from xsell.store import Store
 from xsell.store.attribution.lua import ATTRIBUTE
 from xsell.store.attribution.offers_lua import RECORD_OFFERS
@@ -41,8 +41,9 @@ def test_the_scripts_follow_the_reference(
         ledger = Ledger()
         ts = 1000.0
         suggestions: list[str] = []
+        seen: set[str] = set()
         try:
-            for step in range(120):
+            for step in range(300):
                 ts += rng.choice([1, 5, 30, 200])
                 action = rng.random()
                 if action < 0.4 or not suggestions:
@@ -52,6 +53,7 @@ def test_the_scripts_follow_the_reference(
                     offer_ts = ts - rng.choice([0, 0, 50])  # sometimes dated a bit earlier
                     # some items placed by a merchant rule: credited to it too
                     rules = {i: rng.choice(["r1", "r2"]) for i in items if rng.random() < 0.4}
+                    triggers = rng.sample(ITEMS, rng.choice([0, 1, 1, 2]))
                     await store.runner.run(
                         [
                             (
@@ -64,17 +66,31 @@ def test_the_scripts_follow_the_reference(
                                     variant,
                                     number_arg(WINDOW),
                                     str(settings.feedback.attribution_ledger_max_entries),
+                                    json.dumps(triggers) if triggers else "",
                                     *[x for i in items for x in (i, rules.get(i, ""))],
                                 ],
                             )
                         ]
                     )
-                    record(ledger, sid, offer_ts, placement, variant, items, rules)
+                    record(
+                        ledger, sid, offer_ts, placement, variant, items, rules, triggers=triggers
+                    )
                     suggestions.append(sid)
                     continue
                 item = rng.choice(ITEMS)
                 explicit = rng.choice([None, None, rng.choice(suggestions), "unknown"])
-                if action < 0.7:
+                if action < 0.75 and rng.random() < 0.4:
+                    args = [
+                        f"e{step}",
+                        number_arg(ts),
+                        number_arg(WINDOW),
+                        "remove",
+                        item,
+                        "",
+                        "0",
+                    ]
+                    want = on_remove(ledger, item, ts, WINDOW)
+                elif action < 0.75:
                     args = [
                         f"e{step}",
                         number_arg(ts),
@@ -97,10 +113,14 @@ def test_the_scripts_follow_the_reference(
                         number_arg(revenue),
                     ]
                     want = on_buy(ledger, item, explicit, revenue, ts, WINDOW)
+                    on_purchase(ledger)
                 (answer,) = await store.runner.run([(ATTRIBUTE, keys, args)])
                 assert deltas(answer) == want, (step, item, explicit)
+                seen.update(d[2] for d in want)
                 (again,) = await store.runner.run([(ATTRIBUTE, keys, args)])  # redelivered
                 assert again == answer
+            assert {"accepted", "attributed_revenue"} <= seen
+            assert ("cannibalized" in seen) == (seed in (0, 1, 3, 5))  # the others have no swap
         finally:
             await store.close()
 

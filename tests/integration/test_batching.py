@@ -14,8 +14,10 @@ import pytest
 
 from tests.helpers import run
 from xsell.config.settings import Settings
+from xsell.models.bundles import bundle_id
 from xsell.models.events import CartEvent, OrderLine, PurchaseEvent
 from xsell.store import Store
+from xsell.store.attribution.bundles import bundle_shown_call
 from xsell.store.attribution.ledger import Earned, day_of
 from xsell.store.backend.client import Call
 from xsell.store.core.batching import plan, run_merged
@@ -179,20 +181,27 @@ def test_a_carts_events_in_one_call_answer_and_write_as_one_by_one(
     run(go())
 
 
+def _pid(answer: str) -> str | None:
+    """The pseudonym in a ledger answer (a remove that earned nothing has none)."""
+    return json.loads(answer).get("pid")
+
+
 def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
     make_settings: Callable[..., Settings],
 ) -> None:
-    """ATTRIBUTE_MANY: after the same offers, a user's adds and purchases (accepted offers,
-    repeats, a redelivered event, explicit suggestion ids) give the same answers and the same
-    ledger as ATTRIBUTE event by event."""
+    """ATTRIBUTE_MANY: after the same offers and bundles shown, a user's adds, removes and
+    purchases (accepted offers, repeats, a redelivered event, explicit suggestion ids,
+    cannibalized acceptances, bundles carried whole or in part) give the same answers and the
+    same ledger as ATTRIBUTE event by event."""
     one, batched = make_settings(), make_settings()
-    rng = random.Random(11)
+    rng = random.Random(16)
     offers = [
         {
             "suggestion_id": f"s{k}",
             "user_id": "u1",
             "placement": "cart",
             "variant": "control",
+            "trigger": {"item_ids": rng.sample("abcdefg", rng.choice([1, 2]))},
             "items": [  # a and c placed by a merchant rule: credited to it too
                 {"item_id": i, "because": {"rule_id": "r7"} if i in "ac" else None}
                 for i in rng.sample("abcdef", 3)
@@ -200,15 +209,22 @@ def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
         }
         for k in range(6)
     ]
+    whole, part = bundle_id(["a", "b", "c"]), bundle_id(["d", "e", "f"])
     events: list[Any] = []
-    for k in range(40):
+    for k in range(60):
         item = rng.choice("abcdefg")
-        if rng.random() < 0.7:
+        roll = rng.random()
+        if roll < 0.55:
             events.append(CartEvent(f"a{k}", "add_to_cart", "u1", item, 1010.0 + k, None))
+        elif roll < 0.9:
+            events.append(CartEvent(f"r{k}", "remove_from_cart", "u1", item, 1010.0 + k, None))
         else:
             sid = rng.choice(["", "s2", "s9"]) or None
-            line = OrderLine(item, quantity=2, price=3.5, suggestion_id=sid)
-            events.append(PurchaseEvent(f"p{k}", f"o{k}", "u1", 1010.0 + k, (line,)))
+            lines = [OrderLine(item, quantity=2, price=3.5, suggestion_id=sid)]
+            if rng.random() < 0.5:
+                lines += [OrderLine(i, price=2.0, bundle_id=whole) for i in "abc"]
+                lines += [OrderLine("d", price=1.0, bundle_id=part)]
+            events.append(PurchaseEvent(f"p{k}", f"o{k}", "u1", 1010.0 + k, tuple(lines)))
     events.append(events[3])
 
     async def go() -> None:
@@ -220,6 +236,12 @@ def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
                     offers, [1000.0 + k for k in range(6)]
                 ).values():
                     await store.runner.run([call])
+                for bid in (whole, part):
+                    answer = {"bundle_id": bid, "list_price": 6.0, "bundle_price": 5.4}
+                    shown = bundle_shown_call(
+                        store.keys, answer, "u1", "control", 1001.0, 86400.0, 5000
+                    )
+                    await store.runner.run([shown])
             assert a.ledger is not None and b.ledger is not None
             singles = [(await a.runner.run([a.ledger.ledger_call(e)]))[0] for e in events]
             calls = [b.ledger.ledger_call(e) for e in events]
@@ -227,9 +249,10 @@ def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
             assert len(merged) == 1
             answers = await run_merged(b.runner, calls)
             # the pseudonym hashes the ledger's key, which holds the namespace
-            pa, pb = json.loads(singles[0])["pid"], json.loads(answers[0])["pid"]
+            pa, pb = (next(p for p in map(_pid, got) if p) for got in (singles, answers))
             assert [x.replace(pb, pa) for x in answers] == singles
-            assert any('"accepted"' in s for s in singles)
+            for counter in ("accepted", "cannibalized", "bundle_full", "bundle_partial"):
+                assert any(f'"{counter}"' in s for s in singles), counter
             assert any('"rule:r7"' in s for s in singles)
             left, right = await raw_state(a), await raw_state(b)
             same = json.loads(json.dumps(_stripped(right, batched)).replace(pb, pa))

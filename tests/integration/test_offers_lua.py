@@ -17,7 +17,7 @@ from tests.helpers import run
 from xsell.config.settings import Settings
 from xsell.devenv.servers import LocalRedis
 from xsell.store import Store
-from xsell.store.attribution.ledger import rule_of
+from xsell.store.attribution.ledger import rule_of, trigger_arg
 from xsell.store.attribution.lua import ATTRIBUTE
 from xsell.store.attribution.offers_lua import RECORD_OFFERS
 from xsell.store.backend.client import Call
@@ -63,6 +63,7 @@ def random_batch(rng: random.Random, users: dict[str, User], step: int) -> list[
                 {"item_id": i, "because": {"rule_id": "r1"} if rng.random() < 0.3 else None}
                 for i in rng.sample(ITEMS, rng.choice([0, 1, 2, 3, 3, 3]))
             ],
+            "trigger": {"item_ids": rng.sample(ITEMS, rng.choice([0, 1, 2]))},
         }
         user.sent.append((message, ts))
         batch.append((message, ts))
@@ -83,6 +84,7 @@ def one_by_one(store: Store, batch: Sequence[Message]) -> list[Call]:
                 m["variant"],
                 number_arg(WINDOW),
                 cap,
+                trigger_arg(m),
                 *[x for o in m["items"] for x in (o["item_id"], rule_of(o))],
             ],
         )

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -131,3 +132,98 @@ def test_on_a_phone_sized_screen_nothing_is_squeezed_and_the_offers_are_in_view(
         _, top, _, h = layout["offers"]
         assert top >= 0 and top < height and h > 0, layout  # in view where the shopper is
         assert errors(browser) == []
+
+
+BUNDLE_SCRIPT = """
+const box = document.querySelector(arguments[0]);
+return {
+  id: box.getAttribute('data-bundle-id'),
+  items: [...box.querySelectorAll('li.xsell-bundle-item')].map(e => e.getAttribute('data-item-id')),
+  price: (box.querySelector('.xsell-bundle-price') || {}).textContent,
+  button: (box.querySelector('button.xsell-add-bundle') || {}).textContent,
+  cart: [...document.querySelectorAll('#cart-items li.cart-item')].map(e => ({
+    id: e.getAttribute('data-item-id'), bundle: e.getAttribute('data-bundle-id'),
+    price: e.querySelector('.price').textContent})),
+};
+"""
+
+
+def _bundle_figures(demo: dict[str, Any]) -> dict[str, Any]:
+    answer = httpx.get(
+        demo["api"] + "/v1/report",
+        headers={"Authorization": f"Bearer {demo['key']}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return {
+        "full": sum(b["full"] for b in answer.json()["bundles"].values()),
+        "impressions": sum(b["impressions"] for b in answer.json()["bundles"].values()),
+    }
+
+
+def test_buy_all_three_on_the_product_page_fills_the_cart_and_the_order_carries_the_bundle(
+    demo: dict[str, Any], tmp_path: Path
+) -> None:
+    """The product page shows the item's bundle with its price and saving; one button puts all
+    three in the cart (each line tagged, priced at its share of the bundle price); the cart
+    shows the bundle of its main item; the checkout's order carries the bundle's id, which
+    the report counts as a full attach."""
+    config = page_config(demo["page"])
+    catalog = {i["item_id"]: i for i in config["catalog"]}
+    phone = phone_offered_a_case(config)
+    before = _bundle_figures(demo)
+    with chromium() as browser:
+        browser.get(demo["page"] + "/")
+        WebDriverWait(browser, 10).until(lambda b: b.execute_script("return !!window.xsellWidget"))
+        browser.find_element(By.ID, f"view-{phone}").click()
+        WebDriverWait(browser, 5, poll_frequency=0.1).until(
+            lambda b: b.execute_script(BUNDLE_SCRIPT, "#xsell-bundle-product")["id"]
+        )
+        box = browser.execute_script(BUNDLE_SCRIPT, "#xsell-bundle-product")
+        answer = httpx.get(  # the same bundle, asked as the page's visitor
+            f"{demo['api']}/v1/items/{phone}/bundle?user_id={config['user']}",
+            headers={"Authorization": f"Bearer {config['key']}", "X-User-Token": config["token"]},
+            timeout=10,
+        ).json()
+        assert box["id"] == answer["bundle_id"] and len(box["items"]) == 3
+        assert box["items"] == [i["item_id"] for i in answer["items"]] and phone in box["items"]
+        saved = round(answer["list_price"] - answer["bundle_price"], 2)
+        assert saved > 0
+        assert box["price"] == f"Buy all 3 for ${answer['bundle_price']:.2f} (save ${saved:.2f})"
+        browser.find_element(
+            By.CSS_SELECTOR, "#xsell-bundle-product button.xsell-add-bundle"
+        ).click()
+        WebDriverWait(browser, 5, poll_frequency=0.1).until(
+            lambda b: len(b.execute_script(BUNDLE_SCRIPT, "#xsell-bundle-cart")["cart"]) == 3
+        )
+        WebDriverWait(browser, 5, poll_frequency=0.1).until(  # the cart's main item's bundle
+            lambda b: b.execute_script(BUNDLE_SCRIPT, "#xsell-bundle-cart")["id"]
+        )
+        state = browser.execute_script(BUNDLE_SCRIPT, "#xsell-bundle-cart")
+        assert [line["id"] for line in state["cart"]] == box["items"]
+        assert {line["bundle"] for line in state["cart"]} == {answer["bundle_id"]}
+        factor = answer["bundle_price"] / answer["list_price"]
+        for line in state["cart"]:  # each line at its share of the bundle price
+            assert line["price"] == f"${round(catalog[line['id']]['price'] * factor, 2):.2f}"
+        assert state["id"] == answer["bundle_id"]  # the phone's bundle: the cart's first item
+        assert state["button"] == "In your cart"  # the shop holds all three, in the bundle
+        WebDriverWait(browser, 5, poll_frequency=0.1).until(  # the offers after the three
+            lambda b: shown(b) and not {o["id"] for o in shown(b)} & set(box["items"])
+        )
+        shot = tmp_path / "demo-bundle.png"
+        browser.execute_script("window.scrollTo(0, 0)")
+        browser.save_screenshot(str(shot))
+        assert shot.stat().st_size > 10_000
+        shot.replace(DOCS / "demo-bundle.png")
+        browser.find_element(By.ID, "checkout").click()
+        WebDriverWait(browser, 10, poll_frequency=0.1).until(
+            lambda b: "Thank you" in b.find_element(By.ID, "cart-status").text
+        )
+        assert hosts(browser) <= {demo["page"], demo["api"]}
+        assert errors(browser) == []
+    deadline = time.monotonic() + 30
+    while _bundle_figures(demo)["full"] == before["full"] and time.monotonic() < deadline:
+        time.sleep(0.3)
+    after = _bundle_figures(demo)
+    assert after["full"] == before["full"] + 1  # the order carried the whole bundle
+    assert after["impressions"] >= before["impressions"] + 1

@@ -40,6 +40,7 @@ def test_each_rule_and_the_offers_no_rule_placed() -> None:
         "offered": 4.0,
         "accepted": 2.0,
         "attributed_revenue": 50.0,
+        "cannibalized": 0.0,
         "acceptance_rate": 0.5,
     }
     assert rules[("r2", "a")]["acceptance_rate"] == 0.0

@@ -5,6 +5,7 @@ discount within the margin floor: xsell/engine/bundles.py, models/bundles.py).""
 from __future__ import annotations
 
 import json
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response
@@ -54,5 +55,9 @@ async def bundle(
             f"no bundle for this item: no partner (of another category, available, not owned) "
             f"with at least XSELL_BUNDLE_MIN_SUPPORT={rt.settings.offers.bundle_min_support:g} "
             "orders together",
+        )
+    if user is not None:  # an impression of the user's variant (docs/contract.md, "Bundles")
+        await rt.redis(
+            rt.store.attribution.record_bundle(answer, user, rt.variant(user), time.time())
         )
     return Response(json.dumps(answer), media_type="application/json")

@@ -87,13 +87,23 @@ def page_config(config: ShopConfig) -> bytes:
     return f"window.XSELL_DEMO = {json.dumps(public)};\n".encode()
 
 
-def _line(config: ShopConfig, item_id: str) -> dict[str, Any]:
-    """An order line at the catalogue's price (the report's revenue)."""
+def _line(config: ShopConfig, item: str | dict[str, Any]) -> dict[str, Any]:
+    """An order line at the catalogue's price (the report's revenue); a line the page bought
+    in a bundle (``{"item_id", "bundle_id", "price"}``) carries the bundle's id and its share
+    of the bundle price, never above the catalogue's."""
+    wanted = item if isinstance(item, dict) else {"item_id": item}
+    item_id = str(wanted["item_id"])
     price = next((c.price for c in config.catalog if c.item_id == item_id), None)
-    return {"item_id": item_id, **({"price": price} if price is not None else {})}
+    line: dict[str, Any] = {"item_id": item_id}
+    if wanted.get("bundle_id"):
+        line["bundle_id"] = str(wanted["bundle_id"])
+        asked = wanted.get("price")
+        if price is not None and isinstance(asked, int | float) and 0 <= asked <= price:
+            price = float(asked)
+    return {**line, **({"price": price} if price is not None else {})}
 
 
-def checkout(config: ShopConfig, items: list[str]) -> int:
+def checkout(config: ShopConfig, items: list[str | dict[str, Any]]) -> int:
     """The shop backend's checkout: the visitor's purchase, sent with the secret key."""
     order = f"web-{uuid.uuid4().hex[:12]}"
     event = {
@@ -142,7 +152,8 @@ def _handler(
                 return
             length = int(self.headers.get("content-length") or 0)
             try:
-                items = [str(i) for i in json.loads(self.rfile.read(min(length, 65536)))["items"]]
+                asked = json.loads(self.rfile.read(min(length, 65536)))["items"]
+                items = [i if isinstance(i, dict) else str(i) for i in asked]
                 status = checkout(config, items) if items else 400
             except (ValueError, KeyError, TypeError, OSError) as exc:
                 log.warning("checkout failed: %r", exc)

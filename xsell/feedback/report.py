@@ -4,12 +4,18 @@ and each variant against the control group, over the days the store keeps.
 Rows (placement x variant): suggestions, offered items, impressions, clicks, ctr
 (clicks / impressions), accepted (offered items later added to the cart or bought, once each),
 acceptance_rate (accepted / offered), attributed_revenue (price x quantity of accepted items
-that were bought), and the variant's orders, revenue and aov (average order value).
+that were bought), cannibalized (accepted by an add-to-cart, then a trigger item of the offer
+left the cart before the next purchase: a swap, not an addition), cannibalization_rate
+(cannibalized / accepted), and the variant's orders, revenue and aov (average order value).
+
+Bundles (per variant, the control group included: it is shown none): impressions (bundle
+answers served to a user), orders carrying a bundle shown to the user, full and partial attach,
+the bundles' revenue and the discount they gave (xsell/store/attribution/bundles.py).
 
 Per rule (``rules``: rule x variant): offered items a merchant rule placed (docs/rules.md),
-accepted, acceptance_rate and attributed_revenue, and a row of ``rule_id`` None for the offers
-no rule placed (the placements' totals less the rules'; offers recorded before rules were
-counted are there too).
+accepted, acceptance_rate, attributed_revenue and cannibalized, and a row of ``rule_id`` None
+for the offers no rule placed (the placements' totals less the rules'; offers recorded before
+rules were counted are there too).
 
 Comparisons (variant vs control, Welch's test: models/stats.py): the ratio of the AOV and of
 the revenue per user (users seen in the variant, buyers or not), each with a 95% interval and
@@ -37,9 +43,19 @@ PLACEMENT_COUNTERS = (
     "dismisses",
     "accepted",
     "attributed_revenue",
+    "cannibalized",
 )
 VARIANT_COUNTERS = ("orders", "revenue", "revenue_sq")
-RULE_COUNTERS = ("offered", "accepted", "attributed_revenue")
+RULE_COUNTERS = ("offered", "accepted", "attributed_revenue", "cannibalized")
+# the variant's bundle counters (the day's "\0variant\0bundle_<name>" fields), as reported
+BUNDLE_COUNTERS = {
+    "impressions": "bundle_impressions",
+    "orders": "bundle_orders",
+    "full": "bundle_full",
+    "partial": "bundle_partial",
+    "revenue": "bundle_revenue",
+    "discount": "bundle_discount",
+}
 
 
 def day_text(day: int) -> str:
@@ -93,6 +109,7 @@ def summarise(data: dict[int, tuple[dict[str, str], dict[str, str]]]) -> dict[st
                 **{n: round(c.get(n, 0.0), 6) for n in PLACEMENT_COUNTERS},
                 "ctr": _ratio(c.get("clicks", 0.0), c.get("impressions", 0.0)),
                 "acceptance_rate": _ratio(c.get("accepted", 0.0), c.get("offered", 0.0)),
+                "cannibalization_rate": _ratio(c.get("cannibalized", 0.0), c.get("accepted", 0.0)),
                 "orders": int(v.get("orders", 0.0)),
                 "revenue": round(v.get("revenue", 0.0), 6),
                 "aov": _ratio(v.get("revenue", 0.0), v.get("orders", 0.0)),
@@ -110,6 +127,7 @@ def summarise(data: dict[int, tuple[dict[str, str], dict[str, str]]]) -> dict[st
         "rows": rows,
         "rules": rule_rows(placed, ruled),
         "variants": summary,
+        "bundles": {name: bundle_summary(variants.get(name, {})) for name in names},
         "comparisons": comparisons,
         "test": "Welch's t-test; 95% interval of the ratio by the delta method",
     }
@@ -144,6 +162,19 @@ def rule_rows(
         }
         for rule, variant, c in keyed
     ]
+
+
+def bundle_summary(c: dict[str, float]) -> dict[str, Any]:
+    """A variant's bundle figures: the counts, full_attach_rate (orders carrying the whole
+    bundle per impression), attach_rate (full or partial, per impression) and revenue_share
+    (bundle revenue / the variant's revenue)."""
+    out: dict[str, Any] = {k: round(c.get(v, 0.0), 6) for k, v in BUNDLE_COUNTERS.items()}
+    for k in ("impressions", "orders", "full", "partial"):
+        out[k] = int(out[k])
+    out["full_attach_rate"] = _ratio(out["full"], out["impressions"])
+    out["attach_rate"] = _ratio(out["full"] + out["partial"], out["impressions"])
+    out["revenue_share"] = _ratio(out["revenue"], c.get("revenue", 0.0))
+    return out
 
 
 def _orders(c: dict[str, float]) -> Sample:
@@ -214,6 +245,16 @@ OFFER_COLUMNS = (
     "accepted",
     "acceptance_rate",
     "attributed_revenue",
+    "cannibalization_rate",
+)
+BUNDLE_COLUMNS = (
+    "impressions",
+    "full",
+    "partial",
+    "full_attach_rate",
+    "revenue",
+    "discount",
+    "revenue_share",
 )
 RULE_COLUMNS = ("offered", "accepted", "acceptance_rate", "attributed_revenue")
 VARIANT_COLUMNS = ("orders", "revenue", "aov", "aov_low", "aov_high", "users", "revenue_per_user")
@@ -222,7 +263,9 @@ VARIANT_COLUMNS = ("orders", "revenue", "aov", "aov_low", "aov_high", "users", "
 def table(rep: dict[str, Any]) -> str:
     """The report for people: the offers per placement and variant, then each variant's
     orders once (the rows of the JSON repeat them per placement), then the comparisons."""
-    offers = [[r["placement"], r["variant"], *(r[h] for h in OFFER_COLUMNS)] for r in rep["rows"]]
+    offers = [
+        [r["placement"], r["variant"], *(r.get(h) for h in OFFER_COLUMNS)] for r in rep["rows"]
+    ]
     variants = [[name, *(v[h] for h in VARIANT_COLUMNS)] for name, v in rep["variants"].items()]
     lines = [
         f"report of {len(rep['days'])} day(s), experiment {rep['experiment']}",
@@ -233,6 +276,16 @@ def table(rep: dict[str, Any]) -> str:
         "orders per variant (aov_low .. aov_high: the 95% interval of the AOV):",
         *aligned(("variant", *VARIANT_COLUMNS), variants, "  "),
     ]
+    bundles = [
+        [name, *(b[h] for h in BUNDLE_COLUMNS)] for name, b in rep.get("bundles", {}).items()
+    ]
+    if bundles:
+        lines += [
+            "",
+            "bundles per variant (full: orders holding the whole bundle shown; control: none "
+            "shown):",
+            *aligned(("variant", *BUNDLE_COLUMNS), bundles, "  "),
+        ]
     if rep.get("rules"):
         ruled = [
             [r["rule_id"] or "(no rule)", r.get("name") or "", r["variant"]]

@@ -19,6 +19,16 @@
  * the array when the script loads too), with data-key, data-user and data-token. Event ids are
  * stable: a reloaded page does not count twice (docs/integrations.md). Purchases need
  * XSELL_API_PUBLIC_PURCHASES=true on the API.
+ *
+ * Bundles: data-bundle-item="ITEM_ID" (a product page) renders that item's bundle into
+ * data-bundle-target (default #xsell-bundle): its items, "Buy all 3 for $X (save $Y)" and a
+ * button that calls onAdd(itemId, message) for every item, message.bundle_id set (the shop's
+ * order lines should carry it: the report counts the bundles orders carry). A page may call
+ * window.xsellWidget.showBundle(itemId, target) itself (the cart's main item; again when the
+ * cart changes: one request per item and page). Prices are shown with
+ * xsellConfig.formatPrice(number) if set, else "$" and two decimals; xsellConfig.inCart(itemId,
+ * bundle), if set, tells whether an item is in the cart as part of that bundle: when all are,
+ * the button says so and is disabled.
  */
 (function () {
   "use strict";
@@ -118,6 +128,83 @@
     // EventSource reconnects by itself and sends Last-Event-ID: the API resumes from there
   }
 
+  // ---- bundles: "Buy all 3 for $X (save $Y)" (GET /v1/items/{item_id}/bundle) ----
+  var bundles = {};  // item id -> the promise of its bundle answer (null: none): one request
+
+  function money(x) {
+    return cfg().formatPrice ? String(cfg().formatPrice(x)) : "$" + Number(x).toFixed(2);
+  }
+
+  function fetchBundle(itemId) {
+    if (!(itemId in bundles)) {
+      var url = api + "/v1/items/" + encodeURIComponent(itemId) + "/bundle" +
+        (data.user ? "?user_id=" + encodeURIComponent(data.user) : "");
+      bundles[itemId] = fetch(url, {
+        headers: { "Authorization": "Bearer " + (data.key || ""),
+                   "X-User-Token": data.token || "" }
+      }).then(function (answer) { return answer.ok ? answer.json() : null; })
+        .catch(function () { return null; });  // no bundle: the box stays empty
+    }
+    return bundles[itemId];
+  }
+
+  function bundleText(bundle) {
+    var text = "Buy all " + bundle.items.length;
+    if (bundle.bundle_price === null || bundle.bundle_price === undefined) { return text; }
+    text += " for " + money(bundle.bundle_price);
+    var saved = Math.round((bundle.list_price - bundle.bundle_price) * 100) / 100;
+    if (bundle.list_price !== null && saved > 0) { text += " (save " + money(saved) + ")"; }
+    return text;
+  }
+
+  function renderBundle(bundle, target) {
+    target.textContent = "";
+    target.removeAttribute("data-bundle-id");
+    if (!bundle || !bundle.items || bundle.items.length < 2) { return; }
+    target.setAttribute("data-bundle-id", bundle.bundle_id);
+    target.appendChild(el("div", "xsell-title", data.bundleTitle || "Bought together"));
+    var list = el("ul", "xsell-bundle-items");
+    bundle.items.forEach(function (item) {
+      var li = el("li", "xsell-bundle-item", (cfg().itemName || String)(item.item_id));
+      li.setAttribute("data-item-id", item.item_id);
+      list.appendChild(li);
+    });
+    target.appendChild(list);
+    target.appendChild(el("div", "xsell-bundle-price", bundleText(bundle)));
+    if (bundle.incentive && bundle.incentive.loyalty_points) {
+      target.appendChild(el("div", "xsell-why",
+        "+" + bundle.incentive.loyalty_points + " loyalty points"));
+    }
+    if (cfg().onAdd) {  // each item through the shop's own add, with the bundle's id
+      var button = el("button", "xsell-add xsell-add-bundle",
+        "Add all " + bundle.items.length + " to cart");
+      var inCart = cfg().inCart;
+      if (inCart && bundle.items.every(function (i) { return inCart(i.item_id, bundle); })) {
+        button.textContent = "In your cart";  // the shop says it holds the whole bundle
+        button.disabled = true;
+      }
+      button.addEventListener("click", function () {
+        var message = { bundle_id: bundle.bundle_id, suggestion_id: null, placement: "bundle",
+                        user_id: bundle.user_id, bundle: bundle };
+        bundle.items.forEach(function (item) { cfg().onAdd(item.item_id, message); });
+      });
+      target.appendChild(button);
+    }
+  }
+
+  // the bundle of itemId (the product's, or the cart's main item's) into target (a selector
+  // or an element); null/"" empties it. Resolves to the bundle answer or null.
+  function showBundle(itemId, target) {
+    var node = typeof target === "string" ? document.querySelector(target) : target;
+    if (!node) { return Promise.resolve(null); }
+    node.setAttribute("data-anchor", itemId || "");
+    if (!itemId) { renderBundle(null, node); return Promise.resolve(null); }
+    return fetchBundle(itemId).then(function (bundle) {
+      if (node.getAttribute("data-anchor") === itemId) { renderBundle(bundle, node); }
+      return bundle;
+    });
+  }
+
   // ---- GA4 dataLayer (data-datalayer) ----
   var GA4_TYPES = { add_to_cart: "add_to_cart", remove_from_cart: "remove_from_cart",
                     purchase: "purchase", view_item: "view" };
@@ -213,8 +300,9 @@
     };
   }
 
-  window.xsellWidget = { render: render, ga4Events: ga4Events };
+  window.xsellWidget = { render: render, ga4Events: ga4Events, showBundle: showBundle };
   if (data.user) { connect(); }
+  if (data.bundleItem) { showBundle(data.bundleItem, data.bundleTarget || "#xsell-bundle"); }
   if (data.datalayer && data.datalayer !== "off") {
     listen(data.datalayer === "on" ? "dataLayer" : data.datalayer);
   }

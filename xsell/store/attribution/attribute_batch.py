@@ -23,7 +23,8 @@ ATTRIBUTE_MANY = lua_script(
     + """
 -- KEYS[1] the user's ledger hash, KEYS[2] its ages zset.
 -- ARGV[1] n events, then per event: c, then its c arguments as ATTRIBUTE takes them (event id,
---   ts, window, 'add' | 'buy', triples: item id, explicit suggestion id or '', revenue).
+--   ts, window, 'add' | 'buy' | 'remove', triples: item id, explicit suggestion id or '',
+--   revenue).
 -- returns: one ATTRIBUTE answer per event, in order.
 local events = {}
 local at = 2
@@ -60,10 +61,11 @@ local function set(f, v)
   end
 end
 -- what the run reads: memos, the items' latest offers, the pseudonym; then those offers
-local wanted = {'pid'}
+local wanted = {'pid', 'pe'}
 for _, ev in ipairs(events) do
   wanted[#wanted + 1] = 'e' .. SEP .. ARGV[ev.from]
-  for i = ev.from + 4, ev.to, 3 do wanted[#wanted + 1] = 'o' .. SEP .. ARGV[i] end
+  local prefix = ARGV[ev.from + 3] == 'remove' and 'k' or 'o'
+  for i = ev.from + 4, ev.to, 3 do wanted[#wanted + 1] = prefix .. SEP .. ARGV[i] end
 end
 prefetch(wanted)
 wanted = {}
@@ -78,6 +80,10 @@ end
 prefetch(wanted)
 
 local answers, ages, window = {}, {}, nil
+local function age(f, at)
+  ages[#ages + 1] = at
+  ages[#ages + 1] = f
+end
 for e, ev in ipairs(events) do
   local eid, ts = ARGV[ev.from], tonumber(ARGV[ev.from + 1])
   local w, kind = tonumber(ARGV[ev.from + 2]), ARGV[ev.from + 3]
@@ -87,19 +93,24 @@ for e, ev in ipairs(events) do
   else
     local deltas = {}
     for i = ev.from + 4, ev.to, 3 do
-      credit(get, set, ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ts, w, kind, deltas)
+      line(get, set, age, ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ts, w, kind, deltas)
     end
-    local pid = get('pid')
-    if not pid then
-      pid = redis.sha1hex(att .. SEP .. eid)
-      set('pid', pid)
+    if kind == 'buy' then purchased(get, set) end
+    if kind == 'remove' and #deltas == 0 then
+      answers[e] = cjson.encode({deltas = deltas})
+    else
+      local pid = get('pid')
+      if not pid then
+        pid = redis.sha1hex(att .. SEP .. eid)
+        set('pid', pid)
+      end
+      local out = cjson.encode({pid = pid, deltas = deltas})
+      set('e' .. SEP .. eid, out)
+      ages[#ages + 1] = ts
+      ages[#ages + 1] = 'e' .. SEP .. eid
+      window = w
+      answers[e] = out
     end
-    local out = cjson.encode({pid = pid, deltas = deltas})
-    set('e' .. SEP .. eid, out)
-    ages[#ages + 1] = ts
-    ages[#ages + 1] = 'e' .. SEP .. eid
-    window = w
-    answers[e] = out
   end
 end
 local flat = {}

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from xsell.config.settings import Settings
-from xsell.models.events import CartEvent, FeedbackEvent, PurchaseEvent
+from xsell.models.events import CART_TYPES, CartEvent, FeedbackEvent, PurchaseEvent
 from xsell.models.experiments import variant_of
+from xsell.store.attribution.bundles import bundle_lines
 from xsell.store.attribution.lua import ATTRIBUTE, COUNT, FEEDBACK
 from xsell.store.attribution.offers_lua import RECORD_OFFERS_MANY
 from xsell.store.backend.client import Call, Runner
@@ -36,10 +37,19 @@ DAY_SECONDS = 86400
 
 
 def is_attributed(event: Any) -> TypeGuard[CartEvent | PurchaseEvent | FeedbackEvent]:
-    """Events that feed the attribution and the report: add-to-carts, purchases, feedback."""
+    """Events that feed the attribution and the report: cart changes (an add accepts offers, a
+    remove may cannibalize an acceptance; a view is neither), purchases, feedback."""
     return isinstance(event, PurchaseEvent | FeedbackEvent) or (
-        isinstance(event, CartEvent) and event.type == "add_to_cart"
+        isinstance(event, CartEvent) and event.type in CART_TYPES
     )
+
+
+def trigger_arg(message: dict[str, Any]) -> str:
+    """A message's trigger items for the ledger (JSON; '' when none): an offer accepted by an
+    add-to-cart is cannibalized when one of them then leaves the cart."""
+    trigger = message.get("trigger") or {}
+    items = [str(i) for i in trigger.get("item_ids") or ()]
+    return json.dumps(items) if items else ""
 
 
 def day_of(ts: float) -> int:
@@ -114,13 +124,16 @@ class Attribution:
                 ],
             )
         if isinstance(event, CartEvent):
-            if event.type != "add_to_cart":
+            if event.type == "remove_from_cart":
+                kind, lines = "remove", [event.item_id, "", "0"]
+            elif event.type == "add_to_cart":
+                kind, lines = "add", [event.item_id, event.suggestion_id or "", "0"]
+            else:
                 return None
-            lines = [event.item_id, event.suggestion_id or "", "0"]
             return (
                 ATTRIBUTE,
                 self.keys.ledger(event.user_id),
-                [event.event_id, number_arg(event.ts), w, "add", *lines],
+                [event.event_id, number_arg(event.ts), w, kind, *lines],
             )
         if event.user_id is None:
             return None
@@ -136,6 +149,11 @@ class Attribution:
             x
             for item, amount in revenue.items()
             for x in (item, explicit.get(item, ""), number_arg(amount))
+        ]
+        triples += [
+            x
+            for bid, whole, amount in bundle_lines(event)
+            for x in (SEP + bid, "1" if whole else "0", number_arg(amount))
         ]
         return (
             ATTRIBUTE,
@@ -210,6 +228,7 @@ class Attribution:
                     number_arg(ts),
                     message["placement"],
                     message["variant"],
+                    trigger_arg(message),
                     str(len(message["items"])),
                     *pairs,
                 ]

@@ -6,9 +6,16 @@ A user's ledger lives in the user's slot: hash ``NS:{u:USER}:att`` and zset ``NS
 
 - ``o\\0ITEM`` -> the suggestion that last offered ITEM;
 - ``x\\0SUGGESTION\\0ITEM`` -> ``ts|placement|variant|flags`` (flags: ``a`` accepted, ``b``
-  bought), one per offered item, then ``|RULE`` when a merchant rule placed the item (its
-  ``because.rule_id``): what the offer earns is credited to the placement and to ``rule:RULE``;
+  bought, ``c`` cannibalized), one per offered item, then ``|RULE`` when a merchant rule placed
+  the item (its ``because.rule_id``): what the offer earns is credited to the placement and to
+  ``rule:RULE``;
 - ``s\\0SUGGESTION`` -> ``ts|placement|variant`` (what feedback needs);
+- ``t\\0SUGGESTION`` -> the JSON list of the suggestion's trigger items (absent: none);
+- ``k\\0ITEM`` -> JSON ``[[x field, epoch], ...]``: offers accepted by an add-to-cart while
+  ITEM was a trigger of their suggestion, cannibalized if ITEM leaves the cart before the next
+  purchase; ``pe`` -> the user's purchase count (the epoch: a purchase ends the cart);
+- ``b\\0BUNDLE`` -> ``ts|variant|list_price|bundle_price``: the bundle last shown to the user
+  (``GET /v1/items/{item_id}/bundle``), for the orders that carry its id;
 - ``f\\0TYPE\\0SUGGESTION\\0ITEM`` -> 1: that feedback was counted (repeats count once);
 - ``e\\0EVENT`` -> the JSON of what the event earned (returned again on a redelivery, so the
   day counters, in another slot, can be applied exactly once under their own marker);
@@ -109,6 +116,88 @@ local function credit(get, set, item, explicit, revenue, ts, window, kind, delta
     local kept = rule ~= '' and ('|' .. rule) or ''
     set(field, p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. now .. kept)
   end
+  if now ~= flags and not string.find(flags, 'a', 1, true) then
+    return field, string.sub(field, 3, #field - #item - 1)
+  end
+end
+-- An add-to-cart accepted the offer `field` of suggestion `sid` (credit's answer): each trigger
+-- item of the suggestion (its 't' field) other than the item keeps the acceptance under
+-- 'k\\0TRIGGER', with the cart's purchase epoch ('pe'), so that removing the trigger before
+-- the next purchase counts it cannibalized (cannibal). age(field, ts) dates a new field.
+local function remember(get, set, age, field, sid, item, ts)
+  local trig = get('t' .. SEP .. sid)
+  if not trig or trig == '' then return end
+  local epoch = get('pe') or '0'
+  for _, t in ipairs(cjson.decode(trig)) do
+    if t ~= item then
+      local k = 'k' .. SEP .. t
+      local cur = get(k)
+      local list = (cur and cur ~= '') and cjson.decode(cur) or {}
+      if #list < 100 then
+        list[#list + 1] = {field, epoch}
+        set(k, cjson.encode(list))
+        age(k, ts)
+      end
+    end
+  end
+end
+-- The trigger item left the cart (remove_from_cart): each acceptance kept under it since the
+-- last purchase, of an offer made within the window, counts 'cannibalized' once (flag 'c' on
+-- its offer); the list is emptied.
+local function cannibal(get, set, item, ts, window, deltas)
+  local k = 'k' .. SEP .. item
+  local cur = get(k)
+  if not cur or cur == '' then return end
+  local epoch = get('pe') or '0'
+  for _, e in ipairs(cjson.decode(cur)) do
+    local r = e[2] == epoch and get(e[1])
+    if r then
+      local p = split(r)
+      local flags, rule = p[4] or '', p[5] or ''
+      if ts - tonumber(p[1]) <= window and not string.find(flags, 'c', 1, true) then
+        local kept = rule ~= '' and ('|' .. rule) or ''
+        set(e[1], p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. flags .. 'c' .. kept)
+        deltas[#deltas + 1] = {p[2], p[3], 'cannibalized', 1}
+        if rule ~= '' then deltas[#deltas + 1] = {'rule:' .. rule, p[3], 'cannibalized', 1} end
+      end
+    end
+  end
+  set(k, '')
+end
+-- A purchase: acceptances kept before it can no longer be cannibalized.
+local function purchased(get, set)
+  set('pe', tostring(tonumber(get('pe') or '0') + 1))
+end
+-- A bundle an order carries (a triple '\\0BUNDLE_ID', '1' when the lines carrying it hold
+-- every item of the bundle else '0', their revenue): counted in the variant the bundle was
+-- shown in ('b' field, BUNDLE_SHOWN) when shown to the user within the window.
+local function bundled(get, bid, full, revenue, ts, window, deltas)
+  local r = get('b' .. SEP .. bid)
+  if not r then return end
+  local p = split(r)
+  local at = tonumber(p[1])
+  if at > ts or ts - at > window then return end
+  deltas[#deltas + 1] = {'', p[2], 'bundle_orders', 1}
+  if full == '1' then
+    deltas[#deltas + 1] = {'', p[2], 'bundle_full', 1}
+    if p[3] ~= '' and p[4] ~= '' then
+      deltas[#deltas + 1] = {'', p[2], 'bundle_discount', tonumber(p[3]) - tonumber(p[4])}
+    end
+  else
+    deltas[#deltas + 1] = {'', p[2], 'bundle_partial', 1}
+  end
+  deltas[#deltas + 1] = {'', p[2], 'bundle_revenue', revenue}
+end
+-- One triple of an attributed event (ATTRIBUTE's ARGV layout), every kind.
+local function line(get, set, age, item, explicit, revenue, ts, window, kind, deltas)
+  if string.byte(item, 1) == 0 then
+    bundled(get, string.sub(item, 2), explicit, revenue, ts, window, deltas)
+  elseif kind == 'remove' then
+    cannibal(get, set, item, ts, window, deltas)
+  else
+    local field, sid = credit(get, set, item, explicit, revenue, ts, window, kind, deltas)
+    if field and kind == 'add' then remember(get, set, age, field, sid, item, ts) end
+  end
 end
 local function expire(window)
   redis.call('EXPIRE', att, math.ceil(window) + 86400)
@@ -121,21 +210,29 @@ ATTRIBUTE = lua_script(
     LEDGER_LUA
     + """
 -- KEYS[1] the user's ledger hash, KEYS[2] its ages zset.
--- ARGV[1] event id, ARGV[2] event ts (s), ARGV[3] window (s), ARGV[4] 'add' | 'buy',
--- ARGV[5 ..] triples: item id, the event's explicit suggestion id ('' = none), revenue.
+-- ARGV[1] event id, ARGV[2] event ts (s), ARGV[3] window (s), ARGV[4] 'add' | 'buy' |
+-- 'remove', ARGV[5 ..] triples: item id, the event's explicit suggestion id ('' = none),
+-- revenue; a purchase's triple whose item starts with NUL (no item id can: ids are printable)
+-- is a bundle the order carries (see bundled above).
 -- An item is credited to the explicit suggestion when it offered the item within the window,
 -- else to the item's latest offer if within the window; each (suggestion, item) is accepted
--- once and
--- bought once. A redelivered event returns what it earned the first time.
+-- once and bought once. An add that accepts remembers the offer's trigger items; a 'remove' of
+-- one before the next purchase counts the acceptance cannibalized, once.
+-- A redelivered event returns what it earned the first time.
 -- returns: JSON {pid, deltas: [[placement, variant, counter, amount], ...]} (an offer a rule
--- placed adds its deltas again under placement 'rule:ID').
+-- placed adds its deltas again under placement 'rule:ID'); placement '' is a counter of the
+-- variant (bundles); a 'remove' that earned nothing: {deltas: {}} only.
 local eid, ts, window, kind = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local memo = redis.call('HGET', att, 'e' .. SEP .. eid)
 if memo then return memo end
 local deltas = {}
+local function age(field, at) redis.call('ZADD', atz, at, field) end
 for i = 5, #ARGV, 3 do
-  credit(hget, hset, ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ts, window, kind, deltas)
+  line(hget, hset, age, ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ts, window, kind, deltas)
 end
+if kind == 'buy' then purchased(hget, hset) end
+-- a remove that cannibalized nothing earned nothing: no memo, pseudonym or lifetime to write
+if kind == 'remove' and #deltas == 0 then return cjson.encode({deltas = deltas}) end
 local out = cjson.encode({pid = pseudonym(eid), deltas = deltas})
 put('e' .. SEP .. eid, out, ts)
 expire(window)

@@ -19,7 +19,8 @@ RECORD_OFFERS = lua_script(
 -- KEYS[1] the user's ledger hash, KEYS[2] its ages zset.
 -- ARGV[1] suggestion id, ARGV[2] trigger ts (s), ARGV[3] placement, ARGV[4] variant,
 -- ARGV[5] window (s), ARGV[6] the ledger's most entries (XSELL_ATTRIBUTION_LEDGER_MAX_ENTRIES),
--- ARGV[7 ..] pairs: an offered item id, the id of the rule that placed it ('' = none).
+-- ARGV[7] the JSON list of the suggestion's trigger items ('' = none: nothing to keep),
+-- ARGV[8 ..] pairs: an offered item id, the id of the rule that placed it ('' = none).
 -- An item's offer ('o') moves to this suggestion unless a later one holds it; a redelivered
 -- suggestion changes nothing (HSETNX keeps the flags it earned).
 -- returns: the user's pseudonym.
@@ -30,7 +31,10 @@ local meta = ts .. '|' .. placement .. '|' .. variant
 if redis.call('HSETNX', att, 's' .. SEP .. sid, meta) == 1 then
   redis.call('ZADD', atz, ts, 's' .. SEP .. sid)
 end
-for i = 7, #ARGV, 2 do
+if ARGV[7] ~= '' and #ARGV > 7 and redis.call('HSETNX', att, 't' .. SEP .. sid, ARGV[7]) == 1 then
+  redis.call('ZADD', atz, ts, 't' .. SEP .. sid)
+end
+for i = 8, #ARGV, 2 do
   local item = ARGV[i]
   local x = 'x' .. SEP .. sid .. SEP .. item
   if redis.call('HSETNX', att, x, offered(meta, ARGV[i + 1])) == 1 then
@@ -57,8 +61,9 @@ RECORD_OFFERS_MANY = lua_script(
     + """
 -- KEYS[1] the user's ledger hash, KEYS[2] its ages zset.
 -- ARGV[1] window (s), ARGV[2] the ledger's most entries (XSELL_ATTRIBUTION_LEDGER_MAX_ENTRIES),
--- then each message in delivery order: suggestion id, trigger ts (s), placement, variant, the
--- number n of offered items, n pairs: item id, the id of the rule that placed it ('' = none).
+-- then each message in delivery order: suggestion id, trigger ts (s), placement, variant, its
+-- trigger items as RECORD_OFFERS's ARGV[7], the number n of offered items, n pairs: item id,
+-- the id of the rule that placed it ('' = none).
 -- The ledger ends, and the answer is, as RECORD_OFFERS message by message. The fields the
 -- messages name are read at once (HMGET) into `known` and written at once (HSET, ZADD). A
 -- message's prune runs for real (after writing what is pending) only when it could remove
@@ -70,16 +75,16 @@ local window, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
 local messages = {}
 local a = 3
 while a <= #ARGV do
-  local n = tonumber(ARGV[a + 4])
+  local n = tonumber(ARGV[a + 5])
   local items, rules = {}, {}
   for j = 1, n do
-    items[j] = ARGV[a + 3 + 2 * j]
-    rules[j] = ARGV[a + 4 + 2 * j]
+    items[j] = ARGV[a + 4 + 2 * j]
+    rules[j] = ARGV[a + 5 + 2 * j]
   end
   messages[#messages + 1] = {
     sid = ARGV[a], ts = tonumber(ARGV[a + 1]), placement = ARGV[a + 2], variant = ARGV[a + 3],
-    items = items, rules = rules}
-  a = a + 5 + 2 * n
+    triggers = ARGV[a + 4], items = items, rules = rules}
+  a = a + 6 + 2 * n
 end
 local known = {}  -- field -> its value in the hash (false: absent), with the pending writes
 local pending, values, ages = {}, {}, {}
@@ -139,6 +144,7 @@ local function name(field)
 end
 for _, m in ipairs(messages) do
   name('s' .. SEP .. m.sid)
+  if m.triggers ~= '' and #m.items > 0 then name('t' .. SEP .. m.sid) end
   for _, item in ipairs(m.items) do
     name('x' .. SEP .. m.sid .. SEP .. item)
     name('o' .. SEP .. item)
@@ -172,6 +178,9 @@ for _, m in ipairs(messages) do
   end
   local meta = ts .. '|' .. m.placement .. '|' .. m.variant
   if not get('s' .. SEP .. sid) then write('s' .. SEP .. sid, meta, ts) end
+  if m.triggers ~= '' and #m.items > 0 and not get('t' .. SEP .. sid) then
+    write('t' .. SEP .. sid, m.triggers, ts)
+  end
   for j, item in ipairs(m.items) do
     local x = 'x' .. SEP .. sid .. SEP .. item
     if not get(x) then write(x, offered(meta, m.rules[j]), ts) end

@@ -8,12 +8,15 @@ were made and reads the figures back."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from xsell.store.attribution.bundles import bundle_shown_call
 from xsell.store.attribution.figures import batch_calls
-from xsell.store.attribution.ledger import Attribution, record_offers
+from xsell.store.attribution.ledger import SEP, Attribution, Earned, record_offers, variant_field
 from xsell.store.backend.client import Call, RedisClient, Runner
 from xsell.store.core.keys import Keys
 from xsell.store.core.latest import Published, latest_calls
@@ -91,6 +94,27 @@ class AttributionStore:
             await self._runner.run(first)
             return
         await record_offers(self._runner, self._ledger, messages, offered_at, first)
+
+    async def record_bundle(
+        self, answer: dict[str, Any], user_id: str, variant: str, ts: float
+    ) -> None:
+        """A bundle answer shown to a user (the API answered it): kept in the user's ledger for
+        the orders that carry its id, and one ``bundle_impressions`` of the variant on the
+        day's counters (the user seen in the variant); nothing when attribution is off. Two
+        round trips."""
+        led = self._ledger
+        if led is None:
+            return
+        shown = bundle_shown_call(
+            self._keys, answer, user_id, variant, ts, led.window, led.max_entries
+        )
+        [pid] = await self._runner.run([shown])
+        earned = Earned(str(pid))
+        earned.add(variant_field(variant, "bundle_impressions"), 1.0)
+        earned.revenue[f"{variant}{SEP}{pid}"] = None
+        call = led.count_call(f"b:{uuid.uuid4().hex}", ts, earned, int(time.time() * 1000))
+        if call is not None:
+            await self._runner.run([call])
 
     async def report_days(self) -> list[int]:
         """The days that hold report data, in order."""
