@@ -20,7 +20,7 @@ score sums its anchors' similarities, and adds to that score with ``followed_wei
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Scored = dict[str, tuple[float, str, float]]  # candidate -> (score, best anchor, best part)
 
@@ -28,11 +28,13 @@ Scored = dict[str, tuple[float, str, float]]  # candidate -> (score, best anchor
 @dataclass(frozen=True, slots=True)
 class FollowUp:
     """What one purchase teaches: its earlier items (the targets A, most recent first) and the
-    order's items split into first purchases and rebuys (the partners B)."""
+    order's items split into first purchases and rebuys (the partners B), and each rebuy's
+    gap since the user's previous purchase of it (s; what buy-again learns, models/rebuy.py)."""
 
     earlier: list[str]
     first: list[str]
     rebuys: list[str]
+    gaps: dict[str, float] = field(default_factory=dict)
 
 
 def follow_up(
@@ -56,7 +58,7 @@ def follow_up(
     )
     first = [i for i in items if not bought_at.get(i, ts) < ts]
     rebuys = [i for i in items if bought_at.get(i, ts) < ts]
-    return FollowUp(earlier, first, rebuys)
+    return FollowUp(earlier, first, rebuys, {i: float(int(ts - bought_at[i])) for i in rebuys})
 
 
 def share(followed: float, orders: float) -> float:

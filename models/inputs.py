@@ -26,6 +26,7 @@ from xsell.models.ranking import (
     RankParams,
     RankRequest,
 )
+from xsell.models.rebuy import RebuyStats
 from xsell.models.scoring import (
     BatchStats,
     CategoryStats,
@@ -74,6 +75,8 @@ class RankingData:
     categories: dict[str, CategoryData] = field(default_factory=dict)
     segments: dict[str, SegmentState] = field(default_factory=dict)  # user -> stored state
     spend_histogram: dict[int, int] = field(default_factory=dict)  # bucket -> shoppers
+    histories: dict[str, dict[str, float]] = field(default_factory=dict)  # buy-again: user ->
+    rebuy_stats: dict[str, RebuyStats] = field(default_factory=dict)  # ... their owned items'
 
 
 def detail_size(params: RankParams) -> int:
@@ -205,8 +208,8 @@ def category_because(stats: BatchStats, anchor: str, cand: str, now: float) -> B
 
 def offerable(inputs: Sequence[RankInput]) -> list[list[str]]:
     """Per input, the items it may offer or needs details of: scored candidates, popular
-    padding, co-view partners and anchors, and with a gap filler every cart item (its price;
-    sorted)."""
+    padding, co-view partners and anchors, due rebuys (models/rebuy.py), and with a gap filler
+    every cart item (its price; sorted)."""
     return [
         sorted(
             set(inp.scored or ())
@@ -214,6 +217,7 @@ def offerable(inputs: Sequence[RankInput]) -> list[list[str]]:
             | set(inp.anchors)
             | set(inp.co_viewed)
             | (inp.exclude if inp.fills_gap else frozenset())
+            | set(inp.rebuys)
         )
         for inp in inputs
     ]

@@ -28,6 +28,7 @@ import numpy as np
 from xsell.models.events import CatalogItem
 from xsell.models.followed import FollowedBy
 from xsell.models.gap import FreeShipping, cart_total, fills, shipping_gap
+from xsell.models.rebuy import Rebuy, RebuyParams
 from xsell.models.rules import RuleParams, is_available, is_upsell, owned, within_addon_price
 from xsell.models.segments import Segment
 from xsell.models.similarity import SIMILARITIES
@@ -51,13 +52,14 @@ class Because:
     free_shipping_gap: float | None = None  # set on a gap filler (models/gap.py)
     followed_by: FollowedBy | None = None  # a post-purchase follow-up (models/followed.py)
     co_viewed: float | None = None  # set when co-views, not purchases, brought it (coview.py)
+    rebuy: Rebuy | None = None  # set on an owned item offered again (models/rebuy.py)
 
 
 @dataclass(frozen=True, slots=True)
 class Offer:
     item_id: str
     score: float
-    kind: str  # "cross_sell" | "upsell" | "popular" | "gap_filler"
+    kind: str  # "cross_sell" | "upsell" | "popular" | "gap_filler" | "rebuy"
     because: Because | None
 
 
@@ -74,6 +76,7 @@ class RankParams:
     free_shipping: FreeShipping | None = None  # the gap filler's rule (models/gap.py); None = off
     followed_weight: float = 0.0  # post-purchase: followed-by shares' weight (models/followed.py)
     followed_days: int = 0  # the followed-by window, for the explanation; 0 = off
+    rebuy: RebuyParams = field(default_factory=RebuyParams)  # buy again (models/rebuy.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +118,8 @@ class RankInput:
     co_viewed: Mapping[str, tuple[str, float]] = field(default_factory=dict)
     """the product page's co-view partners: partner -> (the item, co-view count), most
     co-viewed first; they fill in after the co-purchase evidence (models/coview.py)"""
+    rebuys: Mapping[str, Rebuy] = field(default_factory=dict)
+    """the user's owned items that are repeatable and due, most overdue first (rebuy.py)"""
 
 
 NO_ANCHOR = ""  # the best anchor of a candidate that only the popularity prior scored

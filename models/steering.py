@@ -23,6 +23,7 @@ from xsell.models.coview import ranked
 from xsell.models.events import CatalogItem
 from xsell.models.messages.merchant import StoredRule
 from xsell.models.ranking import Because, Offer, RankInput, RankParams, RankRequest
+from xsell.models.rebuy_offers import with_rebuys
 from xsell.models.rulebook import RuleBook, RuleContext, by_priority
 from xsell.models.rules import is_available, owned
 from xsell.models.segments import Segment, rule_names
@@ -263,10 +264,10 @@ def offers_with_rules(
 ) -> list[Offer]:
     """The offers of one request: the ranker's, or, when rules match, its uncut pool
     steered by them. A pin is eligible as any offer is: available, not in the cart or the
-    trigger, not owned."""
+    trigger, not owned. Then the user's due rebuys (models/rebuy_offers.py)."""
     hits = book.matching(context(req, inp, now)) if book else []
     if not hits:
-        return ranked(inp, params)
+        return with_rebuys(ranked(inp, params), inp, params.k, params.rebuy)
 
     def eligible(item_id: str) -> bool:
         return (
@@ -276,7 +277,8 @@ def offers_with_rules(
         )
 
     pool = ranked(inp, replace(params, k=POOL))
-    return steer(pool, hits, params.k, inp.catalog, inp.anchors, eligible)
+    steered = steer(pool, hits, params.k, inp.catalog, inp.anchors, eligible)
+    return with_rebuys(steered, inp, params.k, params.rebuy)
 
 
 def with_pins(

@@ -117,6 +117,29 @@ class RankingSettings(Group):
         description="Post-purchase: weight of followed-by shares beside same-basket scores; "
         "0 = off.",
     )
+    max_rebuys: int = Field(
+        1,
+        ge=0,
+        le=50,
+        description="Buy again: at most this many of the offers are owned items due again "
+        "(kind=rebuy; cart and recommendations of a known user); 0 = off.",
+    )
+    rebuy_min_share: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Buy again: an item is repeatable when at least this share of its known "
+        "purchases were a buyer's repeat.",
+    )
+    rebuy_min_rebuys: float = Field(
+        5.0, ge=1, description="Buy again: rebuys an item needs before its share is trusted."
+    )
+    rebuy_due_share: float = Field(
+        0.8,
+        ge=0,
+        description="Buy again: due when the time since the user's last purchase is at least "
+        "this share of the item's mean gap between purchases.",
+    )
 
     @field_validator("consumable_categories", mode="before")
     @classmethod

@@ -90,6 +90,10 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "repurchase_window_days",
             "popular_fallback",
             "followed_weight",
+            "max_rebuys",
+            "rebuy_min_share",
+            "rebuy_min_rebuys",
+            "rebuy_due_share",
         )
     ),
     "rules": (("max", "rules_max"), ("refresh_seconds", "rules_refresh_seconds")),

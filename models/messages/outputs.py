@@ -86,6 +86,17 @@ class FollowedBy(BaseModel):
     days: int = Field(ge=1, description="The window (XSELL_FOLLOWED_WINDOW_DAYS).")
 
 
+class Rebuy(BaseModel):
+    """An owned item offered again: its buyers buy it about every every_days days."""
+
+    every_days: int = Field(
+        ge=1,
+        description="The item's mean gap between a buyer's consecutive purchases of it, in "
+        'days (rounded): "you buy this about every 3 weeks".',
+    )
+    last_days: int = Field(ge=0, description="Days since this user last bought the item.")
+
+
 class Because(BaseModel):
     """Why: the trigger or cart item that contributed most."""
 
@@ -128,6 +139,12 @@ class Because(BaseModel):
         "evidence left room, before popular items): how many shoppers viewed both the anchor "
         "and the item close together; together and confidence are then 0.",
     )
+    rebuy: Rebuy | None = Field(
+        None,
+        description="Only on a rebuy offer (added 2026-12): the item is the user's own (item_id "
+        "is the item itself; together and confidence are 0), bought again by its buyers and "
+        "due for this user (docs/personal.md).",
+    )
 
 
 class Offer(BaseModel):
@@ -145,10 +162,12 @@ class Offer(BaseModel):
         description="Ranking score (comparable within one message only); popular items: "
         "popularity relative to the most popular item, in [0, 1].",
     )
-    kind: Literal["cross_sell", "upsell", "popular", "gap_filler"] = Field(
+    kind: Literal["cross_sell", "upsell", "popular", "gap_filler", "rebuy"] = Field(
         description="gap_filler: the cart is short of free shipping by at most "
         "XSELL_FREE_SHIPPING_MAX_GAP and the item's price closes the gap "
-        "(because.free_shipping_gap)."
+        "(because.free_shipping_gap). rebuy (added 2026-12): an item the known user bought "
+        "before, which its buyers buy again and which is due (because.rebuy); at most "
+        "XSELL_MAX_REBUYS per message."
     )
     because: Because | None
 

@@ -8,6 +8,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from xsell.config.settings import Settings
@@ -32,6 +33,7 @@ from xsell.models.inputs import (
 )
 from xsell.models.messages.merchant import StoredRule
 from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest
+from xsell.models.rebuy_offers import offers_rebuys, request_rebuys
 from xsell.models.rulebook import RuleBook
 from xsell.models.segments import Segment, segment_of
 from xsell.models.steering import offers_with_rules, with_pins
@@ -267,6 +269,9 @@ class Engine:
                 with_categories=params.category_backoff > 0
                 or (self.tuner is not None and self.tuner.reads_categories),
                 users=users,
+                owners=sorted({r.user_id for r in requests if r.user_id and offers_rebuys(r)})
+                if params.rebuy.max_offers > 0
+                else (),
             ),
             read_co_views(self.store, requests, params),
         )
@@ -283,6 +288,10 @@ class Engine:
         )
         inputs = assemble(stats, data.popular, short, scored, params)
         inputs = with_co_views(inputs, requests, co_views)
+        inputs = [
+            replace(i, rebuys=request_rebuys(r, data.histories, data.rebuy_stats, params.rebuy))
+            for i, r in zip(inputs, requests, strict=True)
+        ]
         inputs = await with_followed(self.store, self.settings, inputs, short, params)
         per_request = with_pins(
             offerable(inputs),

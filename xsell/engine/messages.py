@@ -43,6 +43,8 @@ def offer_json(offer: Offer) -> dict[str, Any]:
             }
         if b.co_viewed is not None:  # co-views brought it (models/coview.py)
             because["co_viewed"] = round(b.co_viewed, 6)
+        if b.rebuy is not None:  # "you buy this about every 3 weeks" (models/rebuy.py)
+            because["rebuy"] = {"every_days": b.rebuy.every_days, "last_days": b.rebuy.last_days}
     return {
         "item_id": offer.item_id,
         "score": round(offer.score, 6),

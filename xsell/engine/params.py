@@ -8,6 +8,7 @@ from xsell.config.settings import Settings
 from xsell.models.experiments import Variant
 from xsell.models.gap import FreeShipping
 from xsell.models.ranking import RankParams
+from xsell.models.rebuy import RebuyParams
 from xsell.models.rules import RuleParams
 from xsell.models.segments import SegmentParams
 
@@ -24,6 +25,15 @@ def rank_params(settings: Settings) -> RankParams:
         popular_fallback=settings.ranking.popular_fallback,
         followed_weight=settings.ranking.followed_weight,
         followed_days=settings.learning.followed_window_days,
+        rebuy=RebuyParams(
+            # buy-again learns on followed-by's FOLLOW_USER (xsell/store/core/rebuy.py)
+            max_offers=settings.ranking.max_rebuys
+            if settings.learning.followed_window_days > 0
+            else 0,
+            min_share=settings.ranking.rebuy_min_share,
+            min_rebuys=settings.ranking.rebuy_min_rebuys,
+            due_share=settings.ranking.rebuy_due_share,
+        ),
         rules=RuleParams(
             exclude_upsell=settings.ranking.exclude_upsell,
             addon_price_ratio=settings.ranking.addon_price_ratio,

@@ -22,6 +22,7 @@ import numpy as np
 
 from xsell.models.events import PurchaseEvent
 from xsell.models.followed import UserWindows
+from xsell.models.rebuy import GAP_WEIGHT_FLOOR, next_mean
 from xsell.models.segments import (
     MAX_SPEND_HUNDREDTHS,
     order_spend,
@@ -124,17 +125,27 @@ async def compare_stores(expected: Store, actual: Store) -> StateDiff:
 
 def _follow(
     keys: Keys,
-    follows: dict[str, dict[str, float]],
+    follows: dict[str, dict[str, Any]],
     windows: UserWindows,
     order: PurchaseEvent,
     cap: int,
 ) -> None:
     """Count one order's follow-ups as the store does (xsell/store/core/followed.py: at most
-    ``cap`` earlier items and order items)."""
+    ``cap`` earlier items and order items), and its items' buy-again counters
+    (xsell/store/core/rebuy.py)."""
     assert order.user_id is not None
     follow = windows.purchase(order.user_id, order.distinct_items(), order.ts)
     items = order.distinct_items()[:cap]
     rebuys = set(follow.rebuys)
+    for b in items:
+        counters = follows.setdefault(keys.item(b).followed_info, {})
+        if b not in rebuys:
+            counters["B"] = str(int(counters.get("B", "0")) + 1)
+            continue
+        r = int(counters.get("R", "0")) + 1
+        mean = float(counters["M"]) if "M" in counters else None
+        counters["R"] = str(r)
+        counters["M"] = next_mean(mean, r, follow.gaps[b], GAP_WEIGHT_FLOOR)
     for a in follow.earlier[:cap]:
         for b in items:
             if b != a:
@@ -158,7 +169,7 @@ class BatchTruth:
         keys = Keys("")
         window = followed_window_days * 86400.0
         windows = UserWindows(window, max_recent_items, max_history_items)
-        follows: dict[str, dict[str, float]] = {}
+        follows: dict[str, dict[str, Any]] = {}
         vocab: dict[str, int] = {}
         codes: list[np.ndarray[Any, Any]] = []
         pop: dict[str, float] = {}

@@ -54,6 +54,7 @@ from xsell.store.core.guards import (
 )
 from xsell.store.core.keys import Keys, Signal, Stream
 from xsell.store.core.lua import APPLY_PAIRS
+from xsell.store.core.rebuy import rebuy_calls
 from xsell.store.core.segments import move_calls
 from xsell.store.core.views import co_view_calls
 
@@ -217,14 +218,15 @@ class EventStore(EpochWatch):
     def _follow_ups(
         self, following: dict[int, Event], results: list[Any], now_ms: int
     ) -> list[Call]:
-        """The followed-by counts of the batch's purchases, from their FOLLOW_USER answers
-        (xsell/store/core/followed.py), in event order."""
+        """The followed-by and buy-again counts of the batch's purchases, from their
+        FOLLOW_USER answers (xsell/store/core/followed.py, rebuy.py), in event order."""
         out: list[Call] = []
         cap = self.settings.learning.max_items_per_order
         for at, event in sorted(following.items()):
             assert isinstance(event, PurchaseEvent)
             follow = parse_follow_up(event, results[at], cap)
             out += follow_calls(self.keys, self.settings, event, follow, now_ms)
+            out += rebuy_calls(self.keys, self.settings, event, follow, now_ms)
         return out
 
     @staticmethod

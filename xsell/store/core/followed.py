@@ -30,6 +30,7 @@ from xsell.store.backend.scripts import lua_script, number_arg
 from xsell.store.core.guards import Guards
 from xsell.store.core.keys import Keys, Stream
 from xsell.store.core.lua import APPLY_PAIRS
+from xsell.store.core.rebuy import rebuy_calls
 
 FOLLOW_UPS_PER_ROUND_TRIP = 500  # a bulk load's follow-up calls per pipelined round trip
 
@@ -44,20 +45,24 @@ FOLLOW_USER = lua_script(
 -- first) and which of the order's items the history holds from before ts; then records the
 -- order's items (the latest ts per item: ZADD GT), drops what left the window and the oldest
 -- beyond the cap, and lets the window expire a window after this order.
--- returns: {earlier items, the order's items bought before (rebuys)}
+-- returns: {earlier items, the order's items bought before (rebuys), each rebuy's gap since the
+--   previous purchase (whole s; xsell/store/core/rebuy.py counts them)}
 local ts, window, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local start = string.format('%.17g', ts - window)
 local earlier = redis.call('ZRANGE', KEYS[1], '(' .. ARGV[1], start, 'BYSCORE', 'REV')
 local items = {}
 for i = 4, #ARGV do items[#items + 1] = ARGV[i] end
-local rebuys = {}
+local rebuys, gaps = {}, {}
 for from = 1, #items, 500 do
   local upto = math.min(from + 499, #items)
   local old = redis.call('HMGET', KEYS[2], unpack(items, from, upto))
   local args = {}
   for i = from, upto do
     local was = tonumber(old[i - from + 1])
-    if was ~= nil and was < ts then rebuys[#rebuys + 1] = items[i] end
+    if was ~= nil and was < ts then
+      rebuys[#rebuys + 1] = items[i]
+      gaps[#gaps + 1] = math.floor(ts - was)
+    end
     args[#args + 1] = ARGV[1]
     args[#args + 1] = items[i]
   end
@@ -67,7 +72,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. start)
 local card = redis.call('ZCARD', KEYS[1])
 if card > cap then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, card - cap - 1) end
 redis.call('EXPIRE', KEYS[1], math.max(1, math.ceil(window)))
-return {earlier, rebuys}
+return {earlier, rebuys, gaps}
 """,
 )
 
@@ -99,9 +104,13 @@ def parse_follow_up(event: PurchaseEvent, answer: Any, cap: int) -> FollowUp:
     an order of n items after m earlier ones is n x m increments) and the order's first
     items up to the same cap, as the purchase's pairs take."""
     earlier, rebuys = list(answer[0]), set(answer[1])
+    gaps = dict(zip(answer[1], map(float, answer[2]), strict=True)) if len(answer) > 2 else {}
     items = event.distinct_items()[:cap]
     return FollowUp(
-        earlier[:cap], [i for i in items if i not in rebuys], [i for i in items if i in rebuys]
+        earlier[:cap],
+        [i for i in items if i not in rebuys],
+        [i for i in items if i in rebuys],
+        {i: g for i, g in gaps.items() if i in items},
     )
 
 
@@ -172,8 +181,10 @@ async def learn_follow_ups(
             continue
         items = order.distinct_items()
         follow = windows.purchase(order.user_id, items, order.ts)
-        answer = (follow.earlier, follow.rebuys)
-        calls += follow_calls(keys, settings, order, parse_follow_up(order, answer, cap), now_ms)
+        answer = (follow.earlier, follow.rebuys, [follow.gaps[i] for i in follow.rebuys])
+        parsed = parse_follow_up(order, answer, cap)
+        calls += follow_calls(keys, settings, order, parsed, now_ms)
+        calls += rebuy_calls(keys, settings, order, parsed, now_ms)
         if len(calls) >= FOLLOW_UPS_PER_ROUND_TRIP:
             sent += await _send_guarded(runner, keys, settings, calls, now_ms)
             calls = []

@@ -38,6 +38,7 @@ from xsell.store.backend.client import Call
 from xsell.store.core.category_lua import APPLY_CATEGORIES
 from xsell.store.core.keys import Keys
 from xsell.store.core.lua import APPLY_PAIRS, APPLY_POPULARITY, COMMIT, COMMIT_GUARD
+from xsell.store.core.rebuy import REBUY_LEARN
 from xsell.store.core.segments import SEGMENT_ORDER, SPEND_MOVE
 
 
@@ -77,7 +78,7 @@ def parse_offset(value: Any) -> int | None:
 
 def guard_of(call: Call) -> tuple[str, str] | None:
     """(guard zset, marker) of a guarded script call, else None."""
-    if call[0] is APPLY_PAIRS or call[0] is APPLY_CATEGORIES:
+    if call[0] is APPLY_PAIRS or call[0] is APPLY_CATEGORIES or call[0] is REBUY_LEARN:
         return str(call[1][0]), str(call[2][0])
     if call[0] is APPLY_POPULARITY or call[0] is COUNT:
         return str(call[1][2]), str(call[2][0])

@@ -3,7 +3,8 @@
 1. the anchors' top partners (one READ_ITEMS script for all distinct anchors; one READ_ITEM per
    anchor on a cluster), the order total and the most popular items; with the category
    back-off, the anchors' categories, then those categories' counts (one READ_CATEGORIES);
-2. the raw order counts of every anchor and candidate (one ZMSCORE);
+2. the raw order counts of every anchor and candidate (one ZMSCORE); with buy-again, the
+   counters of the items the batch's known users own (xsell/store/core/rebuy.py);
 3. (after the engine has scored) catalogue entries and purchase history, only for the
    best-scored candidates, the popular padding and the anchors.
 
@@ -21,12 +22,14 @@ from typing import Any
 from xsell.models.decay import decayed_value
 from xsell.models.events import CatalogItem
 from xsell.models.inputs import AnchorData, Parsed, RankingData
+from xsell.models.rebuy import RebuyStats
 from xsell.store.backend.client import Call, Runner
 from xsell.store.core.apply import EventStore
 from xsell.store.core.categories import catalog_read, category_of_json, read_categories
 from xsell.store.core.followed import read_followed
 from xsell.store.core.keys import Keys, Signal
 from xsell.store.core.lua import READ_ITEM, READ_ITEMS
+from xsell.store.core.rebuy import parse_stats, stats_reads
 from xsell.store.core.segments import parse_segments, segment_reads
 
 
@@ -93,13 +96,16 @@ class RankingReads:
         with_prior: bool,
         with_categories: bool = False,
         users: Sequence[str] = (),
+        owners: Sequence[str] = (),
     ) -> RankingData:
         """Round trips 1 and 2 for the batch's distinct ``anchors`` (sorted): their partners,
         the order total, the ``n_popular`` most popular items (the prior's candidates when
         ``with_prior``) and the order count of every item met. ``with_categories``: also the
         anchors' categories (round trip 1) and those categories' counts and items (one more
         call, before round trip 2, only when an anchor has a category). ``users``: also
-        their segments and the spend histogram (round trip 1; xsell/store/core/segments.py)."""
+        their segments and the spend histogram (round trip 1; xsell/store/core/segments.py).
+        ``owners``: users whose whole history (round trip 1) and the buy-again counters of
+        the items they own (round trip 2) to read (xsell/store/core/rebuy.py)."""
         keys = self._keys
         item_keys = [
             [*keys.item(a).for_signal(Signal.PURCHASE)[:2], keys.item(a).info] for a in anchors
@@ -114,7 +120,13 @@ class RankingReads:
             calls.append(catalog_read(keys, anchors))
         seg_calls = segment_reads(keys, users)
         calls += seg_calls
+        calls += [("HGETALL", keys.history(u)) for u in owners]
         replies = await self._runner.run(calls)
+        histories = {
+            u: {i: float(t) for i, t in h.items()}
+            for u, h in zip(owners, replies[len(replies) - len(owners) :], strict=True)
+        }
+        del replies[len(replies) - len(owners) :]
         cut = len(replies) - len(seg_calls)
         segments, histogram = parse_segments(users, replies[cut:])
         del replies[cut:]
@@ -145,10 +157,12 @@ class RankingReads:
             | set(anchors)
             | set(prior_items)
         )
+        owned = sorted({i for h in histories.values() for i in h})
+        counts, rebuy_stats = await self._order_counts(items, owned)
         return RankingData(
             anchors=parsed,
             items=items,
-            counts=await self._order_counts(items),
+            counts=counts,
             total=float(raw_total or 0.0),
             landmark=float(raw_landmark) if raw_landmark is not None else 0.0,
             popular=popular,
@@ -157,6 +171,8 @@ class RankingReads:
             categories=categories,
             segments=segments,
             spend_histogram=histogram,
+            histories=histories,
+            rebuy_stats=rebuy_stats,
         )
 
     async def followed(
@@ -166,11 +182,18 @@ class RankingReads:
         post-purchase ranking (xsell/store/core/followed.py); one round trip."""
         return await read_followed(self._runner, self._keys, anchors, self._per_anchor)
 
-    async def _order_counts(self, items: list[str]) -> list[float]:
-        if not items:
-            return []
-        (scores,) = await self._runner.run([("ZMSCORE", self._keys.popularity, *items)])
-        return [float(x) if x is not None else 0.0 for x in scores]
+    async def _order_counts(
+        self, items: list[str], owned: list[str]
+    ) -> tuple[list[float], dict[str, RebuyStats]]:
+        """Round trip 2: the order counts of ``items`` and the buy-again counters of the
+        ``owned`` items."""
+        calls: list[Call] = [("ZMSCORE", self._keys.popularity, *items)] if items else []
+        calls += stats_reads(self._keys, owned)
+        if not calls:
+            return [], {}
+        replies = await self._runner.run(calls)
+        scores = replies.pop(0) if items else []
+        return [float(x) if x is not None else 0.0 for x in scores], parse_stats(owned, replies)
 
     async def details(
         self, items: Sequence[str], users: Sequence[tuple[str, list[str]]]

@@ -1,0 +1,109 @@
+"""Buy again: offer an item the user owns when the item is one its buyers buy again and the
+user's own cycle is due (issue 21, "buy again, where items are bought again").
+
+Learning (the store, xsell/store/core/rebuy.py): every purchase of an item by a known user
+counts as a *first* purchase (the user's history did not hold it) or a *rebuy* (it did, and
+the gap since the user's previous purchase of it is known). Per item: first purchases B,
+rebuys R and an exponentially weighted mean M of the gaps (the plain mean over the first
+``1 / alpha`` rebuys, then a moving one, so a changed habit shows within tens of rebuys).
+
+Policy (here, pure): an item is *repeatable* when its rebuys are a large enough share of its
+known purchases, R / (B + R), with enough of them to trust the share; an owned repeatable item
+is *due* when the time since the user last bought it is at least ``due_share`` of the item's
+mean gap. Durables (a phone, a camera: nearly no rebuys) are never repeatable, so an owned one
+stays excluded, as before this feature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DAY = 86400.0
+GAP_WEIGHT_FLOOR = 0.05  # the mean gap: the plain mean over the first 20 rebuys, then a moving one
+
+
+@dataclass(frozen=True, slots=True)
+class RebuyStats:
+    """One item's stored rebuy counters: first purchases, rebuys, mean gap between a buyer's
+    consecutive purchases of it (s)."""
+
+    first: float
+    rebuys: float
+    mean_gap: float
+
+
+@dataclass(frozen=True, slots=True)
+class RebuyParams:
+    """The policy's settings (XSELL_REBUY_*)."""
+
+    max_offers: int = 0  # at most this many of the k offers are rebuys; 0 = off (the pure default)
+    min_share: float = 0.2  # R / (B + R) an item needs to be repeatable
+    min_rebuys: float = 5.0  # rebuys an item needs before its share is trusted
+    due_share: float = 0.8  # due when the time since the last purchase >= this x mean gap
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuy:
+    """Why an owned item is offered again: its buyers buy it about every ``every_days`` days,
+    and this user last bought it ``last_days`` days ago."""
+
+    every_days: int
+    last_days: int
+
+
+def next_mean(mean: float | None, rebuys: int, gap: float, floor: float) -> float:
+    """The item's mean gap after its ``rebuys``-th rebuy (counted, 1-based) of ``gap`` s:
+    the plain running mean while 1 / rebuys is above ``floor``, then an exponentially
+    weighted one, so the interval follows a changed habit without storing the gaps (the
+    store's REBUY_LEARN does the same arithmetic)."""
+    if mean is None:
+        return gap
+    weight = max(1 / rebuys, floor)
+    return mean + weight * (gap - mean)
+
+
+def repeat_share(stats: RebuyStats) -> float:
+    """The share of the item's known purchases that were a buyer's repeat: near 0 for a
+    durable (bought once per buyer), high for a consumable (coffee, paper cups)."""
+    known = stats.first + stats.rebuys
+    return stats.rebuys / known if known > 0 else 0.0
+
+
+def is_repeatable(stats: RebuyStats | None, params: RebuyParams) -> bool:
+    """True when buyers of the item buy it again: a rebuy share of at least ``min_share``,
+    measured on at least ``min_rebuys`` rebuys (a share from 2 purchases is noise, and
+    offering someone the camera they own is worse than offering nothing)."""
+    if stats is None or stats.rebuys < params.min_rebuys or stats.mean_gap <= 0:
+        return False
+    return repeat_share(stats) >= params.min_share
+
+
+def is_due(last_ts: float, now: float, mean_gap: float, due_share: float) -> bool:
+    """True when the user's cycle is due: at least ``due_share`` of the item's typical gap
+    has passed since their last purchase of it (a little early is better than after they
+    bought it elsewhere; much earlier is nagging)."""
+    return mean_gap > 0 and now - last_ts >= due_share * mean_gap
+
+
+def due_rebuys(
+    history: Mapping[str, float],
+    stats: Mapping[str, RebuyStats],
+    now: float,
+    params: RebuyParams,
+) -> dict[str, Rebuy]:
+    """The user's owned items that are repeatable and due, most overdue first (the time since
+    the last purchase over the item's mean gap), each with its explanation."""
+    if params.max_offers <= 0:
+        return {}
+    due: list[tuple[float, str, Rebuy]] = []
+    for item, last in history.items():
+        s = stats.get(item)
+        if s is None or not is_repeatable(s, params):
+            continue
+        if not is_due(last, now, s.mean_gap, params.due_share):
+            continue
+        why = Rebuy(max(1, round(s.mean_gap / DAY)), max(0, int((now - last) // DAY)))
+        due.append(((now - last) / s.mean_gap, item, why))
+    due.sort(key=lambda t: (-t[0], t[1]))
+    return {item: why for _, item, why in due}

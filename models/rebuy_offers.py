@@ -1,0 +1,71 @@
+"""Buy-again offers among a request's k (the policy: models/rebuy.py).
+
+The ranker never offers an owned item (models/rules.py ``owned``); this last step lets the
+user's due repeatable items back in, labelled ``rebuy``, in at most ``max_offers`` of the k
+places, taking the places of the weakest offers: the cross-sell evidence still fills the
+rest, so a shop whose items are not bought again (no due rebuys) sees no change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from xsell.models.ranking import Because, Offer, RankInput, RankRequest
+from xsell.models.rebuy import Rebuy, RebuyParams, RebuyStats, due_rebuys
+from xsell.models.rules import is_available
+
+# where an owned item is never offered: right after a purchase (what was just bought is not
+# due, and "then bought" is about new items) and the support console (complements of owned)
+NO_REBUY_PLACEMENTS = frozenset({"post_purchase", "support"})
+
+
+def offers_rebuys(req: RankRequest) -> bool:
+    """True when the request may carry buy-again offers: a known user, in a cart or a
+    recommendation placement (not after a purchase, not the support console, not the product
+    page's "customers then bought")."""
+    return (
+        req.user_id is not None
+        and req.placement not in NO_REBUY_PLACEMENTS
+        and not req.followed_only
+    )
+
+
+def request_rebuys(
+    req: RankRequest,
+    histories: Mapping[str, Mapping[str, float]],
+    stats: Mapping[str, RebuyStats],
+    params: RebuyParams,
+) -> dict[str, Rebuy]:
+    """The request's due rebuys (its user's owned items that are repeatable and due), none
+    where the request may carry none."""
+    if not offers_rebuys(req) or req.user_id is None:
+        return {}
+    history = histories.get(req.user_id, {})
+    return due_rebuys(history, stats, req.now, params)
+
+
+def with_rebuys(
+    offers: Sequence[Offer], inp: RankInput, k: int, params: RebuyParams
+) -> list[Offer]:
+    """The offers with up to ``params.max_offers`` of the input's due rebuys (most overdue
+    first; in stock, not in the cart) in the last places: each takes the place of the
+    weakest offer that is not a gap filler (the cart's free-shipping reason stays)."""
+    picks: list[Offer] = []
+    for item, why in inp.rebuys.items():
+        if len(picks) >= min(params.max_offers, k):
+            break
+        if item in inp.exclude or not is_available(inp.catalog.get(item)):
+            continue
+        picks.append(Offer(item, 0.0, "rebuy", Because(item, 0.0, 0.0, rebuy=why)))
+    if not picks:
+        return list(offers)
+    picked = {o.item_id for o in picks}
+    rest = [o for o in offers if o.item_id not in picked]
+    while rest and len(rest) + len(picks) > k:
+        weakest = max(
+            (n for n, o in enumerate(rest) if o.kind != "gap_filler"), default=len(rest) - 1
+        )
+        del rest[weakest]
+    floor = min((o.score for o in rest), default=0.0)
+    return [*rest, *(replace(o, score=floor) for o in picks)]

@@ -1,0 +1,93 @@
+"""Buy again in the store (the policy: xsell/models/rebuy.py).
+
+What it learns rides on followed-by (xsell/store/core/followed.py): FOLLOW_USER already reads
+the user's history before PURCHASE_USER writes it, so it knows which of an order's items are
+rebuys and since when; it returns the gaps too. The apply's third round trip then counts, with
+one guarded :data:`REBUY_LEARN` per purchase (one per item on a cluster, in the item's slot),
+each item's first purchases and rebuys and its mean gap, in the item's followed-by hash
+(``{i:ITEM}:fh``: fields B, R, M beside the landmark L; no new key, so ``rebuild`` and the
+item's other followed-by state go together). Per-user state: none beyond the history.
+
+Reads, folded into the ranking's statistics (xsell/store/core/reader.py): round trip 1 reads
+each known user's history (HGETALL, at most XSELL_MAX_HISTORY_ITEMS), round trip 2 the
+counters of the items they own (HMGET, single-key: the same on a cluster).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from xsell.config.settings import Settings
+from xsell.models.events import PurchaseEvent
+from xsell.models.followed import FollowUp
+from xsell.models.rebuy import GAP_WEIGHT_FLOOR, RebuyStats
+from xsell.store.backend.client import Call
+from xsell.store.backend.scripts import lua_script, number_arg
+from xsell.store.core.keys import Keys, Stream
+from xsell.store.core.lua import PRELUDE
+
+REBUY_LEARN = lua_script(
+    "rebuy_learn",
+    PRELUDE
+    + """
+-- KEYS[1] the guard zset (single Redis: the namespace's pair guards; a cluster: the item's
+--   markers), KEYS[1 + j] item j's followed-by hash (fields B first purchases, R rebuys,
+--   M mean gap in s).
+-- ARGV[1] marker, ARGV[2] now (ms), ARGV[3] the marker's pending until (ms), ARGV[4] the mean's
+--   weight floor, ARGV[4 + j] item j's gap since the buyer's previous purchase (s; -1: first).
+-- Drops the guard's markers that expired (a cluster's item markers have no other trim).
+-- The mean: xsell/models/rebuy.py next_mean, the same arithmetic.
+-- returns: the items counted now, 0 when the marker was applied before.
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2])
+if not first_time(KEYS[1], ARGV[1], tonumber(ARGV[3])) then return 0 end
+local floor = tonumber(ARGV[4])
+for j = 2, #KEYS do
+  local gap = tonumber(ARGV[3 + j])
+  if gap < 0 then
+    redis.call('HINCRBY', KEYS[j], 'B', 1)
+  else
+    local r = redis.call('HINCRBY', KEYS[j], 'R', 1)
+    local m = tonumber(redis.call('HGET', KEYS[j], 'M')) or gap
+    local a = math.max(1 / r, floor)
+    redis.call('HSET', KEYS[j], 'M', fmt(m + a * (gap - m)))
+  end
+end
+return #KEYS - 1
+""",
+)
+
+
+def rebuy_calls(
+    keys: Keys, settings: Settings, event: PurchaseEvent, follow: FollowUp, now_ms: int
+) -> list[Call]:
+    """The guarded REBUY_LEARN calls of one purchase's items (its first purchases and
+    rebuys, as FOLLOW_USER told them apart)."""
+    items = [*follow.first, *follow.rebuys]
+    if not items:
+        return []
+    pending = now_ms + settings.learning.dedup_pending_seconds * 1000
+    marker = f"{Stream.ORDERS}:{event.event_id}:rb"
+    head: list[Any] = [marker, now_ms, pending, number_arg(GAP_WEIGHT_FLOOR)]
+    gaps = [number_arg(follow.gaps[i]) if i in follow.gaps else -1 for i in items]
+    if not settings.redis.cluster:
+        hashes = [keys.item(i).followed_info for i in items]
+        return [(REBUY_LEARN, [keys.pair_guards, *hashes], [*head, *gaps])]
+    return [
+        (REBUY_LEARN, [keys.item(i).markers, keys.item(i).followed_info], [*head, gap])
+        for i, gap in zip(items, gaps, strict=True)
+    ]
+
+
+def stats_reads(keys: Keys, items: Sequence[str]) -> list[Call]:
+    """One HMGET of B, R, M per item (single-key)."""
+    return [("HMGET", keys.item(i).followed_info, "B", "R", "M") for i in items]
+
+
+def parse_stats(items: Sequence[str], replies: Sequence[Any]) -> dict[str, RebuyStats]:
+    """item -> its counters, for the items with any rebuy."""
+    out: dict[str, RebuyStats] = {}
+    for item, (b, r, m) in zip(items, replies, strict=True):
+        if r is not None and m is not None:
+            out[item] = RebuyStats(float(b or 0), float(r), float(m))
+    return out
