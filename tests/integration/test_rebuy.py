@@ -17,7 +17,7 @@ from xsell.models.events import OrderLine, PurchaseEvent
 from xsell.models.followed import FollowUp
 from xsell.models.messages.outputs import Offer as OfferModel
 from xsell.models.ranking import RankRequest
-from xsell.store import Position, Store
+from xsell.store import ROUND_TRIPS, Position, Store
 from xsell.store.core.rebuy import rebuy_calls
 
 pytestmark = pytest.mark.integration
@@ -128,6 +128,15 @@ def test_a_due_repeatable_item_comes_back_as_rebuy_and_a_durable_never(
 
             def cart(user: str | None, at: float = now) -> RankRequest:
                 return RankRequest(["mug"], frozenset({"mug"}), at, user, "cart", fills_gap=True)
+
+            await engine.rank([cart(None)])  # the rules' first read
+            before = ROUND_TRIPS.round_trips
+            await engine.rank([cart(None)])
+            guest_trips = ROUND_TRIPS.round_trips - before
+            before = ROUND_TRIPS.round_trips
+            await engine.rank([cart("me")])
+            # the history and its items' counters ride with the statistics: no round trip
+            assert ROUND_TRIPS.round_trips - before == guest_trips
 
             ranked = await engine.rank([cart("me"), cart(None), cart("me", T0 + 33 * DAY)])
             mine, guest, early = ranked

@@ -158,8 +158,9 @@ def test_ranking_reads_the_segment_in_its_first_round_trip(
     make_settings: Callable[..., Settings],
 ) -> None:
     """The ranking path's round trips do not grow: a user's segment (one HGETALL) and the
-    histogram (one per batch) ride with the statistics."""
-    settings = make_settings(self_tuning=False)
+    histogram (one per batch) ride with the statistics (buy-again's reads, which ride too, off:
+    tests/integration/test_rebuy.py counts them)."""
+    settings = make_settings(self_tuning=False, max_rebuys=0)
 
     async def measure(engine: Engine, user: str | None) -> tuple[int, int]:
         request = RankRequest(["item-1"], frozenset({"item-1"}), 1_700_000_100.0, user, "cart")
