@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 DAY = 86400.0
+OWNED_READ = 100  # a user's owned items whose counters ranking reads: the most recent
 GAP_WEIGHT_FLOOR = 0.05  # the mean gap: the plain mean over the first 20 rebuys, then a moving one
 
 
@@ -86,14 +87,26 @@ def is_due(last_ts: float, now: float, mean_gap: float, due_share: float) -> boo
     return mean_gap > 0 and now - last_ts >= due_share * mean_gap
 
 
+def newest_owned(history: Mapping[str, float], n: int = OWNED_READ) -> dict[str, float]:
+    """The user's ``n`` most recently bought items: the only ones ranking reads counters of,
+    so a wholesale buyer's thousands of items cost no more than a hundred reads, and the
+    newest purchases are the ones nearest their cycle (what buy-again offers first)."""
+    if len(history) <= n:
+        return dict(history)
+    return dict(sorted(history.items(), key=lambda it: (-it[1], it[0]))[:n])
+
+
 def due_rebuys(
     history: Mapping[str, float],
     stats: Mapping[str, RebuyStats],
     now: float,
     params: RebuyParams,
 ) -> dict[str, Rebuy]:
-    """The user's owned items that are repeatable and due, most overdue first (the time since
-    the last purchase over the item's mean gap), each with its explanation."""
+    """The user's owned items that are repeatable and due, each with its explanation, the one
+    nearest its cycle first (the smallest time since the last purchase over the item's mean
+    gap): an item far past its cycle was most likely given up or bought elsewhere. Measured on
+    a sample of Online Retail II (docs/personal.md#buy-again), the nearest due item was in the
+    order 2.4 times as often as the most overdue one (26.2% against 11.1%)."""
     if params.max_offers <= 0:
         return {}
     due: list[tuple[float, str, Rebuy]] = []
@@ -105,5 +118,5 @@ def due_rebuys(
             continue
         why = Rebuy(max(1, round(s.mean_gap / DAY)), max(0, int((now - last) // DAY)))
         due.append(((now - last) / s.mean_gap, item, why))
-    due.sort(key=lambda t: (-t[0], t[1]))
+    due.sort(key=lambda t: (t[0], t[1]))
     return {item: why for _, item, why in due}

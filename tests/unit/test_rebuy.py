@@ -12,6 +12,7 @@ from xsell.models.rebuy import (
     due_rebuys,
     is_due,
     is_repeatable,
+    newest_owned,
     next_mean,
     repeat_share,
 )
@@ -44,11 +45,11 @@ def test_due_from_a_share_of_the_mean_gap() -> None:
     assert not is_due(NOW - 100 * DAY, NOW, 0.0, 0.8)  # no gap learned: never
 
 
-def test_due_rebuys_most_overdue_first_with_the_explanation() -> None:
+def test_due_rebuys_nearest_their_cycle_first_with_the_explanation() -> None:
     stats = {"coffee": COFFEE, "tea": RebuyStats(5, 20, 10 * DAY), "camera": CAMERA}
     history = {"coffee": NOW - 25 * DAY, "tea": NOW - 30 * DAY, "camera": NOW - 400 * DAY}
     due = due_rebuys(history, stats, NOW, PARAMS)
-    assert list(due) == ["tea", "coffee"]  # 3x the tea's gap, 1.19x the coffee's
+    assert list(due) == ["coffee", "tea"]  # 1.19x the coffee's gap, 3x the tea's
     assert due["coffee"] == Rebuy(every_days=21, last_days=25)
     assert due_rebuys(history, stats, NOW, RebuyParams(max_offers=0)) == {}
 
@@ -111,3 +112,10 @@ def test_rebuys_only_for_a_known_user_in_a_cart_or_recommendations() -> None:
     assert not offers_rebuys(req(None, "cart"))
     assert not offers_rebuys(req("u1", "post_purchase"))
     assert not offers_rebuys(req("u1", "support"))
+
+
+def test_ranking_reads_only_the_newest_owned_items() -> None:
+    history = {f"i{n:03d}": NOW - n for n in range(150)}
+    newest = newest_owned(history, 100)
+    assert len(newest) == 100 and "i000" in newest and "i149" not in newest
+    assert newest_owned({"a": NOW}, 100) == {"a": NOW}

@@ -22,7 +22,7 @@ from typing import Any
 from xsell.models.decay import decayed_value
 from xsell.models.events import CatalogItem
 from xsell.models.inputs import AnchorData, Parsed, RankingData
-from xsell.models.rebuy import RebuyStats
+from xsell.models.rebuy import RebuyStats, newest_owned
 from xsell.store.backend.client import Call, Runner
 from xsell.store.core.apply import EventStore
 from xsell.store.core.categories import catalog_read, category_of_json, read_categories
@@ -104,8 +104,8 @@ class RankingReads:
         anchors' categories (round trip 1) and those categories' counts and items (one more
         call, before round trip 2, only when an anchor has a category). ``users``: also
         their segments and the spend histogram (round trip 1; xsell/store/core/segments.py).
-        ``owners``: users whose whole history (round trip 1) and the buy-again counters of
-        the items they own (round trip 2) to read (xsell/store/core/rebuy.py)."""
+        ``owners``: users whose history (round trip 1) and the buy-again counters of their
+        newest owned items (round trip 2) to read (xsell/store/core/rebuy.py)."""
         keys = self._keys
         item_keys = [
             [*keys.item(a).for_signal(Signal.PURCHASE)[:2], keys.item(a).info] for a in anchors
@@ -123,7 +123,7 @@ class RankingReads:
         calls += [("HGETALL", keys.history(u)) for u in owners]
         replies = await self._runner.run(calls)
         histories = {
-            u: {i: float(t) for i, t in h.items()}
+            u: newest_owned({i: float(t) for i, t in h.items()})
             for u, h in zip(owners, replies[len(replies) - len(owners) :], strict=True)
         }
         del replies[len(replies) - len(owners) :]

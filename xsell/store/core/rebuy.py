@@ -10,7 +10,7 @@ item's other followed-by state go together). Per-user state: none beyond the his
 
 Reads, folded into the ranking's statistics (xsell/store/core/reader.py): round trip 1 reads
 each known user's history (HGETALL, at most XSELL_MAX_HISTORY_ITEMS), round trip 2 the
-counters of the items they own (HMGET, single-key: the same on a cluster).
+counters of their 100 newest owned items (HMGET, single-key: the same on a cluster).
 """
 
 from __future__ import annotations
