@@ -98,8 +98,8 @@ class RecommendationRequest(BaseModel):
         str | int | None, WithJsonSchema({"anyOf": [*_REQUEST_ID, {"type": "null"}]})
     ] = Field(
         None,
-        description="Whose stored cart and purchases are excluded too; with a public key it "
-        "needs that user's token.",
+        description="Whose stored cart and purchases are excluded too (except purchases due "
+        "again: kind rebuy, XSELL_MAX_REBUYS); with a public key it needs that user's token.",
     )
     placement: Placement = Field("cart", description="Echoed in the answer; default cart.")
     k: int | None = Field(
