@@ -15,20 +15,18 @@ from xsell.models.ranking import Because, Offer, RankInput, RankRequest
 from xsell.models.rebuy import Rebuy, RebuyParams, RebuyStats, due_rebuys
 from xsell.models.rules import is_available
 
-# where an owned item is never offered: right after a purchase (what was just bought is not
-# due, and "then bought" is about new items) and the support console (complements of owned)
-NO_REBUY_PLACEMENTS = frozenset({"post_purchase", "support"})
+# where a known user's cart is the context: the worker's cart suggestions and
+# POST /v1/recommendations for a cart or checkout. Not after a purchase (what was just bought is
+# not due), not the support console (complements of what they own), not a product page (that
+# item's complements), not an abandonment notification (a replenishment reminder would be its
+# own notification, with its own rules)
+REBUY_PLACEMENTS = frozenset({"cart", "checkout"})
 
 
 def offers_rebuys(req: RankRequest) -> bool:
-    """True when the request may carry buy-again offers: a known user, in a cart or a
-    recommendation placement (not after a purchase, not the support console, not the product
-    page's "customers then bought")."""
-    return (
-        req.user_id is not None
-        and req.placement not in NO_REBUY_PLACEMENTS
-        and not req.followed_only
-    )
+    """True when the request may carry buy-again offers: a known user's cart or checkout
+    (not "customers then bought", which ranks by followed-by alone)."""
+    return req.user_id is not None and req.placement in REBUY_PLACEMENTS and not req.followed_only
 
 
 def request_rebuys(

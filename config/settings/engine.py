@@ -122,7 +122,7 @@ class RankingSettings(Group):
         ge=0,
         le=50,
         description="Buy again: at most this many of the offers are owned items due again "
-        "(kind=rebuy; cart and recommendations of a known user); 0 = off.",
+        "(kind=rebuy; a known user's cart or checkout); 0 = off.",
     )
     rebuy_min_share: float = Field(
         0.2,

@@ -104,14 +104,15 @@ def test_a_gap_filler_keeps_its_place_and_a_cart_item_is_not_offered_again() -> 
     assert with_rebuys(offers, in_cart, 3, PARAMS) == offers
 
 
-def test_rebuys_only_for_a_known_user_in_a_cart_or_recommendations() -> None:
+def test_rebuys_only_for_a_known_user_in_a_cart_or_checkout() -> None:
     def req(user: str | None, placement: str) -> RankRequest:
         return RankRequest(["mug"], frozenset({"mug"}), NOW, user, placement)
 
     assert offers_rebuys(req("u1", "cart"))
+    assert offers_rebuys(req("u1", "checkout"))
     assert not offers_rebuys(req(None, "cart"))
-    assert not offers_rebuys(req("u1", "post_purchase"))
-    assert not offers_rebuys(req("u1", "support"))
+    for placement in ("post_purchase", "support", "product_page", "cart_abandoned"):
+        assert not offers_rebuys(req("u1", placement))
 
 
 def test_ranking_reads_only_the_newest_owned_items() -> None:
