@@ -43,6 +43,20 @@ def request_rebuys(
     return due_rebuys(history, stats, req.now, params)
 
 
+def with_due_rebuys(
+    inputs: Sequence[RankInput],
+    requests: Sequence[RankRequest],
+    histories: Mapping[str, Mapping[str, float]],
+    stats: Mapping[str, RebuyStats],
+    params: RebuyParams,
+) -> list[RankInput]:
+    """The inputs with their requests' due rebuys (:func:`request_rebuys`)."""
+    return [
+        replace(inp, rebuys=request_rebuys(req, histories, stats, params))
+        for inp, req in zip(inputs, requests, strict=True)
+    ]
+
+
 def with_rebuys(
     offers: Sequence[Offer], inp: RankInput, k: int, params: RebuyParams
 ) -> list[Offer]:

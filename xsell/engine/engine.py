@@ -8,7 +8,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from xsell.config.settings import Settings
@@ -33,7 +32,7 @@ from xsell.models.inputs import (
 )
 from xsell.models.messages.merchant import StoredRule
 from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest
-from xsell.models.rebuy_offers import offers_rebuys, request_rebuys
+from xsell.models.rebuy_offers import offers_rebuys, with_due_rebuys
 from xsell.models.rulebook import RuleBook
 from xsell.models.segments import Segment, segment_of
 from xsell.models.steering import offers_with_rules, with_pins
@@ -288,10 +287,7 @@ class Engine:
         )
         inputs = assemble(stats, data.popular, short, scored, params)
         inputs = with_co_views(inputs, requests, co_views)
-        inputs = [
-            replace(i, rebuys=request_rebuys(r, data.histories, data.rebuy_stats, params.rebuy))
-            for i, r in zip(inputs, requests, strict=True)
-        ]
+        inputs = with_due_rebuys(inputs, requests, data.histories, data.rebuy_stats, params.rebuy)
         inputs = await with_followed(self.store, self.settings, inputs, short, params)
         per_request = with_pins(
             offerable(inputs),
