@@ -1,5 +1,6 @@
 """Post-purchase ranking: the same-basket inputs of a purchase with what buyers of its items
-bought *next* blended in (the signal: models/followed.py).
+bought *next* blended in (the signal: models/followed.py); the support placement, ranked from
+the items a customer owns, blends them in alike.
 
 Why both: right after an order, the items bought in the same basket as its items are the ones
 the customer just had the chance to buy and did not; what other buyers went on to buy within
@@ -16,6 +17,7 @@ from dataclasses import replace
 from xsell.models.decay import decayed_value
 from xsell.models.followed import FollowedBy, blend, followed_scores
 from xsell.models.ranking import RankInput, RankParams, RankRequest
+from xsell.models.support import PLACEMENT as SUPPORT
 
 ORDER_RECENCY = 1.0
 """The recency weight among a purchase's items: an order's lines have no order of interest (the
@@ -27,12 +29,21 @@ the decaying weights of a cart, over its newest 10 items, lost to an unweighted 
 Stored = Mapping[str, tuple[float, Sequence[tuple[str, float]]]]
 
 
+FOLLOWED_PLACEMENTS = frozenset({"post_purchase", SUPPORT})
+"""The placements whose anchors are bought items, so that what buyers of them bought next
+applies: right after an order (post_purchase), and when a customer calls support about what
+they own (models/support.py: the follow-up is the need that comes next for what they have)."""
+
+
 def wants_followed(req: RankRequest, params: RankParams) -> bool:
-    """True for a request whose offers blend in followed-by partners: a post-purchase one (unless
-    the weight is 0), or one that asks for them alone ("customers then bought")."""
+    """True for a request whose offers blend in followed-by partners: a post-purchase or
+    support one (unless the weight is 0), or one that asks for them alone ("customers then
+    bought")."""
     if params.followed_days <= 0:
         return False
-    return req.followed_only or (req.placement == "post_purchase" and params.followed_weight > 0)
+    return req.followed_only or (
+        req.placement in FOLLOWED_PLACEMENTS and params.followed_weight > 0
+    )
 
 
 def order_params(params: RankParams) -> RankParams:

@@ -2,9 +2,12 @@
 in touch, from their purchase history alone (no cart, no page).
 
 The customer's purchases are the anchors, most recent first (what they bought last is what
-they are likeliest to call about), capped like a cart's; every owned item is excluded; and
-only explained offers are kept: a complement of an item they own, ``because`` naming it. An
-agent cannot say "people also buy this" about popular padding, so it is dropped.
+they are likeliest to call about), capped like a cart's; every owned item is excluded; what
+buyers of the owned items bought next (followed-by, blended in as after a purchase:
+models/post_purchase.py) ranks beside the same-basket complements; and only explained offers are
+kept: a complement or a follow-up of an item they own, ``because`` naming it (and, for a
+follow-up, ``because.followed_by``: "N% of buyers of it bought this within 30 days"). An agent
+cannot say "people also buy this" about popular padding, so it is dropped.
 """
 
 from __future__ import annotations
@@ -35,8 +38,8 @@ def support_request(
 
 
 def explained_by_owned(offers: Sequence[Offer], owned: Mapping[str, float]) -> list[Offer]:
-    """The offers a support agent can explain: a complement of an item the customer owns
-    (a merchant rule's pin, explained by its rule, is kept too)."""
+    """The offers a support agent can explain: a complement or a follow-up of an item the
+    customer owns (a merchant rule's pin, explained by its rule, is kept too)."""
     return [
         o
         for o in offers

@@ -114,8 +114,8 @@ class RankingSettings(Group):
     followed_weight: float = Field(
         1.0,
         ge=0,
-        description="Post-purchase: weight of followed-by shares beside same-basket scores; "
-        "0 = off.",
+        description="Post-purchase and support: weight of followed-by shares beside "
+        "same-basket scores; 0 = off.",
     )
     max_rebuys: int = Field(
         1,

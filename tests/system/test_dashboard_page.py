@@ -21,7 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.system.browser import chromium, errors
-from tests.system.demo_run import DOCS, hosts, running_demo
+from tests.system.demo_run import DOCS, hosts, page_config, phone_offered_a_case, running_demo
 
 pytestmark = pytest.mark.integration
 
@@ -67,11 +67,57 @@ def overlap(a: list[float], b: list[float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+TABLE_SCRIPT = """
+const table = document.querySelector(arguments[0]);
+return {
+  heads: [...table.querySelectorAll('thead th')].map(e => e.textContent),
+  rows: [...table.querySelectorAll('tbody tr')].map(r => [...r.cells].map(c => c.textContent)),
+};
+"""
+BUNDLE_HEADS = [
+    "variant",
+    "impressions",
+    "orders",
+    "full",
+    "partial",
+    "full_attach_rate",
+    "attach_rate",
+    "revenue",
+    "discount",
+    "revenue_share",
+]
+
+
+def shown(value: Any) -> str:
+    """A figure as the page's figure() writes it: 1,234; 0.1406; 1,234.57; "-" for none."""
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    text = f"{value:,.{2 if abs(value) >= 100 else 4}f}".rstrip("0")
+    return text.rstrip(".")
+
+
+def show_a_bundle(demo: dict[str, Any]) -> None:
+    """A bundle answer served to the demo shop's visitor: a bundle impression in its
+    variant (the demo's own traffic asks for none)."""
+    config = page_config(demo["page"])
+    phone = phone_offered_a_case(config)
+    answer = httpx.get(
+        f"{demo['api']}/v1/items/{phone}/bundle?user_id={config['user']}",
+        headers={"Authorization": f"Bearer {config['key']}", "X-User-Token": config["token"]},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+
+
 def test_the_dashboard_signs_in_and_plots_the_live_figures_readably(
     demo: dict[str, Any], tmp_path: Path
 ) -> None:
     with chromium() as browser:
-        browser.set_window_size(1400, 1800)
+        browser.set_window_size(1400, 2000)
         browser.get(demo["dashboard"])
         WebDriverWait(browser, 10).until(lambda b: "/dashboard/login" in b.current_url)
         assert errors(browser) == []  # the favicon loads
@@ -100,6 +146,7 @@ def test_the_dashboard_signs_in_and_plots_the_live_figures_readably(
         def rows(data: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
             return {(r["placement"], r["variant"]): r for r in data["report"]["rows"]}
 
+        show_a_bundle(demo)
         deadline = time.monotonic() + 120  # acceptance, revenue and a notification emerge
         data = figures()
         while time.monotonic() < deadline and not (
@@ -139,6 +186,17 @@ def test_the_dashboard_signs_in_and_plots_the_live_figures_readably(
         )
         assert sorted(v.split()[0] for v in variants) == ["control", "default"], variants
         assert not re.search(r"\de[+-]\d", " ".join(variants)), variants
+        offers = browser.execute_script(TABLE_SCRIPT, "#report")
+        assert offers["heads"][-2:] == ["cannibalized", "cannibalization_rate"], offers
+        rate = {(r[0], r[1]): r[-1] for r in offers["rows"]}[("cart", "default")]
+        assert re.fullmatch(r"-|\d+(\.\d+)?", rate), offers  # accepted > 0: a rate, maybe 0
+        bundles = browser.execute_script(TABLE_SCRIPT, "#bundles")
+        assert bundles["heads"] == BUNDLE_HEADS, bundles
+        held = figures()["report"]["bundles"]  # only this test's bundle answer changes them
+        assert held["default"]["impressions"] >= 1 and held["control"]["impressions"] == 0
+        assert bundles["rows"] == [
+            [name, *(shown(held[name][h]) for h in BUNDLE_HEADS[1:])] for name in sorted(held)
+        ], (bundles, held)
         assert hosts(browser) <= {demo["api"]}
         assert errors(browser) == []
         shot = tmp_path / "dashboard.png"

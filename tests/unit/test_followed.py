@@ -90,12 +90,14 @@ def test_post_purchase_offers_a_follow_up_first_with_its_explanation() -> None:
     assert offers[1].because is not None and offers[1].because.followed_by is None
 
 
-def test_followed_by_is_for_post_purchase_only_and_off_at_zero_weight() -> None:
+def test_followed_by_is_for_post_purchase_and_support_only_and_off_at_zero_weight() -> None:
     on = RankParams(followed_weight=1.0, followed_days=30)
     post = RankRequest(["a"], frozenset({"a"}), 0.0, placement="post_purchase")
     then = RankRequest(["a"], frozenset({"a"}), 0.0, placement="product_page", followed_only=True)
     assert wants_followed(post, on)
+    assert wants_followed(replace(post, placement="support"), on)  # from what the user owns
     assert not wants_followed(replace(post, placement="cart"), on)
+    assert not wants_followed(replace(post, placement="support"), replace(on, followed_weight=0))
     assert not wants_followed(post, RankParams(followed_weight=0.0, followed_days=30))
     assert wants_followed(then, RankParams(followed_weight=0.0, followed_days=30))
     assert not wants_followed(then, RankParams(followed_weight=1.0, followed_days=0))

@@ -26,8 +26,9 @@ class SupportView:
 
 
 async def support_view(engine: Engine, user_id: str, k: int, variant: str) -> SupportView:
-    """Complements of what ``user_id`` owns, never an owned item, each explained by the owned
-    item it goes with; one read (clock, purchases, segment), then the ranking."""
+    """Complements and followed-by partners of what ``user_id`` owns, never an owned item,
+    each explained by the owned item it goes with; one read (clock, purchases, segment), then
+    the ranking (which reads the owned items' follow-ups: xsell/engine/followed.py)."""
     clock, history, state, histogram = await engine.store.shoppers.purchases_and_segment(user_id)
     segment = segment_of(state, histogram, segment_params(engine.settings))
     now = clock if clock is not None else time.time()

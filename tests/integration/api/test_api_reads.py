@@ -174,6 +174,21 @@ def test_recommendations_rank_a_cart_without_changing_state(stack: ApiStack) -> 
 
 
 def test_support_offers_complements_of_what_the_user_owns_explained(stack: ApiStack) -> None:
+    # sue bought a screen, then wipes (bought with nothing else): a follow-up of the screen
+    wipes = {"type": "item", "item_id": "wipes", "category": "wipes", "price": 5.0, "stock": 9}
+    sue = [
+        {
+            "event_id": f"sue-{n}",
+            "type": "purchase",
+            "order_id": f"sue-{n}",
+            "user_id": "sue",
+            "ts": ts,
+            "items": [{"item_id": item}],
+        }
+        for n, (item, ts) in enumerate((("screen", 1_700_000_100), ("wipes", 1_700_000_140)))
+    ]
+    assert stack.post("/v1/events", [wipes, *sue]).status_code == 202
+    stack.wait_latest("sue", "sue-1", "post_purchase")
     bought = {
         "event_id": "sam-o",
         "type": "purchase",
@@ -195,6 +210,15 @@ def test_support_offers_complements_of_what_the_user_owns_explained(stack: ApiSt
     assert not {"phone", "screen"} & set(offered)  # never an owned item
     # every offer is explained by an item the customer owns; no popular padding
     assert all(o["because"]["item_id"] in ("phone", "screen") for o in msg["items"])
+    # and what buyers of an owned item bought next, explained as a follow-up of it
+    wiped = next(o for o in msg["items"] if o["item_id"] == "wipes")
+    followed = wiped["because"]["followed_by"]
+    assert wiped["because"]["item_id"] == "screen" and followed["item"] == "screen", wiped
+    assert followed["days"] == 30 and 0 < followed["share"] <= 0.5, wiped  # 1 of 4+
+    assert all(
+        o["because"].get("followed_by", followed)["item"] in ("phone", "screen")
+        for o in msg["items"]
+    )
     assert msg["segment"]["lifecycle"] == "returning" and msg["segment"]["spend"] is not None
     # the other ranking routes carry the user's segment too; a guest's is null
     mine = stack.get("/v1/items/phone/complements?user_id=sam").json()

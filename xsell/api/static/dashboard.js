@@ -187,7 +187,8 @@
       body.appendChild(tr);
     });
     fill("#report", ["placement", "variant", "suggestions", "impressions", "clicks", "ctr",
-                     "accepted", "acceptance_rate", "attributed_revenue"], data.report.rows);
+                     "accepted", "acceptance_rate", "attributed_revenue", "cannibalized",
+                     "cannibalization_rate"], data.report.rows);
     fill("#by-rule", ["rule", "name", "variant", "offered", "accepted", "acceptance_rate",
                       "attributed_revenue"], (data.report.rules || []).map(function (r) {
       return Object.assign({}, r, { rule: r.rule_id || "(no rule)", name: r.name || "" });
@@ -197,6 +198,12 @@
     });
     fill("#variants", ["variant", "orders", "revenue", "aov", "aov_low", "aov_high", "users",
                        "revenue_per_user"], variants);
+    var bundles = data.report.bundles || {};
+    fill("#bundles", ["variant", "impressions", "orders", "full", "partial", "full_attach_rate",
+                      "attach_rate", "revenue", "discount", "revenue_share"],
+         Object.keys(bundles).sort().map(function (v) {
+           return Object.assign({ variant: v }, bundles[v]);
+         }));
   }
 
   // a figure in a table: 12,000; 34,867.87; 0.1406 (never an exponent)
