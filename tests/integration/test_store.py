@@ -293,7 +293,9 @@ def test_hostile_ids_stay_in_their_own_slot(make_settings: Callable[..., Setting
         # (no item hash: with decay off there is no landmark to keep)
         # (no per-item marker zset on a single Redis: the pair guards and the done key guard
         # the pair script)
-        expected = {key for i in HOSTILE for key in (k.item(i).pairs,)}
+        # each bought item's buy-again counters (first buys, rebuys, their gap) sit in its
+        # followed-by hash
+        expected = {key for i in HOSTILE for key in (k.item(i).pairs, k.item(i).followed_info)}
         expected |= {
             k.popularity,
             k.meta,
