@@ -7,7 +7,8 @@ Applying a micro-batch of events takes four pipelined round trips, whatever its 
                 means the Redis state was lost: ERROR log and a ``lost_at`` mark that
                 ``xsell status`` reports until ``xsell rebuild``);
 2. ``users``:   carts, recent views and purchase histories (user slot), purchase pairs and
-                popularity (item and global slots), catalogue updates;
+                popularity (item and global slots), catalogue updates, and with a known
+                user's purchase the spend histogram (its buyer's segment in the report);
 3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2, co-view pairs,
                 which depend on the recent views read in step 2 (xsell/store/core/views.py),
                 and on a cluster the spend histogram's moves, which depend on the segment
