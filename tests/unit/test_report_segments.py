@@ -5,7 +5,9 @@ segment against the control group's in the same segment."""
 from __future__ import annotations
 
 from xsell.feedback.report import summarise, table
+from xsell.notify.messages import as_offer
 from xsell.store import SEP
+from xsell.store.attribution.segment_rows import segment_arg
 
 
 def counters(**values: float) -> dict[str, str]:
@@ -72,3 +74,18 @@ def test_each_segment_and_variant_and_the_aov_against_control() -> None:
 
 def test_no_segment_counters_no_rows() -> None:
     assert summarise({20000: (counters(cart__a__offered=3), {})})["segments"] == []
+
+
+def test_a_notifications_offers_carry_its_segment_and_only_known_names_reach_a_row() -> None:
+    message = {
+        "notification_id": "n1",
+        "user_id": "u",
+        "reason": "post_purchase",
+        "variant": "a",
+        "items": [],
+        "segment": {"lifecycle": "loyal", "spend": "high", "attributes": {"location": "HN"}},
+    }
+    assert segment_arg(as_offer(message)) == "loyal,high"
+    assert segment_arg(as_offer({**message, "segment": None})) == ""  # the holdout, a guest
+    assert segment_arg({"segment": {"lifecycle": "vip|x", "spend": "high"}}) == ""
+    assert segment_arg({"segment": {"lifecycle": "new", "spend": "huge"}}) == "new,"
