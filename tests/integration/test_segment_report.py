@@ -124,3 +124,37 @@ def test_offers_and_orders_count_in_the_shoppers_segment_exactly_once(stack: Api
     assert lines[start + 1].split()[:3] == ["dimension", "segment", "variant"], table
     assert lines[start + 2].split()[:5] == ["lifecycle", "new", "default",
                                             str(int(new["offered"])), "1"], table  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def holdout(broker: LocalBroker, redis_server: LocalRedis) -> Iterator[ApiStack]:
+    api = ApiStack(stack_env(broker, redis_server, XSELL_AB_HOLDOUT_PERCENT="50"))
+    yield api
+    api.stop()
+
+
+def test_each_segments_aov_is_compared_with_the_holdouts_in_the_segment(
+    holdout: ApiStack,
+) -> None:
+    """Sixteen first orders, half the shoppers held out: the ``new`` rows split them by variant
+    as the variants' own totals do, and the variant's AOV is set against the control group's
+    in the segment."""
+    orders = [buy(f"x{n}", f"shopper{n}", [("case", 10.0 + n, 1)], T0 + n) for n in range(16)]
+    assert holdout.post("/v1/events", [*CATALOG, *orders]).status_code == 202
+    deadline = time.monotonic() + 30
+    rep = holdout.get("/v1/report").json()
+    while time.monotonic() < deadline and sum(v["orders"] for v in rep["variants"].values()) < len(
+        orders
+    ):
+        time.sleep(0.2)
+        rep = holdout.get("/v1/report").json()
+    new = {r["variant"]: r for r in rep["segments"] if r["segment"] == "new"}
+    assert set(new) == {"control", "default"}, rep["segments"]
+    for name, row in new.items():  # every order a first one: the variant's totals
+        assert row["orders"] == rep["variants"][name]["orders"] >= 2
+        assert row["revenue"] == rep["variants"][name]["revenue"]
+    assert new["control"]["aov_vs_control"] is None
+    vs = new["default"]["aov_vs_control"]
+    assert vs["ratio"] == pytest.approx(new["default"]["aov"] / new["control"]["aov"], abs=1e-5)
+    assert vs["low"] < vs["ratio"] < vs["high"] and 0 < vs["p_value"] <= 1
+    assert vs == rep["comparisons"][0]["aov"]  # here the segment holds every order
