@@ -16,6 +16,9 @@ this is their reference, and a test holds the two equal on random histories):
 - **Rules' share.** An item a merchant rule placed (its offer's ``because.rule_id``) credits
   what it earns to its placement and also to ``rule:RULE_ID`` (same variant): the report's
   per-rule rows, without a second way to attribute.
+- **Segments' share.** An offer made to a user of a known segment (the message's ``segment``:
+  lifecycle, spend tier) credits what it earns also to ``seg:LIFECYCLE`` and ``spend:TIER``
+  (same variant), the segment of when it was offered: the report's per-segment rows.
 - **Cannibalization:** an add-to-cart that accepts an offer remembers the offer's trigger items
   (the items the suggestion answered); if one of them then leaves the cart (remove_from_cart)
   before the user's next purchase and within the window of the offer, the acceptance counts
@@ -40,6 +43,7 @@ class Offer:
     bought: bool = False
     rule: str | None = None  # the merchant rule that placed the item, if one did
     cannibalized: bool = False
+    segment: tuple[str, str] | None = None  # (lifecycle, spend tier or '') when offered
 
 
 @dataclass
@@ -66,15 +70,19 @@ def record(
     items: list[str],
     rules: dict[str, str] | None = None,
     triggers: list[str] | None = None,
+    segment: tuple[str, str] | None = None,
 ) -> None:
     """A suggestion published to the user: its items join the ledger (a redelivery changes
     nothing); each becomes its item's latest offer unless a later one holds it. ``rules``:
-    item -> the rule that placed it; ``triggers``: the items the suggestion answered."""
+    item -> the rule that placed it; ``triggers``: the items the suggestion answered;
+    ``segment``: the user's (lifecycle, spend tier or '') when offered."""
     if items and triggers:
         ledger.triggers.setdefault(suggestion, list(triggers))
     for item in items:
         rule = (rules or {}).get(item)
-        ledger.offers.setdefault((suggestion, item), Offer(ts, placement, variant, rule=rule))
+        ledger.offers.setdefault(
+            (suggestion, item), Offer(ts, placement, variant, rule=rule, segment=segment)
+        )
         held = ledger.latest.get(item)
         if held is None or held == suggestion or ledger.offers[(held, item)].ts <= ts:
             ledger.latest[item] = suggestion
@@ -111,10 +119,16 @@ def on_add(
 
 
 def earned(offer: Offer, counter: str, amount: float) -> list[Delta]:
-    """What an offer earns, in its placement, and in its rule's row when a rule placed it."""
+    """What an offer earns, in its placement, in its rule's row when a rule placed it, and
+    in its segment's rows (lifecycle, spend tier) when known."""
     out: list[Delta] = [(offer.placement, offer.variant, counter, amount)]
     if offer.rule:
         out.append((f"rule:{offer.rule}", offer.variant, counter, amount))
+    life, spend = offer.segment or ("", "")
+    if life:
+        out.append((f"seg:{life}", offer.variant, counter, amount))
+    if spend:
+        out.append((f"spend:{spend}", offer.variant, counter, amount))
     return out
 
 

@@ -39,6 +39,7 @@ def test_the_scripts_follow_the_reference(
         store = await Store.open(settings)
         keys = store.keys.ledger(f"user{seed}")
         ledger = Ledger()
+        segs = random.Random(seed + 100)
         ts = 1000.0
         suggestions: list[str] = []
         seen: set[str] = set()
@@ -54,6 +55,10 @@ def test_the_scripts_follow_the_reference(
                     # some items placed by a merchant rule: credited to it too
                     rules = {i: rng.choice(["r1", "r2"]) for i in items if rng.random() < 0.4}
                     triggers = rng.sample(ITEMS, rng.choice([0, 1, 1, 2]))
+                    # the user's segment when offered (unknown now and then): credited too
+                    segment = segs.choice(  # its own draws: the histories stay as they were
+                        [None, ("new", ""), ("returning", "low"), ("loyal", "high")]
+                    )
                     await store.runner.run(
                         [
                             (
@@ -67,13 +72,22 @@ def test_the_scripts_follow_the_reference(
                                     number_arg(WINDOW),
                                     str(settings.feedback.attribution_ledger_max_entries),
                                     json.dumps(triggers) if triggers else "",
+                                    ",".join(segment) if segment else "",
                                     *[x for i in items for x in (i, rules.get(i, ""))],
                                 ],
                             )
                         ]
                     )
                     record(
-                        ledger, sid, offer_ts, placement, variant, items, rules, triggers=triggers
+                        ledger,
+                        sid,
+                        offer_ts,
+                        placement,
+                        variant,
+                        items,
+                        rules,
+                        triggers=triggers,
+                        segment=segment,
                     )
                     suggestions.append(sid)
                     continue

@@ -202,6 +202,7 @@ def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
             "placement": "cart",
             "variant": "control",
             "trigger": {"item_ids": rng.sample("abcdefg", rng.choice([1, 2]))},
+            "segment": {"lifecycle": "returning", "spend": "low" if k % 2 else None},
             "items": [  # a and c placed by a merchant rule: credited to it too
                 {"item_id": i, "because": {"rule_id": "r7"} if i in "ac" else None}
                 for i in rng.sample("abcdef", 3)
@@ -254,6 +255,8 @@ def test_a_ledgers_events_in_one_call_answer_and_write_as_one_by_one(
             for counter in ("accepted", "cannibalized", "bundle_full", "bundle_partial"):
                 assert any(f'"{counter}"' in s for s in singles), counter
             assert any('"rule:r7"' in s for s in singles)
+            assert any('"seg:returning"' in s for s in singles)
+            assert any('"spend:low"' in s for s in singles)
             left, right = await raw_state(a), await raw_state(b)
             same = json.loads(json.dumps(_stripped(right, batched)).replace(pb, pa))
             assert _stripped(left, one) == same

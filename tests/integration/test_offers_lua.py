@@ -20,6 +20,7 @@ from xsell.store import Store
 from xsell.store.attribution.ledger import rule_of, trigger_arg
 from xsell.store.attribution.lua import ATTRIBUTE
 from xsell.store.attribution.offers_lua import RECORD_OFFERS
+from xsell.store.attribution.segment_rows import segment_arg
 from xsell.store.backend.client import Call
 from xsell.store.backend.scripts import number_arg
 
@@ -64,6 +65,9 @@ def random_batch(rng: random.Random, users: dict[str, User], step: int) -> list[
                 for i in rng.sample(ITEMS, rng.choice([0, 1, 2, 3, 3, 3]))
             ],
             "trigger": {"item_ids": rng.sample(ITEMS, rng.choice([0, 1, 2]))},
+            "segment": rng.choice(
+                [None, {"lifecycle": "new", "spend": None}, {"lifecycle": "loyal", "spend": "mid"}]
+            ),
         }
         user.sent.append((message, ts))
         batch.append((message, ts))
@@ -85,6 +89,7 @@ def one_by_one(store: Store, batch: Sequence[Message]) -> list[Call]:
                 number_arg(WINDOW),
                 cap,
                 trigger_arg(m),
+                segment_arg(m),
                 *[x for o in m["items"] for x in (o["item_id"], rule_of(o))],
             ],
         )

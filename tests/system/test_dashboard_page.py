@@ -190,6 +190,10 @@ def test_the_dashboard_signs_in_and_plots_the_live_figures_readably(
         assert offers["heads"][-2:] == ["cannibalized", "cannibalization_rate"], offers
         rate = {(r[0], r[1]): r[-1] for r in offers["rows"]}[("cart", "default")]
         assert re.fullmatch(r"-|\d+(\.\d+)?", rate), offers  # accepted > 0: a rate, maybe 0
+        segments = browser.execute_script(TABLE_SCRIPT, "#by-segment")
+        assert segments["heads"][:3] == ["dimension", "segment", "variant"], segments
+        assert segments["rows"], segments  # the demo's shoppers have segments
+        assert {r[0] for r in segments["rows"]} <= {"lifecycle", "spend"}, segments
         bundles = browser.execute_script(TABLE_SCRIPT, "#bundles")
         assert bundles["heads"] == BUNDLE_HEADS, bundles
         held = figures()["report"]["bundles"]  # only this test's bundle answer changes them

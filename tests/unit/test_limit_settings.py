@@ -126,7 +126,11 @@ def test_attribution_ledger_max_entries() -> None:
     message = {"user_id": "u", "suggestion_id": "s", "placement": "cart", "variant": "a"}
     [(_, _, args)] = ledger.offer_calls([{**message, "items": [{"item_id": "i"}]}], [1.0]).values()
     assert args[1] == "300"  # ARGV[2]: the cap the script prunes to
-    assert args[2:] == ["s", "1.0", "cart", "a", "", "1", "i", ""]  # triggers; item, its rule
+    # triggers, segment (none known); item, its rule
+    assert args[2:] == ["s", "1.0", "cart", "a", "", "", "1", "i", ""]
+    seg = {"segment": {"lifecycle": "loyal", "spend": "high"}}
+    [(_, _, args)] = ledger.offer_calls([{**message, **seg, "items": []}], [1.0]).values()
+    assert args[2:] == ["s", "1.0", "cart", "a", "", "loyal,high", "0"]
     refused(attribution_ledger_max_entries=99)
 
 

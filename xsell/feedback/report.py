@@ -17,6 +17,10 @@ accepted, acceptance_rate, attributed_revenue and cannibalized, and a row of ``r
 for the offers no rule placed (the placements' totals less the rules'; offers recorded before
 rules were counted are there too).
 
+Per segment (``segments``: lifecycle or spend tier x variant, xsell/feedback/segment_report.py):
+the offers made to the segment's shoppers and what they earned, the orders of its buyers and
+their AOV, each variant's against the control group's in the same segment.
+
 Comparisons (variant vs control, Welch's test: models/stats.py): the ratio of the AOV and of
 the revenue per user (users seen in the variant, buyers or not), each with a 95% interval and
 a p-value.
@@ -30,6 +34,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+from xsell.feedback.segment_report import SEGMENT_COLUMNS, segment_key, segment_line, segment_rows
 from xsell.models.experiments import CONTROL
 from xsell.models.stats import Sample, t_quantile, welch
 from xsell.models.text import aligned, number
@@ -82,12 +87,16 @@ def summarise(data: dict[int, tuple[dict[str, str], dict[str, str]]]) -> dict[st
     """The report of the days in ``data`` (pure: the arithmetic of the module doc)."""
     placed: dict[tuple[str, str], dict[str, float]] = {}
     ruled: dict[tuple[str, str], dict[str, float]] = {}
+    segmented: dict[tuple[str, str, str], dict[str, float]] = {}
     variants: dict[str, dict[str, float]] = {}
     per_user: dict[str, dict[str, float]] = {}
     for counters, users in data.values():
         for field, value in counters.items():
             placement, variant, name = field.split(SEP, 2)
-            if placement.startswith(RULE_PREFIX):
+            seg = segment_key(placement)
+            if seg is not None:
+                bucket = segmented.setdefault((*seg, variant), {})
+            elif placement.startswith(RULE_PREFIX):
                 bucket = ruled.setdefault((placement[len(RULE_PREFIX) :], variant), {})
             elif placement:
                 bucket = placed.setdefault((placement, variant), {})
@@ -126,6 +135,7 @@ def summarise(data: dict[int, tuple[dict[str, str], dict[str, str]]]) -> dict[st
     return {
         "rows": rows,
         "rules": rule_rows(placed, ruled),
+        "segments": segment_rows(segmented),
         "variants": summary,
         "bundles": {name: bundle_summary(variants.get(name, {})) for name in names},
         "comparisons": comparisons,
@@ -296,6 +306,17 @@ def table(rep: dict[str, Any]) -> str:
             "",
             "offers per merchant rule and variant (no rule: the offers xsell ranked alone):",
             *aligned(("rule", "name", "variant", *RULE_COLUMNS), ruled, "  "),
+        ]
+    if rep.get("segments"):
+        lines += [
+            "",
+            "per shopper segment and variant (offers in the segment when offered, orders in the "
+            "buyer's when buying; aov ratio: against the control group's in the segment):",
+            *aligned(
+                ("dimension", "segment", "variant", *SEGMENT_COLUMNS, "aov_ratio", "p"),
+                [segment_line(r) for r in rep["segments"]],
+                "  ",
+            ),
         ]
     if rep["comparisons"]:
         lines += ["", "against the control group:"]

@@ -61,6 +61,7 @@ def as_offer(message: dict[str, Any]) -> dict[str, Any]:
         "placement": f"notification:{message['reason']}",
         "variant": message["variant"],
         "items": message["items"],
+        "segment": message.get("segment"),  # the report's per-segment rows
     }
 
 

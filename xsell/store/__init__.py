@@ -5,6 +5,7 @@ from xsell.models.inputs import scaled
 from xsell.store.access.store import key_id
 from xsell.store.attribution.figures import LATENCY_BUCKETS_MS, minute_of
 from xsell.store.attribution.ledger import RULE_PREFIX, SEP, day_of
+from xsell.store.attribution.segment_rows import SEGMENT_PREFIX, SPEND_PREFIX
 from xsell.store.attribution.store import BatchFigures
 from xsell.store.backend.client import (
     ROUND_TRIPS,
@@ -35,7 +36,9 @@ __all__ = [
     "LATENCY_BUCKETS_MS",
     "ROUND_TRIPS",
     "RULE_PREFIX",
+    "SEGMENT_PREFIX",
     "SEP",
+    "SPEND_PREFIX",
     "BatchFigures",
     "Claimed",
     "Effect",

@@ -193,6 +193,11 @@
                       "attributed_revenue"], (data.report.rules || []).map(function (r) {
       return Object.assign({}, r, { rule: r.rule_id || "(no rule)", name: r.name || "" });
     }));
+    fill("#by-segment", ["dimension", "segment", "variant", "offered", "accepted",
+                         "acceptance_rate", "attributed_revenue", "orders", "aov", "aov_ratio"],
+         (data.report.segments || []).map(function (r) {
+           return Object.assign({}, r, { aov_ratio: (r.aov_vs_control || {}).ratio });
+         }));
     var variants = Object.keys(data.report.variants).sort().map(function (v) {
       return Object.assign({ variant: v }, data.report.variants[v]);
     });

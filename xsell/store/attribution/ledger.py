@@ -9,6 +9,11 @@ attributed_revenue) and ``\\0variant\\0name`` for the variant's orders, revenue 
 squared order values (for the interval of the average order value). An offer placed by a
 merchant rule (``because.rule_id``) also counts, under ``rule:ID\\0variant\\0name``, its
 offered item, and what it earned (accepted, attributed_revenue): the report's per-rule rows.
+An offer made to a user of a known segment (the message's ``segment``) counts the same under
+``seg:LIFECYCLE\0variant\0name`` and ``spend:TIER\0variant\0name``; a known user's
+purchase counts its order, revenue and squared value there too, in the segment the user was in
+when buying (before the order counted: a first order is a ``new`` user's): the report's
+per-segment rows.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ from typing import Any, TypeGuard
 from xsell.config.settings import Settings
 from xsell.models.events import CART_TYPES, CartEvent, FeedbackEvent, PurchaseEvent
 from xsell.models.experiments import variant_of
+from xsell.models.segments import SegmentParams
 from xsell.store.attribution.bundles import bundle_lines
 from xsell.store.attribution.lua import ATTRIBUTE, COUNT, FEEDBACK
 from xsell.store.attribution.offers_lua import RECORD_OFFERS_MANY
+from xsell.store.attribution.segment_rows import segment_arg, segment_of_message, segment_rows
 from xsell.store.backend.client import Call, Runner
 from xsell.store.backend.scripts import number_arg
 from xsell.store.core.batching import run_merged
@@ -106,6 +113,10 @@ class Attribution:
         self.window = settings.feedback.attribution_window_seconds
         self.max_entries = settings.feedback.attribution_ledger_max_entries
         self.experiment = settings.running_experiment
+        seg = settings.segments
+        self.segment_params = SegmentParams(
+            seg.loyal_min_orders, seg.low_spend_share, seg.high_spend_share
+        )
 
     def ledger_call(self, event: CartEvent | PurchaseEvent | FeedbackEvent) -> Call | None:
         """The user-slot script of an event (None: nothing to look up)."""
@@ -162,10 +173,14 @@ class Attribution:
         )
 
     def earned(
-        self, event: CartEvent | PurchaseEvent | FeedbackEvent, answer: str | None
+        self,
+        event: CartEvent | PurchaseEvent | FeedbackEvent,
+        answer: str | None,
+        segment: tuple[str, str] = ("", ""),
     ) -> Earned:
         """The aggregates of an event, from its ledger answer (JSON) and, for a purchase,
-        its order value in its variant."""
+        its order value in its variant, and in its user's ``segment`` (lifecycle, spend tier;
+        '' unknown) when buying."""
         parsed: dict[str, Any] = json.loads(answer) if answer else {}
         deltas = parsed.get("deltas") or []
         out = Earned(parsed.get("pid"))
@@ -178,6 +193,10 @@ class Attribution:
             out.add(variant_field(variant, "orders"), 1.0)
             out.add(variant_field(variant, "revenue"), value)
             out.add(variant_field(variant, "revenue_sq"), value * value)
+            for row in segment_rows(*segment):
+                out.add(placement_field(row, variant, "orders"), 1.0)
+                out.add(placement_field(row, variant, "revenue"), value)
+                out.add(placement_field(row, variant, "revenue_sq"), value * value)
             pid = out.pid or guest_pseudonym(event)
             out.revenue[f"{variant}{SEP}{pid}"] = value
         return out
@@ -229,6 +248,7 @@ class Attribution:
                     message["placement"],
                     message["variant"],
                     trigger_arg(message),
+                    segment_arg(message),
                     str(len(message["items"])),
                     *pairs,
                 ]
@@ -248,6 +268,10 @@ class Attribution:
             rule = rule_of(offer)
             if rule:
                 out.add(placement_field(RULE_PREFIX + rule, message["variant"], "offered"), 1.0)
+        for row in segment_rows(*segment_of_message(message)) if message["items"] else ():
+            out.add(
+                placement_field(row, message["variant"], "offered"), float(len(message["items"]))
+            )
         if pid is not None:
             out.revenue[f"{message['variant']}{SEP}{pid}"] = None
         return out

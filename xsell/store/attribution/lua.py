@@ -7,8 +7,10 @@ A user's ledger lives in the user's slot: hash ``NS:{u:USER}:att`` and zset ``NS
 - ``o\\0ITEM`` -> the suggestion that last offered ITEM;
 - ``x\\0SUGGESTION\\0ITEM`` -> ``ts|placement|variant|flags`` (flags: ``a`` accepted, ``b``
   bought, ``c`` cannibalized), one per offered item, then ``|RULE`` when a merchant rule placed
-  the item (its ``because.rule_id``): what the offer earns is credited to the placement and to
-  ``rule:RULE``;
+  the item (its ``because.rule_id``), then ``|LIFECYCLE,SPEND`` when the message carried the
+  user's segment (models/segments.py; SPEND '' when none): what the offer earns is credited to
+  the placement, to ``rule:RULE``, to ``seg:LIFECYCLE`` and to ``spend:SPEND``; a record
+  without these parts (written before) reads as no rule, no segment;
 - ``s\\0SUGGESTION`` -> ``ts|placement|variant`` (what feedback needs);
 - ``t\\0SUGGESTION`` -> the JSON list of the suggestion's trigger items (absent: none);
 - ``k\\0ITEM`` -> JSON ``[[x field, epoch], ...]``: offers accepted by an add-to-cart while
@@ -66,11 +68,32 @@ local function pseudonym(seed)
   end
   return pid
 end
--- an offer's record: 'ts|placement|variant|' (no flags yet), then '|rule' when a merchant rule
--- placed the item (a record without a rule is as it was before rules were recorded)
-local function offered(meta, rule)
-  if rule == nil or rule == '' then return meta .. '|' end
-  return meta .. '||' .. rule
+-- the parts of a record after its flags: '|rule' when a merchant rule placed the item, then
+-- '|lifecycle,spend' when the offer's segment is known (a record without them is as it was
+-- before rules, then segments, were recorded)
+local function tail(rule, seg)
+  if seg ~= nil and seg ~= '' then return '|' .. (rule or '') .. '|' .. seg end
+  if rule ~= nil and rule ~= '' then return '|' .. rule end
+  return ''
+end
+-- an offer's record: 'ts|placement|variant|' (no flags yet), then its tail
+local function offered(meta, rule, seg)
+  return meta .. '|' .. tail(rule, seg)
+end
+-- the rows an offer's record p (split) earns in: its placement, 'rule:ID', 'seg:LIFECYCLE'
+-- and 'spend:TIER' (each when known)
+local function rows(p)
+  local out = {p[2]}
+  if (p[5] or '') ~= '' then out[#out + 1] = 'rule:' .. p[5] end
+  local seg = p[6] or ''
+  if seg ~= '' then
+    local comma = string.find(seg, ',', 1, true)
+    local life = comma and string.sub(seg, 1, comma - 1) or seg
+    local spend = comma and string.sub(seg, comma + 1) or ''
+    if life ~= '' then out[#out + 1] = 'seg:' .. life end
+    if spend ~= '' then out[#out + 1] = 'spend:' .. spend end
+  end
+  return out
 end
 local function hget(field) return redis.call('HGET', att, field) end
 local function hset(field, value) redis.call('HSET', att, field, value) end
@@ -97,12 +120,10 @@ local function credit(get, set, item, explicit, revenue, ts, window, kind, delta
   if not rec then return end
   local p = split(rec)
   local flags = p[4] or ''
-  local rule = p[5] or ''
   local now = flags
-  -- what the offer earned goes to its placement, and to 'rule:ID' when a rule placed it
+  -- what the offer earned goes to its placement, its rule's and its segment's rows (rows)
   local function earn(counter, amount)
-    deltas[#deltas + 1] = {p[2], p[3], counter, amount}
-    if rule ~= '' then deltas[#deltas + 1] = {'rule:' .. rule, p[3], counter, amount} end
+    for _, row in ipairs(rows(p)) do deltas[#deltas + 1] = {row, p[3], counter, amount} end
   end
   if not string.find(flags, 'a', 1, true) then
     now = now .. 'a'
@@ -113,8 +134,7 @@ local function credit(get, set, item, explicit, revenue, ts, window, kind, delta
     earn('attributed_revenue', revenue)
   end
   if now ~= flags then
-    local kept = rule ~= '' and ('|' .. rule) or ''
-    set(field, p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. now .. kept)
+    set(field, p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. now .. tail(p[5], p[6]))
   end
   if now ~= flags and not string.find(flags, 'a', 1, true) then
     return field, string.sub(field, 3, #field - #item - 1)
@@ -153,12 +173,10 @@ local function cannibal(get, set, item, ts, window, deltas)
     local r = e[2] == epoch and get(e[1])
     if r then
       local p = split(r)
-      local flags, rule = p[4] or '', p[5] or ''
+      local flags = p[4] or ''
       if ts - tonumber(p[1]) <= window and not string.find(flags, 'c', 1, true) then
-        local kept = rule ~= '' and ('|' .. rule) or ''
-        set(e[1], p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. flags .. 'c' .. kept)
-        deltas[#deltas + 1] = {p[2], p[3], 'cannibalized', 1}
-        if rule ~= '' then deltas[#deltas + 1] = {'rule:' .. rule, p[3], 'cannibalized', 1} end
+        set(e[1], p[1] .. '|' .. p[2] .. '|' .. p[3] .. '|' .. flags .. 'c' .. tail(p[5], p[6]))
+        for _, row in ipairs(rows(p)) do deltas[#deltas + 1] = {row, p[3], 'cannibalized', 1} end
       end
     end
   end
@@ -220,7 +238,8 @@ ATTRIBUTE = lua_script(
 -- one before the next purchase counts the acceptance cannibalized, once.
 -- A redelivered event returns what it earned the first time.
 -- returns: JSON {pid, deltas: [[placement, variant, counter, amount], ...]} (an offer a rule
--- placed adds its deltas again under placement 'rule:ID'); placement '' is a counter of the
+-- placed adds its deltas again under placement 'rule:ID', one of a known segment under
+-- 'seg:LIFECYCLE' and 'spend:TIER'); placement '' is a counter of the
 -- variant (bundles); a 'remove' that earned nothing: {deltas: {}} only.
 local eid, ts, window, kind = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local memo = redis.call('HGET', att, 'e' .. SEP .. eid)

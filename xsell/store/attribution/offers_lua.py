@@ -20,7 +20,8 @@ RECORD_OFFERS = lua_script(
 -- ARGV[1] suggestion id, ARGV[2] trigger ts (s), ARGV[3] placement, ARGV[4] variant,
 -- ARGV[5] window (s), ARGV[6] the ledger's most entries (XSELL_ATTRIBUTION_LEDGER_MAX_ENTRIES),
 -- ARGV[7] the JSON list of the suggestion's trigger items ('' = none: nothing to keep),
--- ARGV[8 ..] pairs: an offered item id, the id of the rule that placed it ('' = none).
+-- ARGV[8] the user's segment when offered, 'LIFECYCLE,SPEND' ('' = unknown; SPEND may be ''),
+-- ARGV[9 ..] pairs: an offered item id, the id of the rule that placed it ('' = none).
 -- An item's offer ('o') moves to this suggestion unless a later one holds it; a redelivered
 -- suggestion changes nothing (HSETNX keeps the flags it earned).
 -- returns: the user's pseudonym.
@@ -31,13 +32,13 @@ local meta = ts .. '|' .. placement .. '|' .. variant
 if redis.call('HSETNX', att, 's' .. SEP .. sid, meta) == 1 then
   redis.call('ZADD', atz, ts, 's' .. SEP .. sid)
 end
-if ARGV[7] ~= '' and #ARGV > 7 and redis.call('HSETNX', att, 't' .. SEP .. sid, ARGV[7]) == 1 then
+if ARGV[7] ~= '' and #ARGV > 8 and redis.call('HSETNX', att, 't' .. SEP .. sid, ARGV[7]) == 1 then
   redis.call('ZADD', atz, ts, 't' .. SEP .. sid)
 end
-for i = 8, #ARGV, 2 do
+for i = 9, #ARGV, 2 do
   local item = ARGV[i]
   local x = 'x' .. SEP .. sid .. SEP .. item
-  if redis.call('HSETNX', att, x, offered(meta, ARGV[i + 1])) == 1 then
+  if redis.call('HSETNX', att, x, offered(meta, ARGV[i + 1], ARGV[8])) == 1 then
     redis.call('ZADD', atz, ts, x)
   end
   local o = 'o' .. SEP .. item
@@ -62,8 +63,8 @@ RECORD_OFFERS_MANY = lua_script(
 -- KEYS[1] the user's ledger hash, KEYS[2] its ages zset.
 -- ARGV[1] window (s), ARGV[2] the ledger's most entries (XSELL_ATTRIBUTION_LEDGER_MAX_ENTRIES),
 -- then each message in delivery order: suggestion id, trigger ts (s), placement, variant, its
--- trigger items as RECORD_OFFERS's ARGV[7], the number n of offered items, n pairs: item id,
--- the id of the rule that placed it ('' = none).
+-- trigger items as RECORD_OFFERS's ARGV[7], its segment as ARGV[8], the number n of offered
+-- items, n pairs: item id, the id of the rule that placed it ('' = none).
 -- The ledger ends, and the answer is, as RECORD_OFFERS message by message. The fields the
 -- messages name are read at once (HMGET) into `known` and written at once (HSET, ZADD). A
 -- message's prune runs for real (after writing what is pending) only when it could remove
@@ -75,16 +76,16 @@ local window, cap = tonumber(ARGV[1]), tonumber(ARGV[2])
 local messages = {}
 local a = 3
 while a <= #ARGV do
-  local n = tonumber(ARGV[a + 5])
+  local n = tonumber(ARGV[a + 6])
   local items, rules = {}, {}
   for j = 1, n do
-    items[j] = ARGV[a + 4 + 2 * j]
-    rules[j] = ARGV[a + 5 + 2 * j]
+    items[j] = ARGV[a + 5 + 2 * j]
+    rules[j] = ARGV[a + 6 + 2 * j]
   end
   messages[#messages + 1] = {
     sid = ARGV[a], ts = tonumber(ARGV[a + 1]), placement = ARGV[a + 2], variant = ARGV[a + 3],
-    triggers = ARGV[a + 4], items = items, rules = rules}
-  a = a + 6 + 2 * n
+    triggers = ARGV[a + 4], seg = ARGV[a + 5], items = items, rules = rules}
+  a = a + 7 + 2 * n
 end
 local known = {}  -- field -> its value in the hash (false: absent), with the pending writes
 local pending, values, ages = {}, {}, {}
@@ -183,7 +184,7 @@ for _, m in ipairs(messages) do
   end
   for j, item in ipairs(m.items) do
     local x = 'x' .. SEP .. sid .. SEP .. item
-    if not get(x) then write(x, offered(meta, m.rules[j]), ts) end
+    if not get(x) then write(x, offered(meta, m.rules[j], m.seg), ts) end
     local o = 'o' .. SEP .. item
     local current = get(o)
     local newer = true

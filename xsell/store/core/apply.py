@@ -7,7 +7,8 @@ Applying a micro-batch of events takes four pipelined round trips, whatever its 
                 means the Redis state was lost: ERROR log and a ``lost_at`` mark that
                 ``xsell status`` reports until ``xsell rebuild``);
 2. ``users``:   carts, recent views and purchase histories (user slot), purchase pairs and
-                popularity (item and global slots), catalogue updates;
+                popularity (item and global slots), catalogue updates, and with a known
+                user's purchase the spend histogram (its buyer's segment in the report);
 3. ``co-adds``: add-to-cart pairs, which depend on the cart read in step 2, co-view pairs,
                 which depend on the recent views read in step 2 (xsell/store/core/views.py),
                 and on a cluster the spend histogram's moves, which depend on the segment
@@ -32,6 +33,7 @@ from typing import Any, Self
 from xsell.config.settings import Settings
 from xsell.models.events import CartEvent, CatalogItem, Event, PurchaseEvent, is_view
 from xsell.store.attribution.ledger import Attribution, is_attributed
+from xsell.store.attribution.segment_rows import buying_segment
 from xsell.store.backend.client import Call, RedisClient, Runner, connect
 from xsell.store.core.batching import run_merged
 from xsell.store.core.calls import CallBuilder, event_id_of, stream_of
@@ -55,7 +57,7 @@ from xsell.store.core.guards import (
 from xsell.store.core.keys import Keys, Signal, Stream
 from xsell.store.core.lua import APPLY_PAIRS
 from xsell.store.core.rebuy import rebuy_calls
-from xsell.store.core.segments import move_calls
+from xsell.store.core.segments import SEGMENT_ORDER, move_calls
 from xsell.store.core.views import co_view_calls
 
 log = logging.getLogger(__name__)
@@ -131,6 +133,13 @@ class EventStore(EpochWatch):
         ledger_at: dict[int, int | None] = {}  # event -> its ledger call in ``calls``
         held: list[Call] = []  # a purchase's pairs, after its counters (they mark it done)
         following: dict[int, Event] = {}  # a FOLLOW_USER call in ``calls`` -> its purchase
+        seg_at: dict[int, int] = {}  # a purchase -> its SEGMENT_ORDER call in ``calls``
+        hist = attribution is not None and any(
+            isinstance(e.event, PurchaseEvent) and e.event.user_id and not e.duplicate
+            for e in effects
+        )
+        if hist:  # the spend histogram before the batch: the buyers' spend tiers (report)
+            calls.append(("HGETALL", self.keys.spend_histogram))
         for i, eff in enumerate(effects):
             if eff.duplicate:
                 if isinstance(eff.event, CartEvent) and not is_view(eff.event):
@@ -165,13 +174,22 @@ class EventStore(EpochWatch):
             following.update(
                 {len(calls) + n: eff.event for n, c in enumerate(new_calls) if is_follow_user(c)}
             )
+            for n, c in enumerate(new_calls):
+                if c[0] is SEGMENT_ORDER and hist:
+                    seg_at[i] = len(calls) + n
             calls.extend(new_calls)
         guards.note(calls)
         results = await run_merged(self.runner, calls)
         until = self.calls.pending_until(now_ms)
-        counted = self._count_calls(attribution, effects, ledger_at, results, now_ms, until)
+        counted = self._count_calls(
+            attribution, effects, ledger_at, (results, seg_at), now_ms, until
+        )
 
-        cart_results = iter(r for r, c in zip(results, calls, strict=True) if _is_cart_read(c))
+        cart_results = iter(
+            r
+            for n, (r, c) in enumerate(zip(results, calls, strict=True))
+            if _is_cart_read(c) and not (n == 0 and hist)
+        )
         co_adds: list[Call] = []
         for i in cart_slots:
             eff, result = effects[i], next(cart_results)
@@ -234,19 +252,27 @@ class EventStore(EpochWatch):
         attribution: Attribution | None,
         effects: list[Effect],
         ledger_at: dict[int, int | None],
-        results: list[Any],
+        answered: tuple[list[Any], dict[int, int]],
         now_ms: int,
         until_ms: int,
     ) -> list[Call]:
         """The day counters of what the attributed events earned (after their ledger calls:
-        xsell/store/attribution/ledger.py)."""
+        xsell/store/attribution/ledger.py), a purchase's in its buyer's segment too (its
+        SEGMENT_ORDER answer, ``seg_at``, and the histogram, the round trip's first answer)."""
         if attribution is None:
             return []
+        results, seg_at = answered
+        histogram = {int(b): int(n) for b, n in (results[0] or {}).items()} if seg_at else {}
         calls: list[Call] = []
         for i, at in ledger_at.items():
             event = effects[i].event
             assert is_attributed(event)
-            earned = attribution.earned(event, None if at is None else results[at])
+            seg = results[seg_at[i]] if i in seg_at else None
+            earned = attribution.earned(
+                event,
+                None if at is None else results[at],
+                buying_segment(seg, histogram, attribution.segment_params),
+            )
             call = attribution.count_call(
                 f"{stream_of(event)}:{event_id_of(event)}", event.ts, earned, now_ms, until_ms
             )

@@ -56,8 +56,9 @@ SEGMENT_ORDER = lua_script(
 -- ARGV[1] marker, ARGV[2] now (ms), ARGV[3] the marker's pending until (ms), ARGV[4] the
 -- order's spend in hundredths (an integer: sums stay exact), ARGV[5] the hash's lifetime after
 -- this order (s). The total is capped at @CAP@ (exact in a double).
--- returns: {old bucket (-1: none, a first order), new bucket, 1 when KEYS[3] moved} when
--- counted now, {} when the marker was already there (a redelivery: counted before).
+-- returns: {old bucket (-1: none, a first order), new bucket, 1 when KEYS[3] moved, the
+-- orders before this one} when counted now, {} when the marker was already there (a
+-- redelivery: counted before).
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
 local fresh = redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[1]) == 1
 local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
@@ -74,9 +75,9 @@ end
 local orders = (tonumber(got[3]) or 0) + 1
 redis.call('HSET', KEYS[1], 'o', orders, 's', string.format('%.0f', total), 'b', b)
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
-if #KEYS < 3 then return {old, b, 0} end
+if #KEYS < 3 then return {old, b, 0, orders - 1} end
 move(KEYS[3], old, b)
-return {old, b, 1}
+return {old, b, 1, orders - 1}
 """.replace("@MAX@", str(MAX_BUCKET))
     .replace("@CAP@", str(MAX_SPEND_HUNDREDTHS))
     .replace("@PER@", str(BUCKETS_PER_DOUBLING)),
@@ -153,7 +154,7 @@ def move_calls(
     out: list[Call] = []
     for call, answer in zip(calls, answers, strict=True):
         if call[0] is SEGMENT_ORDER and answer:
-            old, new, moved = (int(x) for x in answer)
+            old, new, moved = (int(x) for x in answer[:3])
         elif call[0] is FORGET_SEGMENT:
             old, new, moved = int(answer[0]), -1, int(answer[1])
         else:
