@@ -41,6 +41,12 @@ from xsell.engine import now_text, suggestion_message
 from xsell.ops.support import support_view
 
 router = APIRouter()
+# the product page's shared query parameters (one declaration, so the OpenAPI says the same)
+QueryK = Annotated[int | None, Query(description="At most XSELL_MAX_SUGGESTIONS.")]
+QuerySegment = Annotated[
+    str | None,
+    Query(description="The shopper's segment, which merchant rules may name (docs/rules.md)."),
+]
 ERRORS: Responses = {**BAD_INPUT, **NO_KEY, **FORBIDDEN, **UNAVAILABLE}
 CART_PLACEMENTS = ("cart", "checkout")  # where the free-shipping gap filler may apply
 
@@ -131,11 +137,8 @@ async def complements(
     access: Caller,
     item_id: Annotated[str, Path(description="An id (1..128 printable characters).")],
     user: QueryUser,
-    k: Annotated[int | None, Query(description="At most XSELL_MAX_SUGGESTIONS.")] = None,
-    segment: Annotated[
-        str | None,
-        Query(description="The shopper's segment, which merchant rules may name (docs/rules.md)."),
-    ] = None,
+    k: QueryK = None,
+    segment: QuerySegment = None,
 ) -> Response:
     return await _product_page(rt, item_id, user, k, segment, followed_only=False)
 
@@ -151,11 +154,8 @@ async def followed_by(
     access: Caller,
     item_id: Annotated[str, Path(description="An id (1..128 printable characters).")],
     user: QueryUser,
-    k: Annotated[int | None, Query(description="At most XSELL_MAX_SUGGESTIONS.")] = None,
-    segment: Annotated[
-        str | None,
-        Query(description="The shopper's segment, which merchant rules may name (docs/rules.md)."),
-    ] = None,
+    k: QueryK = None,
+    segment: QuerySegment = None,
 ) -> Response:
     return await _product_page(rt, item_id, user, k, segment, followed_only=True)
 
@@ -250,7 +250,7 @@ async def user_recommendations(
             "owned item it goes with (because.item_id); never an owned item."
         ),
     ],
-    k: Annotated[int | None, Query(description="At most XSELL_MAX_SUGGESTIONS.")] = None,
+    k: QueryK = None,
 ) -> Response:
     variant = rt.variant(user)
     view = await rt.redis(support_view(rt.engine, user, checked_k(k, rt), variant))
