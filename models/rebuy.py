@@ -4,8 +4,9 @@ user's own cycle is due (issue 21, "buy again, where items are bought again").
 Learning (the store, xsell/store/core/rebuy.py): every purchase of an item by a known user
 counts as a *first* purchase (the user's history did not hold it) or a *rebuy* (it did, and
 the gap since the user's previous purchase of it is known). Per item: first purchases B,
-rebuys R and an exponentially weighted mean M of the gaps (the plain mean over the first
-``1 / alpha`` rebuys, then a moving one, so a changed habit shows within tens of rebuys).
+rebuys R and the sum S of the gaps in whole seconds, so the mean gap is S / R. A sum of whole
+numbers is the same whatever order the workers apply different buyers' purchases in (a
+moving mean is not, and its state would depend on partitions and batch boundaries).
 
 Policy (here, pure): an item is *repeatable* when its rebuys are a large enough share of its
 known purchases, R / (B + R), with enough of them to trust the share; an owned repeatable item
@@ -21,7 +22,6 @@ from dataclasses import dataclass
 
 DAY = 86400.0
 OWNED_READ = 100  # a user's owned items whose counters ranking reads: the most recent
-GAP_WEIGHT_FLOOR = 0.05  # the mean gap: the plain mean over the first 20 rebuys, then a moving one
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +53,16 @@ class Rebuy:
     last_days: int
 
 
-def next_mean(mean: float | None, rebuys: int, gap: float, floor: float) -> float:
-    """The item's mean gap after its ``rebuys``-th rebuy (counted, 1-based) of ``gap`` s:
-    the plain running mean while 1 / rebuys is above ``floor``, then an exponentially
-    weighted one, so the interval follows a changed habit without storing the gaps (the
-    store's REBUY_LEARN does the same arithmetic)."""
-    if mean is None:
-        return gap
-    weight = max(1 / rebuys, floor)
-    return mean + weight * (gap - mean)
+def gap_seconds(gap: float) -> int:
+    """A rebuy's gap as the whole seconds the store adds to the item's sum S: whole numbers
+    add up exactly in any order, so every worker layout and redelivery leaves the same S."""
+    return max(0, round(gap))
+
+
+def mean_gap(total_seconds: float, rebuys: float) -> float:
+    """The item's mean gap between a buyer's consecutive purchases (s): S / R, 0 without
+    rebuys."""
+    return total_seconds / rebuys if rebuys > 0 else 0.0
 
 
 def repeat_share(stats: RebuyStats) -> float:

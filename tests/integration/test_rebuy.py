@@ -32,7 +32,7 @@ def _order(n: int, user: str | None, ts: float, *items: str) -> PurchaseEvent:
 
 async def _counters(store: Store, item: str) -> dict[str, float]:
     raw = await store.client.hgetall(store.keys.item(item).followed_info)
-    return {k: float(v) for k, v in raw.items() if k in ("B", "R", "M")}
+    return {k: float(v) for k, v in raw.items() if k in ("B", "R", "S")}
 
 
 def test_counters_count_each_purchase_once(make_settings: Callable[..., Settings]) -> None:
@@ -52,7 +52,11 @@ def test_counters_count_each_purchase_once(make_settings: Callable[..., Settings
             await store.apply(orders, positions=at)
             await store.apply(orders, positions=at)  # redelivered
             await store.apply([_order(2, "u1", T0 + 10 * DAY, "coffee")])  # duplicate send
-            assert await _counters(store, "coffee") == {"B": 2.0, "R": 2.0, "M": 45 * DAY}
+            assert await _counters(store, "coffee") == {
+                "B": 2.0,
+                "R": 2.0,
+                "S": 90 * DAY,
+            }  # mean 45 days
             assert await _counters(store, "camera") == {"B": 1.0}
             # the guard: an applied purchase's call counts nothing (its marker is kept for
             # the window); a new one counts once, then nothing (a batch that died after its

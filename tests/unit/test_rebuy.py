@@ -10,10 +10,11 @@ from xsell.models.rebuy import (
     RebuyParams,
     RebuyStats,
     due_rebuys,
+    gap_seconds,
     is_due,
     is_repeatable,
+    mean_gap,
     newest_owned,
-    next_mean,
     repeat_share,
 )
 from xsell.models.rebuy_offers import offers_rebuys, with_rebuys
@@ -54,12 +55,12 @@ def test_due_rebuys_nearest_their_cycle_first_with_the_explanation() -> None:
     assert due_rebuys(history, stats, NOW, RebuyParams(max_offers=0)) == {}
 
 
-def test_the_mean_gap_is_a_plain_mean_then_a_moving_one() -> None:
-    mean = None
-    for r, gap in enumerate([10.0, 20.0, 30.0], start=1):
-        mean = next_mean(mean, r, gap, 0.05)
-    assert mean == 20.0
-    assert next_mean(20.0, 100, 40.0, 0.05) == 21.0  # the floor's weight, not 1/100
+def test_the_mean_gap_is_the_sum_of_whole_second_gaps_over_the_rebuys() -> None:
+    gaps = [gap_seconds(g) for g in (10.4, 20.6, 30.0)]
+    assert gaps == [10, 21, 30]
+    assert sum(gaps) == sum(reversed(gaps))  # any order of application, the same sum
+    assert mean_gap(sum(gaps), 3) == 61 / 3
+    assert mean_gap(0, 0) == 0.0
 
 
 def _input(rebuys: dict[str, Rebuy], exclude: frozenset[str] = frozenset()) -> RankInput:

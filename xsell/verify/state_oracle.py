@@ -22,7 +22,7 @@ import numpy as np
 
 from xsell.models.events import PurchaseEvent
 from xsell.models.followed import UserWindows
-from xsell.models.rebuy import GAP_WEIGHT_FLOOR, next_mean
+from xsell.models.rebuy import gap_seconds
 from xsell.models.segments import (
     MAX_SPEND_HUNDREDTHS,
     order_spend,
@@ -142,10 +142,8 @@ def _follow(
         if b not in rebuys:
             counters["B"] = str(int(counters.get("B", "0")) + 1)
             continue
-        r = int(counters.get("R", "0")) + 1
-        mean = float(counters["M"]) if "M" in counters else None
-        counters["R"] = str(r)
-        counters["M"] = next_mean(mean, r, follow.gaps[b], GAP_WEIGHT_FLOOR)
+        counters["R"] = str(int(counters.get("R", "0")) + 1)
+        counters["S"] = str(int(counters.get("S", "0")) + gap_seconds(follow.gaps[b]))
     for a in follow.earlier[:cap]:
         for b in items:
             if b != a:

@@ -11,7 +11,7 @@ NS:{i:ITEM}:v             zset  partner -> count                co-view count (v
 NS:{i:ITEM}:h             hash  L                               forward-decay landmark of p, c
 NS:{i:ITEM}:m             zset  marker -> until ms              pair guards (Cluster only)
 NS:{i:ITEM}:f, :fr        zset  later item -> weight            followed-by: first buys, rebuys
-NS:{i:ITEM}:fh            hash  L, B, R, M                      landmark; buy-again counts
+NS:{i:ITEM}:fh            hash  L, B, R, S                      landmark; buy-again counts
 NS:{g}:pop                zset  item -> weight                  decayed order count per item
 NS:{g}:meta               hash  N, L, created, version          decayed order total, landmark
 NS:{g}:cat                hash  item -> JSON                    catalogue (category, price ...)
