@@ -19,7 +19,12 @@ def test_the_configured_weight_joins_the_grid_in_order() -> None:
 
 
 def test_a_top_k_skips_owned_items_and_a_shortlist_keeps_spares() -> None:
-    scored = {"a": (3.0, "x", 1.0), "b": (2.0, "x", 1.0), "c": (2.0, "x", 1.0), "d": (1.0, "x", 1.0)}
+    scored = {
+        "a": (3.0, "x", 1.0),
+        "b": (2.0, "x", 1.0),
+        "c": (2.0, "x", 1.0),
+        "d": (1.0, "x", 1.0),
+    }
     ranked = shortlist(scored, 2, 1)
     assert ranked == ("a", "b", "c")  # ties by id
     assert top_unowned(ranked, lambda i: i == "a", 2) == ("b", "c")

@@ -31,8 +31,7 @@ from xsell.models.tuning import (
     score_open_cases,
     stats_of,
 )
-from xsell.store import Store
-from xsell.store.tuning.store import TuningStore
+from xsell.store import Store, TuningStore
 
 log = logging.getLogger(__name__)
 
