@@ -76,4 +76,6 @@ def test_thin_evidence_keeps_the_configured_weight(make_settings: Callable[..., 
     engine, status, _ = run(_shop(tuned(make_settings, tuning_min_cases=1000.0), users=20))
     assert status["hit_rates"]["4.0"] == 0.5
     assert status["followed_weight"] == 1.0
+    # 4 hit 20 cases that 1 missed: 20 / sqrt(20) standard errors, held back by the 1000 cases
+    assert status["lead"] == {"followed_weight": 4.0, "wins": 20.0, "losses": 0.0, "z": 4.47}
     assert engine.current_params.followed_weight == 1.0

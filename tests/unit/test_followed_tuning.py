@@ -6,6 +6,7 @@ from __future__ import annotations
 from xsell.models.followed_tuning import (
     close_case,
     followed_candidates,
+    lead,
     opened_case,
     shortlist,
     top_unowned,
@@ -46,3 +47,12 @@ def test_a_late_order_or_no_case_scores_nothing() -> None:
     assert close_case(case, ["f"], 161.0, 60.0) is None  # after the window
     assert close_case(case, ["f"], 99.0, 60.0) is None  # an older order (a redelivery)
     assert close_case(None, ["f"], 120.0, 60.0) is None
+
+
+def test_the_lead_is_the_paired_statistic_of_the_best_against_the_choice() -> None:
+    # h0..h2, then w0_1, w0_2, w1_0, w1_2, w2_0, w2_1
+    stats = stats_of(100.0, [5, 9, 13, 1, 0, 5, 0, 9, 4], 3, 0)
+    best, wins, losses, z = lead(stats)
+    assert (best, wins, losses) == (2, 9, 0)
+    assert z == 3.0
+    assert lead(stats_of(10.0, [0.0] * 9, 3, 1))[1:] == (0.0, 0.0, 0.0)

@@ -11,7 +11,9 @@ are rebuys.
 
 xsell: trained as ``xsell backfill`` does (bulk, followed-by included), then the test orders go
 through ``Engine.process`` (the worker's apply-and-rank path) in micro-batches of orders of
-distinct users, so an order's suggestion never sees that user's later orders. The anchors keep
+distinct users, so an order's suggestion never sees that user's later orders; with self-tuning
+on, the report's ``tuning`` is what the followed-by weight's tuner chose on the test stream
+(xsell/engine/followed_tuning.py), starting at ``XSELL_FOLLOWED_WEIGHT``. The anchors keep
 their item statistics streaming too: each test order is added once it has been scored.
 
 - ``same_basket``: sum over the order's items a of confidence C(a, b) / n(a);
@@ -244,6 +246,7 @@ def evaluate_post_purchase(
         "rebuy_share": round(rebuys / max(next_items, 1), 4),
         "results": {"xsell": xsell.result(), **{n: m.result() for n, m in results.items()}},
         "tuning": tuning,
+        "tuning_z": settings.tuning.z,
         "seconds": round(time.monotonic() - started, 1),
     }
 
@@ -267,8 +270,11 @@ def post_purchase_table(rep: dict[str, Any]) -> str:
     tuning = rep.get("tuning")
     if tuning:
         rates = ", ".join(f"{w}: {r}" for w, r in tuning["hit_rates"].items())
+        lead, z = tuning["lead"], rep.get("tuning_z")
         lines.append(
             f"self-tuning: followed-by weight {tuning['followed_weight']} (hit rates of its test "
-            f"cases {rates}; {tuning['cases']} decayed cases)"
+            f"cases {rates}; {tuning['cases']} decayed cases; best {lead['followed_weight']}: "
+            f"{lead['wins']} wins / {lead['losses']} losses against the choice, "
+            f"z {lead['z']} of {z} needed)"
         )
     return "\n".join(lines)

@@ -93,6 +93,11 @@ class TuningStore:
         cases, choice = values
         return float(cases or 0.0), _choice(choice)
 
+    async def counters(self, fields: Sequence[str]) -> tuple[float, int | None, list[float]]:
+        """Decayed cases, the stored choice and the named counters' values (status)."""
+        (values,) = await self._runner.run([("HMGET", self._hash, "cases", "choice", *fields)])
+        return float(values[0] or 0.0), _choice(values[1]), [float(v or 0.0) for v in values[2:]]
+
     async def hit_counts(self, candidates: int) -> tuple[float, int | None, list[float]]:
         """Decayed cases, the stored choice and each candidate's decayed hits (status)."""
         fields = ["cases", "choice", *(f"h{c}" for c in range(candidates))]
