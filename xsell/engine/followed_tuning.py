@@ -54,7 +54,8 @@ class FollowedTuning(TunedChoice):
         configured = float(settings.ranking.followed_weight)
         self.weights = followed_candidates(configured)
         labels = [str(w) for w in self.weights]
-        super().__init__(store.followed_tuning, settings, labels, self.weights.index(configured))
+        default = self.weights.index(configured)
+        super().__init__(store.followed_tuning, settings, labels, default, "followed-by weight")
         self.window = settings.learning.followed_window_days * 86400
 
     @property

@@ -64,9 +64,15 @@ class TunedChoice:
     (xsell/engine/followed_tuning.py) are both one."""
 
     def __init__(
-        self, store: TuningStore, settings: Settings, labels: Sequence[str], default: int
+        self,
+        store: TuningStore,
+        settings: Settings,
+        labels: Sequence[str],
+        default: int,
+        what: str = "recency weight",
     ) -> None:
         self.settings = settings
+        self.what = what  # what the log names
         self.store = store
         self.labels = list(labels)
         self.default = default
@@ -100,7 +106,8 @@ class TunedChoice:
         best = choose(self.stats, s.tuning.z, s.tuning.min_cases)
         if best != current:
             log.info(
-                "self-tuning: %s -> %s (hit rate %.4f -> %.4f over %.0f cases)",
+                "self-tuning: %s %s -> %s (hit rate %.4f -> %.4f over %.0f cases)",
+                self.what,
                 self.label(current),
                 self.label(best),
                 self.stats.rate(current),
