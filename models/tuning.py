@@ -69,6 +69,7 @@ class OpenCase:
 
     lists: tuple[tuple[str, ...], ...]
     hit: tuple[bool, ...]
+    opened: float = 0.0  # the event time it was opened at (a window's start; 0 = unused)
 
 
 def score_open_cases(cases: Sequence[OpenCase], added: str) -> tuple[list[OpenCase], list[int]]:

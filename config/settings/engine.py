@@ -190,7 +190,7 @@ class TuningSettings(Group):
         "(comma-separated, >= 0; XSELL_CATEGORY_BACKOFF is always one).",
     )
     sample: float = Field(
-        0.25, gt=0, le=1, description="Share of shoppers whose adds are test cases."
+        0.25, gt=0, le=1, description="Share of shoppers whose adds and purchases are test cases."
     )
     half_life_cases: float = Field(
         5000.0, ge=0, description="Test cases after which one counts half; 0 = never fades."

@@ -12,7 +12,8 @@ from typing import Any
 
 from xsell.config.settings import Settings
 from xsell.engine.coviews import read_co_views
-from xsell.engine.followed import score_by_placement, with_followed
+from xsell.engine.followed import score_by_placement, with_followed, with_shortlists
+from xsell.engine.followed_tuning import FollowedTuning, PurchaseCase
 from xsell.engine.messages import now_text, suggestion_id, suggestion_message
 from xsell.engine.params import rank_params, segment_params, variant_params
 from xsell.engine.self_tuning import SelfTuning, TestLists, TuningCase
@@ -69,10 +70,7 @@ def _request(effect: Effect, order_anchors: int) -> tuple[RankRequest, dict[str,
         request = RankRequest(
             anchors, frozenset(anchors), event.ts, event.user_id, "cart", fills_gap=True
         )
-        return request, {
-            "trigger": trigger,
-            **meta,
-        }
+        return request, {"trigger": trigger, **meta}
     if isinstance(event, PurchaseEvent):
         items = event.distinct_items()
         trigger = {"type": "purchase", "event_id": event.event_id, "item_ids": items}
@@ -90,10 +88,7 @@ def _request(effect: Effect, order_anchors: int) -> tuple[RankRequest, dict[str,
             "post_purchase",
             max_anchors=min(len(items), order_anchors),
         )
-        return request, {
-            "trigger": trigger,
-            **meta,
-        }
+        return request, {"trigger": trigger, **meta}
     return None
 
 
@@ -107,13 +102,17 @@ class Engine:
         self.settings = settings
         self.params = rank_params(settings)
         self.experiment = settings.running_experiment
-        self.tuner = SelfTuning(store, settings, self.params) if settings.tuning.enabled else None
+        on = settings.tuning.enabled
+        self.tuner = SelfTuning(store, settings, self.params) if on else None
+        follows = on and settings.learning.followed_window_days > 0
+        self.follow_tuner = FollowedTuning(store, settings) if follows else None
         self.steering = Steering(store, settings)
 
     @property
     def current_params(self) -> RankParams:
-        """The ranking in use: self-tuning's choice, else the settings'."""
-        return self.tuner.params if self.tuner is not None else self.params
+        """The ranking in use: self-tuning's choices, else the settings'."""
+        params = self.tuner.params if self.tuner is not None else self.params
+        return self.follow_tuner.applied(params) if self.follow_tuner is not None else params
 
     @property
     def params_of(self) -> dict[str, RankParams]:
@@ -144,11 +143,18 @@ class Engine:
                 for _, meta in pending
             ]
             cases = self.tuner.cases(triggers, variants, CONTROL)
+        bought: list[PurchaseCase] = []
+        if self.follow_tuner is not None:
+            bought = self.follow_tuner.cases([req for req, _ in pending], variants, CONTROL)
         ranked, lists, segments = await self._rank_variants(
-            [req for req, _ in pending], variants, frozenset(c.row for c in cases)
+            [req for req, _ in pending],
+            variants,
+            frozenset([*(c.row for c in cases), *(c.row for c in bought)]),
         )
         if self.tuner is not None and cases:
             await self.tuner.record(cases, [lists[c.row] for c in cases])
+        if self.follow_tuner is not None and bought:
+            await self.follow_tuner.record(bought, [lists[c.row] for c in bought])
         created = now_text()
         return [
             suggestion_message(
@@ -252,8 +258,9 @@ class Engine:
         """The ranking inputs of ``requests`` (models/inputs.py: read, score, read details
         of the best candidates only) and self-tuning's test lists of the ``tuned`` rows. A
         process that only ranks (the API) rereads the shared choice now and then."""
-        if self.tuner is not None and not tuned:
-            await self.tuner.refresh()
+        for tuner in (self.tuner, self.follow_tuner):
+            if tuner is not None and not tuned:
+                await tuner.refresh()
         await self.steering.refresh()
         if not requests:
             return [], {}
@@ -280,15 +287,19 @@ class Engine:
         }
         stats = batch_stats(data, s.learning.half_life_seconds)
         scored = score_by_placement(stats, short, params, detail_size(params))
+        carts = frozenset(n for n in tuned if short[n].placement == "cart")
         lists = (
-            self.tuner.test_lists(stats, short, scored, params, tuned)
-            if self.tuner is not None and tuned
+            self.tuner.test_lists(stats, short, scored, params, carts)
+            if self.tuner is not None and carts
             else {}
         )
         inputs = assemble(stats, data.popular, short, scored, params)
         inputs = with_co_views(inputs, requests, co_views)
         inputs = with_due_rebuys(inputs, requests, data.histories, data.rebuy_stats, params.rebuy)
-        inputs = await with_followed(self.store, self.settings, inputs, short, params)
+        orders = frozenset(tuned - carts)
+        inputs, shortlists = await with_followed(
+            self.store, self.settings, inputs, short, params, self.follow_tuner, orders
+        )
         per_request = with_pins(
             offerable(inputs),
             requests,
@@ -296,6 +307,10 @@ class Engine:
             segments,
             time.time(),
         )
+        per_request = with_shortlists(per_request, shortlists)
         items, wanted = wanted_details(requests, per_request)
         catalog, bought = await self.store.ranking.details(items, wanted)
-        return with_details(inputs, requests, per_request, catalog, bought, segments), lists
+        final = with_details(inputs, requests, per_request, catalog, bought, segments)
+        if self.follow_tuner is not None and shortlists:
+            lists.update(self.follow_tuner.test_lists(final, shortlists, params))
+        return final, lists

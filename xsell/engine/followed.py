@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xsell.config.settings import Settings
+from xsell.engine.followed_tuning import FollowedTuning, Shortlists
 from xsell.models.post_purchase import order_params, wants_followed
 from xsell.models.post_purchase import with_followed as blended
 from xsell.models.ranking import RankInput, RankParams, RankRequest
@@ -19,19 +20,38 @@ async def with_followed(
     inputs: list[RankInput],
     requests: Sequence[RankRequest],
     params: RankParams,
-) -> list[RankInput]:
+    tuner: FollowedTuning | None = None,
+    tuned: frozenset[int] = frozenset(),
+) -> tuple[list[RankInput], dict[int, Shortlists]]:
     """The post-purchase ``inputs`` with the followed-by partners of the bought items blended
-    in; one more read (the bought items' follow-ups), only for a batch that has such requests,
-    so that their details (catalogue, the user's purchases) are read with the others'."""
+    in, and the followed-by weight tuner's shortlists of the ``tuned`` post-purchase rows
+    (xsell/engine/followed_tuning.py); one more read (the bought items' follow-ups), only for
+    a batch that has such requests, so that their details (catalogue, the user's purchases) are
+    read with the others'."""
     rows = [n for n, r in enumerate(requests) if wants_followed(r, params)]
-    if not rows:
-        return inputs
-    stored = await store.ranking.followed(sorted({a for n in rows for a in inputs[n].anchors}))
+    tests = [] if tuner is None or params.followed_days <= 0 else sorted(tuned)
+    if not rows and not tests:
+        return inputs, {}
+    anchors = {a for n in {*rows, *tests} for a in inputs[n].anchors}
+    stored = await store.ranking.followed(sorted(anchors))
     half_life = settings.learning.half_life_seconds
     out = list(inputs)
     for n in rows:
         own = order_params(params) if requests[n].placement == "post_purchase" else params
         out[n] = blended(inputs[n], stored, own, half_life, alone=requests[n].followed_only)
+    if tuner is None:
+        return out, {}
+    own = order_params(params)
+    return out, {n: tuner.shortlists(inputs[n], stored, own, half_life) for n in tests}
+
+
+def with_shortlists(
+    per_request: list[list[str]], shortlists: dict[int, Shortlists]
+) -> list[list[str]]:
+    """Each request's items to read details of, with its tuning shortlists' (sorted)."""
+    out = list(per_request)
+    for n, lists in shortlists.items():
+        out[n] = sorted({*out[n], *(i for lst in lists for i in lst)})
     return out
 
 

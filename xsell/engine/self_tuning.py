@@ -31,7 +31,7 @@ from xsell.models.tuning import (
     score_open_cases,
     stats_of,
 )
-from xsell.store import Store
+from xsell.store import Store, TuningStore
 
 log = logging.getLogger(__name__)
 
@@ -57,23 +57,90 @@ class TuningCase:
     item: str
 
 
-class SelfTuning:
+class TunedChoice:
+    """A tuned choice among candidates: its shared counts in a tuning room of the store, the
+    paired decision rule (models/tuning.choose) and the rereading of the shared choice. The
+    cart's tuning (:class:`SelfTuning`) and the followed-by weight's
+    (xsell/engine/followed_tuning.py) are both one."""
+
+    def __init__(
+        self,
+        store: TuningStore,
+        settings: Settings,
+        labels: Sequence[str],
+        default: int,
+        what: str = "recency weight",
+    ) -> None:
+        self.settings = settings
+        self.what = what  # what the log names
+        self.store = store
+        self.labels = list(labels)
+        self.default = default
+        k = len(labels)
+        self.stats = stats_of(0.0, [0.0] * len(counter_fields(k)), k, default)
+        self.fading = fading_factor(settings.tuning.half_life_cases)
+        self.refreshed = 0.0
+
+    def label(self, candidate: int) -> str:
+        """A candidate as logs, status and metrics name it."""
+        return self.labels[candidate]
+
+    async def share(
+        self, change: list[int], cases: Sequence[tuple[str, Sequence[OpenCase]]], ttl: int
+    ) -> None:
+        """Add a batch's counter ``change`` to the shared counts (one new case per user of
+        ``cases``, whose open cases are stored for ``ttl`` seconds), then maybe switch."""
+        fields = counter_fields(len(self.labels))
+        counts = await self.store.record(
+            self.fading, self.default, list(zip(fields, change, strict=True)), cases, ttl
+        )
+        if self._update(counts.cases, counts.choice, counts.values):
+            await self.store.store_choice(self.stats.choice)
+
+    def _update(self, cases: float, choice: int | None, values: list[float]) -> bool:
+        """Take the shared counts; True when the rules switch the choice."""
+        k = len(self.labels)
+        current = choice if choice is not None and 0 <= choice < k else self.default
+        self.stats = stats_of(cases, values, k, current)
+        s = self.settings
+        best = choose(self.stats, s.tuning.z, s.tuning.min_cases)
+        if best != current:
+            log.info(
+                "self-tuning: %s %s -> %s (hit rate %.4f -> %.4f over %.0f cases)",
+                self.what,
+                self.label(current),
+                self.label(best),
+                self.stats.rate(current),
+                self.stats.rate(best),
+                self.stats.cases,
+            )
+            self.stats = replace(self.stats, choice=best)
+        self.refreshed = time.monotonic()
+        return best != current
+
+    async def refresh(self) -> None:
+        """Reread the shared choice when it is older than ``REFRESH_SECONDS`` (for processes
+        that rank without recording, such as the API)."""
+        if time.monotonic() - self.refreshed < REFRESH_SECONDS:
+            return
+        cases, choice = await self.store.shared_choice()
+        self.refreshed = time.monotonic()
+        if choice is not None and choice < len(self.labels):
+            self.stats = replace(self.stats, cases=cases, choice=choice)
+
+
+class SelfTuning(TunedChoice):
     """The candidate settings, the current choice and the round trips of a batch."""
 
     def __init__(self, store: Store, settings: Settings, base: RankParams) -> None:
-        s = self.settings = settings
-        self.store = store.tuning
+        s = settings
         self.candidates = candidate_params(base, s.tuning.recency, s.tuning.category_backoff)
         default = min(  # among the first: the configured back-off's
             range(len(s.tuning.recency)),
             key=lambda c: abs(self.candidates[c].recency_decay - base.recency_decay),
         )
-        self.default = default
-        self.stats = stats_of(
-            0.0, [0.0] * len(counter_fields(len(self.candidates))), len(self.candidates), default
-        )
-        self.fading = fading_factor(s.tuning.half_life_cases)
-        self.refreshed = 0.0
+        labels = [candidate_label(c, self.candidates[default]) for c in self.candidates]
+        super().__init__(store.tuning, settings, labels, default)
 
     @property
     def params(self) -> RankParams:
@@ -84,10 +151,6 @@ class SelfTuning:
     def reads_categories(self) -> bool:
         """Whether any candidate backs off to categories (then the ranking reads them)."""
         return any(c.category_backoff > 0 for c in self.candidates)
-
-    def label(self, candidate: int) -> str:
-        """A candidate as logs, status and metrics name it (models/tuning.candidate_label)."""
-        return candidate_label(self.candidates[candidate], self.candidates[self.default])
 
     def cases(
         self, triggers: Sequence[tuple[str, str | None, str]], variants: Sequence[str], holdout: str
@@ -147,45 +210,11 @@ class SelfTuning:
             change = [a + b for a, b in zip(change, delta or [0] * len(fields), strict=True)]
             opened = OpenCase(tuple(tuple(lst) for lst in new), (False,) * k)
             states.append([*after, opened][-MAX_OPEN_CASES:])
-        counts = await self.store.record(
-            self.fading,
-            self.default,
-            list(zip(fields, change, strict=True)),
+        await self.share(
+            change,
             [(c.user, state) for c, state in zip(cases, states, strict=True)],
             self.settings.learning.cart_ttl_seconds,
         )
-        if self._update(counts.cases, counts.choice, counts.values):
-            await self.store.store_choice(self.stats.choice)
-
-    def _update(self, cases: float, choice: int | None, values: list[float]) -> bool:
-        """Take the shared counts; True when the rules switch the choice."""
-        k = len(self.candidates)
-        current = choice if choice is not None and 0 <= choice < k else self.default
-        self.stats = stats_of(cases, values, k, current)
-        s = self.settings
-        best = choose(self.stats, s.tuning.z, s.tuning.min_cases)
-        if best != current:
-            log.info(
-                "self-tuning: %s -> %s (hit rate %.4f -> %.4f over %.0f cases)",
-                self.label(current),
-                self.label(best),
-                self.stats.rate(current),
-                self.stats.rate(best),
-                self.stats.cases,
-            )
-            self.stats = replace(self.stats, choice=best)
-        self.refreshed = time.monotonic()
-        return best != current
-
-    async def refresh(self) -> None:
-        """Reread the shared choice when it is older than ``REFRESH_SECONDS`` (for processes
-        that rank without recording, such as the API)."""
-        if time.monotonic() - self.refreshed < REFRESH_SECONDS:
-            return
-        cases, choice = await self.store.shared_choice()
-        self.refreshed = time.monotonic()
-        if choice is not None and choice < len(self.candidates):
-            self.stats = replace(self.stats, cases=cases, choice=choice)
 
 
 async def tuning_status(store: Store, settings: Settings) -> dict[str, Any]:

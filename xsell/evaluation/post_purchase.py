@@ -11,7 +11,9 @@ are rebuys.
 
 xsell: trained as ``xsell backfill`` does (bulk, followed-by included), then the test orders go
 through ``Engine.process`` (the worker's apply-and-rank path) in micro-batches of orders of
-distinct users, so an order's suggestion never sees that user's later orders. The anchors keep
+distinct users, so an order's suggestion never sees that user's later orders; with self-tuning
+on, the report's ``tuning`` is what the followed-by weight's tuner chose on the test stream
+(xsell/engine/followed_tuning.py), starting at ``XSELL_FOLLOWED_WEIGHT``. The anchors keep
 their item statistics streaming too: each test order is added once it has been scored.
 
 - ``same_basket``: sum over the order's items a of confidence C(a, b) / n(a);
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xsell.config.settings import Settings
-from xsell.engine import Engine
+from xsell.engine import Engine, followed_tuning_status
 from xsell.evaluation.protocol import split
 from xsell.models.events import CatalogItem, PurchaseEvent
 from xsell.models.followed import UserWindows
@@ -167,8 +169,9 @@ async def run_xsell(
     nexts: dict[int, set[str]],
     owned_at: dict[int, set[str]],
     catalog: Sequence[CatalogItem],
-) -> PostMetrics:
-    """xsell's post-purchase suggestions for the triggers (module doc)."""
+) -> tuple[PostMetrics, dict[str, Any] | None]:
+    """xsell's post-purchase suggestions for the triggers (module doc), and what the
+    followed-by weight's self-tuning ended with (None when it is off)."""
     settings = settings.model_copy(update={"key_namespace": f"evalpp-{uuid.uuid4().hex[:8]}"})
     store = await Store.open(settings)
     metrics = PostMetrics(settings.ranking.max_suggestions)
@@ -181,10 +184,11 @@ async def run_xsell(
                 if n in nexts:
                     offered = [i["item_id"] for i in message["items"]]
                     metrics.add(offered, nexts[n], owned_at[n])
+        tuning = await followed_tuning_status(store, settings) if engine.follow_tuner else None
     finally:
         await store.flush_namespace()
         await store.close()
-    return metrics
+    return metrics, tuning
 
 
 def evaluate_post_purchase(
@@ -230,7 +234,7 @@ def evaluate_post_purchase(
         anchors.learn(order)
     with LocalRedis() as server:
         local = settings.model_copy(update={"redis_url": server.url})
-        xsell = asyncio.run(run_xsell(local, train, test, nexts, owned_at, catalog))
+        xsell, tuning = asyncio.run(run_xsell(local, train, test, nexts, owned_at, catalog))
     return {
         "dataset": dataset,
         "protocol": "post_purchase",
@@ -241,6 +245,8 @@ def evaluate_post_purchase(
         "triggers": len(nexts),
         "rebuy_share": round(rebuys / max(next_items, 1), 4),
         "results": {"xsell": xsell.result(), **{n: m.result() for n, m in results.items()}},
+        "tuning": tuning,
+        "tuning_z": settings.tuning.z,
         "seconds": round(time.monotonic() - started, 1),
     }
 
@@ -261,4 +267,14 @@ def post_purchase_table(rep: dict[str, Any]) -> str:
     )
     if best > 0:
         lines.append(f"xsell / best anchor ({best_name}) HR@k: {res['xsell']['hr'] / best:.3f}")
+    tuning = rep.get("tuning")
+    if tuning:
+        rates = ", ".join(f"{w}: {r}" for w, r in tuning["hit_rates"].items())
+        lead, z = tuning["lead"], rep.get("tuning_z")
+        lines.append(
+            f"self-tuning: followed-by weight {tuning['followed_weight']} (hit rates of its test "
+            f"cases {rates}; {tuning['cases']} decayed cases; best {lead['followed_weight']}: "
+            f"{lead['wins']} wins / {lead['losses']} losses against the choice, "
+            f"z {lead['z']} of {z} needed)"
+        )
     return "\n".join(lines)

@@ -26,7 +26,7 @@ from typing import Any
 from kafka import TopicPartition
 
 from xsell.config.settings import Settings
-from xsell.engine import tuning_status
+from xsell.engine import followed_tuning_status, tuning_status
 from xsell.kafka_clients import consumer, kafka_has_records, unreachable
 from xsell.models.errors import InvalidEvent
 from xsell.models.events import CatalogItem, Event, PurchaseEvent
@@ -83,6 +83,7 @@ async def state_status(store: Store, *, check_kafka: bool = True) -> dict[str, A
         "rebuilt_at": epoch_text(rebuilt_at) if rebuilt_at else None,
         "kafka": down or ("not asked" if not check_kafka else "reachable"),
         "tuning": await tuning_status(store, settings),
+        "followed_tuning": await followed_tuning_status(store, settings),
         "kafka_orders_topic_has_records": kafka,
         "notifications": await notification_counts(store),
     }

@@ -31,6 +31,7 @@ from xsell.store.notifications.store import (
 )
 from xsell.store.ops.redis_config import check_listpack_setting
 from xsell.store.rules.store import RuleSet, RulesFull
+from xsell.store.tuning.store import TuningStore
 
 __all__ = [
     "LATENCY_BUCKETS_MS",
@@ -55,6 +56,7 @@ __all__ = [
     "StateClock",
     "Store",
     "Stream",
+    "TuningStore",
     "UserPolicyState",
     "bulk_load",
     "check_listpack_setting",

@@ -33,6 +33,7 @@ class PrivacyStore:
             k.views(user_id),  # recently viewed items
             k.latest(user_id),
             k.tune_lists(user_id),  # self-tuning's open test cases
+            k.tune_followed_lists(user_id),  # ... of the followed-by weight
             k.segment(user_id),  # orders, total spend, profile attributes
             k.user_markers(user_id),
             *k.ledger(user_id),

@@ -32,6 +32,8 @@ NS:{g}:ms                 zset  marker -> until ms              its moves' guard
 NS:{u:USER}:sug           hash  placement -> message JSON       latest suggestions (TTL)
 NS:{u:USER}:tune          string JSON lists                     self-tuning: last top k (TTL)
 NS:{g}:tune               hash  cases, h0.., choice             self-tuning: decayed hits
+NS:{u:USER}:tunef         string JSON lists, opened ts          followed-by weight: open case
+NS:{g}:tunef              hash  cases, h0.., choice             followed-by weight: hits
 NS:{u:USER}:att, :atz     hash, zset                            attribution ledger (TTL)
 NS:{r:DAY}:c, :u, :m      hash, hash, zset                      a day's counters, revenue rows
 NS:{t:MINUTE}             hash  figure -> value                 worker figures (dashboard)
@@ -118,7 +120,7 @@ def _item_keys(ns: str, item_id: str) -> ItemKeys:
 # what the worker published and measured, not what it learned: the latest suggestions
 # (latest.py), the attribution ledgers and the report's days (attribution.py), the minutes'
 # figures (figures.py). History loading (backfill, rebuild) writes none of them.
-OUTPUT_SUFFIXES = (":sug", ":att", ":atz", ":tune")
+OUTPUT_SUFFIXES = (":sug", ":att", ":atz", ":tune", ":tunef")
 # and the API's access keys (xsell/store/access), the connectors' memory (xsell/store/connect)
 # and the merchant rules (xsell/store/rules): configuration, not learned
 OUTPUT_TAGS = (":{r:", ":{t:", ":{a:", ":{x:", ":{s:")
@@ -243,6 +245,10 @@ class Keys:
     def tune_lists(self, user_id: str) -> str:
         return f"{self.ns}:{{u:{escape(user_id)}}}:tune"
 
+    def tune_followed_lists(self, user_id: str) -> str:
+        """The user's open test case of the followed-by weight (self-tuning)."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:tunef"
+
     @property
     def rules(self) -> str:
         """The merchant rules: rule id -> JSON (xsell/store/rules)."""
@@ -256,6 +262,11 @@ class Keys:
     @property
     def tuning(self) -> str:
         return f"{self.ns}:{{g}}:tune"
+
+    @property
+    def tuning_followed(self) -> str:
+        """The followed-by weight's shared decayed hit counts and choice (self-tuning)."""
+        return f"{self.ns}:{{g}}:tunef"
 
     def ledger(self, user_id: str) -> list[str]:
         """The user's attribution ledger: its hash and its ages zset (attribution_lua.py)."""

@@ -1,6 +1,8 @@
 """Self-tuning's room in the store: the shoppers' open test cases (``{u:USER}:tune``: the lists
 each candidate made at their earlier adds) and the decayed hit counts every worker shares
-(``{g}:tune``, updated by :data:`~xsell.store.tuning.lua.TUNE_RECORD`). The rules are pure, in
+(``{g}:tune``, updated by :data:`~xsell.store.tuning.lua.TUNE_RECORD`). The followed-by
+weight's tuning has a room of its own alike (``{u:USER}:tunef``, ``{g}:tunef``: the cases of
+purchases, models/followed_tuning.py). The rules are pure, in
 models/tuning.py; the engine's collaborator that applies them is xsell/engine/self_tuning.py.
 
 The counts are at least once (a redelivered event may count twice): a measurement, not
@@ -10,7 +12,7 @@ learned state.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from xsell.models.tuning import OpenCase
@@ -36,16 +38,20 @@ def _choice(raw: object) -> int | None:
 
 
 class TuningStore:
-    """Open test cases per shopper and the shared hit counts."""
+    """Open test cases per shopper and the shared hit counts, of the cart's tuning, or of the
+    followed-by weight's (``followed``: its own keys)."""
 
-    def __init__(self, runner: Runner, keys: Keys) -> None:
+    def __init__(self, runner: Runner, keys: Keys, *, followed: bool = False) -> None:
         self._runner = runner
-        self._keys = keys
+        self._hash = keys.tuning_followed if followed else keys.tuning
+        self._lists: Callable[[str], str] = (
+            keys.tune_followed_lists if followed else keys.tune_lists
+        )
 
     async def open_cases(self, users: Sequence[str], candidates: int) -> list[list[OpenCase]]:
         """Each shopper's open test cases (none for a new shopper, or after a change of the
         number of candidates)."""
-        raw = await self._runner.run([("GET", self._keys.tune_lists(u)) for u in users])
+        raw = await self._runner.run([("GET", self._lists(u)) for u in users])
         return [_decode(value, candidates) for value in raw]
 
     async def record(
@@ -62,12 +68,12 @@ class TuningStore:
         args = [number_arg(fading), str(len(cases)), str(default)]
         for name, add in increments:
             args += [name, str(add)]
-        calls: list[Call] = [(TUNE_RECORD, [self._keys.tuning], args)]
+        calls: list[Call] = [(TUNE_RECORD, [self._hash], args)]
         calls += [
             (
                 "SET",
-                self._keys.tune_lists(user),
-                json.dumps([[c.lists, c.hit] for c in state]),
+                self._lists(user),
+                json.dumps([[c.lists, c.hit, c.opened] for c in state]),
                 "EX",
                 ttl_seconds,
             )
@@ -79,26 +85,35 @@ class TuningStore:
 
     async def store_choice(self, choice: int) -> None:
         """Make ``choice`` the candidate every worker ranks with."""
-        await self._runner.run([("HSET", self._keys.tuning, "choice", str(choice))])
+        await self._runner.run([("HSET", self._hash, "choice", str(choice))])
 
     async def shared_choice(self) -> tuple[float, int | None]:
         """The decayed number of cases and the stored choice (None: none yet)."""
-        (values,) = await self._runner.run([("HMGET", self._keys.tuning, "cases", "choice")])
+        (values,) = await self._runner.run([("HMGET", self._hash, "cases", "choice")])
         cases, choice = values
         return float(cases or 0.0), _choice(choice)
+
+    async def counters(self, fields: Sequence[str]) -> tuple[float, int | None, list[float]]:
+        """Decayed cases, the stored choice and the named counters' values (status)."""
+        (values,) = await self._runner.run([("HMGET", self._hash, "cases", "choice", *fields)])
+        return float(values[0] or 0.0), _choice(values[1]), [float(v or 0.0) for v in values[2:]]
 
     async def hit_counts(self, candidates: int) -> tuple[float, int | None, list[float]]:
         """Decayed cases, the stored choice and each candidate's decayed hits (status)."""
         fields = ["cases", "choice", *(f"h{c}" for c in range(candidates))]
-        (values,) = await self._runner.run([("HMGET", self._keys.tuning, *fields)])
+        (values,) = await self._runner.run([("HMGET", self._hash, *fields)])
         return float(values[0] or 0.0), _choice(values[1]), [float(h or 0.0) for h in values[2:]]
 
 
 def _decode(value: str | None, k: int) -> list[OpenCase]:
     try:
         cases = [
-            OpenCase(tuple(tuple(map(str, lst)) for lst in lists), tuple(map(bool, hit)))
-            for lists, hit in json.loads(value or "[]")
+            OpenCase(
+                tuple(tuple(map(str, lst)) for lst in lists),
+                tuple(map(bool, hit)),
+                float(opened[0]) if opened else 0.0,
+            )
+            for lists, hit, *opened in json.loads(value or "[]")
         ]
     except (ValueError, TypeError):
         return []
