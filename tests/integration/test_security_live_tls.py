@@ -202,9 +202,10 @@ def test_worker_on_tls_redis_forgets_users_and_logs_no_secret(
         result = json.loads(out.stdout)
         # cart, history, the latest suggestions, the attribution ledger (hash and zset),
         # self-tuning's open test cases (u2 is a sampled shopper: a fixed hash of the id), the
-        # segment counters and their guard markers, and the followed-by window
+        # segment counters and their guard markers, the followed-by window and the
+        # followed-by tuner's open case (u2's purchase opened one: a sampled known user)
         assert sampled("u2", settings.tuning.sample)
-        assert result["deleted_keys"] == 9 and user_keys(settings, "u2") == 0
+        assert result["deleted_keys"] == 10 and user_keys(settings, "u2") == 0
         assert result["tombstone_partition"] == next(p for k, p, v in first if k == "u2")
         assert {r[:2] for r in drain(settings, 9) if r[2] is None} == {
             tombstone[:2],
