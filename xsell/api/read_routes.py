@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Response
@@ -38,6 +38,8 @@ from xsell.api.metrics import OPEN_STREAMS
 from xsell.api.runtime import ApiRuntime
 from xsell.api.schemas import OffersOut, RecommendationRequest, SuggestionOut
 from xsell.engine import now_text, suggestion_message
+from xsell.models.ranking import Offer
+from xsell.models.segments import Segment
 from xsell.ops.support import support_view
 
 router = APIRouter()
@@ -186,18 +188,7 @@ async def _product_page(
     )
     ranked = await rt.rank(query)
     trigger = {"type": "product_view", "event_id": None, "item_ids": [item]}
-    message = suggestion_message(
-        request_id(),
-        user,
-        "product_page",
-        trigger,
-        ranked.offers,
-        now_text(),
-        variant,
-        rt.engine.steering.version,
-        ranked.segment,
-    )
-    return Response(json.dumps(message), media_type="application/json")
+    return _offers_answer(rt, user, "product_page", trigger, ranked.offers, variant, ranked.segment)
 
 
 @router.post(
@@ -219,18 +210,7 @@ async def recommendations(rt: Runtime, access: Caller, body: RecommendationReque
     )
     ranked = await rt.rank(query)
     trigger = {"type": "request", "event_id": None, "item_ids": items}
-    message = suggestion_message(
-        request_id(),
-        user,
-        body.placement,
-        trigger,
-        ranked.offers,
-        now_text(),
-        variant,
-        rt.engine.steering.version,
-        ranked.segment,
-    )
-    return Response(json.dumps(message), media_type="application/json")
+    return _offers_answer(rt, user, body.placement, trigger, ranked.offers, variant, ranked.segment)
 
 
 @router.get(
@@ -257,15 +237,28 @@ async def user_recommendations(
     if not view.anchors:
         raise HTTPException(404, "no purchase history for this user")
     trigger = {"type": "history", "event_id": None, "item_ids": view.anchors}
+    return _offers_answer(rt, user, placement, trigger, view.offers, variant, view.segment)
+
+
+def _offers_answer(
+    rt: ApiRuntime,
+    user: str | None,
+    placement: str,
+    trigger: dict[str, Any],
+    offers: Sequence[Offer],
+    variant: str,
+    segment: Segment | None,
+) -> Response:
+    """An offers answer (the suggestion message's shape), one for every ranking route."""
     message = suggestion_message(
         request_id(),
         user,
         placement,
         trigger,
-        view.offers,
+        offers,
         now_text(),
         variant,
         rt.engine.steering.version,
-        view.segment,
+        segment,
     )
     return Response(json.dumps(message), media_type="application/json")
