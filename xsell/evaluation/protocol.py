@@ -3,7 +3,10 @@
 Orders are sorted by time (an order's time is its first row's ts; ties keep file order); the
 first 80% train, the rest test. Each test order with >= 2 distinct items (its first 50) is
 replayed item by item as add-to-cart events of a fresh anonymous user; after each add except the
-last, the method suggests k items; a hit is a suggested item the order goes on to contain.
+last, the method suggests k items; a hit is a suggested item the order goes on to contain. Once
+its last add is scored, the cart is checked out (:func:`session_checkout`): every method learns
+the order, xsell from its purchase event as a shop would send it, the anchors by adding it to
+their counts.
 """
 
 from __future__ import annotations
@@ -84,6 +87,20 @@ def session_events(order: PurchaseEvent, items: Sequence[str]) -> list[CartEvent
         CartEvent(f"eval-{order.event_id}-{n}", "add_to_cart", user, item, order.ts + n)
         for n, item in enumerate(items)
     ]
+
+
+def session_checkout(order: PurchaseEvent, items: Sequence[str]) -> PurchaseEvent:
+    """The purchase that ends a replayed cart: the same anonymous user as
+    :func:`session_events`, one second after its last add, holding the cart's items (the
+    order's lines of those items), so xsell learns exactly the order the anchors learn."""
+    kept = set(items)
+    return PurchaseEvent(
+        f"eval-{order.event_id}-checkout",
+        order.order_id,
+        f"eval-{order.order_id}",
+        order.ts + len(items),
+        tuple(line for line in order.items if line.item_id in kept),
+    )
 
 
 @dataclass

@@ -18,7 +18,7 @@ from xsell.config.settings import Settings
 from xsell.devenv.servers import LocalRedis
 from xsell.engine import Engine, tuning_status
 from xsell.evaluation.baselines import Baselines, build
-from xsell.evaluation.protocol import EvalData, Metrics, session_events
+from xsell.evaluation.protocol import EvalData, Metrics, session_checkout, session_events
 from xsell.evaluation.session_knn import SessionKnn, index_baskets
 from xsell.evaluation.through_kafka import run_through_kafka
 from xsell.models.events import CartEvent, CatalogItem, PurchaseEvent
@@ -111,26 +111,32 @@ async def replay(
     every open cart, and a finished cart's place goes to the next session. So batches stay
     full, and what the worker (its self-tuning included) learns from earlier carts serves the
     later ones, as in a live shop. ``score`` gets each suggestion message and the items its
-    order goes on to contain."""
+    order goes on to contain. A cart whose last add is done is checked out: its purchase is
+    applied (learnt; its post-purchase suggestion is not asked for) before the next batch."""
     queue = iter(sessions)
-    open_carts: list[tuple[list[str], list[CartEvent]]] = []
+    open_carts: list[tuple[PurchaseEvent, list[str], list[CartEvent]]] = []
     step: list[int] = []
     while True:
         for order, items in itertools.islice(queue, shoppers - len(open_carts)):
-            open_carts.append((items, session_events(order, items)))
+            open_carts.append((order, items, session_events(order, items)))
             step.append(0)
         if not open_carts:
             return
-        batch = [events[n] for (_, events), n in zip(open_carts, step, strict=True)]
+        batch = [events[n] for (_, _, events), n in zip(open_carts, step, strict=True)]
         messages = await engine.process(batch)
-        still, still_step = [], []
-        for (items, events), n, message in zip(open_carts, step, messages, strict=True):
+        still, still_step, checkouts = [], [], []
+        for cart, n, message in zip(open_carts, step, messages, strict=True):
+            order, items, events = cart
             if n < len(items) - 1:
                 score(message, set(items[n + 1 :]))
                 bar.update()
             if n + 1 < len(events):
-                still.append((items, events))
+                still.append(cart)
                 still_step.append(n + 1)
+            else:
+                checkouts.append(session_checkout(order, items))
+        if checkouts:
+            await engine.store.apply(checkouts)
         open_carts, step = still, still_step
 
 
