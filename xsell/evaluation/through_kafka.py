@@ -1,7 +1,9 @@
 """``xsell eval --through-kafka``: the same protocol, with every event going through the broker
 and a running worker. Training orders are replayed to the orders topic; each test add-to-cart is
-sent and its suggestion awaited (matched by suggestion_id) before the next, so the worker sees
-the events in exactly the order the in-process path applies them."""
+sent and its suggestion awaited (matched by suggestion_id) before the next, and each finished
+cart's checkout (protocol.session_checkout) is sent to the orders topic and awaited (applied)
+before the next cart, so the worker sees the events in exactly the order the in-process path
+applies them with one shopper at a time."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from kafka import KafkaConsumer
 from xsell.config.settings import Settings
 from xsell.devenv.stack import LocalStack
 from xsell.engine import suggestion_id
-from xsell.evaluation.protocol import EvalData, Metrics, session_events
+from xsell.evaluation.protocol import EvalData, Metrics, session_checkout, session_events
 from xsell.kafka_clients import producer, send_json
 from xsell.models.errors import XsellError
 from xsell.ops.loading import progress_bar
@@ -67,11 +69,7 @@ def run_through_kafka(
             send_json(prod, live.topic("orders"), order.user_id, order_to_json(order))
         prod.flush()
         expected = len({o.event_id for o in data.train})
-        deadline = time.monotonic() + WAIT_SECONDS + len(data.train) / 50
-        while asyncio.run(_applied_orders(live)) < expected:
-            if time.monotonic() > deadline:
-                raise XsellError("the worker did not apply the training orders in time")
-            time.sleep(0.2)
+        _await_applied(live, expected, WAIT_SECONDS + len(data.train) / 50)
         consumer = KafkaConsumer(
             live.topic("suggestions"),
             bootstrap_servers=live.kafka.broker_list,
@@ -103,10 +101,24 @@ def run_through_kafka(
                                 [i["item_id"] for i in message["items"]], set(items[n + 1 :])
                             )
                             bar.update()
+                    checkout = session_checkout(order, items)
+                    send_json(prod, live.topic("orders"), checkout.user_id, order_to_json(checkout))
+                    prod.flush()
+                    expected += 1
+                    _await_applied(live, expected, WAIT_SECONDS)
         finally:
             consumer.close()
             prod.close()
     return metrics
+
+
+def _await_applied(settings: Settings, expected: int, seconds: float) -> None:
+    """Wait until the worker has applied ``expected`` orders."""
+    deadline = time.monotonic() + seconds
+    while asyncio.run(_applied_orders(settings)) < expected:
+        if time.monotonic() > deadline:
+            raise XsellError(f"the worker did not apply {expected} orders within {seconds:.0f}s")
+        time.sleep(0.05)
 
 
 def _await(consumer: KafkaConsumer, wanted: str) -> dict[str, Any]:
