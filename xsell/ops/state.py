@@ -12,6 +12,13 @@ assignment, no consumer group, so the workers' offsets are untouched), through t
 ``Store.apply`` as the worker, without producing suggestions. Effects are idempotent per event
 id, so running it while workers run, or twice, counts nothing twice. What it can rebuild is
 bounded by the topics' retention; ``xsell backfill FILE`` rebuilds from an orders export.
+
+Followed-by (and buy-again) depend on the order of each user's purchases, and the orders the
+workers applied after the loss came before the older ones the rebuild applies: so while the
+state is lost no apply learns them (xsell/store/core/epoch.py), and a rebuild of a lost state
+learns them for every order it replayed, in order, in one pass at the end (the replayed
+orders are held in memory until then), before it marks the state rebuilt. Orders a worker
+applies after the rebuild's reader ended and before that mark are left without followed-by.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from xsell.models.events import CatalogItem, Event, PurchaseEvent
 from xsell.models.validate import parse_record
 from xsell.notify.views import notification_counts
 from xsell.ops.loading import backfill
-from xsell.store import Position, Store, epoch_text, state_clock
+from xsell.store import Position, Store, epoch_text, state_clock, unrepaired
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +67,7 @@ async def state_status(store: Store, *, check_kafka: bool = True) -> dict[str, A
     clock = await state_clock(store)
     down = unreachable(settings) if check_kafka else None
     kafka = kafka_has_records(settings) if check_kafka and not down else None
-    unrepaired = lost_at is not None and (rebuilt_at is None or int(rebuilt_at) < int(lost_at))
-    if unrepaired or (created is None and kafka):
+    if unrepaired(lost_at, rebuilt_at) or (created is None and kafka):
         state = "lost"
     else:
         state = "present" if created is not None else "empty"
@@ -186,6 +192,8 @@ async def rebuild(
     limits = settings.limits
     summary = RebuildSummary()
     started = time.monotonic()
+    lost = await store.state_lost()
+    replayed: list[PurchaseEvent] = []  # a lost state's followed-by is learnt at the end
     groups = [
         [t for t in topics if t in ENTITY_TOPICS],
         [t for t in topics if t not in ENTITY_TOPICS],
@@ -213,11 +221,15 @@ async def rebuild(
                         f"{record.topic}:{record.partition}", record.offset, record.timestamp / 1000
                     )
                 )
+            if lost:
+                replayed += [e for e in events if isinstance(e, PurchaseEvent)]
             # state only, no report
             effects = await store.apply(events, attribute=False, positions=positions)
             dup = sum(1 for e in effects if e.duplicate)
             summary.duplicates += dup
             summary.applied += len(effects) - dup
+    if lost:
+        await store.learn_follow_ups(replayed)
     await mark_rebuilt(store)
     summary.seconds = time.monotonic() - started
     log.info("rebuild: %s", summary.as_dict())
@@ -234,6 +246,9 @@ async def rebuild_from_file(
 ) -> dict[str, Any]:
     """``xsell rebuild --file``: the orders through the worker's scripts (idempotent), then
     the state marked rebuilt."""
+    lost = await store.state_lost()
     summary = await backfill(store, orders, total=len(orders), catalog=catalog)
+    if lost:  # followed-by: not learnt while lost (xsell/store/core/epoch.py)
+        await store.learn_follow_ups(orders)
     await mark_rebuilt(store)
     return {"source": source, **summary.as_dict()}

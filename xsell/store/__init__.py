@@ -16,7 +16,7 @@ from xsell.store.backend.client import (
 )
 from xsell.store.core.apply import Effect
 from xsell.store.core.bulk import NamespaceNotEmpty, bulk_load, is_bulk_loadable
-from xsell.store.core.epoch import epoch_text
+from xsell.store.core.epoch import epoch_text, unrepaired
 from xsell.store.core.guards import Position
 from xsell.store.core.keys import Stream
 from xsell.store.core.latest import Published
@@ -70,4 +70,5 @@ __all__ = [
     "require_redis",
     "scaled",
     "state_clock",
+    "unrepaired",
 ]

@@ -30,6 +30,7 @@ class PrivacyStore:
             k.cart(user_id),
             k.history(user_id),
             k.recent(user_id),  # the followed-by window
+            k.follow_memo(user_id),  # ... its answers of a batch not yet committed
             k.views(user_id),  # recently viewed items
             k.latest(user_id),
             k.tune_lists(user_id),  # self-tuning's open test cases

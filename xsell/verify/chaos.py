@@ -47,11 +47,6 @@ from xsell.verify.state_oracle import BatchTruth, compare_stores
 log = logging.getLogger(__name__)
 
 CHAOS_ENV = {
-    # Followed-by is left out of the crash and outage checks: it is not yet exactly once when a
-    # worker dies mid-batch or Redis loses its data (a redelivered purchase can count its
-    # follow-ups twice, or against a window that already holds it). Known gap of issue 21,
-    # written in docs/personal.md; these runs check everything else with it off.
-    "XSELL_FOLLOWED_WINDOW_DAYS": "0",
     "XSELL_HALF_LIFE_DAYS": "0",
     "XSELL_MAX_NEIGHBORS": "0",
     "XSELL_KAFKA_SESSION_TIMEOUT": "3",
@@ -298,10 +293,13 @@ async def _compare(
     store = await Store.open(settings)
     try:
         cfg.say("computing the batch truth (numpy) and comparing every entry")
+        learning = settings.learning
         truth = BatchTruth(
             orders,
-            settings.learning.max_items_per_order,
-            followed_window_days=settings.learning.followed_window_days,
+            learning.max_items_per_order,
+            followed_window_days=learning.followed_window_days,
+            max_recent_items=learning.max_recent_items,
+            max_history_items=learning.max_history_items,
         )
         diff = await truth.compare(store)
         out.update(

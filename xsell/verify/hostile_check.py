@@ -28,8 +28,9 @@ from xsell.verify.hostile_cases import Case
 SUFFIXES: dict[str, set[str | None]] = {
     # v: co-view counts (core/views.py); f, fr, fh: followed-by (core/followed.py)
     "i": {"p", "c", "h", "m", "v", "f", "fr", "fh"},
-    # fw: followed-by window; seg, m: segment counters and their guards (core/segments.py)
-    "u": {"cart", "hist", "view", "sug", "att", "atz", "fw", "seg", "m"},
+    # fw: followed-by window, fm: its answers until the batch's commit (core/follow_lua.py);
+    # seg, m: segment counters and their guards (core/segments.py)
+    "u": {"cart", "hist", "view", "sug", "att", "atz", "fw", "fm", "seg", "m"},
     # guards and positions: core/guards.py; spend, ms: the spend histogram and its guards
     "g": {"pop", "meta", "cat", "m", "mp", "pos", "spend", "ms"},
     "r": {"c", "u", "m"},  # a day's aggregates (xsell/store/attribution/ledger.py)

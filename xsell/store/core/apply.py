@@ -5,7 +5,8 @@ Applying a micro-batch of events takes four pipelined round trips, whatever its 
 1. ``check``:   which events are already applied: at or below their input's committed
                 position, or with a done key; and the state epoch (meta 'created'; a change
                 means the Redis state was lost: ERROR log and a ``lost_at`` mark that
-                ``xsell status`` reports until ``xsell rebuild``);
+                ``xsell status`` reports until ``xsell rebuild``; until then no followed-by
+                is learnt, xsell/store/core/epoch.py);
 2. ``users``:   carts, recent views and purchase histories (user slot), purchase pairs and
                 popularity (item and global slots), catalogue updates, and with a known
                 user's purchase the spend histogram (its buyer's segment in the report);
@@ -14,7 +15,8 @@ Applying a micro-batch of events takes four pipelined round trips, whatever its 
                 and on a cluster the spend histogram's moves, which depend on the segment
                 counters of step 2 (xsell/store/core/segments.py);
 4. ``commit``:  the done keys (on a single Redis only of events whose pair script did not
-                set its own), the positions, and the batch's guard markers kept for the window.
+                set its own), the positions, the batch's guard markers kept for the window,
+                and its purchases' followed-by answers dropped (xsell/store/core/followed.py).
 
 Every non-idempotent script is guarded by a marker that lives until the batch is committed, so
 a batch that dies half-way is completed, not doubled, when it is redelivered, however late;
@@ -45,8 +47,8 @@ from xsell.store.core.categories import (
     category_call,
     purchased_items,
 )
-from xsell.store.core.epoch import EpochWatch
-from xsell.store.core.followed import follow_calls, is_follow_user, parse_follow_up
+from xsell.store.core.epoch import EpochWatch, unrepaired
+from xsell.store.core.followed import follow_calls, is_follow_user, memo_drops, parse_follow_up
 from xsell.store.core.guards import (
     Guards,
     Position,
@@ -85,6 +87,7 @@ class EventStore(EpochWatch):
         self.ledger = Attribution(self.keys, settings) if settings.feedback.attribution else None
         self.follows = settings.learning.followed_window_days > 0
         self.epoch: str | None = None  # meta 'created' as last seen: state-loss detection
+        self.lost = False  # the state was lost and not rebuilt since (as of the last batch)
         self.duplicate_events = 0  # events found already applied, since open (metrics)
         self.state_losses = 0
 
@@ -125,6 +128,8 @@ class EventStore(EpochWatch):
         categories = categories_in_batch(bought, raw_categories, events)
 
         now_ms = int(time.time() * 1000)
+        # no followed-by while the state is lost: `xsell rebuild` learns it in order (epoch.py)
+        follows = self.follows and not self.lost
         guards = Guards(self.keys, self.settings)
         calls: list[Call] = []
         cart_slots: list[int] = []
@@ -147,7 +152,7 @@ class EventStore(EpochWatch):
                     cart_slots.append(i)
                     calls.append(("HGETALL", self.keys.cart(eff.event.user_id)))
                 continue
-            new_calls = self.calls.event_calls(eff.event, now_ms)
+            new_calls = self.calls.event_calls(eff.event, now_ms, follow_ups=follows)
             if isinstance(eff.event, PurchaseEvent):
                 learn = category_call(
                     self.keys, self.settings, eff.event, categories[eff.event.event_id], now_ms
@@ -161,7 +166,7 @@ class EventStore(EpochWatch):
                 marked.add(i)
             # with followed-by on, every purchase's pairs go after the follow-ups (step 3),
             # which need the purchase's FOLLOW_USER answer, in event order
-            hold = isinstance(eff.event, PurchaseEvent) and self.follows
+            hold = isinstance(eff.event, PurchaseEvent) and follows
             if attribution is not None and is_attributed(eff.event):
                 ledger = attribution.ledger_call(eff.event)
                 ledger_at[i] = None if ledger is None else len(calls)
@@ -228,6 +233,7 @@ class EventStore(EpochWatch):
                     if not effects[i].duplicate and i not in marked
                 ],
                 *guards.commit_calls(source_positions(where), now_ms),
+                *(memo_drops(self.keys, events) if follows else []),
             ]
         )
         self.duplicate_events += sum(1 for e in effects if e.duplicate)
@@ -294,7 +300,7 @@ class EventStore(EpochWatch):
         catalogue entries of the ``bought`` items (the category back-off learns from their
         categories) and returns them."""
         sources = sorted({p.source for p in where if p is not None})
-        calls: list[Call] = [("HGET", self.keys.meta, "created")]
+        calls: list[Call] = [("HMGET", self.keys.meta, "created", "lost_at", "rebuilt_at")]
         if sources:
             calls.append(("HMGET", self.keys.positions, *sources))
         if bought:
@@ -304,13 +310,13 @@ class EventStore(EpochWatch):
             calls += [("EXISTS", k) for k in keys]
         elif keys:
             calls.append(("MGET", *keys))
-        epoch, *rest = await self.runner.run(calls)
+        (epoch, lost_at, rebuilt_at), *rest = await self.runner.run(calls)
         committed = (
             dict(zip(sources, map(parse_offset, rest.pop(0)), strict=True)) if sources else {}
         )
         found = list(rest.pop(0)) if bought else []
         seen = rest if self.settings.redis.cluster else (rest[0] if rest else [])
-        await self.check_epoch(epoch)
+        self.lost = await self.check_epoch(epoch) or unrepaired(lost_at, rebuilt_at)
         for i, value in zip(slots, seen, strict=True):
             effects[i].duplicate = bool(value)
         now, horizon = time.time(), self.settings.learning.dedup_horizon_seconds

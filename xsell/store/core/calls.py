@@ -76,9 +76,10 @@ class CallBuilder:
         single Redis every pair script does (see :meth:`pair_calls`)."""
         return not self.settings.redis.cluster and any(c[0] is APPLY_PAIRS for c in calls)
 
-    def event_calls(self, event: Event, now_ms: int) -> list[Call]:
+    def event_calls(self, event: Event, now_ms: int, *, follow_ups: bool = True) -> list[Call]:
         """The calls that apply ``event`` (a cart event's co-adds come later: they need the
-        cart it returns)."""
+        cart it returns); ``follow_ups`` False: without a purchase's FOLLOW_USER (the state
+        was lost: xsell/store/core/epoch.py)."""
         k, s = self.keys, self.settings
         if is_view(event):  # its co-views come later: they need the views it returns
             assert isinstance(event, CartEvent)
@@ -102,7 +103,8 @@ class CallBuilder:
         if isinstance(event, PurchaseEvent):
             items = event.distinct_items()
             calls: list[Call] = []
-            follow = user_call(k, s, event)  # reads the history before PURCHASE_USER writes it
+            # reads the history before PURCHASE_USER writes it
+            follow = user_call(k, s, event, now_ms) if follow_ups else None
             if follow is not None:
                 calls.append(follow)
             if event.user_id is not None:
@@ -160,6 +162,7 @@ class CallBuilder:
                 k.history(user),
                 k.views(user),
                 k.recent(user),
+                k.follow_memo(user),
                 k.latest(user),
                 k.tune_lists(user),
                 k.tune_followed_lists(user),

@@ -1,14 +1,23 @@
 """The state's epoch (meta 'created'): how a store notices that the Redis state it wrote is gone
-(Redis restarted without persistence, flushed, failed over to an empty replica)."""
+(Redis restarted without persistence, flushed, failed over to an empty replica).
+
+While a loss is recorded and not rebuilt (meta ``lost_at`` after ``rebuilt_at``), an apply
+learns no followed-by (nor buy-again, which rides on it): what a purchase follows depends on
+the user's earlier orders, which the lost state no longer holds and the rebuild applies only
+later. ``xsell rebuild`` learns it afterwards for every order it replayed, in order
+(:meth:`EpochWatch.learn_follow_ups`), before it marks the state rebuilt."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from xsell.config.settings import Settings
+from xsell.models.events import PurchaseEvent
 from xsell.store.backend.client import Runner
+from xsell.store.core.followed import learn_follow_ups
 from xsell.store.core.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -22,11 +31,24 @@ class EpochWatch:
     settings: Settings
     epoch: str | None
     state_losses: int
+    lost: bool
 
     async def read_epoch(self) -> str | None:
         """The state's epoch: meta 'created' (ms), written by the first purchase applied."""
         (epoch,) = await self.runner.run([("HGET", self.keys.meta, "created")])
         return None if epoch is None else str(epoch)
+
+    async def learn_follow_ups(self, orders: Sequence[PurchaseEvent]) -> int:
+        """The followed-by state of ``orders`` (in time order), which the applies leave out
+        while the state is lost: what a rebuild replayed, learnt in one pass after it
+        (xsell/store/core/followed.py). Returns the follow-up calls sent."""
+        now_ms = int(time.time() * 1000)
+        return await learn_follow_ups(self.runner, self.keys, self.settings, orders, now_ms)
+
+    async def state_lost(self) -> bool:
+        """True while a recorded loss has not been rebuilt (``xsell status``: lost)."""
+        (marks,) = await self.runner.run([("HMGET", self.keys.meta, "lost_at", "rebuilt_at")])
+        return unrepaired(*marks)
 
     async def check_epoch(self, epoch: str | None) -> bool:
         """Remember ``epoch``. When a state seen before is gone or replaced (Redis restarted
@@ -67,6 +89,11 @@ class EpochWatch:
                     )
                 ]
             )
+
+
+def unrepaired(lost_at: str | None, rebuilt_at: str | None) -> bool:
+    """True when a loss was recorded (meta ``lost_at``) and no rebuild finished since."""
+    return lost_at is not None and (rebuilt_at is None or int(rebuilt_at) < int(lost_at))
 
 
 # meta fields that are bookkeeping (state epochs, an unfinished bulk load), not model state

@@ -1,19 +1,27 @@
 """Followed-by in the store (the signal: xsell/models/followed.py).
 
 A purchase of a known user costs one more script call in the apply's second round trip,
-:data:`FOLLOW_USER` on the user's slot, sent just before PURCHASE_USER (which updates the
-history it reads): it returns the items the user bought in an earlier order within the window and
-which of the order's items are rebuys, and keeps the user's window (``{u:USER}:fw``: item -> last
-purchase ts, the newest ``max_recent_items``, expiring a window after the last order; deleted by
-``forget_user``). The apply's third round trip, which exists for the co-adds, then counts the
-follow-ups with :data:`~xsell.store.core.lua.APPLY_PAIRS` (kind 'window': guarded by a marker
-of its own, since the purchase's pairs call sets the event's done key): targets are the earlier
-items, partners the order's first purchases (``{i:A}:f``) or rebuys (``{i:A}:fr``), pruned to
-``max_neighbors`` like the co-purchase partners, with a landmark of their own (``{i:A}:fh``).
-A purchase's pairs are held to that round trip too, after the follow-ups, so the done key is set
-last. A batch that dies between the two round trips is redelivered with the window already
-holding the order's items at its ts: the follow-ups are still counted once, only an earlier
-item bought again in that very order is no longer seen as earlier.
+:data:`~xsell.store.core.follow_lua.FOLLOW_USER` on the user's slot, sent just before
+PURCHASE_USER (which updates the history it reads): it returns the items the user bought in an
+earlier order within the window and which of the order's items are rebuys, and keeps the user's
+window (``{u:USER}:fw``: item -> last purchase ts, the newest ``max_recent_items``, expiring a
+window after the last order; deleted by ``forget_user``). The apply's third round trip, which
+exists for the co-adds, then counts the follow-ups with :data:`~xsell.store.core.lua.APPLY_PAIRS`
+(kind 'window': guarded by a marker of its own, since the purchase's pairs call sets the
+event's done key): targets are the earlier items, partners the order's first purchases
+(``{i:A}:f``) or rebuys (``{i:A}:fr``), pruned to ``max_neighbors`` like the co-purchase
+partners, with a landmark of their own (``{i:A}:fh``). A purchase's pairs are held to that
+round trip too, after the follow-ups, so the done key is set last.
+
+Exactly once. FOLLOW_USER's answer depends on the window and history it reads, which its own
+run (and the purchase's PURCHASE_USER) change; so it runs once per purchase: guarded by a
+marker in the user's guard zset (``{u:USER}:m``, :func:`memo_field`), it keeps its answer in
+the user's memo (``{u:USER}:fm``) and a redelivered purchase (a batch that died before its
+commit) gets the same answer back, hence the same follow-up and buy-again calls, whose own
+markers count them once. The commit deletes the batch's memo entries (:func:`memo_drops`); the
+marker stays for the dedup window, like the other guards. While the Redis state is lost and
+not rebuilt, no followed-by is learnt (xsell/store/core/epoch.py); a rebuild then learns it for
+every replayed order with :func:`learn_follow_ups`, as a bulk load does.
 """
 
 from __future__ import annotations
@@ -23,10 +31,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from xsell.config.settings import Settings
-from xsell.models.events import PurchaseEvent
+from xsell.models.events import Event, PurchaseEvent
 from xsell.models.followed import FollowUp, UserWindows
 from xsell.store.backend.client import Call, Runner
-from xsell.store.backend.scripts import lua_script, number_arg
+from xsell.store.backend.scripts import number_arg
+from xsell.store.core.follow_lua import FOLLOW_USER
 from xsell.store.core.guards import Guards
 from xsell.store.core.keys import Keys, Stream
 from xsell.store.core.lua import APPLY_PAIRS
@@ -34,69 +43,46 @@ from xsell.store.core.rebuy import rebuy_calls
 
 FOLLOW_UPS_PER_ROUND_TRIP = 500  # a bulk load's follow-up calls per pipelined round trip
 
-FOLLOW_USER = lua_script(
-    "follow_user",
-    """
--- KEYS[1] the user's followed-by window zset (item -> last purchase ts), KEYS[2] the user's
---   purchase history hash (item -> last ts; only read: PURCHASE_USER, sent after, writes it).
--- ARGV[1] ts (s), ARGV[2] window (s), ARGV[3] most items the window keeps,
--- ARGV[4 ..] the order's distinct items.
--- Reads the items of earlier orders within the window (ts - window <= t < ts, most recent
--- first) and which of the order's items the history holds from before ts; then records the
--- order's items (the latest ts per item: ZADD GT), drops what left the window and the oldest
--- beyond the cap, and lets the window expire a window after this order.
--- returns: {earlier items, the order's items bought before (rebuys), each rebuy's gap since the
---   previous purchase (whole s; xsell/store/core/rebuy.py counts them)}
-local ts, window, cap = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local start = string.format('%.17g', ts - window)
-local earlier = redis.call('ZRANGE', KEYS[1], '(' .. ARGV[1], start, 'BYSCORE', 'REV')
-local items = {}
-for i = 4, #ARGV do items[#items + 1] = ARGV[i] end
-local rebuys, gaps = {}, {}
-for from = 1, #items, 500 do
-  local upto = math.min(from + 499, #items)
-  local old = redis.call('HMGET', KEYS[2], unpack(items, from, upto))
-  local args = {}
-  for i = from, upto do
-    local was = tonumber(old[i - from + 1])
-    if was ~= nil and was < ts then
-      rebuys[#rebuys + 1] = items[i]
-      gaps[#gaps + 1] = math.floor(ts - was)
-    end
-    args[#args + 1] = ARGV[1]
-    args[#args + 1] = items[i]
-  end
-  redis.call('ZADD', KEYS[1], 'GT', unpack(args))
-end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. start)
-local card = redis.call('ZCARD', KEYS[1])
-if card > cap then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, card - cap - 1) end
-redis.call('EXPIRE', KEYS[1], math.max(1, math.ceil(window)))
-return {earlier, rebuys, gaps}
-""",
-)
-
 
 def window_seconds(settings: Settings) -> float:
     return settings.learning.followed_window_days * 86400.0
 
 
-def user_call(keys: Keys, settings: Settings, event: PurchaseEvent) -> Call | None:
+def user_call(keys: Keys, settings: Settings, event: PurchaseEvent, now_ms: int) -> Call | None:
     """The purchase's FOLLOW_USER call (before its PURCHASE_USER); None for a guest or with
     followed-by off."""
     learning = settings.learning
     if event.user_id is None or learning.followed_window_days <= 0:
         return None
+    user = event.user_id
     return (
         FOLLOW_USER,
-        [keys.recent(event.user_id), keys.history(event.user_id)],
+        [keys.recent(user), keys.history(user), keys.user_markers(user), keys.follow_memo(user)],
         [
+            memo_field(event),
+            now_ms,
+            now_ms + learning.dedup_pending_seconds * 1000,
             number_arg(event.ts),
             number_arg(window_seconds(settings)),
             learning.max_recent_items,
             *event.distinct_items(),
         ],
     )
+
+
+def memo_field(event: PurchaseEvent) -> str:
+    """The purchase's FOLLOW_USER marker (in the user's guard zset) and memo field."""
+    return f"{Stream.ORDERS}:{event.event_id}:fu"
+
+
+def memo_drops(keys: Keys, events: Sequence[Event]) -> list[Call]:
+    """The commit's HDEL of the batch's FOLLOW_USER memo entries (one per buyer), applied or
+    found applied: the memo is only needed until the batch is committed."""
+    fields: dict[str, list[str]] = {}
+    for e in events:
+        if isinstance(e, PurchaseEvent) and e.user_id is not None:
+            fields.setdefault(keys.follow_memo(e.user_id), []).append(memo_field(e))
+    return [("HDEL", key, *names) for key, names in fields.items()]
 
 
 def parse_follow_up(event: PurchaseEvent, answer: Any, cap: int) -> FollowUp:
@@ -167,8 +153,9 @@ async def learn_follow_ups(
     runner: Runner, keys: Keys, settings: Settings, orders: Sequence[PurchaseEvent], now_ms: int
 ) -> int:
     """The followed-by state of ``orders`` (in the given time order) as streaming them would
-    leave it, for a bulk load (which writes the histories directly): each order's follow-ups
-    through the streaming script, then the users' windows. Returns the follow-up calls."""
+    leave it, for a bulk load (which writes the histories directly) and a rebuild of a lost
+    state (whose applies learnt none): each order's follow-ups through the streaming script,
+    then the users' windows. Returns the follow-up calls."""
     learning = settings.learning
     if learning.followed_window_days <= 0:
         return 0

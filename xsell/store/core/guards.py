@@ -14,7 +14,8 @@ An apply (:meth:`xsell.store.core.apply.EventStore.apply`) keeps three kinds of 
 - **guard markers**: zsets of marker -> until (ms) that keep the non-idempotent scripts of a
   batch from applying twice when the batch dies half-way: ``{g}:m`` (popularity), ``{g}:mp``
   (pairs, single Redis), ``{i:ITEM}:m`` (pairs, Redis Cluster), ``{k}:m`` (category counts),
-  ``{r:DAY}:m`` (report counters), ``{u:USER}:m`` (segment counters), ``{g}:ms`` (the spend
+  ``{r:DAY}:m`` (report counters), ``{u:USER}:m`` (segment counters, a purchase's followed-by
+  answer: its memo ``{u:USER}:fm`` lives until the commit), ``{g}:ms`` (the spend
   histogram's moves, Redis Cluster only). A marker is written *pending* (until now +
   ``dedup_pending_seconds``) and the commit re-scores it to now + ``dedup_window_seconds``
   (ZADD XX), after which it is dropped.
@@ -36,6 +37,7 @@ from xsell.config.settings import Settings
 from xsell.store.attribution.lua import COUNT
 from xsell.store.backend.client import Call
 from xsell.store.core.category_lua import APPLY_CATEGORIES
+from xsell.store.core.follow_lua import FOLLOW_USER
 from xsell.store.core.keys import Keys
 from xsell.store.core.lua import APPLY_PAIRS, APPLY_POPULARITY, COMMIT, COMMIT_GUARD
 from xsell.store.core.rebuy import REBUY_LEARN
@@ -84,6 +86,8 @@ def guard_of(call: Call) -> tuple[str, str] | None:
         return str(call[1][2]), str(call[2][0])
     if call[0] is SEGMENT_ORDER or call[0] is SPEND_MOVE:
         return str(call[1][1]), str(call[2][0])
+    if call[0] is FOLLOW_USER:
+        return str(call[1][2]), str(call[2][0])
     return None
 
 

@@ -24,6 +24,7 @@ NS:{k}:m                  zset  marker -> until ms              category guards
 NS:{u:USER}:cart          hash  item -> "ts|event_id"           the user's cart (TTL)
 NS:{u:USER}:hist          hash  item -> last purchase ts        the user's purchases
 NS:{u:USER}:fw            zset  item -> last purchase ts        followed-by window (TTL)
+NS:{u:USER}:fm            hash  marker -> JSON                  followed-by answers until commit
 NS:{u:USER}:view          zset  item -> last view ts            recently viewed (TTL, views.py)
 NS:{u:USER}:seg           hash  o, s, b, a:NAME                 segment: orders, spend, bucket
 NS:{u:USER}:m             zset  marker -> until ms              segment guards (the user's)
@@ -131,8 +132,9 @@ NOTIFY_SHARD_SUFFIXES = (":nq", ":nj", ":nt", ":nm", ":nc", ":nu", ":nf", ":ns")
 NOTIFY_USER_SUFFIXES = (":np", ":nh", ":nr", ":nl")
 
 
-# idempotency bookkeeping of the {g} slot: guard markers and input positions (guards.py)
-BOOKKEEPING_SUFFIXES = (":m", ":mp", ":ms", ":pos")
+# idempotency bookkeeping: guard markers and input positions (guards.py), the followed-by
+# answers of uncommitted batches (follow_lua.py)
+BOOKKEEPING_SUFFIXES = (":m", ":mp", ":ms", ":pos", ":fm")
 
 
 def is_bookkeeping(key: str) -> bool:
@@ -215,6 +217,11 @@ class Keys:
     def recent(self, user_id: str) -> str:
         """The user's followed-by window: item -> last purchase ts, kept for the window."""
         return f"{self.ns}:{{u:{escape(user_id)}}}:fw"
+
+    def follow_memo(self, user_id: str) -> str:
+        """The user's FOLLOW_USER answers of batches not yet committed (bookkeeping:
+        xsell/store/core/follow_lua.py): marker -> answer, deleted by the commit."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:fm"
 
     def views(self, user_id: str) -> str:
         """The user's recently viewed items: item -> its last view ts (views.py)."""
