@@ -51,10 +51,15 @@ def orders() -> list[PurchaseEvent]:
 def test_kill_9_one_worker_three_times_loses_and_doubles_nothing(
     orders: list[PurchaseEvent],
 ) -> None:
-    result = run_chaos(ChaosConfig(orders=1500, kills=3, workers=1, seed=7), orders)
-    _check(result, 3)
-    assert result["backfill_diff"] == 0, result["backfill"]["examples"]  # == xsell backfill
-    assert result["duplicates_delivered"] > 0  # the kills did hit uncommitted batches
+    attempts = []
+    for seed in (7, 8, 9):  # a kill can land between batches by chance: then try again
+        result = run_chaos(ChaosConfig(orders=1500, kills=3, workers=1, seed=seed), orders)
+        _check(result, 3)  # every attempt counts every order once
+        assert result["backfill_diff"] == 0, result["backfill"]["examples"]  # == backfill
+        attempts.append(result["duplicates_delivered"])
+        if attempts[-1] > 0:
+            break
+    assert attempts[-1] > 0, attempts  # the kills did hit uncommitted batches
 
 
 def test_kill_9_mid_replay_restarted_after_a_short_horizon_counts_once(
@@ -69,11 +74,18 @@ def test_kill_9_mid_replay_restarted_after_a_short_horizon_counts_once(
         "XSELL_DEDUP_RETENTION_DAYS": repr(horizon / 86400),  # the name before the horizon
         "XSELL_DEDUP_WINDOW_SECONDS": "1",
     }
-    cfg = ChaosConfig(orders=800, kills=2, workers=1, seed=11, compare_backfill=False, env=env)
-    cfg.restart_after = horizon + 1.0
-    result = run_chaos(cfg, orders)
-    _check(result, 2)
-    assert result["duplicates_delivered"] > 0  # the kills did hit uncommitted batches
+    attempts = []
+    for seed in (11, 12, 13):  # a kill can land between batches by chance: then try again
+        cfg = ChaosConfig(
+            orders=800, kills=2, workers=1, seed=seed, compare_backfill=False, env=env
+        )
+        cfg.restart_after = horizon + 1.0
+        result = run_chaos(cfg, orders)
+        _check(result, 2)  # every attempt counts every order once
+        attempts.append(result["duplicates_delivered"])
+        if attempts[-1] > 0:
+            break
+    assert attempts[-1] > 0, attempts  # the kills did hit uncommitted batches
 
 
 def test_xsell_chaos_kills_either_of_two_workers(
