@@ -39,6 +39,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
         prep = evaluate_post_purchase(settings, orders, name, catalog=list(stats.catalog.values()))
         print(json.dumps(prep) if args.json else post_purchase_table(prep))
         return 0
+    if args.cart_personal:
+        with harness("eval"):
+            from xsell.evaluation.personal_run import evaluate_personal, personal_table
+        crep = evaluate_personal(
+            settings,
+            orders,
+            name,
+            progress=not args.json,
+            catalog=list(stats.catalog.values()),
+            shoppers=args.shoppers or None,
+        )
+        print(json.dumps(crep) if args.json else personal_table(crep))
+        return 0
     if args.promote_share:
         with harness("eval"):
             from xsell.evaluation.promote import evaluate_promote, promote_table
@@ -137,6 +150,13 @@ def add_eval_parser(sub: Any) -> None:
         action="store_true",
         help="3 suggestions right after a known user's order, a hit when the user's next order "
         "(within 30 days) holds one (docs/evaluation.md#post-purchase)",
+    )
+    ev.add_argument(
+        "--cart-personal",
+        action="store_true",
+        help="the cart protocol under the orders' real user ids (history, buy-again), HR@k per "
+        "group (returning, first, anonymous) and form (any, explore) "
+        "(docs/evaluation.md#cart-personal)",
     )
     ev.add_argument(
         "--train-only",
