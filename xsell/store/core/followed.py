@@ -155,7 +155,8 @@ async def learn_follow_ups(
     """The followed-by state of ``orders`` (in the given time order) as streaming them would
     leave it, for a bulk load (which writes the histories directly) and a rebuild of a lost
     state (whose applies learnt none): each order's follow-ups through the streaming script,
-    then the users' windows. Returns the follow-up calls."""
+    then the users' windows; an event id met again is skipped, as streaming skips a duplicate.
+    Returns the follow-up calls."""
     learning = settings.learning
     if learning.followed_window_days <= 0:
         return 0
@@ -163,9 +164,11 @@ async def learn_follow_ups(
         window_seconds(settings), learning.max_recent_items, learning.max_history_items
     )
     cap, sent, calls = learning.max_items_per_order, 0, []
+    seen: set[str] = set()  # a repeated event is a duplicate delivery: streaming skips it
     for order in orders:
-        if order.user_id is None:
+        if order.user_id is None or order.event_id in seen:
             continue
+        seen.add(order.event_id)
         items = order.distinct_items()
         follow = windows.purchase(order.user_id, items, order.ts)
         answer = (follow.earlier, follow.rebuys, [follow.gaps[i] for i in follow.rebuys])
