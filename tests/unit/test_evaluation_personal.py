@@ -213,3 +213,14 @@ def test_report_picks_the_best_history_cell_and_tables() -> None:
     assert next(iter(rep["results"])) == "xsell"
     assert rep["triggers"]["returning"] == 3
     assert "rconf_history" in personal_table(rep)
+
+
+def test_the_flag_parses_with_the_cart_options() -> None:
+    import argparse
+
+    from xsell.cli.eval_args import add_eval_parser
+
+    parser = argparse.ArgumentParser()
+    add_eval_parser(parser.add_subparsers())
+    args = parser.parse_args(["eval", "--orders", "x.csv", "--cart-personal", "--k", "5", "--json"])
+    assert args.cart_personal and args.k == 5 and args.json
