@@ -159,6 +159,8 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "poll_seconds",
             "finished_retention_days",
             "recently_viewed",
+            "replenish",
+            "replenish_seconds",
         )
     ),
     "offers": tuple(
