@@ -72,7 +72,7 @@ class SendDecision:
     :class:`xsell.streams.errors.FailureAction`: one meaning per name.)"""
 
     kind: str  # "send" | "defer" | "suppress"
-    why: str | None = None  # quiet_hours, cap, consent, purchased, expired
+    why: str | None = None  # quiet_hours, cap, consent, purchased, expired (not_due_yet)
     channel: str | None = None
     at: float | None = None
 

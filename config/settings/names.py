@@ -161,6 +161,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "recently_viewed",
             "replenish",
             "replenish_seconds",
+            "replenish_max_wait_seconds",
         )
     ),
     "offers": tuple(

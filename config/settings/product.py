@@ -105,6 +105,13 @@ class NotifySettings(Group):
         le=366 * 86400,
         description="The replenishment notification is due this long after the user's last order.",
     )
+    replenish_max_wait_seconds: float = Field(
+        60 * 86400.0,
+        ge=0,
+        le=366 * 86400,
+        description="A replenishment look-in with nothing due yet waits for the user's next "
+        "due item when it is at most this far away; farther (or 0): dropped (not_due).",
+    )
 
     @field_validator("channels", "default_consent", mode="before")
     @classmethod

@@ -165,7 +165,9 @@ def test_documented_defaults_are_the_settings() -> None:
     for name, value in flat_defaults().items():
         if name.startswith("notify_"):
             default = value if value != "" else "empty"
-            shown = f"{default:g}" if isinstance(default, float) else str(default)
+            shown = str(default)
+            if isinstance(default, float):  # 5184000, not 5.184e+06
+                shown = str(int(default)) if default.is_integer() else f"{default:g}"
             shown = shown.lower() if isinstance(default, bool) else shown
             assert f"| `XSELL_{name.upper()}` | `{shown}` |" in CONTRACT or (
                 f"| `XSELL_{name.upper()}` | {shown} |" in CONTRACT

@@ -1,12 +1,13 @@
 """The replenishment notification's pure parts: its job (xsell/notify/scheduler.py), its due
-time (models/notify_policy.py) and its offer count (xsell/notify/replenish.py)."""
+time (models/notify_policy.py), its next look-in when nothing is due yet (models/rebuy.py)
+and its offer count (xsell/notify/replenish.py)."""
 
 from __future__ import annotations
 
 from xsell.config.settings import load_settings
 from xsell.models.events import OrderLine, PurchaseEvent
 from xsell.models.notify_policy import POST_PURCHASE, REPLENISH, Policy, due_at
-from xsell.models.rebuy import RebuyParams
+from xsell.models.rebuy import RECHECK_MIN_WAIT, RebuyParams, RebuyStats, next_due_at, recheck_at
 from xsell.notify.replenish import replenish_params
 from xsell.notify.scheduler import cancel_reason, purchase_job
 
@@ -43,3 +44,27 @@ def test_up_to_max_suggestions_while_buy_again_learns() -> None:
     assert on == RebuyParams(max_offers=4, min_share=0.3)
     off = replenish_params(base, load_settings(max_suggestions=4, followed_window_days=0))
     assert off.max_offers == 0
+
+
+def test_the_next_look_in_is_the_first_owned_item_to_come_due() -> None:
+    params = RebuyParams(max_offers=3)
+    stats = {
+        "coffee": RebuyStats(10, 30, 10 * DAY),  # due 8 days after the purchase
+        "tea": RebuyStats(10, 30, 20 * DAY),  # due 16 days after
+        "camera": RebuyStats(100, 2, 300 * DAY),  # a durable: never
+    }
+    history = {"coffee": 0.0, "tea": 0.0, "camera": 0.0}
+    assert next_due_at(history, stats, 2 * DAY, params) == 8 * DAY
+    assert next_due_at(history, stats, 9 * DAY, params) == 16 * DAY  # coffee is due already
+    assert next_due_at({"camera": 0.0}, stats, 2 * DAY, params) is None
+    assert next_due_at(history, stats, 2 * DAY, RebuyParams(max_offers=0)) is None
+
+
+def test_the_look_in_waits_as_long_on_the_wall_clock_within_the_bound() -> None:
+    # the wait is measured on the state's clock (100 behind) and added to the wall clock
+    assert recheck_at(8 * DAY, 2 * DAY - 100, 2 * DAY, 60 * DAY) == 8 * DAY + 100
+    assert recheck_at(8 * DAY, 2 * DAY, 2 * DAY, 5 * DAY) is None  # too far away
+    assert recheck_at(None, 0.0, 0.0, 60 * DAY) is None
+    # a stalled clock cannot bring it back every poll
+    assert recheck_at(2 * DAY + 1, 2 * DAY, 3 * DAY, 60 * DAY) == 3 * DAY + RECHECK_MIN_WAIT
+    assert load_settings().notify.replenish_max_wait_seconds == 60 * DAY

@@ -11,8 +11,8 @@ One :meth:`Sender.tick` of a worker:
    rules), the cart as it is now or the order's items, minus the items notified to the user
    within the repeat window; nothing left = ``suppressed`` / ``empty``; a cart_abandoned also
    lists the user's recently viewed items that are not in the cart (one more round trip); a
-   replenish offers the user's due rebuys instead (xsell/notify/replenish.py; none due =
-   ``suppressed`` / ``not_due``);
+   replenish offers the user's due rebuys instead (xsell/notify/replenish.py; none due yet =
+   ``deferred`` / ``not_due_yet`` to when one is, none ever = ``suppressed`` / ``not_due``);
 4. stores each message (NOTIFY_PREPARE, only while the lease is ours), publishes them and waits
    for Kafka's acknowledgement, then records the sends (caps, repeats, log) and finishes them
    (NOTIFY_FINISH); defers and drops are written the same way.
@@ -41,6 +41,7 @@ from xsell.models.notify_policy import (
     REPLENISH,
     SendDecision,
     decide,
+    expires_at,
     recently_notified,
     window_items,
 )
@@ -48,7 +49,7 @@ from xsell.models.ranking import Offer, RankRequest
 from xsell.models.segments import Segment
 from xsell.notify import metrics
 from xsell.notify.messages import as_offer, decision_entry, notification_message
-from xsell.notify.replenish import Refill, refill_offers, replenish_params
+from xsell.notify.replenish import NOT_DUE_YET, Refill, refill_offers, replenish_params
 from xsell.store import Claimed, Job, NotificationWrites
 
 log = logging.getLogger(__name__)
@@ -132,15 +133,19 @@ class Sender:
             job = _with_items(claim.job, request)
             prepares.append(self._ready(claim, job, decision, offers, now, variant, segments, seen))
         params = replenish_params(self.engine.current_params.rebuy, self.settings)
-        refills = await refill_offers(self.store, params, [r for _, _, r in refilling])
-        for (claim, decision, _), (offers, why) in zip(refilling, refills, strict=True):
+        wait = self.settings.notify.replenish_max_wait_seconds
+        refills = await refill_offers(self.store, params, [r for _, _, r in refilling], now, wait)
+        for (claim, decision, _), got in zip(refilling, refills, strict=True):
             variant = variant_of(self.engine.experiment, claim.job.user_id)
-            if variant == CONTROL or why is not None:  # the holdout gets no notification
-                self._drop(
-                    writes, claim, token, now, "holdout" if variant == CONTROL else why or ""
-                )
+            if variant != CONTROL and got.at is not None:  # nothing due yet: look in then
+                self._defer(writes, claim, token, now, SendDecision("defer", got.why, at=got.at))
+            elif variant == CONTROL or got.why is not None:  # the holdout: no notification
+                why = "holdout" if variant == CONTROL else got.why or ""
+                self._drop(writes, claim, token, now, why)
             else:
-                prepares.append(self._ready(claim, claim.job, decision, offers, now, variant, {}))
+                prepares.append(
+                    self._ready(claim, claim.job, decision, got.offers, now, variant, {})
+                )
         stored = [(r.claimed, r.payload) for r in prepares]
         ok = await self.store.notifications.prepare(stored, token)
         ready += [r for r, kept in zip(prepares, ok, strict=True) if kept]
@@ -267,6 +272,8 @@ class Sender:
         why, until = decision.why or "cap", decision.at or now
         metrics.DEFERRED.labels(job.reason, why).inc()
         moved = replace(job, send_at=until)
+        if why == NOT_DUE_YET:  # a new look-in, not a held message: expires after it
+            moved = replace(moved, expires_at=expires_at(until, self.policy))
         entry = decision_entry(now, job.notification_id, job.reason, "deferred", why, until=until)
         writes.defer(claim, token, moved, f"deferred:{job.reason}:{why}")
         writes.log(job.user_id, entry, self.policy.repeat_seconds)
