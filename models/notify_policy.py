@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 CHANNELS = ("push", "email", "sms", "zalo")  # the consent keys of the profiles contract
 CART_ABANDONED = "cart_abandoned"
 POST_PURCHASE = "post_purchase"
-REASONS = (CART_ABANDONED, POST_PURCHASE)
+REPLENISH = "replenish"  # buy again (optional): the user's due rebuys, looked in on after an order
+REASONS = (CART_ABANDONED, POST_PURCHASE, REPLENISH)
 MAX_TRIGGER_ITEMS = 1000  # a trigger's item_ids in the contract (models/messages/outputs.py)
 _ZONE_NAME = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
 _CLOCK = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
@@ -48,6 +49,7 @@ class Policy:
     default_consent: frozenset[str] = frozenset()
     abandon_seconds: float = 3600.0
     post_purchase_seconds: float = 86400.0
+    replenish_seconds: float = 7 * 86400.0
     ttl_seconds: float = 86400.0
     quiet: QuietHours | None = QuietHours(21 * 60, 8 * 60)
     timezone: str = "UTC"
@@ -70,7 +72,7 @@ class SendDecision:
     :class:`xsell.streams.errors.FailureAction`: one meaning per name.)"""
 
     kind: str  # "send" | "defer" | "suppress"
-    why: str | None = None  # quiet_hours, cap, consent, purchased, expired
+    why: str | None = None  # quiet_hours, cap, consent, purchased, expired (not_due_yet)
     channel: str | None = None
     at: float | None = None
 
@@ -143,8 +145,10 @@ def notification_id(reason: str, stream: str, event_id: str) -> str:
 
 def due_at(reason: str, trigger_ts: float, policy: Policy) -> float:
     """When a trigger's notification is due: after the abandonment delay since the cart's
-    last activity, or after the post-purchase delay since the order (event times, so a
-    worker that lags still schedules for the right moment)."""
+    last activity, or after the post-purchase (replenishment) delay since the order (event
+    times, so a worker that lags still schedules for the right moment)."""
+    if reason == REPLENISH:
+        return trigger_ts + policy.replenish_seconds
     delay = policy.abandon_seconds if reason == CART_ABANDONED else policy.post_purchase_seconds
     return trigger_ts + delay
 

@@ -121,3 +121,39 @@ def due_rebuys(
         due.append(((now - last) / s.mean_gap, item, why))
     due.sort(key=lambda t: (t[0], t[1]))
     return {item: why for _, item, why in due}
+
+
+def next_due_at(
+    history: Mapping[str, float],
+    stats: Mapping[str, RebuyStats],
+    now: float,
+    params: RebuyParams,
+) -> float | None:
+    """When the first of the user's owned repeatable items that is not due at ``now`` becomes
+    due, by :func:`due_rebuys`' rule (its last purchase + ``due_share`` x its mean gap); None
+    when none will (no repeatable item, or buy-again off). A replenish look-in that finds
+    nothing due yet waits for this instead of giving up until the next order."""
+    if params.max_offers <= 0:
+        return None
+    times = [
+        last + params.due_share * s.mean_gap
+        for item, last in history.items()
+        if (s := stats.get(item)) is not None
+        and is_repeatable(s, params)
+        and not is_due(last, now, s.mean_gap, params.due_share)
+    ]
+    return min(times, default=None)
+
+
+RECHECK_MIN_WAIT = 3600.0  # s; a look-in is moved at least this far (a stalled clock)
+
+
+def recheck_at(due: float | None, clock: float, now: float, max_wait: float) -> float | None:
+    """The wall time to look in again for an item due at ``due`` on the state's clock
+    (``clock``, event time, what due-ness is measured on): the same wait from ``now``, at
+    least RECHECK_MIN_WAIT so a clock that lags or stalls (no events) cannot make the look-in
+    come back every poll; None when nothing becomes due or the wait exceeds ``max_wait``
+    (a reminder months away is better left to the next order)."""
+    if due is None or due - clock > max_wait:
+        return None
+    return now + max(due - clock, RECHECK_MIN_WAIT)

@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from xsell.models.events import CatalogItem
 from xsell.models.ranking import Because, Offer, RankInput, RankRequest
-from xsell.models.rebuy import Rebuy, RebuyParams, RebuyStats, due_rebuys
+from xsell.models.rebuy import Rebuy, RebuyParams, RebuyStats, due_rebuys, newest_owned
 from xsell.models.rules import is_available
 
 # where a known user's cart is the context: the worker's cart suggestions and
 # POST /v1/recommendations for a cart or checkout. Not after a purchase (what was just bought is
 # not due), not the support console (complements of what they own), not a product page (that
-# item's complements), not an abandonment notification (a replenishment reminder would be its
-# own notification, with its own rules)
+# item's complements), not an abandonment notification (the replenishment notification is its
+# own, with its own rules: replenish_offers below)
 REBUY_PLACEMENTS = frozenset({"cart", "checkout"})
 
 
@@ -55,6 +56,28 @@ def with_due_rebuys(
         replace(inp, rebuys=request_rebuys(req, histories, stats, params))
         for inp, req in zip(inputs, requests, strict=True)
     ]
+
+
+def replenish_offers(
+    history: Mapping[str, float],
+    stats: Mapping[str, RebuyStats],
+    catalog: Mapping[str, CatalogItem],
+    exclude: frozenset[str],
+    now: float,
+    params: RebuyParams,
+) -> list[Offer]:
+    """A replenishment notification's offers: the user's due rebuys, nearest their cycle
+    first, in stock, not in ``exclude`` (notified within the repeat window), at most
+    ``params.max_offers``. No cross-sell filler: the notification is about buying again, so
+    none due means no notification."""
+    picks: list[Offer] = []
+    for item, why in due_rebuys(newest_owned(history), stats, now, params).items():
+        if len(picks) >= params.max_offers:
+            break
+        if item in exclude or not is_available(catalog.get(item)):
+            continue
+        picks.append(Offer(item, 0.0, "rebuy", Because(item, 0.0, 0.0, rebuy=why)))
+    return picks
 
 
 def with_rebuys(

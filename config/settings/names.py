@@ -159,6 +159,9 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
             "poll_seconds",
             "finished_retention_days",
             "recently_viewed",
+            "replenish",
+            "replenish_seconds",
+            "replenish_max_wait_seconds",
         )
     ),
     "offers": tuple(

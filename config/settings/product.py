@@ -46,7 +46,8 @@ class FeedbackSettings(Group):
 
 
 class NotifySettings(Group):
-    """Cart-abandonment and post-purchase notifications (docs/contract.md#notifications)."""
+    """Cart-abandonment, post-purchase and replenishment notifications
+    (docs/contract.md#notifications)."""
 
     channels: tuple[str, ...] = Field(
         CHANNELS, description="Channels in order of preference; empty = off."
@@ -92,6 +93,24 @@ class NotifySettings(Group):
         le=50,
         description="Recently viewed items (not in the cart) a cart_abandoned notification "
         "lists; 0 = none.",
+    )
+    replenish: bool = Field(
+        False,
+        description="Replenishment notifications: an order schedules a look-in that offers the "
+        "user's due rebuys (buy again); off = none.",
+    )
+    replenish_seconds: float = Field(
+        7 * 86400.0,
+        gt=0,
+        le=366 * 86400,
+        description="The replenishment notification is due this long after the user's last order.",
+    )
+    replenish_max_wait_seconds: float = Field(
+        60 * 86400.0,
+        ge=0,
+        le=366 * 86400,
+        description="A replenishment look-in with nothing due yet waits for the user's next "
+        "due item when it is at most this far away; farther (or 0): dropped (not_due).",
     )
 
     @field_validator("channels", "default_consent", mode="before")
@@ -146,6 +165,7 @@ class NotifySettings(Group):
             default_consent=frozenset(self.default_consent),
             abandon_seconds=self.abandon_seconds,
             post_purchase_seconds=self.post_purchase_seconds,
+            replenish_seconds=self.replenish_seconds,
             ttl_seconds=self.ttl_seconds,
             quiet=self.quiet_hours,
             timezone=self.timezone,

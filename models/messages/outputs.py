@@ -251,7 +251,7 @@ class NotificationMessage(BaseModel):
             "second, different notification, and a notification may be published again with "
             "the same id and the same content after a worker crash: senders dedupe on "
             "notification_id. " + MESSAGE_NOTE,
-            "if": {"properties": {"reason": {"const": "post_purchase"}}},
+            "if": {"properties": {"reason": {"enum": ["post_purchase", "replenish"]}}},
             "then": {"properties": {"trigger": {"properties": {"type": {"const": "purchase"}}}}},
             "else": {
                 "properties": {
@@ -272,16 +272,21 @@ class NotificationMessage(BaseModel):
         description="The first channel of XSELL_NOTIFY_CHANNELS the user consented to that was "
         "not capped."
     )
-    reason: Literal["post_purchase", "cart_abandoned"]
+    reason: Literal["post_purchase", "cart_abandoned", "replenish"] = Field(
+        description="replenish (added 2026-12, only with XSELL_NOTIFY_REPLENISH): the user's "
+        "owned items that are due to be bought again."
+    )
     items: list[Offer] = Field(
         min_length=1,
         max_length=50,
         description="Offers as in suggestions, best first, ranked when it was sent: never an "
         "item of the cart or the order, owned, or notified to the user within "
-        "XSELL_NOTIFY_REPEAT_DAYS. Never empty.",
+        "XSELL_NOTIFY_REPEAT_DAYS. Never empty. A replenish offers only owned items due "
+        'again, each kind "rebuy" (nearest its cycle first).',
     )
     trigger: NotificationTrigger = Field(
-        description="cart_abandoned: the cart's last activity; post_purchase: the order."
+        description="cart_abandoned: the cart's last activity; post_purchase: the order; "
+        "replenish: the user's latest order."
     )
     send_at: str = utc_time("When it was due (after quiet hours or a cap held it), RFC 3339 UTC.")
     expires_at: str = utc_time(

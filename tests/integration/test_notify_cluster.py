@@ -94,3 +94,56 @@ def test_the_scheduler_on_a_cluster(cluster: LocalRedisCluster) -> None:
             await store.close()
 
     run(go())
+
+
+def test_a_replenishment_on_a_cluster(cluster: LocalRedisCluster) -> None:
+    day = 86400.0
+    settings = load_settings(
+        redis_url=cluster.url,
+        redis_cluster=True,
+        key_namespace="ncr",
+        half_life_days=0,
+        followed_window_days=30,
+        self_tuning=False,
+        notify_quiet_hours="",
+        notify_caps="",
+        notify_default_consent="push",
+        notify_ttl_seconds=5 * day,
+        notify_replenish=True,
+        notify_replenish_seconds=11 * day,
+    )
+    sent: list[tuple[str, bytes]] = []
+
+    async def publish(messages: Sequence[tuple[str, bytes]]) -> None:
+        sent.extend(messages)
+
+    async def go() -> None:
+        store = await Store.open(settings)
+        try:
+            now = time.time()
+            engine = Engine(store, settings)
+            t0 = now - 80 * day
+            await engine.process(
+                [
+                    PurchaseEvent(f"s{u}{v}", f"s{u}{v}", f"s{u}", t0 + v * 10 * day + u, lines)
+                    for u in range(12)
+                    for v, lines in enumerate([(OrderLine("tea"),)] * 4)
+                ]
+            )
+            mine = [
+                PurchaseEvent("m1", "m1", "me", now - 12 * day, (OrderLine("tea"),)),
+                PurchaseEvent("m2", "m2", "you", now - 12 * day, (OrderLine("cup"),)),
+                PurchaseEvent("g1", "g1", None, now - 60, (OrderLine("cup"),)),
+            ]
+            await engine.process(mine)
+            await Scheduler(store, settings).schedule(mine, now)
+            assert await Sender(engine, publish).tick(now) == 2
+            assert [k for k, _ in sent] == ["me"]
+            assert b'"reason":"replenish"' in sent[0][1] and b'"kind":"rebuy"' in sent[0][1]
+            counts = await notification_counts(store)
+            assert counts["suppressed:replenish:not_due"] == 1
+        finally:
+            await store.flush_namespace()
+            await store.close()
+
+    run(go())

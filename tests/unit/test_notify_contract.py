@@ -15,9 +15,10 @@ import pytest
 from xsell.config.settings import flat_defaults, load_settings
 from xsell.models.errors import InvalidEvent
 from xsell.models.events import Limits
-from xsell.models.notify_policy import CART_ABANDONED, POST_PURCHASE, notification_id
+from xsell.models.notify_policy import CART_ABANDONED, POST_PURCHASE, REPLENISH, notification_id
 from xsell.models.profile import ProfileUpdate, parse_profile
 from xsell.models.ranking import Because, Offer
+from xsell.models.rebuy import Rebuy
 from xsell.models.segments import Segment
 from xsell.notify.messages import decision_entry, notification_message, rfc3339
 from xsell.store.notifications.calls import Job
@@ -134,6 +135,22 @@ def test_messages_of_the_worker_are_valid() -> None:
         "attributes": {"location": "HN"},
     }
     assert message["segment"] is None
+    # a replenishment (added 2026-12): the user's latest order, owned items due again
+    refill = Job(
+        notification_id(REPLENISH, "o", "p1"),
+        "u",
+        REPLENISH,
+        {"type": "purchase", "event_id": "p1", "item_ids": ["coffee", "mug"]},
+        1e9,
+        1e9 + 7 * 86400,
+        1e9 + 8 * 86400,
+    )
+    due = [Offer("coffee", 0.0, "rebuy", Because("coffee", 0.0, 0.0, rebuy=Rebuy(10, 12)))]
+    replenish = notification_message(refill, "push", due, 1e9 + 7 * 86400, "default")
+    schema("notification").validate(replenish)
+    assert replenish["items"][0]["because"]["rebuy"] == {"every_days": 10, "last_days": 12}
+    cart_trigger = {"type": "add_to_cart", "event_id": "e", "item_ids": ["a"]}
+    assert not schema("notification").is_valid({**replenish, "trigger": cart_trigger})
     bad = {**carried, "segment": {"lifecycle": "vip", "spend": None}}
     assert not schema("notification").is_valid(bad)
     assert not schema("suggestion").is_valid(
@@ -148,7 +165,10 @@ def test_documented_defaults_are_the_settings() -> None:
     for name, value in flat_defaults().items():
         if name.startswith("notify_"):
             default = value if value != "" else "empty"
-            shown = f"{default:g}" if isinstance(default, float) else str(default)
+            shown = str(default)
+            if isinstance(default, float):  # 5184000, not 5.184e+06
+                shown = str(int(default)) if default.is_integer() else f"{default:g}"
+            shown = shown.lower() if isinstance(default, bool) else shown
             assert f"| `XSELL_{name.upper()}` | `{shown}` |" in CONTRACT or (
                 f"| `XSELL_{name.upper()}` | {shown} |" in CONTRACT
             ), name

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from xsell.models.events import CatalogItem
 from xsell.models.ranking import Because, Offer, RankInput, RankRequest
 from xsell.models.rebuy import (
     DAY,
@@ -17,7 +18,7 @@ from xsell.models.rebuy import (
     newest_owned,
     repeat_share,
 )
-from xsell.models.rebuy_offers import offers_rebuys, with_rebuys
+from xsell.models.rebuy_offers import offers_rebuys, replenish_offers, with_rebuys
 
 PARAMS = RebuyParams(max_offers=1, min_share=0.2, min_rebuys=5, due_share=0.8)
 COFFEE = RebuyStats(first=10, rebuys=30, mean_gap=21 * DAY)
@@ -121,3 +122,22 @@ def test_ranking_reads_only_the_newest_owned_items() -> None:
     newest = newest_owned(history, 100)
     assert len(newest) == 100 and "i000" in newest and "i149" not in newest
     assert newest_owned({"a": NOW}, 100) == {"a": NOW}
+
+
+def test_a_replenishment_offers_only_due_rebuys_in_stock_and_not_notified_lately() -> None:
+    tea = RebuyStats(first=10, rebuys=30, mean_gap=10 * DAY)
+    stats = {"coffee": COFFEE, "camera": CAMERA, "tea": tea, "cups": tea}
+    history = {"coffee": NOW - 25 * DAY, "camera": NOW - 90 * DAY, "tea": NOW - 9 * DAY}
+    history["cups"] = NOW - 30 * DAY
+    two = RebuyParams(max_offers=2, min_share=0.2, min_rebuys=5, due_share=0.8)
+    offers = replenish_offers(history, stats, {}, frozenset(), NOW, two)
+    # nearest their cycle first (tea 0.9 of its gap, coffee 1.19), at most two; never the camera
+    assert [(o.item_id, o.kind) for o in offers] == [("tea", "rebuy"), ("coffee", "rebuy")]
+    assert offers[1].because == Because("coffee", 0.0, 0.0, rebuy=Rebuy(21, 25))
+    # notified within the repeat window, or out of stock: left out, the next due one instead
+    sold_out = {"coffee": CatalogItem("coffee", stock=0)}
+    left = replenish_offers(history, stats, sold_out, frozenset({"tea"}), NOW, two)
+    assert [o.item_id for o in left] == ["cups"]
+    # nothing due (3 days after buying coffee): nothing, no filler
+    assert replenish_offers({"coffee": NOW - 3 * DAY}, stats, {}, frozenset(), NOW, two) == []
+    assert replenish_offers(history, stats, {}, frozenset(), NOW, PARAMS)[0].item_id == "tea"

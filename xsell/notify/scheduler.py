@@ -12,6 +12,9 @@ idempotent per notification id):
   ``purchased``) and schedules ``post_purchase`` at the order's time +
   XSELL_NOTIFY_POST_PURCHASE_SECONDS, unless the user already has one pending: then the
   order joins it (``merged``), and the sender offers for every order since its trigger;
+- with XSELL_NOTIFY_REPLENISH, a known user's purchase also schedules their ``replenish`` at
+  the order's time + XSELL_NOTIFY_REPLENISH_SECONDS, moving the pending one (one per user):
+  the sender then offers the user's due rebuys, if any (xsell/notify/replenish.py);
 - ``forget_user`` cancels everything pending of the user and erases their policy state;
 - a trigger whose notification would already have expired is counted (``stale``) and
   schedules nothing: replaying history sends nothing.
@@ -28,6 +31,7 @@ from xsell.models.events import CartEvent, Event, ForgetUser, PurchaseEvent, is_
 from xsell.models.notify_policy import (
     CART_ABANDONED,
     POST_PURCHASE,
+    REPLENISH,
     due_at,
     expires_at,
     notification_id,
@@ -55,15 +59,17 @@ def cart_job(event: CartEvent, settings: Settings) -> Job:
     )
 
 
-def purchase_job(event: PurchaseEvent, user: str, settings: Settings) -> Job:
-    """The post_purchase notification of an order."""
+def purchase_job(
+    event: PurchaseEvent, user: str, settings: Settings, reason: str = POST_PURCHASE
+) -> Job:
+    """The post_purchase (or ``reason``: replenish) notification of an order."""
     policy = settings.notify.policy
-    due = due_at(POST_PURCHASE, event.ts, policy)
+    due = due_at(reason, event.ts, policy)
     trigger = {"type": "purchase", "event_id": event.event_id, "item_ids": event.distinct_items()}
     return Job(
-        notification_id(POST_PURCHASE, Stream.ORDERS, event.event_id),
+        notification_id(reason, Stream.ORDERS, event.event_id),
         user,
-        POST_PURCHASE,
+        reason,
         trigger,
         event.ts,
         due,
@@ -74,7 +80,9 @@ def purchase_job(event: PurchaseEvent, user: str, settings: Settings) -> Job:
 def cancel_reason(reason: str, outcome: str) -> str | None:
     """Why the pending cart_abandoned that a trigger cancelled was dropped: a purchase, an
     emptied cart, later activity whose own notification had already expired; None when it
-    was only moved."""
+    was only moved (a replenish only ever moves another replenish)."""
+    if reason == REPLENISH:
+        return None
     if reason == POST_PURCHASE:
         return "purchased"
     return {"empty": "empty", "stale": "expired"}.get(outcome)
@@ -88,6 +96,7 @@ class Scheduler:
         self.settings = settings
         self.policy = settings.notify.policy
         self.enabled = bool(self.policy.channels)
+        self.replenish = settings.notify.replenish
 
     async def observe(self, stream: str, events: Sequence[Event]) -> None:
         """Schedule from the valid events of one applied micro-batch of ``stream``, as the
@@ -125,6 +134,9 @@ class Scheduler:
                 entries.append(
                     Scheduling(purchase_job(event, event.user_id, self.settings), "purchase")
                 )
+                if self.replenish:
+                    job = purchase_job(event, event.user_id, self.settings, REPLENISH)
+                    entries.append(Scheduling(job, "replenish"))
         removes = [u for u, e in last.items() if e.type == "remove_from_cart"]
         sizes = await self.store.shoppers.cart_sizes(removes)
         emptied = {u for u, n in zip(removes, sizes, strict=True) if n == 0}

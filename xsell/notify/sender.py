@@ -10,7 +10,9 @@ One :meth:`Sender.tick` of a worker:
 3. ranks the ones to send through :meth:`xsell.engine.Engine.rank` (the live model, the usual
    rules), the cart as it is now or the order's items, minus the items notified to the user
    within the repeat window; nothing left = ``suppressed`` / ``empty``; a cart_abandoned also
-   lists the user's recently viewed items that are not in the cart (one more round trip);
+   lists the user's recently viewed items that are not in the cart (one more round trip); a
+   replenish offers the user's due rebuys instead (xsell/notify/replenish.py; none due yet =
+   ``deferred`` / ``not_due_yet`` to when one is, none ever = ``suppressed`` / ``not_due``);
 4. stores each message (NOTIFY_PREPARE, only while the lease is ours), publishes them and waits
    for Kafka's acknowledgement, then records the sends (caps, repeats, log) and finishes them
    (NOTIFY_FINISH); defers and drops are written the same way.
@@ -36,14 +38,18 @@ from xsell.models.experiments import CONTROL, variant_of
 from xsell.models.notify_policy import (
     CART_ABANDONED,
     POST_PURCHASE,
+    REPLENISH,
     SendDecision,
     decide,
+    expires_at,
     recently_notified,
     window_items,
 )
-from xsell.models.ranking import RankRequest
+from xsell.models.ranking import Offer, RankRequest
+from xsell.models.segments import Segment
 from xsell.notify import metrics
 from xsell.notify.messages import as_offer, decision_entry, notification_message
+from xsell.notify.replenish import NOT_DUE_YET, Refill, refill_offers, replenish_params
 from xsell.store import Claimed, Job, NotificationWrites
 
 log = logging.getLogger(__name__)
@@ -98,8 +104,11 @@ class Sender:
         writes = self.store.notifications.writes()
         decided = await self._decide(fresh, now)
         sending: list[tuple[Claimed, SendDecision, RankRequest]] = []
+        refilling: list[tuple[Claimed, SendDecision, Refill]] = []
         for claim, (decision, request) in zip(fresh, decided, strict=True):
-            if decision.kind == "send" and request is not None:
+            if decision.kind == "send" and isinstance(request, Refill):
+                refilling.append((claim, decision, request))
+            elif decision.kind == "send" and isinstance(request, RankRequest):
                 sending.append((claim, decision, request))
             elif decision.kind == "send":
                 self._drop(writes, claim, token, now, "empty")
@@ -122,20 +131,21 @@ class Sender:
                 self._drop(writes, claim, token, now, "empty")
                 continue
             job = _with_items(claim.job, request)
-            message = notification_message(
-                job,
-                decision.channel or "",
-                offers,
-                now,
-                variant,
-                self.engine.steering.version,
-                segments.get(job.user_id),
-                recently_viewed=seen,
-            )
-            payload = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
-            prepares.append(
-                Ready(claim, decision.channel or "", payload, [o.item_id for o in offers])
-            )
+            prepares.append(self._ready(claim, job, decision, offers, now, variant, segments, seen))
+        params = replenish_params(self.engine.current_params.rebuy, self.settings)
+        wait = self.settings.notify.replenish_max_wait_seconds
+        refills = await refill_offers(self.store, params, [r for _, _, r in refilling], now, wait)
+        for (claim, decision, _), got in zip(refilling, refills, strict=True):
+            variant = variant_of(self.engine.experiment, claim.job.user_id)
+            if variant != CONTROL and got.at is not None:  # nothing due yet: look in then
+                self._defer(writes, claim, token, now, SendDecision("defer", got.why, at=got.at))
+            elif variant == CONTROL or got.why is not None:  # the holdout: no notification
+                why = "holdout" if variant == CONTROL else got.why or ""
+                self._drop(writes, claim, token, now, why)
+            else:
+                prepares.append(
+                    self._ready(claim, claim.job, decision, got.offers, now, variant, {})
+                )
         stored = [(r.claimed, r.payload) for r in prepares]
         ok = await self.store.notifications.prepare(stored, token)
         ready += [r for r, kept in zip(prepares, ok, strict=True) if kept]
@@ -145,6 +155,31 @@ class Sender:
         for r in ready:
             self._sent(writes, r, token, now)
         await self.store.notifications.commit(writes)
+
+    def _ready(
+        self,
+        claim: Claimed,
+        job: Job,
+        decision: SendDecision,
+        offers: Sequence[Offer],
+        now: float,
+        variant: str,
+        segments: dict[str, Segment],
+        seen: list[str] | None = None,
+    ) -> Ready:
+        """The message of a notification to send with these offers."""
+        message = notification_message(
+            job,
+            decision.channel or "",
+            offers,
+            now,
+            variant,
+            self.engine.steering.version,
+            segments.get(job.user_id),
+            recently_viewed=seen,
+        )
+        payload = json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+        return Ready(claim, decision.channel or "", payload, [o.item_id for o in offers])
 
     async def _recently_viewed(
         self, sending: Sequence[tuple[Job, RankRequest]]
@@ -176,16 +211,16 @@ class Sender:
 
     async def _decide(
         self, fresh: Sequence[Claimed], now: float
-    ) -> list[tuple[SendDecision, RankRequest | None]]:
+    ) -> list[tuple[SendDecision, RankRequest | Refill | None]]:
         """The policy's decision for each claim, and the ranking request of those to send
-        (None when there is nothing to offer: an emptied cart)."""
+        (None when there is nothing to offer: an emptied cart; a replenish: its Refill)."""
         if not fresh:
             return []
         read_clock, inputs = await self.store.notifications.decision_inputs(
             [c.job.user_id for c in fresh]
         )
         clock = read_clock if read_clock is not None else now
-        out: list[tuple[SendDecision, RankRequest | None]] = []
+        out: list[tuple[SendDecision, RankRequest | Refill | None]] = []
         for c, given in zip(fresh, inputs, strict=True):
             job, state = c.job, given.state
             decision = decide(
@@ -199,6 +234,9 @@ class Sender:
                 self.policy,
             )
             recent = recently_notified(state.repeats, now, self.policy.repeat_seconds)
+            if job.reason == REPLENISH:
+                out.append((decision, Refill(job.user_id, given.bought, frozenset(recent), clock)))
+                continue
             if job.reason == CART_ABANDONED:
                 anchors = _cart_items(given.cart)
             else:  # every order since the trigger joined it (one pending per user)
@@ -234,6 +272,8 @@ class Sender:
         why, until = decision.why or "cap", decision.at or now
         metrics.DEFERRED.labels(job.reason, why).inc()
         moved = replace(job, send_at=until)
+        if why == NOT_DUE_YET:  # a new look-in, not a held message: expires after it
+            moved = replace(moved, expires_at=expires_at(until, self.policy))
         entry = decision_entry(now, job.notification_id, job.reason, "deferred", why, until=until)
         writes.defer(claim, token, moved, f"deferred:{job.reason}:{why}")
         writes.log(job.user_id, entry, self.policy.repeat_seconds)

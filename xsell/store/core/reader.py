@@ -182,6 +182,11 @@ class RankingReads:
         post-purchase ranking (xsell/store/core/followed.py); one round trip."""
         return await read_followed(self._runner, self._keys, anchors, self._per_anchor)
 
+    async def rebuy_stats(self, owned: Sequence[str]) -> dict[str, RebuyStats]:
+        """The buy-again counters of ``owned`` items (those with any rebuy; one round trip)."""
+        _, stats = await self._order_counts([], sorted(set(owned)))
+        return stats
+
     async def _order_counts(
         self, items: list[str], owned: list[str]
     ) -> tuple[list[float], dict[str, RebuyStats]]:

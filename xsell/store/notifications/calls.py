@@ -11,7 +11,7 @@ from typing import Any
 
 from xsell.models.notify_policy import CHANNELS, Profile
 from xsell.store.backend.client import Call
-from xsell.store.backend.scripts import number_arg
+from xsell.store.backend.scripts import LuaScript, number_arg
 from xsell.store.notifications.keys import NotifyKeys, ShardKeys
 from xsell.store.notifications.lua import (
     NOTIFY_CART,
@@ -23,6 +23,7 @@ from xsell.store.notifications.lua import (
     NOTIFY_PURCHASE,
     NOTIFY_RECORD_SENT,
 )
+from xsell.store.notifications.replenish_lua import NOTIFY_REPLENISH
 
 LOG_KEEP = 50  # decisions kept per user
 LOG_MIN_SECONDS = 86400  # the decisions list lives at least this long after its last entry
@@ -72,10 +73,17 @@ class NotifyCalls:
         args += [ms(job.expires_at), ms(now), job.to_json()]
         return (NOTIFY_CART, self.keys.shard_for(user).all(), args)
 
-    def purchase(self, user: str, ts: float, job: Job, now: float) -> Call:
+    def purchase(
+        self, user: str, ts: float, job: Job, now: float, script: LuaScript = NOTIFY_PURCHASE
+    ) -> Call:
+        """NOTIFY_PURCHASE (post_purchase), or ``script`` with the same arguments
+        (NOTIFY_REPLENISH)."""
         args = [user, number_arg(ts), job.notification_id, ms(job.send_at)]
         args += [ms(job.expires_at), ms(now), job.to_json()]
-        return (NOTIFY_PURCHASE, self.keys.shard_for(user).all(), args)
+        return (script, self.keys.shard_for(user).all(), args)
+
+    def replenish(self, user: str, ts: float, job: Job, now: float) -> Call:
+        return self.purchase(user, ts, job, now, NOTIFY_REPLENISH)
 
     def claim(self, shard: ShardKeys, now: float, lease: float, limit: int, token: str) -> Call:
         return (NOTIFY_CLAIM, shard.all(), [ms(now), ms(lease), limit, token])

@@ -253,6 +253,8 @@ redis.call('EXPIRE', KEYS[3], ARGV[7])
 return 1
 """
 
+SHARD_PRELUDE = _SHARD  # the shard scripts' locals and helpers (replenish_lua.py's too)
+
 NOTIFY_CART = lua_script("notify_cart", CART)
 NOTIFY_PURCHASE = lua_script("notify_purchase", PURCHASE)
 NOTIFY_CLAIM = lua_script("notify_claim", CLAIM)

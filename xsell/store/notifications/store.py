@@ -31,8 +31,9 @@ from xsell.store.notifications.calls import (
 
 @dataclass(frozen=True, slots=True)
 class Scheduling:
-    """One notification to schedule: a post-purchase (``op`` "purchase") or the abandonment
-    of a cart after its last activity (``op`` "activity", or "empty" for an emptied cart)."""
+    """One notification to schedule: a post-purchase (``op`` "purchase"), a replenishment
+    (``op`` "replenish") or the abandonment of a cart after its last activity (``op``
+    "activity", or "empty" for an emptied cart)."""
 
     job: Job
     op: str
@@ -41,7 +42,7 @@ class Scheduling:
 @dataclass(frozen=True, slots=True)
 class Scheduled:
     """What scheduling did: ``outcome`` (scheduled, merged, empty, stale, older, same, done) and the
-    id of the pending notification it cancelled or moved (None: none)."""
+    id of the pending notification it cancelled or moved (None: none; a replenish: moved)."""
 
     outcome: str
     cancelled: str | None
@@ -159,6 +160,8 @@ class NotificationStore:
         for e in entries:
             if e.op == "purchase":
                 calls.append(self._calls.purchase(e.job.user_id, e.job.ts, e.job, now))
+            elif e.op == "replenish":
+                calls.append(self._calls.replenish(e.job.user_id, e.job.ts, e.job, now))
             else:
                 calls.append(self._calls.cart(e.job.user_id, e.job.ts, e.op, e.job, now))
         replies = await self._runner.run(calls)
