@@ -14,7 +14,7 @@ import pytest
 from tests.helpers import run
 from xsell.config.settings import Settings
 from xsell.engine import Engine, rebuy_tuning_status
-from xsell.models.events import CartEvent, OrderLine, PurchaseEvent
+from xsell.models.events import CartEvent, ForgetUser, OrderLine, PurchaseEvent
 from xsell.store import Store
 
 pytestmark = pytest.mark.integration
@@ -61,7 +61,12 @@ async def _shop(
         engine = Engine(store, settings)
         await engine.process([_add(f"me-{u}", "bread", NOW + u) for u in range(USERS)])
         await engine.process([_add(f"me-{u}", then, NOW + 60 + u) for u in range(USERS)])
-        return engine, await rebuy_tuning_status(store, settings)
+        status = await rebuy_tuning_status(store, settings)
+        key = store.keys.tune_rebuy_lists("me-0")
+        held = await store.client.exists(key)
+        await store.apply([ForgetUser("f-0", "me-0", NOW + 120)])
+        status["held"] = (held, await store.client.exists(key))  # open cases, then forgotten
+        return engine, status
     finally:
         await store.flush_namespace()
         await store.close()
@@ -87,6 +92,7 @@ def test_where_users_re_buy_the_tuner_moves_to_more_places(
     # tea is the third due rebuy: only three places offer it
     engine, status = run(_shop(tuned(make_settings), then="tea"))
     assert status["cases"] == 40.0  # bread's and tea's adds (coffee and milk still due)
+    assert status["held"] == (1, 0)  # a user's open cases, deleted by forget_user
     assert status["hit_rates"] == {"0": 0.0, "1": 0.0, "2": 0.0, "3": 0.5}
     assert status["max_rebuys"] == 3
     assert engine.current_params.rebuy.max_offers == 3
