@@ -30,6 +30,21 @@ def offers_rebuys(req: RankRequest) -> bool:
     return req.user_id is not None and req.placement in REBUY_PLACEMENTS and not req.followed_only
 
 
+def owners(
+    requests: Sequence[RankRequest], offered: bool, tuned: frozenset[int], tested: bool
+) -> list[str]:
+    """The users whose history and buy-again counters to read: those of requests that may
+    carry rebuys, when rebuys are ``offered``; else, when the number of places is ``tested``,
+    those of the ``tuned`` rows only (a test case needs them, the offers do not)."""
+    return sorted(
+        {
+            r.user_id
+            for n, r in enumerate(requests)
+            if r.user_id and offers_rebuys(r) and (offered or (tested and n in tuned))
+        }
+    )
+
+
 def request_rebuys(
     req: RankRequest,
     histories: Mapping[str, Mapping[str, float]],
@@ -83,8 +98,8 @@ def replenish_offers(
 def with_rebuys(
     offers: Sequence[Offer], inp: RankInput, k: int, params: RebuyParams
 ) -> list[Offer]:
-    """The offers with up to ``params.max_offers`` of the input's due rebuys (nearest their
-    cycle first; in stock, not in the cart) in the last places: each takes the place of the
+    """The offers with up to ``params.max_offers`` of the input's due rebuys (the most often
+    bought again first; in stock, not in the cart) in the last places: each takes the place of the
     weakest offer that is not a gap filler (the cart's free-shipping reason stays)."""
     picks: list[Offer] = []
     for item, why in inp.rebuys.items():

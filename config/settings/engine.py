@@ -135,7 +135,7 @@ class RankingSettings(Group):
         5.0, ge=1, description="Buy again: rebuys an item needs before its share is trusted."
     )
     rebuy_due_share: float = Field(
-        0.8,
+        0.4,
         ge=0,
         description="Buy again: due when the time since the user's last purchase is at least "
         "this share of the item's mean gap between purchases.",
@@ -189,6 +189,11 @@ class TuningSettings(Group):
         description="Candidate category back-off strengths, each with every recency weight "
         "(comma-separated, >= 0; XSELL_CATEGORY_BACKOFF is always one).",
     )
+    max_rebuys: tuple[int, ...] = Field(
+        (0, 1, 2, 3),
+        description="Candidate numbers of buy-again places (comma-separated, 0 to 3; "
+        "XSELL_MAX_REBUYS is always one, the starting choice).",
+    )
     sample: float = Field(
         0.25, gt=0, le=1, description="Share of shoppers whose adds and purchases are test cases."
     )
@@ -210,6 +215,21 @@ class TuningSettings(Group):
         if not weights or any(not 0 < w <= 1 for w in weights):
             raise ValueError("expected one or more weights in (0, 1]")
         return weights
+
+    @field_validator("max_rebuys", mode="before")
+    @classmethod
+    def _max_rebuys(cls, value: Any) -> tuple[int, ...]:
+        try:
+            counts = tuple(int(p) for p in comma_items(value))
+        except ValueError:
+            raise ValueError("expected whole numbers, comma-separated (e.g. 0,1,2,3)") from None
+        if any(not 0 <= c <= 3 for c in counts):
+            raise ValueError("expected numbers of places from 0 to 3")
+        return counts
+
+    @field_serializer("max_rebuys")
+    def _max_rebuys_text(self, value: tuple[int, ...]) -> str:
+        return ",".join(str(c) for c in value)
 
     @field_serializer("recency", "category_backoff")
     def _recency_text(self, value: tuple[float, ...]) -> str:

@@ -106,6 +106,7 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("enabled", "self_tuning"),
         ("recency", "tuning_recency"),
         ("category_backoff", "tuning_category_backoff"),
+        ("max_rebuys", "tuning_max_rebuys"),
         ("sample", "tuning_sample"),
         ("half_life_cases", "tuning_half_life_cases"),
         ("z", "tuning_z"),

@@ -37,6 +37,7 @@ LIST_SETTINGS = frozenset(
         ("ranking", "consumable_categories"),
         ("tuning", "recency"),
         ("tuning", "category_backoff"),
+        ("tuning", "max_rebuys"),
         ("notify", "channels"),
         ("notify", "default_consent"),
         ("api", "public_keys"),

@@ -16,6 +16,7 @@ from xsell.engine.followed import score_by_placement, with_followed, with_shortl
 from xsell.engine.followed_tuning import FollowedTuning, PurchaseCase
 from xsell.engine.messages import now_text, suggestion_id, suggestion_message
 from xsell.engine.params import rank_params, segment_params, variant_params
+from xsell.engine.rebuy_tuning import RebuyTuning, with_places
 from xsell.engine.self_tuning import SelfTuning, TestLists, TuningCase
 from xsell.engine.steering import Steering
 from xsell.models.coview import with_co_views
@@ -33,7 +34,7 @@ from xsell.models.inputs import (
 )
 from xsell.models.messages.merchant import StoredRule
 from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest
-from xsell.models.rebuy_offers import offers_rebuys, with_due_rebuys
+from xsell.models.rebuy_offers import owners, with_due_rebuys
 from xsell.models.rulebook import RuleBook
 from xsell.models.segments import Segment, segment_of
 from xsell.models.steering import offers_with_rules, with_pins
@@ -106,12 +107,16 @@ class Engine:
         self.tuner = SelfTuning(store, settings, self.params) if on else None
         follows = on and settings.learning.followed_window_days > 0
         self.follow_tuner = FollowedTuning(store, settings) if follows else None
+        # buy-again learns on followed-by's FOLLOW_USER (xsell/engine/params.py)
+        self.rebuy_tuner = RebuyTuning(store, settings) if follows else None
         self.steering = Steering(store, settings)
 
     @property
     def current_params(self) -> RankParams:
         """The ranking in use: self-tuning's choices, else the settings'."""
         params = self.tuner.params if self.tuner is not None else self.params
+        if self.rebuy_tuner is not None:
+            params = self.rebuy_tuner.applied(params)
         return self.follow_tuner.applied(params) if self.follow_tuner is not None else params
 
     @property
@@ -146,7 +151,7 @@ class Engine:
         bought: list[PurchaseCase] = []
         if self.follow_tuner is not None:
             bought = self.follow_tuner.cases([req for req, _ in pending], variants, CONTROL)
-        ranked, lists, segments = await self._rank_variants(
+        ranked, lists, rebuy_lists, segments = await self._rank_variants(
             [req for req, _ in pending],
             variants,
             frozenset([*(c.row for c in cases), *(c.row for c in bought)]),
@@ -155,6 +160,8 @@ class Engine:
             await self.tuner.record(cases, [lists[c.row] for c in cases])
         if self.follow_tuner is not None and bought:
             await self.follow_tuner.record(bought, [lists[c.row] for c in bought])
+        if self.rebuy_tuner is not None and cases:
+            await self.rebuy_tuner.record(cases, rebuy_lists)
         created = now_text()
         return [
             suggestion_message(
@@ -176,16 +183,18 @@ class Engine:
     ) -> tuple[list[list[Offer]], dict[str, Segment]]:
         """The offers of each request in its variant's ranking (none for the holdout), and
         the segments of the users ranked."""
-        ranked, _, segments = await self._rank_variants(requests, variants, frozenset())
+        ranked, _, _, segments = await self._rank_variants(requests, variants, frozenset())
         return ranked, segments
 
     async def _rank_variants(
         self, requests: Sequence[RankRequest], variants: Sequence[str], tuned: frozenset[int]
-    ) -> tuple[list[list[Offer]], dict[int, TestLists], dict[str, Segment]]:
-        """:meth:`rank_variants`, self-tuning's test lists of the ``tuned`` rows and the
-        segments of the users ranked (the holdout's are not read)."""
+    ) -> tuple[list[list[Offer]], dict[int, TestLists], dict[int, TestLists], dict[str, Segment]]:
+        """:meth:`rank_variants`, self-tuning's test lists of the ``tuned`` rows (the
+        number of buy-again places' apart: its offers per candidate, for known users' carts
+        with due rebuys) and the segments of the users ranked (the holdout's are not read)."""
         out: list[list[Offer]] = [[] for _ in requests]
         lists: dict[int, TestLists] = {}
+        rebuy_lists: dict[int, TestLists] = {}
         segments: dict[str, Segment] = {}
         params_of = self.params_of
         for name in dict.fromkeys(variants):
@@ -195,13 +204,22 @@ class Engine:
             rows = frozenset(n for n, i in enumerate(idx) if i in tuned)
             got, tests = await self.rank_inputs([requests[i] for i in idx], params_of[name], rows)
             for n, (i, inp) in enumerate(zip(idx, got, strict=True)):
-                out[i] = self.offers(inp, requests[i], params_of[name], None)
+                req, params = requests[i], params_of[name]
+                out[i] = self.offers(inp, req, params, None)
                 if n in tests:
                     lists[i] = tests[n]
+                if self.rebuy_tuner and i in tuned and req.placement == "cart" and inp.rebuys:
+
+                    def offers_with(
+                        p: RankParams, inp: RankInput = inp, req: RankRequest = req
+                    ) -> list[Offer]:
+                        return self.offers(inp, req, p, None)
+
+                    rebuy_lists[i] = self.rebuy_tuner.test_lists(offers_with, params)
                 user = requests[i].user_id
                 if inp.segment is not None and user:
                     segments[user] = inp.segment
-        return out, lists, segments
+        return out, lists, rebuy_lists, segments
 
     async def rank(
         self,
@@ -258,7 +276,7 @@ class Engine:
         """The ranking inputs of ``requests`` (models/inputs.py: read, score, read details
         of the best candidates only) and self-tuning's test lists of the ``tuned`` rows. A
         process that only ranks (the API) rereads the shared choice now and then."""
-        for tuner in (self.tuner, self.follow_tuner):
+        for tuner in (self.tuner, self.follow_tuner, self.rebuy_tuner):
             if tuner is not None and not tuned:
                 await tuner.refresh()
         await self.steering.refresh()
@@ -267,6 +285,9 @@ class Engine:
         s = self.settings
         short = capped(requests, s.ranking.max_anchors)
         users = sorted({r.user_id for r in requests if r.user_id})
+        rebuy = params.rebuy  # the due rebuys of the most places a candidate may need
+        if self.rebuy_tuner is not None and tuned:
+            rebuy = with_places(params, max(rebuy.max_offers, self.rebuy_tuner.most)).rebuy
         data, co_views = await asyncio.gather(  # the product page's co-views beside: no wait
             self.store.ranking.statistics(
                 sorted({a for r in short for a in r.anchors}),
@@ -275,9 +296,7 @@ class Engine:
                 with_categories=params.category_backoff > 0
                 or (self.tuner is not None and self.tuner.reads_categories),
                 users=users,
-                owners=sorted({r.user_id for r in requests if r.user_id and offers_rebuys(r)})
-                if params.rebuy.max_offers > 0
-                else (),
+                owners=owners(requests, params.rebuy.max_offers > 0, tuned, rebuy.max_offers > 0),
             ),
             read_co_views(self.store, requests, params),
         )
@@ -295,7 +314,7 @@ class Engine:
         )
         inputs = assemble(stats, data.popular, short, scored, params)
         inputs = with_co_views(inputs, requests, co_views)
-        inputs = with_due_rebuys(inputs, requests, data.histories, data.rebuy_stats, params.rebuy)
+        inputs = with_due_rebuys(inputs, requests, data.histories, data.rebuy_stats, rebuy)
         orders = frozenset(tuned - carts)
         inputs, shortlists = await with_followed(
             self.store, self.settings, inputs, short, params, self.follow_tuner, orders

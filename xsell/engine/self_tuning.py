@@ -86,13 +86,18 @@ class TunedChoice:
         return self.labels[candidate]
 
     async def share(
-        self, change: list[int], cases: Sequence[tuple[str, Sequence[OpenCase]]], ttl: int
+        self,
+        change: list[int],
+        cases: Sequence[tuple[str, Sequence[OpenCase]]],
+        ttl: int,
+        new: int | None = None,
     ) -> None:
-        """Add a batch's counter ``change`` to the shared counts (one new case per user of
-        ``cases``, whose open cases are stored for ``ttl`` seconds), then maybe switch."""
+        """Add a batch's counter ``change`` to the shared counts (``new`` new cases, else one
+        per user of ``cases``, whose open cases are stored for ``ttl`` seconds), then maybe
+        switch."""
         fields = counter_fields(len(self.labels))
         counts = await self.store.record(
-            self.fading, self.default, list(zip(fields, change, strict=True)), cases, ttl
+            self.fading, self.default, list(zip(fields, change, strict=True)), cases, ttl, new
         )
         if self._update(counts.cases, counts.choice, counts.values):
             await self.store.store_choice(self.stats.choice)

@@ -16,7 +16,7 @@ from typing import Any
 
 from xsell.config.settings import Settings
 from xsell.devenv.servers import LocalRedis
-from xsell.engine import Engine, tuning_status
+from xsell.engine import Engine, rebuy_tuning_status, tuning_status
 from xsell.evaluation.personal import (
     FORMS,
     GROUPS,
@@ -32,7 +32,7 @@ from xsell.evaluation.personal_anchors import (
     history_cell,
     personal_anchor_suggestions,
 )
-from xsell.evaluation.runner import SHOPPERS
+from xsell.evaluation.runner import SHOPPERS, rebuy_places_line
 from xsell.models.events import CatalogItem, PurchaseEvent
 from xsell.ops.loading import load_history, progress_bar
 from xsell.store import Store
@@ -83,6 +83,8 @@ async def run_xsell_personal(
         with progress_bar("eval", total, "triggers", enabled=progress) as bar:
             await replay_personal(engine, sessions, shoppers, score, bar)
         tuning = await tuning_status(store, settings) if settings.tuning.enabled else None
+        if tuning is not None and engine.rebuy_tuner is not None:
+            tuning["rebuy_places"] = await rebuy_tuning_status(store, settings)
     finally:
         await store.flush_namespace()
         await store.close()
@@ -153,6 +155,8 @@ def personal_table(rep: dict[str, Any]) -> str:
     tuning = rep.get("tuning")
     if tuning:
         lines.append(f"self-tuning: recency weight {tuning['recency_decay']}")
+        if tuning.get("rebuy_places"):
+            lines.append(rebuy_places_line(tuning["rebuy_places"]))
     return "\n".join(lines)
 
 

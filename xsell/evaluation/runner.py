@@ -16,7 +16,7 @@ from typing import Any
 
 from xsell.config.settings import Settings
 from xsell.devenv.servers import LocalRedis
-from xsell.engine import Engine, tuning_status
+from xsell.engine import Engine, rebuy_tuning_status, tuning_status
 from xsell.evaluation.baselines import Baselines, build
 from xsell.evaluation.protocol import EvalData, Metrics, session_checkout, session_events
 from xsell.evaluation.session_knn import SessionKnn, index_baskets
@@ -163,6 +163,8 @@ async def run_xsell(
         with progress_bar("eval", data.triggers, "triggers", enabled=progress) as bar:
             await replay(engine, data.sessions, shoppers, scorer(metrics), bar)
         tuning = await tuning_status(store, settings) if settings.tuning.enabled else None
+        if tuning is not None and engine.rebuy_tuner is not None:
+            tuning["rebuy_places"] = await rebuy_tuning_status(store, settings)
     finally:
         await store.flush_namespace()
         await store.close()
@@ -223,7 +225,21 @@ def table(rep: dict[str, Any]) -> str:
             f"{tuning.get('category_backoff')} (hit rates of its test cases {rates}; "
             f"{tuning['cases']} decayed cases)"
         )
+    if tuning and tuning.get("rebuy_places"):
+        lines.append(rebuy_places_line(tuning["rebuy_places"]))
     return "\n".join(lines)
+
+
+def rebuy_places_line(status: dict[str, Any]) -> str:
+    """The report's line of the number of buy-again places' self-tuning
+    (xsell/engine/rebuy_tuning.py)."""
+    rates = ", ".join(f"{n}: {r}" for n, r in status["hit_rates"].items())
+    lead = status["lead"]
+    return (
+        f"self-tuning: buy-again places {status['max_rebuys']} (hit rates of its test cases "
+        f"{rates}; {status['cases']} decayed cases; best {lead['max_rebuys']}: "
+        f"{lead['wins']} wins / {lead['losses']} losses, z {lead['z']})"
+    )
 
 
 def evaluate(

@@ -33,7 +33,7 @@ from typing import Any
 from kafka import TopicPartition
 
 from xsell.config.settings import Settings
-from xsell.engine import followed_tuning_status, tuning_status
+from xsell.engine import followed_tuning_status, rebuy_tuning_status, tuning_status
 from xsell.kafka_clients import consumer, kafka_has_records, unreachable
 from xsell.models.errors import InvalidEvent
 from xsell.models.events import CatalogItem, Event, PurchaseEvent
@@ -90,6 +90,7 @@ async def state_status(store: Store, *, check_kafka: bool = True) -> dict[str, A
         "kafka": down or ("not asked" if not check_kafka else "reachable"),
         "tuning": await tuning_status(store, settings),
         "followed_tuning": await followed_tuning_status(store, settings),
+        "rebuy_tuning": await rebuy_tuning_status(store, settings),
         "kafka_orders_topic_has_records": kafka,
         "notifications": await notification_counts(store),
     }

@@ -14,8 +14,8 @@
 - ``privacy``: what is held about a user (``forget-user``, the connectors' data requests);
 - ``connect``: what shop platforms' webhooks do not repeat (a cart's last version, a product's
   items);
-- ``tuning``, ``followed_tuning``: self-tuning's open test cases and shared hit counts (the
-  cart's, the followed-by weight's);
+- ``tuning``, ``followed_tuning``, ``rebuy_tuning``: self-tuning's open test cases and shared
+  hit counts (the cart's, the followed-by weight's, the number of buy-again places');
 - ``ops``: status, rebuild marks, inspection, scans and memory figures;
 - ``access``: the API's dashboard sessions and its authentication and event counters;
 - ``rules``: the merchant rules and their version.
@@ -72,5 +72,6 @@ class Store(EventStore):
         self.ops = OpsStore(self.runner, self.client, self.keys)
         self.tuning = TuningStore(self.runner, self.keys)
         self.followed_tuning = TuningStore(self.runner, self.keys, followed=True)
+        self.rebuy_tuning = TuningStore(self.runner, self.keys, rebuys=True)
         self.access = AccessStore(self.runner, self.keys)
         self.rules = RulesStore(self.runner, self.keys, settings.rules.max)

@@ -35,6 +35,7 @@ class PrivacyStore:
             k.latest(user_id),
             k.tune_lists(user_id),  # self-tuning's open test cases
             k.tune_followed_lists(user_id),  # ... of the followed-by weight
+            k.tune_rebuy_lists(user_id),  # ... of the number of buy-again places
             k.segment(user_id),  # orders, total spend, profile attributes
             k.user_markers(user_id),
             *k.ledger(user_id),

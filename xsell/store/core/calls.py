@@ -166,6 +166,7 @@ class CallBuilder:
                 k.latest(user),
                 k.tune_lists(user),
                 k.tune_followed_lists(user),
+                k.tune_rebuy_lists(user),
             )
             return [("DEL", *keys, *k.ledger(user)), forget_call(k, s, user, event.event_id)]
         if isinstance(event, FeedbackEvent):

@@ -35,6 +35,8 @@ NS:{u:USER}:tune          string JSON lists                     self-tuning: las
 NS:{g}:tune               hash  cases, h0.., choice             self-tuning: decayed hits
 NS:{u:USER}:tunef         string JSON lists, opened ts          followed-by weight: open case
 NS:{g}:tunef              hash  cases, h0.., choice             followed-by weight: hits
+NS:{u:USER}:tuner         string JSON lists                     buy-again places: open cases
+NS:{g}:tuner              hash  cases, h0.., choice             buy-again places: hits
 NS:{u:USER}:att, :atz     hash, zset                            attribution ledger (TTL)
 NS:{r:DAY}:c, :u, :m      hash, hash, zset                      a day's counters, revenue rows
 NS:{t:MINUTE}             hash  figure -> value                 worker figures (dashboard)
@@ -256,6 +258,10 @@ class Keys:
         """The user's open test case of the followed-by weight (self-tuning)."""
         return f"{self.ns}:{{u:{escape(user_id)}}}:tunef"
 
+    def tune_rebuy_lists(self, user_id: str) -> str:
+        """The user's open test cases of the number of buy-again places (self-tuning)."""
+        return f"{self.ns}:{{u:{escape(user_id)}}}:tuner"
+
     @property
     def rules(self) -> str:
         """The merchant rules: rule id -> JSON (xsell/store/rules)."""
@@ -274,6 +280,11 @@ class Keys:
     def tuning_followed(self) -> str:
         """The followed-by weight's shared decayed hit counts and choice (self-tuning)."""
         return f"{self.ns}:{{g}}:tunef"
+
+    @property
+    def tuning_rebuys(self) -> str:
+        """The number of buy-again places' shared decayed hit counts and choice."""
+        return f"{self.ns}:{{g}}:tuner"
 
     def ledger(self, user_id: str) -> list[str]:
         """The user's attribution ledger: its hash and its ages zset (attribution_lua.py)."""

@@ -2,7 +2,9 @@
 each candidate made at their earlier adds) and the decayed hit counts every worker shares
 (``{g}:tune``, updated by :data:`~xsell.store.tuning.lua.TUNE_RECORD`). The followed-by
 weight's tuning has a room of its own alike (``{u:USER}:tunef``, ``{g}:tunef``: the cases of
-purchases, models/followed_tuning.py). The rules are pure, in
+purchases, models/followed_tuning.py), and so has the number of buy-again places'
+(``{u:USER}:tuner``, ``{g}:tuner``: the cases of carts with due rebuys,
+models/rebuy_tuning.py). The rules are pure, in
 models/tuning.py; the engine's collaborator that applies them is xsell/engine/self_tuning.py.
 
 The counts are at least once (a redelivered event may count twice): a measurement, not
@@ -39,14 +41,19 @@ def _choice(raw: object) -> int | None:
 
 class TuningStore:
     """Open test cases per shopper and the shared hit counts, of the cart's tuning, or of the
-    followed-by weight's (``followed``: its own keys)."""
+    followed-by weight's (``followed``: its own keys), or of the number of buy-again places
+    (``rebuys``: its own keys)."""
 
-    def __init__(self, runner: Runner, keys: Keys, *, followed: bool = False) -> None:
+    def __init__(
+        self, runner: Runner, keys: Keys, *, followed: bool = False, rebuys: bool = False
+    ) -> None:
         self._runner = runner
         self._hash = keys.tuning_followed if followed else keys.tuning
         self._lists: Callable[[str], str] = (
             keys.tune_followed_lists if followed else keys.tune_lists
         )
+        if rebuys:
+            self._hash, self._lists = keys.tuning_rebuys, keys.tune_rebuy_lists
 
     async def open_cases(self, users: Sequence[str], candidates: int) -> list[list[OpenCase]]:
         """Each shopper's open test cases (none for a new shopper, or after a change of the
@@ -61,11 +68,13 @@ class TuningStore:
         increments: Sequence[tuple[str, int]],
         cases: Sequence[tuple[str, Sequence[OpenCase]]],
         ttl_seconds: int,
+        new: int | None = None,
     ) -> SharedCounts:
-        """Fade the shared counts by ``fading`` per new case (one per shopper of ``cases``),
-        add the ``increments``, store ``default`` as the choice where none is, and keep each
-        shopper's open cases for ``ttl_seconds``: one round trip."""
-        args = [number_arg(fading), str(len(cases)), str(default)]
+        """Fade the shared counts by ``fading`` per new case (``new``, else one per shopper
+        of ``cases``), add the ``increments``, store ``default`` as the choice where none is,
+        and keep each shopper's open cases for ``ttl_seconds``: one round trip."""
+        opened = len(cases) if new is None else new
+        args = [number_arg(fading), str(opened), str(default)]
         for name, add in increments:
             args += [name, str(add)]
         calls: list[Call] = [(TUNE_RECORD, [self._hash], args)]
