@@ -119,8 +119,7 @@ class RankInput:
     """the product page's co-view partners: partner -> (the item, co-view count), most
     co-viewed first; they fill in after the co-purchase evidence (models/coview.py)"""
     rebuys: Mapping[str, Rebuy] = field(default_factory=dict)
-    """the user's owned items that are repeatable and due, the most often bought again first
-    (rebuy.py)"""
+    """the user's owned items that are repeatable and due, nearest their cycle first (rebuy.py)"""
 
 
 NO_ANCHOR = ""  # the best anchor of a candidate that only the popularity prior scored

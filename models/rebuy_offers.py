@@ -98,8 +98,8 @@ def replenish_offers(
 def with_rebuys(
     offers: Sequence[Offer], inp: RankInput, k: int, params: RebuyParams
 ) -> list[Offer]:
-    """The offers with up to ``params.max_offers`` of the input's due rebuys (the most often
-    bought again first; in stock, not in the cart) in the last places: each takes the place of the
+    """The offers with up to ``params.max_offers`` of the input's due rebuys (nearest their
+    cycle first; in stock, not in the cart) in the last places: each takes the place of the
     weakest offer that is not a gap filler (the cart's free-shipping reason stays)."""
     picks: list[Offer] = []
     for item, why in inp.rebuys.items():

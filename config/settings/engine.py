@@ -135,7 +135,7 @@ class RankingSettings(Group):
         5.0, ge=1, description="Buy again: rebuys an item needs before its share is trusted."
     )
     rebuy_due_share: float = Field(
-        0.4,
+        0.8,
         ge=0,
         description="Buy again: due when the time since the user's last purchase is at least "
         "this share of the item's mean gap between purchases.",

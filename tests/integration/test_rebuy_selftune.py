@@ -32,8 +32,8 @@ def _order(n: str, user: str | None, ts: float, *items: str) -> PurchaseEvent:
 def _history(repeats: bool) -> list[PurchaseEvent]:
     """bread is always bought with x, y, z (its cross-sell: x, y, z); 20 shoppers buy coffee,
     tea and milk every 10 days (repeatable), or once (``repeats`` False: a gadget shop). The
-    test users bought coffee 9, tea 12 and milk 15 days before the carts: all due, with equal
-    repeat shares (offered by id: coffee, milk, tea)."""
+    test users bought coffee 9, tea 12 and milk 15 days before the carts: all due, coffee
+    nearest its cycle."""
     out = [_order(f"b{n}", None, T0 + n, "bread", "x", "y", "z") for n in range(30)]
     visits = 4 if repeats else 1
     for u in range(20):
@@ -89,9 +89,9 @@ def tuned(make_settings: Callable[..., Settings], **overrides: Any) -> Settings:
 def test_where_users_re_buy_the_tuner_moves_to_more_places(
     make_settings: Callable[..., Settings],
 ) -> None:
-    # tea is the third due rebuy: only three places offer it
-    engine, status = run(_shop(tuned(make_settings), then="tea"))
-    assert status["cases"] == 40.0  # bread's and tea's adds (coffee and milk still due)
+    # milk is the third due rebuy: only three places offer it
+    engine, status = run(_shop(tuned(make_settings), then="milk"))
+    assert status["cases"] == 40.0  # bread's and milk's adds (coffee and tea still due)
     assert status["held"] == (1, 0)  # a user's open cases, deleted by forget_user
     assert status["hit_rates"] == {"0": 0.0, "1": 0.0, "2": 0.0, "3": 0.5}
     assert status["max_rebuys"] == 3
@@ -111,10 +111,10 @@ def test_where_users_add_the_cross_sell_the_tuner_moves_to_none(
 def test_thin_evidence_and_a_shop_without_rebuys_keep_the_configured_number(
     make_settings: Callable[..., Settings],
 ) -> None:
-    engine, status = run(_shop(tuned(make_settings, tuning_min_cases=1000.0), then="tea"))
+    engine, status = run(_shop(tuned(make_settings, tuning_min_cases=1000.0), then="milk"))
     assert status["max_rebuys"] == 1
     assert status["lead"] == {"max_rebuys": 3, "wins": 20.0, "losses": 0.0, "z": 4.47}
-    engine, status = run(_shop(tuned(make_settings), then="tea", repeats=False))
+    engine, status = run(_shop(tuned(make_settings), then="milk", repeats=False))
     assert status["cases"] == 0.0  # nothing is bought again: no add is a case
     assert status["max_rebuys"] is None  # nothing stored: every process keeps the configured
     assert engine.current_params.rebuy.max_offers == 1

@@ -47,11 +47,11 @@ def test_due_from_a_share_of_the_mean_gap() -> None:
     assert not is_due(NOW - 100 * DAY, NOW, 0.0, 0.8)  # no gap learned: never
 
 
-def test_due_rebuys_most_often_bought_again_first_with_the_explanation() -> None:
+def test_due_rebuys_nearest_their_cycle_first_with_the_explanation() -> None:
     stats = {"coffee": COFFEE, "tea": RebuyStats(5, 20, 10 * DAY), "camera": CAMERA}
     history = {"coffee": NOW - 25 * DAY, "tea": NOW - 30 * DAY, "camera": NOW - 400 * DAY}
     due = due_rebuys(history, stats, NOW, PARAMS)
-    assert list(due) == ["tea", "coffee"]  # 80% of the tea's purchases are repeats, 75% coffee's
+    assert list(due) == ["coffee", "tea"]  # 1.19x the coffee's gap, 3x the tea's
     assert due["coffee"] == Rebuy(every_days=21, last_days=25)
     assert due_rebuys(history, stats, NOW, RebuyParams(max_offers=0)) == {}
 
