@@ -12,10 +12,9 @@ case: only the next order counts, as in ``xsell eval --post-purchase``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-from xsell.models.tuning import OpenCase, TuneStats, score_open_cases
+from xsell.models.tuning import OpenCase, score_open_cases
 
 FOLLOWED_WEIGHTS = (0.0, 1.0, 2.0, 4.0, 8.0)
 """The candidate weights: none (same-basket alone), then doubling, so the grid spans follow-ups
@@ -60,16 +59,6 @@ def close_case(
         state, delta = score_open_cases(state, item)
         total = [a + b for a, b in zip(total or [0] * len(delta), delta, strict=True)]
     return total or None
-
-
-def lead(stats: TuneStats) -> tuple[int, float, float, float]:
-    """The candidate with the most hits, its paired wins and losses against the choice and its
-    lead in standard errors (the statistic of models/tuning.choose; 0 without discordant
-    cases): how far the evidence is from a switch."""
-    best = max(range(len(stats.hits)), key=lambda c: (stats.hits[c], -c))
-    wins, losses = stats.win(best, stats.choice), stats.win(stats.choice, best)
-    z = (wins - losses) / math.sqrt(wins + losses) if wins + losses > 0 else 0.0
-    return best, wins, losses, z
 
 
 def opened_case(lists: Sequence[Sequence[str]], ts: float) -> OpenCase:

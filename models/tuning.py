@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from xsell.models.ranking import RankParams
 
@@ -151,3 +152,45 @@ def choose(stats: TuneStats, z: float, min_cases: float) -> int:
     if wins + losses > 0 and (wins - losses) / math.sqrt(wins + losses) > z:
         return best
     return current
+
+
+def lead(stats: TuneStats) -> tuple[int, float, float, float]:
+    """The candidate with the most hits, its paired wins and losses against the choice and its
+    lead in standard errors (the statistic of models/tuning.choose; 0 without discordant
+    cases): how far the evidence is from a switch."""
+    best = max(range(len(stats.hits)), key=lambda c: (stats.hits[c], -c))
+    wins, losses = stats.win(best, stats.choice), stats.win(stats.choice, best)
+    z = (wins - losses) / math.sqrt(wins + losses) if wins + losses > 0 else 0.0
+    return best, wins, losses, z
+
+
+def choice_report(
+    name: str,
+    candidates: Sequence[Any],
+    configured: Any,
+    counters: tuple[float, int | None, Sequence[float]],
+) -> dict[str, Any]:
+    """What ``xsell status`` and the eval reports show of a tuner whose candidates are the
+    values of one setting ``name``, from its ``counters`` (cases, stored choice, the values
+    of :func:`counter_fields`): the decayed cases, the stored choice (None: every process
+    keeps the ``configured`` value), each candidate's hit rate, and the best candidate's lead
+    over the choice in use (:func:`lead`)."""
+    cases, chosen, values = counters
+    k = len(candidates)
+    stored = chosen is not None and chosen < k
+    current = chosen if chosen is not None and stored else candidates.index(configured)
+    best, wins, losses, z = lead(stats_of(cases, values, k, current))
+    return {
+        "cases": round(cases, 1),
+        name: candidates[current] if stored else None,
+        "hit_rates": {
+            str(c): round(h / cases, 4) if cases > 0 else None
+            for c, h in zip(candidates, values[:k], strict=True)
+        },
+        "lead": {  # the best candidate against the choice, on the cases where they differ
+            name: candidates[best],
+            "wins": round(wins, 1),
+            "losses": round(losses, 1),
+            "z": round(z, 2),
+        },
+    }

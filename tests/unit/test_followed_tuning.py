@@ -6,12 +6,11 @@ from __future__ import annotations
 from xsell.models.followed_tuning import (
     close_case,
     followed_candidates,
-    lead,
     opened_case,
     shortlist,
     top_unowned,
 )
-from xsell.models.tuning import counter_fields, stats_of
+from xsell.models.tuning import counter_fields, lead, stats_of
 
 
 def test_the_configured_weight_joins_the_grid_in_order() -> None:

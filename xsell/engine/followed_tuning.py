@@ -22,7 +22,6 @@ from xsell.engine.self_tuning import TunedChoice, sampled
 from xsell.models.followed_tuning import (
     close_case,
     followed_candidates,
-    lead,
     opened_case,
     shortlist,
     top_unowned,
@@ -30,7 +29,7 @@ from xsell.models.followed_tuning import (
 from xsell.models.post_purchase import Stored, with_followed
 from xsell.models.ranking import RankInput, RankParams, RankRequest
 from xsell.models.rules import owned
-from xsell.models.tuning import counter_fields, stats_of
+from xsell.models.tuning import choice_report, counter_fields
 from xsell.store import Store
 
 SPARE = 10  # items beyond the top k whose ownership is read, for a top k of unowned items
@@ -136,22 +135,8 @@ async def followed_tuning_status(store: Store, settings: Settings) -> dict[str, 
     choice and the cases behind it."""
     configured = float(settings.ranking.followed_weight)
     weights = followed_candidates(configured)
-    k = len(weights)
-    cases, chosen, values = await store.followed_tuning.counters(counter_fields(k))
-    current = chosen if chosen is not None and chosen < k else weights.index(configured)
-    best, wins, losses, z = lead(stats_of(cases, values, k, current))
+    counters = await store.followed_tuning.counters(counter_fields(len(weights)))
     return {
         "enabled": settings.tuning.enabled,
-        "cases": round(cases, 1),
-        "followed_weight": weights[chosen] if chosen is not None and chosen < k else None,
-        "hit_rates": {
-            str(w): round(h / cases, 4) if cases > 0 else None
-            for w, h in zip(weights, values[:k], strict=True)
-        },
-        "lead": {  # the best candidate against the choice, on the cases where they differ
-            "followed_weight": weights[best],
-            "wins": round(wins, 1),
-            "losses": round(losses, 1),
-            "z": round(z, 2),
-        },
+        **choice_report("followed_weight", weights, configured, counters),
     }

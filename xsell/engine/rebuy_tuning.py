@@ -19,10 +19,9 @@ from typing import Any
 
 from xsell.config.settings import Settings
 from xsell.engine.self_tuning import TestLists, TunedChoice, TuningCase
-from xsell.models.followed_tuning import lead
 from xsell.models.ranking import Offer, RankParams
 from xsell.models.rebuy_tuning import candidate_lists, cart_cases, rebuy_candidates
-from xsell.models.tuning import counter_fields, stats_of
+from xsell.models.tuning import choice_report, counter_fields
 from xsell.store import Store
 
 
@@ -86,22 +85,8 @@ async def rebuy_tuning_status(store: Store, settings: Settings) -> dict[str, Any
     cases behind it."""
     configured = settings.ranking.max_rebuys
     counts = rebuy_candidates(configured, settings.tuning.max_rebuys)
-    k = len(counts)
-    cases, chosen, values = await store.rebuy_tuning.counters(counter_fields(k))
-    current = chosen if chosen is not None and chosen < k else counts.index(configured)
-    best, wins, losses, z = lead(stats_of(cases, values, k, current))
+    counters = await store.rebuy_tuning.counters(counter_fields(len(counts)))
     return {
         "enabled": settings.tuning.enabled and settings.learning.followed_window_days > 0,
-        "cases": round(cases, 1),
-        "max_rebuys": counts[chosen] if chosen is not None and chosen < k else None,
-        "hit_rates": {
-            str(n): round(h / cases, 4) if cases > 0 else None
-            for n, h in zip(counts, values[:k], strict=True)
-        },
-        "lead": {  # the best candidate against the choice, on the cases where they differ
-            "max_rebuys": counts[best],
-            "wins": round(wins, 1),
-            "losses": round(losses, 1),
-            "z": round(z, 2),
-        },
+        **choice_report("max_rebuys", counts, configured, counters),
     }
