@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
 import time
 import uuid
 from collections import Counter
@@ -15,7 +14,6 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from xsell.config.settings import Settings
-from xsell.devenv.servers import LocalRedis
 from xsell.engine import Engine, rebuy_tuning_status, tuning_status
 from xsell.evaluation.personal import (
     FORMS,
@@ -32,7 +30,7 @@ from xsell.evaluation.personal_anchors import (
     history_cell,
     personal_anchor_suggestions,
 )
-from xsell.evaluation.runner import SHOPPERS, rebuy_places_line
+from xsell.evaluation.runner import SHOPPERS, eval_redis, rebuy_places_line
 from xsell.models.events import CatalogItem, PurchaseEvent
 from xsell.ops.loading import load_history, progress_bar
 from xsell.store import Store
@@ -180,12 +178,8 @@ def evaluate_personal(
     }
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         anchors = pool.submit(run_personal_anchors, train, sessions, k, max_items)
-        if "XSELL_REDIS_URL" not in os.environ:
-            with LocalRedis() as server:
-                local = settings.model_copy(update={"redis_url": server.url})
-                xsell, tuning = asyncio.run(run_xsell_personal(local, train, sessions, **options))
-        else:
-            xsell, tuning = asyncio.run(run_xsell_personal(settings, train, sessions, **options))
+        with eval_redis(settings) as local:
+            xsell, tuning = asyncio.run(run_xsell_personal(local, train, sessions, **options))
         results = {"xsell": xsell, **anchors.result()}
     seconds = time.monotonic() - started
     return personal_report(dataset, k, train, sessions, results, seconds, tuning)

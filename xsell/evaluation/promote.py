@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -24,7 +23,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from xsell.config.settings import Settings
-from xsell.devenv.servers import LocalRedis
 from xsell.engine import Engine, tuning_status
 from xsell.evaluation.promote_measure import (
     TAG,
@@ -39,7 +37,7 @@ from xsell.evaluation.promote_measure import (
     target_met,
 )
 from xsell.evaluation.protocol import EvalData
-from xsell.evaluation.runner import SHOPPERS, replay
+from xsell.evaluation.runner import SHOPPERS, eval_redis, replay
 from xsell.models.coview import ranked
 from xsell.models.events import CatalogItem, PurchaseEvent
 from xsell.models.ranking import Offer, RankInput, RankParams, RankRequest
@@ -154,11 +152,8 @@ def evaluate_promote(
         )
         return asyncio.run(job)
 
-    if "XSELL_REDIS_URL" in os.environ:
-        counts, tuning = run(settings)
-    else:
-        with LocalRedis() as server:
-            counts, tuning = run(settings.model_copy(update={"redis_url": server.url}))
+    with eval_redis(settings) as local:
+        counts, tuning = run(local)
     figures = counts.result(len(data.catalogue))
     default = figures["curve"][0]
     affordable = [p for p in figures["curve"] if p["hr_cost"] <= TARGET_HR_COST]

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,6 +90,17 @@ def scorer(metrics: Metrics) -> Callable[[dict[str, Any], set[str]], None]:
 
 
 SHOPPERS = 500  # test sessions replayed side by side, as concurrent shoppers
+
+
+@contextmanager
+def eval_redis(settings: Settings) -> Iterator[Settings]:
+    """``settings`` pointed at a private, throw-away redis-server for one evaluation, unless
+    XSELL_REDIS_URL names one (then as they are): every ``xsell eval`` protocol runs here."""
+    if "XSELL_REDIS_URL" in os.environ:
+        yield settings
+        return
+    with LocalRedis() as server:
+        yield settings.model_copy(update={"redis_url": server.url})
 
 
 @dataclass
@@ -280,12 +292,9 @@ def evaluate(
                     settings, data, private_broker=own_broker, private_redis=own_redis
                 )
             )
-        elif own_redis:
-            with LocalRedis() as server:
-                local = settings.model_copy(update={"redis_url": server.url})
-                xsell = asyncio.run(run_xsell(local, data, **options))
         else:
-            xsell = asyncio.run(run_xsell(settings, data, **options))
+            with eval_redis(settings) as local:
+                xsell = asyncio.run(run_xsell(local, data, **options))
         results = {"xsell": xsell.metrics, **anchors.result()}
     mode = "train-only" if train_only else "streamed"
     return report(dataset, data, k, results, time.monotonic() - started, xsell.tuning, mode)
