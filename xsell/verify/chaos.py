@@ -293,14 +293,7 @@ async def _compare(
     store = await Store.open(settings)
     try:
         cfg.say("computing the batch truth (numpy) and comparing every entry")
-        learning = settings.learning
-        truth = BatchTruth(
-            orders,
-            learning.max_items_per_order,
-            followed_window_days=learning.followed_window_days,
-            max_recent_items=learning.max_recent_items,
-            max_history_items=learning.max_history_items,
-        )
+        truth = BatchTruth.learnt_with(orders, settings.learning)
         diff = await truth.compare(store)
         out.update(
             state_diff=diff.total,

@@ -254,14 +254,7 @@ async def _rebuild(settings: Settings, say: Callable[[str], None]) -> dict[str, 
 async def _diff(settings: Settings, orders: list[PurchaseEvent]) -> Any:
     store = await Store.open(settings)
     try:
-        learning = settings.learning
-        truth = BatchTruth(
-            orders,
-            learning.max_items_per_order,
-            followed_window_days=learning.followed_window_days,
-            max_recent_items=learning.max_recent_items,
-            max_history_items=learning.max_history_items,
-        )
+        truth = BatchTruth.learnt_with(orders, settings.learning)
         return await truth.compare(store)
     finally:
         await store.close()

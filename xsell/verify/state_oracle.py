@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from xsell.config.settings.engine import LearningSettings
 from xsell.models.events import PurchaseEvent
 from xsell.models.followed import UserWindows
 from xsell.models.rebuy import gap_seconds
@@ -154,6 +155,18 @@ def _follow(
 
 class BatchTruth:
     """Expected model state of ``orders`` (module doc), keyed by key suffix."""
+
+    @classmethod
+    def learnt_with(cls, orders: Iterable[PurchaseEvent], learning: LearningSettings) -> BatchTruth:
+        """The truth of ``orders`` under a worker's learning settings (its pair cap and its
+        followed-by window and caps): what a run's store is compared with."""
+        return cls(
+            orders,
+            learning.max_items_per_order,
+            followed_window_days=learning.followed_window_days,
+            max_recent_items=learning.max_recent_items,
+            max_history_items=learning.max_history_items,
+        )
 
     def __init__(
         self,
