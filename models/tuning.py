@@ -17,7 +17,10 @@ the source has a meaningful add order, the item just added says most (r = 0.5); 
 not (a basket exported in arbitrary order), every cart item says as much (r = 1). A source
 rarely says which it is, so the stream decides. They also differ in the category back-off
 (models/categories.py): whether thin anchors lean on their category helps on some catalogues
-and not on others, so the stream decides that too.
+and not on others, so the stream decides that too. And in the similarity family and the
+popularity-prior strength: confidence wins on most baskets, Jaccard on some sparse catalogues,
+and a small catalogue where a few items sell to everyone is served best by mostly popularity
+(docs/evaluation.md, "Self-tuning"); which one a shop is, only its stream tells.
 """
 
 from __future__ import annotations
@@ -100,27 +103,46 @@ def stats_of(cases: float, values: Sequence[float], k: int, choice: int) -> Tune
 
 
 def candidate_params(
-    base: RankParams, recency_decays: Sequence[float], category_backoffs: Sequence[float] = ()
+    base: RankParams,
+    recency_decays: Sequence[float],
+    category_backoffs: Sequence[float] = (),
+    similarities: Sequence[str] = (),
+    priors: Sequence[float] = (),
 ) -> list[RankParams]:
     """The settings under test: the configured ranking with each recency weight, for the
     configured category back-off first, then for each other back-off strength of
-    ``category_backoffs`` (a grid). Why the configured back-off first: the first
-    ``len(recency_decays)`` candidates stay what they were before back-off candidates
-    existed, so a stored choice keeps its meaning."""
+    ``category_backoffs`` (a grid); then each other similarity of ``similarities`` and each
+    other popularity-prior strength of ``priors``, one at a time, with every recency weight
+    and the configured back-off (a star around the configured ranking, not a grid: the cost
+    of the tests grows with the number of candidates). Why the configured ranking first and
+    the new axes last: a stored choice keeps its meaning when candidates are added."""
     strengths = dict.fromkeys([base.category_backoff, *category_backoffs])
-    return [
+    grid = [
         replace(base, recency_decay=r, category_backoff=b)
         for b in strengths
         for r in recency_decays
     ]
+    families = [
+        replace(base, similarity=s) for s in dict.fromkeys(similarities) if s != base.similarity
+    ] + [
+        replace(base, popularity_prior=m)
+        for m in dict.fromkeys(priors)
+        if m != base.popularity_prior
+    ]
+    return grid + [replace(f, recency_decay=r) for f in families for r in recency_decays]
 
 
 def candidate_label(params: RankParams, base: RankParams) -> str:
     """How status and metrics name a candidate: its recency weight, and its back-off
-    strength where it is not the configured one."""
-    if params.category_backoff == base.category_backoff:
-        return str(params.recency_decay)
-    return f"{params.recency_decay}/category_backoff={params.category_backoff}"
+    strength, similarity and popularity prior where they are not the configured ones."""
+    label = str(params.recency_decay)
+    if params.category_backoff != base.category_backoff:
+        label += f"/category_backoff={params.category_backoff}"
+    if params.similarity != base.similarity:
+        label += f"/similarity={params.similarity}"
+    if params.popularity_prior != base.popularity_prior:
+        label += f"/popularity_prior={params.popularity_prior:g}"
+    return label
 
 
 def fading_factor(half_life_cases: float) -> float:

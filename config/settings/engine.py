@@ -189,6 +189,17 @@ class TuningSettings(Group):
         description="Candidate category back-off strengths, each with every recency weight "
         "(comma-separated, >= 0; XSELL_CATEGORY_BACKOFF is always one).",
     )
+    similarity: tuple[Similarity, ...] = Field(
+        ("confidence", "jaccard"),
+        description="Candidate pair similarities, each with every recency weight "
+        "(comma-separated; XSELL_SIMILARITY is always one).",
+    )
+    popularity_prior: tuple[float, ...] = Field(
+        (1.0, 10000.0),
+        description="Candidate popularity-prior strengths, each with every recency weight "
+        "(comma-separated, >= 0; a large one ranks mostly by popularity; "
+        "XSELL_POPULARITY_PRIOR is always one).",
+    )
     max_rebuys: tuple[int, ...] = Field(
         (0, 1, 2, 3),
         description="Candidate numbers of buy-again places (comma-separated, 0 to 3; "
@@ -231,11 +242,20 @@ class TuningSettings(Group):
     def _max_rebuys_text(self, value: tuple[int, ...]) -> str:
         return ",".join(str(c) for c in value)
 
-    @field_serializer("recency", "category_backoff")
+    @field_validator("similarity", mode="before")
+    @classmethod
+    def _similarities(cls, value: Any) -> tuple[str, ...]:
+        return comma_items(value)  # each then checked against Similarity's names
+
+    @field_serializer("similarity")
+    def _similarity_text(self, value: tuple[str, ...]) -> str:
+        return ",".join(value)
+
+    @field_serializer("recency", "category_backoff", "popularity_prior")
     def _recency_text(self, value: tuple[float, ...]) -> str:
         return ",".join(repr(w) for w in value)
 
-    @field_validator("category_backoff", mode="before")
+    @field_validator("category_backoff", "popularity_prior", mode="before")
     @classmethod
     def _backoffs(cls, value: Any) -> tuple[float, ...]:
         try:

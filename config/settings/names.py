@@ -106,6 +106,8 @@ GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("enabled", "self_tuning"),
         ("recency", "tuning_recency"),
         ("category_backoff", "tuning_category_backoff"),
+        ("similarity", "tuning_similarity"),
+        ("popularity_prior", "tuning_popularity_prior"),
         ("max_rebuys", "tuning_max_rebuys"),
         ("sample", "tuning_sample"),
         ("half_life_cases", "tuning_half_life_cases"),

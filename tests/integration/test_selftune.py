@@ -29,13 +29,19 @@ def _orders() -> list[PurchaseEvent]:
     ]
 
 
-async def _shop(settings: Settings, shoppers: int) -> tuple[Engine, dict[str, Any]]:
-    """``shoppers`` carts of a, b, c, replayed as concurrent shoppers (one add each per batch)."""
+async def _shop(
+    settings: Settings,
+    shoppers: int,
+    orders: list[PurchaseEvent] | None = None,
+    cart: str = "abc",
+) -> tuple[Engine, dict[str, Any]]:
+    """``shoppers`` carts of ``cart``'s items, replayed as concurrent shoppers (one add each
+    per batch), after ``orders`` (else :func:`_orders`)."""
     store = await Store.open(settings)
     try:
-        await store.apply(_orders())
+        await store.apply(_orders() if orders is None else orders)
         engine = Engine(store, settings)
-        for step, item in enumerate("abc"):
+        for step, item in enumerate(cart):
             await engine.process(
                 [
                     CartEvent(f"c{u}-{step}", "add_to_cart", f"shopper-{u}", item, 5000.0 + step)
@@ -55,6 +61,8 @@ def tuned(make_settings: Callable[..., Settings], **overrides: Any) -> Settings:
         "tuning_sample": 1.0,
         "tuning_min_cases": 10.0,
         "tuning_half_life_cases": 0.0,
+        "tuning_similarity": "confidence",  # the recency weights only, unless a test says
+        "tuning_popularity_prior": "0",
     }
     values.update(overrides)
     return make_settings(**values)
@@ -75,6 +83,28 @@ def test_the_candidate_whose_lists_the_cart_goes_on_to_contain_takes_over(
     assert status["recency_decay"] == 0.75  # the tie of 0.75 and 1.0 goes to the first
     assert status["category_backoff"] == 1.0
     assert engine.current_params.recency_decay == 0.75
+
+
+def test_a_shop_whose_carts_go_on_to_the_best_sellers_moves_to_mostly_popularity(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """a was bought with c 3 times; p, bought alone 30 times, sells most. Shoppers add a, then
+    p: every similarity offers c after a, only the strong prior (mostly popularity) offers p,
+    and its lead on the paired cases moves the choice there."""
+    orders = [
+        PurchaseEvent(f"e{n}", f"o{n}", None, 1000.0 + n, tuple(OrderLine(i) for i in items))
+        for n, items in enumerate([("a", "c")] * 3 + [("p",)] * 30)
+    ]
+    settings = tuned(
+        make_settings, tuning_similarity="confidence,jaccard", tuning_popularity_prior="10000"
+    )
+    engine, status = run(_shop(settings, shoppers=20, orders=orders, cart="ap"))
+    assert status["cases"] == 40.0  # the case at [p, a] is never scored: nothing follows
+    assert status["hit_rates"]["0.5/popularity_prior=10000"] == 0.5
+    assert status["hit_rates"]["0.5/similarity=jaccard"] == 0.0
+    assert status["hit_rates"]["0.5"] == 0.0
+    assert (status["popularity_prior"], status["similarity"]) == (10000.0, "confidence")
+    assert engine.current_params.popularity_prior == 10000.0
 
 
 def test_thin_evidence_keeps_the_configured_weight(make_settings: Callable[..., Settings]) -> None:

@@ -54,6 +54,33 @@ def test_backoff_candidates_follow_the_configured_ones() -> None:
     ]
 
 
+def test_similarity_and_prior_candidates_come_last_one_axis_at_a_time() -> None:
+    """Why: the grid's candidates keep their places (a stored choice keeps its meaning), and
+    each other similarity or prior strength is tried with every recency weight around the
+    configured ranking (a star, not a grid: the tests' cost grows with the candidates)."""
+    base = RankParams(k=3, similarity="confidence", popularity_prior=1.0, category_backoff=1.0)
+    got = candidate_params(base, [0.5, 1.0], [0.0], ["confidence", "jaccard"], [1.0, 1e4])
+    assert [
+        (p.recency_decay, p.category_backoff, p.similarity, p.popularity_prior) for p in got
+    ] == [
+        (0.5, 1.0, "confidence", 1.0),
+        (1.0, 1.0, "confidence", 1.0),
+        (0.5, 0.0, "confidence", 1.0),
+        (1.0, 0.0, "confidence", 1.0),
+        (0.5, 1.0, "jaccard", 1.0),
+        (1.0, 1.0, "jaccard", 1.0),
+        (0.5, 1.0, "confidence", 1e4),
+        (1.0, 1.0, "confidence", 1e4),
+    ]
+    assert [candidate_label(p, base) for p in got[4:]] == [
+        "0.5/similarity=jaccard",
+        "1.0/similarity=jaccard",
+        "0.5/popularity_prior=10000",
+        "1.0/popularity_prior=10000",
+    ]
+    assert candidate_params(base, [0.5], [], ["confidence"], [1.0]) == [base]  # nothing new
+
+
 def test_open_cases_count_a_first_hit_once_and_turn_back_a_paired_win() -> None:
     case = OpenCase((("x", "y"), ("z", "w")), (False, False))
     after, delta = score_open_cases([case], "y")  # candidate 0 hits

@@ -292,7 +292,8 @@ class Engine:
             self.store.ranking.statistics(
                 sorted({a for r in short for a in r.anchors}),
                 popular_size(params, requests),
-                with_prior=params.popularity_prior > 0,
+                with_prior=params.popularity_prior > 0
+                or (self.tuner is not None and self.tuner.reads_popular),
                 with_categories=params.category_backoff > 0
                 or (self.tuner is not None and self.tuner.reads_categories),
                 users=users,

@@ -134,12 +134,18 @@ class TunedChoice:
             self.stats = replace(self.stats, cases=cases, choice=choice)
 
 
+def tuning_candidates(settings: Settings, base: RankParams) -> list[RankParams]:
+    """The cart ranking's candidates of the settings (models/tuning.candidate_params)."""
+    t = settings.tuning
+    return candidate_params(base, t.recency, t.category_backoff, t.similarity, t.popularity_prior)
+
+
 class SelfTuning(TunedChoice):
     """The candidate settings, the current choice and the round trips of a batch."""
 
     def __init__(self, store: Store, settings: Settings, base: RankParams) -> None:
         s = settings
-        self.candidates = candidate_params(base, s.tuning.recency, s.tuning.category_backoff)
+        self.candidates = tuning_candidates(settings, base)
         default = min(  # among the first: the configured back-off's
             range(len(s.tuning.recency)),
             key=lambda c: abs(self.candidates[c].recency_decay - base.recency_decay),
@@ -156,6 +162,12 @@ class SelfTuning(TunedChoice):
     def reads_categories(self) -> bool:
         """Whether any candidate backs off to categories (then the ranking reads them)."""
         return any(c.category_backoff > 0 for c in self.candidates)
+
+    @property
+    def reads_popular(self) -> bool:
+        """Whether any candidate has a popularity prior (then the ranking reads the most
+        popular items)."""
+        return any(c.popularity_prior > 0 for c in self.candidates)
 
     def cases(
         self, triggers: Sequence[tuple[str, str | None, str]], variants: Sequence[str], holdout: str
@@ -185,15 +197,21 @@ class SelfTuning(TunedChoice):
         rows: frozenset[int],
     ) -> dict[int, TestLists]:
         """The top k of each candidate for the requests at ``rows``, scored from the batch's
-        reads: no extra round trip. The candidate in use needs no second scoring: its top k
-        leads the ranking's full list."""
+        reads: no extra round trip. Each candidate is ``params`` with its tuned fields, so the
+        candidate in use needs no second scoring: its top k leads the ranking's full list."""
         order = sorted(rows)
         computed: dict[RankParams, list[Scored]] = {
             params: [dict(list(scored[r].items())[: params.k]) for r in order]
         }
         per_candidate = []
         for c in self.candidates:
-            p = replace(c, k=params.k, similarity=params.similarity)
+            p = replace(
+                params,
+                recency_decay=c.recency_decay,
+                category_backoff=c.category_backoff,
+                similarity=c.similarity,
+                popularity_prior=c.popularity_prior,
+            )
             if not stats.categories:  # no category read: the back-off cannot change a list
                 p = replace(p, category_backoff=params.category_backoff)
             if p not in computed:
@@ -225,10 +243,15 @@ class SelfTuning(TunedChoice):
 async def tuning_status(store: Store, settings: Settings) -> dict[str, Any]:
     """What ``xsell status`` and the API's metrics show of self-tuning: the candidates with
     their decayed hit rate (next add among the top k), the choice and the cases behind it.
-    A candidate is named by its recency weight, with its category back-off where that is not
-    the configured one (models/tuning.candidate_label)."""
-    base = RankParams(category_backoff=settings.ranking.category_backoff)
-    candidates = candidate_params(base, settings.tuning.recency, settings.tuning.category_backoff)
+    A candidate is named by its recency weight, with its category back-off, similarity and
+    popularity prior where they are not the configured ones (models/tuning.candidate_label)."""
+    r = settings.ranking
+    base = RankParams(
+        category_backoff=r.category_backoff,
+        similarity=r.similarity,
+        popularity_prior=r.popularity_prior,
+    )
+    candidates = tuning_candidates(settings, base)
     cases, chosen, hits = await store.tuning.hit_counts(len(candidates))
     choice = candidates[chosen] if chosen is not None and chosen < len(candidates) else None
     return {
@@ -236,6 +259,8 @@ async def tuning_status(store: Store, settings: Settings) -> dict[str, Any]:
         "cases": round(cases, 1),
         "recency_decay": choice.recency_decay if choice is not None else None,
         "category_backoff": choice.category_backoff if choice is not None else None,
+        "similarity": choice.similarity if choice is not None else None,
+        "popularity_prior": choice.popularity_prior if choice is not None else None,
         "hit_rates": {
             candidate_label(c, base): round(h / cases, 4) if cases > 0 else None
             for c, h in zip(candidates, hits, strict=True)
