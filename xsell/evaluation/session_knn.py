@@ -19,7 +19,10 @@ comparisons find them matching or beating neural session recommenders (Ludewig e
   decay of the paper (positions inside the neighbour basket) needs an order the baskets of
   most datasets lack, so it is left out.
 
-Both pad a short list with popular items, as the other anchors do. Baskets are indexed in time
+``SessionKnn.extended`` is V-SKNN_E, the ``sknn_e`` anchor of ``xsell eval --cart-personal``
+(xsell/evaluation/personal_anchors.py): V-SKNN with the user's last basket before the cart.
+
+All pad a short list with popular items, as the other anchors do. Baskets are indexed in time
 order, so "most recent" is "highest index"; an index of item -> baskets (CSR) makes each
 trigger touch only the baskets of its cart items.
 """
