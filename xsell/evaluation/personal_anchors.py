@@ -19,6 +19,19 @@ the newest. Every list leaves out the cart and is padded with popular items.
   r_g = 0.7 across groups, each an average), without the paper's k = 300 nearest users' vectors
   (too heavy here); blended 0.5 / 0.5 with rconf of the cart, each scaled to a maximum of 1.
 - ``popular_unowned``: the most ordered items the user does not own.
+- ``sknn_e``: V-SKNN extended by the user's last basket (Latifi, Jannach & Ferraro 2021,
+  SKNN_E; :meth:`xsell.evaluation.session_knn.SessionKnn.extended`): the streamed V-SKNN of
+  the cart protocol, its basket index learning each test order, with the user's most recent
+  past basket (its first 50 distinct items, in their order) put before the cart as older
+  positions, so with V-SKNN's 1 / (distance + 1) weights each weighs less than any cart item.
+  Choices: the last basket only (the paper's extension by the last session), no cap on its
+  items below the store's 50, no extra weight factor on it, owned items allowed (only the cart
+  is left out). A first order or an anonymous one: plain V-SKNN.
+- ``same_basket_conf``: sum_j P(candidate | cart item j) without recency weights (rconf
+  weighs 0.5^j), owned items allowed.
+- ``followed_count``: the followed-by count of :mod:`xsell.evaluation.personal_followed`
+  (what the user's items of the last 30 days were followed by, over all users), rconf
+  breaking ties; an anonymous user gets rconf's list.
 """
 
 from __future__ import annotations
@@ -32,6 +45,9 @@ from numpy.typing import NDArray
 
 from xsell.evaluation.baselines import Baselines, _top, build
 from xsell.evaluation.personal import PersonalSession
+from xsell.evaluation.personal_followed import TIE, FollowedCounts
+from xsell.evaluation.protocol import MAX_TEST_ITEMS
+from xsell.evaluation.session_knn import SessionKnn, index_baskets
 from xsell.models.events import PurchaseEvent
 
 Ints = NDArray[np.int64]
@@ -41,7 +57,17 @@ CART_DECAY = 0.5
 HISTORY_GRID = tuple((w, d) for w in (0.1, 0.3, 1.0) for d in (0.5, 0.9))
 HISTORY_ORDERS = 30  # past orders rconf_history reads (0.9^30 = 0.04)
 TIFU_GROUP, TIFU_RB, TIFU_RG, TIFU_ALPHA = 7, 0.9, 0.7, 0.5
-ANCHORS = ("rconf", "rconf_unowned", "rconf_history", "user_freq", "tifu", "popular_unowned")
+ANCHORS = (
+    "rconf",
+    "rconf_unowned",
+    "rconf_history",
+    "user_freq",
+    "tifu",
+    "popular_unowned",
+    "sknn_e",
+    "same_basket_conf",
+    "followed_count",
+)
 
 
 def history_cell(w: float, decay: float) -> str:
@@ -97,15 +123,20 @@ class PersonalAnchors:
     def __init__(self, train: Sequence[PurchaseEvent], k: int, max_items: int) -> None:
         self.base = Baselines(build(train, max_items), k)
         self.k, self.max_items = k, max_items
+        self.knn = SessionKnn(self.base, index_baskets(train, self.base.co.index))
+        self.followed = FollowedCounts(train, self.base.co.index, max_items)
         self.baskets: defaultdict[str, list[list[str]]] = defaultdict(list)
         for order in train:
             if order.user_id is not None:
                 self.baskets[order.user_id].append(order.distinct_items())
 
     def learn(self, session: PersonalSession) -> None:
+        order = session.order
         self.base.add(session.items, self.max_items)
-        if session.order.user_id is not None:
-            self.baskets[session.order.user_id].append(session.items)
+        self.knn.add(session.items, order.ts)
+        if order.user_id is not None:
+            self.baskets[order.user_id].append(session.items)
+            self.followed.learn(order.user_id, order.ts, session.items)
 
     def _pad(self, scores: Floats, banned: set[str], ids: Ints) -> list[str]:
         """The k best positive scores outside ``ids`` (the positions of ``banned``), padded
@@ -157,7 +188,10 @@ class PersonalAnchors:
             tifu /= tifu.max()
         shares = order_shares(baskets) if baskets else {}
         out: dict[str, list[list[str]]] = defaultdict(list)
+        out["sknn_e"] = self.knn.extended(s.items, baskets[-1][:MAX_TEST_ITEMS] if baskets else [])
+        followed = self.followed.scores(s.order.user_id, s.order.ts, size)
         rconf = np.zeros(size, dtype=np.float64)
+        conf = np.zeros(size, dtype=np.float64)
         cart: list[str] = []
         cart_ids: list[int] = []
         cart_total = 0.0
@@ -169,7 +203,9 @@ class PersonalAnchors:
             if i is not None and i < size:
                 cart_ids.append(i)
                 idx, both = co.row(i)
-                rconf[idx] += both / co.counts[i]
+                given = both / co.counts[i]
+                rconf[idx] += given
+                conf[idx] += given
             banned, ids = set(cart), np.asarray(cart_ids, dtype=np.int64)
             out["rconf"].append(self._pad(rconf, banned, ids))
             unowned = np.asarray(cart_ids + owned_ids, dtype=np.int64)
@@ -183,6 +219,8 @@ class PersonalAnchors:
             blend = TIFU_ALPHA * tifu + (1 - TIFU_ALPHA) * (rconf / top if top > 0 else rconf)
             out["tifu"].append(self._pad(blend, banned, ids))
             out["popular_unowned"].append(self.base.popular([*banned, *owned]))
+            out["same_basket_conf"].append(self._pad(conf, banned, ids))
+            out["followed_count"].append(self._pad(followed + TIE * rconf, banned, ids))
         return out
 
     def _user_freq(

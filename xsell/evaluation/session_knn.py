@@ -19,7 +19,10 @@ comparisons find them matching or beating neural session recommenders (Ludewig e
   decay of the paper (positions inside the neighbour basket) needs an order the baskets of
   most datasets lack, so it is left out.
 
-Both pad a short list with popular items, as the other anchors do. Baskets are indexed in time
+``SessionKnn.extended`` is V-SKNN_E, the ``sknn_e`` anchor of ``xsell eval --cart-personal``
+(xsell/evaluation/personal_anchors.py): V-SKNN with the user's last basket before the cart.
+
+All pad a short list with popular items, as the other anchors do. Baskets are indexed in time
 order, so "most recent" is "highest index"; an index of item -> baskets (CSR) makes each
 trigger touch only the baskets of its cart items.
 """
@@ -212,3 +215,36 @@ class SessionKnn:
             sim = expo / np.sqrt(len(posting) * b.sizes_of(uniq)) * np.exp(-age / self.lambda_time)
             stan.append(self.base.padded(self._votes(uniq, sim), cart, known))
         return vsknn, stan
+
+    def extended(self, items: Sequence[str], prefix: Sequence[str]) -> list[list[str]]:
+        """V-SKNN_E (Latifi, Jannach & Ferraro 2021, "SKNN_E"): V-SKNN of the cart extended
+        with ``prefix`` (the user's last past basket) as its older positions: the prefix's
+        last item sits just before the cart's first, so a prefix item p positions before the
+        cart weighs 1 / (n + p + 1) at add n, less than any cart item. A prefix item the cart
+        holds counts once, as a cart item. Only the cart is left out of the suggestions (the
+        prefix's items may come back). Empty ``prefix``: V-SKNN."""
+        index, b = self.base.co.index, self.baskets
+        old = [(index[item], p) for p, item in enumerate(reversed(prefix)) if item in index]
+        old_posting = {i: b.baskets_of(i, SAMPLE) for i, _ in old}
+        cart: list[str] = []
+        known: list[int] = []
+        posting: list[Ints] = []
+        distance: list[int] = []
+        out: list[list[str]] = []
+        empty = np.zeros(len(self.base.co.items))
+        for n, item in enumerate(items[:-1]):
+            cart.append(item)
+            i = index.get(item)
+            if i is not None and i not in known:
+                known.append(i)
+                posting.append(old_posting[i] if i in old_posting else b.baskets_of(i, SAMPLE))
+                distance.append(n)
+            older = [(j, p) for j, p in old if j not in known]
+            if not posting and not older:
+                out.append(self.base.padded(empty, cart, known))
+                continue
+            d = [n - x for x in distance] + [n + 1 + p for _, p in older]
+            every = posting + [old_posting[j] for j, _ in older]
+            uniq, (weights,) = self._support(every, (1.0 / (np.asarray(d, np.float64) + 1.0),))
+            out.append(self.base.padded(self._votes(uniq, weights), cart, known))
+        return out
