@@ -158,22 +158,38 @@ def is_hit(suggested: Sequence[str], added: str) -> bool:
     return added in suggested
 
 
-def choose(stats: TuneStats, z: float, min_cases: float) -> int:
+def paired_z(stats: TuneStats, b: int, c: int) -> float:
+    """The lead of candidate ``b`` over ``c`` in standard errors on the cases where they
+    differ: (wins - losses) / sqrt(wins + losses), McNemar's statistic; 0 without such
+    cases."""
+    wins, losses = stats.win(b, c), stats.win(c, b)
+    return (wins - losses) / math.sqrt(wins + losses) if wins + losses > 0 else 0.0
+
+
+def choose(stats: TuneStats, z: float, min_cases: float, preferred: Sequence[bool] = ()) -> int:
     """The candidate to rank with: the current one, unless the one with the most hits leads
     it significantly on the same cases: (wins - losses) / sqrt(wins + losses) > ``z``
     (McNemar's test on the discordant cases). Why paired: candidates that agree on most cases
     differ by less than the noise of either rate, yet a lead on the cases where they differ is
-    real evidence. Thin evidence (under ``min_cases``) and near-ties keep the current choice."""
+    real evidence. Thin evidence (under ``min_cases``) and near-ties keep the current choice.
+
+    ``preferred`` marks the configured family (the configured similarity and prior); a
+    candidate outside it must also lead the best of the family by ``z``, else that best is
+    the challenger. Why: with many candidates the one with the most hits is partly the
+    luckiest, and where several near-equal candidates all beat a poor current choice, the
+    luck of the draw would otherwise decide which family the shop is switched to."""
     if stats.cases < min_cases or not stats.hits:
         return stats.choice
-    best = max(range(len(stats.hits)), key=lambda c: (stats.hits[c], -c))
-    current = stats.choice
-    if best == current:
-        return current
-    wins, losses = stats.win(best, current), stats.win(current, best)
-    if wins + losses > 0 and (wins - losses) / math.sqrt(wins + losses) > z:
+    k = len(stats.hits)
+    best = max(range(k), key=lambda c: (stats.hits[c], -c))
+    family = [c for c in range(k) if c < len(preferred) and preferred[c]]
+    if family and best not in family:
+        home = max(family, key=lambda c: (stats.hits[c], -c))
+        if paired_z(stats, best, home) <= z:
+            best = home
+    if best != stats.choice and paired_z(stats, best, stats.choice) > z:
         return best
-    return current
+    return stats.choice
 
 
 def lead(stats: TuneStats) -> tuple[int, float, float, float]:
@@ -182,8 +198,7 @@ def lead(stats: TuneStats) -> tuple[int, float, float, float]:
     cases): how far the evidence is from a switch."""
     best = max(range(len(stats.hits)), key=lambda c: (stats.hits[c], -c))
     wins, losses = stats.win(best, stats.choice), stats.win(stats.choice, best)
-    z = (wins - losses) / math.sqrt(wins + losses) if wins + losses > 0 else 0.0
-    return best, wins, losses, z
+    return best, wins, losses, paired_z(stats, best, stats.choice)
 
 
 def choice_report(

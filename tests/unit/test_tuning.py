@@ -3,6 +3,8 @@ choice."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from xsell.models.ranking import RankParams
@@ -121,6 +123,22 @@ def test_choice_is_damped_by_a_paired_test(
     stats: TuneStats, min_cases: float, expected: int
 ) -> None:
     assert choose(stats, 2.0, min_cases) == expected
+
+
+def test_an_outsider_must_lead_the_configured_family_too() -> None:
+    """Why: among several candidates that all beat a poor choice, the one with the most hits
+    is partly the luckiest; a candidate of another similarity or prior must prove itself
+    against the best of the configured family, else that best is taken."""
+    family = (True, True, False)
+    near = TuneStats(1000.0, (100.0, 160.0, 170.0), 0, ((0, 0, 0), (60, 0, 30), (70, 40, 0)))
+    # 2 over 1: (40 - 30) / sqrt(70) = 1.2, not significant: the family's best takes over
+    assert choose(near, 2.0, 50.0, family) == 1
+    assert choose(near, 2.0, 50.0) == 2  # without a family, the most hits
+    clear = TuneStats(1000.0, (100.0, 160.0, 200.0), 0, ((0, 0, 0), (60, 0, 5), (100, 45, 0)))
+    # 2 over 1: (45 - 5) / sqrt(50) = 5.7: the outsider has proved itself
+    assert choose(clear, 2.0, 50.0, family) == 2
+    # the current choice is the family's best and the outsider is within noise: keep it
+    assert choose(replace(near, choice=1), 2.0, 50.0, family) == 1
 
 
 def test_counters_of_a_batch_of_cases() -> None:

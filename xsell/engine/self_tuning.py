@@ -70,12 +70,14 @@ class TunedChoice:
         labels: Sequence[str],
         default: int,
         what: str = "recency weight",
+        preferred: Sequence[bool] = (),
     ) -> None:
         self.settings = settings
         self.what = what  # what the log names
         self.store = store
         self.labels = list(labels)
         self.default = default
+        self.preferred = tuple(preferred)  # the configured family (models/tuning.choose)
         k = len(labels)
         self.stats = stats_of(0.0, [0.0] * len(counter_fields(k)), k, default)
         self.fading = fading_factor(settings.tuning.half_life_cases)
@@ -108,7 +110,7 @@ class TunedChoice:
         current = choice if choice is not None and 0 <= choice < k else self.default
         self.stats = stats_of(cases, values, k, current)
         s = self.settings
-        best = choose(self.stats, s.tuning.z, s.tuning.min_cases)
+        best = choose(self.stats, s.tuning.z, s.tuning.min_cases, self.preferred)
         if best != current:
             log.info(
                 "self-tuning: %s %s -> %s (hit rate %.4f -> %.4f over %.0f cases)",
@@ -151,7 +153,11 @@ class SelfTuning(TunedChoice):
             key=lambda c: abs(self.candidates[c].recency_decay - base.recency_decay),
         )
         labels = [candidate_label(c, self.candidates[default]) for c in self.candidates]
-        super().__init__(store.tuning, settings, labels, default)
+        family = [
+            c.similarity == base.similarity and c.popularity_prior == base.popularity_prior
+            for c in self.candidates
+        ]
+        super().__init__(store.tuning, settings, labels, default, preferred=family)
 
     @property
     def params(self) -> RankParams:
