@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from statistics import NormalDist
 from typing import Any
 
 from xsell.models.ranking import RankParams
@@ -166,6 +167,17 @@ def paired_z(stats: TuneStats, b: int, c: int) -> float:
     return (wins - losses) / math.sqrt(wins + losses) if wins + losses > 0 else 0.0
 
 
+def corrected_z(z: float, comparisons: int) -> float:
+    """The threshold ``z`` Bonferroni-corrected for ``comparisons`` tests at once: the
+    one-sided level of ``z`` divided by their number (z = 2 with 6 comparisons: 2.67). Why:
+    the best of many challengers passes an uncorrected test by chance far more often than
+    one challenger does."""
+    if comparisons <= 1:
+        return z
+    level = 1.0 - NormalDist().cdf(z)
+    return NormalDist().inv_cdf(1.0 - level / comparisons)
+
+
 def choose(stats: TuneStats, z: float, min_cases: float, preferred: Sequence[bool] = ()) -> int:
     """The candidate to rank with: the current one, unless the one with the most hits leads
     it significantly on the same cases: (wins - losses) / sqrt(wins + losses) > ``z``
@@ -174,10 +186,11 @@ def choose(stats: TuneStats, z: float, min_cases: float, preferred: Sequence[boo
     real evidence. Thin evidence (under ``min_cases``) and near-ties keep the current choice.
 
     ``preferred`` marks the configured family (the configured similarity and prior); a
-    candidate outside it must also lead the best of the family by ``z``, else that best is
-    the challenger. Why: with many candidates the one with the most hits is partly the
-    luckiest, and where several near-equal candidates all beat a poor current choice, the
-    luck of the draw would otherwise decide which family the shop is switched to."""
+    candidate outside it must also lead the best of the family, by ``z`` corrected for the
+    number of outsiders (:func:`corrected_z`), else that best is the challenger. Why: the one
+    with the most hits among many candidates is partly the luckiest, and where several
+    near-equal candidates all beat a poor current choice, the luck of the draw would
+    otherwise decide which family the shop is switched to."""
     if stats.cases < min_cases or not stats.hits:
         return stats.choice
     k = len(stats.hits)
@@ -185,7 +198,7 @@ def choose(stats: TuneStats, z: float, min_cases: float, preferred: Sequence[boo
     family = [c for c in range(k) if c < len(preferred) and preferred[c]]
     if family and best not in family:
         home = max(family, key=lambda c: (stats.hits[c], -c))
-        if paired_z(stats, best, home) <= z:
+        if paired_z(stats, best, home) <= corrected_z(z, k - len(family)):
             best = home
     if best != stats.choice and paired_z(stats, best, stats.choice) > z:
         return best

@@ -15,6 +15,7 @@ from xsell.models.tuning import (
     candidate_params,
     case_counts,
     choose,
+    corrected_z,
     counter_fields,
     fading_factor,
     is_hit,
@@ -125,6 +126,16 @@ def test_choice_is_damped_by_a_paired_test(
     assert choose(stats, 2.0, min_cases) == expected
 
 
+def _outsiders(n: int) -> TuneStats:
+    """0: the current choice; 1: its family's best; 2: an outsider 20 hits ahead of 1, with 40
+    paired wins and 20 losses against it; then n - 1 outsiders that hit nothing."""
+    k = 2 + n
+    wins = [[0.0] * k for _ in range(k)]
+    wins[1][0], wins[2][0], wins[2][1], wins[1][2] = 60.0, 80.0, 40.0, 20.0
+    hits = (100.0, 160.0, 180.0) + (0.0,) * (n - 1)
+    return TuneStats(1000.0, hits, 0, tuple(tuple(row) for row in wins))
+
+
 def test_an_outsider_must_lead_the_configured_family_too() -> None:
     """Why: among several candidates that all beat a poor choice, the one with the most hits
     is partly the luckiest; a candidate of another similarity or prior must prove itself
@@ -137,8 +148,17 @@ def test_an_outsider_must_lead_the_configured_family_too() -> None:
     clear = TuneStats(1000.0, (100.0, 160.0, 200.0), 0, ((0, 0, 0), (60, 0, 5), (100, 45, 0)))
     # 2 over 1: (45 - 5) / sqrt(50) = 5.7: the outsider has proved itself
     assert choose(clear, 2.0, 50.0, family) == 2
+    # 2 over 1: (40 - 20) / sqrt(60) = 2.58 passes z = 2 with one outsider, not 2.67 with six
+    assert choose(_outsiders(1), 2.0, 50.0, (True, True, False)) == 2
+    assert choose(_outsiders(6), 2.0, 50.0, (True, True) + (False,) * 6) == 1
     # the current choice is the family's best and the outsider is within noise: keep it
     assert choose(replace(near, choice=1), 2.0, 50.0, family) == 1
+
+
+def test_the_threshold_is_corrected_for_the_number_of_challengers() -> None:
+    assert corrected_z(2.0, 1) == 2.0
+    assert corrected_z(2.0, 6) == pytest.approx(2.670, abs=1e-3)
+    assert corrected_z(2.0, 6) < corrected_z(2.0, 12)
 
 
 def test_counters_of_a_batch_of_cases() -> None:
