@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
             name,
             catalog=list(stats.catalog.values()),
             progress=not args.json,
-            own_redis="XSELL_REDIS_URL" not in os.environ,
         )
         print(json.dumps(brep) if args.json else bundle_table(brep))
         return 0

@@ -34,7 +34,6 @@ from dataclasses import replace
 from typing import Any
 
 from xsell.config.settings import Settings
-from xsell.devenv.servers import LocalRedis
 from xsell.engine import rank_params
 from xsell.evaluation.bundle_methods import (
     ANCHOR_METHODS,
@@ -48,6 +47,7 @@ from xsell.evaluation.bundle_methods import (
     score,
 )
 from xsell.evaluation.protocol import EvalData
+from xsell.evaluation.runner import eval_redis
 from xsell.models.bundles import BundleData, choose_bundle, eligible_partners, evidence_of
 from xsell.models.events import CatalogItem, PurchaseEvent
 from xsell.ops.loading import load_history, progress_bar
@@ -138,18 +138,14 @@ def evaluate_bundles(
     *,
     catalog: Sequence[CatalogItem] = (),
     progress: bool = True,
-    own_redis: bool = True,
 ) -> dict[str, Any]:
-    """The report of ``xsell eval --bundles`` (a private Redis unless ``own_redis`` is False)."""
+    """The report of ``xsell eval --bundles`` (a private, throw-away redis-server unless
+    XSELL_REDIS_URL names one, as ``xsell eval``)."""
     started = time.monotonic()
     data = EvalData.of(orders)
     catalog = with_prices(catalog, data.train)
-    if own_redis:
-        with LocalRedis() as server:
-            local = settings.model_copy(update={"redis_url": server.url})
-            counts = asyncio.run(run_bundles(local, data, catalog, progress))
-    else:
-        counts = asyncio.run(run_bundles(settings, data, catalog, progress))
+    with eval_redis(settings) as local:
+        counts = asyncio.run(run_bundles(local, data, catalog, progress))
     results = {name: a.result() for name, a in counts.items()}
     best = max(results[m]["full_attach"] for m in ANCHOR_METHODS)
     mine = counts["xsell"]

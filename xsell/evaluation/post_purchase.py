@@ -198,9 +198,9 @@ def evaluate_post_purchase(
     *,
     catalog: Sequence[CatalogItem] = (),
 ) -> dict[str, Any]:
-    """The report of ``xsell eval --post-purchase`` (needs XSELL_REDIS_URL or a local
-    redis-server, as ``xsell eval``)."""
-    from xsell.devenv.servers import LocalRedis
+    """The report of ``xsell eval --post-purchase`` (a private, throw-away redis-server
+    unless XSELL_REDIS_URL names one, as ``xsell eval``)."""
+    from xsell.evaluation.runner import eval_redis
 
     started = time.monotonic()
     train, test = split(orders)
@@ -232,8 +232,7 @@ def evaluate_post_purchase(
             for name, suggested in lists.items():
                 results[name].add(suggested, nexts[n], owned_at[n])
         anchors.learn(order)
-    with LocalRedis() as server:
-        local = settings.model_copy(update={"redis_url": server.url})
+    with eval_redis(settings) as local:
         xsell, tuning = asyncio.run(run_xsell(local, train, test, nexts, owned_at, catalog))
     return {
         "dataset": dataset,
