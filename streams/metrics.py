@@ -11,7 +11,9 @@ Names and labels are part of the contract (docs/contract.md, "Metrics"):
   watermark after the last batch (as the broker reports it; Tansu's is approximate);
 - ``xsell_worker_tuning_recency_decay``, ``xsell_worker_tuning_hit_rate{recency_decay}`` and
   ``xsell_worker_tuning_cases``: self-tuning's choice, each candidate's decayed hit rate and
-  the decayed cases behind them, as of this worker's last recorded batch.
+  the decayed cases behind them, as of this worker's last recorded batch;
+  ``xsell_worker_tuning_popularity_prior`` and ``xsell_worker_tuning_similarity{similarity}``
+  (1 for the one in use): the rest of the choice.
 """
 
 from __future__ import annotations
@@ -44,6 +46,14 @@ TUNING_HIT_RATE = Gauge(
     ["recency_decay"],
 )
 TUNING_CASES = Gauge("xsell_worker_tuning_cases", "Self-tuning: decayed test cases.")
+TUNING_PRIOR = Gauge(
+    "xsell_worker_tuning_popularity_prior", "Self-tuning: popularity-prior strength in use."
+)
+TUNING_SIMILARITY = Gauge(
+    "xsell_worker_tuning_similarity",
+    "Self-tuning: 1 for the pair similarity in use, 0 for the other candidates.",
+    ["similarity"],
+)
 
 
 def record_tuning(tuner: SelfTuning | None) -> None:
@@ -52,6 +62,9 @@ def record_tuning(tuner: SelfTuning | None) -> None:
         return
     stats = tuner.stats
     TUNING_CHOICE.set(tuner.params.recency_decay)
+    TUNING_PRIOR.set(tuner.params.popularity_prior)
+    for name in dict.fromkeys(c.similarity for c in tuner.candidates):
+        TUNING_SIMILARITY.labels(name).set(1.0 if name == tuner.params.similarity else 0.0)
     TUNING_CASES.set(stats.cases)
     for c in range(len(tuner.candidates)):  # labelled as in xsell status (tuner.label)
         TUNING_HIT_RATE.labels(tuner.label(c)).set(stats.rate(c))

@@ -4,8 +4,9 @@ Names and labels are part of the contract (docs/contract.md, "Metrics"):
 ``xsell_api_requests_total{route, method, status}``, ``xsell_api_request_seconds{route}``
 (streams excluded: they last as long as the page), ``xsell_api_open_streams``,
 ``xsell_api_kafka_errors_total``, ``xsell_api_redis_errors_total``, and self-tuning's
-``xsell_tuning_cases``, ``xsell_tuning_recency_decay``, ``xsell_tuning_hit_rate{recency_decay}``
-(read from Redis at each scrape). ``route`` is the route's
+``xsell_tuning_cases``, ``xsell_tuning_recency_decay``, ``xsell_tuning_hit_rate{recency_decay}``,
+``xsell_tuning_popularity_prior`` and ``xsell_tuning_similarity{similarity}`` (read from Redis
+at each scrape). ``route`` is the route's
 template (``/v1/users/{user_id}/suggestions``), never the raw path, so ids cannot blow up the
 number of series.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -38,13 +40,27 @@ TUNING_HIT_RATE = Gauge(
     "Self-tuning: a candidate's decayed rate of cases the cart went on to hit.",
     ["recency_decay"],
 )
+TUNING_PRIOR = Gauge(
+    "xsell_tuning_popularity_prior", "Self-tuning: the popularity-prior strength in use."
+)
+TUNING_SIMILARITY = Gauge(
+    "xsell_tuning_similarity",
+    "Self-tuning: 1 for the pair similarity in use, 0 for the other candidates.",
+    ["similarity"],
+)
 
 
-def set_tuning(status: dict[str, Any]) -> None:
-    """The self-tuning gauges from :func:`xsell.engine.tuning_status`."""
+def set_tuning(status: dict[str, Any], similarities: Sequence[str] = ()) -> None:
+    """The self-tuning gauges from :func:`xsell.engine.tuning_status`; ``similarities``: the
+    candidate similarities (each gets a 0 or 1 series)."""
     TUNING_CASES.set(status["cases"])
     if status["recency_decay"] is not None:
         TUNING_CHOICE.set(status["recency_decay"])
+    if status.get("popularity_prior") is not None:
+        TUNING_PRIOR.set(status["popularity_prior"])
+    if status.get("similarity") is not None:
+        for name in dict.fromkeys([*similarities, status["similarity"]]):
+            TUNING_SIMILARITY.labels(name).set(1.0 if name == status["similarity"] else 0.0)
     for weight, rate in status["hit_rates"].items():
         if rate is not None:
             TUNING_HIT_RATE.labels(weight).set(rate)

@@ -70,7 +70,7 @@ async def readyz(rt: Runtime) -> Response:
 )
 async def metrics(rt: Runtime, _: SecretCaller) -> Response:
     if rt.settings.tuning.enabled:
-        set_tuning(await tuning_status(rt.store, rt.settings))
+        set_tuning(await tuning_status(rt.store, rt.settings), rt.settings.tuning.similarity)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

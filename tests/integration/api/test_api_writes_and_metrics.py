@@ -120,3 +120,7 @@ def test_the_worker_exports_its_metrics(stack: ApiStack) -> None:
     assert samples['xsell_worker_batch_seconds_count{topic="cart-events"}'] >= 1
     assert any(k.startswith("xsell_worker_consumer_lag{") for k in samples)
     assert "xsell_worker_dead_letters_total" in text
+    # self-tuning's choice: the configured similarity and prior until the stream says more
+    assert samples['xsell_worker_tuning_similarity{similarity="confidence"}'] == 1.0
+    assert samples['xsell_worker_tuning_similarity{similarity="jaccard"}'] == 0.0
+    assert samples["xsell_worker_tuning_popularity_prior"] in (1.0, 10000.0)
