@@ -80,24 +80,18 @@ class OpenCase:
 def score_open_cases(cases: Sequence[OpenCase], added: str) -> tuple[list[OpenCase], list[int]]:
     """The cases after the shopper added ``added``, and the change of the counters
     (:func:`counter_fields`) it makes: a case's first hit for a candidate counts once, and a
-    paired win turns back when the other candidate hits later too. Only the cases the item
-    hits change the counters, so only theirs are counted again: the counters grow with the
-    square of the candidates, and most adds hit no open case."""
+    paired win turns back when the other candidate hits later too."""
     if not cases:
         return [], []
     k = len(cases[0].hit)
-    after, before_hits, after_hits = [], [], []
-    for c in cases:
-        hit = tuple(h or is_hit(lst, added) for h, lst in zip(c.hit, c.lists, strict=True))
-        if hit == c.hit:
-            after.append(c)
-            continue
-        after.append(OpenCase(c.lists, hit, c.opened))
-        before_hits.append(c.hit)
-        after_hits.append(hit)
-    if not after_hits:
-        return after, [0] * len(counter_fields(k))
-    before_counts, after_counts = case_counts(before_hits, k), case_counts(after_hits, k)
+    after = [
+        OpenCase(
+            c.lists, tuple(h or is_hit(lst, added) for h, lst in zip(c.hit, c.lists, strict=True))
+        )
+        for c in cases
+    ]
+    before_counts = case_counts([c.hit for c in cases], k)
+    after_counts = case_counts([c.hit for c in after], k)
     return after, [a - b for a, b in zip(after_counts, before_counts, strict=True)]
 
 
